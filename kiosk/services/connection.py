@@ -1,0 +1,67 @@
+"""Whether the shop server is reachable and still accepts this device.
+
+The UI runs :meth:`ConnectionChecker.check` every 30 seconds in a background thread.
+A 401 means a manager revoked the device: its token is forgotten so the next screen is
+pairing. Shop settings the server reports (name, plate region) are kept up to date.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kiosk.services.device_store import DeviceStore
+from kiosk.services.pairing import ClientFactory
+from kiosk.services.server_client import DeviceInfo, ServerClient, ServerProblem
+
+log = logging.getLogger(__name__)
+
+CHECK_INTERVAL_S = 30.0
+
+
+class ConnectionState(StrEnum):
+    CHECKING = "checking"
+    ONLINE = "online"
+    OFFLINE = "offline"
+    NOT_PAIRED = "not_paired"
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    state: ConnectionState
+    device: DeviceInfo | None = None
+    problem: ServerProblem | None = None
+
+
+class ConnectionChecker:
+    """Asks the server who this device is, and records what the answer implies."""
+
+    def __init__(self, store: DeviceStore, client_factory: ClientFactory = ServerClient) -> None:
+        self.store = store
+        self.client_factory = client_factory
+
+    def check(self) -> ConnectionReport:
+        settings = self.store.load()
+        if not settings.is_paired:
+            return ConnectionReport(ConnectionState.NOT_PAIRED)
+        try:
+            with self.client_factory(settings.server_url, token=settings.token) as client:
+                device = client.whoami()
+        except ServerProblem as problem:
+            if problem.needs_pairing:
+                log.warning("The server refused this device's token; pairing again")
+                self.store.forget_pairing(token=settings.token)
+                return ConnectionReport(ConnectionState.NOT_PAIRED, problem=problem)
+            return ConnectionReport(ConnectionState.OFFLINE, problem=problem)
+        if (device.shop_name, device.plate_region, device.device_name) != (
+            settings.shop_name,
+            settings.plate_region,
+            settings.device_name,
+        ):
+            self.store.update(
+                shop_name=device.shop_name,
+                plate_region=device.plate_region,
+                device_name=device.device_name or settings.device_name,
+            )
+        return ConnectionReport(ConnectionState.ONLINE, device=device)

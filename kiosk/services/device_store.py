@@ -1,0 +1,155 @@
+"""This device's settings and token, kept in ``DATA_DIR/device.json``.
+
+The file is replaced atomically (temporary file in the same folder, fsync, rename,
+fsync of the folder), so a power cut during a save leaves either the old file or the
+new one, never half of one. It holds the device's bearer token, so it is readable by
+its owner only (0600) inside a 0700 folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+APP_DIR_NAME = "service-lane-kiosk"
+SETTINGS_FILE = "device.json"
+DEFAULT_SERVER_URL = "http://127.0.0.1:5000"
+MODES: tuple[str, ...] = ("kiosk", "tablet")
+
+
+def default_data_dir() -> Path:
+    """The per-user folder for this app's data on this platform."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / APP_DIR_NAME
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / APP_DIR_NAME
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / APP_DIR_NAME
+
+
+@dataclass(frozen=True)
+class DeviceSettings:
+    """What this device knows about itself and the shop it is paired with."""
+
+    server_url: str = DEFAULT_SERVER_URL
+    mode: str = "kiosk"
+    device_id: str | None = None
+    device_name: str = ""
+    token: str | None = None
+    role: str | None = None
+    shop_name: str = ""
+    plate_region: str = ""
+    language: str = "en"
+
+    @property
+    def is_paired(self) -> bool:
+        return bool(self.token)
+
+    def unpaired(self) -> DeviceSettings:
+        """The same settings without the pairing (token, id and role dropped)."""
+        return replace(self, token=None, device_id=None, role=None)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeviceSettings:
+        known = {f.name for f in fields(cls)}
+        # Keys written by a newer version are ignored rather than fatal.
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+class DeviceStore:
+    """Loads and saves :class:`DeviceSettings` in one data folder."""
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        self.data_dir = Path(data_dir)
+        # Pairing and the status check save from background threads.
+        self._lock = threading.RLock()
+
+    @property
+    def path(self) -> Path:
+        return self.data_dir / SETTINGS_FILE
+
+    def load(self) -> DeviceSettings:
+        """The stored settings, or the defaults when nothing (usable) is stored."""
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return DeviceSettings()
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("device.json does not hold an object")
+            return DeviceSettings.from_json(data)
+        except (ValueError, TypeError) as exc:
+            # Keep the unreadable file for a technician; start unpaired.
+            keep = self.path.with_name(SETTINGS_FILE + ".unreadable")
+            log.warning("Settings file %s is unreadable (%s); kept as %s", self.path, exc, keep)
+            with contextlib.suppress(OSError):
+                os.replace(self.path, keep)
+            return DeviceSettings()
+
+    def save(self, settings: DeviceSettings) -> None:
+        """Write the settings atomically; on any error the previous file is intact."""
+        with self._lock:
+            self._write(settings)
+
+    def update(self, **changes: Any) -> DeviceSettings:
+        """Load, change some fields, save; returns the saved settings."""
+        with self._lock:
+            settings = replace(self.load(), **changes)
+            self._write(settings)
+            return settings
+
+    def forget_pairing(self, token: str | None = None) -> DeviceSettings:
+        """Drop the token (the device was revoked) and return what is left.
+
+        With ``token``, only that token is dropped: a pairing made meanwhile is kept.
+        """
+        with self._lock:
+            settings = self.load()
+            if token is not None and settings.token != token:
+                return settings
+            settings = settings.unpaired()
+            self._write(settings)
+            return settings
+
+    def _write(self, settings: DeviceSettings) -> None:
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        payload = json.dumps(settings.to_json(), ensure_ascii=False, indent=2) + "\n"
+        # mkstemp creates the file 0600, so the token is never readable by others.
+        fd, tmp_name = tempfile.mkstemp(prefix=".device-", suffix=".tmp", dir=self.data_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as tmp:
+                tmp.write(payload)
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            os.replace(tmp_name, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            raise
+        _fsync_dir(self.data_dir)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable (POSIX; Windows has no directory handles)."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,562 @@
+"""Syncing this device with the shop server, on a background thread (docs/sync.md).
+
+Three layers, each testable alone:
+
+* :class:`SyncTransport` speaks the protocol over HTTP. Single requests are retried by
+  urllib3's ``Retry`` on the ``requests`` session (connection errors, read errors and
+  5xx, with exponential backoff and jitter); that is safe for every call here because
+  pushes are idempotent by ``change_id`` and photos by their SHA-256. It turns answers
+  into :class:`DeviceUnpaired` (401), :class:`RequestRefused` (another 4xx) and
+  :class:`ServerUnreachable` (still failing after the retries).
+* :class:`SyncEngine` runs one round: push the outbox, upload the photos the server
+  lacks, pull what changed. A change or photo the server refuses is parked for staff
+  and never blocks the rest; a network failure ends the round with everything still
+  queued, and the next round sends the same changes again, which the server applies
+  once.
+* :class:`BackgroundSync` runs rounds on a daemon thread every ``interval_s``, at once
+  when asked (a check-in was just saved), with exponential backoff and jitter after
+  failures, and publishes a :class:`SyncState` for the status bar.
+
+No Kivy here: the UI passes an ``on_state`` callback that hands the state to its own
+thread (``Clock.schedule_once``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
+
+from kiosk.services.local_store import Change, LocalStore
+from kiosk.services.server_client import (
+    DEVICE_NOT_PAIRED,
+    REQUEST_REFUSED,
+    SERVER_UNREACHABLE,
+    UNEXPECTED_RESPONSE,
+)
+from shared.wire import SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+# The server takes at most 500 changes and 2 MiB per push (docs/sync.md).
+MAX_PUSH_CHANGES = 500
+MAX_PUSH_BYTES = 2 * 1024 * 1024
+MISSING_BLOBS_CHUNK = 1000
+PULL_PAGE_SIZE = 500
+# A kiosk is sent a snapshot of these kinds instead of a changes feed.
+SNAPSHOT_KINDS = frozenset({"appointment"})
+SYNC_FAILED = "sync_failed"
+
+
+def default_retry() -> Retry:
+    """Retries for one request: connection and read errors and 5xx, backing off.
+
+    ``allowed_methods=None`` retries POST and PUT too: every call of the protocol is
+    idempotent. Waits 0.3 s, 0.6 s, 1.2 s … (plus up to 0.3 s of jitter, at most 10 s),
+    honouring a ``Retry-After`` header.
+    """
+    return Retry(
+        total=5,
+        connect=5,
+        read=5,
+        backoff_factor=0.3,
+        backoff_jitter=0.3,
+        backoff_max=10,
+        status_forcelist=(500, 502, 503, 504),
+        allowed_methods=None,
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+class SyncError(Exception):
+    """A sync request or round failed; ``code`` is stable (``server_client`` codes)."""
+
+    code = SYNC_FAILED
+
+
+class ServerUnreachable(SyncError):
+    """No answer from the server, or only errors (5xx), even after the retries."""
+
+    code = SERVER_UNREACHABLE
+
+    def __init__(self, detail: str, status: int | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+class UnexpectedResponse(SyncError):
+    """The answer was not what the protocol promises (e.g. a captive portal's page)."""
+
+    code = UNEXPECTED_RESPONSE
+
+
+class DeviceUnpaired(SyncError):
+    """The server no longer accepts this device's token (401): it must pair again."""
+
+    code = DEVICE_NOT_PAIRED
+
+    def __init__(self, problem: dict[str, Any]) -> None:
+        super().__init__(str(problem.get("title") or "device not paired"))
+        self.problem = problem
+
+
+class RequestRefused(SyncError):
+    """The server refused a whole request (a 4xx other than 401) with this problem."""
+
+    code = REQUEST_REFUSED
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        title = problem.get("title") or "refused"
+        super().__init__(f"{status} {title}: {problem.get('detail') or ''}".rstrip(": "))
+        self.status = status
+        self.problem = problem
+
+
+# --- transport --------------------------------------------------------------------------
+
+
+class SyncTransport:
+    """The sync endpoints of one server, called with this device's bearer token.
+
+    ``request_count`` counts the protocol calls made (each may be several HTTP attempts
+    when urllib3 retries). ``retry`` replaces :func:`default_retry` (tests).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        timeout: tuple[float, float] = (3.05, 30),
+        *,
+        retry: Retry | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.request_count = 0
+        self.session = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry if retry is not None else default_retry())
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json, application/problem+json",
+            }
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> SyncTransport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def push(self, changes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """``POST /sync/push``: ``{"results": [...], "missing_blobs": [...]}``."""
+        body = self._request(
+            "POST", "/sync/push", json={"schema": SCHEMA_VERSION, "changes": list(changes)}
+        )
+        if not isinstance(body.get("results"), list):
+            raise UnexpectedResponse("push answer without a list of results")
+        return body
+
+    def missing_blobs(self, shas: Sequence[str]) -> list[str]:
+        """``POST /blobs/missing``: which of these photos the server does not have."""
+        body = self._request("POST", "/blobs/missing", json={"sha256": list(shas)})
+        missing = body.get("missing")
+        if not isinstance(missing, list) or not all(isinstance(sha, str) for sha in missing):
+            raise UnexpectedResponse("missing-blobs answer without a list of hashes")
+        return missing
+
+    def upload_blob(self, sha256: str, path: Path, content_type: str) -> int:
+        """``PUT /blobs/<sha256>``, streaming the file; returns 201 (new) or 200 (known).
+
+        The open file is the body: requests sends it in blocks with its length, and
+        urllib3 rewinds it when it retries.
+        """
+        with path.open("rb") as photo:
+            return self._request_status(
+                "PUT", f"/blobs/{sha256}", data=photo, headers={"Content-Type": content_type}
+            )
+
+    def pull(self, since: int, limit: int = PULL_PAGE_SIZE) -> dict[str, Any]:
+        """``GET /sync/changes``: ``{"changes", "next_since", "more"}`` (or a snapshot)."""
+        body = self._request("GET", "/sync/changes", params={"since": since, "limit": limit})
+        if not isinstance(body.get("changes"), list) or not isinstance(body.get("next_since"), int):
+            raise UnexpectedResponse("changes answer without changes or next_since")
+        return body
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return self._send(method, path, **kwargs)[1]
+
+    def _request_status(self, method: str, path: str, **kwargs: Any) -> int:
+        return self._send(method, path, **kwargs)[0]
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+        self.request_count += 1
+        url = self.base_url + API_PREFIX + path
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise ServerUnreachable(f"{method} {path}: {exc}") from exc
+        with response:
+            status = response.status_code
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if status == 401:
+                raise DeviceUnpaired(body if isinstance(body, dict) else {"status": 401})
+            if 400 <= status < 500:
+                problem = body if isinstance(body, dict) else {"status": status}
+                raise RequestRefused(status, problem)
+            if status >= 300:
+                raise ServerUnreachable(f"{method} {path}: HTTP {status} after retries", status)
+            if not isinstance(body, dict):
+                raise UnexpectedResponse(f"{method} {path}: HTTP {status} without a JSON object")
+            return status, body
+
+
+# --- one round --------------------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    """What one round did."""
+
+    pushed: int = 0
+    parked: int = 0
+    blobs_uploaded: int = 0
+    blobs_already_on_server: int = 0
+    blobs_parked: int = 0
+    pulled: int = 0
+    requests: int = 0
+
+
+class SyncEngine:
+    """Runs sync rounds between a :class:`LocalStore` and the server."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        transport: SyncTransport,
+        batch_size: int = 200,
+        batch_bytes: int = 1_000_000,
+    ) -> None:
+        if not 1 <= batch_size <= MAX_PUSH_CHANGES:
+            raise ValueError(f"batch_size must be 1..{MAX_PUSH_CHANGES}")
+        # Leave room for the envelope around the changes.
+        if not 1 <= batch_bytes <= MAX_PUSH_BYTES - 64 * 1024:
+            raise ValueError("batch_bytes must leave room under the server's 2 MiB limit")
+        self.store = store
+        self.transport = transport
+        self.batch_size = batch_size
+        self.batch_bytes = batch_bytes
+        self._round = threading.Lock()
+
+    def sync_once(self) -> SyncReport:
+        """Push, upload photos, pull. Raises :class:`SyncError` when the round stops early.
+
+        Whatever was not confirmed by the server stays queued for the next round; the
+        last success or error is kept in the store (it survives restarts).
+        """
+        with self._round:
+            report = SyncReport()
+            requests_before = self.transport.request_count
+            try:
+                self._push_outbox(report)
+                self._upload_photos(report)
+                self._pull(report)
+            except SyncError as error:
+                self.store.note_sync_error(error.code, str(error))
+                raise
+            finally:
+                report.requests = self.transport.request_count - requests_before
+            self.store.note_sync_success()
+            return report
+
+    # -- push --------------------------------------------------------------------------
+
+    def _push_outbox(self, report: SyncReport) -> None:
+        while batch := self.store.pending_changes(self.batch_size, self.batch_bytes):
+            if not self._push_batch(batch, report):
+                # Some change got no final answer (a 5xx result): the rest waits for the
+                # next round instead of being sent again and again in this one.
+                return
+
+    def _push_batch(self, batch: list[Change], report: SyncReport) -> bool:
+        """Push one batch; True when every change in it was acknowledged or parked."""
+        try:
+            answer = self.transport.push([change.to_wire() for change in batch])
+        except RequestRefused as refused:
+            if refused.status != 413:
+                raise
+            if len(batch) == 1:
+                # This change alone is too large for the server: only staff can help.
+                self.store.park(batch[0].change_id, _problem(refused.status, refused.problem))
+                report.parked += 1
+                return True
+            half = len(batch) // 2
+            return self._push_batch(batch[:half], report) and self._push_batch(batch[half:], report)
+        acknowledged: list[str] = []
+        unsettled: list[str] = []
+        for change, result in zip(batch, _results_in_order(batch, answer["results"]), strict=True):
+            status = result.get("status") if result else None
+            if isinstance(status, int) and 200 <= status < 300:
+                acknowledged.append(change.change_id)
+            elif isinstance(status, int) and 400 <= status < 500:
+                problem = result.get("problem") if result else None
+                self.store.park(change.change_id, _problem(status, problem))
+                report.parked += 1
+                log.warning(
+                    "Server refused %s %s (%s): parked", change.kind, change.record_id, status
+                )
+            else:
+                unsettled.append(change.change_id)
+        self.store.acknowledge(acknowledged)
+        report.pushed += len(acknowledged)
+        if unsettled:
+            self.store.note_attempt_failed(unsettled, "no final result from the server")
+        return not unsettled
+
+    # -- photos ------------------------------------------------------------------------
+
+    def _upload_photos(self, report: SyncReport) -> None:
+        pending = self.store.pending_blobs()
+        for start in range(0, len(pending), MISSING_BLOBS_CHUNK):
+            chunk = pending[start : start + MISSING_BLOBS_CHUNK]
+            missing = set(self.transport.missing_blobs([blob.sha256 for blob in chunk]))
+            for blob in chunk:
+                if blob.sha256 not in missing:
+                    self.store.mark_blob_uploaded(blob.sha256)
+                    report.blobs_already_on_server += 1
+                    continue
+                try:
+                    self.transport.upload_blob(
+                        blob.sha256, self.store.blob_path(blob.sha256), blob.content_type
+                    )
+                except RequestRefused as refused:
+                    self.store.park_blob(blob.sha256, _problem(refused.status, refused.problem))
+                    report.blobs_parked += 1
+                    log.warning("Server refused photo %s (%s): parked", blob.sha256, refused)
+                    continue
+                except FileNotFoundError:
+                    self.store.park_blob(
+                        blob.sha256,
+                        {"code": "photo_file_missing", "title": "The photo file is missing"},
+                    )
+                    report.blobs_parked += 1
+                    log.error("Photo %s is in the store but its file is gone", blob.sha256)
+                    continue
+                self.store.mark_blob_uploaded(blob.sha256)
+                report.blobs_uploaded += 1
+
+    # -- pull --------------------------------------------------------------------------
+
+    def _pull(self, report: SyncReport) -> None:
+        since = self.store.pull_cursor()
+        while True:
+            page = self.transport.pull(since, PULL_PAGE_SIZE)
+            changes, next_since = page["changes"], page["next_since"]
+            try:
+                if page.get("snapshot"):
+                    report.pulled += self.store.replace_snapshot(SNAPSHOT_KINDS, changes)
+                    return
+                report.pulled += self.store.apply_pulled(changes, next_since)
+            except ValueError as exc:
+                raise UnexpectedResponse(f"changes page after {since}: {exc}") from exc
+            if not page.get("more") or next_since <= since:
+                return
+            since = next_since
+
+
+def _results_in_order(batch: Sequence[Change], results: list[Any]) -> list[dict[str, Any] | None]:
+    """The result for each change of the batch (``None`` where the server gave none).
+
+    The server answers in the order of the changes; the ``change_id`` it echoes is
+    checked, and used to match when the counts differ.
+    """
+    by_id = {
+        result["change_id"]: result
+        for result in results
+        if isinstance(result, dict) and isinstance(result.get("change_id"), str)
+    }
+    ordered: list[dict[str, Any] | None] = []
+    for index, change in enumerate(batch):
+        result = by_id.get(change.change_id)
+        if result is None and len(results) == len(batch):
+            positional = results[index]
+            if isinstance(positional, dict) and positional.get("change_id") is None:
+                result = positional  # the server could not even read this change's id
+        ordered.append(result)
+    return ordered
+
+
+def _problem(status: int, problem: Any) -> dict[str, Any]:
+    document = dict(problem) if isinstance(problem, dict) else {}
+    document.setdefault("status", status)
+    return document
+
+
+# --- background thread ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What the status bar shows; ``last_error`` is a stable code (``server_client``)."""
+
+    pending_changes: int = 0
+    pending_bytes: int = 0
+    pending_blobs: int = 0
+    pending_blob_bytes: int = 0
+    parked: int = 0
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    running: bool = False
+    parked_blobs: int = 0
+    last_error_detail: str | None = None
+
+
+StateCallback = Callable[[SyncState], None]
+
+
+class BackgroundSync:
+    """Runs :meth:`SyncEngine.sync_once` on a daemon thread and reports its state.
+
+    ``on_state`` is called on the sync thread; the UI must hand the state over to its
+    own thread. After a failed round the wait grows (``interval_s`` × 2ⁿ, at most
+    ``max_backoff_s``, with jitter so that a shop's devices do not all retry at once);
+    :meth:`request_sync` starts a round at once regardless.
+    """
+
+    def __init__(
+        self,
+        engine: SyncEngine,
+        interval_s: float = 15,
+        on_state: StateCallback | None = None,
+        *,
+        max_backoff_s: float = 300,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.engine = engine
+        self.interval_s = interval_s
+        self.max_backoff_s = max(max_backoff_s, interval_s)
+        self.on_state = on_state
+        self._jitter = jitter
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._state = SyncState()
+        self.failures = 0
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="background-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> bool:
+        """Stop after the current round; True when the thread has ended within ``timeout``."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def request_sync(self) -> None:
+        """Sync now (e.g. a check-in was just saved) instead of at the next interval."""
+        self._wake.set()
+
+    def state(self) -> SyncState:
+        return self._state
+
+    def next_delay(self) -> float:
+        """Seconds until the next round, after :attr:`failures` failed rounds in a row."""
+        if self.failures == 0:
+            return self.interval_s
+        ceiling = min(self.max_backoff_s, self.interval_s * 2 ** min(self.failures - 1, 30))
+        return ceiling / 2 + self._jitter() * ceiling / 2
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            self._publish(running=True)
+            try:
+                self.engine.sync_once()
+                self.failures = 0
+            except SyncError as error:
+                self.failures += 1
+                log.info("Sync round stopped (%s): %s", error.code, error)
+            except Exception:
+                # A bug must not end syncing for good: log it and try again later.
+                self.failures += 1
+                log.exception("Sync round failed")
+                self._note_unexpected_failure()
+            self._publish(running=False)
+            self._wake.wait(self.next_delay())
+
+    def _note_unexpected_failure(self) -> None:
+        try:
+            self.engine.store.note_sync_error(SYNC_FAILED, "unexpected error; see the log")
+        except Exception:
+            log.exception("Could not record the sync failure")
+
+    def _publish(self, *, running: bool) -> None:
+        try:
+            store = self.engine.store
+            counts, history = store.status(), store.sync_history()
+            self._state = SyncState(
+                pending_changes=counts.pending_changes,
+                pending_bytes=counts.pending_bytes,
+                pending_blobs=counts.pending_blobs,
+                pending_blob_bytes=counts.pending_blob_bytes,
+                parked=counts.parked,
+                last_success_at=history.last_success_at,
+                last_error=history.last_error,
+                running=running,
+                parked_blobs=counts.parked_blobs,
+                last_error_detail=history.last_error_detail,
+            )
+        except Exception:
+            log.exception("Could not read the sync state")
+            self._state = replace(self._state, running=running)
+        if self.on_state is not None:
+            try:
+                self.on_state(self._state)
+            except Exception:
+                log.exception("Sync state callback failed")
+
+
+__all__ = [
+    "BackgroundSync",
+    "DeviceUnpaired",
+    "RequestRefused",
+    "ServerUnreachable",
+    "SyncEngine",
+    "SyncError",
+    "SyncReport",
+    "SyncState",
+    "SyncTransport",
+    "UnexpectedResponse",
+    "default_retry",
+]

@@ -1,0 +1,78 @@
+"""Bilingual text (English and Simplified Chinese) from gettext catalogs.
+
+Source strings are English. Each component keeps its own catalog domain so that their
+catalogs can be edited independently: ``shared`` (validation, domain words), ``kiosk``
+(screens) and ``server`` (API messages, web pages). Catalogs live as ``.po`` files in
+``shared/locale/<lang>/LC_MESSAGES/<domain>.po`` and are compiled in memory with Babel
+on first use, so a compiled ``.mo`` can never go stale.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES: tuple[str, ...] = ("en", "zh_CN")
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_NAMES: Mapping[str, str] = {"en": "English", "zh_CN": "简体中文"}
+DOMAINS: tuple[str, ...] = ("shared", "kiosk", "server")
+
+
+def normalize_language(lang: str | None) -> str:
+    """Map what a browser or a setting says ("zh", "zh-CN", "zh_Hans", "en-GB") to ours."""
+    if not lang:
+        return DEFAULT_LANGUAGE
+    tag = lang.replace("-", "_").lower()
+    if tag.startswith("zh"):
+        return "zh_CN"
+    return "en"
+
+
+@cache
+def translations(lang: str, domain: str = "shared") -> gettext.NullTranslations:
+    """The compiled catalog for one language and domain (English: the identity)."""
+    lang = normalize_language(lang)
+    po_path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
+    if lang == "en" or not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=lang, domain=domain)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def translate(message: str, lang: str, domain: str = "shared", **params: Any) -> str:
+    """Translate ``message`` and fill ``{name}`` placeholders from ``params``."""
+    text = translations(lang, domain).gettext(message)
+    return text.format(**params) if params else text
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it now."""
+    return message
+
+
+@dataclass(frozen=True)
+class Text:
+    """A message to be shown later in whichever language the reader has chosen."""
+
+    message: str
+    domain: str = "shared"
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str) -> str:
+        return translate(self.message, lang, self.domain, **dict(self.params))
+
+    def bilingual(self) -> dict[str, str]:
+        return {language: self.render(language) for language in LANGUAGES}

@@ -1,0 +1,14 @@
+"""The JSON API under ``/api/v1``: one blueprint per area."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+API_PREFIX = "/api/v1"
+
+
+def init_app(app: Flask) -> None:
+    from sync_server.api import auth, devices, lookup, openapi
+
+    for module in (auth, devices, lookup, openapi):
+        app.register_blueprint(module.bp, url_prefix=API_PREFIX)

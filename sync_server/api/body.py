@@ -1,0 +1,60 @@
+"""Reading a JSON request body with clear answers for every way it can be wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from shared.i18n import Text
+from sync_server.problems import Problem, field_error
+
+
+def json_object() -> dict[str, Any]:
+    """The body as a JSON object, or a 4xx problem saying what is wrong with it."""
+    if not request.is_json:
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            Text("Send the body as JSON with Content-Type: application/json.", "server"),
+        )
+    data = request.get_json(silent=True)
+    if data is None:
+        raise Problem(400, "malformed-json", Text("The body is not valid JSON.", "server"))
+    if not isinstance(data, dict):
+        raise Problem(400, "malformed-json", Text("The body must be a JSON object.", "server"))
+    return data
+
+
+def text_field(
+    data: dict[str, Any], name: str, *, required: bool = False, max_length: int = 200
+) -> str:
+    value = data.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Problem(
+            422,
+            "validation",
+            errors=[field_error(name, "wrong_type", Text("This must be text.", "server"))],
+        )
+    value = value.strip()
+    if required and not value:
+        raise Problem(
+            422,
+            "validation",
+            errors=[field_error(name, "required", Text("This field is required.", "server"))],
+        )
+    if len(value) > max_length:
+        raise Problem(
+            422,
+            "validation",
+            errors=[
+                field_error(
+                    name,
+                    "too_long",
+                    Text("At most {n} characters, please.", "server", {"n": max_length}),
+                )
+            ],
+        )
+    return value

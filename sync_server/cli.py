@@ -1,0 +1,171 @@
+"""``checkin-server``: serve, migrate, people, device pairing and the demo shop.
+
+Built on Flask's CLI so that every command runs with the app and its database, and
+tests drive the same commands through ``app.test_cli_runner()``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import click
+import qrcode
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from sync_server import db
+from sync_server.models import Device, DeviceRole, UserRole
+from sync_server.pairing import issue_code, revoke_device
+from sync_server.people import PeopleError, create_user
+
+log = logging.getLogger(__name__)
+
+
+@click.command("serve")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Use 0.0.0.0 for the shop network."
+)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Apply migrations, then serve with waitress."""
+    import waitress
+
+    from sync_server.migrate import upgrade
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    upgrade(app)
+    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="service-lane")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade_command(revision: str) -> None:
+    """Migrate the database to REVISION (default: the newest)."""
+    from sync_server.migrate import current_revision, upgrade
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    upgrade(app, revision)
+    click.echo(f"Database at revision {current_revision(app)}.")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in UserRole]), required=True)
+@click.option("--name", "display_name", default="", help="Name shown to colleagues.")
+@click.password_option(help="At least 8 characters; asked for when not given.")
+@with_appcontext
+def create_user_command(username: str, role: str, display_name: str, password: str) -> None:
+    """Add an advisor or a manager."""
+    try:
+        user = create_user(db.session(), username, password, UserRole(role), display_name)
+    except PeopleError as error:
+        raise click.BadParameter(error.message.render("en"), param_hint=error.field) from None
+    click.echo(f"Created {user.role.value} {user.username!r}.")
+
+
+@click.command("pair")
+@click.option("--role", type=click.Choice([r.value for r in DeviceRole]), required=True)
+@click.option("--name", "device_name", default="", help="e.g. 'Lobby kiosk'.")
+@click.option("--quiet", is_flag=True, help="Print only the code (for scripts).")
+@with_appcontext
+def pair_command(role: str, device_name: str, quiet: bool) -> None:
+    """Issue a pairing code (valid 10 minutes, single use) for a kiosk or tablet."""
+    issued = issue_code(
+        db.session(),
+        DeviceRole(role),
+        device_name=device_name,
+        minutes=current_app.config["PAIRING_CODE_MINUTES"],
+    )
+    if quiet:
+        click.echo(issued.display)
+        return
+    click.echo(f"Pairing code for a {role}: {issued.display}")
+    click.echo(f"Valid until {issued.record.expires_at:%H:%M} UTC, once.")
+    qr = qrcode.QRCode(border=1)
+    qr.add_data(issued.display)
+    buffer = io.StringIO()
+    qr.print_ascii(out=buffer)
+    click.echo(buffer.getvalue())
+
+
+@click.group("devices")
+def devices_group() -> None:
+    """Paired kiosks and tablets."""
+
+
+@devices_group.command("list")
+@with_appcontext
+def devices_list_command() -> None:
+    """List paired devices, newest first."""
+    devices = db.session().scalars(select(Device).order_by(Device.paired_at.desc())).all()
+    if not devices:
+        click.echo("No devices paired yet. Use 'checkin-server pair'.")
+        return
+    for device in devices:
+        state = f"revoked {device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked_at else "active"
+        seen = f"{device.last_seen_at:%Y-%m-%d %H:%M}" if device.last_seen_at else "never"
+        click.echo(
+            f"{device.uid}  {device.role.value:<6}  {device.name:<24}  last seen {seen}  {state}"
+        )
+
+
+@devices_group.command("revoke")
+@click.argument("device_id")
+@with_appcontext
+def devices_revoke_command(device_id: str) -> None:
+    """Revoke a device: its token stops working on its next request."""
+    device = db.session().scalar(select(Device).where(Device.uid == device_id))
+    if device is None:
+        raise click.BadParameter(f"no device {device_id!r}; see 'checkin-server devices list'")
+    revoke_device(db.session(), device)
+    click.echo(f"Revoked {device.name!r}.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Seed a demo shop: people, customers, vehicles, today's appointments and visits."""
+    from sync_server.demo import seed_demo
+
+    summary = seed_demo(db.session())
+    click.echo(summary)
+
+
+def init_app(app: Flask) -> None:
+    for command in (
+        serve_command,
+        db_group,
+        create_user_command,
+        pair_command,
+        devices_group,
+        demo_command,
+    ):
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from sync_server import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(
+    create_app=_create_app,
+    add_default_commands=False,
+    help="Service-lane check-in server: serve, migrate, people, devices, demo data.",
+)
+
+
+def main() -> None:
+    cli.main(prog_name="checkin-server")

@@ -1,0 +1,57 @@
+"""Server configuration: read from the environment, with defaults that suit one shop.
+
+``DATABASE_URL`` picks the database (default: a SQLite file in the instance folder);
+``SECRET_KEY`` signs sessions (default: a random key kept in the instance folder, made
+on first start). A test passes its own mapping to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def instance_secret_key(instance_path: Path) -> str:
+    """The instance's session-signing key, made once and kept readable by the owner only."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="ascii").strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def settings_from_environment(instance_path: Path) -> dict[str, Any]:
+    """Every setting the server reads, with its default."""
+    database_url = os.environ.get("DATABASE_URL") or (
+        f"sqlite:///{instance_path / 'service_lane.sqlite3'}"
+    )
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret_key(instance_path),
+        # JSON bodies are small; photo uploads raise their own limit per request.
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
+        "PAIRING_CODE_MINUTES": _env_int("PAIRING_CODE_MINUTES", 10),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_HOURS", 12) * 3600,
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "BLOB_DIR": os.environ.get("BLOB_DIR", ""),
+    }

@@ -1,0 +1,318 @@
+"""The server's tables, as SQLAlchemy 2 typed models.
+
+Records that devices create (customers, vehicles, visits, ...) carry the UUID the device
+gave them, so a record has the same id on every node. People and devices, which only
+the server creates, have integer ids. Every time is stored as UTC and read back
+timezone-aware, on SQLite as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy import Enum as SqlEnum
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; the server stores UTC-aware times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _enum(enum_class: type[enum.Enum], name: str) -> SqlEnum:
+    return SqlEnum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}  # noqa: RUF012
+
+
+class UserRole(enum.StrEnum):
+    ADVISOR = "advisor"
+    MANAGER = "manager"
+
+
+class DeviceRole(enum.StrEnum):
+    KIOSK = "kiosk"
+    TABLET = "tablet"
+
+
+class Shop(Base):
+    """The shop's own settings: a single row, edited by managers."""
+
+    __tablename__ = "shop"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), default="Service Centre")
+    plate_region: Mapped[str] = mapped_column(String(10), default="CN")
+    phone_region: Mapped[str] = mapped_column(String(10), default="CN")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    default_language: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+
+
+class User(Base):
+    """A back-office person: an advisor or a manager."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[UserRole] = mapped_column(_enum(UserRole, "user_role"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class Device(Base):
+    """A paired kiosk or tablet. Only a hash of its token is kept."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[DeviceRole] = mapped_column(_enum(DeviceRole, "device_role"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    paired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paired_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_seen_at: Mapped[datetime | None]
+    last_seen_ip: Mapped[str | None] = mapped_column(String(45))
+    revoked_at: Mapped[datetime | None]
+    revoked_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class PairingCode(Base):
+    """A short single-use code a manager issues so a device can pair itself."""
+
+    __tablename__ = "pairing_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[DeviceRole] = mapped_column(_enum(DeviceRole, "pairing_role"))
+    device_name: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="", index=True)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    preferred_channel: Mapped[str] = mapped_column(String(10), default="sms")
+    reminders_opt_in: Mapped[bool] = mapped_column(default=False)
+    tier: Mapped[str] = mapped_column(String(10), default="regular")
+    birthday: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    vehicles: Mapped[list[Vehicle]] = relationship(back_populates="customer")
+
+
+class Vehicle(Base):
+    __tablename__ = "vehicles"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    plate: Mapped[str] = mapped_column(String(16), default="", index=True)
+    plate_region: Mapped[str] = mapped_column(String(10), default="CN")
+    vin: Mapped[str] = mapped_column(String(17), default="", index=True)
+    make: Mapped[str] = mapped_column(String(60), default="")
+    model: Mapped[str] = mapped_column(String(60), default="")
+    year: Mapped[int | None] = mapped_column(Integer)
+    purchase_date: Mapped[date | None] = mapped_column(Date)
+    last_mileage_km: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="vehicles")
+
+
+class Appointment(Base):
+    """A booked visit; the kiosk finds it by code, phone or plate on the day."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (Index("ix_appointments_expected_arrival", "expected_arrival"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.id"), index=True)
+    expected_arrival: Mapped[datetime]
+    requested_work: Mapped[str] = mapped_column(Text, default="")
+    concern_codes: Mapped[list[str]] = mapped_column(default=list)
+    expected_duration_minutes: Mapped[int] = mapped_column(default=60)
+    channel: Mapped[str] = mapped_column(String(12), default="phone")
+    status: Mapped[str] = mapped_column(String(12), default="booked")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    vehicle: Mapped[Vehicle] = relationship()
+
+
+class Visit(Base):
+    """One service visit, from check-in to delivery."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_checked_in_at", "checked_in_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ticket_number: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.id"), index=True)
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"))
+    status: Mapped[str] = mapped_column(String(20), default="checked_in", index=True)
+    concern_codes: Mapped[list[str]] = mapped_column(default=list)
+    concern_text: Mapped[str] = mapped_column(Text, default="")
+    mileage_in_km: Mapped[int | None] = mapped_column(Integer)
+    contact_channel: Mapped[str] = mapped_column(String(10), default="sms")
+    reminders_opt_in: Mapped[bool] = mapped_column(default=False)
+    checked_in_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checked_in_device_id: Mapped[str | None] = mapped_column(String(36))
+    advisor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expected_ready_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    vehicle: Mapped[Vehicle] = relationship()
+
+
+class SyncRecord(Base):
+    """The synced state of one record: its fields, the clock of each field, and its place
+    in the changes feed. Typed tables (customers, visits, ...) are projections of it."""
+
+    __tablename__ = "sync_records"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    clocks: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    seq: Mapped[int] = mapped_column(unique=True)
+    created_by: Mapped[str] = mapped_column(String(36))
+    updated_by: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SyncCounter(Base):
+    """One row: the last sequence number given out. Taking the next one locks the row, so
+    changes commit in sequence order and a reader of the feed never skips one."""
+
+    __tablename__ = "sync_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class AppliedChange(Base):
+    """Every change the server has applied, by the id the device gave it, written in the
+    same transaction as the change itself: a repeated push gets the same answer."""
+
+    __tablename__ = "applied_changes"
+
+    change_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(36))
+    origin: Mapped[str] = mapped_column(String(36), index=True)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FieldConflict(Base):
+    """A value that lost a last-writer-wins race: kept, so the back office can see it."""
+
+    __tablename__ = "field_conflicts"
+    __table_args__ = (Index("ix_field_conflicts_record", "kind", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(36))
+    field: Mapped[str] = mapped_column(String(40))
+    losing_value: Mapped[Any] = mapped_column(JSON)
+    losing_hlc: Mapped[str] = mapped_column(String(80))
+    losing_origin: Mapped[str] = mapped_column(String(36))
+    winning_value: Mapped[Any] = mapped_column(JSON)
+    winning_hlc: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Blob(Base):
+    """A photo or signature image, stored by its SHA-256 outside any web-served folder."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    size_bytes: Mapped[int] = mapped_column()
+    width: Mapped[int] = mapped_column()
+    height: Mapped[int] = mapped_column()
+    uploaded_by: Mapped[str] = mapped_column(String(36))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)

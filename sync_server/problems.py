@@ -1,0 +1,146 @@
+"""Errors as RFC 9457 problem documents, in the reader's language, never with a trace.
+
+Views raise :class:`Problem` (or a ``shared.validation.ValidationError``); every other
+error, down to a crash, is turned into a problem document by the handlers installed
+here. The full traceback goes to the log only, under an id the client is shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from shared.i18n import Text, normalize_language
+
+log = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://service-lane.example/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+_TITLES: Mapping[int, Text] = {
+    400: Text("The request could not be understood", "server"),
+    401: Text("Please sign in or pair this device", "server"),
+    403: Text("This is not allowed for your role", "server"),
+    404: Text("Not found", "server"),
+    405: Text("This method is not allowed here", "server"),
+    409: Text("This conflicts with what the server already has", "server"),
+    413: Text("The upload is too large", "server"),
+    415: Text("This type of content is not accepted", "server"),
+    422: Text("Some fields need attention", "server"),
+    429: Text("Too many attempts; please wait a moment", "server"),
+    500: Text("Something went wrong on the server", "server"),
+}
+
+
+def request_language() -> str:
+    """The reader's language from ``Accept-Language`` (English when unsure)."""
+    best = request.accept_languages.best_match(["en", "zh-CN", "zh"]) if request else None
+    return normalize_language(best)
+
+
+class Problem(Exception):
+    """An error a client can act on; raised by views, rendered as problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: Text | None = None,
+        *,
+        title: Text | None = None,
+        errors: Iterable[Mapping[str, Any]] = (),
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(kind)
+        self.status = status
+        self.kind = kind
+        self.title = title or _TITLES.get(status, _TITLES[400 if status < 500 else 500])
+        self.detail = detail
+        self.errors = [dict(error) for error in errors]
+        self.extra = dict(extra or {})
+
+    def to_dict(self, lang: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.kind,
+            "title": self.title.render(lang),
+            "status": self.status,
+        }
+        if self.detail is not None:
+            body["detail"] = self.detail.render(lang)
+        if self.errors:
+            body["errors"] = self.errors
+        body.update(self.extra)
+        return body
+
+
+def field_error(field: str, code: str, message: Text, severity: str = "error") -> dict[str, Any]:
+    """One entry of a problem's ``errors`` list, in both languages."""
+    return {
+        "field": field,
+        "code": code,
+        "severity": severity,
+        "message": message.render("en"),
+        "message_zh": message.render("zh_CN"),
+    }
+
+
+def problem_response(problem: Problem) -> Response:
+    response = jsonify(problem.to_dict(request_language()))
+    response.status_code = problem.status
+    response.mimetype = PROBLEM_JSON
+    if problem.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="service-lane"'
+    return response
+
+
+def _http_kind(status: int) -> str:
+    return {
+        400: "bad-request",
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "too-large",
+        415: "unsupported-media-type",
+    }.get(status, "http-error")
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(problem: Problem) -> Response:
+        return problem_response(problem)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        detail = None
+        if status == 413:
+            limit = request.max_content_length or app.config.get("MAX_CONTENT_LENGTH")
+            detail = Text(
+                "The limit here is {megabytes} MB.",
+                "server",
+                {"megabytes": round((limit or 0) / 1_048_576, 1)},
+            )
+        return problem_response(Problem(status, _http_kind(status), detail))
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception) -> Response:
+        incident = uuid.uuid4().hex[:12]
+        log.exception("unhandled error, incident %s, %s %s", incident, request.method, request.path)
+        return problem_response(
+            Problem(
+                500,
+                "server-error",
+                Text(
+                    "Please try again. If it keeps happening, quote incident {incident}.",
+                    "server",
+                    {"incident": incident},
+                ),
+                extra={"incident": incident},
+            )
+        )

@@ -1,0 +1,1 @@
+"""Offline-first sync: changes in, the changes feed out, photos by content hash."""

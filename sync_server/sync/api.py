@@ -1,0 +1,324 @@
+"""The sync endpoints: push changes, upload photos by hash, pull the changes feed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request, send_file
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from shared.i18n import Text
+from shared.lookup import lookup_hash
+from shared.masking import mask_name, mask_phone, mask_plate
+from shared.wire import SUPPORTED_SCHEMAS
+from sync_server import db
+from sync_server.access import STAFF, allow, require_caller
+from sync_server.api.body import json_object
+from sync_server.models import Appointment, Blob, FieldConflict, SyncRecord, utcnow
+from sync_server.problems import Problem, request_language
+from sync_server.shop import shop_settings, today_bounds
+from sync_server.sync.blobs import MAX_UPLOAD_BYTES, BlobRefused, BlobStore
+from sync_server.sync.records import (
+    DEVICE_KINDS,
+    ChangeRefused,
+    apply_change,
+    blob_refs,
+    changed_since,
+    lock_feed,
+    read_change,
+)
+
+bp = Blueprint("sync", __name__)
+
+MAX_CHANGES_PER_PUSH = 500
+MAX_PULL_PAGE = 500
+SHA256_URL = re.compile(r"[0-9a-f]{64}")
+TABLET_FEED_KINDS = frozenset(DEVICE_KINDS | {"appointment"})
+
+
+def blob_store() -> BlobStore:
+    return current_app.extensions["blob_store"]
+
+
+def kiosk_lookup_key() -> bytes:
+    """The shop's key for kiosk lookup hashes, derived from the server's secret."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, b"kiosk-lookup-v1", hashlib.sha256).digest()
+
+
+def _refusal(refused: ChangeRefused, change_id: Any) -> dict[str, Any]:
+    problem = Problem(refused.status, refused.kind, refused.message, errors=refused.errors)
+    return {
+        "change_id": change_id if isinstance(change_id, str) else None,
+        "status": refused.status,
+        "problem": problem.to_dict(request_language()),
+    }
+
+
+@bp.post("/sync/push")
+@allow("kiosk", "tablet")
+def push() -> ResponseReturnValue:
+    body = json_object()
+    schema = body.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema not in SUPPORTED_SCHEMAS:
+        raise Problem(
+            400,
+            "schema-unsupported",
+            Text(
+                "This app speaks a sync format the server does not know. Update the app.", "server"
+            ),
+        )
+    changes = body.get("changes")
+    if not isinstance(changes, list):
+        raise Problem(400, "bad-request", Text("'changes' must be a list.", "server"))
+    if len(changes) > MAX_CHANGES_PER_PUSH:
+        raise Problem(
+            413,
+            "too-many-changes",
+            Text("Send at most {n} changes at a time.", "server", {"n": MAX_CHANGES_PER_PUSH}),
+        )
+    caller = require_caller()
+    session = db.session()
+    lock_feed(session)
+    results: list[dict[str, Any]] = []
+    referenced: dict[str, None] = {}
+    for raw in changes:
+        try:
+            change = read_change(raw)
+            with session.begin_nested():
+                results.append(apply_change(session, change, origin=caller.uid, role=caller.role))
+            referenced.update(dict.fromkeys(blob_refs(change.fields)))
+        except ChangeRefused as refused:
+            results.append(
+                _refusal(refused, raw.get("change_id") if isinstance(raw, dict) else None)
+            )
+    session.commit()
+    return jsonify({"results": results, "missing_blobs": _missing_blobs(list(referenced))})
+
+
+def _missing_blobs(hashes: list[str]) -> list[str]:
+    if not hashes:
+        return []
+    have = set(db.session().scalars(select(Blob.sha256).where(Blob.sha256.in_(hashes))))
+    return [sha for sha in hashes if sha not in have]
+
+
+@bp.post("/blobs/missing")
+@allow("kiosk", "tablet")
+def missing_blobs() -> ResponseReturnValue:
+    body = json_object()
+    hashes = body.get("sha256")
+    if (
+        not isinstance(hashes, list)
+        or len(hashes) > 5000
+        or not all(isinstance(item, str) and SHA256_URL.fullmatch(item) for item in hashes)
+    ):
+        raise Problem(
+            422,
+            "validation",
+            Text("'sha256' must be a list of at most 5000 lowercase SHA-256 hashes.", "server"),
+        )
+    return jsonify({"missing": _missing_blobs(list(dict.fromkeys(hashes)))})
+
+
+@bp.put("/blobs/<sha256>")
+@allow("kiosk", "tablet")
+def upload_blob(sha256: str) -> ResponseReturnValue:
+    if not SHA256_URL.fullmatch(sha256):
+        raise Problem(404, "not-found")
+    request.max_content_length = MAX_UPLOAD_BYTES
+    session = db.session()
+    if session.get(Blob, sha256) is not None:
+        request.stream.read()  # drain, so the connection can be reused
+        return jsonify({"sha256": sha256, "stored": "already"}), 200
+    try:
+        stored = blob_store().receive(sha256, request.mimetype, request.stream)
+    except BlobRefused as refused:
+        raise Problem(refused.status, refused.kind, refused.message) from None
+    if session.get(Blob, sha256) is None:  # another upload of the same photo may have won
+        session.add(
+            Blob(
+                sha256=sha256,
+                content_type=stored.content_type,
+                size_bytes=stored.size_bytes,
+                width=stored.width,
+                height=stored.height,
+                uploaded_by=require_caller().uid or str(require_caller().id),
+                uploaded_at=utcnow(),
+            )
+        )
+        session.commit()
+    return jsonify(
+        {"sha256": sha256, "stored": "new", "width": stored.width, "height": stored.height}
+    ), 201
+
+
+@bp.get("/blobs/<sha256>")
+@allow("tablet", *STAFF)
+def download_blob(sha256: str) -> ResponseReturnValue:
+    return _send_blob(sha256, thumbnail=False)
+
+
+@bp.get("/blobs/<sha256>/thumbnail")
+@allow("tablet", *STAFF)
+def download_thumbnail(sha256: str) -> ResponseReturnValue:
+    return _send_blob(sha256, thumbnail=True)
+
+
+def _send_blob(sha256: str, *, thumbnail: bool) -> ResponseReturnValue:
+    blob = db.session().get(Blob, sha256) if SHA256_URL.fullmatch(sha256) else None
+    if blob is None:
+        raise Problem(
+            404,
+            "photo-pending",
+            Text(
+                "This photo has not reached the server yet; it will appear when the device syncs.",
+                "server",
+            ),
+        )
+    store = blob_store()
+    path = store.thumbnail_path(sha256) if thumbnail else store.original_path(sha256)
+    mimetype = "image/jpeg" if thumbnail else blob.content_type
+    response = send_file(path, mimetype=mimetype, etag=sha256, max_age=31_536_000)
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
+
+
+@bp.get("/sync/changes")
+@allow("kiosk", "tablet")
+def pull() -> ResponseReturnValue:
+    caller = require_caller()
+    if caller.role == "kiosk":
+        return jsonify(_kiosk_snapshot())
+    try:
+        since = max(0, int(request.args.get("since", "0")))
+        limit = min(MAX_PULL_PAGE, max(1, int(request.args.get("limit", "200"))))
+    except ValueError:
+        raise Problem(
+            400, "bad-request", Text("since and limit must be whole numbers.", "server")
+        ) from None
+    rows = changed_since(db.session(), since, TABLET_FEED_KINDS, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return jsonify(
+        {
+            "changes": [
+                {
+                    "seq": row.seq,
+                    "kind": row.kind,
+                    "id": row.id,
+                    "fields": row.fields,
+                    "clocks": row.clocks,
+                }
+                for row in rows
+            ],
+            "next_since": rows[-1].seq if rows else since,
+            "more": more,
+        }
+    )
+
+
+def _kiosk_snapshot() -> dict[str, Any]:
+    """Today's booked appointments, masked, with keyed hashes for exact-match lookups."""
+    session = db.session()
+    start, end = today_bounds(shop_settings(session))
+    appointments = session.scalars(
+        select(Appointment)
+        .options(joinedload(Appointment.customer), joinedload(Appointment.vehicle))
+        .where(
+            Appointment.expected_arrival >= start,
+            Appointment.expected_arrival < end,
+            Appointment.status == "booked",
+        )
+        .order_by(Appointment.expected_arrival)
+    ).all()
+    key = kiosk_lookup_key()
+    changes = []
+    for item in appointments:
+        customer, vehicle = item.customer, item.vehicle
+        changes.append(
+            {
+                "kind": "appointment",
+                "id": item.id,
+                "fields": {
+                    "customer_id": customer.id,
+                    "vehicle_id": vehicle.id,
+                    "expected_arrival": item.expected_arrival.isoformat(),
+                    "requested_work": item.requested_work,
+                    "concern_codes": list(item.concern_codes),
+                    "expected_duration_minutes": item.expected_duration_minutes,
+                    "customer_name_masked": mask_name(customer.name),
+                    "phone_masked": mask_phone(customer.phone),
+                    "plate_masked": mask_plate(vehicle.plate),
+                    "vehicle_make": vehicle.make,
+                    "vehicle_model": vehicle.model,
+                    "plate_region": vehicle.plate_region,
+                    "vip": customer.tier == "vip",
+                    "phone_hash": lookup_hash(key, "phone", customer.phone),
+                    "plate_hash": lookup_hash(key, "plate", vehicle.plate),
+                    "code_hash": lookup_hash(key, "code", item.code),
+                },
+            }
+        )
+    return {
+        "snapshot": True,
+        "day_starts": start.isoformat(),
+        "changes": changes,
+        "next_since": 0,
+        "more": False,
+    }
+
+
+@bp.get("/records/<kind>/<record_id>")
+@allow("tablet", *STAFF)
+def record(kind: str, record_id: str) -> ResponseReturnValue:
+    """One synced record with its clocks, the values that lost, and photo status."""
+    session = db.session()
+    row = session.get(SyncRecord, (kind, record_id))
+    if row is None:
+        raise Problem(404, "not-found")
+    conflicts = session.scalars(
+        select(FieldConflict)
+        .where(FieldConflict.kind == kind, FieldConflict.record_id == record_id)
+        .order_by(FieldConflict.id)
+    )
+    refs = list(dict.fromkeys(blob_refs(row.fields)))
+    missing = set(_missing_blobs(refs))
+    return jsonify(
+        {
+            "kind": kind,
+            "id": record_id,
+            "fields": row.fields,
+            "clocks": row.clocks,
+            "seq": row.seq,
+            "created_by": row.created_by,
+            "updated_by": row.updated_by,
+            "photos": [
+                {"sha256": sha, "state": "pending" if sha in missing else "stored"} for sha in refs
+            ],
+            "conflicts": [
+                {
+                    "field": c.field,
+                    "losing_value": c.losing_value,
+                    "losing_hlc": c.losing_hlc,
+                    "losing_origin": c.losing_origin,
+                    "winning_value": c.winning_value,
+                    "winning_hlc": c.winning_hlc,
+                }
+                for c in conflicts
+            ],
+        }
+    )
+
+
+def init_app(app: Flask) -> None:
+    from pathlib import Path
+
+    root = Path(app.config.get("BLOB_DIR") or Path(app.instance_path) / "blobs")
+    app.extensions["blob_store"] = BlobStore(root)
+    app.register_blueprint(bp, url_prefix="/api/v1")

@@ -1,0 +1,419 @@
+"""Applying changes to synced records: the one write path for everything devices send,
+and for the server's own edits too.
+
+A change sets some fields of one record. Each field keeps the hybrid logical clock of
+the change that last set it; a field changes only when a newer clock arrives (last
+writer wins, the same on every node), and whichever value loses is kept as a
+``FieldConflict``. The merged record is checked as a whole by ``shared.wire`` before
+anything is written, then projected into its typed table (customers, visits, ...), all
+in the caller's transaction, together with the change's idempotency record.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shared.i18n import Text
+from shared.wire import WireError, canonical_sha256, from_wire, to_wire
+from sync_server.models import (
+    AppliedChange,
+    Appointment,
+    Base,
+    Customer,
+    FieldConflict,
+    SyncCounter,
+    SyncRecord,
+    Vehicle,
+    Visit,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+SERVER_ORIGIN = "server"
+HLC_PATTERN = re.compile(r"\d{16}-\d{4}-[A-Za-z0-9_.:-]{1,40}")
+UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+# What each kind of caller may send. Appointments, quotes and approvals are made on the
+# server only. A kiosk creates check-ins; it never changes what others made.
+DEVICE_KINDS = frozenset(
+    {
+        "customer",
+        "vehicle",
+        "visit",
+        "consent",
+        "signature",
+        "walkaround",
+        "damage_mark",
+        "photo",
+        "note",
+    }
+)
+KIOSK_KINDS = frozenset({"customer", "vehicle", "visit", "consent", "signature", "photo"})
+# Parts that are records of their own (merged by union), not fields of their parent.
+CHILD_COLLECTIONS: Mapping[str, frozenset[str]] = {"walkaround": frozenset({"marks", "photos"})}
+
+PROJECTIONS: Mapping[str, type[Base]] = {
+    "customer": Customer,
+    "vehicle": Vehicle,
+    "appointment": Appointment,
+    "visit": Visit,
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    change_id: str
+    kind: str
+    id: str
+    hlc: str
+    fields: dict[str, Any]
+    # The clock each field had on the device when it was edited: an edit made knowing
+    # the current value replaces it; one made without knowing it is a real conflict.
+    base: dict[str, str | None] | None = None
+
+    def content_sha256(self) -> str:
+        return canonical_sha256(
+            {
+                "kind": self.kind,
+                "id": self.id,
+                "hlc": self.hlc,
+                "fields": self.fields,
+                "base": self.base,
+            }
+        )
+
+    def knew(self, name: str, current_hlc: str) -> bool:
+        return self.base is not None and self.base.get(name) == current_hlc
+
+
+class ChangeRefused(Exception):
+    """A change that cannot be applied, with the HTTP-like status of its result."""
+
+    def __init__(
+        self, status: int, kind: str, message: Text, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(kind)
+        self.status = status
+        self.kind = kind
+        self.message = message
+        self.errors = errors or []
+
+
+def read_change(raw: Any) -> Change:
+    """A change from its JSON form, or ``ChangeRefused`` (422) saying what is wrong."""
+    if not isinstance(raw, dict):
+        raise ChangeRefused(
+            422, "change-malformed", Text("Each change must be a JSON object.", "server")
+        )
+    problems = []
+    change_id, kind, record_id = raw.get("change_id"), raw.get("kind"), raw.get("id")
+    hlc, fields = raw.get("hlc"), raw.get("fields")
+    if not (isinstance(change_id, str) and UUID_PATTERN.fullmatch(change_id)):
+        problems.append("change_id")
+    if not (isinstance(kind, str) and kind in DEVICE_KINDS | set(PROJECTIONS)):
+        problems.append("kind")
+    if not (isinstance(record_id, str) and UUID_PATTERN.fullmatch(record_id)):
+        problems.append("id")
+    if not (isinstance(hlc, str) and HLC_PATTERN.fullmatch(hlc)):
+        problems.append("hlc")
+    if not (isinstance(fields, dict) and fields):
+        problems.append("fields")
+    base = raw.get("base")
+    if base is not None and not (
+        isinstance(base, dict)
+        and all(
+            v is None or (isinstance(v, str) and HLC_PATTERN.fullmatch(v)) for v in base.values()
+        )
+    ):
+        problems.append("base")
+    if problems:
+        raise ChangeRefused(
+            422,
+            "change-malformed",
+            Text(
+                "This change is not in the sync format: check {names}.",
+                "server",
+                {"names": ", ".join(problems)},
+            ),
+            [{"field": name, "code": "invalid"} for name in problems],
+        )
+    assert isinstance(fields, dict)
+    return Change(change_id, kind, record_id, hlc, fields, base)
+
+
+def lock_feed(session: Session) -> None:
+    """Take the writers' lock first thing in a writing transaction (see ``SyncCounter``)."""
+    locked = session.execute(
+        update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value)
+    )
+    if locked.rowcount == 0:
+        session.add(SyncCounter(id=1, value=0))
+        session.flush()
+
+
+def next_seq(session: Session) -> int:
+    return session.execute(
+        update(SyncCounter)
+        .where(SyncCounter.id == 1)
+        .values(value=SyncCounter.value + 1)
+        .returning(SyncCounter.value)
+    ).scalar_one()
+
+
+_server_clock_state = {"wall_ms": 0, "counter": 0}
+
+
+def server_hlc() -> str:
+    """A clock for the server's own edits (monotonic within this process)."""
+    now_ms = int(time.time() * 1000)
+    state = _server_clock_state
+    if now_ms > state["wall_ms"]:
+        state["wall_ms"], state["counter"] = now_ms, 0
+    else:
+        state["counter"] += 1
+        if state["counter"] > 9999:
+            state["wall_ms"], state["counter"] = state["wall_ms"] + 1, 0
+    return f"{state['wall_ms']:016d}-{state['counter']:04d}-{SERVER_ORIGIN}"
+
+
+def blob_refs(value: Any) -> Iterator[str]:
+    """Every photo hash a record's fields refer to."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("sha256", "photo_sha256") and isinstance(item, str):
+                if SHA256_PATTERN.fullmatch(item):
+                    yield item
+            else:
+                yield from blob_refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from blob_refs(item)
+
+
+def _check_permission(change: Change, origin: str, role: str, existing: SyncRecord | None) -> None:
+    if role == "server":
+        return
+    allowed = KIOSK_KINDS if role == "kiosk" else DEVICE_KINDS
+    if change.kind not in allowed:
+        raise ChangeRefused(
+            403,
+            "kind-not-allowed",
+            Text("This device may not send records of this kind.", "server"),
+        )
+    if role == "kiosk" and existing is not None and existing.created_by != origin:
+        raise ChangeRefused(
+            403,
+            "record-not-yours",
+            Text("A kiosk may only change the check-ins it made itself.", "server"),
+        )
+    if change.kind in CHILD_COLLECTIONS and CHILD_COLLECTIONS[change.kind] & change.fields.keys():
+        raise ChangeRefused(
+            422,
+            "child-records-inline",
+            Text(
+                "Send marks and photos as records of their own, not inside the walk-around.",
+                "server",
+            ),
+        )
+
+
+def _column_value(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_column_value(item) for item in value]
+    return value
+
+
+def _project(session: Session, kind: str, record: Any) -> None:
+    """Write the typed table's row for this record (its read model)."""
+    model = PROJECTIONS.get(kind)
+    if model is None:
+        return
+    row = session.get(model, record.id) or model(id=record.id)
+    names = {column.key for column in model.__table__.columns}
+    for item in dataclass_fields(record):
+        if item.name in names and item.name != "id":
+            setattr(row, item.name, _column_value(getattr(record, item.name)))
+    session.add(row)
+    if kind == "visit" and record.appointment_id:
+        appointment = session.get(Appointment, record.appointment_id)
+        if appointment is not None and appointment.status == "booked":
+            appointment.status = "arrived"
+
+
+def _check_references(session: Session, kind: str, record: Any) -> None:
+    """Typed tables refer to each other: say so clearly instead of failing a constraint."""
+    needs: list[tuple[str, type[Base], str | None]] = []
+    if kind in ("vehicle", "appointment", "visit"):
+        needs.append(("customer_id", Customer, record.customer_id))
+    if kind in ("appointment", "visit"):
+        needs.append(("vehicle_id", Vehicle, record.vehicle_id))
+    if kind == "visit" and record.appointment_id:
+        needs.append(("appointment_id", Appointment, record.appointment_id))
+    for field_name, model, target in needs:
+        if target is not None and session.get(model, target) is None:
+            raise ChangeRefused(
+                422,
+                "reference-missing",
+                Text(
+                    "This record refers to one the server does not have ({field}).",
+                    "server",
+                    {"field": field_name},
+                ),
+                [{"field": field_name, "code": "reference_missing"}],
+            )
+
+
+def apply_change(session: Session, change: Change, *, origin: str, role: str) -> dict[str, Any]:
+    """Apply one change inside the caller's transaction; returns its result.
+
+    The caller must hold the feed lock (:func:`lock_feed`). A change applied before
+    returns its first result again; the same change id with other content is refused.
+    """
+    content = change.content_sha256()
+    seen = session.get(AppliedChange, change.change_id)
+    if seen is not None:
+        if seen.content_sha256 != content:
+            raise ChangeRefused(
+                409,
+                "change-id-reused",
+                Text("This change id was already used for different content.", "server"),
+            )
+        return dict(seen.result)
+
+    existing = session.get(SyncRecord, (change.kind, change.id))
+    _check_permission(change, origin, role, existing)
+
+    state = dict(existing.fields) if existing else {}
+    clocks = dict(existing.clocks) if existing else {}
+    losers: list[FieldConflict] = []
+    for name, value in change.fields.items():
+        current_hlc, current = clocks.get(name), state.get(name)
+        if current_hlc is None or change.hlc > current_hlc:
+            # The change wins. What it replaces was lost only if it was set (not empty)
+            # and the device did not know it when it made the change.
+            if (
+                current_hlc is not None
+                and current is not None
+                and current != value
+                and not change.knew(name, current_hlc)
+            ):
+                losers.append(
+                    _conflict(
+                        change,
+                        name,
+                        current,
+                        current_hlc,
+                        existing.updated_by if existing else "",
+                        value,
+                        change.hlc,
+                    )
+                )
+            state[name], clocks[name] = value, change.hlc
+        elif change.hlc < current_hlc and value is not None and value != current:
+            losers.append(_conflict(change, name, value, change.hlc, origin, current, current_hlc))
+
+    state["id"] = change.id
+    try:
+        record = from_wire(change.kind, state)
+    except WireError as error:
+        raise ChangeRefused(
+            422,
+            "validation",
+            Text("Some fields of this record need attention.", "server"),
+            [issue_dict(issue) for issue in error.issues],
+        ) from None
+    _check_references(session, change.kind, record)
+
+    now = utcnow()
+    seq = next_seq(session)
+    if existing is None:
+        existing = SyncRecord(kind=change.kind, id=change.id, created_by=origin, created_at=now)
+        session.add(existing)
+    existing.fields, existing.clocks = state, clocks
+    existing.seq, existing.updated_by, existing.updated_at = seq, origin, now
+    session.add_all(losers)
+    _project(session, change.kind, record)
+    result = {"change_id": change.change_id, "status": 201}
+    session.add(
+        AppliedChange(
+            change_id=change.change_id,
+            content_sha256=content,
+            kind=change.kind,
+            record_id=change.id,
+            origin=origin,
+            result=result,
+            applied_at=now,
+        )
+    )
+    session.flush()
+    return result
+
+
+def _conflict(
+    change: Change,
+    name: str,
+    losing: Any,
+    losing_hlc: str,
+    losing_origin: str,
+    winning: Any,
+    winning_hlc: str,
+) -> FieldConflict:
+    return FieldConflict(
+        kind=change.kind,
+        record_id=change.id,
+        field=name,
+        losing_value=losing,
+        losing_hlc=losing_hlc,
+        losing_origin=losing_origin or "unknown",
+        winning_value=winning,
+        winning_hlc=winning_hlc,
+    )
+
+
+def issue_dict(issue: Any) -> dict[str, Any]:
+    to_dict = getattr(issue, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    return {"field": getattr(issue, "field", ""), "code": getattr(issue, "code", "invalid")}
+
+
+def put_server_record(session: Session, kind: str, record: Any) -> dict[str, Any]:
+    """Write a whole record as the server (demo data, back-office edits)."""
+    fields = to_wire(record)
+    fields.pop("id", None)
+    for child in CHILD_COLLECTIONS.get(kind, ()):
+        fields.pop(child, None)
+    change = Change(str(uuid.uuid4()), kind, record.id, server_hlc(), fields)
+    return apply_change(session, change, origin=SERVER_ORIGIN, role="server")
+
+
+def record_state(session: Session, kind: str, record_id: str) -> dict[str, Any] | None:
+    row = session.get(SyncRecord, (kind, record_id))
+    return dict(row.fields) if row else None
+
+
+def changed_since(
+    session: Session, since: int, kinds: frozenset[str], limit: int
+) -> list[SyncRecord]:
+    query = (
+        select(SyncRecord)
+        .where(SyncRecord.seq > since, SyncRecord.kind.in_(sorted(kinds)))
+        .order_by(SyncRecord.seq)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,23 @@
+"""Shared test setup.
+
+Kivy reads its environment when first imported, so this runs before anything imports
+it: headless SDL window (no X server needed), no command-line parsing, no console or
+file log, and a throw-away KIVY_HOME so tests never write ~/.kivy. Fixtures live in
+plugin modules listed in ``pytest_plugins``.
+"""
+
+import atexit
+import os
+import shutil
+import tempfile
+
+_kivy_home = tempfile.mkdtemp(prefix="kivy-home-")
+atexit.register(shutil.rmtree, _kivy_home, True)
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_WINDOW", "sdl2")
+os.environ.setdefault("KIVY_HOME", _kivy_home)
+os.environ["KIVY_NO_ARGS"] = "1"
+os.environ["KIVY_NO_CONSOLELOG"] = "1"
+os.environ["KIVY_NO_FILELOG"] = "1"
+
+pytest_plugins = ["kiosk_fixtures", "server_fixtures"]

@@ -1,0 +1,121 @@
+"""Fixtures for the sync server: an app on SQLite and, when available, on PostgreSQL.
+
+Every test that uses ``app`` runs once per database backend. PostgreSQL comes from
+``TEST_DATABASE_URL`` (the test script installs and starts a server and sets it); each
+test gets a database of its own, made and dropped around it. Under CI the PostgreSQL
+run is required, so a missing server fails instead of skipping quietly.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from sync_server import create_app
+from sync_server.migrate import upgrade
+from sync_server.models import DeviceRole, UserRole
+from sync_server.pairing import issue_code, redeem_code
+from sync_server.people import create_user
+
+PASSWORD = "correct-horse-9"
+
+
+def postgres_admin_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url and os.environ.get("CI"):
+        raise RuntimeError("CI must run the server tests on PostgreSQL: TEST_DATABASE_URL is unset")
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'server.sqlite3'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    admin_url = postgres_admin_url()
+    if not admin_url:
+        pytest.skip("TEST_DATABASE_URL not set (scripts/test.sh sets it)")
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    os.environ["CHECKIN_INSTANCE_PATH"] = str(tmp_path / "instance")
+    application = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "t"})
+    upgrade(application)
+    yield application
+    application.extensions["db_engine"].dispose()
+    os.environ.pop("CHECKIN_INSTANCE_PATH", None)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+class Shop:
+    """Test helpers that make people and devices in a few words."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def user(self, username: str = "li.na", role: str = "advisor") -> str:
+        from sync_server import db
+
+        with self.app.app_context():
+            create_user(db.session(), username, PASSWORD, UserRole(role), username.title())
+        return username
+
+    def login(
+        self, client: FlaskClient, username: str | None = None, role: str = "advisor"
+    ) -> None:
+        username = username or self.user(f"{role}-{uuid.uuid4().hex[:6]}", role)
+        response = client.post(
+            "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+        )
+        assert response.status_code == 200, response.json
+
+    def device_token(self, role: str = "kiosk", name: str = "Lobby kiosk") -> str:
+        from sync_server import db
+
+        with self.app.app_context():
+            issued = issue_code(db.session(), DeviceRole(role), device_name=name)
+            return redeem_code(db.session(), issued.code).token
+
+
+@pytest.fixture
+def shop(app: Flask) -> Shop:
+    return Shop(app)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,817 @@
+"""Syncing: nothing a device saved is lost or doubled, whatever the network does.
+
+The first part runs the engine against an in-memory server that keeps the protocol's
+promises (docs/sync.md) and fails on command; the transport is tested against a tiny
+HTTP server; the last part syncs with a real ``checkin-server`` process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from live_server import LiveServer, free_port, live_server_fixture  # noqa: F401
+from PIL import Image
+from sqlalchemy import text
+from urllib3.util import Retry
+
+from kiosk.services.local_store import LocalStore
+from kiosk.services.sync import (
+    BackgroundSync,
+    DeviceUnpaired,
+    RequestRefused,
+    ServerUnreachable,
+    SyncEngine,
+    SyncError,
+    SyncReport,
+    SyncState,
+    SyncTransport,
+    UnexpectedResponse,
+)
+from shared.hlc import format_hlc
+
+DEVICE_ID = "5fb948a1-9175-4180-b109-09ea7cfa1271"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def jpeg_photo(seed: int, size: tuple[int, int] = (320, 240)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (seed * 53 % 256, seed * 29 % 256, 120)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+# --- an in-memory server that keeps the protocol's promises ---------------------------
+
+
+class FakeShopServer:
+    """Applies each change id once, merges fields by HLC, keeps photos by hash."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], dict[str, Any]] = {}
+        self.applied: dict[str, dict[str, Any]] = {}
+        self.applications: Counter[str] = Counter()
+        self.blobs: dict[str, bytes] = {}
+        self.seq = 0
+        self.refused_records: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.refused_photos: set[str] = set()
+        self.max_push_bytes: int | None = None
+
+    def push(self, changes: list[dict[str, Any]]) -> dict[str, Any]:
+        if self.max_push_bytes and len(json.dumps(changes)) > self.max_push_bytes:
+            raise RequestRefused(413, {"status": 413, "title": "The upload is too large"})
+        results = []
+        for change in changes:
+            if change["change_id"] in self.applied:
+                results.append(dict(self.applied[change["change_id"]]))
+                continue
+            if change["id"] in self.refused_records:
+                status, problem = self.refused_records[change["id"]]
+                results.append(
+                    {"change_id": change["change_id"], "status": status, "problem": problem}
+                )
+                continue
+            key = (change["kind"], change["id"])
+            record = self.records.setdefault(key, {"fields": {}, "clocks": {}, "seq": 0})
+            for name, value in change["fields"].items():
+                if change["hlc"] > record["clocks"].get(name, ""):
+                    record["fields"][name], record["clocks"][name] = value, change["hlc"]
+            self.seq += 1
+            record["seq"] = self.seq
+            self.applications[change["change_id"]] += 1
+            self.applied[change["change_id"]] = {"change_id": change["change_id"], "status": 201}
+            results.append(dict(self.applied[change["change_id"]]))
+        return {"results": results, "missing_blobs": []}
+
+    def missing_blobs(self, shas: list[str]) -> list[str]:
+        return [sha for sha in shas if sha not in self.blobs]
+
+    def upload_blob(self, sha256: str, path: Path, content_type: str) -> int:
+        if sha256 in self.refused_photos:
+            raise RequestRefused(422, {"status": 422, "title": "The image is damaged"})
+        data = path.read_bytes()
+        assert hashlib.sha256(data).hexdigest() == sha256
+        known = sha256 in self.blobs
+        self.blobs[sha256] = data
+        return 200 if known else 201
+
+    def pull(self, since: int, limit: int) -> dict[str, Any]:
+        rows = sorted(
+            (record["seq"], kind, record_id, record)
+            for (kind, record_id), record in self.records.items()
+            if record["seq"] > since
+        )
+        page = rows[:limit]
+        return {
+            "changes": [
+                {"seq": seq, "kind": kind, "id": record_id, "fields": dict(record["fields"]),
+                 "clocks": dict(record["clocks"])}
+                for seq, kind, record_id, record in page
+            ],
+            "next_since": page[-1][0] if page else since,
+            "more": len(rows) > limit,
+        }  # fmt: skip
+
+    def server_edit(self, kind: str, record_id: str, fields: dict[str, Any], hlc: str) -> None:
+        self.push(
+            [{"change_id": new_id(), "kind": kind, "id": record_id, "hlc": hlc, "fields": fields}]
+        )
+
+
+class FakeTransport:
+    """The transport's interface over :class:`FakeShopServer`, with faults on command.
+
+    ``script(method, *outcomes)`` sets what the next calls of ``method`` do: ``"ok"``;
+    ``"before"``: fail before the server sees the request (no connection); ``"after"``:
+    fail after the server handled it (the answer is lost on the way back).
+    """
+
+    def __init__(self, server: FakeShopServer) -> None:
+        self.server = server
+        self.request_count = 0
+        self.calls: list[str] = []
+        self._outcomes: dict[str, list[str]] = {}
+        self.error: SyncError = ServerUnreachable("connection reset by peer")
+
+    def script(self, method: str, *outcomes: str) -> None:
+        self._outcomes.setdefault(method, []).extend(outcomes)
+
+    def _call(self, method: str, *args: Any) -> Any:
+        self.request_count += 1
+        self.calls.append(method)
+        planned = self._outcomes.get(method)
+        outcome = planned.pop(0) if planned else "ok"
+        if outcome == "before":
+            raise self.error
+        answer = getattr(self.server, method)(*args)
+        if outcome == "after":
+            raise self.error
+        return answer
+
+    def push(self, changes: list[dict[str, Any]]) -> dict[str, Any]:
+        return self._call("push", changes)
+
+    def missing_blobs(self, shas: list[str]) -> list[str]:
+        return self._call("missing_blobs", shas)
+
+    def upload_blob(self, sha256: str, path: Path, content_type: str) -> int:
+        return self._call("upload_blob", sha256, path, content_type)
+
+    def pull(self, since: int, limit: int = 500) -> dict[str, Any]:
+        return self._call("pull", since, limit)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[LocalStore]:
+    with LocalStore(tmp_path / "tablet", DEVICE_ID) as opened:
+        yield opened
+
+
+@pytest.fixture
+def server() -> FakeShopServer:
+    return FakeShopServer()
+
+
+@pytest.fixture
+def transport(server: FakeShopServer) -> FakeTransport:
+    return FakeTransport(server)
+
+
+def engine_for(store: LocalStore, transport: FakeTransport, **kwargs: Any) -> SyncEngine:
+    return SyncEngine(store, transport, **kwargs)  # type: ignore[arg-type]
+
+
+def save_notes(store: LocalStore, count: int) -> list[str]:
+    return [store.save("note", new_id(), {"text": f"note {n}"}).change_id for n in range(count)]
+
+
+# --- pushing ----------------------------------------------------------------------------
+
+
+def test_a_round_pushes_everything_in_batches_and_empties_the_outbox(
+    store: LocalStore, server: FakeShopServer, transport: FakeTransport
+) -> None:
+    change_ids = save_notes(store, 25)
+    report = engine_for(store, transport, batch_size=10).sync_once()
+
+    assert report.pushed == 25
+    assert transport.calls.count("push") == 3
+    assert set(server.applications) == set(change_ids)
+    assert store.status().pending_changes == 0
+    assert store.sync_history().last_success_at is not None
+
+
+def test_refused_changes_are_parked_and_the_rest_goes_through(
+    store: LocalStore, server: FakeShopServer, transport: FakeTransport
+) -> None:
+    visit_id = new_id()
+    problem = {"status": 422, "title": "Some fields need attention", "errors": [{"field": "vin"}]}
+    server.refused_records[visit_id] = (422, problem)
+    before = save_notes(store, 2)
+    refused = store.save("visit", visit_id, {"vin": "nonsense"})
+    after = save_notes(store, 2)
+
+    report = engine_for(store, transport).sync_once()
+
+    assert (report.pushed, report.parked) == (4, 1)
+    assert set(server.applications) == set(before + after)
+    (parked,) = store.parked()
+    assert parked.change_id == refused.change_id and parked.problem == problem
+    assert store.status().parked == 1 and store.status().pending_changes == 0
+
+    # Staff fixed the cause on the server and pressed "retry".
+    del server.refused_records[visit_id]
+    store.unpark(refused.change_id)
+    assert engine_for(store, transport).sync_once().pushed == 1
+    assert server.records[("visit", visit_id)]["fields"] == {"vin": "nonsense"}
+
+
+def test_a_lost_connection_stops_the_round_and_nothing_is_lost_or_doubled(
+    store: LocalStore, server: FakeShopServer, transport: FakeTransport
+) -> None:
+    change_ids = save_notes(store, 30)
+    engine = engine_for(store, transport, batch_size=10)
+    # Round 1: the first batch goes through, the second finds no connection.
+    # Round 2: the server applies the second batch, but its answer is lost.
+    transport.script("push", "ok", "before", "after")
+
+    with pytest.raises(ServerUnreachable):
+        engine.sync_once()
+    assert store.status().pending_changes == 20
+    assert store.sync_history().last_error == "server_unreachable"
+
+    with pytest.raises(ServerUnreachable):
+        engine.sync_once()  # the answer to the second batch is lost
+    assert store.status().pending_changes == 20  # the device cannot know it was applied
+
+    report = engine.sync_once()
+    assert report.pushed == 20
+    assert store.status().pending_changes == 0
+    assert set(server.applications) == set(change_ids)
+    assert max(server.applications.values()) == 1  # every change applied exactly once
+    assert store.sync_history().last_error is None
+
+
+def test_a_change_too_large_for_the_server_is_parked_alone(
+    store: LocalStore, server: FakeShopServer, transport: FakeTransport
+) -> None:
+    server.max_push_bytes = 5_000
+    small = save_notes(store, 6)
+    huge = store.save("note", new_id(), {"text": "x" * 10_000})
+    later = save_notes(store, 3)
+
+    report = engine_for(store, transport).sync_once()
+
+    assert set(server.applications) == set(small + later)
+    assert [c.change_id for c in store.parked()] == [huge.change_id]
+    assert store.parked()[0].problem["status"] == 413
+    assert report.pushed == 9
+
+
+def test_a_result_without_a_final_answer_waits_for_the_next_round(
+    store: LocalStore, server: FakeShopServer, transport: FakeTransport, monkeypatch
+) -> None:
+    save_notes(store, 3)
+    answers = iter([[{"status": 201}, {"status": 503}, {"status": 201}]])
+    real_push = server.push
+
+    def push_with_a_hiccup(changes: list[dict[str, Any]]) -> dict[str, Any]:
+        answer = real_push(changes)
+        statuses = next(answers, None)
+        if statuses:
+            for result, forced in zip(answer["results"], statuses, strict=True):
+                result.update(forced)
+        return answer
+
+    monkeypatch.setattr(server, "push", push_with_a_hiccup)
+    engine = engine_for(store, transport)
+    assert engine.sync_once().pushed == 2
+    assert transport.calls.count("push") == 1  # not sent again and again in one round
+    (waiting,) = store.pending_changes()
+    assert waiting.attempts == 1
+    assert engine.sync_once().pushed == 1
+    assert store.status().pending_changes == 0
+
+
+def test_a_revoked_device_stops_the_round_and_keeps_its_outbox(
+    store: LocalStore, transport: FakeTransport
+) -> None:
+    save_notes(store, 2)
+    transport.error = DeviceUnpaired({"status": 401, "title": "Pair again"})
+    transport.script("push", "before")
+    with pytest.raises(DeviceUnpaired):
+        engine_for(store, transport).sync_once()
+    assert store.status().pending_changes == 2
+    assert store.sync_history().last_error == "device_not_paired"
+
+
+# --- photos -----------------------------------------------------------------------------
+
+
+def test_photos_the_server_lacks_are_uploaded_and_a_refused_one_is_parked(
+    store: LocalStore, server: FakeShopServer, transport: FakeTransport
+) -> None:
+    photos = [store.put_blob(jpeg_photo(n), "image/jpeg") for n in range(4)]
+    for photo in photos:
+        store.save("photo", new_id(), {"sha256": photo.sha256}, blob_refs=[photo.sha256])
+    server.blobs[photos[0].sha256] = b"uploaded by another tablet"
+    server.refused_photos.add(photos[1].sha256)
+
+    report = engine_for(store, transport).sync_once()
+
+    assert (report.blobs_uploaded, report.blobs_already_on_server, report.blobs_parked) == (2, 1, 1)
+    assert set(server.blobs) == {photos[0].sha256, photos[2].sha256, photos[3].sha256}
+    assert transport.calls.count("upload_blob") == 3
+    assert store.pending_blobs() == []
+    (parked,) = store.parked_blobs()
+    assert parked.sha256 == photos[1].sha256 and parked.problem["status"] == 422
+    counts = store.status()
+    assert (counts.pending_blobs, counts.parked_blobs) == (0, 1)
+
+
+def test_a_photo_upload_cut_off_is_sent_again_next_round(
+    store: LocalStore, server: FakeShopServer, transport: FakeTransport
+) -> None:
+    photo = store.put_blob(jpeg_photo(7), "image/jpeg")
+    store.save("photo", new_id(), {"sha256": photo.sha256}, blob_refs=[photo.sha256])
+    transport.script("upload_blob", "before")
+    engine = engine_for(store, transport)
+    with pytest.raises(ServerUnreachable):
+        engine.sync_once()
+    assert store.status().pending_blobs == 1
+    assert engine.sync_once().blobs_uploaded == 1
+    assert server.blobs[photo.sha256] == store.blob_path(photo.sha256).read_bytes()
+
+
+# --- pulling ----------------------------------------------------------------------------
+
+
+def test_pull_reads_pages_until_done_and_keeps_local_edits_that_are_newer(
+    store: LocalStore, server: FakeShopServer, transport: FakeTransport, monkeypatch
+) -> None:
+    visit_id = new_id()
+    for n in range(1_200):
+        server.server_edit("customer", f"c{n}", {"name": f"Customer {n}"}, server_clock(1_000))
+    server.server_edit(
+        "visit", visit_id, {"status": "arrived", "concern_text": "?"}, server_clock(1_000)
+    )
+    engine = engine_for(store, transport)
+    report = engine.sync_once()
+    assert report.pulled == 1_201
+    assert transport.calls.count("pull") == 3  # pages of 500
+    assert store.pull_cursor() == server.seq
+
+    local = store.save("visit", visit_id, {"concern_text": "Brake noise"})
+    server.server_edit(
+        "visit", visit_id, {"concern_text": "stale", "status": "waiting"}, server_clock(2_000)
+    )
+    # The server cannot settle the local edit in this round, so it is still pending
+    # when the round pulls the other tablet's older edit of the same field.
+    real_push = server.push
+    monkeypatch.setattr(server, "push", lambda changes: not_settled(real_push(changes)))
+    engine.sync_once()
+    assert store.get("visit", visit_id)["concern_text"] == "Brake noise"
+    assert store.get("visit", visit_id)["status"] == "waiting"  # newer on the server
+
+    monkeypatch.setattr(server, "push", real_push)
+    assert engine.sync_once().pushed == 1
+    assert server.records[("visit", visit_id)]["fields"]["concern_text"] == "Brake noise"
+    assert server.records[("visit", visit_id)]["clocks"]["concern_text"] == local.hlc
+
+
+def server_clock(wall_ms: int, counter: int = 0) -> str:
+    return format_hlc(wall_ms, counter, "server")
+
+
+def not_settled(answer: dict[str, Any]) -> dict[str, Any]:
+    for result in answer["results"]:
+        result["status"] = 503
+    return answer
+
+
+def test_a_pull_interrupted_between_pages_resumes_from_the_last_applied_page(
+    store: LocalStore, server: FakeShopServer, transport: FakeTransport
+) -> None:
+    for n in range(700):
+        server.server_edit("customer", f"c{n}", {"name": "x"}, server_clock(1_000, n))
+    transport.script("pull", "ok", "before")
+    engine = engine_for(store, transport)
+    with pytest.raises(ServerUnreachable):
+        engine.sync_once()
+    assert store.pull_cursor() == 500
+    assert engine.sync_once().pulled == 200
+    assert store.pull_cursor() == 700
+
+
+def test_a_malformed_page_is_not_applied(
+    store: LocalStore, transport: FakeTransport, monkeypatch
+) -> None:
+    page = {"changes": [{"kind": "visit", "id": "v", "fields": {}, "clocks": {"a": "?"}}],
+            "next_since": 5, "more": False}  # fmt: skip
+    monkeypatch.setattr(transport, "pull", lambda since, limit=500: page)
+    with pytest.raises(UnexpectedResponse):
+        engine_for(store, transport).sync_once()
+    assert store.pull_cursor() == 0
+
+
+def test_a_kiosk_snapshot_replaces_yesterdays_appointments(
+    store: LocalStore, transport: FakeTransport, monkeypatch
+) -> None:
+    def snapshot(*appointment_ids: str) -> dict[str, Any]:
+        return {
+            "snapshot": True,
+            "changes": [
+                {"kind": "appointment", "id": a, "fields": {"plate_masked": "京A·***45"}}
+                for a in appointment_ids
+            ],
+            "next_since": 0,
+            "more": False,
+        }
+
+    pages = iter([snapshot("a1", "a2"), snapshot("a2", "a3")])
+    monkeypatch.setattr(transport, "pull", lambda since, limit=500: next(pages))
+    engine = engine_for(store, transport)
+    engine.sync_once()
+    assert sorted(a["id"] for a in store.find("appointment")) == ["a1", "a2"]
+    engine.sync_once()  # the next day
+    assert sorted(a["id"] for a in store.find("appointment")) == ["a2", "a3"]
+
+
+# --- the background thread ------------------------------------------------------------
+
+
+class ScriptedEngine:
+    """Stands in for SyncEngine: fails or succeeds as told, counts rounds."""
+
+    def __init__(self, store: LocalStore, outcomes: list[Exception | None]) -> None:
+        self.store = store
+        self.outcomes = outcomes
+        self.rounds = 0
+        self.round_done = threading.Event()
+
+    def sync_once(self) -> SyncReport:
+        self.rounds += 1
+        outcome = self.outcomes.pop(0) if self.outcomes else None
+        self.round_done.set()
+        if outcome is not None:
+            self.store.note_sync_error(getattr(outcome, "code", "sync_failed"), str(outcome))
+            raise outcome
+        self.store.note_sync_success()
+        return SyncReport()
+
+
+def test_background_sync_wakes_on_request_and_publishes_its_state(store: LocalStore) -> None:
+    engine = ScriptedEngine(store, [])
+    states: list[SyncState] = []
+    background = BackgroundSync(engine, interval_s=3600, on_state=states.append)  # type: ignore[arg-type]
+    background.start()
+    try:
+        assert engine.round_done.wait(5)
+        deadline = time.monotonic() + 5
+        while not (states and not states[-1].running) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        save_notes(store, 2)
+        engine.round_done.clear()
+        background.request_sync()  # a check-in was saved: do not wait an hour
+        assert engine.round_done.wait(5)
+    finally:
+        assert background.stop(timeout=5)
+    assert engine.rounds == 2
+    assert states[0].running and not states[-1].running
+    assert states[-1].pending_changes == 2
+    assert states[-1].last_success_at is not None and states[-1].last_error is None
+    assert background.state() == states[-1]
+
+
+def test_background_sync_backs_off_after_failures_and_survives_bugs(store: LocalStore) -> None:
+    engine = ScriptedEngine(
+        store, [ServerUnreachable("down"), ServerUnreachable("down"), RuntimeError("bug"), None]
+    )
+    background = BackgroundSync(
+        engine,  # type: ignore[arg-type]
+        interval_s=0.01,
+        max_backoff_s=0.05,
+        jitter=lambda: 1.0,
+    )
+    delays = []
+    for failures in range(6):
+        background.failures = failures
+        delays.append(background.next_delay())
+    assert delays == pytest.approx([0.01, 0.01, 0.02, 0.04, 0.05, 0.05])
+    background.failures = 0
+
+    background.start()
+    deadline = time.monotonic() + 5
+    while engine.rounds < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert background.stop(timeout=5)
+    assert engine.rounds >= 5  # the RuntimeError did not end the thread
+    assert background.failures == 0 and background.state().last_error is None
+
+
+def test_backoff_jitter_spreads_the_retries() -> None:
+    background = BackgroundSync(None, interval_s=10, max_backoff_s=300, jitter=lambda: 0.0)  # type: ignore[arg-type]
+    background.failures = 3
+    assert background.next_delay() == 20  # half of 40, the least jitter
+    background.failures = 10
+    assert background.next_delay() == 150
+
+
+# --- the HTTP transport -------------------------------------------------------------------
+
+
+class ScriptedHandler(BaseHTTPRequestHandler):
+    """Answers from the server's script; records what it received."""
+
+    script: list[tuple[int, dict[str, Any] | str]]
+    received: list[tuple[str, str, dict[str, str], bytes]]
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        self.received.append((self.command, self.path, dict(self.headers), body))
+        status, payload = self.script.pop(0) if self.script else (200, {})
+        data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+        self.send_response(status)
+        kind = "text/html" if isinstance(payload, str) else "application/json"
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def scripted_server() -> Iterator[tuple[str, type[ScriptedHandler]]]:
+    handler = type("Handler", (ScriptedHandler,), {"script": [], "received": []})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def quick_retry() -> Retry:
+    return Retry(
+        total=3, connect=3, read=3, backoff_factor=0.01, status_forcelist=(500, 502, 503, 504),
+        allowed_methods=None, raise_on_status=False,
+    )  # fmt: skip
+
+
+def test_transport_retries_server_errors_and_sends_the_bearer_token(scripted_server) -> None:
+    url, handler = scripted_server
+    handler.script += [(503, {}), (502, {}), (200, {"results": [], "missing_blobs": []})]
+    with SyncTransport(url, "secret-token", retry=quick_retry()) as transport:
+        assert transport.push([]) == {"results": [], "missing_blobs": []}
+        assert transport.request_count == 1
+    assert len(handler.received) == 3  # two retries by urllib3, one protocol call
+    method, path, headers, body = handler.received[-1]
+    assert (method, path) == ("POST", "/api/v1/sync/push")
+    assert headers["Authorization"] == "Bearer secret-token"
+    assert json.loads(body) == {"schema": 1, "changes": []}
+
+
+def test_transport_maps_refusals(scripted_server) -> None:
+    url, handler = scripted_server
+    problem = {"status": 422, "title": "Some fields need attention"}
+    handler.script += [
+        (401, {"status": 401, "title": "Pair again"}),
+        (422, problem),
+        (503, {}), (503, {}), (503, {}), (503, {}),
+        (200, "<html>Welcome to the hotel Wi-Fi</html>"),
+    ]  # fmt: skip
+    with SyncTransport(url, "t", retry=quick_retry()) as transport:
+        with pytest.raises(DeviceUnpaired):
+            transport.pull(0)
+        with pytest.raises(RequestRefused) as refused:
+            transport.missing_blobs(["ab" * 32])
+        assert refused.value.status == 422 and refused.value.problem == problem
+        with pytest.raises(ServerUnreachable) as unreachable:
+            transport.pull(0)
+        assert unreachable.value.status == 503
+        with pytest.raises(UnexpectedResponse):
+            transport.pull(0)
+
+
+def test_transport_reports_an_unreachable_server() -> None:
+    nobody_listens = f"http://127.0.0.1:{free_port()}"
+    with (
+        SyncTransport(nobody_listens, "t", retry=quick_retry()) as transport,
+        pytest.raises(ServerUnreachable),
+    ):
+        transport.pull(0)
+
+
+def test_photo_upload_streams_the_file_with_its_type(scripted_server, tmp_path: Path) -> None:
+    url, handler = scripted_server
+    photo = jpeg_photo(3)
+    path = tmp_path / "photo"
+    path.write_bytes(photo)
+    sha = hashlib.sha256(photo).hexdigest()
+    handler.script += [(503, {}), (201, {"sha256": sha})]
+    with SyncTransport(url, "t", retry=quick_retry()) as transport:
+        assert transport.upload_blob(sha, path, "image/jpeg") == 201
+    for method, sent_path, headers, body in handler.received:
+        # The retry sent the whole file again (urllib3 rewound it).
+        assert (method, sent_path, body) == ("PUT", f"/api/v1/blobs/{sha}", photo)
+        assert headers["Content-Type"] == "image/jpeg"
+        assert headers["Content-Length"] == str(len(photo))
+
+
+# --- with a real server -------------------------------------------------------------------
+
+
+def fast_transport(server: LiveServer, token: str) -> SyncTransport:
+    """A transport that gives up quickly when the server is down (tests only)."""
+    return SyncTransport(server.url, token, timeout=(1, 10), retry=quick_retry())
+
+
+def save_checkins(store: LocalStore, visits: int, photos: int) -> dict[str, list[str]]:
+    """Customers, vehicles and visits as the tablet saves them, plus marked photos."""
+    ids: dict[str, list[str]] = {"visit": [], "damage_mark": [], "photo": []}
+    for n in range(visits):
+        customer_id, vehicle_id, visit_id = new_id(), new_id(), new_id()
+        store.save("customer", customer_id, {"name": f"Customer {n}", "phone": "+8613812345678"})
+        store.save("vehicle", vehicle_id, {"customer_id": customer_id, "plate": f"京A{n:05d}"})
+        store.save(
+            "visit",
+            visit_id,
+            {"ticket_number": f"A-{n:03d}", "customer_id": customer_id, "vehicle_id": vehicle_id,
+             "concern_text": "Brake noise"},
+        )  # fmt: skip
+        ids["visit"].append(visit_id)
+    walkaround_id = new_id()
+    for n in range(photos):
+        photo = store.put_blob(jpeg_photo(n), "image/jpeg")
+        mark_id = new_id()
+        store.save(
+            "damage_mark",
+            mark_id,
+            {"walkaround_id": walkaround_id, "view": "left", "x": 0.3, "y": 0.5,
+             "damage_type": "A", "severity": 2,
+             "pins": [{"photo_sha256": photo.sha256, "x": 0.5, "y": 0.5}]},
+            blob_refs=[photo.sha256],
+        )  # fmt: skip
+        ids["damage_mark"].append(mark_id)
+        ids["photo"].append(photo.sha256)
+    return ids
+
+
+def count(server: LiveServer, sql: str, **params: Any) -> int:
+    with server.db_engine().connect() as connection:
+        return connection.execute(text(sql), params).scalar_one()
+
+
+def test_checkins_and_photos_reach_the_server_once(live_server: LiveServer, tmp_path: Path) -> None:
+    device = live_server.pair_device("tablet")
+    with (
+        LocalStore(tmp_path / "tablet", device.device_id) as store,
+        fast_transport(live_server, device.token) as transport,
+    ):
+        ids = save_checkins(store, visits=20, photos=3)
+        engine = SyncEngine(store, transport, batch_size=25)
+        report = engine.sync_once()
+
+        assert (report.pushed, report.parked) == (63, 0)
+        assert report.blobs_uploaded == 3
+        assert store.status().pending_changes == store.status().pending_blobs == 0
+        assert count(live_server, "SELECT count(*) FROM visits") == 20
+        assert count(live_server, "SELECT count(*) FROM applied_changes") == 63
+        for sha in ids["photo"]:
+            assert count(live_server, "SELECT count(*) FROM blobs WHERE sha256 = :s", s=sha) == 1
+            stored = live_server.instance_path / "blobs" / "originals" / sha[:2] / sha
+            assert stored.read_bytes() == store.blob_path(sha).read_bytes()
+        # The tablet now holds the server's view of its own records (it pulled them).
+        assert store.get("visit", ids["visit"][0])["ticket_number"] == "A-000"
+
+        again = engine.sync_once()
+        assert again.requests == 1  # nothing to push or upload: one pull, empty
+        assert (again.pushed, again.pulled, again.blobs_uploaded) == (0, 0, 0)
+    assert count(live_server, "SELECT count(*) FROM applied_changes") == 63
+
+
+def test_a_server_killed_mid_sync_loses_and_doubles_nothing(
+    live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    device = live_server.pair_device("tablet")
+    with (
+        LocalStore(tmp_path / "tablet", device.device_id) as store,
+        fast_transport(live_server, device.token) as transport,
+    ):
+        save_checkins(store, visits=10, photos=2)
+        real_push = transport.push
+
+        def push_then_power_cut(changes: list[dict[str, Any]]) -> dict[str, Any]:
+            real_push(changes)  # the server commits the first batch …
+            live_server.kill()  # … and loses power before the answer leaves it
+            raise ServerUnreachable("connection reset by peer")
+
+        monkeypatch.setattr(transport, "push", push_then_power_cut)
+        engine = SyncEngine(store, transport, batch_size=5)
+        with pytest.raises(ServerUnreachable):
+            engine.sync_once()
+        assert store.status().pending_changes == 32
+        assert store.status().pending_blobs == 2
+        with pytest.raises(ServerUnreachable):
+            engine.sync_once()  # still down
+
+        monkeypatch.setattr(transport, "push", real_push)
+        live_server.start()
+        report = engine.sync_once()
+        assert report.pushed == 32 and report.blobs_uploaded == 2
+    assert count(live_server, "SELECT count(*) FROM applied_changes") == 32
+    assert count(live_server, "SELECT count(*) FROM visits") == 10
+    assert count(live_server, "SELECT count(*) FROM blobs") == 2
+
+
+def test_refused_records_and_photos_are_parked_without_blocking(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    device = live_server.pair_device("tablet")
+    with (
+        LocalStore(tmp_path / "tablet", device.device_id) as store,
+        fast_transport(live_server, device.token) as transport,
+    ):
+        orphan = store.save(
+            "visit",
+            new_id(),
+            {"ticket_number": "A-999", "customer_id": new_id(), "vehicle_id": new_id()},
+        )
+        # A PNG that ends half-way: the server decodes it and refuses it.
+        buffer = io.BytesIO()
+        Image.effect_noise((200, 200), 64).save(buffer, "PNG")
+        broken = store.put_blob(buffer.getvalue()[:1500], "image/png")
+        store.save(
+            "damage_mark",
+            new_id(),
+            {"walkaround_id": new_id(), "view": "top", "x": 0.1, "y": 0.1, "damage_type": "U",
+             "pins": [{"photo_sha256": broken.sha256, "x": 0.5, "y": 0.5}]},
+            blob_refs=[broken.sha256],
+        )  # fmt: skip
+        ids = save_checkins(store, visits=2, photos=1)
+
+        report = SyncEngine(store, transport).sync_once()
+
+        parked = {change.change_id: change.problem for change in store.parked()}
+        assert orphan.change_id in parked
+        assert parked[orphan.change_id]["status"] == 422
+        assert report.blobs_uploaded == 1 and report.blobs_parked == 1
+        (refused_photo,) = store.parked_blobs()
+        assert refused_photo.sha256 == broken.sha256 and refused_photo.problem["status"] == 422
+    assert count(live_server, "SELECT count(*) FROM visits") == 2
+    assert (
+        count(live_server, "SELECT count(*) FROM blobs WHERE sha256 = :s", s=ids["photo"][0]) == 1
+    )
+
+
+def test_a_revoked_tablet_is_told_to_pair_again(live_server: LiveServer, tmp_path: Path) -> None:
+    device = live_server.pair_device("tablet")
+    with (
+        LocalStore(tmp_path / "tablet", device.device_id) as store,
+        fast_transport(live_server, device.token) as transport,
+    ):
+        save_checkins(store, visits=1, photos=0)
+        live_server.revoke(device.device_id)
+        with pytest.raises(DeviceUnpaired):
+            SyncEngine(store, transport).sync_once()
+        assert store.status().pending_changes == 3
+        assert store.sync_history().last_error == "device_not_paired"
+
+
+def test_a_kiosk_pushes_its_checkin_and_gets_todays_appointments_masked(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    live_server.cli("demo")
+    device = live_server.pair_device("kiosk")
+    with (
+        LocalStore(tmp_path / "kiosk", device.device_id) as store,
+        fast_transport(live_server, device.token) as transport,
+    ):
+        save_checkins(store, visits=1, photos=0)
+        report = SyncEngine(store, transport).sync_once()
+        assert report.pushed == 3 and report.parked == 0
+        appointments = store.find("appointment")
+        assert appointments, "the demo shop has appointments today"
+        for appointment in appointments:
+            assert "*" in appointment["plate_masked"]
+            assert "plate" not in appointment and "phone" not in appointment

@@ -1,0 +1,399 @@
+"""The server side of sync, through the test client: idempotent pushes, conflict rules,
+what each device may send, photos checked before they are kept, and the changes feed."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from server_fixtures import Shop, bearer
+from sqlalchemy import func, select
+
+from shared import domain
+from shared.wire import to_wire
+from sync_server import db
+from sync_server.models import AppliedChange, Blob, SyncRecord, Visit
+
+
+def hlc(ms: int, node: str = "dev-a", counter: int = 0) -> str:
+    return f"{ms:016d}-{counter:04d}-{node}"
+
+
+def change(
+    kind: str,
+    record_id: str,
+    fields: dict[str, Any],
+    at: int,
+    node: str = "dev-a",
+    change_id: str | None = None,
+    base: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    made = {
+        "change_id": change_id or str(uuid.uuid4()),
+        "kind": kind,
+        "id": record_id,
+        "hlc": hlc(at, node),
+        "fields": fields,
+    }
+    if base is not None:
+        made["base"] = base
+    return made
+
+
+def fields_of(record: Any) -> dict[str, Any]:
+    data = to_wire(record)
+    data.pop("id")
+    return data
+
+
+def walk_in(at: int = 1_700_000_000_000, node: str = "dev-a") -> tuple[list[dict[str, Any]], str]:
+    """The changes of one walk-in check-in: customer, vehicle, visit."""
+    customer = domain.Customer(name="张伟", phone="+8613812345678")
+    vehicle = domain.Vehicle(customer_id=customer.id, plate="京A12345")
+    visit = domain.Visit(
+        ticket_number="K-001",
+        customer_id=customer.id,
+        vehicle_id=vehicle.id,
+        concern_text="Brake noise",
+        checked_in_device_id=None,
+    )
+    changes = [
+        change("customer", customer.id, fields_of(customer), at, node),
+        change("vehicle", vehicle.id, fields_of(vehicle), at + 1, node),
+        change("visit", visit.id, fields_of(visit), at + 2, node),
+    ]
+    return changes, visit.id
+
+
+def push(client: FlaskClient, token: str, changes: list[dict[str, Any]]) -> Any:
+    return client.post(
+        "/api/v1/sync/push", json={"schema": 1, "changes": changes}, headers=bearer(token)
+    )
+
+
+def jpeg_bytes(width: int = 640, height: int = 480, seed: int = 1) -> bytes:
+    image = Image.new("RGB", (width, height), (seed * 40 % 256, 90, 160))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_repeated_batch_changes_nothing_and_answers_the_same(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    token = shop.device_token("kiosk")
+    changes, visit_id = walk_in()
+    first = push(client, token, changes)
+    assert first.status_code == 200
+    assert [r["status"] for r in first.json["results"]] == [201, 201, 201]
+    again = push(client, token, changes)
+    assert again.json == first.json
+    with app.app_context():
+        session = db.session()
+        assert session.scalar(select(func.count()).select_from(AppliedChange)) == 3
+        assert session.scalar(select(func.count()).select_from(Visit)) == 1
+        assert session.get(Visit, visit_id).concern_text == "Brake noise"
+
+
+def test_same_change_id_with_other_content_is_refused_409(client: FlaskClient, shop: Shop) -> None:
+    token = shop.device_token("kiosk")
+    changes, _ = walk_in()
+    push(client, token, changes)
+    forged = dict(changes[0], fields={**changes[0]["fields"], "name": "Someone else"})
+    answer = push(client, token, [forged])
+    (result,) = answer.json["results"]
+    assert result["status"] == 409
+    assert result["problem"]["type"].endswith("/change-id-reused")
+
+
+def test_a_bad_change_is_refused_alone(app: Flask, client: FlaskClient, shop: Shop) -> None:
+    token = shop.device_token("tablet")
+    changes, _ = walk_in()
+    bad = change("customer", str(uuid.uuid4()), {"name": "X", "phone": "12345"}, 1_700_000_000_500)
+    answer = push(client, token, [bad, *changes])
+    statuses = [r["status"] for r in answer.json["results"]]
+    assert statuses == [422, 201, 201, 201]
+    problem = answer.json["results"][0]["problem"]
+    assert problem["errors"][0]["field"] == "phone"
+    with app.app_context():
+        assert db.session().get(SyncRecord, ("customer", bad["id"])) is None
+
+
+def test_malformed_changes_and_batches(client: FlaskClient, shop: Shop) -> None:
+    token = shop.device_token("tablet")
+    answer = push(client, token, [{"kind": "visit"}, "not an object"])
+    assert [r["status"] for r in answer.json["results"]] == [422, 422]
+    for schema in (99, [1], {"v": 1}, "1", True):
+        old = client.post(
+            "/api/v1/sync/push", json={"schema": schema, "changes": []}, headers=bearer(token)
+        )
+        assert old.status_code == 400 and old.json["type"].endswith("/schema-unsupported")
+    wrong = client.post(
+        "/api/v1/sync/push", json={"schema": 1, "changes": "x"}, headers=bearer(token)
+    )
+    assert wrong.status_code == 400
+    broken = client.post(
+        "/api/v1/sync/push",
+        data=b'{"schema": 1, "changes": [',
+        content_type="application/json",
+        headers=bearer(token),
+    )
+    assert broken.status_code == 400
+
+
+def test_kiosk_may_not_touch_records_it_did_not_make(client: FlaskClient, shop: Shop) -> None:
+    tablet, kiosk = shop.device_token("tablet"), shop.device_token("kiosk")
+    changes, visit_id = walk_in()
+    push(client, tablet, changes)
+    edit = change("visit", visit_id, {"concern_text": "changed by kiosk"}, 1_700_000_009_000, "k")
+    (result,) = push(client, kiosk, [edit]).json["results"]
+    assert result["status"] == 403
+    note = change("note", str(uuid.uuid4()), {"visit_id": visit_id, "text": "x"}, 1_700_000_009_500)
+    (result,) = push(client, kiosk, [note]).json["results"]
+    assert result["status"] == 403
+
+
+@pytest.mark.parametrize("order", ["newer first", "older first"])
+def test_last_writer_wins_per_field_and_keeps_the_loser(
+    app: Flask, client: FlaskClient, shop: Shop, order: str
+) -> None:
+    tablet_a, tablet_b = shop.device_token("tablet"), shop.device_token("tablet")
+    changes, visit_id = walk_in()
+    push(client, tablet_a, changes)
+    created = changes[2]["hlc"]
+    # Both tablets edited the concern offline, each knowing only the check-in's value.
+    newer = change(
+        "visit",
+        visit_id,
+        {"concern_text": "Grinding at front left"},
+        1_700_000_100_000,
+        "dev-b",
+        base={"concern_text": created},
+    )
+    older = change(
+        "visit",
+        visit_id,
+        {"concern_text": "Squeal when braking", "mileage_in_km": 48210},
+        1_700_000_050_000,
+        "dev-a",
+        base={"concern_text": created, "mileage_in_km": created},
+    )
+    pushes = [(tablet_b, newer), (tablet_a, older)]
+    for token, edit in pushes if order == "newer first" else reversed(pushes):
+        assert push(client, token, [edit]).json["results"][0]["status"] == 201
+    shop.login(client, role="advisor")
+    record = client.get(f"/api/v1/records/visit/{visit_id}").json
+    assert record["fields"]["concern_text"] == "Grinding at front left"
+    assert record["fields"]["mileage_in_km"] == 48210  # no competition for this field
+    (lost,) = record["conflicts"]  # the same history whatever the order of arrival
+    assert lost["field"] == "concern_text" and lost["losing_value"] == "Squeal when braking"
+    assert lost["winning_value"] == "Grinding at front left"
+    with app.app_context():
+        assert db.session().get(Visit, visit_id).concern_text == "Grinding at front left"
+
+
+def test_an_edit_without_base_clocks_keeps_what_it_replaced(
+    client: FlaskClient, shop: Shop
+) -> None:
+    tablet = shop.device_token("tablet")
+    changes, visit_id = walk_in()
+    push(client, tablet, changes)
+    blind = change("visit", visit_id, {"concern_text": "Oil leak"}, 1_700_000_100_000)
+    push(client, tablet, [blind])
+    shop.login(client, role="advisor")
+    (kept,) = client.get(f"/api/v1/records/visit/{visit_id}").json["conflicts"]
+    assert kept["losing_value"] == "Brake noise" and kept["winning_value"] == "Oil leak"
+
+
+def test_photos_merge_by_union(client: FlaskClient, shop: Shop) -> None:
+    tablet_a, tablet_b = shop.device_token("tablet"), shop.device_token("tablet")
+    changes, visit_id = walk_in()
+    push(client, tablet_a, changes)
+    notes = [
+        change(
+            "note",
+            str(uuid.uuid4()),
+            {"visit_id": visit_id, "text": f"note {n}"},
+            1_700_000_200_000 + n,
+            node,
+        )
+        for n, node in enumerate(["dev-a", "dev-b", "dev-a"])
+    ]
+    push(client, tablet_a, [notes[0], notes[2]])
+    push(client, tablet_b, [notes[1]])
+    feed = client.get("/api/v1/sync/changes?since=0", headers=bearer(tablet_a)).json
+    texts = sorted(c["fields"]["text"] for c in feed["changes"] if c["kind"] == "note")
+    assert texts == ["note 0", "note 1", "note 2"]
+
+
+def test_photo_upload_verified_and_pending_until_then(client: FlaskClient, shop: Shop) -> None:
+    token = shop.device_token("tablet")
+    changes, visit_id = walk_in()
+    data = jpeg_bytes()
+    photo = domain.VisitPhoto(
+        visit_id=visit_id,
+        image=domain.PhotoRef(
+            sha256=sha(data),
+            size_bytes=len(data),
+            content_type=domain.ImageType.jpeg,
+            width=640,
+            height=480,
+        ),
+    )
+    answer = push(
+        client, token, [*changes, change("photo", photo.id, fields_of(photo), 1_700_000_300_000)]
+    )
+    assert answer.json["missing_blobs"] == [sha(data)]
+    shop.login(client, role="advisor")
+    pending = client.get(f"/api/v1/records/photo/{photo.id}").json
+    assert pending["photos"] == [{"sha256": sha(data), "state": "pending"}]
+    assert client.get(f"/api/v1/blobs/{sha(data)}").status_code == 404
+
+    stored = client.put(
+        f"/api/v1/blobs/{sha(data)}", data=data, content_type="image/jpeg", headers=bearer(token)
+    )
+    assert stored.status_code == 201
+    assert (
+        client.put(
+            f"/api/v1/blobs/{sha(data)}",
+            data=data,
+            content_type="image/jpeg",
+            headers=bearer(token),
+        ).status_code
+        == 200
+    )
+    assert client.get(f"/api/v1/records/photo/{photo.id}").json["photos"][0]["state"] == "stored"
+    with client.get(f"/api/v1/blobs/{sha(data)}") as original:
+        assert original.data == data
+    with client.get(f"/api/v1/blobs/{sha(data)}/thumbnail") as thumbnail:
+        assert max(Image.open(io.BytesIO(thumbnail.data)).size) == 320
+    missing = client.post(
+        "/api/v1/blobs/missing", json={"sha256": [sha(data), "a" * 64]}, headers=bearer(token)
+    )
+    assert missing.json["missing"] == ["a" * 64]
+
+
+def png_bytes(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("1", (width, height)).save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "content_type", "status", "kind"),
+    [
+        ("wrong hash", lambda: (jpeg_bytes(), "0" * 64), "image/jpeg", 422, "hash-mismatch"),
+        (
+            "truncated jpeg",
+            lambda: (jpeg_bytes(800, 600)[:-2000], None),
+            "image/jpeg",
+            422,
+            "image-unreadable",
+        ),
+        (
+            "not an image",
+            lambda: (b"%PDF-1.4 not a photo" * 50, None),
+            "image/jpeg",
+            422,
+            "image-unreadable",
+        ),
+        ("gif", lambda: (b"GIF89a" + bytes(100), None), "image/gif", 415, "image-type"),
+        ("png claiming jpeg", lambda: (png_bytes(10, 10), None), "image/jpeg", 415, "image-type"),
+        (
+            "pixel bomb",
+            lambda: (png_bytes(20_000, 20_000), None),
+            "image/png",
+            422,
+            "image-too-many-pixels",
+        ),
+    ],
+)
+def test_bad_photos_are_refused_and_nothing_is_kept(
+    app: Flask,
+    client: FlaskClient,
+    shop: Shop,
+    name: str,
+    make: Any,
+    content_type: str,
+    status: int,
+    kind: str,
+) -> None:
+    token = shop.device_token("tablet")
+    data, claimed = make()
+    digest = claimed or sha(data)
+    answer = client.put(
+        f"/api/v1/blobs/{digest}", data=data, content_type=content_type, headers=bearer(token)
+    )
+    assert answer.status_code == status, (name, answer.json)
+    assert answer.json["type"].endswith("/" + kind)
+    store = app.extensions["blob_store"]
+    assert not store.original_path(digest).exists()
+    assert list(store.incoming.iterdir()) == []
+    with app.app_context():
+        assert db.session().get(Blob, digest) is None
+    assert client.get("/api/v1/health").status_code == 200
+
+
+def test_oversized_photo_gets_413(client: FlaskClient, shop: Shop) -> None:
+    token = shop.device_token("tablet")
+    answer = client.put(
+        "/api/v1/blobs/" + "b" * 64,
+        data=b"\xff" * (26 * 1024 * 1024),
+        content_type="image/jpeg",
+        headers=bearer(token),
+    )
+    assert answer.status_code == 413
+
+
+def test_feed_pages_in_order_and_resumes(client: FlaskClient, shop: Shop) -> None:
+    tablet = shop.device_token("tablet")
+    for n in range(5):
+        changes, _ = walk_in(1_700_000_000_000 + n * 10)
+        push(client, tablet, changes)
+    seen, since, pages = [], 0, 0
+    while True:
+        page = client.get(
+            f"/api/v1/sync/changes?since={since}&limit=4", headers=bearer(tablet)
+        ).json
+        seen += [c["seq"] for c in page["changes"]]
+        since, pages = page["next_since"], pages + 1
+        if not page["more"]:
+            break
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 15
+    assert pages == 4
+    empty = client.get(f"/api/v1/sync/changes?since={since}", headers=bearer(tablet)).json
+    assert empty["changes"] == [] and empty["next_since"] == since
+
+
+def test_kiosk_pulls_todays_appointments_masked(client: FlaskClient, runner, shop: Shop) -> None:  # type: ignore[no-untyped-def]
+    from shared.lookup import lookup_hash
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    kiosk = shop.device_token("kiosk")
+    me = client.get("/api/v1/devices/me", headers=bearer(kiosk)).json
+    key = bytes.fromhex(me["kiosk_lookup_key"])
+    snapshot = client.get("/api/v1/sync/changes", headers=bearer(kiosk)).json
+    assert snapshot["snapshot"] is True and len(snapshot["changes"]) == 5
+    text = str(snapshot)
+    for secret in ("13812345678", "张伟", "京A12345", "Q7M4KX"):
+        assert secret not in text
+    zhang = next(
+        c["fields"]
+        for c in snapshot["changes"]
+        if c["fields"]["phone_hash"] == lookup_hash(key, "phone", "+8613812345678")
+    )
+    assert zhang["customer_name_masked"] == "张*" and zhang["plate_masked"] == "京A·***45"
+    assert zhang["plate_hash"] == lookup_hash(key, "plate", "京A·12345")
+    assert zhang["code_hash"] == lookup_hash(key, "code", "q7m4kx")
+    tablet = shop.device_token("tablet")
+    assert "kiosk_lookup_key" not in client.get("/api/v1/devices/me", headers=bearer(tablet)).json
