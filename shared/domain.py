@@ -20,6 +20,7 @@ made on the device before it is saved.
 
 import json
 import math
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -44,6 +45,11 @@ CONDITION_REPORT_FORMAT = 1
 MIN_INK_LENGTH = 0.3
 
 TYRE_POSITIONS: tuple[str, ...] = ("fl", "fr", "rl", "rr")
+
+
+def new_status_token() -> str:
+    """An unguessable token for a visit's public status page."""
+    return secrets.token_urlsafe(16)
 
 
 def new_id() -> str:
@@ -550,6 +556,10 @@ class Visit:
     checked_in_device_id: str | None = None  # the kiosk's or tablet's device id; None at the desk
     advisor_user_id: int | None = None  # server id of the advisor
     expected_ready_at: datetime | None = None
+    # Random, made where the visit is made (offline too): the customer's status page is
+    # /status/<status_token>, printed as the ticket's QR code. Not a secret worth more
+    # than the car's whereabouts, but unguessable (128 bits).
+    status_token: str = ""
 
     def apply(self, event: VisitEvent) -> VisitStatus:
         """Move the visit on by ``event``; raises ``TransitionRefused`` when not allowed."""

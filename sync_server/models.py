@@ -237,6 +237,7 @@ class Visit(Base):
     checked_in_device_id: Mapped[str | None] = mapped_column(String(36))
     advisor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     expected_ready_at: Mapped[datetime | None]
+    status_token: Mapped[str] = mapped_column(String(43), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

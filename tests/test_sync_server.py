@@ -397,3 +397,31 @@ def test_kiosk_pulls_todays_appointments_masked(client: FlaskClient, runner, sho
     assert zhang["code_hash"] == lookup_hash(key, "code", "q7m4kx")
     tablet = shop.device_token("tablet")
     assert "kiosk_lookup_key" not in client.get("/api/v1/devices/me", headers=bearer(tablet)).json
+
+
+def test_status_moves_only_along_the_status_machine(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    from sync_server.sync.records import ChangeRefused, lock_feed, update_server_record
+
+    tablet = shop.device_token("tablet")
+    changes, visit_id = walk_in()
+    push(client, tablet, changes)
+    skip = change("visit", visit_id, {"status": "in_progress"}, 1_700_000_100_000)
+    (result,) = push(client, tablet, [skip]).json["results"]
+    assert result["status"] == 422
+    assert result["problem"]["errors"][0]["code"] == "transition_refused"
+    desk_step = change("visit", visit_id, {"status": "walkaround_done"}, 1_700_000_100_001)
+    assert push(client, tablet, [desk_step]).json["results"][0]["status"] == 201
+    diagnose = change("visit", visit_id, {"status": "diagnosed"}, 1_700_000_100_002)
+    assert push(client, tablet, [diagnose]).json["results"][0]["status"] == 403
+    with app.app_context():
+        session = db.session()
+        lock_feed(session)
+        update_server_record(session, "visit", visit_id, {"status": "diagnosed"})
+        session.commit()
+        assert session.get(Visit, visit_id).status == "diagnosed"
+        lock_feed(session)
+        with pytest.raises(ChangeRefused):
+            update_server_record(session, "visit", visit_id, {"status": "delivered"})
+        session.rollback()

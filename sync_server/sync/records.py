@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text
+from shared.visit_status import VisitStatus, allowed_events, next_status
 from shared.wire import WireError, canonical_sha256, from_wire, to_wire
 from sync_server.models import (
     AppliedChange,
@@ -230,6 +231,48 @@ def _check_permission(change: Change, origin: str, role: str, existing: SyncReco
         )
 
 
+# Devices may move a visit's status only this way; everything else is the desk's.
+DEVICE_STATUS_EVENTS = frozenset({"complete_walkaround"})
+
+
+def _check_status_change(change: Change, role: str, existing: SyncRecord | None) -> None:
+    """A visit's status moves only along the status machine (shared.visit_status)."""
+    if change.kind != "visit" or "status" not in change.fields or existing is None:
+        return
+    current, wanted = existing.fields.get("status"), change.fields["status"]
+    if current == wanted:
+        return
+    event = (
+        next(
+            (
+                event
+                for event in allowed_events(VisitStatus(current))
+                if next_status(VisitStatus(current), event) == wanted
+            ),
+            None,
+        )
+        if current in VisitStatus.__members__.values()
+        else None
+    )
+    if event is None:
+        raise ChangeRefused(
+            422,
+            "status-transition",
+            Text(
+                "A visit cannot go from {current} to {wanted}.",
+                "server",
+                {"current": current, "wanted": wanted},
+            ),
+            [{"field": "status", "code": "transition_refused"}],
+        )
+    if role != "server" and event.value not in DEVICE_STATUS_EVENTS:
+        raise ChangeRefused(
+            403,
+            "status-is-the-desks",
+            Text("Only the service desk moves a visit to this step.", "server"),
+        )
+
+
 def _column_value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
@@ -297,6 +340,7 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
 
     existing = session.get(SyncRecord, (change.kind, change.id))
     _check_permission(change, origin, role, existing)
+    _check_status_change(change, role, existing)
 
     state = dict(existing.fields) if existing else {}
     clocks = dict(existing.clocks) if existing else {}
@@ -399,6 +443,20 @@ def put_server_record(session: Session, kind: str, record: Any) -> dict[str, Any
     for child in CHILD_COLLECTIONS.get(kind, ()):
         fields.pop(child, None)
     change = Change(str(uuid.uuid4()), kind, record.id, server_hlc(), fields)
+    return apply_change(session, change, origin=SERVER_ORIGIN, role="server")
+
+
+def update_server_record(
+    session: Session, kind: str, record_id: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Change some fields of a record as the server (a status step, an advisor's edit).
+
+    Goes through :func:`apply_change`, so devices see it in the feed and the record is
+    checked as a whole. The caller holds the feed lock and commits.
+    """
+    row = session.get(SyncRecord, (kind, record_id))
+    base = {name: (row.clocks.get(name) if row else None) for name in fields}
+    change = Change(str(uuid.uuid4()), kind, record_id, server_hlc(), fields, base)
     return apply_change(session, change, origin=SERVER_ORIGIN, role="server")
 
 
