@@ -8,8 +8,8 @@ bash scripts/setup.sh
 export CHECKIN_INSTANCE_PATH="${CHECKIN_INSTANCE_PATH:-$PWD/var/instance}"
 PORT="${PORT:-5000}"
 SERVER="http://127.0.0.1:${PORT}"
-KIOSK_DATA="${KIOSK_DATA:-$PWD/var/kiosk}"
 MODE="${MODE:-kiosk}"
+KIOSK_DATA="${KIOSK_DATA:-$PWD/var/$MODE}"
 
 .venv/bin/checkin-server db upgrade
 .venv/bin/checkin-server demo
@@ -33,6 +33,6 @@ fi
 
 pair_args=()
 if [ ! -s "$KIOSK_DATA/device.json" ]; then
-  pair_args=(--pair-code "$(.venv/bin/checkin-server pair --role "$MODE" --name "Lobby kiosk" --quiet)")
+  pair_args=(--pair-code "$(.venv/bin/checkin-server pair --role "$MODE" --name "Demo $MODE" --quiet)")
 fi
 .venv/bin/checkin-kiosk --mode "$MODE" --server "$SERVER" --data-dir "$KIOSK_DATA" --windowed "${pair_args[@]}"

@@ -3,7 +3,9 @@
 Kivy reads its environment when first imported, so this runs before anything imports
 it: headless SDL window (no X server needed), no command-line parsing, no console or
 file log, and a throw-away KIVY_HOME so tests never write ~/.kivy. Fixtures live in
-plugin modules listed in ``pytest_plugins``.
+plugin modules listed in ``pytest_plugins``; how the UI tests build one app after
+another in a single process (Kivy has one window and one event loop) is explained in
+``kiosk_fixtures.py``.
 """
 
 import atexit

@@ -231,6 +231,13 @@ def kiosk_store(tmp_path: Path) -> DeviceStore:
 
 
 @pytest.fixture
+def unpaired_store(kiosk_store: DeviceStore, shop_server: FakeShopServer) -> DeviceStore:
+    """A device that knows the address of ``shop_server`` but has not been paired."""
+    kiosk_store.save(DeviceSettings(server_url=shop_server.url))
+    return kiosk_store
+
+
+@pytest.fixture
 def paired_store(kiosk_store: DeviceStore, shop_server: FakeShopServer) -> DeviceStore:
     """A kiosk already paired with ``shop_server`` (its token is known there)."""
     token = shop_server.add_device("kiosk")

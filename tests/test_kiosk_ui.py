@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.services.device_store import DeviceStore
+from kiosk.services.device_store import DeviceSettings, DeviceStore
 from kiosk.ui.headless import HeadlessApp
 
 pytestmark = pytest.mark.ui
@@ -53,10 +53,9 @@ def test_unpaired_device_opens_on_pairing(kiosk_app, kiosk_store) -> None:
     assert screen.ids.pair_button.height >= 80
 
 
-def test_pair_by_touch_then_welcome(kiosk_app, kiosk_store, shop_server, tmp_path) -> None:
-    kiosk_store.save(kiosk_store.load().__class__(server_url=shop_server.url))
+def test_pair_by_touch_then_welcome(kiosk_app, unpaired_store, shop_server, tmp_path) -> None:
     code = shop_server.issue_code(role="kiosk")
-    harness = kiosk_app(kiosk_store)
+    harness = kiosk_app(unpaired_store)
     screen = harness.app.pairing_screen
 
     tap_code(harness, code)
@@ -68,7 +67,7 @@ def test_pair_by_touch_then_welcome(kiosk_app, kiosk_store, shop_server, tmp_pat
     harness.tap(screen.ids.pair_button)
 
     harness.wait_until(lambda: harness.screen == "welcome", message="paired")
-    stored = kiosk_store.load()
+    stored = unpaired_store.load()
     assert stored.token in shop_server.devices
     assert stored.shop_name == "Bright Auto Service"
     assert shop_server.requests[-1]["body"]["code"] == code
@@ -76,10 +75,9 @@ def test_pair_by_touch_then_welcome(kiosk_app, kiosk_store, shop_server, tmp_pat
 
 
 def test_wrong_code_shows_error_and_keeps_what_was_typed(
-    kiosk_app, kiosk_store, shop_server
+    kiosk_app, unpaired_store, shop_server
 ) -> None:
-    kiosk_store.save(kiosk_store.load().__class__(server_url=shop_server.url))
-    harness = kiosk_app(kiosk_store)
+    harness = kiosk_app(unpaired_store)
     screen = harness.app.pairing_screen
 
     tap_code(harness, "2345ABCD")
@@ -93,7 +91,7 @@ def test_wrong_code_shows_error_and_keeps_what_was_typed(
     )
     harness.tap(screen.ids.language.ids.zh_CN)
     assert screen.ids.message.text == "无法识别此配对码。请核对后重试。"
-    assert not kiosk_store.load().is_paired
+    assert not unpaired_store.load().is_paired
 
     # Correcting the last character clears the message and keeps the rest.
     harness.tap(screen.ids.delete_key)
@@ -101,21 +99,19 @@ def test_wrong_code_shows_error_and_keeps_what_was_typed(
 
 
 def test_incomplete_code_is_explained_without_asking_the_server(
-    kiosk_app, kiosk_store, shop_server
+    kiosk_app, unpaired_store, shop_server
 ) -> None:
-    kiosk_store.save(kiosk_store.load().__class__(server_url=shop_server.url))
-    harness = kiosk_app(kiosk_store)
+    harness = kiosk_app(unpaired_store)
     tap_code(harness, "K7QM")
     harness.tap(harness.app.pairing_screen.ids.pair_button)
     assert "this one has 4" in harness.app.pairing_screen.ids.message.text
     assert shop_server.requests == []
 
 
-def test_busy_while_the_server_answers(kiosk_app, kiosk_store, shop_server) -> None:
-    kiosk_store.save(kiosk_store.load().__class__(server_url=shop_server.url))
+def test_busy_while_the_server_answers(kiosk_app, unpaired_store, shop_server) -> None:
     shop_server.delay_s = 0.6
     code = shop_server.issue_code()
-    harness = kiosk_app(kiosk_store)
+    harness = kiosk_app(unpaired_store)
     screen = harness.app.pairing_screen
     tap_code(harness, code)
     harness.tap(screen.ids.pair_button)
@@ -130,7 +126,7 @@ def test_busy_while_the_server_answers(kiosk_app, kiosk_store, shop_server) -> N
 
 
 def test_unreachable_server_is_explained(kiosk_app, kiosk_store, unreachable_url) -> None:
-    kiosk_store.save(kiosk_store.load().__class__(server_url=unreachable_url))
+    kiosk_store.save(DeviceSettings(server_url=unreachable_url))
     harness = kiosk_app(kiosk_store)
     screen = harness.app.pairing_screen
     tap_code(harness, "K7QM4XPD")
@@ -140,10 +136,9 @@ def test_unreachable_server_is_explained(kiosk_app, kiosk_store, unreachable_url
     assert screen.code == "K7QM4XPD"
 
 
-def test_hardware_keyboard_types_the_code(kiosk_app, kiosk_store, shop_server) -> None:
-    kiosk_store.save(kiosk_store.load().__class__(server_url=shop_server.url))
+def test_hardware_keyboard_types_the_code(kiosk_app, unpaired_store, shop_server) -> None:
     code = shop_server.issue_code()
-    harness = kiosk_app(kiosk_store)
+    harness = kiosk_app(unpaired_store)
     screen = harness.app.pairing_screen
 
     harness.type_text("o")
@@ -207,12 +202,11 @@ def test_offline_kiosk_keeps_its_welcome_screen(kiosk_app, paired_store, unreach
     assert paired_store.load().is_paired
 
 
-def test_pair_code_option_pairs_without_touch(kiosk_app, kiosk_store, shop_server) -> None:
-    kiosk_store.save(kiosk_store.load().__class__(server_url=shop_server.url))
+def test_pair_code_option_pairs_without_touch(kiosk_app, unpaired_store, shop_server) -> None:
     code = shop_server.issue_code(role="tablet")
-    harness = kiosk_app(kiosk_store, pair_code=f"{code[:4]}-{code[4:]}".lower())
+    harness = kiosk_app(unpaired_store, pair_code=f"{code[:4]}-{code[4:]}".lower())
     harness.wait_until(lambda: harness.screen == "tablet_welcome", message="paired")
-    assert kiosk_store.load().role == "tablet"
+    assert unpaired_store.load().role == "tablet"
 
 
 def test_tablet_mode_welcome(kiosk_app, paired_store: DeviceStore, shop_server) -> None:
@@ -225,3 +219,30 @@ def test_tablet_mode_welcome(kiosk_app, paired_store: DeviceStore, shop_server) 
     harness.tap(ids.language.ids.en)
     assert ids.title.text == "Advisor tablet"
     harness.wait_until(lambda: harness.app.connection == "online")
+
+
+def test_chinese_glyphs_are_real_not_boxes(kiosk_app, kiosk_store) -> None:
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+    from kivy.core.text import Label as CoreLabel
+
+    kiosk_app(kiosk_store)
+    assert LabelBase._fonts[DEFAULT_FONT][0].endswith("wqy-microhei.ttc")
+
+    def pixels(text: str) -> bytes:
+        label = CoreLabel(text=text, font_size=40)
+        label.refresh()
+        return label.texture.pixels
+
+    # A font without Chinese draws every character as the same empty box.
+    assert pixels("欢") != pixels("迎")
+
+
+def test_a_second_app_in_the_same_process_works(kiosk_app, paired_store) -> None:
+    first = kiosk_app(paired_store)
+    first.stop()
+    second = kiosk_app(paired_store)
+    choices = second.app.welcome_screen.ids.choices.children
+    assert len(choices) == 3  # kv rules applied once, not once per build
+    second.tap(second.app.welcome_screen.ids.language.ids.zh_CN)
+    assert second.app.title == "维修保养登记"
+    assert second.app.welcome_screen.ids.prompt.text.startswith("请点击下方任一选项")

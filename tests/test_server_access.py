@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -34,6 +35,7 @@ def test_manager_issues_code_and_kiosk_pairs_with_it(client: FlaskClient, shop: 
     paired = device.post("/api/v1/devices/pair", json={"code": typed, "device_name": "Lobby 1"})
     assert paired.status_code == 201, paired.json
     assert paired.json["role"] == "kiosk"
+    assert re.fullmatch(r"K\d+", paired.json["ticket_prefix"])
     assert paired.json["shop"]["plate_region"] == "CN"
     me = device.get("/api/v1/devices/me", headers=bearer(paired.json["token"]))
     assert me.status_code == 200

@@ -33,6 +33,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import tempfile
 import threading
@@ -64,6 +65,7 @@ _META_LAST_ERROR_DETAIL = "last_error_detail"
 _META_LAST_ERROR_AT = "last_error_at"
 
 _SHA256_HEX = frozenset("0123456789abcdef")
+_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # Schema migrations, applied in order; ``PRAGMA user_version`` is the number applied.
 # Never edit a released step: add a new one.
@@ -247,11 +249,14 @@ class LocalStore:
 
         One transaction: the clock ticks, the record takes the fields, the outbox takes
         the change. Returns after ``COMMIT``, so the caller may now say "saved".
-        ``blob_refs`` names the photos (by SHA-256) that these fields refer to; each must
-        already be in the blob store (:meth:`put_blob`), else ``ValueError``.
+        ``record_id`` is a lowercase UUID (``str(uuid.uuid4())``). ``blob_refs`` names the
+        photos (by SHA-256) that these fields refer to; each must already be in the blob
+        store (:meth:`put_blob`), else ``ValueError``.
         """
         _check_name("kind", kind)
-        _check_name("record_id", record_id)
+        if not isinstance(record_id, str) or not _UUID_RE.fullmatch(record_id):
+            # The server refuses anything else; say so now, not in a parked change later.
+            raise ValueError(f"record ids are lowercase UUIDs made on the device: {record_id!r}")
         if not isinstance(fields, Mapping) or not fields:
             raise ValueError("a change sets at least one field")
         if not all(isinstance(name, str) and name for name in fields):

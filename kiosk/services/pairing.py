@@ -41,6 +41,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ClientFactory = Callable[..., ServerClient]
+DEVICE_NAME_MAX = 120  # what the server keeps
 
 
 class PairingError(Exception):
@@ -65,7 +66,7 @@ class PairingService:
         if problem is not None:
             raise PairingError(problem, "pairing_code_format")
         settings = self.store.load()
-        name = device_name.strip() or default_device_name()
+        name = (device_name.strip() or default_device_name())[:DEVICE_NAME_MAX]
         with self.client_factory(settings.server_url, language=language) as client:
             result = client.pair(normalize_code(typed_code), name)
         paired = replace(

@@ -51,6 +51,8 @@ API_PREFIX = "/api/v1"
 # The server takes at most 500 changes and 2 MiB per push (docs/sync.md).
 MAX_PUSH_CHANGES = 500
 MAX_PUSH_BYTES = 2 * 1024 * 1024
+# One change must fit in a push with room for the envelope around it.
+MAX_CHANGE_BYTES = MAX_PUSH_BYTES - 64 * 1024
 MISSING_BLOBS_CHUNK = 1000
 PULL_PAGE_SIZE = 500
 # A kiosk is sent a snapshot of these kinds instead of a changes feed.
@@ -263,8 +265,7 @@ class SyncEngine:
     ) -> None:
         if not 1 <= batch_size <= MAX_PUSH_CHANGES:
             raise ValueError(f"batch_size must be 1..{MAX_PUSH_CHANGES}")
-        # Leave room for the envelope around the changes.
-        if not 1 <= batch_bytes <= MAX_PUSH_BYTES - 64 * 1024:
+        if not 1 <= batch_bytes <= MAX_CHANGE_BYTES:
             raise ValueError("batch_bytes must leave room under the server's 2 MiB limit")
         self.store = store
         self.transport = transport
@@ -297,6 +298,12 @@ class SyncEngine:
 
     def _push_outbox(self, report: SyncReport) -> None:
         while batch := self.store.pending_changes(self.batch_size, self.batch_bytes):
+            if batch[0].byte_size > MAX_CHANGE_BYTES:
+                # The server would refuse it, perhaps by dropping the connection mid-body,
+                # which looks like a network failure and would block the queue for good.
+                self.store.park(batch[0].change_id, _too_large(batch[0]))
+                report.parked += 1
+                continue
             if not self._push_batch(batch, report):
                 # Some change got no final answer (a 5xx result): the rest waits for the
                 # next round instead of being sent again and again in this one.
@@ -408,6 +415,15 @@ def _results_in_order(batch: Sequence[Change], results: list[Any]) -> list[dict[
                 result = positional  # the server could not even read this change's id
         ordered.append(result)
     return ordered
+
+
+def _too_large(change: Change) -> dict[str, Any]:
+    return {
+        "status": 413,
+        "code": "change_too_large",
+        "title": "This change is too large to send",
+        "detail": f"{change.byte_size} bytes; the server takes at most {MAX_CHANGE_BYTES}",
+    }
 
 
 def _problem(status: int, problem: Any) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from kiosk.ui.screens.pairing import PairingScreen
 from kiosk.ui.screens.tablet_welcome import TabletWelcomeScreen
 from kiosk.ui.screens.welcome import WelcomeScreen
 from kiosk.ui.widgets import Toast
-from shared.i18n import LANGUAGES, Text, normalize_language, translate
+from shared.i18n import LANGUAGES, N_, Text, normalize_language, translate
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,9 @@ KV_FILES: tuple[Path, ...] = (
     UI_DIR / "screens" / "tablet_welcome.kv",
 )
 I18N_DOMAIN = "kiosk"
+WINDOW_TITLE = N_("Service check-in")
+# On exit, how long to wait for a request still running (they time out by themselves).
+SHUTDOWN_WAIT_S = 5.0
 
 BEING_SET_UP = Text("This kiosk is being set up — please see the service desk.", "kiosk")
 DEVICE_UNPAIRED = Text(
@@ -89,7 +92,6 @@ class CheckinApp(App):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.title = "Service check-in"
         self.store = store
         self.settings = settings if settings is not None else store.load()
         self.client_factory = client_factory
@@ -100,6 +102,7 @@ class CheckinApp(App):
         self._status_event: ClockEvent | None = None
         self._checking = False
         self.lang = normalize_language(self.settings.language)
+        self.title = self.tr(WINDOW_TITLE)
         self._show_settings(self.settings)
 
     # -- i18n --------------------------------------------------------------------------
@@ -107,6 +110,9 @@ class CheckinApp(App):
     def tr(self, message: str, lang: str | None = None, **params: Any) -> str:
         """``message`` in ``lang``; kv passes ``app.lang`` so the text follows the toggle."""
         return translate(message, lang or self.lang, I18N_DOMAIN, **params)
+
+    def on_lang(self, _app: App, lang: str) -> None:
+        self.title = self.tr(WINDOW_TITLE, lang)
 
     def set_language(self, lang: str) -> None:
         lang = normalize_language(lang)
@@ -156,7 +162,7 @@ class CheckinApp(App):
         self.stop_status_checks()
         if hasattr(self, "pairing_screen"):
             self.pairing_screen.release_keyboard()
-        self.work.close()
+        self.work.close(timeout=SHUTDOWN_WAIT_S)
 
     # -- pairing and status ------------------------------------------------------------
 

@@ -25,6 +25,8 @@ def device_json(device: Device) -> dict[str, Any]:
         "device_id": device.uid,
         "name": device.name,
         "role": device.role.value,
+        # Devices number tickets offline; the prefix keeps two devices' numbers apart.
+        "ticket_prefix": f"{'K' if device.role is DeviceRole.KIOSK else 'T'}{device.id}",
         "paired_at": device.paired_at.isoformat(),
         "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
         "revoked_at": device.revoked_at.isoformat() if device.revoked_at else None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.app import App
 from kivy.core.window import Window, WindowBase
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
@@ -127,10 +128,7 @@ class PairingScreen(Screen):
         return message.render(lang) if message is not None else ""
 
     def _lang(self) -> str:
-        from kivy.app import App
-
-        app = App.get_running_app()
-        return getattr(app, "lang", "en")
+        return getattr(App.get_running_app(), "lang", "en")
 
     # -- hardware keyboard -------------------------------------------------------------
 
