@@ -9,8 +9,9 @@ it again on the same data. Import the fixture into a test module::
 
 and name ``live_server: LiveServer`` as a test's argument.
 
-The server's log goes to ``server.log`` in the test's folder; its tail is printed at
-teardown, which pytest shows only when the test failed.
+The fixture runs each test on SQLite and, when ``TEST_DATABASE_URL`` is set, again on
+PostgreSQL. The server's log goes to ``server.log`` in the test's folder; its tail is
+printed at teardown, which pytest shows only when the test failed.
 """
 
 from __future__ import annotations
@@ -187,10 +188,18 @@ class LiveServer:
         return self._engine
 
 
-@pytest.fixture(name="live_server")
-def live_server_fixture(tmp_path: Path) -> Iterator[LiveServer]:
-    """A running server on SQLite in this test's folder."""
-    server = LiveServer(tmp_path / "server")
+@pytest.fixture(
+    name="live_server",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def live_server_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    """A running server on SQLite in this test's folder, and again on PostgreSQL.
+
+    The PostgreSQL run takes a database of its own from ``server_fixtures.postgres_url``
+    (skipped without ``TEST_DATABASE_URL``, required under CI).
+    """
+    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    server = LiveServer(tmp_path / "server", database_url)
     server.start()
     try:
         yield server

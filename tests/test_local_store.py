@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,11 @@ from shared.hlc import format_hlc, parse
 REPO = Path(__file__).resolve().parents[1]
 KIOSK_ID = "7c2a9f4e-1b2d-4c3e-8f00-123456789abc"
 VISIT_ID = "4f1e0000-0000-4000-8000-000000000001"
+CUSTOMER_ID = "0c0c0000-0000-4000-8000-000000000002"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
 
 
 def jpeg_photo(seed: int = 0, size: tuple[int, int] = (64, 48)) -> bytes:
@@ -70,19 +76,22 @@ def test_a_saved_visit_is_in_the_record_and_the_outbox(store: LocalStore) -> Non
         "id": VISIT_ID,
         "hlc": change.hlc,
         "fields": {"concern_text": "Brake noise", "mileage_in_km": 52000},
+        "base": {"concern_text": None, "mileage_in_km": None},
     }
     wire_bytes = json.dumps(queued.to_wire(), ensure_ascii=False, separators=(",", ":"))
     assert queued.byte_size == len(wire_bytes.encode())
 
 
 def test_later_edits_merge_field_by_field_with_their_own_clocks(store: LocalStore) -> None:
-    first = store.save("customer", "c1", {"name": "张伟", "phone": "+8613812345678"})
-    second = store.save("customer", "c1", {"phone": "+8613900000000"})
+    first = store.save("customer", CUSTOMER_ID, {"name": "张伟", "phone": "+8613812345678"})
+    second = store.save("customer", CUSTOMER_ID, {"phone": "+8613900000000"})
 
-    assert store.get("customer", "c1") == {"name": "张伟", "phone": "+8613900000000"}
-    assert store.clocks("customer", "c1") == {"name": first.hlc, "phone": second.hlc}
+    assert store.get("customer", CUSTOMER_ID) == {"name": "张伟", "phone": "+8613900000000"}
+    assert store.clocks("customer", CUSTOMER_ID) == {"name": first.hlc, "phone": second.hlc}
     assert second.hlc > first.hlc
     assert [c.change_id for c in store.pending_changes()] == [first.change_id, second.change_id]
+    # The second edit says which value it knowingly replaced (no conflict on the server).
+    assert second.to_wire()["base"] == {"phone": first.hlc}
 
 
 @pytest.mark.parametrize(
@@ -143,7 +152,7 @@ def test_power_cut_in_the_middle_of_a_save_leaves_no_trace(tmp_path: Path) -> No
     result = _run_device_script(
         data_dir,
         f"""
-        store.save("customer", "c1", {{"name": "Emily"}})
+        store.save("customer", {CUSTOMER_ID!r}, {{"name": "Emily"}})
         # The process dies after the record and the clock were written, before COMMIT.
         store._db.create_function("power_cut", 0, lambda: os.kill(os.getpid(), signal.SIGKILL))
         store._db.execute(
@@ -157,7 +166,7 @@ def test_power_cut_in_the_middle_of_a_save_leaves_no_trace(tmp_path: Path) -> No
     assert "not reached" not in result.stdout
 
     with LocalStore(data_dir, KIOSK_ID) as store:
-        assert store.get("customer", "c1") == {"name": "Emily"}
+        assert store.get("customer", CUSTOMER_ID) == {"name": "Emily"}
         assert store.get("visit", VISIT_ID) is None
         assert [c.kind for c in store.pending_changes()] == ["customer"]
 
@@ -187,7 +196,7 @@ def test_a_committed_save_survives_a_crash_and_the_clock_never_repeats(tmp_path:
 def test_saves_from_two_threads_get_distinct_clocks_in_commit_order(store: LocalStore) -> None:
     def advisor_edits(prefix: str) -> None:
         for n in range(50):
-            store.save("note", f"{prefix}-{n}", {"text": f"note {n}"})
+            store.save("note", new_id(), {"text": f"{prefix} note {n}"})
 
     threads = [threading.Thread(target=advisor_edits, args=(p,)) for p in ("ui", "sync")]
     for thread in threads:
@@ -273,14 +282,14 @@ def test_a_failed_photo_write_leaves_neither_file_nor_row(
     assert list((store.data_dir / "blobs").rglob("*.tmp")) == []
     assert store.blob_info(sha) is None
     with pytest.raises(ValueError, match="not in the blob store"):
-        store.save("photo", "p1", {"sha256": sha}, blob_refs=[sha])
+        store.save("photo", new_id(), {"sha256": sha}, blob_refs=[sha])
 
 
 def test_a_record_may_only_refer_to_a_stored_photo(store: LocalStore) -> None:
     unknown = "ab" * 32
     with pytest.raises(ValueError, match="put_blob first"):
-        store.save("photo", "p1", {"sha256": unknown}, blob_refs=[unknown])
-    assert store.get("photo", "p1") is None
+        store.save("photo", VISIT_ID, {"sha256": unknown}, blob_refs=[unknown])
+    assert store.get("photo", VISIT_ID) is None
     assert store.status() == SyncCounts(0, 0, 0, 0, 0)
 
 
@@ -288,8 +297,10 @@ def test_only_photos_a_record_refers_to_wait_for_upload(store: LocalStore) -> No
     kept = store.put_blob(jpeg_photo(1), "image/jpeg")
     store.put_blob(jpeg_photo(2), "image/jpeg")  # taken, then discarded by the advisor
     signature = store.put_blob(png_signature(), "image/png")
-    store.save("photo", "p1", {"sha256": kept.sha256}, blob_refs=[kept.sha256])
-    store.save("signature", "s1", {"signed_sha256": signature.sha256}, blob_refs=[signature.sha256])
+    store.save("photo", new_id(), {"sha256": kept.sha256}, blob_refs=[kept.sha256])
+    store.save(
+        "signature", new_id(), {"signed_sha256": signature.sha256}, blob_refs=[signature.sha256]
+    )
 
     assert {b.sha256 for b in store.pending_blobs()} == {kept.sha256, signature.sha256}
     counts = store.status()
@@ -310,7 +321,7 @@ def test_only_photos_a_record_refers_to_wait_for_upload(store: LocalStore) -> No
 
 
 def test_pending_changes_come_oldest_first_in_bounded_batches(store: LocalStore) -> None:
-    changes = [store.save("note", f"n{i}", {"text": "x" * 100}) for i in range(5)]
+    changes = [store.save("note", new_id(), {"text": "x" * 100}) for i in range(5)]
     size = changes[0].byte_size
 
     assert store.pending_changes(limit=3) == changes[:3]
@@ -321,7 +332,7 @@ def test_pending_changes_come_oldest_first_in_bounded_batches(store: LocalStore)
 
 def test_a_parked_change_does_not_block_later_ones(store: LocalStore) -> None:
     refused = store.save("visit", VISIT_ID, {"mileage_in_km": -5})
-    later = [store.save("note", f"n{i}", {"text": "ok"}) for i in range(2)]
+    later = [store.save("note", new_id(), {"text": "ok"}) for i in range(2)]
     problem = {"status": 422, "title": "Some fields need attention", "errors": []}
 
     store.park(refused.change_id, problem)
@@ -346,7 +357,7 @@ def test_a_parked_change_does_not_block_later_ones(store: LocalStore) -> None:
 
 def test_acknowledged_changes_leave_the_outbox_but_the_record_stays(store: LocalStore) -> None:
     first = store.save("visit", VISIT_ID, {"concern_text": "Brake noise"})
-    second = store.save("note", "n1", {"text": "Customer waits in the lobby"})
+    second = store.save("note", new_id(), {"text": "Customer waits in the lobby"})
     assert store.acknowledge([first.change_id, "not-a-change"]) == 1
     assert store.pending_changes() == [second]
     assert store.get("visit", VISIT_ID) == {"concern_text": "Brake noise"}
@@ -433,3 +444,9 @@ def test_sync_history_survives_a_restart(tmp_path: Path) -> None:
         history = store.sync_history()
     assert history.last_success_at is not None
     assert (history.last_error, history.last_error_detail) == ("server_unreachable", "timed out")
+
+
+@pytest.mark.parametrize("record_id", ["c1", VISIT_ID.upper(), "", f"{VISIT_ID} "])
+def test_record_ids_must_be_device_made_uuids(store: LocalStore, record_id: str) -> None:
+    with pytest.raises(ValueError, match="UUID"):
+        store.save("visit", record_id, {"concern_text": "Brake noise"})

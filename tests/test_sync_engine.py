@@ -280,6 +280,22 @@ def test_a_change_too_large_for_the_server_is_parked_alone(
     assert report.pushed == 9
 
 
+def test_a_change_larger_than_any_push_is_parked_without_sending_it(
+    store: LocalStore, server: FakeShopServer, transport: FakeTransport
+) -> None:
+    strokes = store.save(
+        "signature", new_id(), {"strokes": [[[0.5, 0.5, n] for n in range(200_000)]]}
+    )
+    later = save_notes(store, 2)
+
+    report = engine_for(store, transport).sync_once()
+
+    assert [c.change_id for c in store.parked()] == [strokes.change_id]
+    assert store.parked()[0].problem["code"] == "change_too_large"
+    assert set(server.applications) == set(later) and report.pushed == 2
+    assert transport.calls.count("push") == 1
+
+
 def test_a_result_without_a_final_answer_waits_for_the_next_round(
     store: LocalStore, server: FakeShopServer, transport: FakeTransport, monkeypatch
 ) -> None:

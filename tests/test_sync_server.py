@@ -425,3 +425,22 @@ def test_status_moves_only_along_the_status_machine(
         with pytest.raises(ChangeRefused):
             update_server_record(session, "visit", visit_id, {"status": "delivered"})
         session.rollback()
+
+
+def test_a_desk_edit_wins_over_a_device_clock_running_ahead(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    from sync_server.sync.records import lock_feed, update_server_record
+
+    tablet = shop.device_token("tablet")
+    changes, visit_id = walk_in()
+    push(client, tablet, changes)
+    years_ahead = 1_700_000_000_000 + 365 * 24 * 3600 * 1000 * 20  # a badly set clock
+    ahead = change("visit", visit_id, {"concern_text": "From the future"}, years_ahead)
+    push(client, tablet, [ahead])
+    with app.app_context():
+        session = db.session()
+        lock_feed(session)
+        update_server_record(session, "visit", visit_id, {"concern_text": "Corrected at desk"})
+        session.commit()
+        assert session.get(Visit, visit_id).concern_text == "Corrected at desk"

@@ -113,6 +113,9 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    # The clock each changed field had when the change was made (docs/sync.md "base"):
+    # lets the server tell a knowing edit from a real conflict.
+    ("ALTER TABLE outbox ADD COLUMN base TEXT",),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -136,10 +139,13 @@ class Change:
     last_error: str | None = None
     problem: dict[str, Any] | None = None
     created_at: str = ""
+    base: dict[str, HLC | None] | None = None
 
     def to_wire(self) -> dict[str, Any]:
         """The change as ``POST /sync/push`` carries it (docs/sync.md)."""
-        return _wire_change(self.change_id, self.kind, self.record_id, self.hlc, self.fields)
+        return _wire_change(
+            self.change_id, self.kind, self.record_id, self.hlc, self.fields, self.base
+        )
 
 
 @dataclass(frozen=True)
@@ -277,6 +283,7 @@ class LocalStore:
                 "SELECT fields, clocks FROM records WHERE kind = ? AND id = ?", (kind, record_id)
             ).fetchone()
             record, clocks = (json.loads(row[0]), json.loads(row[1])) if row else ({}, {})
+            base = {name: clocks.get(name) for name in field_values}
             for name, value in field_values.items():
                 record[name] = value
                 clocks[name] = hlc
@@ -285,12 +292,12 @@ class LocalStore:
                 "INSERT OR IGNORE INTO blob_refs (sha256, kind, record_id) VALUES (?, ?, ?)",
                 [(sha, kind, record_id) for sha in refs],
             )
-            wire = _wire_change(change_id, kind, record_id, hlc, field_values)
+            wire = _wire_change(change_id, kind, record_id, hlc, field_values, base)
             byte_size = len(_dumps(wire).encode("utf-8"))
             cursor = db.execute(
                 """INSERT INTO outbox (change_id, kind, entity_id, hlc, fields, blob_refs,
-                       byte_size, state, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)""",
+                       byte_size, state, created_at, base)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)""",
                 (
                     change_id,
                     kind,
@@ -300,6 +307,7 @@ class LocalStore:
                     _dumps(list(refs)),
                     byte_size,
                     now,
+                    _dumps(base),
                 ),
             )
             seq = cursor.lastrowid
@@ -314,6 +322,7 @@ class LocalStore:
             blob_refs=refs,
             byte_size=byte_size,
             created_at=now,
+            base=base,
         )
 
     def get(self, kind: str, record_id: str) -> dict[str, Any] | None:
@@ -758,13 +767,13 @@ class LocalStore:
 
 _CHANGE_COLUMNS = (
     "seq, change_id, kind, entity_id, hlc, fields, blob_refs, byte_size, state, attempts, "
-    "last_error, problem, created_at"
+    "last_error, problem, created_at, base"
 )
 
 
 def _change_from_row(row: Sequence[Any]) -> Change:
     (seq, change_id, kind, entity_id, hlc, fields, blob_refs, byte_size, state, attempts,
-     last_error, problem, created_at) = row  # fmt: skip
+     last_error, problem, created_at, base) = row  # fmt: skip
     return Change(
         seq=seq,
         change_id=change_id,
@@ -779,13 +788,22 @@ def _change_from_row(row: Sequence[Any]) -> Change:
         last_error=last_error,
         problem=json.loads(problem) if problem else None,
         created_at=created_at,
+        base=json.loads(base) if base else None,
     )
 
 
 def _wire_change(
-    change_id: str, kind: str, record_id: str, hlc: HLC, fields: dict[str, Any]
+    change_id: str,
+    kind: str,
+    record_id: str,
+    hlc: HLC,
+    fields: dict[str, Any],
+    base: dict[str, HLC | None] | None = None,
 ) -> dict[str, Any]:
-    return {"change_id": change_id, "kind": kind, "id": record_id, "hlc": hlc, "fields": fields}
+    wire = {"change_id": change_id, "kind": kind, "id": record_id, "hlc": hlc, "fields": fields}
+    if base is not None:
+        wire["base"] = base
+    return wire
 
 
 _PulledEntry = tuple[str, str, dict[str, Any], dict[str, HLC]]

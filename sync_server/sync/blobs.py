@@ -103,8 +103,7 @@ class BlobStore:
                         "server",
                     ),
                 )
-            width, height = self._check_image(temp_path, FORMATS[content_type])
-            self._make_thumbnail(temp_path, sha256)
+            width, height = self._check_and_thumbnail(temp_path, FORMATS[content_type], sha256)
             final = self.original_path(sha256)
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temp_path, final)
@@ -113,8 +112,15 @@ class BlobStore:
         finally:
             temp_path.unlink(missing_ok=True)
 
-    @staticmethod
-    def _check_image(path: Path, expected_format: str) -> tuple[int, int]:
+    def _check_and_thumbnail(
+        self, path: Path, expected_format: str, sha256: str
+    ) -> tuple[int, int]:
+        """Check the image and make its thumbnail in one decode.
+
+        The size comes from the header, so a pixel bomb is refused before decoding. A
+        JPEG is decoded at a reduced scale (draft mode), which is cheap yet reads every
+        byte, so a truncated file fails here too.
+        """
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -137,11 +143,10 @@ class BlobStore:
                             {"width": width, "height": height},
                         ),
                     )
-                if expected_format == "JPEG":
-                    # Decode at 1/8 scale: cheap, yet it reads every byte, so a
-                    # truncated file fails here.
-                    image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                image.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))
                 image.load()
+                image.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
+                thumbnail = image.convert("RGB")
         except BlobRefused:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -156,18 +161,12 @@ class BlobStore:
                 "image-unreadable",
                 Text("The image is damaged or incomplete. Take or send it again.", "server"),
             ) from None
-        return width, height
-
-    def _make_thumbnail(self, source: Path, sha256: str) -> None:
         target = self.thumbnail_path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with Image.open(source) as image:
-            image.draft("RGB", (THUMBNAIL_EDGE * 2, THUMBNAIL_EDGE * 2))
-            image.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
-            thumb = image.convert("RGB")
         temp = target.with_suffix(".part")
-        thumb.save(temp, "JPEG", quality=80)
+        thumbnail.save(temp, "JPEG", quality=80)
         os.replace(temp, target)
+        return width, height
 
 
 def _fsync_directory(path: Path) -> None:

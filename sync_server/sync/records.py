@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import re
-import time
+import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from enum import Enum
@@ -24,15 +24,18 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from shared.hlc import HybridClock
 from shared.i18n import Text
 from shared.visit_status import VisitStatus, allowed_events, next_status
 from shared.wire import WireError, canonical_sha256, from_wire, to_wire
 from sync_server.models import (
     AppliedChange,
     Appointment,
+    ApprovalRow,
     Base,
     Customer,
     FieldConflict,
+    QuoteRow,
     SyncCounter,
     SyncRecord,
     Vehicle,
@@ -71,6 +74,8 @@ PROJECTIONS: Mapping[str, type[Base]] = {
     "vehicle": Vehicle,
     "appointment": Appointment,
     "visit": Visit,
+    "quote": QuoteRow,
+    "approval": ApprovalRow,
 }
 
 
@@ -174,20 +179,24 @@ def next_seq(session: Session) -> int:
     ).scalar_one()
 
 
-_server_clock_state = {"wall_ms": 0, "counter": 0}
+# The server's own clock. It observes every clock it meets, and before an edit it
+# observes the clocks of the record it edits, so an edit made at the desk after seeing a
+# record always wins over what it saw, even when a device's clock runs ahead.
+_server_clock = HybridClock(SERVER_ORIGIN)
+_server_clock_lock = threading.Lock()
 
 
-def server_hlc() -> str:
-    """A clock for the server's own edits (monotonic within this process)."""
-    now_ms = int(time.time() * 1000)
-    state = _server_clock_state
-    if now_ms > state["wall_ms"]:
-        state["wall_ms"], state["counter"] = now_ms, 0
-    else:
-        state["counter"] += 1
-        if state["counter"] > 9999:
-            state["wall_ms"], state["counter"] = state["wall_ms"] + 1, 0
-    return f"{state['wall_ms']:016d}-{state['counter']:04d}-{SERVER_ORIGIN}"
+def observe_clock(hlc: str) -> None:
+    with _server_clock_lock:
+        _server_clock.observe(hlc)
+
+
+def server_hlc(seen: Iterable[str] = ()) -> str:
+    """A clock for the server's own edit, newer than every clock in ``seen``."""
+    with _server_clock_lock:
+        for hlc in seen:
+            _server_clock.observe(hlc)
+        return _server_clock.tick()
 
 
 def blob_refs(value: Any) -> Iterator[str]:
@@ -273,6 +282,54 @@ def _check_status_change(change: Change, role: str, existing: SyncRecord | None)
         )
 
 
+# Work starts only after the customer's explicit authorisation: these steps need a stored
+# approval of the visit's latest quote version, whoever asks for them.
+AUTHORISED_STATUSES = frozenset({VisitStatus.approved.value, VisitStatus.in_progress.value})
+
+
+def latest_quote_is_approved(session: Session, visit_id: str) -> bool:
+    """True when the newest quote version of the visit has a stored customer approval."""
+    latest = session.scalars(
+        select(QuoteRow)
+        .where(QuoteRow.visit_id == visit_id)
+        .order_by(QuoteRow.version.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return False
+    return (
+        session.scalars(
+            select(ApprovalRow.id).where(
+                ApprovalRow.quote_id == latest.id, ApprovalRow.quote_version == latest.version
+            )
+        ).first()
+        is not None
+    )
+
+
+def _check_customer_authorised(
+    session: Session, change: Change, existing: SyncRecord | None
+) -> None:
+    if change.kind != "visit" or "status" not in change.fields or existing is None:
+        return
+    current, wanted = existing.fields.get("status"), change.fields["status"]
+    if current == wanted or wanted not in AUTHORISED_STATUSES:
+        return
+    if wanted == VisitStatus.in_progress.value and current != VisitStatus.approved.value:
+        return  # back from a failed quality check: the work was authorised before
+    session.flush()
+    if not latest_quote_is_approved(session, change.id):
+        raise ChangeRefused(
+            422,
+            "approval-missing",
+            Text(
+                "Work cannot start before the customer has approved the latest quote.",
+                "server",
+            ),
+            [{"field": "status", "code": "approval_missing"}],
+        )
+
+
 def _column_value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
@@ -328,6 +385,8 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     returns its first result again; the same change id with other content is refused.
     """
     content = change.content_sha256()
+    if role != "server":
+        observe_clock(change.hlc)
     seen = session.get(AppliedChange, change.change_id)
     if seen is not None:
         if seen.content_sha256 != content:
@@ -341,6 +400,7 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     existing = session.get(SyncRecord, (change.kind, change.id))
     _check_permission(change, origin, role, existing)
     _check_status_change(change, role, existing)
+    _check_customer_authorised(session, change, existing)
 
     state = dict(existing.fields) if existing else {}
     clocks = dict(existing.clocks) if existing else {}
@@ -442,7 +502,9 @@ def put_server_record(session: Session, kind: str, record: Any) -> dict[str, Any
     fields.pop("id", None)
     for child in CHILD_COLLECTIONS.get(kind, ()):
         fields.pop(child, None)
-    change = Change(str(uuid.uuid4()), kind, record.id, server_hlc(), fields)
+    row = session.get(SyncRecord, (kind, record.id))
+    seen = row.clocks.values() if row else ()
+    change = Change(str(uuid.uuid4()), kind, record.id, server_hlc(seen), fields)
     return apply_change(session, change, origin=SERVER_ORIGIN, role="server")
 
 
@@ -456,7 +518,8 @@ def update_server_record(
     """
     row = session.get(SyncRecord, (kind, record_id))
     base = {name: (row.clocks.get(name) if row else None) for name in fields}
-    change = Change(str(uuid.uuid4()), kind, record_id, server_hlc(), fields, base)
+    seen = row.clocks.values() if row else ()
+    change = Change(str(uuid.uuid4()), kind, record_id, server_hlc(seen), fields, base)
     return apply_change(session, change, origin=SERVER_ORIGIN, role="server")
 
 
