@@ -444,3 +444,22 @@ def test_a_desk_edit_wins_over_a_device_clock_running_ahead(
         update_server_record(session, "visit", visit_id, {"concern_text": "Corrected at desk"})
         session.commit()
         assert session.get(Visit, visit_id).concern_text == "Corrected at desk"
+
+
+def test_the_feed_skips_what_the_device_wrote_itself(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    tablet_a = shop.device_token("tablet")
+    me = client.get("/api/v1/devices/me", headers=bearer(tablet_a)).json["device_id"]
+    changes, visit_id = walk_in(node=me)
+    push(client, tablet_a, changes)
+    page = client.get("/api/v1/sync/changes?since=0", headers=bearer(tablet_a)).json
+    assert page["changes"] == [] and page["next_since"] > 0  # echoes skipped, cursor moved
+    tablet_b = shop.device_token("tablet")
+    seen_by_b = client.get("/api/v1/sync/changes?since=0", headers=bearer(tablet_b)).json
+    assert len(seen_by_b["changes"]) == 3
+    edit = change("visit", visit_id, {"concern_text": "Also a rattle"}, 1_700_000_900_000, "dev-b")
+    push(client, tablet_b, [edit])
+    again = client.get(f"/api/v1/sync/changes?since={page['next_since']}", headers=bearer(tablet_a))
+    (visit,) = again.json["changes"]  # one field from elsewhere: the whole record comes
+    assert visit["fields"]["concern_text"] == "Also a rattle"

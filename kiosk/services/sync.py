@@ -27,6 +27,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
-from kiosk.services.local_store import Change, LocalStore
+from kiosk.services.local_store import BlobInfo, Change, LocalStore
 from kiosk.services.server_client import (
     DEVICE_NOT_PAIRED,
     REQUEST_REFUSED,
@@ -54,6 +55,7 @@ MAX_PUSH_BYTES = 2 * 1024 * 1024
 # One change must fit in a push with room for the envelope around it.
 MAX_CHANGE_BYTES = MAX_PUSH_BYTES - 64 * 1024
 MISSING_BLOBS_CHUNK = 1000
+PARALLEL_UPLOADS = 2
 PULL_PAGE_SIZE = 500
 # A kiosk is sent a snapshot of these kinds instead of a changes feed.
 SNAPSHOT_KINDS = frozenset({"appointment"})
@@ -149,6 +151,7 @@ class SyncTransport:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.request_count = 0
+        self._count_lock = threading.Lock()
         self.session = requests.Session()
         adapter = HTTPAdapter(max_retries=retry if retry is not None else default_retry())
         self.session.mount("http://", adapter)
@@ -213,7 +216,8 @@ class SyncTransport:
         return self._send(method, path, **kwargs)[0]
 
     def _send(self, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
-        self.request_count += 1
+        with self._count_lock:  # photo uploads run on two threads
+            self.request_count += 1
         url = self.base_url + API_PREFIX + path
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
@@ -351,30 +355,41 @@ class SyncEngine:
         for start in range(0, len(pending), MISSING_BLOBS_CHUNK):
             chunk = pending[start : start + MISSING_BLOBS_CHUNK]
             missing = set(self.transport.missing_blobs([blob.sha256 for blob in chunk]))
+            to_upload = []
             for blob in chunk:
-                if blob.sha256 not in missing:
+                if blob.sha256 in missing:
+                    to_upload.append(blob)
+                else:
                     self.store.mark_blob_uploaded(blob.sha256)
                     report.blobs_already_on_server += 1
-                    continue
-                try:
-                    self.transport.upload_blob(
-                        blob.sha256, self.store.blob_path(blob.sha256), blob.content_type
-                    )
-                except RequestRefused as refused:
-                    self.store.park_blob(blob.sha256, _problem(refused.status, refused.problem))
-                    report.blobs_parked += 1
-                    log.warning("Server refused photo %s (%s): parked", blob.sha256, refused)
-                    continue
-                except FileNotFoundError:
-                    self.store.park_blob(
-                        blob.sha256,
-                        {"code": "photo_file_missing", "title": "The photo file is missing"},
-                    )
-                    report.blobs_parked += 1
-                    log.error("Photo %s is in the store but its file is gone", blob.sha256)
-                    continue
-                self.store.mark_blob_uploaded(blob.sha256)
-                report.blobs_uploaded += 1
+            # Two uploads in flight: while the server stores one photo (hash, fsync) and
+            # this device records it as sent (fsync), the next one is already on the wire.
+            with ThreadPoolExecutor(PARALLEL_UPLOADS, thread_name_prefix="upload") as pool:
+                for outcome in pool.map(self._upload_one, to_upload):
+                    if outcome == "uploaded":
+                        report.blobs_uploaded += 1
+                    elif outcome == "parked":
+                        report.blobs_parked += 1
+
+    def _upload_one(self, blob: BlobInfo) -> str:
+        """Upload one photo and record the outcome; network errors propagate."""
+        try:
+            self.transport.upload_blob(
+                blob.sha256, self.store.blob_path(blob.sha256), blob.content_type
+            )
+        except RequestRefused as refused:
+            self.store.park_blob(blob.sha256, _problem(refused.status, refused.problem))
+            log.warning("Server refused photo %s (%s): parked", blob.sha256, refused)
+            return "parked"
+        except FileNotFoundError:
+            self.store.park_blob(
+                blob.sha256,
+                {"code": "photo_file_missing", "title": "The photo file is missing"},
+            )
+            log.error("Photo %s is in the store but its file is gone", blob.sha256)
+            return "parked"
+        self.store.mark_blob_uploaded(blob.sha256)
+        return "uploaded"
 
     # -- pull --------------------------------------------------------------------------
 

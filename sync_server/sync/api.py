@@ -25,12 +25,15 @@ from sync_server.shop import shop_settings, today_bounds
 from sync_server.sync.blobs import MAX_UPLOAD_BYTES, BlobRefused, BlobStore
 from sync_server.sync.records import (
     DEVICE_KINDS,
+    Change,
     ChangeRefused,
     apply_change,
     blob_refs,
     changed_since,
+    end_batch,
     lock_feed,
     read_change,
+    start_batch,
 )
 
 bp = Blueprint("sync", __name__)
@@ -85,18 +88,30 @@ def push() -> ResponseReturnValue:
     caller = require_caller()
     session = db.session()
     lock_feed(session)
-    results: list[dict[str, Any]] = []
-    referenced: dict[str, None] = {}
+    parsed: list[Change | ChangeRefused] = []
     for raw in changes:
         try:
-            change = read_change(raw)
-            with session.begin_nested():
-                results.append(apply_change(session, change, origin=caller.uid, role=caller.role))
-            referenced.update(dict.fromkeys(blob_refs(change.fields)))
+            parsed.append(read_change(raw))
         except ChangeRefused as refused:
-            results.append(
-                _refusal(refused, raw.get("change_id") if isinstance(raw, dict) else None)
-            )
+            parsed.append(refused)
+    results: list[dict[str, Any]] = []
+    referenced: dict[str, None] = {}
+    # Every check in apply_change comes before its first write, so a refused change
+    # leaves nothing behind and needs no savepoint; the batch is flushed once.
+    start_batch(session, [item for item in parsed if isinstance(item, Change)])
+    try:
+        with session.no_autoflush:
+            for raw, item in zip(changes, parsed, strict=True):
+                try:
+                    if isinstance(item, ChangeRefused):
+                        raise item
+                    results.append(apply_change(session, item, origin=caller.uid, role=caller.role))
+                    referenced.update(dict.fromkeys(blob_refs(item.fields)))
+                except ChangeRefused as refused:
+                    change_id = raw.get("change_id") if isinstance(raw, dict) else None
+                    results.append(_refusal(refused, change_id))
+    finally:
+        end_batch(session)
     session.commit()
     return jsonify({"results": results, "missing_blobs": _missing_blobs(list(referenced))})
 
@@ -182,7 +197,16 @@ def _send_blob(sha256: str, *, thumbnail: bool) -> ResponseReturnValue:
             ),
         )
     store = blob_store()
-    path = store.thumbnail_path(sha256) if thumbnail else store.original_path(sha256)
+    path = store.original_path(sha256)
+    if thumbnail:
+        try:
+            path = store.make_thumbnail(sha256)
+        except (OSError, ValueError, SyntaxError):
+            raise Problem(
+                422,
+                "image-unreadable",
+                Text("This photo is damaged and cannot be shown. Take it again.", "server"),
+            ) from None
     mimetype = "image/jpeg" if thumbnail else blob.content_type
     response = send_file(path, mimetype=mimetype, etag=sha256, max_age=31_536_000)
     response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
@@ -205,6 +229,9 @@ def pull() -> ResponseReturnValue:
     rows = changed_since(db.session(), since, TABLET_FEED_KINDS, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
+    # A record whose every field this device wrote itself holds nothing it lacks: skip
+    # the echo, but move the cursor past it all the same.
+    own = f"-{caller.uid}"
     return jsonify(
         {
             "changes": [
@@ -216,6 +243,7 @@ def pull() -> ResponseReturnValue:
                     "clocks": row.clocks,
                 }
                 for row in rows
+                if not row.clocks or not all(c.endswith(own) for c in row.clocks.values())
             ],
             "next_since": rows[-1].seq if rows else since,
             "more": more,

@@ -9,10 +9,15 @@ refused before a single pixel is decoded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import tempfile
+import threading
+import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -21,13 +26,22 @@ from PIL import Image, UnidentifiedImageError
 
 from shared.i18n import Text
 
+log = logging.getLogger(__name__)
+
 CHUNK_BYTES = 256 * 1024
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 # Far below Pillow's own bomb limit (~179 MP): a 12 MP phone photo or a 24 MP camera
 # photo passes, a crafted 20,000 × 20,000 image does not.
 MAX_PIXELS = 40_000_000
 THUMBNAIL_EDGE = 320
+TAIL_BYTES = 4096
+THUMBNAIL_AFTER_IDLE_S = 0.5
+JPEG_END = b"\xff\xd9"
+PNG_END = b"IEND\xaeB`\x82"
 FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
+# A temp file this old belongs to no upload in progress: the server was killed (a power
+# cut) while receiving it. Younger ones may be another worker's upload, so they stay.
+STALE_TEMP_S = 3600
 
 
 class BlobRefused(Exception):
@@ -54,6 +68,29 @@ class BlobStore:
         self.root = root
         self.incoming = root / "incoming"
         self.incoming.mkdir(parents=True, exist_ok=True)
+        self.remove_stale_temp_files()
+        self._last_upload = time.monotonic()
+        self._thumbnailer = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="thumbnails", initializer=_lower_priority
+        )
+
+    def remove_stale_temp_files(self, older_than_s: float = STALE_TEMP_S) -> int:
+        """Delete what uploads cut short by a crash left behind; returns how many.
+
+        A killed server leaves its half-received upload in ``incoming/`` (and perhaps a
+        half-written thumbnail ``.part``); nothing refers to them, but they would pile up.
+        """
+        cutoff = time.time() - older_than_s
+        removed = 0
+        leftovers = [*self.incoming.iterdir(), *self.root.glob("thumbnails/*/*.part")]
+        for path in leftovers:
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                pass
+        return removed
 
     def original_path(self, sha256: str) -> Path:
         return self.root / "originals" / sha256[:2] / sha256
@@ -72,6 +109,7 @@ class BlobStore:
                 "image-type",
                 Text("Only JPEG and PNG images are accepted.", "server"),
             )
+        self._last_upload = time.monotonic()
         descriptor, temp_name = tempfile.mkstemp(dir=self.incoming, suffix=".part")
         temp_path = Path(temp_name)
         try:
@@ -103,70 +141,104 @@ class BlobStore:
                         "server",
                     ),
                 )
-            width, height = self._check_and_thumbnail(temp_path, FORMATS[content_type], sha256)
+            width, height = self._check(temp_path, FORMATS[content_type])
             final = self.original_path(sha256)
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temp_path, final)
             _fsync_directory(final.parent)
+            self.make_thumbnail_later(sha256)
             return StoredBlob(sha256, content_type, size, width, height)
         finally:
             temp_path.unlink(missing_ok=True)
 
-    def _check_and_thumbnail(
-        self, path: Path, expected_format: str, sha256: str
-    ) -> tuple[int, int]:
-        """Check the image and make its thumbnail in one decode.
+    def _check(self, path: Path, expected_format: str) -> tuple[int, int]:
+        """Check the image without decoding it: what it is, how big, whether it is whole.
 
-        The size comes from the header, so a pixel bomb is refused before decoding. A
-        JPEG is decoded at a reduced scale (draft mode), which is cheap yet reads every
-        byte, so a truncated file fails here too.
+        The header gives the format and the size, so a pixel bomb is refused before a
+        single pixel is decoded. A JPEG must end with its end-of-image marker and a PNG
+        with its IEND chunk: a file cut short in transfer or on the device has neither.
+        (The pixels are decoded once, off the upload's path, for the thumbnail.)
         """
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 image = Image.open(path)
             with image:
-                if image.format != expected_format:
-                    raise BlobRefused(
-                        415,
-                        "image-type",
-                        Text("The file is not the kind of image it claims to be.", "server"),
-                    )
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise BlobRefused(
-                        422,
-                        "image-too-many-pixels",
-                        Text(
-                            "The image has too many pixels ({width} × {height}).",
-                            "server",
-                            {"width": width, "height": height},
-                        ),
-                    )
-                image.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))
-                image.load()
-                image.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
-                thumbnail = image.convert("RGB")
-        except BlobRefused:
-            raise
+                found_format, (width, height) = image.format, image.size
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise BlobRefused(
+                422, "image-too-many-pixels", Text("The image has too many pixels.", "server")
+            ) from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise _unreadable() from None
+        if found_format != expected_format:
+            raise BlobRefused(
+                415,
+                "image-type",
+                Text("The file is not the kind of image it claims to be.", "server"),
+            )
+        if width * height > MAX_PIXELS:
             raise BlobRefused(
                 422,
                 "image-too-many-pixels",
-                Text("The image has too many pixels.", "server"),
-            ) from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            raise BlobRefused(
-                422,
-                "image-unreadable",
-                Text("The image is damaged or incomplete. Take or send it again.", "server"),
-            ) from None
-        target = self.thumbnail_path(sha256)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_suffix(".part")
-        thumbnail.save(temp, "JPEG", quality=80)
-        os.replace(temp, target)
+                Text(
+                    "The image has too many pixels ({width} × {height}).",
+                    "server",
+                    {"width": width, "height": height},
+                ),
+            )
+        with path.open("rb") as image_file:
+            image_file.seek(max(0, path.stat().st_size - TAIL_BYTES))
+            tail = image_file.read()
+        whole = JPEG_END in tail if expected_format == "JPEG" else tail.endswith(PNG_END)
+        if not whole:
+            raise _unreadable()
         return width, height
+
+    def make_thumbnail(self, sha256: str) -> Path:
+        """The photo's thumbnail, made now if it is not there yet (one reduced decode)."""
+        target = self.thumbnail_path(sha256)
+        if target.exists():
+            return target
+        with Image.open(self.original_path(sha256)) as image:
+            image.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))
+            image.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
+            thumbnail = image.convert("RGB")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        with os.fdopen(descriptor, "wb") as temp_file:
+            thumbnail.save(temp_file, "JPEG", quality=80)
+        os.replace(temp_name, target)
+        return target
+
+    def make_thumbnail_later(self, sha256: str) -> None:
+        """Queue the thumbnail, so the device's upload is answered without waiting for it."""
+        self._thumbnailer.submit(self._thumbnail_quietly, sha256)
+
+    def _thumbnail_quietly(self, sha256: str) -> None:
+        # Decoding competes with the uploads for the CPU: wait for a pause in them, so a
+        # device's burst of photos is taken in as fast as the disk allows. Whoever
+        # looks at a photo first gets its thumbnail made on the spot anyway.
+        while (idle := time.monotonic() - self._last_upload) < THUMBNAIL_AFTER_IDLE_S:
+            time.sleep(THUMBNAIL_AFTER_IDLE_S - idle)
+        try:
+            self.make_thumbnail(sha256)
+        except Exception:  # the thumbnail endpoint tries again and says what is wrong
+            log.warning("could not make a thumbnail of photo %s", sha256[:12], exc_info=True)
+
+
+def _lower_priority() -> None:
+    """Thumbnails yield to request threads (Linux: a thread has its own nice value)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+def _unreadable() -> BlobRefused:
+    return BlobRefused(
+        422,
+        "image-unreadable",
+        Text("The image is damaged or incomplete. Take or send it again.", "server"),
+    )
 
 
 def _fsync_directory(path: Path) -> None:
