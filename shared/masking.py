@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from typing import Any
 
 from shared.validation import check_phone, normalize_plate, normalize_vin
 
@@ -195,6 +196,22 @@ class PersonalDataFilter(logging.Filter):
         return True
 
 
+def _mask_at_creation() -> None:
+    """Mask every record as it is made, so handlers added later never see clear text."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "masks_personal_data", False):
+        return
+    masking = PersonalDataFilter()
+
+    def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        masking.filter(record)
+        return record
+
+    masked_record.masks_personal_data = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(masked_record)
+
+
 def install_log_masking(logger: logging.Logger | None = None) -> PersonalDataFilter:
     """Add one :class:`PersonalDataFilter` to ``logger`` (default: root) and its handlers.
 
@@ -202,9 +219,12 @@ def install_log_masking(logger: logging.Logger | None = None) -> PersonalDataFil
     handler sees everything the handler writes, including records from child loggers;
     so both get it. Call it after the handlers are set up (handlers added later are not
     covered). Calling it again does not add a second filter. Returns the filter, so that
-    it can be removed again with ``removeFilter``.
+    it can be removed again with ``removeFilter``. For the root logger (the default) it
+    also masks each record as it is created, which covers handlers added later too.
     """
     target = logger if logger is not None else logging.getLogger()
+    if logger is None:
+        _mask_at_creation()
     existing = next((f for f in target.filters if isinstance(f, PersonalDataFilter)), None)
     masking = existing if existing is not None else PersonalDataFilter()
     if existing is None:

@@ -317,3 +317,87 @@ class Blob(Base):
     height: Mapped[int] = mapped_column()
     uploaded_by: Mapped[str] = mapped_column(String(36))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- the back office: quotes, approvals, technicians, messages to customers ----------
+
+
+class QuoteRow(Base):
+    """Read model of a synced ``quote`` record (one version of a visit's quote).
+
+    ``sent_at`` is the desk's own mark, not part of the record: a version once sent to
+    the customer is never edited again; a change makes the next version.
+    """
+
+    __tablename__ = "quotes"
+    __table_args__ = (Index("ix_quotes_visit_version", "visit_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    visit_id: Mapped[str] = mapped_column(String(36))
+    version: Mapped[int] = mapped_column(default=1)
+    option_label: Mapped[str] = mapped_column(String(120), default="")
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None]
+    sent_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ApprovalRow(Base):
+    """Read model of a synced ``approval`` record: the customer's yes, line by line."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (Index("ix_approvals_quote", "quote_id", "quote_version"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    quote_id: Mapped[str] = mapped_column(String(36))
+    quote_version: Mapped[int] = mapped_column()
+    signature_id: Mapped[str] = mapped_column(String(36))
+    approved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+
+
+class Technician(Base):
+    """A technician work is dispatched to, by speciality (engine, brakes, body, ...)."""
+
+    __tablename__ = "technicians"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    specialities: Mapped[list[str]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class JobAssignment(Base):
+    """Which technician a visit's work was dispatched to (the latest row counts)."""
+
+    __tablename__ = "job_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    assigned_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class OutboundMessage(Base):
+    """A message to a customer, written in the same transaction as the step it tells
+    about, and sent later by the sender loop with retries (a durable outbox)."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (Index("ix_outbound_messages_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    event: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
