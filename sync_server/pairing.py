@@ -110,7 +110,8 @@ def redeem_code(
             Text("This pairing code has already been used. Ask for a new one.", "server"),
         )
     token = secrets.token_urlsafe(32)
-    name = (device_name.strip() or record.device_name or f"{record.role.value} {code[:4]}")[:120]
+    # The name the manager gave with the code wins: it is how the shop knows the device.
+    name = (record.device_name or device_name.strip() or f"{record.role.value} {code[:4]}")[:120]
     device = Device(
         uid=str(uuid.uuid4()),
         name=name,

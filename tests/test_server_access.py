@@ -32,8 +32,9 @@ def test_manager_issues_code_and_kiosk_pairs_with_it(client: FlaskClient, shop: 
 
     device = client.application.test_client()  # a fresh client: no manager cookie
     typed = code.lower().replace("-", " ")  # people type codes loosely
-    paired = device.post("/api/v1/devices/pair", json={"code": typed, "device_name": "Lobby 1"})
+    paired = device.post("/api/v1/devices/pair", json={"code": typed, "device_name": "vm-42"})
     assert paired.status_code == 201, paired.json
+    assert paired.json["name"] == "Lobby 1"  # the manager's name, not the host name
     assert paired.json["role"] == "kiosk"
     assert re.fullmatch(r"K\d+", paired.json["ticket_prefix"])
     assert paired.json["shop"]["plate_region"] == "CN"
