@@ -11,6 +11,8 @@ in the caller's transaction, together with the change's idempotency record.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import threading
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 from shared.hlc import HybridClock
 from shared.i18n import Text
 from shared.visit_status import VisitStatus, allowed_events, next_status
-from shared.wire import WireError, canonical_sha256, from_wire, to_wire
+from shared.wire import WireError, from_wire, to_wire
 from sync_server.models import (
     AppliedChange,
     Appointment,
@@ -91,15 +93,20 @@ class Change:
     base: dict[str, str | None] | None = None
 
     def content_sha256(self) -> str:
-        return canonical_sha256(
-            {
-                "kind": self.kind,
-                "id": self.id,
-                "hlc": self.hlc,
-                "fields": self.fields,
-                "base": self.base,
-            }
-        )
+        """What makes two pushes of this change id the same change.
+
+        The change arrived as plain JSON, so the standard encoder with sorted keys is a
+        stable form of it (and much faster than the general canonical encoder).
+        """
+        content = {
+            "kind": self.kind,
+            "id": self.id,
+            "hlc": self.hlc,
+            "fields": self.fields,
+            "base": self.base,
+        }
+        encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
     def knew(self, name: str, current_hlc: str) -> bool:
         return self.base is not None and self.base.get(name) == current_hlc
@@ -516,17 +523,15 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
                 and current != value
                 and not change.knew(name, current_hlc)
             ):
+                # Who set the losing value: the node that stamped its clock (a device's
+                # uid, or "server"), not whoever touched the record last, which may be
+                # this very change's device after an edit of another field.
                 losers.append(
                     _conflict(
-                        change,
-                        name,
-                        current,
-                        current_hlc,
-                        existing.updated_by if existing else "",
-                        value,
+                        change, name, current, current_hlc, _stamped_by(current_hlc), value,
                         change.hlc,
                     )
-                )
+                )  # fmt: skip
             state[name], clocks[name] = value, change.hlc
         elif change.hlc < current_hlc and value is not None and value != current:
             losers.append(_conflict(change, name, value, change.hlc, origin, current, current_hlc))
@@ -568,6 +573,11 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     if _BATCH not in session.info:
         session.flush()
     return result
+
+
+def _stamped_by(hlc: str) -> str:
+    """The node id in an HLC: the device (its uid) or the server that made the change."""
+    return hlc.split("-", 2)[2] if HLC_PATTERN.fullmatch(hlc) else ""
 
 
 def _conflict(
