@@ -18,6 +18,11 @@ PYTHON=${PYTHON:-python3}
   || missing+=(python3-venv)
 if [ "$want_test" = 1 ]; then
   command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+  # The web pages' browser tests: Debian's Chromium (driven by Playwright) and CJK fonts.
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+  # The check-in sheet PDF test renders pages with pdftoppm and reads them with pdftotext.
+  command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "Installing system packages: ${missing[*]}"

@@ -416,6 +416,9 @@ class DamageMark:
     note: str = ""
     pins: list[PhotoPin] = field(default_factory=list)
     created_at: datetime = field(default_factory=utcnow)
+    # A tombstone (docs/sync.md): marks merge by union, so a mark taken back is kept and
+    # flagged, last writer wins; a deleted mark is not part of the check-in sheet.
+    deleted: bool = False
 
     @property
     def condition_code(self) -> str:
@@ -506,7 +509,9 @@ class Walkaround:
                 position: _fixed(depth, 1) for position, depth in self.tyre_tread_mm.items()
             },
             "photos": sorted({photo.sha256 for photo in self.photos}),
-            "marks": _sorted_canonically(mark.report_entry() for mark in self.marks),
+            "marks": _sorted_canonically(
+                mark.report_entry() for mark in self.marks if not mark.deleted
+            ),
         }
 
     def report_sha256(self) -> str:

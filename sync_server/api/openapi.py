@@ -350,6 +350,38 @@ def document() -> dict[str, Any]:
                     parameters=[_path("sha256", SHA)],
                 )
             },
+            "/visits/{visit_id}/walkaround": {
+                "get": _op(
+                    "The visit's check-in sheet: fields, damage marks (and earlier ones), "
+                    "photos (pending or stored) and whether the signature covers it",
+                    ANY_DEVICE_OR_STAFF,
+                    {"200": {"description": "the assembled walk-around", **_json(OBJECT)}},
+                    parameters=[_path("visit_id")],
+                )
+            },
+            "/visits/{visit_id}/checkin-sheet.pdf": {
+                "get": _op(
+                    "The printable check-in sheet (PDF) in English or Simplified Chinese",
+                    ANY_DEVICE_OR_STAFF,
+                    {
+                        "200": {
+                            "description": "the sheet",
+                            "content": {
+                                "application/pdf": {
+                                    "schema": {
+                                        "type": "string",
+                                        "contentMediaType": "application/pdf",
+                                    }
+                                }
+                            },
+                        }
+                    },
+                    parameters=[
+                        _path("visit_id"),
+                        _query("lang", {"type": "string", "enum": ["en", "zh_CN"]}),
+                    ],
+                )
+            },
             "/records/{kind}/{record_id}": {
                 "get": _op(
                     "A synced record with its clocks, lost values and photo states",

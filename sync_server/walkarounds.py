@@ -1,0 +1,308 @@
+"""Walk-arounds on the server: the check-in sheet put back together, and its signature check.
+
+Devices send a walk-around's fields, each damage mark and each photo as records of their
+own (docs/sync.md). :func:`assemble` puts the sheet back together from those records —
+the visit's newest walk-around, its marks (tombstoned ones left out) and its photos as
+``PhotoRef``s — so that ``Walkaround.report_sha256()`` is computed here exactly as the
+tablet computed it when the customer signed. :func:`signature_state` then says whether
+the latest check-in sheet signature still covers the sheet.
+
+The check runs on every sync: a listener sees each transaction that writes a walk-around,
+a damage mark, a photo or a signature, and logs the state of each visit touched, with a
+warning when a signed sheet was changed afterwards. The same state is in
+``GET /api/v1/visits/<visit_id>/walkaround`` and on the printed sheet
+(``GET /api/v1/visits/<visit_id>/checkin-sheet.pdf``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from shared.domain import DamageMark, Signature, SignaturePurpose, VisitPhoto, Walkaround
+from shared.i18n import LANGUAGES, Text, normalize_language
+from shared.wire import WireError, from_wire, to_wire
+from sync_server import db
+from sync_server.access import STAFF, allow
+from sync_server.models import Blob, SyncRecord, Visit
+from sync_server.problems import Problem
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("walkarounds", __name__)
+
+SignatureStateName = Literal["signed_unchanged", "changed_after_signing", "unsigned"]
+WALKAROUND_KINDS = frozenset({"walkaround", "damage_mark", "photo", "signature"})
+
+STATE_TEXT: dict[str, Text] = {
+    "signed_unchanged": Text(
+        "Signed by the customer; the sheet is unchanged since it was signed.", "server"
+    ),
+    "changed_after_signing": Text(
+        "Changed after the customer signed: the customer must sign this version again.",
+        "server",
+    ),
+    "unsigned": Text("Not signed by the customer yet.", "server"),
+}
+
+
+@dataclass
+class EarlierDamage:
+    """A damage mark recorded at an earlier visit of the same car."""
+
+    mark: DamageMark
+    visit_id: str
+
+
+@dataclass
+class AssembledWalkaround:
+    """A visit's check-in sheet as the server holds it now."""
+
+    visit_id: str
+    walkaround: Walkaround | None
+    photos: list[VisitPhoto] = field(default_factory=list)
+    signatures: list[Signature] = field(default_factory=list)
+    stored_blobs: set[str] = field(default_factory=set)
+    earlier: list[EarlierDamage] = field(default_factory=list)
+
+    @property
+    def latest_signature(self) -> Signature | None:
+        sheet = [s for s in self.signatures if s.purpose == SignaturePurpose.checkin_sheet]
+        return max(sheet, key=lambda s: (s.signed_at, s.id)) if sheet else None
+
+    @property
+    def state(self) -> SignatureStateName:
+        latest = self.latest_signature
+        if latest is None:
+            return "unsigned"
+        if self.walkaround is not None and self.walkaround.is_covered_by(latest):
+            return "signed_unchanged"
+        return "changed_after_signing"
+
+    def photo_state(self, sha256: str) -> Literal["stored", "pending"]:
+        return "stored" if sha256 in self.stored_blobs else "pending"
+
+
+def _records(session: Session, kind: str, key: str, values: list[str]) -> list[Any]:
+    """Records of ``kind`` whose field ``key`` is one of ``values``, read as domain objects."""
+    if not values:
+        return []
+    rows = session.scalars(
+        select(SyncRecord).where(
+            SyncRecord.kind == kind, SyncRecord.fields[key].as_string().in_(values)
+        )
+    ).all()
+    found = []
+    for row in rows:
+        try:
+            found.append(from_wire(kind, {**row.fields, "id": row.id}))
+        except WireError:
+            log.warning("%s %s does not read as a record; left out of the sheet", kind, row.id)
+    return found
+
+
+def assemble(session: Session, visit_id: str, *, with_earlier: bool = False) -> AssembledWalkaround:
+    """The visit's newest walk-around with its marks and photos, and the visit's signatures."""
+    walkarounds = _records(session, "walkaround", "visit_id", [visit_id])
+    signatures = _records(session, "signature", "visit_id", [visit_id])
+    assembled = AssembledWalkaround(visit_id, None, signatures=signatures)
+    if walkarounds:
+        walkaround = max(walkarounds, key=lambda w: (w.version, w.id))
+        marks = _records(session, "damage_mark", "walkaround_id", [walkaround.id])
+        walkaround.marks = sorted(
+            (mark for mark in marks if not mark.deleted), key=lambda m: (m.created_at, m.id)
+        )
+        photos = [
+            photo
+            for photo in _records(session, "photo", "visit_id", [visit_id])
+            if photo.walkaround_id == walkaround.id
+        ]
+        photos.sort(key=lambda p: (p.taken_at, p.id))
+        walkaround.photos = [photo.image for photo in photos]
+        assembled.walkaround, assembled.photos = walkaround, photos
+    hashes = {photo.image.sha256 for photo in assembled.photos} | {
+        s.image.sha256 for s in signatures if s.image is not None
+    }
+    if hashes:
+        assembled.stored_blobs = set(
+            session.scalars(select(Blob.sha256).where(Blob.sha256.in_(sorted(hashes))))
+        )
+    if with_earlier:
+        assembled.earlier = earlier_damage(session, visit_id)
+    return assembled
+
+
+def earlier_damage(session: Session, visit_id: str) -> list[EarlierDamage]:
+    """Damage marked at the car's earlier visits (their newest sheets, not taken back)."""
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        return []
+    others = session.scalars(
+        select(Visit).where(Visit.vehicle_id == visit.vehicle_id, Visit.id != visit_id)
+    ).all()
+    found: list[EarlierDamage] = []
+    for other in sorted(others, key=lambda v: v.checked_in_at):
+        sheet = assemble(session, other.id)
+        if sheet.walkaround is not None:
+            found.extend(EarlierDamage(mark, other.id) for mark in sheet.walkaround.marks)
+    return found
+
+
+def signature_state(session: Session, visit_id: str) -> SignatureStateName:
+    """Whether the latest check-in sheet signature covers the visit's sheet as it is now.
+
+    ``"signed_unchanged"``: it does. ``"changed_after_signing"``: the sheet (a field, a
+    mark, a photo, a pin) changed since, or the walk-around is gone. ``"unsigned"``: no
+    check-in sheet signature.
+    """
+    return assemble(session, visit_id).state
+
+
+# -- the check on every sync ----------------------------------------------------------
+
+_TOUCHED = "walkaround_visits_touched"
+
+
+def _visit_of(session: Session, row: SyncRecord) -> str | None:
+    fields = row.fields or {}
+    if row.kind == "damage_mark":
+        walkaround = session.get(SyncRecord, ("walkaround", fields.get("walkaround_id", "")))
+        return walkaround.fields.get("visit_id") if walkaround is not None else None
+    value = fields.get("visit_id")
+    return value if isinstance(value, str) else None
+
+
+@event.listens_for(Session, "after_flush")
+def _note_walkaround_writes(session: Session, _context: Any) -> None:
+    rows = [
+        obj
+        for obj in (*session.new, *session.dirty)
+        if isinstance(obj, SyncRecord) and obj.kind in WALKAROUND_KINDS
+    ]
+    if rows:
+        session.info.setdefault(_TOUCHED, set()).update((row.kind, row.id) for row in rows)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _check_touched_sheets(session: Session, _context: Any) -> None:
+    touched: set[tuple[str, str]] = session.info.pop(_TOUCHED, set())
+    if not touched:
+        return
+    try:
+        _log_sheet_states(session, touched)
+    except Exception:  # a check that only informs must never fail a device's push
+        log.exception("could not check the check-in sheets of %d records", len(touched))
+
+
+def _log_sheet_states(session: Session, touched: set[tuple[str, str]]) -> None:
+    visits = set()
+    for kind, record_id in touched:
+        row = session.get(SyncRecord, (kind, record_id))
+        if row is not None and (visit_id := _visit_of(session, row)):
+            visits.add(visit_id)
+    for visit_id in sorted(visits):
+        state = signature_state(session, visit_id)
+        if state == "changed_after_signing":
+            log.warning("check-in sheet of visit %s changed after the customer signed", visit_id)
+        else:
+            log.info("check-in sheet of visit %s: %s", visit_id, state)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_touched(session: Session) -> None:
+    session.info.pop(_TOUCHED, None)
+
+
+# -- the API --------------------------------------------------------------------------
+
+
+def _load(visit_id: str) -> tuple[Session, AssembledWalkaround]:
+    session = db.session()
+    if session.get(Visit, visit_id) is None:
+        raise Problem(404, "not-found")
+    return session, assemble(session, visit_id, with_earlier=True)
+
+
+def _mark_json(mark: DamageMark) -> dict[str, Any]:
+    data = to_wire(mark)
+    data["condition_code"] = mark.condition_code
+    return data
+
+
+def walkaround_json(sheet: AssembledWalkaround) -> dict[str, Any]:
+    """The assembled sheet as ``GET /visits/<id>/walkaround`` returns it."""
+    walkaround = sheet.walkaround
+    fields = None
+    if walkaround is not None:
+        fields = to_wire(walkaround)
+        fields.pop("marks"), fields.pop("photos")
+    latest = sheet.latest_signature
+    state_text = STATE_TEXT[sheet.state]
+    return {
+        "visit_id": sheet.visit_id,
+        "walkaround": fields,
+        "report": walkaround.condition_report() if walkaround else None,
+        "report_sha256": walkaround.report_sha256() if walkaround else None,
+        "marks": [_mark_json(mark) for mark in walkaround.marks] if walkaround else [],
+        "earlier_marks": [
+            {**_mark_json(item.mark), "visit_id": item.visit_id} for item in sheet.earlier
+        ],
+        "photos": [
+            {
+                "id": photo.id,
+                "sha256": photo.image.sha256,
+                "width": photo.image.width,
+                "height": photo.image.height,
+                "caption": photo.caption,
+                "taken_at": to_wire(photo)["taken_at"],
+                "state": sheet.photo_state(photo.image.sha256),
+            }
+            for photo in sheet.photos
+        ],
+        "signature": {
+            "state": sheet.state,
+            "message": {lang: state_text.render(lang) for lang in LANGUAGES},
+            "signature_id": latest.id if latest else None,
+            "signed_sha256": latest.signed_sha256 if latest else None,
+            "signed_at": to_wire(latest)["signed_at"] if latest else None,
+            "signer_name": latest.signer_name if latest else None,
+            "image_state": (
+                sheet.photo_state(latest.image.sha256) if latest and latest.image else None
+            ),
+        },
+    }
+
+
+@bp.get("/visits/<visit_id>/walkaround")
+@allow("tablet", *STAFF)
+def visit_walkaround(visit_id: str) -> ResponseReturnValue:
+    """The visit's check-in sheet: fields, marks, photos (pending/stored), signature check."""
+    _, sheet = _load(visit_id)
+    return jsonify(walkaround_json(sheet))
+
+
+@bp.get("/visits/<visit_id>/checkin-sheet.pdf")
+@allow("tablet", *STAFF)
+def checkin_sheet_pdf(visit_id: str) -> ResponseReturnValue:
+    """The printable check-in sheet (接车单), in English or Simplified Chinese."""
+    from flask import current_app
+
+    from sync_server.sheets.checkin_sheet import render_checkin_sheet
+
+    lang = normalize_language(request.args.get("lang"))
+    if request.args.get("lang") not in (None, *LANGUAGES):
+        raise Problem(400, "bad-request", Text("lang must be en or zh_CN.", "server"))
+    session, sheet = _load(visit_id)
+    pdf = render_checkin_sheet(session, sheet, lang, current_app.extensions["blob_store"])
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="checkin-sheet-{visit_id[:8]}-{lang}.pdf"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
