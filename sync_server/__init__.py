@@ -42,12 +42,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from sync_server import access, cli, db, problems
     from sync_server.api import init_app as init_api
     from sync_server.sync.api import init_app as init_sync
+    from sync_server.web import init_app as init_web
 
     db.init_app(app)
     problems.init_app(app)
     access.init_app(app)
     init_api(app)
     init_sync(app)
+    init_web(app)
     cli.init_app(app)
     return app
 

@@ -34,10 +34,13 @@ def serve_command(host: str, port: int, threads: int) -> None:
     """Apply migrations, then serve with waitress."""
     import waitress
 
+    from sync_server.messaging import start_sender_thread
     from sync_server.migrate import upgrade
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     upgrade(app)
+    # Messages to customers go out from the outbox while the server runs.
+    start_sender_thread(app, app.config.get("MESSAGE_SEND_SECONDS", 15))
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="service-lane")
 
@@ -142,8 +145,19 @@ def demo_command() -> None:
     click.echo(summary)
 
 
+@click.command("send-messages")
+@with_appcontext
+def send_messages_command() -> None:
+    """Send the messages to customers that are due (email, SMS), with retries."""
+    from sync_server.messaging import send_due
+
+    counts = send_due(db.session(), current_app.config)
+    click.echo(f"Sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}.")
+
+
 def init_app(app: Flask) -> None:
     for command in (
+        send_messages_command,
         serve_command,
         db_group,
         create_user_command,

@@ -54,4 +54,12 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_HOURS", 12) * 3600,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "BLOB_DIR": os.environ.get("BLOB_DIR", ""),
+        # Messages to customers: email through this SMTP host (none: logged, not sent).
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": _env_int("SMTP_PORT", 25),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "") == "1",
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "service@localhost"),
+        "MESSAGE_SEND_SECONDS": _env_int("MESSAGE_SEND_SECONDS", 15),
     }

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from shared.i18n import Text, normalize_language
@@ -63,6 +63,7 @@ class Problem(Exception):
         self.detail = detail
         self.errors = [dict(error) for error in errors]
         self.extra = dict(extra or {})
+        self.cause: Exception | None = None
 
     def to_dict(self, lang: str) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -89,7 +90,18 @@ def field_error(field: str, code: str, message: Text, severity: str = "error") -
     }
 
 
+def wants_html() -> bool:
+    """Pages (everything outside ``/api/``) get HTML error pages, the API problem+json."""
+    return bool(request) and not request.path.startswith("/api/")
+
+
 def problem_response(problem: Problem) -> Response:
+    render_page = current_app.extensions.get("html_error_page")
+    if render_page is not None and wants_html():
+        try:
+            return render_page(problem)
+        except Exception:  # an error page must never fail: fall back to the document
+            log.exception("could not render the error page for %s", problem.kind)
     response = jsonify(problem.to_dict(request_language()))
     response.status_code = problem.status
     response.mimetype = PROBLEM_JSON
@@ -126,7 +138,9 @@ def init_app(app: Flask) -> None:
                 "server",
                 {"megabytes": round((limit or 0) / 1_048_576, 1)},
             )
-        return problem_response(Problem(status, _http_kind(status), detail))
+        problem = Problem(status, _http_kind(status), detail)
+        problem.cause = exc
+        return problem_response(problem)
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception) -> Response:

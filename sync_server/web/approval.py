@@ -1,0 +1,243 @@
+"""The customer's phone page: see the quote line by line, approve or decline, and sign.
+
+Reached by a link carrying a signed, expiring token (no sign-in); it shows only this
+quote, this car's plate and the customer's masked name.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+
+from shared import domain
+from shared.i18n import Text
+from shared.masking import mask_name, mask_plate
+from sync_server import db
+from sync_server.access import public
+from sync_server.messaging import notify_customer
+from sync_server.models import Blob, Customer, Vehicle, Visit
+from sync_server.problems import Problem
+from sync_server.quotes import (
+    CHOOSABLE_KINDS,
+    QuoteRefused,
+    TokenRefused,
+    latest_version,
+    quote_for_token,
+    read_approval_token,
+    record_approval,
+)
+from sync_server.sync.blobs import BlobRefused
+from sync_server.sync.records import ChangeRefused
+from sync_server.web import gettext as _
+from sync_server.web import page_url, render_text
+
+bp = Blueprint("approval", __name__)
+
+MAX_SIGNATURE_PNG = 400_000
+MAX_STROKES = 200
+MAX_POINTS = 5000
+
+
+def _quote_or_problem(token: str) -> domain.Quote:
+    try:
+        quote_id, version = read_approval_token(current_app.config["SECRET_KEY"], token)
+    except TokenRefused as refused:
+        if refused.reason == "expired":
+            raise Problem(
+                410,
+                "approval-link-expired",
+                Text("This link has expired. Please ask the service desk for a new one.", "server"),
+                title=Text("This link has expired", "server"),
+            ) from None
+        raise Problem(
+            404,
+            "approval-link-invalid",
+            Text(
+                "This link is not complete or not valid. Please open it again from the message.",
+                "server",
+            ),
+        ) from None
+    quote = quote_for_token(db.session(), quote_id, version)
+    if quote is None:
+        raise Problem(404, "not-found")
+    return quote
+
+
+def _page(
+    token: str, quote: domain.Quote, *, status: int = 200, **context: Any
+) -> ResponseReturnValue:
+    session = db.session()
+    visit = session.get(Visit, quote.visit_id)
+    assert visit is not None
+    customer = session.get(Customer, visit.customer_id)
+    vehicle = session.get(Vehicle, visit.vehicle_id)
+    latest = latest_version(session, quote.visit_id)
+    superseded = latest is not None and latest.quote.id != quote.id
+    approvals = latest.approvals if latest and not superseded else []
+    photo_hashes = {sha for line in quote.lines for sha in line.photo_sha256s}
+    stored = set()
+    if photo_hashes:
+        from sqlalchemy import select
+
+        stored = set(
+            session.scalars(select(Blob.sha256).where(Blob.sha256.in_(sorted(photo_hashes))))
+        )
+    context.setdefault("decisions", {})
+    context.setdefault("errors", {})
+    context.setdefault("signer_name", "")
+    body = render_template(
+        "approval/approve.html",
+        token=token,
+        quote=quote,
+        totals=quote.totals(),
+        customer_name=_masked(customer),
+        plate=mask_plate(vehicle.plate) if vehicle else "",
+        superseded=superseded,
+        approval=approvals[-1] if approvals else None,
+        choosable=CHOOSABLE_KINDS,
+        stored_photos=stored,
+        urgency_label=lambda value: render_text(domain.urgency_label(value)),
+        line_amounts={
+            "lines": {
+                line.id: {"amount": float(line.amount), "choosable": line.kind in CHOOSABLE_KINDS}
+                for line in quote.lines
+            },
+            "tax_rate": float(quote.tax_rate),
+            "symbol": "¥" if quote.currency == "CNY" else quote.currency + " ",
+        },
+        public_page=True,
+        **context,
+    )
+    return body, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _masked(customer: Customer | None) -> str:
+    return mask_name(customer.name) if customer else ""
+
+
+@bp.get("/approve/<token>")
+@public
+def approve(token: str) -> ResponseReturnValue:
+    return _page(token, _quote_or_problem(token))
+
+
+@bp.get("/approve/<token>/photos/<sha256>")
+@public
+def photo(token: str, sha256: str) -> ResponseReturnValue:
+    """A photo of this quote's lines only: the token opens nothing else."""
+    quote = _quote_or_problem(token)
+    if sha256 not in {sha for line in quote.lines for sha in line.photo_sha256s}:
+        raise Problem(404, "not-found")
+    from sync_server.sync.api import _send_blob
+
+    return _send_blob(sha256, thumbnail=request.args.get("size") != "full")
+
+
+def read_strokes(raw: str) -> list[list[domain.StrokePoint]] | None:
+    """The pad's strokes: a JSON list of strokes, each a list of [x, y, t_ms] in 0..1."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, list) or len(data) > MAX_STROKES:
+        return None
+    strokes, total = [], 0
+    for stroke in data:
+        if not isinstance(stroke, list):
+            return None
+        points = []
+        for point in stroke:
+            if not (isinstance(point, list) and len(point) == 3):
+                return None
+            x, y, t = point
+            if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (x, y, t)):
+                return None
+            points.append(
+                domain.StrokePoint(
+                    min(1.0, max(0.0, float(x))), min(1.0, max(0.0, float(y))), max(0, int(t))
+                )
+            )
+        total += len(points)
+        if points:
+            strokes.append(points)
+    return strokes if total <= MAX_POINTS else None
+
+
+def read_png(data_uri: str) -> bytes | None:
+    prefix = "data:image/png;base64,"
+    if not data_uri.startswith(prefix):
+        return None
+    try:
+        png = base64.b64decode(data_uri[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return png if 0 < len(png) <= MAX_SIGNATURE_PNG else None
+
+
+@bp.post("/approve/<token>")
+@public
+def submit(token: str) -> ResponseReturnValue:
+    quote = _quote_or_problem(token)
+    session = db.session()
+    form = request.form
+    latest = latest_version(session, quote.visit_id)
+    if latest is None or latest.quote.id != quote.id or latest.approvals:
+        return _page(token, quote, status=409)
+    errors: dict[str, str] = {}
+    decisions: dict[str, domain.LineDecision] = {}
+    for line in quote.lines:
+        raw = form.get(f"decision-{line.id}", "")
+        if line.kind in CHOOSABLE_KINDS:
+            if raw in ("approved", "declined"):
+                decisions[line.id] = domain.LineDecision(raw)
+            else:
+                errors[f"decision-{line.id}"] = _("Please choose yes or no for this item.")
+    signer_name = form.get("signer_name", "").strip()[:80]
+    strokes = read_strokes(form.get("strokes", "[]"))
+    png = read_png(form.get("signature_png", ""))
+    signature = domain.Signature(
+        visit_id=quote.visit_id,
+        purpose=domain.SignaturePurpose.approval,
+        strokes=strokes or [],
+        signed_sha256="0" * 64,
+    )
+    if strokes is None or png is None or not signature.has_enough_ink():
+        errors["signature"] = _("Please sign in the box with your finger.")
+    if errors:
+        return _page(
+            token,
+            quote,
+            status=400,
+            errors=errors,
+            decisions={key: str(value) for key, value in decisions.items()},
+            signer_name=signer_name,
+        )
+    assert strokes is not None and png is not None
+    try:
+        record_approval(
+            session,
+            current_app.extensions["blob_store"],
+            quote,
+            decisions=decisions,
+            strokes=strokes,
+            signature_png=png,
+            signer_name=signer_name,
+            ip_address=request.remote_addr or "",
+            user_agent=request.user_agent.string,
+        )
+        notify_customer(session, quote.visit_id, "approved", base_url=page_url())
+        session.commit()
+    except BlobRefused:
+        session.rollback()
+        errors["signature"] = _("Please sign in the box with your finger.")
+        return _page(token, quote, status=400, errors=errors, signer_name=signer_name)
+    except (ChangeRefused, QuoteRefused) as refused:
+        session.rollback()
+        errors["form"] = render_text(refused.message)
+        return _page(token, quote, status=409, errors=errors, signer_name=signer_name)
+    return _page(token, quote, thanks=True)

@@ -1,0 +1,191 @@
+"""The visit board: today's cars by status in columns, VIPs first, refreshing by itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from shared.validation import check_phone, normalize_vin, plate_key
+from shared.visit_status import ORDER, TERMINAL, VisitStatus
+from sync_server import db
+from sync_server.access import STAFF, allow
+from sync_server.models import Customer, Vehicle, Visit, utcnow
+from sync_server.shop import shop_settings, today_bounds
+
+bp = Blueprint("board", __name__)
+
+OPEN_STATUSES = tuple(status.value for status in ORDER if status not in TERMINAL)
+SEARCH_LIMIT = 50
+# At most this many customers or cars per kind of match (a search for "王" is broad).
+MATCH_LIMIT = 200
+# Sorts right after every string that starts with a given prefix (prefix searches that
+# can use the plate and VIN indexes).
+PREFIX_END = "\uffff"
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    """One car on the board."""
+
+    visit_id: str
+    ticket_number: str
+    status: str
+    checked_in_at: datetime
+    concern_text: str
+    customer_name: str
+    vip: bool
+    plate: str
+    make: str
+    model: str
+
+    def waiting_minutes(self, now: datetime) -> int:
+        return max(0, int((now - self.checked_in_at).total_seconds() // 60))
+
+
+def _cards_query():  # type: ignore[no-untyped-def]
+    return (
+        select(
+            Visit.id,
+            Visit.ticket_number,
+            Visit.status,
+            Visit.checked_in_at,
+            Visit.concern_text,
+            Customer.name,
+            Customer.tier,
+            Vehicle.plate,
+            Vehicle.make,
+            Vehicle.model,
+        )
+        .join(Customer, Customer.id == Visit.customer_id)
+        .join(Vehicle, Vehicle.id == Visit.vehicle_id)
+    )
+
+
+def _card(row: tuple) -> BoardCard:  # type: ignore[type-arg]
+    return BoardCard(
+        visit_id=row[0],
+        ticket_number=row[1],
+        status=row[2],
+        checked_in_at=row[3],
+        concern_text=row[4],
+        customer_name=row[5],
+        vip=row[6] == "vip",
+        plate=row[7],
+        make=row[8],
+        model=row[9],
+    )
+
+
+def board_cards(session: Session, now: datetime | None = None) -> dict[str, list[BoardCard]]:
+    """Today's visits and every visit still open, by status; VIPs first, then longest wait."""
+    start, end = today_bounds(shop_settings(session), now)
+    rows = session.execute(
+        _cards_query().where(
+            or_(
+                and_(Visit.checked_in_at >= start, Visit.checked_in_at < end),
+                Visit.status.in_(OPEN_STATUSES),
+            )
+        )
+    ).all()
+    columns: dict[str, list[BoardCard]] = {status.value: [] for status in ORDER}
+    for row in rows:
+        card = _card(row)
+        columns.setdefault(card.status, []).append(card)
+    for cards in columns.values():
+        cards.sort(key=lambda card: (not card.vip, card.checked_in_at))
+    return columns
+
+
+def search_visits(session: Session, query: str) -> list[BoardCard]:
+    """Visits whose plate, phone, VIN or customer name matches, newest first.
+
+    Each kind of match is its own query on its own index (plate and VIN by prefix, phone
+    exactly); an OR across the joined tables would read every visit instead.
+    """
+    query = query.strip()[:60]
+    if not query:
+        return []
+    vehicle_ids: set[str] = set()
+    customer_ids: set[str] = set()
+    key = plate_key(query)
+    if key:
+        vehicle_ids.update(
+            session.scalars(
+                select(Vehicle.id)
+                .where(Vehicle.plate >= key, Vehicle.plate < key + PREFIX_END)
+                .limit(MATCH_LIMIT)
+            )
+        )
+    vin = normalize_vin(query)
+    if len(vin) >= 6:
+        vehicle_ids.update(
+            session.scalars(
+                select(Vehicle.id)
+                .where(Vehicle.vin >= vin, Vehicle.vin < vin + PREFIX_END)
+                .limit(MATCH_LIMIT)
+            )
+        )
+    if sum(ch.isdigit() for ch in query) >= 7:
+        phone = check_phone(query)
+        if phone.ok:
+            customer_ids.update(
+                session.scalars(select(Customer.id).where(Customer.phone == phone.value))
+            )
+    customer_ids.update(
+        session.scalars(
+            select(Customer.id)
+            .where(Customer.name.ilike(f"%{_escape_like(query)}%", escape="\\"))
+            .limit(MATCH_LIMIT)
+        )
+    )
+    found: dict[str, BoardCard] = {}
+    for column, ids in ((Visit.vehicle_id, vehicle_ids), (Visit.customer_id, customer_ids)):
+        if not ids:
+            continue
+        rows = session.execute(
+            _cards_query()
+            .where(column.in_(sorted(ids)))
+            .order_by(Visit.checked_in_at.desc())
+            .limit(SEARCH_LIMIT)
+        ).all()
+        for row in rows:
+            found.setdefault(row[0], _card(row))
+    return sorted(found.values(), key=lambda card: card.checked_in_at, reverse=True)[:SEARCH_LIMIT]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _context() -> dict[str, object]:
+    session = db.session()
+    query = request.args.get("q", "").strip()
+    now = utcnow()
+    return {
+        "query": query,
+        "now": now,
+        "columns": board_cards(session, now) if not query else {},
+        "results": search_visits(session, query) if query else [],
+        "order": [status.value for status in ORDER],
+        "terminal": {status.value for status in TERMINAL},
+        "VisitStatus": VisitStatus,
+    }
+
+
+@bp.get("/board")
+@allow(*STAFF)
+def board() -> ResponseReturnValue:
+    return render_template("board/board.html", **_context())
+
+
+@bp.get("/board/cards")
+@allow(*STAFF)
+def cards() -> ResponseReturnValue:
+    """The board's columns (or search results) alone, for the page's own refresh."""
+    response = render_template("board/_cards.html", **_context())
+    return response, 200, {"Cache-Control": "no-store"}

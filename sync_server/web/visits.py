@@ -1,0 +1,326 @@
+"""The visit page: customer, car, concern, consent, the walk-around with its photos and
+signature check, lost sync values, quotes and approvals, job status and messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared import domain
+from shared.i18n import Text
+from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allowed_events
+from shared.wire import WireError, from_wire
+from sync_server import db
+from sync_server.access import STAFF, allow, require_caller
+from sync_server.messaging import masked_recipient, notify_customer
+from sync_server.models import (
+    Blob,
+    Customer,
+    FieldConflict,
+    JobAssignment,
+    OutboundMessage,
+    SyncRecord,
+    Technician,
+    Vehicle,
+    Visit,
+    utcnow,
+)
+from sync_server.quotes import quote_versions
+from sync_server.sync.records import ChangeRefused, lock_feed, update_server_record
+from sync_server.web import gettext as _
+from sync_server.web import page_url, render_text
+
+bp = Blueprint("visits", __name__)
+
+# Steps the desk takes with a button on the visit page; approval comes only from the
+# customer, and sending a quote has its own button in the quote section.
+DESK_EVENTS = (
+    VisitEvent.complete_walkaround,
+    VisitEvent.diagnose,
+    VisitEvent.revise_quote,
+    VisitEvent.start_work,
+    VisitEvent.problem_found,
+    VisitEvent.finish_work,
+    VisitEvent.pass_check,
+    VisitEvent.fail_check,
+    VisitEvent.deliver,
+    VisitEvent.cancel,
+)
+EVENT_LABELS = {
+    VisitEvent.complete_walkaround: Text("Walk-around done", "server"),
+    VisitEvent.diagnose: Text("Diagnosis done", "server"),
+    VisitEvent.revise_quote: Text("Revise quote", "server"),
+    VisitEvent.start_work: Text("Start work", "server"),
+    VisitEvent.problem_found: Text("Problem found", "server"),
+    VisitEvent.finish_work: Text("Work finished", "server"),
+    VisitEvent.pass_check: Text("Quality check passed", "server"),
+    VisitEvent.fail_check: Text("Quality check failed", "server"),
+    VisitEvent.deliver: Text("Handed back", "server"),
+    VisitEvent.cancel: Text("Cancel visit", "server"),
+}
+# The printed check-in sheet belongs to the walk-around area; linked when it is there.
+CHECKIN_SHEET_ENDPOINT = "walkarounds.checkin_sheet_pdf"
+# The key points at which the customer hears from us without asking (a failed quality
+# check sends the car back to work without a message: nothing changed for the customer).
+NOTIFY_ON = {
+    VisitEvent.start_work: "in_progress",
+    VisitEvent.problem_found: "problem_found",
+    VisitEvent.pass_check: "ready",
+    VisitEvent.deliver: "delivered",
+}
+
+
+@dataclass
+class PhotoView:
+    sha256: str
+    stored: bool
+    caption: str = ""
+    pins: list[tuple[float, float, str]] = field(default_factory=list)  # x, y, label
+
+
+@dataclass
+class WalkaroundView:
+    walkaround: domain.Walkaround
+    marks: list[domain.DamageMark]
+    photos: list[PhotoView]
+    signatures: list[tuple[domain.Signature, bool]]  # signature, still matches the sheet
+
+
+def records_of(session: Session, kind: str, key: str, values: list[str]) -> list[Any]:
+    """Live records of ``kind`` whose field ``key`` is one of ``values`` (read back typed)."""
+    if not values:
+        return []
+    rows = session.scalars(
+        select(SyncRecord).where(
+            SyncRecord.kind == kind, SyncRecord.fields[key].as_string().in_(values)
+        )
+    ).all()
+    found = []
+    for row in rows:
+        if row.fields.get("deleted"):
+            continue
+        try:
+            found.append(from_wire(kind, {**row.fields, "id": row.id}))
+        except WireError:
+            continue  # an old, half-written record: nothing a person can act on here
+    return found
+
+
+def _stored(session: Session, hashes: set[str]) -> set[str]:
+    if not hashes:
+        return set()
+    return set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(sorted(hashes)))))
+
+
+def walkaround_views(session: Session, visit_id: str) -> list[WalkaroundView]:
+    """The visit's walk-arounds, put back together from their records, with the check of
+    each check-in sheet signature against the sheet as it is now."""
+    walkarounds = records_of(session, "walkaround", "visit_id", [visit_id])
+    ids = [w.id for w in walkarounds]
+    marks = records_of(session, "damage_mark", "walkaround_id", ids)
+    photos = records_of(session, "photo", "visit_id", [visit_id])
+    signatures = records_of(session, "signature", "visit_id", [visit_id])
+    hashes = {p.image.sha256 for p in photos} | {
+        s.image.sha256 for s in signatures if s.image is not None
+    }
+    stored = _stored(session, hashes)
+    views = []
+    for walkaround in sorted(walkarounds, key=lambda w: w.version):
+        walkaround.marks = [m for m in marks if m.walkaround_id == walkaround.id]
+        own_photos = [p for p in photos if p.walkaround_id == walkaround.id]
+        walkaround.photos = [p.image for p in own_photos]
+        photo_views = []
+        for photo in own_photos:
+            pins = [
+                (pin.x, pin.y, mark.condition_code)
+                for mark in walkaround.marks
+                for pin in mark.pins
+                if pin.photo_sha256 == photo.image.sha256
+            ]
+            photo_views.append(
+                PhotoView(photo.image.sha256, photo.image.sha256 in stored, photo.caption, pins)
+            )
+        checks = [
+            (signature, walkaround.is_covered_by(signature))
+            for signature in signatures
+            if signature.purpose == domain.SignaturePurpose.checkin_sheet
+        ]
+        views.append(WalkaroundView(walkaround, walkaround.marks, photo_views, checks))
+    return views
+
+
+def load_visit(session: Session, visit_id: str) -> Visit:
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        abort(404)
+    return visit
+
+
+def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
+    customer = session.get(Customer, visit.customer_id)
+    vehicle = session.get(Vehicle, visit.vehicle_id)
+    consents = records_of(session, "consent", "visit_id", [visit.id])
+    signatures = records_of(session, "signature", "visit_id", [visit.id])
+    walkarounds = walkaround_views(session, visit.id)
+    conflict_ids = [visit.id, visit.customer_id, visit.vehicle_id] + [
+        view.walkaround.id for view in walkarounds
+    ]
+    conflicts = session.scalars(
+        select(FieldConflict)
+        .where(FieldConflict.record_id.in_(conflict_ids))
+        .order_by(FieldConflict.id)
+    ).all()
+    stored = _stored(session, {s.image.sha256 for s in signatures if s.image is not None})
+    assignment = session.scalars(
+        select(JobAssignment)
+        .where(JobAssignment.visit_id == visit.id)
+        .order_by(JobAssignment.id.desc())
+        .limit(1)
+    ).first()
+    messages = session.scalars(
+        select(OutboundMessage)
+        .where(OutboundMessage.visit_id == visit.id)
+        .order_by(OutboundMessage.id.desc())
+    ).all()
+    status = VisitStatus(visit.status)
+    events = [
+        (event, render_text(EVENT_LABELS[event]))
+        for event in allowed_events(status)
+        if event in DESK_EVENTS
+    ]
+    return {
+        "visit": visit,
+        "customer": customer,
+        "vehicle": vehicle,
+        "concerns": [render_text(domain.concern_label(code)) for code in visit.concern_codes],
+        "consents": consents,
+        "walkarounds": walkarounds,
+        "approval_signatures": [
+            s for s in signatures if s.purpose == domain.SignaturePurpose.approval
+        ],
+        "stored_images": stored,
+        "conflicts": conflicts,
+        "versions": quote_versions(session, visit.id),
+        "events": events,
+        "technicians": session.scalars(
+            select(Technician).where(Technician.active).order_by(Technician.name)
+        ).all(),
+        "assignment": assignment,
+        "assigned": session.get(Technician, assignment.technician_id) if assignment else None,
+        "messages": messages,
+        "masked_recipient": masked_recipient,
+        "damage_label": lambda value: render_text(domain.damage_label(value)),
+        "urgency_label": lambda value: render_text(domain.urgency_label(value)),
+        "enum_label": enum_label,
+        "speciality_names": _speciality_names(),
+        "now": utcnow(),
+        "checkin_sheet_url": (
+            url_for(CHECKIN_SHEET_ENDPOINT, visit_id=visit.id)
+            if CHECKIN_SHEET_ENDPOINT in _endpoints()
+            else None
+        ),
+    }
+
+
+def _speciality_names() -> dict[str, str]:
+    from sync_server.web.admin import speciality_names
+
+    return speciality_names()
+
+
+def enum_label(value: str) -> str:
+    """A contact channel or a diagram view in the reader's words."""
+    for enum_type in (domain.ContactChannel, domain.DiagramView):
+        try:
+            return render_text(domain.label(enum_type(value)))
+        except ValueError:
+            continue
+    return value
+
+
+def _endpoints() -> set[str]:
+    from flask import current_app
+
+    return set(current_app.view_functions)
+
+
+@bp.get("/visits/<visit_id>")
+@allow(*STAFF)
+def visit(visit_id: str) -> ResponseReturnValue:
+    session = db.session()
+    return render_template(
+        "visits/visit.html", **visit_context(session, load_visit(session, visit_id))
+    )
+
+
+def step_visit(session: Session, visit: Visit, event: VisitEvent) -> VisitStatus:
+    """Take one status step through the single write path, with the customer's message in
+    the same transaction. Raises ``TransitionRefused`` or ``ChangeRefused``."""
+    from shared.visit_status import next_status
+
+    target = next_status(VisitStatus(visit.status), event)
+    lock_feed(session)
+    update_server_record(session, "visit", visit.id, {"status": target.value})
+    notice = NOTIFY_ON.get(event)
+    if notice:
+        notify_customer(session, visit.id, notice, base_url=page_url())
+    session.commit()
+    return target
+
+
+@bp.post("/visits/<visit_id>/status")
+@allow(*STAFF)
+def change_status(visit_id: str) -> ResponseReturnValue:
+    session = db.session()
+    visit = load_visit(session, visit_id)
+    raw = request.form.get("event", "")
+    try:
+        event = VisitEvent(raw)
+        if event not in DESK_EVENTS:
+            raise ValueError(raw)
+        target = step_visit(session, visit, event)
+    except ValueError:
+        session.rollback()
+        flash(_("This step is not known."), "error")
+    except TransitionRefused as refused:
+        session.rollback()
+        flash(render_text(refused.message), "error")
+    except ChangeRefused as refused:
+        session.rollback()
+        flash(render_text(refused.message), "error")
+    else:
+        from sync_server.web import visit_status_text
+
+        flash(_("The visit is now: {status}.", status=visit_status_text(target.value)), "ok")
+    return redirect(url_for("visits.visit", visit_id=visit_id))
+
+
+@bp.post("/visits/<visit_id>/dispatch")
+@allow(*STAFF)
+def dispatch(visit_id: str) -> ResponseReturnValue:
+    """Give the work to a technician (派工)."""
+    session = db.session()
+    load_visit(session, visit_id)
+    try:
+        technician_id = int(request.form.get("technician_id", ""))
+    except ValueError:
+        technician_id = 0
+    technician = session.get(Technician, technician_id)
+    if technician is None or not technician.active:
+        flash(_("Choose a technician from the list."), "error")
+    else:
+        session.add(
+            JobAssignment(
+                visit_id=visit_id,
+                technician_id=technician.id,
+                assigned_by_user_id=require_caller().id,
+            )
+        )
+        session.commit()
+        flash(_("Work dispatched to {name}.", name=technician.name), "ok")
+    return redirect(url_for("visits.visit", visit_id=visit_id) + "#job")
