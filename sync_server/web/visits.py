@@ -4,9 +4,19 @@ signature check, lost sync values, quotes and approvals, job status and messages
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +26,7 @@ from shared.i18n import Text
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allowed_events
 from shared.wire import WireError, from_wire
 from sync_server import db
-from sync_server.access import STAFF, allow, require_caller
+from sync_server.access import STAFF, allow, public, require_caller
 from sync_server.messaging import masked_recipient, notify_customer
 from sync_server.models import (
     Blob,
@@ -36,6 +46,27 @@ from sync_server.web import gettext as _
 from sync_server.web import page_url, render_text
 
 bp = Blueprint("visits", __name__)
+
+DIAGRAM_DIR = Path(__file__).resolve().parents[2] / "assets" / "diagram"
+# The drawings' own proportions (their SVG viewBox): marks are placed relative to them.
+DIAGRAM_SIZES = {
+    "top": (1000, 460),
+    "left": (1000, 420),
+    "right": (1000, 420),
+    "front": (600, 420),
+    "rear": (600, 420),
+}
+
+
+@bp.get("/diagram/<view>.svg")
+@public
+def diagram_drawing(view: str) -> ResponseReturnValue:
+    """The car drawings of the condition sheet (no customer data in them)."""
+    if view not in DIAGRAM_SIZES:
+        abort(404)
+    response = send_file(DIAGRAM_DIR / f"{view}.svg", mimetype="image/svg+xml", max_age=86400)
+    return response
+
 
 # Steps the desk takes with a button on the visit page; approval comes only from the
 # customer, and sending a quote has its own button in the quote section.
@@ -254,7 +285,9 @@ def _endpoints() -> set[str]:
 def visit(visit_id: str) -> ResponseReturnValue:
     session = db.session()
     return render_template(
-        "visits/visit.html", **visit_context(session, load_visit(session, visit_id))
+        "visits/visit.html",
+        diagram_sizes=DIAGRAM_SIZES,
+        **visit_context(session, load_visit(session, visit_id)),
     )
 
 
