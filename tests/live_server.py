@@ -108,6 +108,11 @@ class LiveServer:
         self.start()
 
     @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (to read its memory use, say)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
