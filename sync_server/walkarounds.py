@@ -32,6 +32,7 @@ from sync_server import db
 from sync_server.access import STAFF, allow
 from sync_server.models import Blob, SyncRecord, Visit
 from sync_server.problems import Problem
+from sync_server.sync.records import BULK_INSERTED_RECORDS
 
 log = logging.getLogger(__name__)
 
@@ -180,9 +181,10 @@ def _visit_of(session: Session, row: SyncRecord) -> str | None:
 
 @event.listens_for(Session, "after_flush")
 def _note_walkaround_writes(session: Session, _context: Any) -> None:
+    bulk_inserted = session.info.pop(BULK_INSERTED_RECORDS, [])
     rows = [
         obj
-        for obj in (*session.new, *session.dirty)
+        for obj in (*session.new, *session.dirty, *bulk_inserted)
         if isinstance(obj, SyncRecord) and obj.kind in WALKAROUND_KINDS
     ]
     if rows:

@@ -31,6 +31,7 @@ from sync_server.sync.records import (
     blob_refs,
     changed_since,
     end_batch,
+    flush_batch,
     lock_feed,
     read_change,
     start_batch,
@@ -110,6 +111,7 @@ def push() -> ResponseReturnValue:
                 except ChangeRefused as refused:
                     change_id = raw.get("change_id") if isinstance(raw, dict) else None
                     results.append(_refusal(refused, change_id))
+        flush_batch(session)
     finally:
         end_batch(session)
     session.commit()

@@ -421,6 +421,37 @@ def end_batch(session: Session) -> None:
     session.info.pop(_BATCH, None)
 
 
+# New rows of these tables are written in one multi-row INSERT per table at the end of a
+# batch; the unit of work would insert them one object at a time. Listeners that watch
+# sync records being written find the bulk-inserted ones under this key of session.info.
+BULK_INSERTED_RECORDS = "sync_bulk_inserted_records"
+_BULK_TABLES = (SyncRecord, AppliedChange, *PROJECTIONS.values())
+
+
+def flush_batch(session: Session) -> None:
+    """Write the batch: brand-new rows in bulk, in foreign-key order, the rest as usual."""
+    rows_by_table: dict[Any, list[dict[str, Any]]] = {}
+    for obj in list(session.new):
+        if not isinstance(obj, _BULK_TABLES):
+            continue
+        row = {}
+        for attribute in type(obj).__mapper__.column_attrs:
+            value = getattr(obj, attribute.key)
+            default = attribute.columns[0].default
+            if value is None and default is not None:
+                value = default.arg(None) if callable(default.arg) else default.arg
+            row[attribute.key] = value
+        rows_by_table.setdefault(type(obj).__table__, []).append(row)
+        if isinstance(obj, SyncRecord):
+            session.info.setdefault(BULK_INSERTED_RECORDS, []).append(obj)
+        session.expunge(obj)
+    with session.no_autoflush:
+        for table in Base.metadata.sorted_tables:
+            if rows_by_table.get(table):
+                session.execute(table.insert(), rows_by_table[table])
+    session.flush()
+
+
 def cached_get(session: Session, model: type[Base], key: Any) -> Any:
     cache: BatchCache | None = session.info.get(_BATCH)
     if cache is not None and (model, key) in cache.rows:
