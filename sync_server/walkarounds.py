@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session
 
 from shared.domain import DamageMark, Signature, SignaturePurpose, VisitPhoto, Walkaround
 from shared.i18n import LANGUAGES, Text, normalize_language
-from shared.wire import WireError, from_wire, to_wire
+from shared.wire import to_wire
 from sync_server import db
 from sync_server.access import STAFF, allow
 from sync_server.models import Blob, SyncRecord, Visit
 from sync_server.problems import Problem
-from sync_server.sync.records import BULK_INSERTED_RECORDS
+from sync_server.sync.records import BULK_INSERTED_RECORDS, read_records
 
 log = logging.getLogger(__name__)
 
@@ -90,38 +90,20 @@ class AssembledWalkaround:
         return "stored" if sha256 in self.stored_blobs else "pending"
 
 
-def _records(session: Session, kind: str, key: str, values: list[str]) -> list[Any]:
-    """Records of ``kind`` whose field ``key`` is one of ``values``, read as domain objects."""
-    if not values:
-        return []
-    rows = session.scalars(
-        select(SyncRecord).where(
-            SyncRecord.kind == kind, SyncRecord.fields[key].as_string().in_(values)
-        )
-    ).all()
-    found = []
-    for row in rows:
-        try:
-            found.append(from_wire(kind, {**row.fields, "id": row.id}))
-        except WireError:
-            log.warning("%s %s does not read as a record; left out of the sheet", kind, row.id)
-    return found
-
-
 def assemble(session: Session, visit_id: str, *, with_earlier: bool = False) -> AssembledWalkaround:
     """The visit's newest walk-around with its marks and photos, and the visit's signatures."""
-    walkarounds = _records(session, "walkaround", "visit_id", [visit_id])
-    signatures = _records(session, "signature", "visit_id", [visit_id])
+    walkarounds = read_records(session, "walkaround", "visit_id", [visit_id])
+    signatures = read_records(session, "signature", "visit_id", [visit_id])
     assembled = AssembledWalkaround(visit_id, None, signatures=signatures)
     if walkarounds:
         walkaround = max(walkarounds, key=lambda w: (w.version, w.id))
-        marks = _records(session, "damage_mark", "walkaround_id", [walkaround.id])
+        marks = read_records(session, "damage_mark", "walkaround_id", [walkaround.id])
         walkaround.marks = sorted(
             (mark for mark in marks if not mark.deleted), key=lambda m: (m.created_at, m.id)
         )
         photos = [
             photo
-            for photo in _records(session, "photo", "visit_id", [visit_id])
+            for photo in read_records(session, "photo", "visit_id", [visit_id])
             if photo.walkaround_id == walkaround.id
         ]
         photos.sort(key=lambda p: (p.taken_at, p.id))

@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from sync_server.access import public
+from sync_server.sync.records import DEVICE_KINDS
 
 bp = Blueprint("openapi", __name__)
 
@@ -72,17 +73,7 @@ CHANGE = {
         "change_id": {"type": "string", "format": "uuid"},
         "kind": {
             "type": "string",
-            "enum": [
-                "customer",
-                "vehicle",
-                "visit",
-                "consent",
-                "signature",
-                "walkaround",
-                "damage_mark",
-                "photo",
-                "note",
-            ],
+            "enum": sorted(DEVICE_KINDS),
         },
         "id": {"type": "string", "format": "uuid"},
         "hlc": {"type": "string", "pattern": r"^\d{16}-\d{4}-.+$"},

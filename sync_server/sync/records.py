@@ -666,6 +666,32 @@ def update_server_record(
     return apply_change(session, change, origin=SERVER_ORIGIN, role="server")
 
 
+def read_records(
+    session: Session, kind: str, key: str, values: list[str], *, skip_deleted: bool = False
+) -> list[Any]:
+    """Records of ``kind`` whose field ``key`` is one of ``values``, read as domain objects.
+
+    A record that no longer reads (an old, half-written one) is left out with a warning;
+    ``skip_deleted`` also leaves out tombstones (``deleted: true``).
+    """
+    if not values:
+        return []
+    rows = session.scalars(
+        select(SyncRecord).where(
+            SyncRecord.kind == kind, SyncRecord.fields[key].as_string().in_(values)
+        )
+    ).all()
+    found = []
+    for row in rows:
+        if skip_deleted and row.fields.get("deleted"):
+            continue
+        try:
+            found.append(from_wire(kind, {**row.fields, "id": row.id}))
+        except WireError:
+            log.warning("%s %s does not read as a record; left out", kind, row.id)
+    return found
+
+
 def record_state(session: Session, kind: str, record_id: str) -> dict[str, Any] | None:
     row = session.get(SyncRecord, (kind, record_id))
     return dict(row.fields) if row else None

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.i18n import Text
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allowed_events
-from shared.wire import WireError, from_wire
 from sync_server import db
 from sync_server.access import STAFF, allow, public, require_caller
 from sync_server.messaging import masked_recipient, notify_customer
@@ -34,14 +33,18 @@ from sync_server.models import (
     FieldConflict,
     JobAssignment,
     OutboundMessage,
-    SyncRecord,
     Technician,
     Vehicle,
     Visit,
     utcnow,
 )
 from sync_server.quotes import quote_versions
-from sync_server.sync.records import ChangeRefused, lock_feed, update_server_record
+from sync_server.sync.records import (
+    ChangeRefused,
+    lock_feed,
+    read_records,
+    update_server_record,
+)
 from sync_server.web import gettext as _
 from sync_server.web import page_url, render_text
 
@@ -124,22 +127,7 @@ class WalkaroundView:
 
 def records_of(session: Session, kind: str, key: str, values: list[str]) -> list[Any]:
     """Live records of ``kind`` whose field ``key`` is one of ``values`` (read back typed)."""
-    if not values:
-        return []
-    rows = session.scalars(
-        select(SyncRecord).where(
-            SyncRecord.kind == kind, SyncRecord.fields[key].as_string().in_(values)
-        )
-    ).all()
-    found = []
-    for row in rows:
-        if row.fields.get("deleted"):
-            continue
-        try:
-            found.append(from_wire(kind, {**row.fields, "id": row.id}))
-        except WireError:
-            continue  # an old, half-written record: nothing a person can act on here
-    return found
+    return read_records(session, kind, key, values, skip_deleted=True)
 
 
 def _stored(session: Session, hashes: set[str]) -> set[str]:
