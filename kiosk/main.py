@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kiosk.services.device_store import DEFAULT_SERVER_URL, MODES, DeviceStore, default_data_dir
 from kiosk.services.launch import LaunchOptions, resolve_settings
+from kiosk.services.staff_pin import is_valid_pin
 from shared.i18n import LANGUAGES
 
 log = logging.getLogger("kiosk")
@@ -56,6 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="run kiosk mode in a window instead of full screen",
     )
     parser.add_argument(
+        "--staff-pin",
+        metavar="DIGITS",
+        type=_staff_pin,
+        help="set the staff PIN (4-8 digits) that leaves kiosk mode; only its hash is kept",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        metavar="SECONDS",
+        type=float,
+        help="seconds without a touch before a check-in is wiped (default 60; kept)",
+    )
+    parser.add_argument(
         "--pair-code",
         metavar="CODE",
         help="pair with this code at start, without typing it",
@@ -69,6 +82,12 @@ def _server_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _staff_pin(value: str) -> str:
+    if not is_valid_pin(value):
+        raise argparse.ArgumentTypeError("a staff PIN has 4 to 8 digits")
+    return value
+
+
 def parse_options(argv: Sequence[str] | None = None) -> LaunchOptions:
     args = build_parser().parse_args(argv)
     return LaunchOptions(
@@ -78,6 +97,8 @@ def parse_options(argv: Sequence[str] | None = None) -> LaunchOptions:
         language=args.lang,
         windowed=args.windowed,
         pair_code=args.pair_code,
+        staff_pin=args.staff_pin,
+        idle_timeout_s=args.idle_timeout,
     )
 
 
@@ -103,6 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = DeviceStore(options.data_dir)
     settings = resolve_settings(options, store)
     log.info("Data in %s; server %s; mode %s", options.data_dir, settings.server_url, settings.mode)
+    if settings.mode == "kiosk" and not settings.staff_pin_hash:
+        log.warning(
+            "No staff PIN is set: staff cannot leave kiosk mode. "
+            "Start once with --staff-pin DIGITS to set one."
+        )
     configure_kivy(options.data_dir, options.fullscreen(settings.mode))
 
     from kiosk.ui.app import CheckinApp  # Kivy starts here

@@ -51,6 +51,14 @@ class DeviceSettings:
     shop_name: str = ""
     plate_region: str = ""
     language: str = "en"
+    # Given at pairing: the prefix of this device's ticket numbers ("K3") and, for a
+    # kiosk, the shop's key for offline appointment lookups (hex).
+    ticket_prefix: str = ""
+    kiosk_lookup_key: str = ""
+    # Leaving kiosk mode: a salted hash of the staff PIN (kiosk.services.staff_pin).
+    staff_pin_hash: str = ""
+    # Seconds without a touch before "Are you still there?" wipes a check-in.
+    idle_timeout_s: float = 60.0
 
     @property
     def is_paired(self) -> bool:
@@ -58,7 +66,9 @@ class DeviceSettings:
 
     def unpaired(self) -> DeviceSettings:
         """The same settings without the pairing (token, id and role dropped)."""
-        return replace(self, token=None, device_id=None, role=None)
+        return replace(
+            self, token=None, device_id=None, role=None, ticket_prefix="", kiosk_lookup_key=""
+        )
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kiosk.services.device_store import DEFAULT_SERVER_URL, DeviceSettings, DeviceStore
+from kiosk.services.staff_pin import hash_pin
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ class LaunchOptions:
     language: str | None = None
     windowed: bool = False
     pair_code: str | None = None
+    staff_pin: str | None = None
+    idle_timeout_s: float | None = None
 
     def fullscreen(self, mode: str) -> bool:
         return mode == "kiosk" and not self.windowed
@@ -61,6 +64,11 @@ def resolve_settings(options: LaunchOptions, store: DeviceStore) -> DeviceSettin
         settings = replace(settings, mode=settings.role)
     if options.language:
         settings = replace(settings, language=options.language)
+    if options.staff_pin:
+        # Only the salted hash is kept; the PIN itself is never written anywhere.
+        settings = replace(settings, staff_pin_hash=hash_pin(options.staff_pin))
+    if options.idle_timeout_s is not None and options.idle_timeout_s > 0:
+        settings = replace(settings, idle_timeout_s=options.idle_timeout_s)
     if settings != stored:
         store.save(settings)
     return settings

@@ -87,6 +87,9 @@ class DeviceInfo:
     role: str
     shop_name: str
     plate_region: str
+    ticket_prefix: str = ""
+    kiosk_lookup_key: str = ""
+    phone_region: str = ""
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,7 @@ def _required_text(body: dict[str, Any], key: str) -> str:
     return value
 
 
-def _device_fields(body: dict[str, Any]) -> dict[str, str]:
+def _device_fields(body: dict[str, Any]) -> dict[str, Any]:
     # The server names the device "name"; the architecture note says "device_name".
     shop = body.get("shop") or {}
     if not isinstance(shop, dict):
@@ -261,4 +264,7 @@ def _device_fields(body: dict[str, Any]) -> dict[str, str]:
         "role": _required_text(body, "role"),
         "shop_name": str(shop.get("name") or ""),
         "plate_region": str(shop.get("plate_region") or ""),
+        "ticket_prefix": str(body.get("ticket_prefix") or ""),
+        "kiosk_lookup_key": str(body.get("kiosk_lookup_key") or ""),
+        "phone_region": str(shop.get("phone_region") or ""),
     }

@@ -15,11 +15,13 @@ from kivy.app import App
 from kivy.clock import Clock, ClockEvent
 from kivy.core.window import Window
 from kivy.lang import Builder
+from kivy.metrics import dp
 from kivy.properties import StringProperty
 from kivy.uix.floatlayout import FloatLayout
-from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kivy.uix.widget import Widget
 
+from kiosk.services.checkin_flow import CheckinFlow, CheckinReceipt, KioskSetup
 from kiosk.services.connection import (
     CHECK_INTERVAL_S,
     ConnectionChecker,
@@ -27,33 +29,103 @@ from kiosk.services.connection import (
     ConnectionState,
 )
 from kiosk.services.device_store import DeviceSettings, DeviceStore
+from kiosk.services.idle import DEFAULT_COUNTDOWN_S, IdleState, IdleWatch
+from kiosk.services.local_store import LocalStore
 from kiosk.services.pairing import ClientFactory, PairingService
 from kiosk.services.pairing_code import normalize_code
+from kiosk.services.scanner import QrScanner, scanner
 from kiosk.services.server_client import ServerClient
+from kiosk.services.staff_pin import verify_pin
+from kiosk.services.sync import BackgroundSync, SyncEngine, SyncState, SyncTransport
 from kiosk.ui import palette
 from kiosk.ui.background import BackgroundWork
+from kiosk.ui.checkin import CheckinController
 from kiosk.ui.fonts import register_fonts
+from kiosk.ui.keypads import Keypad, PlatePicker  # noqa: F401  (kv classes)
+from kiosk.ui.overlays import IdleOverlay, StaffCorner, StaffPinOverlay
+from kiosk.ui.screens.code_entry import CodeScreen
+from kiosk.ui.screens.concern import ConcernScreen
+from kiosk.ui.screens.consent import ConsentScreen
+from kiosk.ui.screens.contact import ContactScreen
+from kiosk.ui.screens.done import DoneScreen
+from kiosk.ui.screens.lookup import LookupScreen
+from kiosk.ui.screens.matches import MatchesScreen
 from kiosk.ui.screens.pairing import PairingScreen
+from kiosk.ui.screens.scan import ScanScreen
+from kiosk.ui.screens.signature import SignatureScreen
 from kiosk.ui.screens.tablet_welcome import TabletWelcomeScreen
+from kiosk.ui.screens.vehicle import VehicleScreen
+from kiosk.ui.screens.walk_in import (
+    WalkInCarScreen,
+    WalkInContactScreen,
+    WalkInPlateScreen,
+    WalkInVinScreen,
+)
 from kiosk.ui.screens.welcome import WelcomeScreen
+from kiosk.ui.signature_pad import SignaturePad  # noqa: F401  (kv class)
 from kiosk.ui.widgets import Toast
 from shared.i18n import LANGUAGES, N_, Text, normalize_language, translate
+from shared.validation import FieldIssue
 
 log = logging.getLogger(__name__)
 
 UI_DIR = Path(__file__).parent
 KV_FILES: tuple[Path, ...] = (
     UI_DIR / "widgets.kv",
-    UI_DIR / "screens" / "pairing.kv",
-    UI_DIR / "screens" / "welcome.kv",
-    UI_DIR / "screens" / "tablet_welcome.kv",
+    UI_DIR / "keypads.kv",
+    UI_DIR / "signature_pad.kv",
+    UI_DIR / "overlays.kv",
+    *(
+        UI_DIR / "screens" / f"{name}.kv"
+        for name in (
+            "pairing",
+            "welcome",
+            "tablet_welcome",
+            "scan",
+            "code_entry",
+            "lookup",
+            "matches",
+            "walk_in",
+            "vehicle",
+            "concern",
+            "contact",
+            "consent",
+            "signature",
+            "done",
+        )
+    ),
 )
+# Every check-in step, by screen name (the welcome screen is the kiosk's home). They are
+# built when first needed, or in idle frames after start, so the welcome screen is up
+# and answering touches sooner.
+CHECKIN_SCREENS: dict[str, type[Screen]] = {
+    "scan": ScanScreen,
+    "code": CodeScreen,
+    "lookup": LookupScreen,
+    "matches": MatchesScreen,
+    "walkin_contact": WalkInContactScreen,
+    "walkin_plate": WalkInPlateScreen,
+    "walkin_vin": WalkInVinScreen,
+    "walkin_car": WalkInCarScreen,
+    "vehicle": VehicleScreen,
+    "concern": ConcernScreen,
+    "contact": ContactScreen,
+    "consent": ConsentScreen,
+    "signature": SignatureScreen,
+    "done": DoneScreen,
+}
+PREBUILD_AFTER_S = 2.0
 I18N_DOMAIN = "kiosk"
 WINDOW_TITLE = N_("Service check-in")
 # On exit, how long to wait for a request still running (they time out by themselves).
 SHUTDOWN_WAIT_S = 5.0
 
-BEING_SET_UP = Text("This kiosk is being set up — please see the service desk.", "kiosk")
+WRONG_PIN = Text("That PIN is not right.", "kiosk")
+NO_PIN_SET = Text(
+    "No staff PIN is set. Start the app once with --staff-pin 1234 (your own digits).",
+    "kiosk",
+)
+IDLE_CHECK_S = 0.25
 DEVICE_UNPAIRED = Text(
     "This device was unpaired by the shop. Ask the service manager for a new pairing code.",
     "kiosk",
@@ -74,8 +146,24 @@ def load_kv_files() -> None:
         _kv_loaded = True
 
 
+class KioskRoot(FloatLayout):
+    """The window's root: every touch anywhere counts as the customer still being there."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        app = App.get_running_app()
+        if isinstance(app, CheckinApp):
+            app.note_activity()
+        return super().on_touch_down(touch)
+
+
 class CheckinApp(App):
-    """The kiosk/tablet app: pairing until a token is stored, then the welcome screen."""
+    """The kiosk/tablet app: pairing until a token is stored, then the welcome screen.
+
+    On a paired kiosk it opens the device's :class:`LocalStore`, runs
+    :class:`BackgroundSync` for it, and wires the welcome choices to the check-in
+    screens (:class:`CheckinController`). ``scanner``, ``start_sync``, ``idle_timeout``,
+    ``idle_countdown`` and ``done_seconds`` are there for tests and demos.
+    """
 
     lang = StringProperty("en")
     mode = StringProperty("kiosk")
@@ -89,6 +177,13 @@ class CheckinApp(App):
         client_factory: ClientFactory = ServerClient,
         pair_code: str | None = None,
         status_interval: float = CHECK_INTERVAL_S,
+        *,
+        qr_scanner: QrScanner | None = None,
+        start_sync: bool = True,
+        sync_interval: float = 15.0,
+        idle_timeout: float | None = None,
+        idle_countdown: float = DEFAULT_COUNTDOWN_S,
+        done_seconds: float = 20.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -101,6 +196,21 @@ class CheckinApp(App):
         self.checker = ConnectionChecker(store, client_factory)
         self._status_event: ClockEvent | None = None
         self._checking = False
+        self.qr_scanner = qr_scanner or scanner()
+        self.start_sync = start_sync
+        self.sync_interval = sync_interval
+        self.done_seconds = done_seconds
+        self.local_store: LocalStore | None = None
+        self.sync: BackgroundSync | None = None
+        self.sync_state: SyncState | None = None
+        self.flow = CheckinFlow()
+        self.idle = IdleWatch(
+            idle_timeout if idle_timeout is not None else self.settings.idle_timeout_s,
+            idle_countdown,
+        )
+        self._idle_event: ClockEvent | None = None
+        self._may_close = False
+        self._pairing_screen: PairingScreen | None = None
         self.lang = normalize_language(self.settings.language)
         self.title = self.tr(WINDOW_TITLE)
         self._show_settings(self.settings)
@@ -119,6 +229,15 @@ class CheckinApp(App):
         if lang in LANGUAGES:
             self.lang = lang
 
+    @staticmethod
+    def render_issues(issues: list[FieldIssue], lang: str) -> str:
+        """Field messages, one a line, in ``lang``."""
+        return "\n".join(issue.message.render(lang) for issue in issues)
+
+    @staticmethod
+    def has_error(issues: list[FieldIssue]) -> bool:
+        return any(issue.severity == "error" for issue in issues)
+
     # -- building ----------------------------------------------------------------------
 
     def load_kv(self, filename: str | None = None) -> bool:
@@ -129,40 +248,203 @@ class CheckinApp(App):
         register_fonts()
         Window.clearcolor = palette.BACKGROUND
         self.manager = ScreenManager(transition=NoTransition())
-        self.pairing_screen = PairingScreen(server_url=self.settings.server_url)
-        self.pairing_screen.pairing = PairingService(self.store, self.client_factory)
-        self.pairing_screen.work = self.work
-        self.pairing_screen.bind(on_paired=self.on_paired)
+        self.checkin = CheckinController(
+            self.manager,
+            self.flow,
+            None,
+            self.qr_scanner,
+            screens=CHECKIN_SCREENS,
+            done_seconds=self.done_seconds,
+            on_saved=self._checked_in,
+        )
+        self._open_local_store()
         self.welcome_screen = WelcomeScreen()
         self.welcome_screen.bind(on_choice=self.on_choice)
         self.tablet_screen = TabletWelcomeScreen()
-        for screen in (self.pairing_screen, self.welcome_screen, self.tablet_screen):
+        for screen in (self.welcome_screen, self.tablet_screen):
             self.manager.add_widget(screen)
         self.toast = Toast()
-        root = FloatLayout()
-        root.add_widget(self.manager)
-        root.add_widget(self.toast)
-        self.manager.current = self.home_screen if self.settings.is_paired else "pairing"
+        self.idle_overlay = IdleOverlay()
+        self.staff_overlay = StaffPinOverlay()
+        self.staff_corner = StaffCorner(size_hint=(None, None), size=(dp(96), dp(96)))
+        self.staff_corner.pos_hint = {"x": 0, "top": 1}
+        self.staff_corner.bind(on_long_press=lambda *_: self.open_staff_pin())
+        root = KioskRoot()
+        for layer in (
+            self.manager,
+            self.toast,
+            self.idle_overlay,
+            self.staff_corner,
+            self.staff_overlay,
+        ):
+            root.add_widget(layer)
+        if not self.settings.is_paired:
+            self.manager.current = self.pairing_screen.name
+        else:
+            self.manager.current = self.home_screen
+        Window.bind(on_request_close=self._on_request_close)
         return root
+
+    @property
+    def pairing_screen(self) -> PairingScreen:
+        """The pairing screen, built when first needed (a paired kiosk rarely needs it)."""
+        if self._pairing_screen is None:
+            screen = PairingScreen(server_url=self.settings.server_url)
+            screen.pairing = PairingService(self.store, self.client_factory)
+            screen.work = self.work
+            screen.bind(on_paired=self.on_paired)
+            self.manager.add_widget(screen)
+            self._pairing_screen = screen
+        return self._pairing_screen
 
     @property
     def home_screen(self) -> str:
         return "tablet_welcome" if self.mode == "tablet" else "welcome"
 
     def on_start(self) -> None:
+        self._idle_event = Clock.schedule_interval(lambda _dt: self.check_idle(), IDLE_CHECK_S)
         if self.pair_code:
             code, self.pair_code = self.pair_code, None
-            self.manager.current = "pairing"
+            self.manager.current = self.pairing_screen.name
             self.pairing_screen.code = normalize_code(code)[:8]
             self.pairing_screen.submit()
         elif self.settings.is_paired:
             self.start_status_checks(check_now=True)
+            self.start_background_sync()
+            self._schedule_prebuild()
 
     def on_stop(self) -> None:
         self.stop_status_checks()
-        if hasattr(self, "pairing_screen"):
-            self.pairing_screen.release_keyboard()
+        if self._idle_event is not None:
+            self._idle_event.cancel()
+            self._idle_event = None
+        Window.unbind(on_request_close=self._on_request_close)
+        if self._pairing_screen is not None:
+            self._pairing_screen.release_keyboard()
+        if hasattr(self, "checkin"):
+            self.checkin.stop_scanning()
+            # Only stop the ticket's countdown here: changing widget properties during
+            # on_stop would make kv's ``app`` proxy cache this stopping app for good.
+            if self.manager.has_screen("done"):
+                self.checkin.screen("done").stop_countdown()  # type: ignore[attr-defined]
         self.work.close(timeout=SHUTDOWN_WAIT_S)
+        self.stop_background_sync()
+        if self.local_store is not None:
+            self.local_store.close()
+            self.local_store = None
+            self.checkin.store = None
+
+    def _schedule_prebuild(self) -> None:
+        if self.mode == "kiosk":
+            Clock.schedule_once(lambda _dt: self._prebuild_next_screen(), PREBUILD_AFTER_S)
+
+    def _prebuild_next_screen(self) -> None:
+        """Build one check-in screen per frame while the kiosk waits for a customer."""
+        if self.work.closed:
+            return
+        for name in CHECKIN_SCREENS:
+            if not self.manager.has_screen(name):
+                self.checkin.screen(name)
+                Clock.schedule_once(lambda _dt: self._prebuild_next_screen(), 0)
+                return
+
+    # -- local store and sync ----------------------------------------------------------
+
+    def _open_local_store(self) -> None:
+        """The check-ins' local database, once this device knows its id (paired)."""
+        settings = self.settings
+        if self.local_store is not None or not settings.is_paired or not settings.device_id:
+            return
+        try:
+            self.local_store = LocalStore(self.store.data_dir, settings.device_id)
+        except Exception:
+            log.exception("The local store in %s cannot be opened", self.store.data_dir)
+            return
+        self.checkin.store = self.local_store
+
+    def start_background_sync(self) -> None:
+        """Sync the local store with the server on a background thread (paired kiosks)."""
+        settings = self.settings
+        if not self.start_sync or self.sync is not None or self.local_store is None:
+            return
+        if self.mode != "kiosk" or not settings.token:
+            return
+        transport = SyncTransport(settings.server_url, settings.token)
+        self.sync = BackgroundSync(
+            SyncEngine(self.local_store, transport),
+            interval_s=self.sync_interval,
+            on_state=lambda state: Clock.schedule_once(lambda _dt: self._sync_state(state)),
+        )
+        self.sync.start()
+
+    def stop_background_sync(self) -> None:
+        if self.sync is not None:
+            self.sync.stop(timeout=SHUTDOWN_WAIT_S)
+            self.sync.engine.transport.close()
+            self.sync = None
+
+    def _sync_state(self, state: SyncState) -> None:
+        self.sync_state = state
+
+    def _checked_in(self, receipt: CheckinReceipt) -> None:
+        log.info("Checked in %s; asking the sync to send it", receipt.ticket_number)
+        if self.sync is not None:
+            self.sync.request_sync()
+
+    # -- shared screen: idle timeout and staff PIN -------------------------------------
+
+    def note_activity(self) -> None:
+        self.idle.touched()
+
+    def check_idle(self) -> None:
+        """Ask "Are you still there?" after the idle time, and wipe the check-in after it."""
+        if not self.checkin.in_progress:
+            self.idle.touched()
+            self.idle_overlay.shown = False
+            return
+        reading = self.idle.reading()
+        if reading.state is IdleState.active:
+            self.idle_overlay.shown = False
+        elif reading.state is IdleState.asking:
+            self.idle_overlay.seconds_left = reading.seconds_left
+            self.idle_overlay.shown = True
+        else:
+            log.info("Nobody touched the kiosk: check-in wiped")
+            self.idle_overlay.shown = False
+            self.staff_overlay.close()
+            self.checkin.start_over()
+
+    def still_here(self) -> None:
+        self.idle.touched()
+        self.idle_overlay.shown = False
+
+    def open_staff_pin(self) -> None:
+        self.staff_overlay.open()
+        if not self.store.load().staff_pin_hash:
+            self.staff_overlay.message = NO_PIN_SET
+
+    def check_staff_pin(self, pin: str) -> None:
+        stored = self.store.load().staff_pin_hash
+        if not stored:
+            self.staff_overlay.message = NO_PIN_SET
+        elif verify_pin(pin, stored):
+            self.staff_overlay.message = None
+            self.staff_overlay.unlocked = True
+        else:
+            self.staff_overlay.message = WRONG_PIN
+            self.staff_overlay.ids.pin_pad.text = ""
+
+    def leave_kiosk_mode(self) -> None:
+        """Staff unlocked with the PIN: the app may close now."""
+        if not self.staff_overlay.unlocked:
+            return
+        log.info("Staff left kiosk mode with the PIN")
+        self._may_close = True
+        self.stop()
+
+    def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
+        # True keeps the window open: a lobby kiosk closes only through the staff PIN.
+        return self.mode == "kiosk" and self.settings.is_paired and not self._may_close
 
     # -- pairing and status ------------------------------------------------------------
 
@@ -170,15 +452,20 @@ class CheckinApp(App):
         self._show_settings(settings)
         self.connection = ConnectionState.ONLINE.value
         self.manager.current = self.home_screen
+        self._open_local_store()
         self.start_status_checks(check_now=False)
+        self.start_background_sync()
+        self._schedule_prebuild()
 
     def show_pairing(self, message: Text | None = None) -> None:
         """Back to pairing (the token was refused), saying why."""
         self.stop_status_checks()
+        self.stop_background_sync()
+        self.checkin.clear()
         self.connection = ConnectionState.NOT_PAIRED.value
         self.pairing_screen.code = ""
         self.pairing_screen.message = message
-        self.manager.current = "pairing"
+        self.manager.current = self.pairing_screen.name
 
     def start_status_checks(self, check_now: bool = True) -> None:
         self.stop_status_checks()
@@ -220,10 +507,17 @@ class CheckinApp(App):
         self.settings = settings
         self.mode = settings.mode
         self.shop_name = settings.shop_name
+        self.flow.setup = KioskSetup(
+            device_id=settings.device_id or "",
+            ticket_prefix=settings.ticket_prefix or "K",
+            lookup_key_hex=settings.kiosk_lookup_key,
+            plate_region=settings.plate_region,
+            phone_region="CN",
+            server_url=settings.server_url,
+        )
 
     # -- welcome -----------------------------------------------------------------------
 
     def on_choice(self, _screen: WelcomeScreen, choice: str) -> None:
-        """A customer picked a way to check in; the flows arrive in a later issue."""
-        log.info("Choice %s touched; check-in flows are not installed yet", choice)
-        self.toast.show(BEING_SET_UP)
+        """A customer picked a way to check in."""
+        self.checkin.begin(choice)

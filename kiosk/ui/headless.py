@@ -112,12 +112,32 @@ class HeadlessApp:
 
     def tap(self, widget: Widget) -> None:
         """Touch ``widget`` at its centre and lift the finger, as a person would."""
+        self.pump()  # lay out what the last step changed, so the widget is where it shows
         x, y = widget.to_window(*widget.center)
         if not (0 <= x < Window.width and 0 <= y < Window.height):
             raise AssertionError(f"{widget!r} is off screen at {(x, y)}")
         touch = _Finger(x, y)
         EventLoop.post_dispatch_input("begin", touch)
         self.pump()
+        EventLoop.post_dispatch_input("end", touch)
+        self.pump()
+
+    def drag(self, widget: Widget, points: list[tuple[float, float]]) -> None:
+        """One finger stroke across ``widget``: ``points`` in widget units (0..1, y up)."""
+        self.pump()
+
+        def window_xy(point: tuple[float, float]) -> tuple[float, float]:
+            return widget.to_window(
+                widget.x + point[0] * widget.width, widget.y + point[1] * widget.height
+            )
+
+        x, y = window_xy(points[0])
+        touch = _Finger(x, y)
+        EventLoop.post_dispatch_input("begin", touch)
+        for point in points[1:]:
+            x, y = window_xy(point)
+            touch.move({"x": x / (Window.width - 1.0), "y": y / (Window.height - 1.0)})
+            EventLoop.post_dispatch_input("update", touch)
         EventLoop.post_dispatch_input("end", touch)
         self.pump()
 

@@ -44,6 +44,7 @@ ON_TOAST = rgba("#FFFFFF")
 # Sizes (dp for lengths, sp for text).
 TOUCH_MIN = 48
 KEY_HEIGHT = 64
+KEYPAD_KEY_HEIGHT = 58  # packed keypads: still well above the 48 dp minimum
 ACTION_HEIGHT = 88
 RADIUS = 12
 PADDING = 28

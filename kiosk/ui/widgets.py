@@ -50,6 +50,13 @@ class FlatButton(ButtonBehavior, Label):
     border_width = NumericProperty(1.5)
 
 
+class ToggleTile(FlatButton):
+    """A tile that stays selected until touched again (or another of its group is)."""
+
+    selected = BooleanProperty(False)
+    value = StringProperty("")
+
+
 class ChoiceButton(ButtonBehavior, BoxLayout):
     """One of the large choices on the welcome screen: a title and a line of detail."""
 

@@ -1,7 +1,7 @@
 """Kiosk welcome screen: greeting, language, and the three ways to check in.
 
-The check-in flows come in a later issue: each choice dispatches ``on_choice(name)``,
-which the app answers (for now with a polite "being set up" message).
+Each choice dispatches ``on_choice(name)``; the app opens that check-in flow
+(``kiosk.ui.checkin.CheckinController.begin``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,559 @@
+"""The lobby kiosk's self check-in, step by step, without Kivy.
+
+A :class:`CheckinFlow` holds what the customer has entered so far, checks each step as
+it is left (field-level messages in both languages, :class:`shared.validation.FieldIssue`),
+and at the end builds the records of the check-in and saves them in the device's
+:class:`LocalStore` — first locally, always; the sync engine sends them later.
+
+Two ways in:
+
+* **Appointment**: the short code (QR scan or typed), the phone number or the plate is
+  compared, as a keyed hash (``shared.lookup``), with today's appointments the server
+  gave this kiosk. A kiosk never holds another customer's phone or plate in clear, and
+  shows matches masked ("Zhang **", "京A·***45").
+* **Walk-in**: phone (checked), plate, optional VIN (a wrong check digit is a warning,
+  not a stop), make, model, year; the name is optional, the advisor completes it.
+
+Then, for both: mileage (optional; the advisor reads the odometer if it is left empty),
+concern tiles and words, contact channel and an explicit reminders opt-in (off unless
+chosen), the privacy consent (text version and hash stored), and a signature (vector
+strokes plus a PNG rendered from them).
+
+Ticket numbers are ``{ticket_prefix}-{n:03d}``, ``n`` counting this device's check-ins
+of the day from its own saved visits, so numbering works offline and survives restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from kiosk.services.local_store import LocalStore
+from kiosk.services.signature_image import IMAGE_HEIGHT, IMAGE_WIDTH, render_signature_png
+from shared.consent import CONSENT_VERSION, consent_sha256
+from shared.domain import (
+    ConcernCode,
+    Consent,
+    ContactChannel,
+    Customer,
+    ImageType,
+    PhotoRef,
+    PlateRegion,
+    Signature,
+    SignaturePurpose,
+    StrokePoint,
+    Vehicle,
+    Visit,
+    new_id,
+    new_status_token,
+    utcnow,
+)
+from shared.i18n import LANGUAGES, Text, normalize_language
+from shared.lookup import lookup_hash
+from shared.validation import (
+    FieldIssue,
+    check_mileage,
+    check_name,
+    check_phone,
+    check_plate,
+    check_vin,
+    check_year,
+)
+from shared.wire import canonical_sha256, problems, to_wire
+
+log = logging.getLogger(__name__)
+
+MAX_CONCERN_TEXT = 500
+MAX_MAKE_MODEL = 40
+# Minutes an advisor needs per customer waiting ahead, for the wait shown on the ticket.
+MINUTES_PER_CUSTOMER_AHEAD = 5
+QUEUE_WINDOW_MINUTES = 30
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+# Makes offered as tiles on the walk-in screen (the advisor corrects rare ones).
+COMMON_MAKES: tuple[str, ...] = (
+    "Toyota",
+    "Volkswagen",
+    "Honda",
+    "BYD",
+    "Nissan",
+    "Buick",
+    "Mercedes-Benz",
+    "BMW",
+    "Audi",
+    "Geely",
+    "Changan",
+    "Tesla",
+)
+
+NO_APPOINTMENT_FOUND = Text(
+    "We could not find an appointment for today with this. Check what you typed, or "
+    "check in as a new visit.",
+    "kiosk",
+)
+NO_LOOKUP_KEY = Text(
+    "This kiosk cannot look up appointments yet. Please check in as a new visit.", "kiosk"
+)
+CODE_TOO_SHORT = Text("An appointment code has 6 characters.", "kiosk")
+NO_SIGNATURE = Text("Please sign in the box with your finger.", "kiosk")
+NO_CONSENT = Text("Please read the privacy promise and touch “I agree”.", "kiosk")
+TEXT_TOO_LONG = Text("Please keep this to {maximum} characters.", "kiosk", {"maximum": 500})
+
+
+class CheckinPath(StrEnum):
+    """How the customer came in."""
+
+    appointment = "appointment"
+    walk_in = "walk_in"
+
+
+class LookupKind(StrEnum):
+    code = "code"
+    phone = "phone"
+    plate = "plate"
+
+
+@dataclass(frozen=True)
+class AppointmentMatch:
+    """One of today's appointments as a kiosk may show it: masked."""
+
+    appointment_id: str
+    customer_id: str
+    vehicle_id: str
+    customer_name_masked: str
+    plate_masked: str
+    phone_masked: str
+    vehicle_make: str
+    vehicle_model: str
+    requested_work: str
+    concern_codes: tuple[str, ...]
+    expected_arrival: str
+    expected_duration_minutes: int
+
+    @property
+    def vehicle(self) -> str:
+        return " ".join(part for part in (self.vehicle_make, self.vehicle_model) if part)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> AppointmentMatch:
+        return cls(
+            appointment_id=str(record["id"]),
+            customer_id=str(record.get("customer_id") or ""),
+            vehicle_id=str(record.get("vehicle_id") or ""),
+            customer_name_masked=str(record.get("customer_name_masked") or ""),
+            plate_masked=str(record.get("plate_masked") or ""),
+            phone_masked=str(record.get("phone_masked") or ""),
+            vehicle_make=str(record.get("vehicle_make") or ""),
+            vehicle_model=str(record.get("vehicle_model") or ""),
+            requested_work=str(record.get("requested_work") or ""),
+            concern_codes=tuple(
+                code
+                for code in record.get("concern_codes") or ()
+                if code in ConcernCode.__members__.values()
+            ),
+            expected_arrival=str(record.get("expected_arrival") or ""),
+            expected_duration_minutes=int(record.get("expected_duration_minutes") or 60),
+        )
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """Appointments found for what was typed, or the reason nothing could be looked up."""
+
+    matches: tuple[AppointmentMatch, ...] = ()
+    issues: tuple[FieldIssue, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        return bool(self.matches)
+
+
+@dataclass(frozen=True)
+class CheckinReceipt:
+    """What the Done screen shows once every record of the check-in is committed."""
+
+    ticket_number: str
+    visit_id: str
+    status_token: str
+    status_url: str
+    expected_wait_minutes: int
+    saved_records: tuple[tuple[str, str], ...]  # (kind, id) in the order saved
+
+
+@dataclass(frozen=True)
+class KioskSetup:
+    """What the flow needs to know about this kiosk and its shop."""
+
+    device_id: str = ""
+    ticket_prefix: str = "K"
+    lookup_key_hex: str = ""
+    plate_region: str = "CN"  # "CN" or "generic"
+    phone_region: str = "CN"
+    server_url: str = ""
+
+    @property
+    def lookup_key(self) -> bytes | None:
+        try:
+            return bytes.fromhex(self.lookup_key_hex) if self.lookup_key_hex else None
+        except ValueError:
+            return None
+
+
+def shop_plate_region(setting: str) -> str:
+    """The shop's plate rules from its setting: ``"generic"``, else Chinese plates."""
+    return "generic" if setting.strip().lower() == "generic" else "CN"
+
+
+def _issue(field_name: str, code: str, message: Text, severity: str = "error") -> FieldIssue:
+    return FieldIssue(field=field_name, code=code, message=message, severity=severity)  # type: ignore[arg-type]
+
+
+def _errors(issues: Iterable[FieldIssue]) -> list[FieldIssue]:
+    return [issue for issue in issues if issue.severity == "error"]
+
+
+@dataclass
+class CheckinFlow:
+    """Everything one customer entered; :meth:`reset` wipes it (idle timeout, start over)."""
+
+    setup: KioskSetup = field(default_factory=KioskSetup)
+    path: CheckinPath | None = None
+    appointment: AppointmentMatch | None = None
+    # walk-in
+    name: str = ""
+    phone: str = ""  # E.164 once checked
+    plate: str = ""
+    vin: str = ""
+    make: str = ""
+    model: str = ""
+    year: int | None = None
+    # both
+    mileage_km: int | None = None
+    concern_codes: list[str] = field(default_factory=list)
+    concern_text: str = ""
+    contact_channel: ContactChannel = ContactChannel.sms
+    reminders_opt_in: bool = False
+    consent_language: str | None = None
+    strokes: list[list[StrokePoint]] = field(default_factory=list)
+
+    def reset(self) -> None:
+        """Forget everything this customer entered (the next one must see none of it)."""
+        setup = self.setup
+        self.__init__(setup=setup)  # type: ignore[misc]
+
+    # -- identify ----------------------------------------------------------------------
+
+    def find_appointments(self, store: LocalStore, kind: LookupKind, typed: str) -> LookupResult:
+        """Today's appointments (synced to this kiosk) matching ``typed`` exactly."""
+        key = self.setup.lookup_key
+        if kind is LookupKind.phone:
+            checked = check_phone(typed, _region(self.setup.phone_region), field="phone")
+            if not checked.ok:
+                return LookupResult(issues=checked.issues)
+            value = checked.value or ""
+        elif kind is LookupKind.plate:
+            checked_plate = check_plate(typed, _region(self.setup.plate_region), field="plate")
+            if not checked_plate.ok:
+                return LookupResult(issues=checked_plate.issues)
+            value = checked_plate.value or ""
+        else:
+            value = typed.replace("-", "").replace(" ", "").upper()
+            if len(value) < 6:
+                return LookupResult(issues=(_issue("code", "code_too_short", CODE_TOO_SHORT),))
+        if key is None:
+            return LookupResult(issues=(_issue(kind.value, "no_lookup_key", NO_LOOKUP_KEY),))
+        wanted = lookup_hash(key, kind.value, value)
+        records = store.find("appointment", **{f"{kind.value}_hash": wanted})
+        matches = tuple(
+            AppointmentMatch.from_record(record)
+            for record in sorted(records, key=lambda r: str(r.get("expected_arrival") or ""))
+            if not record.get("deleted")
+        )
+        if not matches:
+            return LookupResult(
+                issues=(_issue(kind.value, "appointment_not_found", NO_APPOINTMENT_FOUND),)
+            )
+        return LookupResult(matches=matches)
+
+    def choose_appointment(self, match: AppointmentMatch) -> None:
+        self.path = CheckinPath.appointment
+        self.appointment = match
+        self.concern_codes = list(match.concern_codes)
+
+    def start_walk_in(self) -> None:
+        self.path = CheckinPath.walk_in
+        self.appointment = None
+
+    # -- walk-in -----------------------------------------------------------------------
+
+    def set_contact(self, name: str, phone: str) -> list[FieldIssue]:
+        """Name (optional) and mobile phone (required: the shop must reach the customer)."""
+        checked_name = check_name(name, field="name")
+        checked_phone = check_phone(phone, _region(self.setup.phone_region), field="phone")
+        issues = [*checked_name.issues, *checked_phone.issues]
+        if not _errors(issues):
+            self.name = checked_name.value or ""
+            self.phone = checked_phone.value or ""
+        return issues
+
+    def set_plate(self, plate: str) -> list[FieldIssue]:
+        checked = check_plate(plate, _region(self.setup.plate_region), field="plate")
+        if checked.ok:
+            self.plate = checked.value or ""
+        return list(checked.issues)
+
+    def set_vin(self, vin: str) -> list[FieldIssue]:
+        """The VIN, optional; a check-digit mismatch is only a warning (kept)."""
+        if not vin.strip():
+            self.vin = ""
+            return []
+        checked = check_vin(vin)
+        if checked.ok:
+            self.vin = checked.value or ""
+        return list(checked.issues)
+
+    def set_car(self, make: str, model: str, year: str) -> list[FieldIssue]:
+        """Make, model and year, all optional."""
+        issues: list[FieldIssue] = []
+        checked_year = check_year(year) if year.strip() else None
+        if checked_year is not None:
+            issues += checked_year.issues
+        make, model = " ".join(make.split()), " ".join(model.split())
+        for name, value in (("make", make), ("model", model)):
+            if len(value) > MAX_MAKE_MODEL:
+                issues.append(
+                    _issue(
+                        name,
+                        "too_long",
+                        Text(
+                            "Please keep this to {maximum} characters.",
+                            "kiosk",
+                            {"maximum": MAX_MAKE_MODEL},
+                        ),
+                    )
+                )
+        if not _errors(issues):
+            self.year = checked_year.value if checked_year is not None else None
+            self.make, self.model = make, model
+        return issues
+
+    # -- both ways ---------------------------------------------------------------------
+
+    def set_mileage(self, typed: str) -> list[FieldIssue]:
+        """The odometer reading in km; empty is fine (the advisor reads it)."""
+        if not typed.strip():
+            self.mileage_km = None
+            return []
+        checked = check_mileage(typed, field="mileage_km")
+        if checked.ok:
+            self.mileage_km = checked.value
+        return list(checked.issues)
+
+    def set_concerns(self, codes: Iterable[str], text: str) -> list[FieldIssue]:
+        text = " ".join(text.split())
+        if len(text) > MAX_CONCERN_TEXT:
+            return [_issue("concern_text", "too_long", TEXT_TOO_LONG)]
+        self.concern_codes = [code.value for code in ConcernCode if code.value in set(codes)]
+        self.concern_text = text
+        return []
+
+    def set_contact_preferences(self, channel: str, reminders_opt_in: bool) -> None:
+        self.contact_channel = ContactChannel(channel)
+        self.reminders_opt_in = bool(reminders_opt_in)
+
+    def accept_consent(self, lang: str) -> None:
+        """The customer touched "I agree" with the text shown in ``lang``."""
+        self.consent_language = normalize_language(lang)
+
+    def set_signature(self, strokes: Sequence[Sequence[StrokePoint]]) -> list[FieldIssue]:
+        probe = Signature(
+            visit_id=new_id(),
+            purpose=SignaturePurpose.consent,
+            strokes=[list(stroke) for stroke in strokes],
+            signed_sha256="0" * 64,
+        )
+        if not probe.has_enough_ink():
+            return [_issue("signature", "signature_missing", NO_SIGNATURE)]
+        self.strokes = [list(stroke) for stroke in strokes]
+        return []
+
+    # -- saving ------------------------------------------------------------------------
+
+    def missing_steps(self) -> list[FieldIssue]:
+        """What still stops the check-in from being saved."""
+        missing: list[FieldIssue] = []
+        if self.path is CheckinPath.appointment and self.appointment is None:
+            missing.append(_issue("appointment", "appointment_missing", NO_APPOINTMENT_FOUND))
+        if self.path is CheckinPath.walk_in and not (self.phone and self.plate):
+            missing.append(
+                _issue(
+                    "phone",
+                    "walk_in_incomplete",
+                    Text("Please enter your phone number and plate.", "kiosk"),
+                )
+            )
+        if self.path is None:
+            missing.append(_issue("path", "path_missing", NO_APPOINTMENT_FOUND))
+        if self.consent_language not in LANGUAGES:
+            missing.append(_issue("consent", "consent_missing", NO_CONSENT))
+        if not self.strokes:
+            missing.append(_issue("signature", "signature_missing", NO_SIGNATURE))
+        return missing
+
+    def save(self, store: LocalStore, now: datetime | None = None) -> CheckinReceipt:
+        """Save the check-in: signature image, then one transaction per record.
+
+        Returns only after every record is committed, so the Done screen may say so.
+        ``ValueError`` when a step is missing (the UI never gets here then).
+        """
+        missing = self.missing_steps()
+        if missing:
+            raise ValueError("; ".join(issue.code for issue in missing))
+        checked_in_at = now or utcnow()
+        device_id = self.setup.device_id if _UUID.fullmatch(self.setup.device_id) else None
+        ticket = next_ticket_number(store, self.setup.ticket_prefix, checked_in_at)
+        wait = expected_wait_minutes(store, checked_in_at)
+
+        records: list[tuple[str, Any]] = []
+        if self.path is CheckinPath.walk_in:
+            customer = Customer(
+                name=self.name,
+                phone=self.phone,
+                preferred_channel=self.contact_channel,
+                reminders_opt_in=self.reminders_opt_in,
+            )
+            vehicle = Vehicle(
+                customer_id=customer.id,
+                plate=self.plate,
+                plate_region=PlateRegion(_region(self.setup.plate_region)),
+                vin=self.vin,
+                make=self.make,
+                model=self.model,
+                year=self.year,
+                last_mileage_km=self.mileage_km,
+            )
+            records += [("customer", customer), ("vehicle", vehicle)]
+            customer_id, vehicle_id, appointment_id = customer.id, vehicle.id, None
+        else:
+            assert self.appointment is not None
+            customer_id = self.appointment.customer_id
+            vehicle_id = self.appointment.vehicle_id
+            appointment_id = self.appointment.appointment_id
+        visit = Visit(
+            ticket_number=ticket,
+            customer_id=customer_id,
+            vehicle_id=vehicle_id,
+            appointment_id=appointment_id,
+            concern_codes=[ConcernCode(code) for code in self.concern_codes],
+            concern_text=self.concern_text,
+            mileage_in_km=self.mileage_km,
+            contact_channel=self.contact_channel,
+            reminders_opt_in=self.reminders_opt_in,
+            checked_in_at=checked_in_at,
+            checked_in_device_id=device_id,
+            status_token=new_status_token(),
+        )
+        language = self.consent_language or "en"
+        consent = Consent(
+            visit_id=visit.id,
+            text_version=CONSENT_VERSION,
+            text_sha256=consent_sha256(language),
+            language=language,
+            accepted_at=checked_in_at,
+        )
+        png = render_signature_png(self.strokes)
+        blob = store.put_blob(png, ImageType.png.value)
+        signature = Signature(
+            visit_id=visit.id,
+            purpose=SignaturePurpose.consent,
+            strokes=self.strokes,
+            image=PhotoRef(
+                sha256=blob.sha256,
+                size_bytes=blob.size,
+                content_type=ImageType.png,
+                width=IMAGE_WIDTH,
+                height=IMAGE_HEIGHT,
+            ),
+            signed_sha256=canonical_sha256(
+                {
+                    "visit_id": visit.id,
+                    "consent_version": consent.text_version,
+                    "consent_sha256": consent.text_sha256,
+                }
+            ),
+            signer_name=self.name,
+            signed_at=checked_in_at,
+        )
+        records += [("visit", visit), ("consent", consent), ("signature", signature)]
+        for kind, record in records:
+            found = problems(record)
+            if found:
+                raise ValueError(f"{kind} would be refused: {found}")
+        saved: list[tuple[str, str]] = []
+        for kind, record in records:
+            fields = to_wire(record)
+            record_id = fields.pop("id")
+            refs = (blob.sha256,) if kind == "signature" else ()
+            store.save(kind, record_id, fields, refs)
+            saved.append((kind, record_id))
+        log.info("Check-in %s saved (%s)", ticket, self.path)
+        return CheckinReceipt(
+            ticket_number=ticket,
+            visit_id=visit.id,
+            status_token=visit.status_token,
+            status_url=status_url(self.setup.server_url, visit.status_token),
+            expected_wait_minutes=wait,
+            saved_records=tuple(saved),
+        )
+
+
+def _region(setting: str) -> Any:
+    return "generic" if setting == "generic" else "CN"
+
+
+def status_url(server_url: str, status_token: str) -> str:
+    """The customer's status page for the ticket's QR code."""
+    return f"{server_url.rstrip('/')}/status/{status_token}"
+
+
+def _local_day(moment: str | datetime) -> date | None:
+    try:
+        when = (
+            datetime.fromisoformat(moment.replace("Z", "+00:00"))
+            if isinstance(moment, str)
+            else moment
+        )
+    except ValueError:
+        return None
+    return when.astimezone().date()
+
+
+def next_ticket_number(store: LocalStore, prefix: str, now: datetime) -> str:
+    """``{prefix}-{n:03d}``: one more than the highest of today's tickets of this prefix."""
+    prefix = prefix or "K"
+    today = _local_day(now)
+    highest = 0
+    pattern = re.compile(rf"{re.escape(prefix)}-(\d+)")
+    for visit in store.find("visit"):
+        matched = pattern.fullmatch(str(visit.get("ticket_number") or ""))
+        if matched and _local_day(str(visit.get("checked_in_at") or "")) == today:
+            highest = max(highest, int(matched.group(1)))
+    return f"{prefix}-{highest + 1:03d}"
+
+
+def expected_wait_minutes(store: LocalStore, now: datetime) -> int:
+    """A rough wait to be greeted: a few minutes per customer checked in here lately."""
+    recent = 0
+    for visit in store.find("visit"):
+        try:
+            at = datetime.fromisoformat(str(visit.get("checked_in_at")).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if 0 <= (now - at).total_seconds() <= QUEUE_WINDOW_MINUTES * 60:
+            recent += 1
+    return MINUTES_PER_CUSTOMER_AHEAD * (recent + 1)

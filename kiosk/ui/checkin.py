@@ -1,0 +1,248 @@
+"""``CheckinController``: moves the customer through the check-in screens.
+
+The screens are thin: they hand what was typed to this controller, which asks the
+Kivy-free :class:`kiosk.services.checkin_flow.CheckinFlow` to check and keep it, and
+shows the next screen or the messages. Nothing here waits on the network: lookups use
+the appointments already synced to the kiosk, and the check-in is saved locally; the
+background sync is only told to hurry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kivy.clock import Clock
+
+from kiosk.services.checkin_flow import (
+    AppointmentMatch,
+    CheckinFlow,
+    CheckinPath,
+    CheckinReceipt,
+    LookupKind,
+    shop_plate_region,
+)
+from kiosk.services.local_store import LocalStore
+from kiosk.services.scanner import QrScanner
+from shared.domain import StrokePoint
+from shared.i18n import Text
+from shared.masking import mask_name
+from shared.validation import FieldIssue, format_plate
+
+if TYPE_CHECKING:
+    from kivy.uix.screenmanager import Screen, ScreenManager
+
+    from kiosk.ui.screens.step import StepScreen
+
+log = logging.getLogger(__name__)
+
+DONE_SECONDS = 20
+NOT_SAVED = Text(
+    "Your check-in could not be saved on this kiosk. Please go to the service desk; "
+    "we are sorry for the trouble.",
+    "kiosk",
+)
+FIRST_STEP = {
+    "scan_appointment_qr": "scan",
+    "phone_or_plate": "lookup",
+    "new_visit": "walkin_contact",
+}
+
+
+class CheckinController:
+    """One customer's way from the welcome screen to the ticket."""
+
+    def __init__(
+        self,
+        manager: ScreenManager,
+        flow: CheckinFlow,
+        store: LocalStore | None,
+        scanner: QrScanner,
+        screens: Mapping[str, Callable[[], Screen]] | None = None,
+        home: str = "welcome",
+        done_seconds: float = DONE_SECONDS,
+        on_saved: Callable[[CheckinReceipt], None] | None = None,
+    ) -> None:
+        self.manager = manager
+        self.flow = flow
+        self.store = store
+        self.scanner = scanner
+        self.screens = dict(screens or {})
+        self.home = home
+        self.done_seconds = done_seconds
+        self.on_saved = on_saved
+        self.history: list[str] = []
+        self.receipt: CheckinReceipt | None = None
+
+    # -- navigation --------------------------------------------------------------------
+
+    @property
+    def has_camera(self) -> bool:
+        return self.scanner.has_camera
+
+    @property
+    def plate_region(self) -> str:
+        return shop_plate_region(self.flow.setup.plate_region)
+
+    def screen(self, name: str) -> StepScreen:
+        """The screen called ``name``, built now if it was not yet."""
+        if not self.manager.has_screen(name) and name in self.screens:
+            self.manager.add_widget(self.screens[name]())
+        return self.manager.get_screen(name)  # type: ignore[return-value]
+
+    def go(self, name: str) -> None:
+        target = self.screen(name)
+        if hasattr(target, "prepare"):
+            target.prepare()
+        self.history.append(self.manager.current)
+        self.manager.current = name
+
+    def back(self) -> None:
+        previous = self.history.pop() if self.history else self.home
+        self.manager.current = previous
+
+    def begin(self, choice: str) -> None:
+        """A choice on the welcome screen (or "new visit" from the lookup screen)."""
+        if self.manager.current == self.home:
+            self.clear()
+        if choice == "new_visit":
+            self.flow.start_walk_in()
+        self.go(FIRST_STEP[choice])
+
+    def clear(self) -> None:
+        """Wipe everything entered, on every screen."""
+        self.flow.reset()
+        self.receipt = None
+        self.history.clear()
+        for screen in self.manager.screens:
+            reset = getattr(screen, "reset", None)
+            if callable(reset):
+                reset()
+
+    def start_over(self) -> None:
+        """Back to welcome with nothing of this customer left on any screen."""
+        self.clear()
+        self.manager.current = self.home
+
+    @property
+    def in_progress(self) -> bool:
+        return self.manager.current not in (self.home, "pairing", "tablet_welcome")
+
+    # -- identify ----------------------------------------------------------------------
+
+    def start_scanning(self) -> None:
+        self.scanner.start(self._scanned)
+
+    def stop_scanning(self) -> None:
+        self.scanner.stop()
+
+    def _scanned(self, code: str) -> None:
+        # Backends call from their own thread; the UI is touched on Kivy's.
+        Clock.schedule_once(lambda _dt: self._look_up_scanned(code))
+
+    def _look_up_scanned(self, code: str) -> None:
+        if self.manager.current != "scan":
+            return
+        self.screen("scan").issues = self.look_up(LookupKind.code, code)
+
+    def look_up(self, kind: LookupKind, typed: str) -> list[FieldIssue]:
+        """Find today's appointment; go on when found, else return the messages."""
+        if self.store is None:
+            return [FieldIssue("code", "no_store", NOT_SAVED)]
+        result = self.flow.find_appointments(self.store, kind, typed)
+        if not result.found:
+            return list(result.issues)
+        if len(result.matches) == 1:
+            self.choose(result.matches[0])
+        else:
+            self.screen("matches").show(result.matches)  # type: ignore[attr-defined]
+            self.go("matches")
+        return []
+
+    def choose(self, match: AppointmentMatch) -> None:
+        self.flow.choose_appointment(match)
+        self.go("vehicle")
+
+    def vehicle_summary(self) -> tuple[str, str, str, str]:
+        """(owner, plate, car, work booked) for the confirm screen, masked for bookings."""
+        flow = self.flow
+        if flow.path is CheckinPath.appointment and flow.appointment is not None:
+            match = flow.appointment
+            return (
+                match.customer_name_masked,
+                match.plate_masked,
+                match.vehicle,
+                match.requested_work,
+            )
+        car = " ".join(str(part) for part in (flow.make, flow.model, flow.year or "") if part)
+        return mask_name(flow.name), format_plate(flow.plate), car, ""
+
+    # -- walk-in -----------------------------------------------------------------------
+
+    def set_contact(self, name: str, phone: str) -> list[FieldIssue]:
+        return self._step(self.flow.set_contact(name, phone), "walkin_plate")
+
+    def set_plate(self, plate: str) -> list[FieldIssue]:
+        return self._step(self.flow.set_plate(plate), "walkin_vin")
+
+    def set_vin(self, vin: str, warned: bool = False) -> tuple[list[FieldIssue], bool]:
+        """Returns (messages, warned): a warning stops once; "Continue anyway" goes on."""
+        issues = self.flow.set_vin(vin)
+        errors = [issue for issue in issues if issue.severity == "error"]
+        if errors or (issues and not warned):
+            return issues, bool(issues) and not errors
+        self.go("walkin_car")
+        return [], False
+
+    def set_car(self, make: str, model: str, year: str) -> list[FieldIssue]:
+        return self._step(self.flow.set_car(make, model, year), "vehicle")
+
+    # -- both ways ---------------------------------------------------------------------
+
+    def confirm_vehicle(self, mileage: str) -> list[FieldIssue]:
+        return self._step(self.flow.set_mileage(mileage), "concern")
+
+    def set_concerns(self, codes: Sequence[str], text: str) -> list[FieldIssue]:
+        return self._step(self.flow.set_concerns(codes, text), "contact")
+
+    def set_contact_preferences(self, channel: str, reminders: bool) -> None:
+        self.flow.set_contact_preferences(channel, reminders)
+        self.go("consent")
+
+    def accept_consent(self) -> None:
+        self.flow.accept_consent(getattr(_app(), "lang", "en"))
+        self.go("signature")
+
+    def finish(self, strokes: Sequence[Sequence[StrokePoint]]) -> list[FieldIssue]:
+        """Check the signature, save the whole check-in, then (and only then) the ticket."""
+        issues = self.flow.set_signature(strokes)
+        if issues:
+            return issues
+        if self.store is None:
+            return [FieldIssue("signature", "no_store", NOT_SAVED)]
+        try:
+            receipt = self.flow.save(self.store)
+        except (OSError, ValueError) as error:
+            log.exception("Check-in not saved: %r", error)
+            return [FieldIssue("signature", "not_saved", NOT_SAVED)]
+        self.receipt = receipt
+        done = self.screen("done")
+        done.show(receipt, self.done_seconds)  # type: ignore[attr-defined]
+        self.history.clear()
+        self.manager.current = "done"
+        if self.on_saved is not None:
+            self.on_saved(receipt)
+        return []
+
+    def _step(self, issues: list[FieldIssue], next_screen: str) -> list[FieldIssue]:
+        if any(issue.severity == "error" for issue in issues):
+            return issues
+        self.go(next_screen)
+        return []
+
+
+def _app() -> Any:
+    from kivy.app import App
+
+    return App.get_running_app()
