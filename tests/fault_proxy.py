@@ -15,6 +15,7 @@ The proxy counts what it saw, so a test can assert that faults really happened.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import struct
@@ -124,15 +125,15 @@ class FaultProxy:
         if fault.kind == "delay":
             time.sleep(fault.seconds)
         done = threading.Event()
-        up = threading.Thread(target=self._pump_up, args=(client, upstream, fault, done), daemon=True)
+        up = threading.Thread(
+            target=self._pump_up, args=(client, upstream, fault, done), daemon=True
+        )
         up.start()
         self._pump_down(upstream, client, fault, done)
         up.join(timeout=5)
         for sock in (client, upstream):
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
     def _pump_up(
         self, client: socket.socket, upstream: socket.socket, fault: Fault, done: threading.Event
@@ -155,10 +156,8 @@ class FaultProxy:
         finally:
             done.set()
             for sock in (client, upstream):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def _pump_down(
         self, upstream: socket.socket, client: socket.socket, fault: Fault, done: threading.Event
@@ -178,10 +177,8 @@ class FaultProxy:
         finally:
             done.set()
             for sock in (client, upstream):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def _add(self, up: int = 0, down: int = 0) -> None:
         with self._lock:

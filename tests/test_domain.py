@@ -330,7 +330,10 @@ def test_a_tap_is_not_a_signature() -> None:
 
 def test_a_visit_moves_on_only_by_allowed_events() -> None:
     visit = Visit(
-        ticket_number="A-042", customer_id=new_id(), vehicle_id=new_id(), checked_in_device_id=new_id()
+        ticket_number="A-042",
+        customer_id=new_id(),
+        vehicle_id=new_id(),
+        checked_in_device_id=new_id(),
     )
     assert visit.status is VisitStatus.checked_in
     assert visit.apply(VisitEvent.complete_walkaround) is VisitStatus.walkaround_done
