@@ -16,9 +16,9 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from sync_server import db
-from sync_server.models import Device, DeviceRole, UserRole
+from sync_server.models import Device, DeviceRole, User, UserRole
 from sync_server.pairing import issue_code, revoke_device
-from sync_server.people import PeopleError, create_user
+from sync_server.people import PIN_PATTERN, PeopleError, create_user, set_pin
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +67,44 @@ def db_upgrade_command(revision: str) -> None:
 @click.option("--role", type=click.Choice([r.value for r in UserRole]), required=True)
 @click.option("--name", "display_name", default="", help="Name shown to colleagues.")
 @click.password_option(help="At least 8 characters; asked for when not given.")
+@click.option("--pin", default=None, help="Tablet PIN, 4 to 8 digits (optional).")
 @with_appcontext
-def create_user_command(username: str, role: str, display_name: str, password: str) -> None:
+def create_user_command(
+    username: str, role: str, display_name: str, password: str, pin: str | None
+) -> None:
     """Add an advisor or a manager."""
+    if pin is not None and not PIN_PATTERN.fullmatch(pin):
+        raise click.BadParameter("A PIN is 4 to 8 digits.", param_hint="pin")
     try:
         user = create_user(db.session(), username, password, UserRole(role), display_name)
+        if pin is not None:
+            set_pin(db.session(), user, pin)
     except PeopleError as error:
         raise click.BadParameter(error.message.render("en"), param_hint=error.field) from None
-    click.echo(f"Created {user.role.value} {user.username!r}.")
+    extra = " with a tablet PIN" if pin is not None else ""
+    click.echo(f"Created {user.role.value} {user.username!r}{extra}.")
+
+
+@click.command("set-pin")
+@click.argument("username")
+@click.option(
+    "--pin",
+    prompt="Tablet PIN (4 to 8 digits)",
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when not given.",
+)
+@with_appcontext
+def set_pin_command(username: str, pin: str) -> None:
+    """Set (or reset and unlock) a person's PIN for signing in on the advisor tablet."""
+    user = db.session().scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise click.BadParameter(f"no person {username!r}", param_hint="username")
+    try:
+        set_pin(db.session(), user, pin)
+    except PeopleError as error:
+        raise click.BadParameter(error.message.render("en"), param_hint=error.field) from None
+    click.echo(f"Tablet PIN set for {user.username!r}.")
 
 
 @click.command("pair")
@@ -161,6 +191,7 @@ def init_app(app: Flask) -> None:
         serve_command,
         db_group,
         create_user_command,
+        set_pin_command,
         pair_command,
         devices_group,
         demo_command,

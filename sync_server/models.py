@@ -114,6 +114,9 @@ class User(Base):
     role: Mapped[UserRole] = mapped_column(_enum(UserRole, "user_role"))
     password_hash: Mapped[str] = mapped_column(String(255))
     pin_hash: Mapped[str | None] = mapped_column(String(255))
+    # Tablet PIN tries in a row that were wrong, and until when the PIN is locked.
+    pin_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    pin_locked_until: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -70,3 +71,82 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     user.last_login_at = utcnow()
     session.commit()
     return user
+
+
+# --- tablet PINs ------------------------------------------------------------------------
+
+PIN_PATTERN = re.compile(r"[0-9]{4,8}")
+# Wrong PINs in a row before the PIN is locked, and for how long.
+PIN_MAX_FAILURES = 5
+PIN_LOCK_MINUTES = 15
+
+
+class PinRefused(Exception):
+    """A tablet sign-in refused: ``code`` is ``pin_wrong``, ``pin_locked`` or ``no_pin``."""
+
+    def __init__(self, code: str, message: Text, locked_until: datetime | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.locked_until = locked_until
+
+
+def set_pin(session: Session, user: User, pin: str) -> None:
+    """Give ``user`` a tablet PIN (4–8 digits), hashed; unlocks a locked PIN."""
+    if not PIN_PATTERN.fullmatch(pin):
+        raise PeopleError("pin", "pin_invalid", Text("A PIN is 4 to 8 digits.", "server"))
+    user.pin_hash = generate_password_hash(pin)
+    user.pin_failures = 0
+    user.pin_locked_until = None
+    session.commit()
+
+
+def check_pin(session: Session, username: str, pin: str, now: datetime | None = None) -> User:
+    """The active user whose tablet PIN this is; raises :class:`PinRefused` otherwise.
+
+    Five wrong PINs in a row lock the PIN for 15 minutes (a PIN is only a few digits);
+    a right PIN resets the count. Unknown users cost the same as known ones.
+    """
+    now = now or utcnow()
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None or not user.active or not user.pin_hash:
+        check_password_hash(_DUMMY_HASH, pin)
+        raise PinRefused(
+            "no_pin", Text("This person has no tablet PIN. A manager can set one.", "server")
+        )
+    locked_until = user.pin_locked_until
+    if locked_until is not None and locked_until > now:
+        raise PinRefused(
+            "pin_locked",
+            Text("Too many wrong PINs. Try again after {time}.", "server"),
+            locked_until,
+        )
+    if not check_password_hash(user.pin_hash, pin):
+        user.pin_failures = (user.pin_failures or 0) + 1
+        if user.pin_failures >= PIN_MAX_FAILURES:
+            user.pin_failures = 0
+            user.pin_locked_until = now + timedelta(minutes=PIN_LOCK_MINUTES)
+            session.commit()
+            raise PinRefused(
+                "pin_locked",
+                Text("Too many wrong PINs. Try again after {time}.", "server"),
+                user.pin_locked_until,
+            )
+        session.commit()
+        raise PinRefused("pin_wrong", Text("That PIN is not right.", "server"))
+    user.pin_failures = 0
+    user.pin_locked_until = None
+    user.last_login_at = now
+    session.commit()
+    return user
+
+
+def tablet_people(session: Session) -> list[User]:
+    """Who may sign in on a tablet: active people with a PIN, by name."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.pin_hash.is_not(None))
+            .order_by(User.display_name, User.username)
+        )
+    )

@@ -203,6 +203,30 @@ def document() -> dict[str, Any]:
                     {"200": {"description": "it", **_json(OBJECT)}},
                 )
             },
+            "/advisors": {
+                "get": _op(
+                    "Who may sign in on a tablet (tablets)",
+                    DEVICE,
+                    {"200": {"description": "list", **_json(OBJECT)}},
+                )
+            },
+            "/advisor-sign-ins": {
+                "post": _op(
+                    "Check an advisor's tablet PIN (tablets); 403 wrong, 423 locked",
+                    DEVICE,
+                    {"200": {"description": "the advisor", **_json(OBJECT)}},
+                    body=_json(
+                        {
+                            "type": "object",
+                            "required": ["username", "pin"],
+                            "properties": {
+                                "username": {"type": "string"},
+                                "pin": {"type": "string"},
+                            },
+                        }
+                    ),
+                )
+            },
             "/devices": {
                 "get": _op(
                     "Paired devices (managers)",
