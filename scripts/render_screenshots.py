@@ -3,9 +3,11 @@
 Runs headless (no display needed), at 1280×800, against a stand-in for the shop server
 so that no network is used. The lobby kiosk's check-in screens are rendered by walking
 the flows by touch on a kiosk whose local store holds two demo appointments, with the
-messages a customer sees on wrong input. Usage::
+messages a customer sees on wrong input. The advisor tablet's walk-around screens are
+rendered by walking a car's walk-around by touch (``tablet-walkaround-*``). Usage::
 
-    .venv/bin/python scripts/render_screenshots.py [--out docs/screenshots] [--only kiosk]
+    .venv/bin/python scripts/render_screenshots.py [--out DIR] \
+        [--only pairing|kiosk|tablet|walkaround]
 """
 
 from __future__ import annotations
@@ -241,6 +243,290 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
     return written
 
 
+class DemoTabletServer(DemoShopServer):
+    """The shop server as an advisor tablet sees it: three advisors, PIN 2026."""
+
+    def whoami(self) -> Any:
+        from kiosk.services.server_client import DeviceInfo
+
+        return DeviceInfo("demo-tablet", "Advisor tablet 1", "tablet", SHOP, "京")
+
+    def advisors(self) -> list[dict[str, Any]]:
+        return [
+            {"user_id": 2, "username": "li.na", "display_name": "Li Na 李娜"},
+            {"user_id": 3, "username": "tom", "display_name": "Tom Becker"},
+            {"user_id": 4, "username": "wang.lei", "display_name": "王磊"},
+        ]
+
+    def sign_in_advisor(self, username: str, pin: str) -> dict[str, Any]:
+        from kiosk.services.server_client import ServerProblem
+
+        if pin != "2026":
+            raise ServerProblem("request_refused", None, 403, {"type": "demo/pin-wrong"})  # type: ignore[arg-type]
+        return next(a for a in self.advisors() if a["username"] == username)
+
+
+class DemoNobodyServer(DemoTabletServer):
+    def advisors(self) -> list[dict[str, Any]]:
+        return []
+
+
+def render_tablet(lang: str, out_dir: Path) -> list[Path]:
+    """The tablet's sign-in (with a wrong PIN), the queue, its search and the sync bar."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from tablet_queue_fixtures import TABLET_ID, store_with_cars
+
+    from kiosk.services.device_store import DeviceSettings, DeviceStore
+    from kiosk.services.server_client import SERVER_UNREACHABLE
+    from kiosk.services.sync import SyncState
+    from kiosk.ui.app import CheckinApp
+    from kiosk.ui.headless import HeadlessApp
+
+    written: list[Path] = []
+
+    def shot(harness: HeadlessApp, name: str) -> None:
+        written.append(harness.screenshot(out_dir / f"tablet-{name}-{lang}.png"))
+
+    settings = DeviceSettings(
+        mode="tablet",
+        role="tablet",
+        token="demo",
+        device_id=TABLET_ID,
+        shop_name=SHOP,
+        language=lang,
+    )
+    with tempfile.TemporaryDirectory() as data_dir:
+        DeviceStore(data_dir).save(settings)
+        app = CheckinApp(store=DeviceStore(data_dir), client_factory=DemoNobodyServer)
+        with HeadlessApp(app, size=SIZE) as harness:
+            harness.wait_until(lambda: app.sign_in_screen.loaded)
+            shot(harness, "sign-in-nobody")
+    with tempfile.TemporaryDirectory() as data_dir:
+        store_with_cars(Path(data_dir))[0].close()
+        DeviceStore(data_dir).save(settings)
+        app = CheckinApp(
+            store=DeviceStore(data_dir), client_factory=DemoTabletServer, start_sync=False
+        )
+        with HeadlessApp(app, size=SIZE) as harness:
+            harness.wait_until(lambda: app.connection == "online")
+            screen = app.sign_in_screen
+            harness.wait_until(lambda: screen.loaded)
+            tile = next(t for t in screen.ids.people.children if t.value == "li.na")
+            harness.tap(tile)
+            shot(harness, "sign-in")
+            for key in "1111":
+                harness.tap(screen.ids.pin_pad.key_buttons[key])
+            harness.tap(screen.ids.sign_in)
+            harness.wait_until(lambda: not screen.busy)
+            shot(harness, "sign-in-error")
+            for key in "2026":
+                harness.tap(screen.ids.pin_pad.key_buttons[key])
+            harness.tap(screen.ids.sign_in)
+            harness.wait_until(lambda: harness.screen == "queue")
+            queue = app.queue_screen
+            harness.wait_until(lambda: queue.loaded)
+            app._sync_state(
+                SyncState(
+                    pending_changes=12,
+                    pending_bytes=40_000,
+                    pending_blobs=3,
+                    pending_blob_bytes=3_600_000,
+                    running=True,
+                )
+            )
+            app._sync_state(
+                SyncState(
+                    pending_changes=5,
+                    pending_bytes=20_000,
+                    pending_blobs=1,
+                    pending_blob_bytes=1_200_000,
+                    running=True,
+                )
+            )
+            shot(harness, "queue")
+            queue.ids.search.text = "a12"
+            harness.wait_until(lambda: len(queue.rows) == 1)
+            shot(harness, "queue-search")
+            queue.ids.search.text = "zz9"
+            harness.wait_until(lambda: not queue.rows)
+            app._sync_state(
+                SyncState(
+                    pending_changes=5,
+                    pending_bytes=20_000,
+                    pending_blobs=1,
+                    pending_blob_bytes=1_200_000,
+                    last_error=SERVER_UNREACHABLE,
+                )
+            )
+            shot(harness, "queue-offline-no-match")
+    return written
+
+
+def render_walkaround(lang: str, out_dir: Path) -> list[Path]:
+    """Every walk-around screen of the advisor tablet, as an advisor walks a car with its
+    customer: marks placed by touch, photos imported and pinned, the car's state, the
+    belongings, the signature, the printed sheet, and a change after signing."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from tablet_fixtures import (
+        ADVISOR,
+        TABLET_ID,
+        diagram_point,
+        make_photo,
+        photo_point,
+        seed_visit,
+        sign_on,
+        tap_at,
+    )
+
+    from kiosk.services.camera import FileImportCamera
+    from kiosk.services.device_store import DeviceSettings, DeviceStore
+    from kiosk.services.local_store import LocalStore
+    from kiosk.services.printing import NoPrinter
+    from kiosk.ui.app import CheckinApp
+    from kiosk.ui.headless import HeadlessApp
+
+    zh = lang == "zh_CN"
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory() as data_dir:
+        data = Path(data_dir)
+        with LocalStore(data, TABLET_ID) as local:
+            visit_id = seed_visit(local)[0]
+        store = DeviceStore(data)
+        store.save(
+            DeviceSettings(
+                mode="tablet",
+                role="tablet",
+                token="demo",
+                device_id=TABLET_ID,
+                device_name="Advisor tablet 1",
+                shop_name=SHOP,
+                plate_region="CN",
+                ticket_prefix="T",
+                language=lang,
+            )
+        )
+        pictures = data / "camera"
+        pictures.mkdir()
+        photos = [make_photo(pictures / f"IMG_00{n}.jpg", n) for n in (1, 2, 3)]
+        app = CheckinApp(store=store, client_factory=DemoShopServer, start_sync=False)
+        with HeadlessApp(app, size=SIZE) as harness:
+            harness.wait_until(lambda: app.connection == "online")
+            app.advisor = ADVISOR
+            flow = app.walkaround
+            flow.camera = FileImportCamera(photos)
+            flow.printer = NoPrinter()
+            flow.open(visit_id)
+            harness.pump(3)
+
+            def shot(name: str) -> None:
+                written.append(harness.screenshot(out_dir / f"tablet-walkaround-{name}-{lang}.png"))
+
+            # Damage: two marks by touch, one edited; the earlier visit's dent carried over.
+            damage = flow.screen("damage")
+            diagram = damage.ids.diagram
+            tap_at(harness, *diagram_point(diagram, 0.36, 0.62))
+            harness.tap(damage.severity_tiles[2])
+            damage.ids.note.text = "驾驶员侧车门" if zh else "driver's door"
+            damage.commit()
+            shot("damage-editor")
+            harness.tap(damage.ids.editor_done)
+            tap_at(harness, *diagram_point(diagram, 0.8, 0.42))
+            harness.tap(damage.type_tiles["U"])
+            harness.tap(damage.ids.editor_done)
+            harness.tap(damage.view_tiles["right"])
+            tap_at(harness, *diagram_point(diagram, 0.7, 0.55))  # the grey ring
+            shot("damage-earlier")
+            harness.tap(damage.ids.carry_over)
+            harness.tap(damage.ids.editor_done)
+            harness.tap(damage.view_tiles["left"])
+            shot("damage")
+
+            # Photos: imported from files (no camera here), pinned to the marks.
+            flow.show("photos")
+            photos_screen = flow.screen("photos")
+            for count in (1, 2, 3):
+                harness.tap(photos_screen.ids.take)
+                harness.wait_until(lambda n=count: len(flow.sheet.photos) == n)
+            marks = flow.sheet.marks
+            harness.tap(photos_screen.thumbs[flow.sheet.photos[0].image.sha256])
+            harness.tap(photos_screen.mark_tiles[marks[0].id])
+            tap_at(harness, *photo_point(photos_screen.ids.photo, 0.42, 0.45))
+            harness.tap(photos_screen.mark_tiles[marks[1].id])
+            shot("photos-pin")
+            tap_at(harness, *photo_point(photos_screen.ids.photo, 0.7, 0.6))
+            shot("photos")
+            tap_at(harness, *photo_point(photos_screen.ids.photo, 0.2, 0.2))
+            zoom = photos_screen.zoom_view
+            harness.tap(zoom.ids.zoom_in)
+            shot("photos-zoom")
+            harness.tap(zoom.ids.close_zoom)
+            flow.camera = FileImportCamera()  # nothing queued: the file chooser opens
+            harness.tap(photos_screen.ids.take)
+            chooser = flow.chooser
+            chooser.show_folder(str(pictures))
+            harness.tap(chooser.thumbs[photos[1].name])
+            shot("photos-import")
+            harness.tap(chooser.ids.cancel_import)
+
+            # The car: a reading lower than last time is questioned; tread must be a number.
+            harness.tap(photos_screen.ids.header.ids.tab_car)
+            car = flow.screen("car")
+            for key in "47900":
+                harness.tap(car.ids.odometer_pad.key_buttons[key])
+            harness.tap(car.ids.save_odometer)
+            shot("car-warning")
+            harness.tap(car.fuel_tiles[3])
+            harness.tap(car.light_tiles["tyre_pressure"])
+            harness.tap(car.light_tiles["engine"])
+            car.ids.tread_fl.text = "3.2"
+            car.commit_tread("fl")
+            car.ids.tread_fr.text = "3,1mm"
+            car.commit_tread("fr")
+            car.ids.tread_rl.text = "deep"
+            car.commit_tread("rl")
+            shot("car-error")
+            car.ids.tread_rl.text = "2.8"
+            car.commit_tread("rl")
+            shot("car")
+
+            # Belongings and notes.
+            harness.tap(car.ids.header.ids.tab_belongings)
+            belongings = flow.screen("belongings")
+            for name in ("spare_wheel", "documents", "valuables"):
+                harness.tap(belongings.item_tiles[name])
+            harness.tap(belongings.ids.more_keys)
+            belongings.ids.other_note.text = "雨伞、太阳镜" if zh else "umbrella, sunglasses"
+            belongings.ids.exterior_notes.text = (
+                "车身较脏；车顶行李架" if zh else "Dusty; roof rack fitted"
+            )
+            belongings.ids.interior_notes.text = "后座有污渍" if zh else "Stain on the rear seat"
+            belongings.commit()
+            shot("belongings")
+
+            # The summary, the signature (too little ink first), the printed sheet.
+            harness.tap(belongings.ids.header.ids.tab_sign)
+            sign = flow.screen("sign")
+            shot("sign")
+            tap_at(harness, *sign.ids.pad.to_window(*sign.ids.pad.center))
+            harness.tap(sign.ids.sign)
+            shot("sign-error")
+            harness.tap(sign.ids.clear_pad)
+            sign_on(harness, sign.ids.pad)
+            harness.tap(sign.ids.sign)
+            harness.tap(sign.ids.print_sheet)
+            harness.wait_until(lambda: not flow.printing, timeout=60)
+            shot("signed")
+
+            # A change after signing: asked first, then a new version to sign.
+            harness.tap(sign.ids.header.ids.tab_car)
+            harness.tap(car.fuel_tiles[4])
+            shot("changed-dialog")
+            harness.tap(flow.dialog.ids.change)
+            harness.tap(car.ids.header.ids.tab_sign)
+            shot("changed")
+    return written
+
+
 def _two_matches(app: Any) -> tuple[Any, str]:
     """A lookup that finds both demo appointments (for the "which one?" screen): both
     are given the first one's phone, as for a customer who booked two cars."""
@@ -271,16 +557,23 @@ def render(out_dir: Path, only: str | None = None) -> list[Path]:
         for mode in ("kiosk", "tablet"):
             if only in (None, "pairing"):
                 written += render_pairing(mode, lang, out_dir)
-                written += render_welcome(mode, lang, out_dir)
+        if only in (None, "pairing"):
+            written += render_welcome("kiosk", lang, out_dir)
+        if only in (None, "tablet"):
+            written += render_tablet(lang, out_dir)
         if only in (None, "kiosk"):
             written += render_checkin(lang, out_dir)
+        if only in (None, "walkaround"):
+            written += render_walkaround(lang, out_dir)
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
-    parser.add_argument("--only", choices=("pairing", "kiosk"), help="render only these")
+    parser.add_argument(
+        "--only", choices=("pairing", "kiosk", "tablet", "walkaround"), help="render only these"
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     with tempfile.TemporaryDirectory(prefix="kivy-home-") as kivy_home:

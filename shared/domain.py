@@ -576,11 +576,25 @@ class Visit:
 
 
 @dataclass(slots=True, kw_only=True)
+class QuoteOption:
+    """One of the alternatives a quote offers, e.g. "Genuine pads" or "Aftermarket pads",
+    "Repair" or "Replace". The customer chooses one (or none); the lines of an option
+    count only when it is the chosen one.
+    """
+
+    id: str = field(default_factory=new_id)
+    label: str
+    notes: str = ""  # its pros and cons, in plain words
+
+
+@dataclass(slots=True, kw_only=True)
 class QuoteLine:
     """One line of a quote, in plain words.
 
     Labour is ``hours × labour_rate``; parts and fees are ``quantity × unit_price``; a
     discount line states its ``unit_price`` as a positive amount and takes it off.
+    ``option_id`` names the option the line belongs to; a line without one is part of
+    every option (the oil change that is done whichever pads are chosen).
     """
 
     id: str = field(default_factory=new_id)
@@ -593,6 +607,7 @@ class QuoteLine:
     part_number: str = ""
     urgency: Urgency = Urgency.green
     photo_sha256s: list[str] = field(default_factory=list)  # photos that show the need
+    option_id: str | None = None
 
     @property
     def amount(self) -> Decimal:
@@ -637,19 +652,50 @@ class QuoteTotals:
 
 @dataclass(slots=True, kw_only=True)
 class Quote:
-    """A quote (one option of possibly several) for a visit; a new version per change."""
+    """One version of a visit's quote; a change once sent makes a new version.
+
+    Without ``options`` the customer answers every line. With options (two or more) the
+    customer chooses one of them, or none, and answers the lines shared by all options
+    and the lines of the chosen one. ``option_label`` is the heading of the quote as a
+    whole (quotes written before options existed kept their one option's name there).
+    """
 
     id: str = field(default_factory=new_id)
     visit_id: str
     version: int = 1
-    option_label: str = ""  # e.g. "Option A: genuine parts"
+    option_label: str = ""  # the quote's heading, e.g. "Front brakes"
     lines: list[QuoteLine] = field(default_factory=list)
     tax_rate: Decimal = Decimal("0.13")
     currency: str = "CNY"
-    notes: str = ""  # pros and cons of this option, in plain words
+    notes: str = ""  # what the customer should know, in plain words
+    options: list[QuoteOption] = field(default_factory=list)
 
-    def totals(self) -> QuoteTotals:
-        return QuoteTotals.of(self.lines, self.tax_rate)
+    def option(self, option_id: str | None) -> QuoteOption | None:
+        """The option with this id, or None."""
+        return next((option for option in self.options if option.id == option_id), None)
+
+    @property
+    def shared_lines(self) -> list[QuoteLine]:
+        """The lines that belong to every option (all lines of a quote without options)."""
+        return [line for line in self.lines if line.option_id is None]
+
+    def option_lines(self, option_id: str) -> list[QuoteLine]:
+        """The lines of one option only."""
+        return [line for line in self.lines if line.option_id == option_id]
+
+    def lines_for(self, option_id: str | None) -> list[QuoteLine]:
+        """What the customer is offered with this option chosen: the shared lines and the
+        option's own, in the quote's order. ``None`` (no option, or none chosen) gives
+        the shared lines alone; for a quote without options, that is every line."""
+        return [line for line in self.lines if line.option_id in (None, option_id)]
+
+    def totals(self, option_id: str | None = None) -> QuoteTotals:
+        """Totals of everything offered with ``option_id`` (see :meth:`lines_for`)."""
+        return QuoteTotals.of(self.lines_for(option_id), self.tax_rate)
+
+    def option_totals(self) -> dict[str, QuoteTotals]:
+        """Per option, by id: the totals if the customer chooses it and approves all."""
+        return {option.id: self.totals(option.id) for option in self.options}
 
     @property
     def subtotal(self) -> Decimal:
@@ -670,7 +716,11 @@ class Quote:
 
 @dataclass(slots=True, kw_only=True)
 class Approval:
-    """The customer's explicit authorisation (方案确认), line by line, of one quote version."""
+    """The customer's explicit authorisation (方案确认), line by line, of one quote version.
+
+    For a quote with options, ``option_id`` is the option the customer chose (None: none
+    of them); the lines of the other options are not part of what was agreed.
+    """
 
     id: str = field(default_factory=new_id)
     quote_id: str
@@ -680,13 +730,14 @@ class Approval:
     approved_at: datetime = field(default_factory=utcnow)
     ip_address: str = ""  # when approved from the customer's own phone
     user_agent: str = ""
+    option_id: str | None = None
 
     def approved_lines(self, quote: Quote) -> list[QuoteLine]:
         """The lines the work may go ahead on.
 
         Labour and parts count only when approved: nothing starts without the customer's
         yes. Fees and discounts are not the customer's to pick, so they count unless
-        explicitly declined.
+        explicitly declined. Lines of an option the customer did not choose never count.
         """
         if quote.id != self.quote_id or quote.version != self.quote_version:
             raise ValueError(
@@ -694,7 +745,7 @@ class Approval:
                 f"not {quote.id} v{quote.version}"
             )
         chosen = []
-        for line in quote.lines:
+        for line in quote.lines_for(self.option_id):
             decision = self.decisions.get(line.id)
             if decision is None and line.kind in (QuoteLineKind.fee, QuoteLineKind.discount):
                 decision = LineDecision.approved

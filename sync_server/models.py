@@ -9,6 +9,7 @@ timezone-aware, on SQLite as on PostgreSQL.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -25,7 +26,13 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy import Enum as SqlEnum
+from sqlalchemy.exc import CompileError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import literal_column
+from sqlalchemy.sql.functions import FunctionElement
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -265,6 +272,70 @@ class SyncRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class JsonMemberText(FunctionElement[str]):
+    """The text of one top-level member of a JSON column: ``column ->> 'name'``.
+
+    The member's name is written into the SQL itself, not bound as a parameter: SQLite
+    (and PostgreSQL's generic plans) match an expression index only to the very same
+    expression, and ``json_extract(fields, ?)`` is not ``json_extract(fields, '$.x')``.
+    Build it with :func:`record_field`.
+    """
+
+    type = String()
+    name = "json_member_text"
+    inherit_cache = True
+
+
+def _member(element: JsonMemberText, compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
+    column, name = element.clauses.clauses
+    return compiler.process(column, **kw), name.name  # type: ignore[attr-defined]
+
+
+@compiles(JsonMemberText, "sqlite")
+def _member_sqlite(element: JsonMemberText, compiler: SQLCompiler, **kw: Any) -> str:
+    column, name = _member(element, compiler, **kw)
+    return f"json_extract({column}, '$.{name}')"
+
+
+@compiles(JsonMemberText, "postgresql")
+def _member_postgresql(element: JsonMemberText, compiler: SQLCompiler, **kw: Any) -> str:
+    column, name = _member(element, compiler, **kw)
+    return f"({column} ->> '{name}')"
+
+
+@compiles(JsonMemberText)
+def _member_other(element: JsonMemberText, compiler: SQLCompiler, **kw: Any) -> str:
+    raise CompileError(f"no JSON member expression for {compiler.dialect.name}")
+
+
+_MEMBER_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+# The fields of sync records that pages look records up by; each has an index below.
+INDEXED_RECORD_FIELDS = ("visit_id", "walkaround_id")
+
+
+def record_field(name: str) -> ColumnElement[str]:
+    """``sync_records.fields ->> name`` as the expression indexes spell it, so a query
+    ``SyncRecord.kind == k, record_field("visit_id").in_(...)`` is an index search."""
+    if not _MEMBER_NAME.fullmatch(name):
+        raise ValueError(f"not a record field name: {name!r}")
+    return JsonMemberText(SyncRecord.fields, literal_column(name))
+
+
+# A visit's consent, walk-arounds, photos and signatures by ``visit_id``, a walk-around's
+# marks by ``walkaround_id``: index searches instead of reading every record's JSON.
+# Partial: customers, vehicles and visits (most records) lack the field and stay out,
+# which keeps the index small and the sync write path's extra work to the JSON read.
+for _name in INDEXED_RECORD_FIELDS:
+    _has_field = record_field(_name).is_not(None)
+    Index(
+        f"ix_sync_records_{_name}",
+        SyncRecord.kind,
+        record_field(_name),
+        sqlite_where=_has_field,
+        postgresql_where=_has_field,
+    )
+
+
 class SyncCounter(Base):
     """One row: the last sequence number given out. Taking the next one locks the row, so
     changes commit in sequence order and a reader of the feed never skips one."""
@@ -346,7 +417,8 @@ class QuoteRow(Base):
 
 
 class ApprovalRow(Base):
-    """Read model of a synced ``approval`` record: the customer's yes, line by line."""
+    """Read model of a synced ``approval`` record: the customer's yes, line by line, and
+    the option they chose."""
 
     __tablename__ = "approvals"
     __table_args__ = (Index("ix_approvals_quote", "quote_id", "quote_version"),)
@@ -354,6 +426,8 @@ class ApprovalRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     quote_id: Mapped[str] = mapped_column(String(36))
     quote_version: Mapped[int] = mapped_column()
+    # The option the customer chose, for a quote with options (None: none, or no options).
+    option_id: Mapped[str | None] = mapped_column(String(36))
     signature_id: Mapped[str] = mapped_column(String(36))
     approved_at: Mapped[datetime] = mapped_column(default=utcnow)
     ip_address: Mapped[str] = mapped_column(String(45), default="")

@@ -7,6 +7,11 @@ customer approves or declines line by line on their phone, through a link that c
 signed, expiring token, and signs; the approval, the signature and the visit's step to
 ``approved`` are written in one transaction. ``sync.records`` refuses ``approved`` and
 ``in_progress`` without a stored approval of the latest version, whoever asks.
+
+Where useful a version offers options ("genuine pads" or "aftermarket pads", "repair" or
+"replace"): two to four alternatives, each with its own lines and pros and cons, beside
+the lines every option shares. The customer chooses one option, or none, and answers
+the shared lines and the chosen option's lines; the approval names the option chosen.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from sync_server.sync.records import lock_feed, put_server_record, update_server
 APPROVAL_TOKEN_SALT = "quote-approval-v1"
 APPROVAL_LINK_DAYS = 3
 CHOOSABLE_KINDS = frozenset({domain.QuoteLineKind.labour, domain.QuoteLineKind.part})
+MAX_OPTIONS = 4
+OPTION_LETTERS = "ABCD"
 
 
 class QuoteRefused(Exception):
@@ -93,6 +100,52 @@ def latest_version(session: Session, visit_id: str) -> QuoteVersion | None:
     return versions[-1] if versions else None
 
 
+def option_letter(quote: domain.Quote, option_id: str | None) -> str:
+    """The option's letter by its place in the quote: A, B, ... ("" for no option)."""
+    for index, option in enumerate(quote.options):
+        if option.id == option_id:
+            return OPTION_LETTERS[index] if index < len(OPTION_LETTERS) else str(index + 1)
+    return ""
+
+
+def check_options(quote: domain.Quote) -> None:
+    """Refuse options that offer no real choice (``QuoteRefused`` saying why)."""
+    if not quote.options:
+        if any(line.option_id is not None for line in quote.lines):
+            raise QuoteRefused(
+                Text("A line belongs to an option this quote does not have.", "server")
+            )
+        return
+    ids = [option.id for option in quote.options]
+    if len(set(ids)) != len(ids):
+        raise QuoteRefused(Text("Two options of this quote have the same id.", "server"))
+    if len(quote.options) == 1:
+        raise QuoteRefused(
+            Text(
+                "One option is no choice: add a second option, or put its lines under "
+                "“Every option”.",
+                "server",
+            )
+        )
+    if len(quote.options) > MAX_OPTIONS:
+        raise QuoteRefused(
+            Text("A quote offers at most {n} options.", "server", {"n": MAX_OPTIONS})
+        )
+    for option in quote.options:
+        if not option.label.strip():
+            raise QuoteRefused(Text("Give every option a name.", "server"))
+        if not quote.option_lines(option.id):
+            raise QuoteRefused(
+                Text(
+                    "Option “{option}” has no lines: give it at least one.",
+                    "server",
+                    {"option": option.label},
+                )
+            )
+    if any(line.option_id is not None and line.option_id not in ids for line in quote.lines):
+        raise QuoteRefused(Text("A line belongs to an option this quote does not have.", "server"))
+
+
 def save_quote(
     session: Session,
     visit_id: str,
@@ -101,6 +154,7 @@ def save_quote(
     option_label: str,
     notes: str,
     tax_rate: Decimal,
+    options: list[domain.QuoteOption] | None = None,
 ) -> domain.Quote:
     """Store the desk's quote: the unsent latest version is edited in place; once a
     version has been sent, a change makes the next version. Commits."""
@@ -128,7 +182,9 @@ def save_quote(
         lines=lines,
         tax_rate=tax_rate,
         notes=notes,
+        options=list(options or []),
     )
+    check_options(quote)
     lock_feed(session)
     put_server_record(session, "quote", quote)
     session.commit()
@@ -146,6 +202,7 @@ def send_quote(session: Session, visit_id: str, user_id: int | None) -> QuoteVer
     latest = latest_version(session, visit_id)
     if latest is None or not latest.quote.lines:
         raise QuoteRefused(Text("Write the quote before sending it.", "server"))
+    check_options(latest.quote)
     if visit is None or visit.status not in (VisitStatus.walkaround_done, VisitStatus.diagnosed):
         raise QuoteRefused(Text("A quote can be sent once the car has been diagnosed.", "server"))
     lock_feed(session)
@@ -196,14 +253,20 @@ def quote_for_token(session: Session, quote_id: str, version: int) -> domain.Quo
     return quote
 
 
-def signed_content_sha256(quote: domain.Quote, decisions: dict[str, domain.LineDecision]) -> str:
-    """What the customer's approval signature binds: this quote version and their answers."""
-    return canonical_sha256(
-        {
-            "quote": to_wire(quote),
-            "decisions": {key: str(value) for key, value in decisions.items()},
-        }
-    )
+def signed_content_sha256(
+    quote: domain.Quote,
+    decisions: dict[str, domain.LineDecision],
+    option_id: str | None = None,
+) -> str:
+    """What the customer's approval signature binds: this quote version, their answers
+    and, for a quote with options, the option chosen."""
+    content: dict[str, Any] = {
+        "quote": to_wire(quote),
+        "decisions": {key: str(value) for key, value in decisions.items()},
+    }
+    if quote.options:
+        content["option_id"] = option_id
+    return canonical_sha256(content)
 
 
 def record_approval(
@@ -217,8 +280,17 @@ def record_approval(
     signer_name: str,
     ip_address: str,
     user_agent: str,
+    option_id: str | None = None,
 ) -> domain.Approval:
-    """Keep the customer's signed answer and move the visit to ``approved`` (no commit)."""
+    """Keep the customer's signed answer and move the visit to ``approved`` (no commit).
+
+    ``option_id`` is the option chosen (None: none, or the quote has no options); only
+    the answers to lines offered with it are kept.
+    """
+    if option_id is not None and quote.option(option_id) is None:
+        raise QuoteRefused(Text("Please choose one of the options offered.", "server"))
+    offered = {line.id for line in quote.lines_for(option_id)}
+    decisions = {key: value for key, value in decisions.items() if key in offered}
     sha = hashlib.sha256(signature_png).hexdigest()
     stored = blob_store.receive(sha, "image/png", io.BytesIO(signature_png))
     if session.get(Blob, sha) is None:
@@ -244,7 +316,7 @@ def record_approval(
             width=stored.width,
             height=stored.height,
         ),
-        signed_sha256=signed_content_sha256(quote, decisions),
+        signed_sha256=signed_content_sha256(quote, decisions, option_id),
         signer_name=signer_name,
     )
     approval = domain.Approval(
@@ -254,6 +326,7 @@ def record_approval(
         signature_id=signature.id,
         ip_address=ip_address,
         user_agent=user_agent[:400],
+        option_id=option_id,
     )
     lock_feed(session)
     # Checked again under the writers' lock: two taps on "confirm" make one approval.

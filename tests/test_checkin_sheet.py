@@ -1,6 +1,8 @@
 """The printable check-in sheet (接车单): a real server renders it from what a tablet
-synced, in English and in Chinese; its text is read back with pdftotext and its pages
-are rendered with pdftoppm, as a printer would see them.
+synced, in English and in Chinese, and the tablet renders the same sheet from its own
+records (offline printing); the text is read back with pdftotext and the pages are
+rendered with pdftoppm, as a printer would see them. The tablet's printer facade
+(``lp`` or none) is checked with a stand-in ``lp``.
 
 Set ``CHECKIN_SHEET_SCREENSHOTS=docs/screenshots`` to keep the first page of each
 language as ``checkin-sheet-<lang>.png`` there.
@@ -9,8 +11,10 @@ language as ``checkin-sheet-<lang>.png`` there.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,9 +34,22 @@ from test_walkaround_server import (
 )
 
 from kiosk.services.local_store import LocalStore
+from kiosk.services.printing import (
+    SHEET_TEXT,
+    LpPrinter,
+    NoPrinter,
+    PrintFailed,
+    print_checkin_sheet,
+    printer,
+    render_tablet_sheet,
+    sheet_labels,
+)
 from kiosk.services.walkaround import WalkaroundSheet
+from shared.checkin_sheet import LABEL_KEYS
+from sync_server.sheets.checkin_sheet import sheet_labels as server_sheet_labels
+from sync_server.walkarounds import STATE_TEXT
 
-pytestmark = pytest.mark.skipif(
+needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
     reason="poppler-utils is not installed (scripts/setup.sh --test installs it)",
 )
@@ -66,6 +83,12 @@ def render_pages(path: Path, dpi: int = 80) -> list[Path]:
     return sorted(path.parent.glob(f"{prefix.name}-*.png"))
 
 
+def marks_section(text: str) -> list[str]:
+    """The sheet's numbered list of damage marks, as printed (words, not layout)."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return [line for line in lines if re.match(r"\d+\. [AUGYSMBO][123] ", line)]
+
+
 def red_pixels(page: Path) -> int:
     """How many pixels of the page are clearly red (the damage marks' discs)."""
     with Image.open(page) as image:
@@ -80,6 +103,7 @@ def red_pixels(page: Path) -> int:
     return count
 
 
+@needs_poppler
 def test_the_sheet_prints_in_both_languages_with_marks_photos_and_the_signature_check(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
@@ -109,6 +133,20 @@ def test_the_sheet_prints_in_both_languages_with_marks_photos_and_the_signature_
                 for number, page in enumerate(pages, start=1):
                     suffix = "" if number == 1 else f"-page{number}"
                     shutil.copy(page, Path(keep) / f"checkin-sheet-{lang}{suffix}.png")
+
+        # The tablet prints the same sheet from its own records, without the server.
+        for lang in ("en", "zh_CN"):
+            path = tmp_path / f"tablet-{lang}.pdf"
+            path.write_bytes(render_tablet_sheet(store, visit.id, lang, "Bright Auto"))
+            listed = marks_section(texts[lang])
+            assert len(listed) == 3, listed  # A2, U1, G1 (not the one taken back)
+            assert marks_section(pdf_text(path)) == listed
+            tablet_text = " ".join(pdf_text(path).split())
+            for expected in ("LVGBM51K0PG012345", "雨伞 umbrella", sheet.report_sha256()):
+                assert expected in tablet_text, expected
+            assert STATE_TEXT["signed_unchanged"].render(lang) in tablet_text
+            pages = render_pages(path)
+            assert red_pixels(pages[0]) > 50
 
         # Lines wrap where the page ends them: compare with runs of spaces made one.
         english, chinese = (" ".join(texts[lang].split()) for lang in ("en", "zh_CN"))
@@ -151,10 +189,13 @@ def test_the_sheet_prints_in_both_languages_with_marks_photos_and_the_signature_
         path = tmp_path / "changed.pdf"
         path.write_bytes(fetch_pdf(live_server, device.token, visit.id, "en"))
         assert "Changed after the customer signed" in pdf_text(path)
+        path.write_bytes(render_tablet_sheet(store, visit.id, "en", "Bright Auto"))
+        assert "Changed after the customer signed" in pdf_text(path)  # on the tablet too
         path.write_bytes(fetch_pdf(live_server, device.token, visit.id, "zh_CN"))
         assert "客户签字后接车单已被修改" in pdf_text(path)
 
 
+@needs_poppler
 def test_a_visit_without_walkaround_prints_an_empty_unsigned_sheet(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
@@ -176,6 +217,7 @@ def test_a_visit_without_walkaround_prints_an_empty_unsigned_sheet(
     assert missing.headers["Content-Type"].startswith("application/problem+json")
 
 
+@needs_poppler
 def test_a_photo_still_uploading_prints_as_a_placeholder(
     app: Flask, client: FlaskClient, shop: Shop, tmp_path: Path
 ) -> None:
@@ -193,3 +235,75 @@ def test_a_photo_still_uploading_prints_as_a_placeholder(
         text = " ".join(pdf_text(path).split())
         assert expected in text
         assert "U2" in text and "A1" in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_tablets_sheet_has_the_servers_words(lang: str) -> None:
+    assert SHEET_TEXT.keys() == LABEL_KEYS
+    assert sheet_labels(lang) == server_sheet_labels(lang)
+    if lang == "zh_CN":
+        assert sheet_labels(lang)["title"] == "接车单"
+        assert sheet_labels(lang)["page"] == "第 {number} 页"
+
+
+FAKE_LP = """
+import shutil, sys
+args = sys.argv[1:]
+shutil.copy(args[-1], sys.argv[0] + ".printed.pdf")
+print("request id is Office-7 (1 file(s))", " ".join(args[:-2]))
+"""
+
+
+def test_the_tablet_prints_through_lp_and_keeps_the_sheet_without_a_printer(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "lp.py"
+    script.write_text(FAKE_LP, encoding="utf-8")
+    device = "5c3a1e0b-7d2f-4c6a-9b8e-1f0a2d3c4b5a"
+    with LocalStore(tmp_path / "tablet", device) as store:
+        visit = check_in(store, new_car(store))
+        walk_around(store, visit)
+        lp = LpPrinter([sys.executable, str(script)], destination="Front-desk")
+        outcome = print_checkin_sheet(
+            store, visit.id, "zh_CN", shop_name="Bright Auto", folder=tmp_path / "sheets",
+            device_printer=lp,
+        )  # fmt: skip
+        assert outcome.printed and outcome.path.name == "checkin-sheet-T-012-zh_CN.pdf"
+        assert outcome.job == "request id is Office-7 (1 file(s)) -d Front-desk -t 接车单 T-012"
+        printed = tmp_path / "lp.py.printed.pdf"
+        assert printed.read_bytes() == outcome.path.read_bytes()
+        assert printed.read_bytes().startswith(b"%PDF-")
+
+        kept = print_checkin_sheet(
+            store, visit.id, "en", shop_name="Bright Auto", folder=tmp_path / "sheets",
+            device_printer=NoPrinter(),
+        )  # fmt: skip
+        assert not kept.printed and not kept.error
+        assert kept.path.read_bytes().startswith(b"%PDF-")
+
+        script.write_text("import sys\nsys.exit('lp: no default destination')\n")
+        refused = print_checkin_sheet(
+            store, visit.id, "en", shop_name="Bright Auto", folder=tmp_path / "sheets",
+            device_printer=lp,
+        )  # fmt: skip
+        assert not refused.printed and refused.error == "lp: no default destination"
+        assert refused.path.exists()  # kept all the same
+        assert sorted(p.name for p in (tmp_path / "sheets").iterdir()) == [
+            "checkin-sheet-T-012-en.pdf",
+            "checkin-sheet-T-012-zh_CN.pdf",
+        ]  # no temporary file left behind
+    with pytest.raises(PrintFailed):
+        NoPrinter().print_file(outcome.path)
+
+
+def test_the_printer_backend_is_lp_where_cups_is_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert isinstance(printer(), NoPrinter) and not printer().has_printer
+    lp = tmp_path / "lp"
+    lp.write_text("#!/bin/sh\necho request id is x-1\n", encoding="utf-8")
+    lp.chmod(0o755)
+    found = printer("Front-desk")
+    assert isinstance(found, LpPrinter) and found.has_printer
+    assert found.command == [str(lp)] and found.destination == "Front-desk"

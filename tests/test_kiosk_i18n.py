@@ -37,12 +37,13 @@ def test_kv_strings_are_extracted() -> None:
     found = kiosk_messages()
     assert "ui/screens/pairing.kv" in found["Pair this kiosk"]
     assert "ui/screens/welcome.kv" in found["Scan appointment QR code"]
-    assert "ui/screens/tablet_welcome.kv" in found["Advisor tablet"]
+    assert "ui/screens/advisor_sign_in.kv" in found["Advisor sign-in"]
     kv_files = {name for files in found.values() for name in files if name.endswith(".kv")}
     assert {
         "ui/screens/pairing.kv",
         "ui/screens/welcome.kv",
-        "ui/screens/tablet_welcome.kv",
+        "ui/screens/advisor_sign_in.kv",
+        "ui/screens/queue.kv",
         "ui/screens/consent.kv",
         "ui/screens/walk_in.kv",
         "ui/keypads.kv",

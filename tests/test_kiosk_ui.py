@@ -209,20 +209,25 @@ def test_offline_kiosk_keeps_its_welcome_screen(kiosk_app, paired_store, unreach
 def test_pair_code_option_pairs_without_touch(kiosk_app, unpaired_store, shop_server) -> None:
     code = shop_server.issue_code(role="tablet")
     harness = kiosk_app(unpaired_store, pair_code=f"{code[:4]}-{code[4:]}".lower())
-    harness.wait_until(lambda: harness.screen == "tablet_welcome", message="paired")
+    harness.wait_until(lambda: harness.screen == "advisor_sign_in", message="paired")
     assert unpaired_store.load().role == "tablet"
 
 
-def test_tablet_mode_welcome(kiosk_app, paired_store: DeviceStore, shop_server) -> None:
+def test_tablet_mode_opens_on_advisor_sign_in(
+    kiosk_app, paired_store: DeviceStore, shop_server
+) -> None:
     token = shop_server.add_device("tablet")
     paired_store.update(token=token, role="tablet", mode="tablet", language="zh_CN")
     harness = kiosk_app(paired_store)
-    assert harness.screen == "tablet_welcome"
-    ids = harness.app.tablet_screen.ids
-    assert (ids.title.text, ids.shop_name.text) == ("服务顾问平板", "Bright Auto Service")
-    harness.tap(ids.language.ids.en)
-    assert ids.title.text == "Advisor tablet"
+    assert harness.screen == "advisor_sign_in"
+    screen = harness.app.sign_in_screen
+    assert screen.ids.title.text == "Bright Auto Service · 服务顾问登录"
+    harness.tap(screen.ids.language.ids.en)
+    assert screen.ids.title.text == "Bright Auto Service · Advisor sign-in"
     harness.wait_until(lambda: harness.app.connection == "online")
+    # This stand-in server knows nobody with a PIN: the screen says what to do.
+    harness.wait_until(lambda: screen.loaded, message="advisor list asked for")
+    assert "A manager sets each advisor's tablet PIN" in screen.ids.nobody.text
 
 
 def test_chinese_glyphs_are_real_not_boxes(kiosk_app, kiosk_store) -> None:

@@ -14,6 +14,7 @@ from kiosk.services.local_store import LocalStore
 from kiosk.services.photos import (
     PhotoSettings,
     PhotoUnreadable,
+    make_thumbnail,
     prepare_photo,
     store_photo,
     take_photo_into,
@@ -147,3 +148,16 @@ def test_the_facade_calls_the_platform_method() -> None:
     assert got == [Path("/tmp/x.jpg")]
     with pytest.raises(NotImplementedError):
         Camera().take_picture(got.append)
+
+
+def test_a_thumbnail_is_small_upright_and_refuses_what_is_no_picture(tmp_path: Path) -> None:
+    kept = prepare_photo(camera_jpeg(3000, 2000, orientation=6)).data  # kept upright
+    path = tmp_path / "photo"  # blobs have no file name extension
+    path.write_bytes(kept)
+    thumbnail = make_thumbnail(path, 240)
+    with Image.open(io.BytesIO(thumbnail)) as image:
+        assert image.format == "JPEG" and max(image.size) == 240
+        assert image.height > image.width  # the photo was turned upright before
+    assert make_thumbnail(kept, 240) == thumbnail
+    with pytest.raises(PhotoUnreadable):
+        make_thumbnail(b"not a picture")

@@ -12,7 +12,13 @@ import pytest
 from PIL import Image
 
 from kiosk.services.local_store import LocalStore
-from kiosk.services.walkaround import SheetRefused, SignatureState, WalkaroundSheet
+from kiosk.services.walkaround import (
+    SheetRefused,
+    SignatureState,
+    VisitHeader,
+    WalkaroundSheet,
+    visit_header,
+)
 from shared import domain
 from shared.domain import DamageType, DiagramView, StrokePoint
 from shared.wire import from_wire, to_wire
@@ -160,7 +166,7 @@ def test_the_cars_state_and_belongings_are_recorded(store: LocalStore, visit: do
     assert stored["belongings"]["keys_count"] == 2 and stored["belongings"]["valuables"]
     assert stored["exterior_notes"] == "muddy" and stored["tyre_tread_mm"] == {"fl": 4.3}
     lines = dict(line.render("zh_CN") for line in sheet.summary())
-    assert lines["燃油"] == "3/8"
+    assert lines["油量"] == "3/8"
     assert "备胎" in lines["车内物品"] and "umbrella" in lines["车内物品"]
     english = dict(line.render("en") for line in sheet.summary())
     assert english["Keys handed over"] == "2"
@@ -253,3 +259,74 @@ def test_a_reopened_sheet_reads_back_the_same_report(
     assert reopened.walkaround.id == sheet.walkaround.id
     assert reopened.report_sha256() == sheet.report_sha256()
     assert not reopened.unsaved
+
+
+def test_the_header_names_the_visit_and_the_concern_in_both_languages(
+    store: LocalStore, visit: domain.Visit
+) -> None:
+    header = visit_header(store, visit.id)
+    assert (header.ticket_number, header.plate, header.customer_name) == (
+        "T-007",
+        "沪B·67890",
+        "李娜",
+    )
+    assert header.first_name == "李娜"  # a Chinese name written without spaces stays whole
+    assert VisitHeader(visit.id, customer_name="Tom Becker").first_name == "Tom"
+    worded = VisitHeader(visit.id, concern_codes=("brakes", "noise"), concern_text="squeal")
+    assert worded.concern("en") == "Brakes · A strange noise — squeal"
+    assert worded.concern("zh_CN").startswith("刹车")
+    assert visit_header(store, "00000000-0000-4000-8000-000000000000").ticket_number == ""
+
+
+def test_tread_typed_on_the_tablet_is_read_and_wrong_text_is_explained(
+    store: LocalStore, visit: domain.Visit
+) -> None:
+    sheet = WalkaroundSheet.open(store, visit.id)
+    sheet.set_tyre_tread("fl", " 3,5 mm")
+    sheet.set_tyre_tread("rr", "4")
+    assert sheet.walkaround.tyre_tread_mm == {"fl": 3.5, "rr": 4.0}
+    with pytest.raises(SheetRefused) as refused:
+        sheet.set_tyre_tread("fr", "deep")
+    assert refused.value.issues[0].code == "not_a_number"
+    with pytest.raises(SheetRefused):
+        sheet.set_tyre_tread("fr", "nan")
+    with pytest.raises(SheetRefused):
+        sheet.set_tyre_tread("fr", "31")
+    sheet.set_tyre_tread("fl", "")  # emptied: not measured
+    assert sheet.walkaround.tyre_tread_mm == {"rr": 4.0}
+    lines = dict(line.render("en") for line in sheet.summary())
+    assert lines["Tyre tread"] == "Rear right 4.0 mm"
+    assert dict(line.render("zh_CN") for line in sheet.summary())["轮胎花纹深度"] == "右后轮 4.0 mm"
+
+
+def test_the_summary_shows_everything_the_customer_signs(
+    store: LocalStore, visit: domain.Visit
+) -> None:
+    sheet = WalkaroundSheet.open(store, visit.id)
+    assert dict(line.render("en") for line in sheet.summary())["Damage"] == "None recorded"
+    mark = sheet.add_mark("left", 0.5, 0.5, "A", 2, note="door")
+    photo = sheet.add_photo(photo_bytes(4))
+    sheet.pin_photo(mark.id, photo.image.sha256, 0.5, 0.5)
+    sheet.set_notes(exterior="muddy", interior="dog hair")
+    lines = dict(line.render("en") for line in sheet.summary())
+    assert lines["Left side"] == "A2 Scratch door (photos: 1)"
+    assert (lines["Exterior notes"], lines["Interior notes"]) == ("muddy", "dog hair")
+    assert lines["Photos"] == "1" and "Damage" not in lines
+    assert sheet.pins_on(photo.image.sha256) == [(mark, mark.pins[0])]
+
+
+def test_a_signed_walkaround_completes_the_visit_once(
+    store: LocalStore, visit: domain.Visit
+) -> None:
+    sheet = WalkaroundSheet.open(store, visit.id)
+    sheet.set_fuel(4)
+    with pytest.raises(SheetRefused) as refused:
+        sheet.complete()  # not signed yet
+    assert refused.value.issues[0].code == "not_signed"
+    assert store.get("visit", visit.id)["status"] == "checked_in"
+    sheet.sign(a_signature())
+    assert sheet.complete() is True
+    assert store.get("visit", visit.id)["status"] == "walkaround_done"
+    visit_changes = [c.fields for c in store.pending_changes() if c.kind == "visit"]
+    assert visit_changes == [{"status": "walkaround_done"}]
+    assert sheet.complete() is False  # moved on already: nothing sent twice

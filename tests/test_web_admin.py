@@ -3,10 +3,11 @@ status page: what it shows, and what it never shows."""
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop, bearer
-from web_fixtures import make_visit, post_form, web_login
+from web_fixtures import csrf_token, make_visit, post_form, web_login
 
 from shared.visit_status import VisitStatus
 from sync_server import db
@@ -111,3 +112,99 @@ def test_status_page_for_an_unknown_or_short_token_is_404(app: Flask) -> None:
     client = app.test_client()
     assert client.get("/status/nope").status_code == 404
     assert client.get("/status/" + "x" * 22).status_code == 404
+
+
+def _user(app: Flask, username: str) -> User:
+    with app.app_context():
+        user = db.session().query(User).filter_by(username=username).one()
+        db.session().expunge(user)
+        return user
+
+
+def _pin_row(page: str, username: str) -> str:
+    """The people table's row of ``username``, as HTML."""
+    row = next(part for part in page.split("<tr id=") if f"<td>{username}</td>" in part)
+    return row.split("</tr>")[0]
+
+
+def test_manager_sets_a_tablet_pin_and_a_new_pin_unlocks_it(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    from sync_server.people import PIN_MAX_FAILURES, PinRefused, check_pin
+
+    shop.user("li.na")
+    web_login(client, shop, "manager")
+    li_na = _user(app, "li.na")
+    assert "No PIN" in _pin_row(text(client.get("/admin")), "li.na")
+    response = post_form(client, f"/admin/users/{li_na.id}/pin", {"pin": "2468"}, "/admin")
+    assert response.status_code == 302 and response.headers["Location"].endswith("#users")
+    response.close()
+    page = text(client.get("/admin"))
+    assert "Li.Na has a new tablet PIN." in page and "PIN set" in _pin_row(page, "li.na")
+    with app.app_context():
+        session = db.session()
+        for _ in range(PIN_MAX_FAILURES):
+            with pytest.raises(PinRefused):
+                check_pin(session, "li.na", "0000")
+    assert "Locked until" in _pin_row(text(client.get("/admin")), "li.na")
+    post_form(client, f"/admin/users/{li_na.id}/pin", {"pin": "13579"}, "/admin").close()
+    assert "PIN set" in _pin_row(text(client.get("/admin")), "li.na")
+    with app.app_context():
+        assert check_pin(db.session(), "li.na", "13579").username == "li.na"
+
+
+def test_full_width_digits_make_a_pin(app: Flask, client: FlaskClient, shop: Shop) -> None:
+    from sync_server.people import check_pin
+
+    shop.user("li.na")
+    web_login(client, shop, "manager")
+    li_na = _user(app, "li.na")
+    response = post_form(client, f"/admin/users/{li_na.id}/pin", {"pin": " １２３４ "}, "/admin")
+    assert response.status_code == 302
+    response.close()
+    with app.app_context():
+        assert check_pin(db.session(), "li.na", "1234").username == "li.na"
+
+
+@pytest.mark.parametrize("pin", ["", "123", "123456789", "12a4", "1234 5"])
+def test_a_pin_that_is_not_4_to_8_digits_is_explained_and_changes_nothing(
+    app: Flask, client: FlaskClient, shop: Shop, pin: str
+) -> None:
+    shop.user("li.na")
+    web_login(client, shop, "manager")
+    li_na = _user(app, "li.na")
+    response = post_form(client, f"/admin/users/{li_na.id}/pin", {"pin": pin}, "/admin")
+    body = text(response)
+    assert response.status_code == 400
+    row = _pin_row(body, "li.na")
+    assert "A PIN is 4 to 8 digits." in row and 'aria-invalid="true"' in row
+    assert "No PIN" in row
+    assert _user(app, "li.na").pin_hash is None
+    # In the reader's language.
+    client.get("/lang/zh_CN").close()
+    zh_response = post_form(client, f"/admin/users/{li_na.id}/pin", {"pin": pin}, "/admin")
+    assert "PIN 码为 4 到 8 位数字" in text(zh_response)
+
+
+def test_only_a_manager_sets_pins_and_only_with_the_form_token(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    shop.user("li.na")
+    li_na = _user(app, "li.na")
+    url = f"/admin/users/{li_na.id}/pin"
+    stranger = app.test_client()
+    response = stranger.post(url, data={"pin": "2468", "csrf_token": csrf_token(stranger)})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    response.close()
+    advisor = app.test_client()
+    web_login(advisor, shop, "advisor")
+    response = post_form(advisor, url, {"pin": "2468"})
+    assert response.status_code == 403
+    response.close()
+    web_login(client, shop, "manager")
+    response = client.post(url, data={"pin": "2468"})
+    assert response.status_code == 400 and "reload the page" in text(response)
+    missing = post_form(client, "/admin/users/999999/pin", {"pin": "2468"}, "/admin")
+    assert missing.status_code == 404
+    missing.close()
+    assert _user(app, "li.na").pin_hash is None

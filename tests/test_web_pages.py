@@ -295,3 +295,44 @@ def test_devices_cannot_send_quotes_or_approvals(
             headers=bearer(shop.device_token("tablet")),
         )
         assert response.json["results"][0]["status"] == 403
+
+
+def test_visit_page_reads_only_this_visits_records_and_leaves_out_taken_back_marks(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    made = make_visit(app)
+    other = make_visit(app, plate="粤B54321", phone="+8613900000000", ticket="K-002")
+    _walkaround(app, made.visit_id, stored_photo=True, edit_after_signing=False)
+    _walkaround(app, other.visit_id, stored_photo=False, edit_after_signing=False)
+    with app.app_context():
+        session = db.session()
+        from sync_server.web.visits import records_of
+
+        walkaround = records_of(session, "walkaround", "visit_id", [made.visit_id])[0]
+        (mark,) = records_of(session, "damage_mark", "walkaround_id", [walkaround.id])
+        lock_feed(session)
+        update_server_record(session, "damage_mark", mark.id, {"deleted": True})
+        update_server_record(
+            session, "walkaround", walkaround.id, {"warning_lights": ["engine", "abs"]}
+        )
+        session.commit()
+        assert records_of(session, "damage_mark", "walkaround_id", [walkaround.id]) == []
+        assert len(records_of(session, "walkaround", "visit_id", [made.visit_id])) == 1
+    web_login(client, shop)
+    body = text(client.get(f"/visits/{made.visit_id}"))
+    assert ">A2</span>" not in body  # the mark taken back is gone, its photo stays
+    # the other visit's photo (pending there) is not here
+    assert body.count('<a class="photo" ') == 1 and 'class="photo pending"' not in body
+    assert "Check engine, ABS" in body  # warning lights by name, not by code
+    client.get("/lang/zh_CN").close()
+    assert "发动机故障灯" in text(client.get(f"/visits/{made.visit_id}"))
+
+
+def test_error_pages_say_what_to_do(client: FlaskClient, shop: Shop) -> None:
+    web_login(client, shop, "advisor")
+    forbidden = text(client.get("/admin"))
+    assert "Ask a manager" in forbidden and '· <a href="/board">' in forbidden
+    missing = text(client.get("/visits/00000000-0000-4000-8000-000000000000"))
+    assert "does not exist" in missing
+    stranger = text(client.application.test_client().get("/nothing-here"))
+    assert "does not exist" in stranger and '· <a href="/board">' not in stranger

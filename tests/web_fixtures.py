@@ -142,3 +142,97 @@ STANDARD_LINES = [
 def total_of_standard_quote() -> Decimal:
     # 1.5 × 200 + 480 + 2 × 60 = 900, plus 13 % tax
     return Decimal("1017.00")
+
+
+def options_form(
+    lines: list[dict[str, str]], options: list[dict[str, str]], **extra: str
+) -> dict[str, str]:
+    """The editor's form fields for these rows and options (``option`` of a row is the
+    option's number, "" for every option)."""
+    data = quote_form(lines, option_count=str(len(options)), **extra)
+    for index, option in enumerate(options):
+        for key, value in option.items():
+            data[f"option-{index}-{key}"] = value
+    return data
+
+
+# Wipers whichever way; the pads genuine (option A) or aftermarket (option B).
+OPTION_LINES = [
+    {
+        "option": "",
+        "kind": "part",
+        "description": "Wiper blades",
+        "quantity": "1",
+        "unit_price": "120",
+        "urgency": "green",
+    },
+    {
+        "option": "0",
+        "kind": "labour",
+        "description": "Replace front brake pads",
+        "hours": "1.5",
+        "labour_rate": "200",
+        "urgency": "red",
+    },
+    {
+        "option": "0",
+        "kind": "part",
+        "description": "Genuine brake pads",
+        "quantity": "1",
+        "unit_price": "480",
+        "urgency": "red",
+    },
+    {
+        "option": "1",
+        "kind": "labour",
+        "description": "Replace front brake pads",
+        "hours": "1.5",
+        "labour_rate": "200",
+        "urgency": "red",
+    },
+    {
+        "option": "1",
+        "kind": "part",
+        "description": "Aftermarket brake pads",
+        "quantity": "1",
+        "unit_price": "260",
+        "urgency": "red",
+    },
+]
+OPTIONS = [
+    {"label": "Genuine pads", "notes": "2-year warranty, quietest"},
+    {"label": "Aftermarket pads", "notes": "Cheaper, 1-year warranty"},
+]
+
+# A signature drawn on the phone: its strokes as the pad sends them, and its PNG.
+STROKES_JSON = "[[[0.1, 0.5, 0], [0.5, 0.2, 40], [0.9, 0.6, 90]]]"
+
+
+def signature_data_uri() -> str:
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (300, 100), "white")
+    ImageDraw.Draw(image).line([(30, 50), (150, 20), (270, 60)], fill="black", width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def page_text(response: Any) -> str:
+    body = response.get_data(as_text=True)
+    response.close()
+    return body
+
+
+def send_for_approval(client: FlaskClient, visit_id: str) -> str:
+    """Send the latest quote; returns the path of the customer's approval link."""
+    response = post_form(client, f"/visits/{visit_id}/quote/send", {}, f"/visits/{visit_id}")
+    assert response.status_code == 302, page_text(response)
+    response.close()
+    share = page_text(client.get(f"/visits/{visit_id}/quote/share"))
+    found = re.search(r'value="http://localhost(/approve/[^"]+)"', share)
+    assert found, share
+    return found.group(1)

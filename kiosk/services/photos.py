@@ -153,6 +153,28 @@ def take_photo_into(
     return store_photo(store, prepare_photo(source, settings))
 
 
+def make_thumbnail(
+    source: bytes | str | os.PathLike[str], edge: int = DEFAULT_SETTINGS.thumbnail_edge
+) -> bytes:
+    """A small JPEG of a kept photo, its long edge at most ``edge`` px (lists, the sheet).
+
+    The decoder is asked for a reduced image first, so this costs a fraction of a full
+    decode. Raises :class:`PhotoUnreadable` like :func:`prepare_photo`.
+    """
+    stream: io.BytesIO | Path = io.BytesIO(source) if isinstance(source, bytes) else Path(source)
+    try:
+        with Image.open(stream) as original:
+            if original.format == "JPEG":
+                original.draft("RGB", (edge, edge))
+            picture = _rgb(original)
+        picture.thumbnail((edge, edge))
+        data = _jpeg(picture, DEFAULT_SETTINGS.thumbnail_quality)
+        picture.close()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
+        raise PhotoUnreadable(str(error)) from None
+    return data
+
+
 def _rgb(image: Image.Image) -> Image.Image:
     """An RGB copy; transparency goes onto white (a PNG imported from a desktop)."""
     if image.mode == "RGB":

@@ -62,11 +62,25 @@ PAIRING_REFUSALS: dict[str, Text] = {
 class ServerProblem(Exception):
     """A request to the shop server failed in a way the person at the screen must hear."""
 
-    def __init__(self, code: str, message: UserMessage, status: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: UserMessage,
+        status: int | None = None,
+        document: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(f"{code} ({status})" if status else code)
         self.code = code
         self.message = message
         self.status = status
+        # The server's problem document (RFC 9457), for callers that need more of it.
+        self.document = document or {}
+
+    @property
+    def problem_type(self) -> str:
+        """The last part of the problem's ``type`` URI, e.g. ``pin-wrong``."""
+        kind = self.document.get("type")
+        return kind.rsplit("/", 1)[-1] if isinstance(kind, str) else ""
 
     @property
     def needs_pairing(self) -> bool:
@@ -150,6 +164,26 @@ class ServerClient:
         except (KeyError, TypeError, ValueError):
             raise _unexpected_response(self.base_url) from None
 
+    def advisors(self) -> list[dict[str, Any]]:
+        """Who may sign in on this tablet (``GET /advisors``): username, name, user id."""
+        body = self._request("GET", "/advisors")
+        advisors = body.get("advisors")
+        if not isinstance(advisors, list) or not all(isinstance(a, dict) for a in advisors):
+            raise _unexpected_response(self.base_url)
+        return advisors
+
+    def sign_in_advisor(self, username: str, pin: str) -> dict[str, Any]:
+        """Check an advisor's PIN (``POST /advisor-sign-ins``); the advisor on success.
+
+        A wrong PIN is a :class:`ServerProblem` with ``problem_type`` ``pin-wrong``,
+        a locked one ``pin-locked`` (``document["locked_until"]`` says until when).
+        """
+        body = self._request("POST", "/advisor-sign-ins", json={"username": username, "pin": pin})
+        advisor = body.get("advisor")
+        if not isinstance(advisor, dict):
+            raise _unexpected_response(self.base_url)
+        return advisor
+
     # -- plumbing ----------------------------------------------------------------------
 
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -230,7 +264,12 @@ def _problem_from_response(response: requests.Response) -> ServerProblem:
             "kiosk",
             {"status": status},
         )
-    return ServerProblem(code or REQUEST_REFUSED, message, status)
+    return ServerProblem(
+        code or REQUEST_REFUSED,
+        message,
+        status,
+        document if isinstance(document, dict) else None,
+    )
 
 
 def _unexpected_response(base_url: str, status: int | None = None) -> ServerProblem:

@@ -25,6 +25,7 @@ How it is kept (docs/sync.md):
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -33,10 +34,18 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk.services.local_store import LocalStore
-from kiosk.services.photos import DEFAULT_SETTINGS, PhotoSettings, take_photo_into
+from kiosk.services.photos import (
+    DEFAULT_SETTINGS,
+    PhotoSettings,
+    PreparedPhoto,
+    StoredPhoto,
+    store_photo,
+    take_photo_into,
+)
 from kiosk.services.signature_image import IMAGE_HEIGHT, IMAGE_WIDTH, render_signature_png
 from shared.domain import (
     TYRE_POSITIONS,
+    ConcernCode,
     DamageMark,
     DamageType,
     DiagramView,
@@ -48,12 +57,14 @@ from shared.domain import (
     StrokePoint,
     VisitPhoto,
     Walkaround,
+    concern_label,
     damage_label,
     label,
     utcnow,
 )
 from shared.i18n import Text
-from shared.validation import FieldIssue, check_mileage
+from shared.validation import FieldIssue, check_mileage, format_plate
+from shared.visit_status import VisitStatus
 from shared.wire import WireError, from_wire, to_wire
 
 # Codes of the warning lights the sheet offers (the screen shows a symbol for each).
@@ -66,6 +77,13 @@ WARNING_LIGHTS: dict[str, Text] = {
     "brake": Text("Brake system", "kiosk"),
     "tyre_pressure": Text("Tyre pressure", "kiosk"),
     "coolant": Text("Coolant temperature", "kiosk"),
+}
+
+TYRES: dict[str, Text] = {
+    "fl": Text("Front left", "kiosk"),
+    "fr": Text("Front right", "kiosk"),
+    "rl": Text("Rear left", "kiosk"),
+    "rr": Text("Rear right", "kiosk"),
 }
 
 BELONGINGS: dict[str, Text] = {
@@ -81,9 +99,14 @@ TOO_LITTLE_INK = Text("Please sign with your name; a dot or a tap is not enough.
 UNKNOWN_LIGHT = Text("Unknown warning light.", "kiosk")
 BAD_FUEL = Text("The fuel level is given in eighths, from 0 (empty) to 8 (full).", "kiosk")
 BAD_TREAD = Text("Tread depth is between 0 and 30 mm.", "kiosk")
+NOT_A_DEPTH = Text("Type the tread depth in millimetres as a number, e.g. 3.5.", "kiosk")
 BAD_SPOT = Text("The spot must be on the drawing or the photo.", "kiosk")
 BAD_SEVERITY = Text("The grade is 1 (light), 2 (clearly visible) or 3 (severe).", "kiosk")
 BAD_KEYS = Text("The number of keys cannot be negative.", "kiosk")
+NOT_SIGNED = Text(
+    "The customer has not signed this version of the sheet yet: ask them to sign first.",
+    "kiosk",
+)
 
 
 class SheetRefused(ValueError):
@@ -120,15 +143,80 @@ class SummaryLine:
     """One line of what the customer signs under: a label and its value, bilingual."""
 
     label: Text
-    parts: tuple[str | Text, ...]
+    parts: tuple[str | Text | TreadDepth, ...]
     separator: str = " · "
 
     def render(self, lang: str) -> tuple[str, str]:
         """(label, value) in ``lang``."""
         value = self.separator.join(
-            part.render(lang) if isinstance(part, Text) else part for part in self.parts
+            part if isinstance(part, str) else part.render(lang) for part in self.parts
         )
         return self.label.render(lang), value
+
+
+@dataclass(frozen=True)
+class TreadDepth:
+    """One tyre's tread on the summary: "Front left 3.2 mm" in the reader's language."""
+
+    position: str
+    depth_mm: float
+
+    def render(self, lang: str) -> str:
+        return f"{TYRES[self.position].render(lang)} {self.depth_mm:.1f} mm"
+
+
+@dataclass(frozen=True)
+class VisitHeader:
+    """What the walk-around screens show of the visit: whose car, and why it is here."""
+
+    visit_id: str
+    ticket_number: str = ""
+    plate: str = ""
+    customer_name: str = ""
+    car: str = ""
+    concern_codes: tuple[str, ...] = ()
+    concern_text: str = ""
+    status: str = ""
+
+    @property
+    def first_name(self) -> str:
+        """How the advisor addresses the customer: the first word of the name as
+        entered ("Zhang" of "Zhang Wei", "Tom" of "Tom Becker"); a Chinese name written
+        without spaces is kept whole (splitting off a surname would often be wrong)."""
+        words = self.customer_name.split()
+        return words[0] if words else ""
+
+    def concern(self, lang: str) -> str:
+        """The customer's concern in ``lang``: the tiles they chose, then their words."""
+        parts = []
+        for code in self.concern_codes:
+            try:
+                parts.append(concern_label(ConcernCode(code)).render(lang))
+            except ValueError:
+                parts.append(code)
+        text = " · ".join(parts)
+        if self.concern_text:
+            text = f"{text} — {self.concern_text}" if text else self.concern_text
+        return text
+
+
+def visit_header(store: LocalStore, visit_id: str) -> VisitHeader:
+    """The visit, its customer and its car as this tablet knows them (pulled or made here)."""
+    visit = store.get("visit", visit_id) or {}
+    customer = store.get("customer", str(visit.get("customer_id", ""))) or {}
+    vehicle = store.get("vehicle", str(visit.get("vehicle_id", ""))) or {}
+    car = " ".join(str(vehicle[name]) for name in ("make", "model", "year") if vehicle.get(name))
+    plate = str(vehicle.get("plate", "") or "")
+    return VisitHeader(
+        visit_id=visit_id,
+        ticket_number=str(visit.get("ticket_number", "") or ""),
+        plate=format_plate(plate) if plate else "",
+        customer_name=str(customer.get("name", "") or ""),
+        car=car,
+        concern_codes=tuple(str(code) for code in visit.get("concern_codes") or ()),
+        concern_text=str(visit.get("concern_text", "") or ""),
+        status=str(visit.get("status", "") or ""),
+    )
 
 
 def signature_state(walkaround: Walkaround, signatures: Iterable[Signature]) -> SignatureState:
@@ -287,12 +375,14 @@ class WalkaroundSheet:
         """What the customer reads above the signature pad, line by line."""
         w = self.walkaround
         none = Text("None", "kiosk")
-        kept: list[str | Text] = [
+        kept: list[str | Text | TreadDepth] = [
             text for name, text in BELONGINGS.items() if getattr(w.belongings, name)
         ]
         if w.belongings.other_note:
             kept.append(w.belongings.other_note)
-        lights: list[str | Text] = [WARNING_LIGHTS[code] for code in sorted(w.warning_lights)]
+        lights: list[str | Text | TreadDepth] = [
+            WARNING_LIGHTS[code] for code in sorted(w.warning_lights)
+        ]
         lines = [
             SummaryLine(
                 Text("Odometer", "kiosk"),
@@ -306,12 +396,41 @@ class WalkaroundSheet:
             SummaryLine(Text("Items left in the car", "kiosk"), tuple(kept) or (none,)),
             SummaryLine(Text("Keys handed over", "kiosk"), (str(w.belongings.keys_count),)),
         ]
+        if w.tyre_tread_mm:
+            tread = tuple(
+                TreadDepth(position, w.tyre_tread_mm[position])
+                for position in TYRE_POSITIONS
+                if position in w.tyre_tread_mm
+            )
+            lines.append(SummaryLine(Text("Tyre tread", "kiosk"), tread))
+        if w.exterior_notes:
+            lines.append(SummaryLine(Text("Exterior notes", "kiosk"), (w.exterior_notes,)))
+        if w.interior_notes:
+            lines.append(SummaryLine(Text("Interior notes", "kiosk"), (w.interior_notes,)))
+        lines.append(SummaryLine(Text("Photos", "kiosk"), (str(len(self.photos)),)))
+        if not w.marks:
+            lines.append(SummaryLine(Text("Damage", "kiosk"), (Text("None recorded", "kiosk"),)))
         for mark in sorted(w.marks, key=lambda m: (str(m.view), m.y, m.x)):
-            parts: tuple[str | Text, ...] = (mark.condition_code, damage_label(mark.damage_type))
+            parts: tuple[str | Text | TreadDepth, ...] = (
+                mark.condition_code,
+                damage_label(mark.damage_type),
+            )
             if mark.note:
                 parts += (mark.note,)
+            if mark.pins:
+                parts += (Text("(photos: {count})", "kiosk", {"count": len(mark.pins)}),)
             lines.append(SummaryLine(label(DiagramView(mark.view)), parts, " "))
         return lines
+
+    def photo(self, sha256: str) -> VisitPhoto | None:
+        return next((photo for photo in self.photos if photo.image.sha256 == sha256), None)
+
+    def pins_on(self, sha256: str) -> list[tuple[DamageMark, PhotoPin]]:
+        """The marks pinned to a photo, each with where on the photo its damage is."""
+        return [
+            (mark, pin) for mark in self.walkaround.marks for pin in mark.pins
+            if pin.photo_sha256 == sha256
+        ]  # fmt: skip
 
     # -- the car's state ---------------------------------------------------------------
 
@@ -348,9 +467,18 @@ class WalkaroundSheet:
         if interior is not None:
             self._edit("interior_notes", interior.strip())
 
-    def set_tyre_tread(self, position: str, depth_mm: float | None) -> None:
+    def set_tyre_tread(self, position: str, depth_mm: float | str | None) -> None:
+        """Tread depth of one tyre in mm (typed text is read too; empty: not measured)."""
         if position not in TYRE_POSITIONS:
             raise _refuse("tyre_tread_mm", "unknown_value", BAD_TREAD)
+        if isinstance(depth_mm, str):
+            typed = depth_mm.strip().replace(",", ".").removesuffix("mm").strip()
+            try:
+                depth_mm = float(typed) if typed else None
+            except ValueError:
+                raise _refuse("tyre_tread_mm", "not_a_number", NOT_A_DEPTH) from None
+        if depth_mm is not None and not math.isfinite(depth_mm):
+            raise _refuse("tyre_tread_mm", "not_a_number", NOT_A_DEPTH)
         tread = dict(self.walkaround.tyre_tread_mm)
         if depth_mm is None:
             tread.pop(position, None)
@@ -443,9 +571,19 @@ class WalkaroundSheet:
 
     # -- photos ------------------------------------------------------------------------
 
-    def add_photo(self, source: bytes | str | os.PathLike[str], caption: str = "") -> VisitPhoto:
-        """Keep a camera picture (resized, upright) as a photo of this walk-around."""
-        stored = take_photo_into(self.store, source, self.photo_settings)
+    def add_photo(
+        self, source: bytes | str | os.PathLike[str] | PreparedPhoto, caption: str = ""
+    ) -> VisitPhoto:
+        """Keep a camera picture (resized, upright) as a photo of this walk-around.
+
+        ``source`` may be a picture already prepared by ``photos.prepare_photo`` (the
+        screens do the decoding on a worker thread, then hand the result over here).
+        """
+        stored: StoredPhoto = (
+            store_photo(self.store, source)
+            if isinstance(source, PreparedPhoto)
+            else take_photo_into(self.store, source, self.photo_settings)
+        )
         existing = next(
             (photo for photo in self.photos if photo.image.sha256 == stored.ref.sha256), None
         )
@@ -518,6 +656,24 @@ class WalkaroundSheet:
         self.store.save("signature", signature.id, _fields(signature), [blob.sha256])
         self.signatures.append(signature)
         return signature
+
+    def complete(self) -> bool:
+        """The walk-around is done: move the visit on to "walk-around done".
+
+        Only a sheet the customer signed as it is now completes it (else
+        :class:`SheetRefused`). Returns False when the visit had moved on already (a
+        second tablet, or the desk), True when this tablet moved it.
+        """
+        self.save()
+        if not self.is_signed:
+            raise _refuse("signature", "not_signed", NOT_SIGNED)
+        visit = self.store.get("visit", self.walkaround.visit_id) or {}
+        if visit.get("status") != VisitStatus.checked_in.value:
+            return False
+        self.store.save(
+            "visit", self.walkaround.visit_id, {"status": VisitStatus.walkaround_done.value}
+        )
+        return True
 
     # -- keeping it --------------------------------------------------------------------
 

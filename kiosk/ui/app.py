@@ -8,6 +8,7 @@ in background threads.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,13 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kivy.uix.widget import Widget
 
+from kiosk.services.advisors import (
+    Advisor,
+    AdvisorBook,
+    AdvisorSignIn,
+    SignedIn,
+    SignInRefused,
+)
 from kiosk.services.checkin_flow import CheckinFlow, CheckinReceipt, KioskSetup
 from kiosk.services.connection import (
     CHECK_INTERVAL_S,
@@ -34,15 +42,18 @@ from kiosk.services.local_store import LocalStore
 from kiosk.services.pairing import ClientFactory, PairingService
 from kiosk.services.pairing_code import normalize_code
 from kiosk.services.scanner import QrScanner, scanner
-from kiosk.services.server_client import ServerClient
+from kiosk.services.server_client import ServerClient, ServerProblem
 from kiosk.services.staff_pin import verify_pin
 from kiosk.services.sync import BackgroundSync, SyncEngine, SyncState, SyncTransport
+from kiosk.services.sync_progress import SyncProgress
+from kiosk.services.tablet_queue import QueueEntry, open_visits
 from kiosk.ui import palette
 from kiosk.ui.background import BackgroundWork
 from kiosk.ui.checkin import CheckinController
 from kiosk.ui.fonts import register_fonts
 from kiosk.ui.keypads import Keypad, PlatePicker  # noqa: F401  (kv classes)
 from kiosk.ui.overlays import IdleOverlay, StaffCorner, StaffPinOverlay
+from kiosk.ui.screens.advisor_sign_in import AdvisorSignInScreen
 from kiosk.ui.screens.code_entry import CodeScreen
 from kiosk.ui.screens.concern import ConcernScreen
 from kiosk.ui.screens.consent import ConsentScreen
@@ -51,9 +62,9 @@ from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.lookup import LookupScreen
 from kiosk.ui.screens.matches import MatchesScreen
 from kiosk.ui.screens.pairing import PairingScreen
+from kiosk.ui.screens.queue import QueueRow, QueueScreen, SyncBar  # noqa: F401  (kv classes)
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.screens.signature import SignatureScreen
-from kiosk.ui.screens.tablet_welcome import TabletWelcomeScreen
 from kiosk.ui.screens.vehicle import VehicleScreen
 from kiosk.ui.screens.walk_in import (
     WalkInCarScreen,
@@ -63,6 +74,7 @@ from kiosk.ui.screens.walk_in import (
 )
 from kiosk.ui.screens.welcome import WelcomeScreen
 from kiosk.ui.signature_pad import SignaturePad  # noqa: F401  (kv class)
+from kiosk.ui.walkaround_flow import WALKAROUND_KV_FILES, WalkaroundController
 from kiosk.ui.widgets import Toast
 from shared.i18n import LANGUAGES, N_, Text, normalize_language, translate
 from shared.validation import FieldIssue
@@ -80,7 +92,8 @@ KV_FILES: tuple[Path, ...] = (
         for name in (
             "pairing",
             "welcome",
-            "tablet_welcome",
+            "advisor_sign_in",
+            "queue",
             "scan",
             "code_entry",
             "lookup",
@@ -94,6 +107,7 @@ KV_FILES: tuple[Path, ...] = (
             "done",
         )
     ),
+    *WALKAROUND_KV_FILES,
 )
 # Every check-in step, by screen name (the welcome screen is the kiosk's home). They are
 # built when first needed, or in idle frames after start, so the welcome screen is up
@@ -126,6 +140,17 @@ NO_PIN_SET = Text(
     "kiosk",
 )
 IDLE_CHECK_S = 0.25
+# The tablet signs its advisor out after this long untouched on the queue (a shared
+# device left on a counter); never in the middle of a walk-around.
+ADVISOR_IDLE_S = 10 * 60
+# Waiting times on the queue are redrawn this often.
+QUEUE_TICK_S = 30.0
+SIGNED_IN_OFFLINE = Text(
+    "Signed in without the shop server (offline). Everything is kept on this tablet.",
+    "kiosk",
+)
+SIGN_IN_FAILED = Text("Signing in did not work. Try again.", "kiosk")
+SIGNED_OUT_IDLE = Text("Signed out after 10 minutes without use.", "kiosk")
 DEVICE_UNPAIRED = Text(
     "This device was unpaired by the shop. Ask the service manager for a new pairing code.",
     "kiosk",
@@ -169,6 +194,7 @@ class CheckinApp(App):
     mode = StringProperty("kiosk")
     shop_name = StringProperty("")
     connection = StringProperty(ConnectionState.CHECKING.value)
+    advisor_name = StringProperty("")
 
     def __init__(
         self,
@@ -201,6 +227,15 @@ class CheckinApp(App):
         self.sync_interval = sync_interval
         self.done_seconds = done_seconds
         self.local_store: LocalStore | None = None
+        self.advisor: Advisor | None = None
+        self.advisor_sign_in = AdvisorSignIn(AdvisorBook(store.data_dir), self._advisor_client)
+        self.sync_progress = SyncProgress()
+        self._sign_in_screen: AdvisorSignInScreen | None = None
+        self._queue_screen: QueueScreen | None = None
+        self._queue_loading = False
+        self._queue_again = False
+        self._queue_event: ClockEvent | None = None
+        self._last_touch = time.monotonic()
         self.sync: BackgroundSync | None = None
         self.sync_state: SyncState | None = None
         self.flow = CheckinFlow()
@@ -223,6 +258,8 @@ class CheckinApp(App):
 
     def on_lang(self, _app: App, lang: str) -> None:
         self.title = self.tr(WINDOW_TITLE, lang)
+        if self._queue_screen is not None:
+            self._queue_screen.render(lang)
 
     def set_language(self, lang: str) -> None:
         lang = normalize_language(lang)
@@ -257,12 +294,17 @@ class CheckinApp(App):
             done_seconds=self.done_seconds,
             on_saved=self._checked_in,
         )
+        self.walkaround = WalkaroundController(
+            self.manager,
+            local_store=lambda: self.local_store,
+            advisor=lambda: self.advisor,
+            on_closed=self.show_queue,
+            on_saved=self.request_sync,
+        )
         self._open_local_store()
         self.welcome_screen = WelcomeScreen()
         self.welcome_screen.bind(on_choice=self.on_choice)
-        self.tablet_screen = TabletWelcomeScreen()
-        for screen in (self.welcome_screen, self.tablet_screen):
-            self.manager.add_widget(screen)
+        self.manager.add_widget(self.welcome_screen)
         self.toast = Toast()
         self.idle_overlay = IdleOverlay()
         self.staff_overlay = StaffPinOverlay()
@@ -299,7 +341,32 @@ class CheckinApp(App):
 
     @property
     def home_screen(self) -> str:
-        return "tablet_welcome" if self.mode == "tablet" else "welcome"
+        """The home screen's name for this mode (tablet screens are built when needed)."""
+        if self.mode != "tablet":
+            return "welcome"
+        if self.advisor is None:
+            return self.sign_in_screen.name
+        return self.queue_screen.name
+
+    @property
+    def sign_in_screen(self) -> AdvisorSignInScreen:
+        if self._sign_in_screen is None:
+            screen = AdvisorSignInScreen()
+            screen.bind(on_sign_in=self._on_sign_in, on_refresh=lambda *_: self.refresh_advisors())
+            screen.advisors = self._advisor_rows(self.advisor_sign_in.book.people())
+            self.manager.add_widget(screen)
+            self._sign_in_screen = screen
+        return self._sign_in_screen
+
+    @property
+    def queue_screen(self) -> QueueScreen:
+        if self._queue_screen is None:
+            screen = QueueScreen()
+            screen.bind(on_search_request=lambda *_: self.refresh_queue())
+            screen.show_sync(self.sync_progress.reading())
+            self.manager.add_widget(screen)
+            self._queue_screen = screen
+        return self._queue_screen
 
     def on_start(self) -> None:
         self._idle_event = Clock.schedule_interval(lambda _dt: self.check_idle(), IDLE_CHECK_S)
@@ -312,9 +379,13 @@ class CheckinApp(App):
             self.start_status_checks(check_now=True)
             self.start_background_sync()
             self._schedule_prebuild()
+            self._start_tablet()
 
     def on_stop(self) -> None:
         self.stop_status_checks()
+        if self._queue_event is not None:
+            self._queue_event.cancel()
+            self._queue_event = None
         if self._idle_event is not None:
             self._idle_event.cancel()
             self._idle_event = None
@@ -363,11 +434,11 @@ class CheckinApp(App):
         self.checkin.store = self.local_store
 
     def start_background_sync(self) -> None:
-        """Sync the local store with the server on a background thread (paired kiosks)."""
+        """Sync the local store with the server on a background thread (paired devices)."""
         settings = self.settings
         if not self.start_sync or self.sync is not None or self.local_store is None:
             return
-        if self.mode != "kiosk" or not settings.token:
+        if not settings.token:
             return
         transport = SyncTransport(settings.server_url, settings.token)
         self.sync = BackgroundSync(
@@ -384,20 +455,187 @@ class CheckinApp(App):
             self.sync = None
 
     def _sync_state(self, state: SyncState) -> None:
+        before = self.sync_state
+        finished_round = before is not None and before.running and not state.running
         self.sync_state = state
+        reading = self.sync_progress.update(state)
+        if self._queue_screen is not None:
+            self._queue_screen.show_sync(reading)
+            if finished_round and self.advisor is not None:
+                # A round may have pulled new check-ins or changes from other devices.
+                self.refresh_queue()
 
     def _checked_in(self, receipt: CheckinReceipt) -> None:
         log.info("Checked in %s; asking the sync to send it", receipt.ticket_number)
+        self.request_sync()
+
+    def request_sync(self) -> None:
+        """Something was saved locally: ask the background sync to send it soon."""
         if self.sync is not None:
             self.sync.request_sync()
+
+    def show_queue(self) -> None:
+        """Back to the tablet's home (the queue once an advisor is signed in)."""
+        self.manager.current = self.home_screen
+        if self.advisor is not None:
+            self.refresh_queue()
+
+    # -- tablet: advisors and the queue ------------------------------------------------
+
+    def _start_tablet(self) -> None:
+        if self.mode != "tablet":
+            return
+        self.refresh_advisors()
+        if self._queue_event is None:
+            self._queue_event = Clock.schedule_interval(
+                lambda _dt: self._queue_tick(), QUEUE_TICK_S
+            )
+
+    def _advisor_client(self) -> ServerClient:
+        settings = self.settings
+        return self.client_factory(settings.server_url, token=settings.token)
+
+    @staticmethod
+    def _advisor_rows(people: list[Any]) -> list[dict[str, Any]]:
+        return [{"username": p.username, "display_name": p.display_name} for p in people]
+
+    def refresh_advisors(self) -> None:
+        """Ask the server who may sign in (the remembered list stands in when offline)."""
+        if self.work.closed or not self.settings.is_paired:
+            return
+
+        def done(people: list[Any]) -> None:
+            screen = self.sign_in_screen
+            screen.advisors = self._advisor_rows(people)
+            screen.loaded = True
+
+        def failed(error: Exception) -> None:
+            if isinstance(error, ServerProblem) and error.needs_pairing:
+                self._unpaired_by_shop()
+                return
+            log.warning("Advisor list not refreshed: %r", error)
+            self.sign_in_screen.loaded = True
+
+        self.work.run(self.advisor_sign_in.refresh, done, failed, name="advisors")
+
+    def _on_sign_in(self, screen: AdvisorSignInScreen, username: str, pin: str) -> None:
+        screen.busy = True
+        screen.message = None
+        self.work.run(
+            lambda: self.advisor_sign_in.sign_in(username, pin),
+            self._signed_in,
+            self._sign_in_failed,
+            name="advisor-sign-in",
+        )
+
+    def _signed_in(self, result: SignedIn) -> None:
+        self.advisor = result.advisor
+        self.advisor_name = result.advisor.display_name
+        self._last_touch = time.monotonic()
+        self.sign_in_screen.reset()
+        if result.offline:
+            self.toast.show(SIGNED_IN_OFFLINE)
+        self.show_queue()
+
+    def _sign_in_failed(self, error: Exception) -> None:
+        if isinstance(error, SignInRefused):
+            self.sign_in_screen.show_refusal(error.message)
+        elif isinstance(error, ServerProblem) and error.needs_pairing:
+            self.sign_in_screen.reset()
+            self._unpaired_by_shop()
+        else:
+            log.error("Advisor sign-in failed: %r", error)
+            self.sign_in_screen.show_refusal(SIGN_IN_FAILED)
+
+    def _unpaired_by_shop(self) -> None:
+        """The server refused this tablet's token: forget it, sign out, back to pairing."""
+        log.warning("The server refused this device's token; pairing again")
+        self.store.forget_pairing(token=self.settings.token)
+        self.settings = self.store.load()
+        self.advisor = None
+        self.advisor_name = ""
+        self.show_pairing(DEVICE_UNPAIRED)
+
+    def sign_out_advisor(self, message: Text | None = None) -> None:
+        """The advisor leaves the tablet: back to the sign-in screen."""
+        if self.advisor is not None:
+            log.info("Advisor %s signed out", self.advisor.username)
+        self.advisor = None
+        self.advisor_name = ""
+        if self._queue_screen is not None:
+            self._queue_screen.clear_search()
+            self._queue_screen.show([], self.lang)
+            self._queue_screen.loaded = False
+        self.sign_in_screen.reset()
+        self.manager.current = self.sign_in_screen.name
+        if message is not None:
+            self.toast.show(message)
+        self.refresh_advisors()
+
+    def refresh_queue(self) -> None:
+        """Read the queue from the local store in the background and show it."""
+        if self.advisor is None or self.work.closed:
+            return
+        if self._queue_loading:
+            self._queue_again = True  # one more read when this one is done
+            return
+        store = self.local_store
+        screen = self.queue_screen
+        if store is None:
+            screen.show([], self.lang)
+            return
+        search = screen.search
+        self._queue_loading = True
+        self.work.run(
+            lambda: open_visits(store, search),
+            self._queue_read,
+            self._queue_failed,
+            name="queue",
+        )
+
+    def _queue_read(self, entries: list[QueueEntry]) -> None:
+        self._queue_loading = False
+        if self.advisor is not None:
+            self.queue_screen.show(entries, self.lang)
+        if self._queue_again:
+            self._queue_again = False
+            self.refresh_queue()
+
+    def _queue_failed(self, error: Exception) -> None:
+        self._queue_loading = False
+        self._queue_again = False
+        log.error("The queue could not be read: %r", error)
+
+    def _queue_tick(self) -> None:
+        if self._queue_screen is not None and self.advisor is not None:
+            self._queue_screen.render(self.lang)
+            self._queue_screen.show_sync(self.sync_progress.reading())
+
+    def open_visit(self, visit_id: str) -> None:
+        """The advisor tapped a car in the queue: its walk-around."""
+        self.walkaround.open(visit_id)
 
     # -- shared screen: idle timeout and staff PIN -------------------------------------
 
     def note_activity(self) -> None:
         self.idle.touched()
+        self._last_touch = time.monotonic()
 
     def check_idle(self) -> None:
-        """Ask "Are you still there?" after the idle time, and wipe the check-in after it."""
+        """Ask "Are you still there?" after the idle time, and wipe the check-in after it.
+
+        On the tablet: sign the advisor out after ``ADVISOR_IDLE_S`` untouched, except
+        during a walk-around (the customer may be reading the sheet).
+        """
+        if self.mode == "tablet":
+            idle_for = time.monotonic() - self._last_touch
+            if (
+                self.advisor is not None
+                and idle_for > ADVISOR_IDLE_S
+                and not self.walkaround.in_progress
+            ):
+                self.sign_out_advisor(SIGNED_OUT_IDLE)
+            return
         if not self.checkin.in_progress:
             self.idle.touched()
             self.idle_overlay.shown = False
@@ -456,6 +694,7 @@ class CheckinApp(App):
         self.start_status_checks(check_now=False)
         self.start_background_sync()
         self._schedule_prebuild()
+        self._start_tablet()
 
     def show_pairing(self, message: Text | None = None) -> None:
         """Back to pairing (the token was refused), saying why."""

@@ -127,7 +127,7 @@ class CheckinController:
 
     @property
     def in_progress(self) -> bool:
-        return self.manager.current not in (self.home, "pairing", "tablet_welcome")
+        return self.manager.current not in (self.home, "pairing")
 
     # -- identify ----------------------------------------------------------------------
 

@@ -70,6 +70,10 @@ class HeadlessApp:
         if not self.started:
             return
         self.started = False
+        toast = getattr(self.app, "toast", None)
+        if toast is not None:
+            # A message shown in one test must not fade out in the next app's window.
+            toast.cancel()
         self.app.dispatch("on_stop")
         for child in Window.children[:]:
             Window.remove_widget(child)

@@ -131,6 +131,13 @@ class Toast(Label):
         animation.bind(on_complete=lambda *_: setattr(self, "message", None))
         animation.start(self)
 
+    def cancel(self) -> None:
+        """Stop the timer and any fade (the app is closing): nothing fires later."""
+        if self._hide_event is not None:
+            self._hide_event.cancel()
+            self._hide_event = None
+        Animation.cancel_all(self)
+
     @staticmethod
     def render(message: object, lang: str) -> str:
         return message.render(lang) if message is not None else ""  # type: ignore[attr-defined]

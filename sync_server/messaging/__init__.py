@@ -28,7 +28,16 @@ from sqlalchemy.orm import Session
 
 from shared.i18n import Text, normalize_language
 from shared.masking import mask_email, mask_phone
-from sync_server.models import Customer, OutboundMessage, Shop, SyncRecord, Vehicle, Visit, utcnow
+from sync_server.models import (
+    Customer,
+    OutboundMessage,
+    Shop,
+    SyncRecord,
+    Vehicle,
+    Visit,
+    record_field,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +100,13 @@ TEMPLATES: Mapping[str, tuple[Text, Text]] = {
 
 
 def _customer_language(session: Session, visit_id: str, shop: Shop | None) -> str:
-    """The language the customer chose at the kiosk (their consent), else the shop's."""
+    """The language the customer chose at the kiosk (their consent), else the shop's.
+
+    The consent is found through the expression index on ``(kind, fields ->> visit_id)``.
+    """
     consent = session.scalars(
         select(SyncRecord.fields).where(
-            SyncRecord.kind == "consent",
-            SyncRecord.fields["visit_id"].as_string() == visit_id,
+            SyncRecord.kind == "consent", record_field("visit_id") == visit_id
         )
     ).first()
     if consent and consent.get("language"):

@@ -90,9 +90,12 @@ def visit_status_text(status: str) -> str:
         return status
 
 
+def currency_symbol(currency: str) -> str:
+    return {"CNY": "¥", "EUR": "€", "USD": "$", "GBP": "£"}.get(currency, currency + " ")
+
+
 def money(amount: Any, currency: str = "CNY") -> str:
-    symbol = {"CNY": "¥", "EUR": "€", "USD": "$", "GBP": "£"}.get(currency, currency + " ")
-    return f"{symbol}{amount:,.2f}"
+    return f"{currency_symbol(currency)}{amount:,.2f}"
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -1,7 +1,9 @@
-"""The manager's page: people (advisors, managers), technicians, and paired devices."""
+"""The manager's page: people (advisors, managers) with their tablet PINs, technicians,
+and paired devices."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -11,9 +13,10 @@ from sqlalchemy import select
 from sync_server import db
 from sync_server.access import allow, require_caller
 from sync_server.api.devices import pairing_qr_payload
-from sync_server.models import Device, DeviceRole, Technician, User, UserRole
+from sync_server.models import Device, DeviceRole, Technician, User, UserRole, utcnow
 from sync_server.pairing import issue_code, revoke_device
-from sync_server.people import PeopleError, create_user
+from sync_server.people import PeopleError, create_user, set_pin
+from sync_server.problems import Problem
 from sync_server.web import gettext as _
 from sync_server.web import render_text
 from sync_server.web.quotes import qr_data_uri
@@ -35,6 +38,7 @@ def _page(status: int = 200, **context: Any) -> ResponseReturnValue:
         technicians=session.scalars(select(Technician).order_by(Technician.name)).all(),
         specialities=SPECIALITIES,
         speciality_names=speciality_names(),
+        now=utcnow(),
         **context,
     )
     return body, status
@@ -96,6 +100,25 @@ def toggle_user(user_id: int) -> ResponseReturnValue:
         user.active = not user.active
         session.commit()
     return redirect(url_for("admin.people"))
+
+
+@bp.post("/admin/users/<int:user_id>/pin")
+@allow("manager")
+def set_user_pin(user_id: int) -> ResponseReturnValue:
+    """Set or reset a person's tablet PIN (4–8 digits); a new PIN also unlocks it."""
+    session = db.session()
+    user = session.get(User, user_id)
+    if user is None:
+        raise Problem(404, "not-found")
+    # Digits typed on a Chinese keyboard may come full-width (１２３４).
+    pin = unicodedata.normalize("NFKC", request.form.get("pin", "")).strip()
+    try:
+        set_pin(session, user, pin)
+    except PeopleError as error:
+        session.rollback()
+        return _page(400, errors={f"pin-{user.id}": render_text(error.message)})
+    flash(_("{name} has a new tablet PIN.", name=user.display_name), "ok")
+    return redirect(url_for("admin.people") + "#users")
 
 
 @bp.post("/admin/technicians")

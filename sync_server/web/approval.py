@@ -1,7 +1,9 @@
 """The customer's phone page: see the quote line by line, approve or decline, and sign.
 
 Reached by a link carrying a signed, expiring token (no sign-in); it shows only this
-quote, this car's plate and the customer's masked name.
+quote, this car's plate and the customer's masked name. A quote with options shows them
+side by side, each with its pros and cons and its total; the customer chooses one (or
+none of them), then answers the lines every option shares and the chosen option's lines.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 from shared import domain
 from shared.i18n import Text
@@ -27,14 +31,15 @@ from sync_server.quotes import (
     QuoteRefused,
     TokenRefused,
     latest_version,
+    option_letter,
     quote_for_token,
     read_approval_token,
     record_approval,
 )
 from sync_server.sync.blobs import BlobRefused
 from sync_server.sync.records import ChangeRefused
+from sync_server.web import currency_symbol, page_url, render_text
 from sync_server.web import gettext as _
-from sync_server.web import page_url, render_text
 
 bp = Blueprint("approval", __name__)
 
@@ -68,6 +73,27 @@ def _quote_or_problem(token: str) -> domain.Quote:
     return quote
 
 
+def _cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def _line_amounts(quote: domain.Quote) -> dict[str, Any]:
+    """What the page's script needs for the running total: whole cents, no floats."""
+    return {
+        "lines": {
+            line.id: {
+                "cents": _cents(abs(line.amount)),
+                "discount": line.kind == domain.QuoteLineKind.discount,
+                "choosable": line.kind in CHOOSABLE_KINDS,
+                "option": line.option_id,
+            }
+            for line in quote.lines
+        },
+        "tax_rate_e4": int((quote.tax_rate * 10000).to_integral_value()),
+        "symbol": currency_symbol(quote.currency),
+    }
+
+
 def _page(
     token: str, quote: domain.Quote, *, status: int = 200, **context: Any
 ) -> ResponseReturnValue:
@@ -79,37 +105,33 @@ def _page(
     latest = latest_version(session, quote.visit_id)
     superseded = latest is not None and latest.quote.id != quote.id
     approvals = latest.approvals if latest and not superseded else []
+    approval = approvals[-1] if approvals else None
     photo_hashes = {sha for line in quote.lines for sha in line.photo_sha256s}
     stored = set()
     if photo_hashes:
-        from sqlalchemy import select
-
         stored = set(
             session.scalars(select(Blob.sha256).where(Blob.sha256.in_(sorted(photo_hashes))))
         )
     context.setdefault("decisions", {})
     context.setdefault("errors", {})
     context.setdefault("signer_name", "")
+    context.setdefault("chosen_option", "")
     body = render_template(
         "approval/approve.html",
         token=token,
         quote=quote,
         totals=quote.totals(),
+        option_totals=quote.option_totals(),
+        option_letter=option_letter,
         customer_name=_masked(customer),
         plate=mask_plate(vehicle.plate) if vehicle else "",
         superseded=superseded,
-        approval=approvals[-1] if approvals else None,
+        approval=approval,
+        approved_lines=approval.approved_lines(quote) if approval else [],
         choosable=CHOOSABLE_KINDS,
         stored_photos=stored,
         urgency_label=lambda value: render_text(domain.urgency_label(value)),
-        line_amounts={
-            "lines": {
-                line.id: {"amount": float(line.amount), "choosable": line.kind in CHOOSABLE_KINDS}
-                for line in quote.lines
-            },
-            "tax_rate": float(quote.tax_rate),
-            "symbol": "¥" if quote.currency == "CNY" else quote.currency + " ",
-        },
+        line_amounts=_line_amounts(quote),
         public_page=True,
         **context,
     )
@@ -189,14 +211,28 @@ def submit(token: str) -> ResponseReturnValue:
     if latest is None or latest.quote.id != quote.id or latest.approvals:
         return _page(token, quote, status=409)
     errors: dict[str, str] = {}
+    option_id, chosen_option = None, form.get("option", "").strip()[:36]
+    if quote.options:
+        if quote.option(chosen_option) is not None:
+            option_id = chosen_option
+        elif chosen_option != "none":
+            chosen_option = ""
+            errors["option"] = _("Please choose one of the options, or “None of these options”.")
+    # Every answer given is kept for the page shown again; only the answers to the lines
+    # offered with the chosen option count.
+    given = {
+        line.id: form.get(f"decision-{line.id}", "")
+        for line in quote.lines
+        if form.get(f"decision-{line.id}", "") in ("approved", "declined")
+    }
     decisions: dict[str, domain.LineDecision] = {}
-    for line in quote.lines:
-        raw = form.get(f"decision-{line.id}", "")
-        if line.kind in CHOOSABLE_KINDS:
-            if raw in ("approved", "declined"):
-                decisions[line.id] = domain.LineDecision(raw)
-            else:
-                errors[f"decision-{line.id}"] = _("Please choose yes or no for this item.")
+    for line in quote.lines_for(option_id):
+        if line.kind not in CHOOSABLE_KINDS:
+            continue
+        if line.id in given:
+            decisions[line.id] = domain.LineDecision(given[line.id])
+        else:
+            errors[f"decision-{line.id}"] = _("Please choose yes or no for this item.")
     signer_name = form.get("signer_name", "").strip()[:80]
     strokes = read_strokes(form.get("strokes", "[]"))
     png = read_png(form.get("signature_png", ""))
@@ -208,15 +244,9 @@ def submit(token: str) -> ResponseReturnValue:
     )
     if strokes is None or png is None or not signature.has_enough_ink():
         errors["signature"] = _("Please sign in the box with your finger.")
+    kept = {"decisions": given, "signer_name": signer_name, "chosen_option": chosen_option}
     if errors:
-        return _page(
-            token,
-            quote,
-            status=400,
-            errors=errors,
-            decisions={key: str(value) for key, value in decisions.items()},
-            signer_name=signer_name,
-        )
+        return _page(token, quote, status=400, errors=errors, **kept)
     assert strokes is not None and png is not None
     try:
         record_approval(
@@ -229,15 +259,16 @@ def submit(token: str) -> ResponseReturnValue:
             signer_name=signer_name,
             ip_address=request.remote_addr or "",
             user_agent=request.user_agent.string,
+            option_id=option_id,
         )
         notify_customer(session, quote.visit_id, "approved", base_url=page_url())
         session.commit()
     except BlobRefused:
         session.rollback()
         errors["signature"] = _("Please sign in the box with your finger.")
-        return _page(token, quote, status=400, errors=errors, signer_name=signer_name)
+        return _page(token, quote, status=400, errors=errors, **kept)
     except (ChangeRefused, QuoteRefused) as refused:
         session.rollback()
         errors["form"] = render_text(refused.message)
-        return _page(token, quote, status=409, errors=errors, signer_name=signer_name)
+        return _page(token, quote, status=409, errors=errors, **kept)
     return _page(token, quote, thanks=True)

@@ -1,9 +1,15 @@
-"""The desk's quote editor, sending the quote, and the customer's link with its QR code."""
+"""The desk's quote editor, sending the quote, and the customer's link with its QR code.
+
+The editor is one form: the quote's heading and notes, up to four options (name, pros
+and cons) and the lines, each line under "Every option" or one option. Whatever is sent
+back with a mistake comes back exactly as typed, with the message beside the field.
+"""
 
 from __future__ import annotations
 
 import base64
 import io
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,6 +23,8 @@ from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.messaging import notify_customer
 from sync_server.quotes import (
+    MAX_OPTIONS,
+    OPTION_LETTERS,
     QuoteRefused,
     approval_token,
     latest_version,
@@ -34,6 +42,25 @@ LINE_KINDS = tuple(kind.value for kind in domain.QuoteLineKind)
 URGENCIES = tuple(urgency.value for urgency in domain.Urgency)
 MAX_LINES = 60
 DEFAULT_LABOUR_RATE = Decimal("180")
+# Option rows shown for a quote that has none yet: enough for "this or that".
+BLANK_OPTION_ROWS = 2
+
+
+@dataclass
+class OptionForm:
+    """One option of the editor as typed: its name and its pros and cons."""
+
+    id: str = ""
+    label: str = ""
+    notes: str = ""
+
+    @property
+    def blank(self) -> bool:
+        return not (self.label or self.notes)
+
+    @classmethod
+    def of(cls, option: domain.QuoteOption) -> OptionForm:
+        return cls(id=option.id, label=option.label, notes=option.notes)
 
 
 @dataclass
@@ -50,6 +77,7 @@ class LineForm:
     part_number: str = ""
     urgency: str = "green"
     photos: list[str] = field(default_factory=list)
+    option: str = ""  # "" for every option, else the option row's number ("0", "1", ...)
 
     @property
     def blank(self) -> bool:
@@ -58,7 +86,8 @@ class LineForm:
         )
 
     @classmethod
-    def of(cls, line: domain.QuoteLine) -> LineForm:
+    def of(cls, line: domain.QuoteLine, quote: domain.Quote) -> LineForm:
+        option_ids = [option.id for option in quote.options]
         return cls(
             id=line.id,
             kind=str(line.kind),
@@ -70,6 +99,7 @@ class LineForm:
             part_number=line.part_number,
             urgency=str(line.urgency),
             photos=list(line.photo_sha256s),
+            option=str(option_ids.index(line.option_id)) if line.option_id in option_ids else "",
         )
 
 
@@ -109,15 +139,82 @@ def read_lines(form: Any) -> list[LineForm]:
                 part_number=form.get(prefix + "part_number", "").strip()[:60],
                 urgency=form.get(prefix + "urgency", "green"),
                 photos=form.getlist(prefix + "photo"),
+                option=form.get(prefix + "option", "").strip()[:2],
             )
         )
     return rows
 
 
+def read_options(form: Any) -> list[OptionForm]:
+    rows = []
+    for index in range(min(MAX_OPTIONS, _whole(form.get("option_count", "0")))):
+        prefix = f"option-{index}-"
+        rows.append(
+            OptionForm(
+                id=form.get(prefix + "id", "").strip()[:36],
+                label=form.get(prefix + "label", "").strip()[:120],
+                notes=form.get(prefix + "notes", "").strip()[:1000],
+            )
+        )
+    return rows
+
+
+def check_option_rows(
+    option_rows: list[OptionForm], line_rows: list[LineForm]
+) -> tuple[list[domain.QuoteOption], dict[str, str | None], dict[str, str]]:
+    """The options in use, each line row's option id (by row number), and messages.
+
+    An option row is in use when it has a name or notes, or a line is put under it; one
+    in use needs a name and a line, and one option alone offers no choice.
+    """
+    errors: dict[str, str] = {}
+    used_rows = {row.option for row in line_rows if not row.blank and row.option.isdigit()}
+    options: list[domain.QuoteOption] = []
+    id_of_row: dict[str, str | None] = {"": None}
+    for index, row in enumerate(option_rows):
+        key = str(index)
+        in_use = not row.blank or key in used_rows
+        if not in_use:
+            continue
+        letter = OPTION_LETTERS[index]
+        if not row.label:
+            errors[f"option-{index}-label"] = _(
+                "Give option {letter} a name, e.g. “Genuine parts”.", letter=letter
+            )
+        elif key not in used_rows:
+            errors[f"option-{index}-label"] = _(
+                "Put at least one line under option {letter}, or clear its name.", letter=letter
+            )
+        option = domain.QuoteOption(
+            id=row.id if _is_uuid(row.id) else domain.new_id(), label=row.label, notes=row.notes
+        )
+        options.append(option)
+        id_of_row[key] = option.id
+    if len(options) == 1 and not errors:
+        only = next(i for i, row in enumerate(option_rows) if str(i) in id_of_row)
+        errors[f"option-{only}-label"] = _(
+            "One option is no choice: add a second option, or put its lines under “Every option”."
+        )
+    for index, row in enumerate(line_rows):
+        if not row.blank and row.option and row.option not in id_of_row:
+            errors[f"line-{index}-option"] = _("Choose one of the options above for this line.")
+    return options, id_of_row, errors
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
 def check_lines(
-    rows: list[LineForm], photo_hashes: set[str]
+    rows: list[LineForm],
+    photo_hashes: set[str],
+    option_ids: dict[str, str | None] | None = None,
 ) -> tuple[list[domain.QuoteLine], dict[str, str]]:
     """Quote lines from the typed rows, or messages by field name (``line-2-hours``)."""
+    option_ids = option_ids if option_ids is not None else {"": None}
     lines: list[domain.QuoteLine] = []
     errors: dict[str, str] = {}
     for index, row in enumerate(rows):
@@ -157,6 +254,7 @@ def check_lines(
                 part_number=row.part_number if row.kind == "part" else "",
                 urgency=domain.Urgency(urgency),
                 photo_sha256s=[sha for sha in row.photos if sha in photo_hashes],
+                option_id=option_ids.get(row.option),
                 **values,
             )
         )
@@ -170,11 +268,18 @@ def _photos(visit_id: str) -> list[str]:
     return [photo.image.sha256 for photo in photos]
 
 
-def _editor(visit_id: str, **context: Any) -> str:
+def _editor(visit_id: str, *, open_options: bool = False, **context: Any) -> str:
     session = db.session()
     visit = load_visit(session, visit_id)
     from sync_server.models import Vehicle
 
+    option_rows: list[OptionForm] = context["option_rows"]
+    errors: dict[str, str] = context["errors"]
+    options_open = (
+        open_options
+        or any(not row.blank for row in option_rows)
+        or any(key.startswith("option-") or key.endswith("-option") for key in errors)
+    )
     return render_template(
         "quotes/edit.html",
         visit=visit,
@@ -189,6 +294,19 @@ def _editor(visit_id: str, **context: Any) -> str:
         },
         urgency_labels={u: render_text(domain.urgency_label(u)) for u in URGENCIES},
         photos=_photos(visit_id),
+        letters=OPTION_LETTERS,
+        max_options=MAX_OPTIONS,
+        options_open=options_open,
+        option_choices=[("", _("Every option"))]
+        + [
+            (
+                str(index),
+                f"{OPTION_LETTERS[index]} · {row.label}"
+                if row.label
+                else _("Option {letter}", letter=OPTION_LETTERS[index]),
+            )
+            for index, row in enumerate(option_rows)
+        ],
         **context,
     )
 
@@ -198,11 +316,15 @@ def _editor(visit_id: str, **context: Any) -> str:
 def edit(visit_id: str) -> ResponseReturnValue:
     latest = latest_version(db.session(), visit_id)
     quote = latest.quote if latest else None
-    rows = [LineForm.of(line) for line in quote.lines] if quote else []
+    rows = [LineForm.of(line, quote) for line in quote.lines] if quote else []
     rows += [LineForm() for _ in range(max(2, 4 - len(rows)))]
+    option_rows = [OptionForm.of(option) for option in quote.options] if quote else []
+    if len(option_rows) < BLANK_OPTION_ROWS:
+        option_rows += [OptionForm() for _ in range(BLANK_OPTION_ROWS - len(option_rows))]
     return _editor(
         visit_id,
         rows=rows,
+        option_rows=option_rows,
         errors={},
         option_label=quote.option_label if quote else "",
         notes=quote.notes if quote else "",
@@ -222,19 +344,28 @@ def save(visit_id: str) -> ResponseReturnValue:
     load_visit(session, visit_id)
     form = request.form
     rows = read_lines(form)
+    option_rows = read_options(form)
     option_label = form.get("option_label", "").strip()[:120]
     notes = form.get("notes", "").strip()[:2000]
     tax_percent = form.get("tax_percent", "13").strip()[:10]
     context = {
+        "option_rows": option_rows,
         "option_label": option_label,
         "notes": notes,
         "tax_percent": tax_percent,
         "next_version": max(1, _whole(form.get("next_version", "1"))),
     }
-    if form.get("action") == "add_line":
+    action = form.get("action")
+    if action == "add_line":
         rows.append(LineForm())
         return _editor(visit_id, rows=rows, errors={}, **context)
-    lines, errors = check_lines(rows, set(_photos(visit_id)))
+    if action == "add_option":
+        if len(option_rows) < MAX_OPTIONS:
+            option_rows.append(OptionForm())
+        return _editor(visit_id, rows=rows, errors={}, open_options=True, **context)
+    options, option_ids, errors = check_option_rows(option_rows, rows)
+    lines, line_errors = check_lines(rows, set(_photos(visit_id)), option_ids)
+    errors.update(line_errors)
     tax = _decimal(tax_percent)
     if tax is None or tax > 100:
         errors["tax_percent"] = _("Enter the tax rate in percent, between 0 and 100.")
@@ -249,6 +380,7 @@ def save(visit_id: str) -> ResponseReturnValue:
             option_label=option_label,
             notes=notes,
             tax_rate=(tax / 100).quantize(Decimal("0.0001")),
+            options=options,
         )
     except (QuoteRefused, ChangeRefused) as refused:
         session.rollback()

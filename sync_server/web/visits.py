@@ -3,6 +3,7 @@ signature check, lost sync values, quotes and approvals, job status and messages
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.i18n import Text
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allowed_events
+from shared.wire import WireError, from_wire
 from sync_server import db
 from sync_server.access import STAFF, allow, public, require_caller
 from sync_server.messaging import masked_recipient, notify_customer
@@ -33,22 +35,24 @@ from sync_server.models import (
     FieldConflict,
     JobAssignment,
     OutboundMessage,
+    SyncRecord,
     Technician,
     Vehicle,
     Visit,
+    record_field,
     utcnow,
 )
-from sync_server.quotes import quote_versions
+from sync_server.quotes import option_letter, quote_versions
 from sync_server.sync.records import (
     ChangeRefused,
     lock_feed,
-    read_records,
     update_server_record,
 )
 from sync_server.web import gettext as _
 from sync_server.web import page_url, render_text
 
 bp = Blueprint("visits", __name__)
+log = logging.getLogger(__name__)
 
 DIAGRAM_DIR = Path(__file__).resolve().parents[2] / "assets" / "diagram"
 # The drawings' own proportions (their SVG viewBox): marks are placed relative to them.
@@ -126,8 +130,27 @@ class WalkaroundView:
 
 
 def records_of(session: Session, kind: str, key: str, values: list[str]) -> list[Any]:
-    """Live records of ``kind`` whose field ``key`` is one of ``values`` (read back typed)."""
-    return read_records(session, kind, key, values, skip_deleted=True)
+    """Live records of ``kind`` whose field ``key`` is one of ``values``, read back typed.
+
+    ``key`` is one of ``models.INDEXED_RECORD_FIELDS``: the lookup is a search of the
+    expression index on ``(kind, fields ->> key)``, not a read of every record's JSON.
+    A record that no longer reads (an old, half-written one) is left out with a warning;
+    so are tombstones (``deleted: true``).
+    """
+    if not values:
+        return []
+    rows = session.scalars(
+        select(SyncRecord).where(SyncRecord.kind == kind, record_field(key).in_(values))
+    ).all()
+    found = []
+    for row in rows:
+        if row.fields.get("deleted"):
+            continue
+        try:
+            found.append(from_wire(kind, {**row.fields, "id": row.id}))
+        except WireError:
+            log.warning("%s %s does not read as a record; left out", kind, row.id)
+    return found
 
 
 def _stored(session: Session, hashes: set[str]) -> set[str]:
@@ -225,6 +248,7 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         "stored_images": stored,
         "conflicts": conflicts,
         "versions": quote_versions(session, visit.id),
+        "option_letter": option_letter,
         "events": events,
         "technicians": session.scalars(
             select(Technician).where(Technician.active).order_by(Technician.name)
@@ -236,6 +260,8 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         "damage_label": lambda value: render_text(domain.damage_label(value)),
         "urgency_label": lambda value: render_text(domain.urgency_label(value)),
         "enum_label": enum_label,
+        "light_label": light_label,
+        "tyre_treads": tyre_treads,
         "speciality_names": _speciality_names(),
         "now": utcnow(),
         "checkin_sheet_url": (
@@ -250,6 +276,24 @@ def _speciality_names() -> dict[str, str]:
     from sync_server.web.admin import speciality_names
 
     return speciality_names()
+
+
+def light_label(code: str) -> str:
+    """A warning light as the check-in sheet names it (the tablet sends its code)."""
+    from sync_server.sheets.checkin_sheet import LIGHT_LABELS
+
+    return render_text(LIGHT_LABELS[code]) if code in LIGHT_LABELS else code
+
+
+def tyre_treads(walkaround: domain.Walkaround) -> list[tuple[str, float]]:
+    """Each tyre's tread depth, in the order front left, front right, rear left, right."""
+    from sync_server.sheets.checkin_sheet import TYRES
+
+    return [
+        (render_text(TYRES[position]), walkaround.tyre_tread_mm[position])
+        for position in domain.TYRE_POSITIONS
+        if position in walkaround.tyre_tread_mm
+    ]
 
 
 def enum_label(value: str) -> str:

@@ -75,21 +75,54 @@
   });
 
   // The running total of what the customer chose, so there is no surprise at the end.
+  // Whole cents and the server's rules: discounts never more than the charges, tax on
+  // what remains, rounded half up to the cent.
   var amounts = JSON.parse((document.getElementById("line-amounts") || {}).textContent || "{}");
   var shown = document.getElementById("chosen-total");
+
+  function chosenOption() {
+    var picked = form.querySelector('input[name="option"]:checked');
+    return picked ? picked.value : null;
+  }
+
+  function money(cents) {
+    var whole = Math.floor(cents / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    var rest = (cents % 100).toString();
+    return amounts.symbol + whole + "." + (rest.length < 2 ? "0" + rest : rest);
+  }
+
   function total() {
     if (!shown || !amounts.lines) { return; }
-    var sum = 0;
+    var option = chosenOption();
+    var charges = 0, discounts = 0;
     Object.keys(amounts.lines).forEach(function (id) {
       var line = amounts.lines[id];
-      var picked = form.querySelector('input[name="decision-' + id + '"]:checked');
-      if (!line.choosable || (picked && picked.value === "approved")) { sum += line.amount; }
+      if (line.option && line.option !== option) { return; }
+      if (line.choosable) {
+        var picked = form.querySelector('input[name="decision-' + id + '"]:checked');
+        if (!picked || picked.value !== "approved") { return; }
+      }
+      if (line.discount) { discounts += line.cents; } else { charges += line.cents; }
     });
-    sum = Math.max(0, sum);
-    var withTax = sum * (1 + amounts.tax_rate);
-    shown.textContent = amounts.symbol + withTax.toFixed(2);
+    var net = charges - Math.min(discounts, charges);
+    var tax = Math.floor((net * amounts.tax_rate_e4 + 5000) / 10000);
+    shown.textContent = money(net + tax);
   }
-  form.addEventListener("change", total);
+
+  // With options, only the chosen option's items are asked about (without this script
+  // every option's items show, each under its name, and only the chosen one counts).
+  function showOption() {
+    var option = chosenOption();
+    Array.prototype.forEach.call(document.querySelectorAll(".option-items"), function (section) {
+      section.hidden = section.getAttribute("data-option") !== option;
+    });
+    Array.prototype.forEach.call(document.querySelectorAll(".option-card"), function (card) {
+      card.classList.toggle("chosen", card.getAttribute("data-option") === option);
+    });
+  }
+
+  form.addEventListener("change", function () { showOption(); total(); });
+  showOption();
   total();
 
   window.addEventListener("resize", fit);

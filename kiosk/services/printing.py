@@ -1,0 +1,351 @@
+"""The check-in sheet (接车单) printed from the advisor tablet, with or without the server.
+
+The tablet draws the same PDF as the server (``shared.checkin_sheet``) from its own
+records — the visit, customer and car it pulled, the walk-around and signature it
+saved — so the customer gets their copy even while the shop's Wi-Fi is down. The file
+is kept in ``DATA_DIR/sheets/`` (written atomically) and handed to the system printer.
+
+The printer sits behind a plyer-style facade: :meth:`Printer.print_file` calls the
+private ``_print_file`` of a backend. :class:`LpPrinter` uses CUPS's ``lp`` (Linux,
+macOS; also what a print server for Android tablets offers); :class:`NoPrinter` is the
+dummy for devices without one: the sheet is only saved, and the screen says where.
+:func:`printer` picks the backend for this machine. No Kivy here.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from kiosk.services.local_store import LocalStore
+from kiosk.services.photos import PhotoUnreadable, make_thumbnail
+from kiosk.services.walkaround import WalkaroundSheet, visit_header
+from shared.checkin_sheet import SheetContent, render_sheet_pdf
+from shared.domain import Consent
+from shared.i18n import Text
+from shared.wire import WireError, from_wire
+
+log = logging.getLogger(__name__)
+
+SHEETS_DIR = "sheets"
+# Photos on the sheet are 44 mm wide: 480 px is about 280 dpi, sharp on paper.
+SHEET_PHOTO_EDGE = 480
+LP_TIMEOUT_S = 30.0
+
+# The sheet's words on the tablet: the same as the server's sheet (sync_server.sheets),
+# from the tablet's own catalog (tests/test_tablet_walkaround_ui.py checks they agree).
+SHEET_TEXT: dict[str, Text] = {
+    "title": Text("Vehicle check-in sheet", "kiosk"),
+    "ticket": Text("Ticket", "kiosk"),
+    "checked_in": Text("Checked in", "kiosk"),
+    "customer": Text("Customer", "kiosk"),
+    "phone": Text("Phone", "kiosk"),
+    "vehicle": Text("Vehicle", "kiosk"),
+    "plate": Text("Plate", "kiosk"),
+    "vin": Text("VIN", "kiosk"),
+    "model": Text("Make and model", "kiosk"),
+    "concern": Text("What the customer came for", "kiosk"),
+    "diagram": Text("Condition of the car", "kiosk"),
+    "legend": Text(
+        "Red: damage recorded today (code: letter and grade). Grey outline: damage "
+        "recorded at an earlier visit.",
+        "kiosk",
+    ),
+    "codes": Text(
+        "A scratch · U dent · G stone chip · Y crack · S rust · M missing · B broken · "
+        "O other; 1 light, 2 clearly visible, 3 severe",
+        "kiosk",
+    ),
+    "marks": Text("Damage marks", "kiosk"),
+    "no_marks": Text("No damage recorded.", "kiosk"),
+    "photos": Text("Photos", "kiosk"),
+    "photo_pending": Text("Photo not received yet", "kiosk"),
+    "odometer": Text("Odometer", "kiosk"),
+    "fuel": Text("Fuel", "kiosk"),
+    "lights": Text("Warning lights on", "kiosk"),
+    "belongings": Text("Items left in the car", "kiosk"),
+    "keys": Text("Keys handed over", "kiosk"),
+    "other": Text("Other", "kiosk"),
+    "exterior": Text("Exterior notes", "kiosk"),
+    "interior": Text("Interior notes", "kiosk"),
+    "tread": Text("Tyre tread (mm)", "kiosk"),
+    "none": Text("None", "kiosk"),
+    "no_walkaround": Text("The walk-around has not been recorded yet.", "kiosk"),
+    "consent": Text("Confirmation", "kiosk"),
+    "consent_text": Text(
+        "I walked around the car with the service advisor and confirm that this sheet "
+        "records its condition, the fuel level, the odometer reading and the items left "
+        "in it when I handed it over. My data is used only for service and communication "
+        "and is kept strictly confidential.",
+        "kiosk",
+    ),
+    "privacy_agreed": Text("Privacy notice accepted", "kiosk"),
+    "signature": Text("Customer's signature", "kiosk"),
+    "signed_at": Text("Signed at", "kiosk"),
+    "not_signed": Text("Not signed", "kiosk"),
+    "verification": Text("Signature check", "kiosk"),
+    "version": Text("Sheet version", "kiosk"),
+    "fingerprint": Text("Fingerprint of the signed content", "kiosk"),
+    "page": Text("Page {number}", "kiosk"),
+    "belonging.spare_wheel": Text("Spare wheel", "kiosk"),
+    "belonging.jack": Text("Jack and tools", "kiosk"),
+    "belonging.documents": Text("Vehicle documents", "kiosk"),
+    "belonging.valuables": Text("Valuables", "kiosk"),
+    "belonging.child_seat": Text("Child seat", "kiosk"),
+    "light.engine": Text("Check engine", "kiosk"),
+    "light.abs": Text("ABS", "kiosk"),
+    "light.airbag": Text("Airbag", "kiosk"),
+    "light.oil": Text("Oil pressure", "kiosk"),
+    "light.battery": Text("Battery", "kiosk"),
+    "light.brake": Text("Brake system", "kiosk"),
+    "light.tyre_pressure": Text("Tyre pressure", "kiosk"),
+    "light.coolant": Text("Coolant temperature", "kiosk"),
+    "tyre.fl": Text("front left", "kiosk"),
+    "tyre.fr": Text("front right", "kiosk"),
+    "tyre.rl": Text("rear left", "kiosk"),
+    "tyre.rr": Text("rear right", "kiosk"),
+    "state.signed_unchanged": Text(
+        "Signed by the customer; the sheet is unchanged since it was signed.", "kiosk"
+    ),
+    "state.changed_after_signing": Text(
+        "Changed after the customer signed: the customer must sign this version again.",
+        "kiosk",
+    ),
+    "state.unsigned": Text("Not signed by the customer yet.", "kiosk"),
+}
+
+
+def sheet_labels(lang: str) -> dict[str, str]:
+    """Every word of the sheet in ``lang`` ("Page {number}" keeps its placeholder)."""
+    return {key: text.render(lang) for key, text in SHEET_TEXT.items()}
+
+
+# -- what goes on the sheet --------------------------------------------------------------
+
+
+def sheet_content(
+    store: LocalStore,
+    visit_id: str,
+    shop_name: str,
+    *,
+    shop_contact: str = "",
+    timezone: tzinfo | None = None,
+) -> SheetContent:
+    """The visit's sheet as this tablet holds it now (everything read from ``store``)."""
+    header = visit_header(store, visit_id)
+    visit = store.get("visit", visit_id) or {}
+    customer = store.get("customer", str(visit.get("customer_id", ""))) or {}
+    vehicle = store.get("vehicle", str(visit.get("vehicle_id", ""))) or {}
+    recorded = bool(store.find("walkaround", visit_id=visit_id))
+    sheet = WalkaroundSheet.open(store, visit_id) if recorded else None
+    consent = _latest_consent(store, visit_id)
+    signature = None
+    state = "unsigned"
+    signature_image: str | None = None
+    if sheet is not None:
+        # Numbered in the order they were drawn, as the server numbers them.
+        sheet.walkaround.marks.sort(key=lambda mark: (mark.created_at, mark.id))
+        state = sheet.signature_state.value
+        signatures = [s for s in sheet.signatures if s.purpose.value == "checkin_sheet"]
+        signature = max(signatures, key=lambda s: (s.signed_at, s.id)) if signatures else None
+    if signature is not None and signature.image is not None:
+        path = store.blob_path(signature.image.sha256)
+        signature_image = str(path) if path.exists() else None
+
+    def photo_image(sha256: str) -> io.BytesIO | None:
+        path = store.blob_path(sha256)
+        try:
+            return io.BytesIO(make_thumbnail(path, SHEET_PHOTO_EDGE))
+        except PhotoUnreadable:
+            log.warning("photo %s is not readable on this tablet", sha256[:12])
+            return None
+
+    checked_in_at = _time(visit.get("checked_in_at"))
+    return SheetContent(
+        shop_name=shop_name,
+        shop_contact=shop_contact,
+        ticket_number=header.ticket_number,
+        checked_in_at=checked_in_at,
+        customer_name=header.customer_name,
+        customer_phone=str(customer.get("phone", "") or ""),
+        plate=str(vehicle.get("plate", "") or ""),
+        car=header.car,
+        vin=str(vehicle.get("vin", "") or ""),
+        concern_codes=header.concern_codes,
+        concern_text=header.concern_text,
+        walkaround=sheet.walkaround if sheet is not None else None,
+        photos=sorted(sheet.photos, key=lambda p: (p.taken_at, p.id)) if sheet else [],
+        earlier_marks=[item.mark for item in sheet.earlier] if sheet is not None else [],
+        signature=signature,
+        state=state,  # type: ignore[arg-type]
+        consent_version=consent.text_version if consent is not None else "",
+        consent_accepted_at=consent.accepted_at if consent is not None else None,
+        timezone=timezone or _local_zone(),
+        photo_image=photo_image,
+        signature_image=signature_image,
+    )
+
+
+def render_tablet_sheet(store: LocalStore, visit_id: str, lang: str, shop_name: str) -> bytes:
+    """The check-in sheet PDF of ``visit_id`` in ``lang``, from this tablet's records."""
+    return render_sheet_pdf(sheet_content(store, visit_id, shop_name), sheet_labels(lang), lang)
+
+
+# -- printers ----------------------------------------------------------------------------
+
+
+class PrintFailed(RuntimeError):
+    """The printer did not take the job (``lp`` said why)."""
+
+
+class Printer:
+    """Facade: ``print_file(path, title)`` hands a PDF to a printer; returns the job."""
+
+    #: Whether this backend reaches a printer (else the sheet is only saved).
+    has_printer = False
+
+    def print_file(self, path: str | os.PathLike[str], title: str = "") -> str:
+        return self._print_file(Path(path), title)
+
+    def _print_file(self, path: Path, title: str) -> str:
+        raise NotImplementedError
+
+
+class NoPrinter(Printer):
+    """No printer on this device: nothing is printed (the sheet stays saved)."""
+
+    def _print_file(self, path: Path, title: str) -> str:
+        raise PrintFailed("no printer on this device")
+
+
+class LpPrinter(Printer):
+    """The system printer through CUPS's ``lp`` (the default one, or ``destination``)."""
+
+    has_printer = True
+
+    def __init__(self, command: str | Sequence[str] = "lp", destination: str | None = None) -> None:
+        self.command = [command] if isinstance(command, str) else list(command)
+        self.destination = destination
+
+    def _print_file(self, path: Path, title: str) -> str:
+        args = [*self.command]
+        if self.destination:
+            args += ["-d", self.destination]
+        if title:
+            args += ["-t", title]
+        args += ["--", str(path)]
+        try:
+            done = subprocess.run(
+                args, capture_output=True, text=True, timeout=LP_TIMEOUT_S, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise PrintFailed(str(error)) from None
+        if done.returncode != 0:
+            raise PrintFailed((done.stderr or done.stdout).strip() or f"lp exit {done.returncode}")
+        return done.stdout.strip()
+
+
+def printer(destination: str | None = None) -> Printer:
+    """The printer backend for this machine: ``lp`` where CUPS is installed, else none."""
+    command = shutil.which("lp")
+    if command is None:
+        return NoPrinter()
+    return LpPrinter(command, destination)
+
+
+# -- print = render, keep, hand over -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    """What happened: where the PDF is kept, and whether a printer took it."""
+
+    path: Path
+    printed: bool
+    job: str = ""
+    error: str = ""
+
+
+def print_checkin_sheet(
+    store: LocalStore,
+    visit_id: str,
+    lang: str,
+    *,
+    shop_name: str,
+    folder: str | os.PathLike[str],
+    device_printer: Printer,
+) -> PrintOutcome:
+    """Render the sheet from local records, keep it in ``folder``, print it if possible.
+
+    The file is written before the printer is asked, so the sheet is never lost to a
+    printer error; the outcome says which happened.
+    """
+    pdf = render_tablet_sheet(store, visit_id, lang, shop_name)
+    ticket = visit_header(store, visit_id).ticket_number or visit_id[:8]
+    name = f"checkin-sheet-{_safe(ticket)}-{lang}.pdf"
+    path = _write_atomically(Path(folder) / name, pdf)
+    if not device_printer.has_printer:
+        return PrintOutcome(path, printed=False)
+    title = f"{SHEET_TEXT['title'].render(lang)} {ticket}"
+    try:
+        job = device_printer.print_file(path, title)
+    except PrintFailed as error:
+        log.warning("the check-in sheet %s was not printed: %s", path.name, error)
+        return PrintOutcome(path, printed=False, error=str(error))
+    log.info("check-in sheet %s sent to the printer: %s", path.name, job)
+    return PrintOutcome(path, printed=True, job=job)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "visit"
+
+
+def _write_atomically(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    try:
+        with os.fdopen(descriptor, "wb") as temp_file:
+            temp_file.write(data)
+            temp_file.flush()
+            os.fsync(temp_file.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _local_zone() -> tzinfo:
+    """The tablet's own time zone (it stands in the shop)."""
+    zone = datetime.now().astimezone().tzinfo
+    assert zone is not None  # astimezone() always sets one
+    return zone
+
+
+def _latest_consent(store: LocalStore, visit_id: str) -> Consent | None:
+    consents = []
+    for fields in store.find("consent", visit_id=visit_id):
+        try:
+            consents.append(from_wire("consent", fields))
+        except WireError:
+            continue
+    return max(consents, key=lambda c: c.accepted_at) if consents else None

@@ -1,0 +1,163 @@
+"""The advisor tablet's queue: the cars waiting in the shop, VIPs first, longest wait next.
+
+Read from the tablet's local store (the visits, customers and vehicles the tablet
+pulled from the server, and those it made itself), so the queue works offline. No Kivy.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from kiosk.services.local_store import LocalStore
+from shared.i18n import Text
+from shared.validation import format_plate, plate_key
+from shared.visit_status import VisitStatus, is_terminal
+
+log = logging.getLogger(__name__)
+
+
+class WalkaroundProgress(StrEnum):
+    """How far the walk-around of a visit is, as the queue shows it."""
+
+    not_started = "not_started"
+    in_progress = "in_progress"  # sheet started, the customer has not signed
+    signed = "signed"  # signed, unchanged since
+    changed_after_signing = "changed_after_signing"
+
+
+PROGRESS_LABELS: dict[WalkaroundProgress, Text] = {
+    WalkaroundProgress.not_started: Text("Walk-around not started", "kiosk"),
+    WalkaroundProgress.in_progress: Text("Walk-around started, not signed", "kiosk"),
+    WalkaroundProgress.signed: Text("Signed by the customer", "kiosk"),
+    WalkaroundProgress.changed_after_signing: Text("Changed after signing", "kiosk"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """One car in the queue, with what the advisor needs to pick it."""
+
+    visit_id: str
+    ticket_number: str
+    plate: str  # formatted, e.g. 京A·12345
+    customer_name: str
+    vip: bool
+    checked_in_at: datetime
+    status: VisitStatus
+    concern: str
+    make_model: str
+    progress: WalkaroundProgress
+
+    def waiting_minutes(self, now: datetime | None = None) -> int:
+        """Whole minutes since check-in (never negative, whatever the clocks say)."""
+        now = now or datetime.now(UTC)
+        return max(0, int((now - self.checked_in_at).total_seconds() // 60))
+
+
+def waiting_text(minutes: int) -> Text:
+    """ "12 min" / "1 h 05 min" waiting, for the queue row."""
+    if minutes < 60:
+        return Text("{minutes} min", "kiosk", {"minutes": minutes})
+    return Text(
+        "{hours} h {minutes:02d} min", "kiosk", {"hours": minutes // 60, "minutes": minutes % 60}
+    )
+
+
+def open_visits(store: LocalStore, search: str = "") -> list[QueueEntry]:
+    """Visits still in the shop (not delivered or cancelled): VIP first, then longest wait.
+
+    ``search`` narrows to plates containing it (spaces, dots and case ignored, so
+    "a12" finds 京A·12345) or to a ticket number.
+    """
+    customers = {c["id"]: c for c in store.find("customer")}
+    vehicles = {v["id"]: v for v in store.find("vehicle")}
+    started = _walkaround_progress(store)
+    wanted = plate_key(search) if search.strip() else ""
+    entries: list[QueueEntry] = []
+    for visit in store.find("visit"):
+        entry = _entry(visit, customers, vehicles, started)
+        if entry is None:
+            continue
+        if wanted and not (
+            wanted in plate_key(entry.plate) or wanted == plate_key(entry.ticket_number)
+        ):
+            continue
+        entries.append(entry)
+    entries.sort(key=lambda e: (not e.vip, e.checked_in_at, e.ticket_number))
+    return entries
+
+
+def _entry(
+    visit: dict[str, Any],
+    customers: dict[str, dict[str, Any]],
+    vehicles: dict[str, dict[str, Any]],
+    progress: dict[str, WalkaroundProgress],
+) -> QueueEntry | None:
+    try:
+        status = VisitStatus(visit.get("status", VisitStatus.checked_in))
+        checked_in_at = _time(visit.get("checked_in_at"))
+    except (ValueError, TypeError):
+        log.warning("Visit %s has a status or time the tablet cannot read", visit.get("id"))
+        return None
+    if is_terminal(status) or visit.get("deleted"):
+        return None
+    customer = customers.get(visit.get("customer_id", ""), {})
+    vehicle = vehicles.get(visit.get("vehicle_id", ""), {})
+    make_model = " ".join(str(vehicle.get(k) or "") for k in ("make", "model")).strip()
+    return QueueEntry(
+        visit_id=visit["id"],
+        ticket_number=str(visit.get("ticket_number") or ""),
+        plate=format_plate(vehicle.get("plate") or ""),
+        customer_name=str(customer.get("name") or ""),
+        vip=customer.get("tier") == "vip",
+        checked_in_at=checked_in_at,
+        status=status,
+        concern=str(visit.get("concern_text") or ""),
+        make_model=make_model,
+        progress=progress.get(visit["id"], WalkaroundProgress.not_started),
+    )
+
+
+def _walkaround_progress(store: LocalStore) -> dict[str, WalkaroundProgress]:
+    """Each visit's walk-around progress, from the records (no sheet is opened)."""
+    from kiosk.services.walkaround import SignatureState, WalkaroundSheet
+
+    progress: dict[str, WalkaroundProgress] = {}
+    signed_visits = {
+        s.get("visit_id")
+        for s in store.find("signature", purpose="checkin_sheet")
+        if not s.get("deleted")
+    }
+    for walkaround in store.find("walkaround"):
+        visit_id = walkaround.get("visit_id")
+        if not isinstance(visit_id, str) or visit_id in progress:
+            continue
+        if visit_id not in signed_visits:
+            progress[visit_id] = WalkaroundProgress.in_progress
+            continue
+        try:
+            state = WalkaroundSheet.open(store, visit_id).signature_state
+        except Exception:
+            log.exception("The walk-around of visit %s cannot be read", visit_id)
+            progress[visit_id] = WalkaroundProgress.in_progress
+            continue
+        progress[visit_id] = (
+            WalkaroundProgress.signed
+            if state == SignatureState.signed_unchanged
+            else WalkaroundProgress.changed_after_signing
+        )
+    return progress
+
+
+def _time(value: object) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    else:
+        raise TypeError("no check-in time")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,114 @@
+"""What every walk-around screen shares: the visit header with its tabs, and the dialog
+that asks before a signed sheet is changed.
+
+Each step of the walk-around is a screen of the app's ``ScreenManager``
+(``walkaround_<step>``), built when first shown. A screen holds no walk-around logic: it
+hands what the advisor did to the controller (``kiosk.ui.walkaround_flow``), which asks
+``kiosk.services.walkaround.WalkaroundSheet`` and saves, then calls :meth:`refresh`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+from kivy.uix.modalview import ModalView
+from kivy.uix.screenmanager import Screen
+
+from kiosk.ui.widgets import ToggleTile
+from shared.i18n import Text
+
+if TYPE_CHECKING:
+    from kiosk.ui.walkaround_flow import WalkaroundController
+
+STATE_TEXT: dict[str, Text] = {
+    "unsigned": Text("Not signed yet", "kiosk"),
+    "signed_unchanged": Text("Signed by the customer", "kiosk"),
+    "changed_after_signing": Text("Changed after signing: sign the new version", "kiosk"),
+}
+
+
+class WalkaroundStepScreen(Screen):
+    """One step of the walk-around; ``issues`` are the messages it shows."""
+
+    step = StringProperty("")
+    flow = ObjectProperty(None, allownone=True, rebind=True)
+    issues = ListProperty()
+
+    @property
+    def controller(self) -> WalkaroundController:
+        return self.flow  # type: ignore[no-any-return]
+
+    def on_pre_enter(self, *_args: Any) -> None:
+        self.issues = []
+        self.refresh()
+
+    def on_pre_leave(self, *_args: Any) -> None:
+        self.commit()
+
+    def refresh(self) -> None:
+        """Show the sheet as it is now (called after every change)."""
+
+    def commit(self) -> None:
+        """Hand over what is typed but not taken yet (notes, tread), before leaving."""
+
+    def reset(self) -> None:
+        """Another visit is opened: forget what this screen showed."""
+        self.issues = []
+
+
+class WalkaroundHeader(BoxLayout):
+    """The visit (ticket, plate, customer, concern), the signature state, and the tabs."""
+
+    flow = ObjectProperty(None, allownone=True, rebind=True)
+
+
+class StepTab(ToggleTile):
+    """A tab of the walk-around; selected while its step is shown."""
+
+    step = StringProperty("")
+    flow = ObjectProperty(None, allownone=True, rebind=True)
+
+
+class StateChip(Label):
+    """Whether the customer's signature covers the sheet as it is now, in colour."""
+
+    state_name = StringProperty("unsigned")
+
+
+class SignedSheetDialog(ModalView):
+    """Asks before the first change to a signed sheet: it becomes a new version."""
+
+    version = ObjectProperty(1)
+    shown = BooleanProperty(False)
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._change: Callable[[], None] | None = None
+        self._cancel: Callable[[], None] | None = None
+        super().__init__(**kwargs)
+
+    def ask(self, version: int, change: Callable[[], None], cancel: Callable[[], None]) -> None:
+        self.version = version
+        self._change, self._cancel = change, cancel
+        self.shown = True
+        self.open(animation=False)
+
+    def choose(self, change: bool) -> None:
+        action = self._change if change else self._cancel
+        self._change = self._cancel = None
+        self.shown = False
+        self.dismiss(animation=False)
+        if action is not None:
+            action()
+
+
+def state_colour(state: str) -> tuple[float, float, float, float]:
+    from kiosk.ui import palette
+
+    return {
+        "signed_unchanged": palette.ONLINE,
+        "changed_after_signing": palette.ERROR,
+    }.get(state, palette.OFFLINE)

@@ -1,0 +1,383 @@
+"""Screenshots of every back-office page and of the customer's phone pages, in English
+and Simplified Chinese: ``docs/screenshots/web-<page>-<lang>.png``.
+
+Seeds the demo shop (``sync_server.demo``) in a temporary folder, locks one advisor's
+tablet PIN with wrong tries, starts ``checkin-server serve`` on it and walks the pages
+in Debian's Chromium through Playwright (Playwright's own browser download is not used):
+the desk at 1440×900, the customer's phone at 390×844. On the way it writes a quote with
+options in the editor, and the customer chooses an option and signs on the phone, so the
+pages after those steps are real too. Usage::
+
+    .venv/bin/python scripts/render_web_screenshots.py [--out docs/screenshots] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+SERVER_COMMAND = Path(sys.executable).with_name("checkin-server")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--font-render-hinting=none",
+]
+LANGUAGES = ("en", "zh_CN")
+DESK: dict[str, Any] = {"viewport": {"width": 1440, "height": 900}}
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+PASSWORD = "demo-pass-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare_shop(root: Path, url: str) -> dict[str, str]:
+    """The demo shop on a fresh SQLite database, and one advisor's PIN locked."""
+    os.environ["CHECKIN_INSTANCE_PATH"] = str(root / "instance")
+    from sqlalchemy import select
+
+    from sync_server import create_app, db
+    from sync_server.demo import demo_id, seed_demo
+    from sync_server.migrate import upgrade
+    from sync_server.models import User, Visit
+    from sync_server.people import PIN_MAX_FAILURES, PinRefused, check_pin
+
+    app = create_app({"DATABASE_URL": url})
+    upgrade(app)
+    with app.app_context():
+        session = db.session()
+        print(seed_demo(session))
+        for _ in range(PIN_MAX_FAILURES):  # tom forgot his PIN: the manager sees it locked
+            with suppress(PinRefused):
+                check_pin(session, "tom", "0000")
+        assert session.scalar(select(User.pin_locked_until).where(User.username == "tom"))
+        ids = {key: demo_id("visit", key) for key in ("david-mueller", "liu-yang", "zhao-min")}
+        visit = session.get(Visit, ids["david-mueller"])
+        assert visit is not None
+        ids["status-token"] = visit.status_token
+    app.extensions["db_engine"].dispose()
+    return ids
+
+
+@contextmanager
+def running_server(root: Path, url: str) -> Iterator[str]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "CHECKIN_INSTANCE_PATH": str(root / "instance"),
+        "DATABASE_URL": url,
+        "PUBLIC_URL": base,
+        "MESSAGE_SEND_SECONDS": "3600",
+    }
+    log = (root / "server.log").open("wb")
+    process = subprocess.Popen(
+        [str(SERVER_COMMAND), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((root / "server.log").read_text(errors="replace")[-3000:])
+            try:
+                if requests.get(f"{base}/api/v1/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+class Shooter:
+    """Writes ``web-<name>-<lang>.png`` and remembers what it wrote."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.written: list[str] = []
+
+    def __call__(self, page: Any, name: str, lang: str, *, full_page: bool = True) -> None:
+        page.wait_for_load_state("networkidle")
+        page.evaluate("document.fonts.ready")
+        filename = f"web-{name}-{lang}.png"
+        page.screenshot(path=str(self.out / filename), full_page=full_page)
+        self.written.append(filename)
+        print(f"  {filename}")
+
+    def element(self, page: Any, selector: str, name: str, lang: str) -> None:
+        page.wait_for_load_state("networkidle")
+        filename = f"web-{name}-{lang}.png"
+        page.locator(selector).screenshot(path=str(self.out / filename))
+        self.written.append(filename)
+        print(f"  {filename}")
+
+
+def in_language(page: Any, base: str, lang: str, path: str) -> None:
+    """Open ``path`` with the page's language set to ``lang`` (the header's switch)."""
+    page.goto(f"{base}/lang/{lang}?next={path}")
+    page.wait_for_load_state("networkidle")
+
+
+def sign_in(page: Any, base: str, lang: str, username: str) -> None:
+    in_language(page, base, lang, "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{base}/board")
+
+
+def sign_with_finger(page: Any) -> None:
+    pad = page.locator("#signature-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 110)
+    page.mouse.down()
+    for step in range(1, 16):
+        page.mouse.move(box["x"] + 30 + step * 20, box["y"] + 110 - (step % 5) * 16)
+    page.mouse.up()
+
+
+def desk_pages(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) -> str:
+    """Sign-in, board, search, visit pages, photo viewer, job status, approval link and
+    the error pages, in both languages; returns the customer's approval link."""
+    link = ""
+    for lang in LANGUAGES:
+        context = browser.new_context(**DESK)
+        page = context.new_page()
+        in_language(page, base, lang, "/login")
+        shoot(page, "login", lang)
+        page.fill("input[name=username]", "li.na")
+        page.fill("input[name=password]", "not-the-password")
+        page.click("button[type=submit].primary")
+        shoot(page, "login-error", lang)
+        sign_in(page, base, lang, "li.na")
+        shoot(page, "board", lang)
+        page.goto(f"{base}/board?q=刘")
+        shoot(page, "search", lang)
+        page.goto(f"{base}/visits/{ids['liu-yang']}")
+        shoot(page, "visit", lang)
+        page.click("a.photo >> nth=0")
+        page.wait_for_selector("#photo-viewer[open] img[src*='/api/v1/blobs/']")
+        page.wait_for_function("document.querySelector('#photo-viewer img').naturalWidth > 0")
+        shoot(page, "photo-viewer", lang, full_page=False)
+        page.click(".viewer-close")
+        page.goto(f"{base}/visits/{ids['liu-yang']}/quote/share")
+        shoot(page, "approval-link", lang)
+        link = page.input_value("#approval-link")
+        page.goto(f"{base}/visits/{ids['david-mueller']}")
+        shoot(page, "visit-work", lang)
+        shoot.element(page, "#job", "job-status", lang)
+        page.goto(f"{base}/visits/no-such-visit")
+        shoot(page, "error-404", lang)
+        page.goto(f"{base}/admin")
+        shoot(page, "error-403", lang)
+        context.close()
+    return link
+
+
+def quote_editor(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) -> None:
+    """The advisor writes a quote with two options for the car that just came in."""
+    visit = ids["zhao-min"]
+    context = browser.new_context(**DESK)
+    page = context.new_page()
+    sign_in(page, base, "en", "li.na")
+    page.goto(f"{base}/visits/{visit}")
+    page.click("button[value=complete_walkaround]")
+    page.goto(f"{base}/visits/{visit}/quote")
+    page.fill("input[name=option_label]", "Brakes and 70,000 km service")
+    page.click(".options-editor summary")
+    page.fill("input[name=option-0-label]", "Genuine Nissan pads and discs")
+    page.fill(
+        "textarea[name=option-0-notes]",
+        "Factory parts, 2-year warranty. Quietest, longest life.",
+    )
+    page.fill("input[name=option-1-label]", "Ceramic aftermarket pads, discs skimmed")
+    page.fill(
+        "textarea[name=option-1-notes]",
+        "About half the price. Discs still thick enough to skim; 1-year warranty.",
+    )
+    lines = [
+        ("", "labour", "70,000 km service", {"hours": "1.5", "labour_rate": "180"}, "yellow"),
+        ("", "part", "Engine oil and filter", {"quantity": "1", "unit_price": "380"}, "yellow"),
+        ("0", "part", "Genuine pads and discs", {"quantity": "1", "unit_price": "980"}, "red"),
+        ("0", "labour", "Fit pads and discs", {"hours": "1.2", "labour_rate": "180"}, "red"),
+        ("1", "part", "Front ceramic pads", {"quantity": "1", "unit_price": "320"}, "red"),
+        ("1", "labour", "Skim discs, fit pads", {"hours": "1.5", "labour_rate": "180"}, "red"),
+    ]  # fmt: skip
+    for index, (option, kind, description, numbers, urgency) in enumerate(lines):
+        if page.locator(f"select[name=line-{index}-kind]").count() == 0:
+            page.click("button[value=add_line]")
+        page.select_option(f"select[name=line-{index}-option]", option)
+        page.select_option(f"select[name=line-{index}-kind]", kind)
+        page.fill(f"input[name=line-{index}-description]", description)
+        for name, value in numbers.items():
+            page.fill(f"input[name=line-{index}-{name}]", value)
+        page.select_option(f"select[name=line-{index}-urgency]", urgency)
+    shoot(page, "quote-editor", "en")
+    page.click("button[value=save]")
+    page.wait_for_url(f"{base}/visits/{visit}#quote")
+    shoot.element(page, "#quote", "quote-options", "en")
+    in_language(page, base, "zh_CN", f"/visits/{visit}")
+    shoot.element(page, "#quote", "quote-options", "zh_CN")
+    page.goto(f"{base}/visits/{visit}/quote")
+    shoot(page, "quote-editor", "zh_CN")
+    for lang in LANGUAGES:
+        in_language(page, base, lang, f"/visits/{visit}/quote")
+        page.click("button[value=add_option]")
+        page.fill("input[name=option-2-label]", "Pads only" if lang == "en" else "只换刹车片")
+        page.click("button[value=save]")
+        shoot(page, "quote-editor-error", lang)
+    context.close()
+
+
+def customer_phone(browser: Any, base: str, link: str, shoot: Shooter) -> None:
+    """The customer compares the options on the phone, chooses one, answers and signs."""
+    pages = {}
+    for lang in LANGUAGES:
+        context = browser.new_context(**PHONE, locale="zh-CN" if lang == "zh_CN" else "en-GB")
+        page = context.new_page()
+        in_language(page, base, lang, link.removeprefix(base))
+        shoot(page, "customer-quote", lang)
+        sign_with_finger(page)
+        page.click("button.big")
+        shoot(page, "customer-error", lang)
+        page.goto(link)
+        page.click(".option-card >> nth=0")
+        items = page.locator(".quote-item:visible")
+        for index in range(items.count()):  # yes to everything but the wiper blades
+            choice = "declined" if "Wiper" in items.nth(index).inner_text() else "approved"
+            items.nth(index).locator(f"input[value={choice}]").check()
+        page.fill("input[name=signer_name]", "刘洋")
+        sign_with_finger(page)
+        shoot(page, "customer-signing", lang)
+        pages[lang] = (context, page)
+    context, page = pages["en"]
+    page.click("button.big")
+    page.wait_for_selector(".card.done")
+    shoot(page, "customer-thanks", "en")
+    context, page = pages["zh_CN"]
+    page.goto(link)
+    shoot(page, "customer-thanks", "zh_CN")
+    page.goto(link[:-6] + "AAAAAA")
+    shoot(page, "customer-link-invalid", "zh_CN")
+    context, page = pages["en"]
+    page.goto(link[:-6] + "AAAAAA")
+    shoot(page, "customer-link-invalid", "en")
+    for context, _page in pages.values():
+        context.close()
+
+
+def after_approval(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) -> None:
+    """The advisor sees the customer's choice; the customer's status page."""
+    for lang in LANGUAGES:
+        context = browser.new_context(**DESK)
+        page = context.new_page()
+        sign_in(page, base, lang, "li.na")
+        page.goto(f"{base}/visits/{ids['liu-yang']}")
+        shoot(page, "visit-approved", lang)
+        context.close()
+    for lang in LANGUAGES:
+        phone = browser.new_context(**PHONE)
+        page = phone.new_page()
+        in_language(page, base, lang, f"/status/{ids['status-token']}")
+        shoot(page, "status", lang)
+        phone.close()
+
+
+def manager_pages(browser: Any, base: str, shoot: Shooter) -> None:
+    """People with their tablet PINs, a refused PIN, a pairing code, a refused form."""
+    for lang in LANGUAGES:
+        context = browser.new_context(**DESK)
+        page = context.new_page()
+        sign_in(page, base, lang, "manager")
+        page.goto(f"{base}/admin")
+        shoot(page, "admin", lang)
+        row = page.locator("tr", has=page.locator("td", has_text="li.na"))
+        row.locator("input[name=pin]").fill("12a4")
+        row.locator(".pin-form button").click()
+        shoot(page, "admin-pin-error", lang)
+        page.goto(f"{base}/admin")
+        page.fill("#devices input[name=device_name]", "Bay 2 tablet")
+        page.select_option("#devices select[name=role]", "tablet")
+        page.click("#devices button.primary")
+        shoot(page, "admin-pairing", lang)
+        page.goto(f"{base}/admin")
+        page.evaluate("document.querySelector('.pin-form input[name=csrf_token]').remove()")
+        page.locator(".pin-form button").first.click()
+        shoot(page, "error-csrf", lang)
+        context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--keep", action="store_true", help="keep the demo server's folder")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="web-screenshots-"))
+    url = f"sqlite:///{root / 'shop.sqlite3'}"
+    ids = prepare_shop(root, url)
+    shoot = Shooter(args.out)
+    for old in args.out.glob("web-*.png"):
+        old.unlink()
+    try:
+        with running_server(root, url) as base, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                link = desk_pages(browser, base, ids, shoot)
+                quote_editor(browser, base, ids, shoot)
+                customer_phone(browser, base, link, shoot)
+                after_approval(browser, base, ids, shoot)
+                manager_pages(browser, base, shoot)
+            finally:
+                browser.close()
+    finally:
+        if args.keep:
+            print(f"demo server folder kept: {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    print(f"{len(shoot.written)} screenshots in {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""The advisor tablet against a real server: PIN sign-in, the queue, search, offline.
+
+``checkin-server serve`` runs as a subprocess with the demo shop; a manager's PIN for
+an advisor is set with ``checkin-server set-pin``; the tablet pairs, pulls the visits
+and an advisor signs in by touch on the PIN pad.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from live_server import LiveServer, live_server_fixture  # noqa: F401
+
+from kiosk.services.device_store import DeviceSettings, DeviceStore
+from kiosk.services.pairing import PairingService
+from kiosk.ui.headless import HeadlessApp
+
+pytestmark = pytest.mark.ui
+
+PIN = "2468"
+
+
+def pair_tablet(live_server: LiveServer, data_dir: Path) -> DeviceStore:
+    devices = DeviceStore(data_dir)
+    devices.save(DeviceSettings(server_url=live_server.url, mode="tablet"))
+    code = live_server.cli("pair", "--role", "tablet", "--quiet").strip()
+    settings = PairingService(devices).pair(code, "Advisor tablet 1")
+    assert settings.role == "tablet"
+    return devices
+
+
+def type_pin(harness: HeadlessApp, pin: str) -> None:
+    pad = harness.app.sign_in_screen.ids.pin_pad
+    for digit in pin:
+        harness.tap(pad.key_buttons[digit])
+
+
+def tile(harness: HeadlessApp, username: str) -> Any:
+    for child in harness.app.sign_in_screen.ids.people.children:
+        if child.value == username:
+            return child
+    raise AssertionError(f"no tile for {username}")
+
+
+def sign_in(harness: HeadlessApp, username: str, pin: str) -> None:
+    screen = harness.app.sign_in_screen
+    harness.tap(tile(harness, username))
+    type_pin(harness, pin)
+    harness.tap(screen.ids.sign_in)
+    harness.wait_until(lambda: not screen.busy, message="PIN checked")
+
+
+@pytest.fixture
+def demo_server(live_server: LiveServer) -> LiveServer:
+    live_server.cli("demo")
+    live_server.cli("set-pin", "li.na", "--pin", PIN)
+    return live_server
+
+
+def test_advisor_signs_in_sees_the_queue_searches_and_signs_out(
+    demo_server: LiveServer, kiosk_app: Any, tmp_path: Path
+) -> None:
+    devices = pair_tablet(demo_server, tmp_path / "tablet")
+    harness: HeadlessApp = kiosk_app(devices, sync_interval=0.5)
+    app = harness.app
+    screen = app.sign_in_screen
+    assert harness.screen == "advisor_sign_in"
+    harness.wait_until(lambda: screen.loaded and screen.advisors, message="advisor list")
+    # People with a PIN are offered (the demo's advisors; the manager has none).
+    assert [a["username"] for a in screen.advisors] == ["li.na", "tom"]
+    assert screen.selected == ""
+    harness.tap(tile(harness, "li.na"))
+
+    # A wrong PIN: a clear message, the PIN pad emptied, still on the sign-in screen.
+    type_pin(harness, "1111")
+    harness.tap(screen.ids.sign_in)
+    harness.wait_until(lambda: not screen.busy)
+    assert screen.ids.message.text == "That PIN is not right."
+    assert screen.ids.pin_pad.text == ""
+    assert harness.screen == "advisor_sign_in"
+    harness.tap(screen.ids.language.ids.zh_CN)
+    assert screen.ids.message.text == "PIN 码不正确。"
+    harness.tap(screen.ids.language.ids.en)
+
+    sign_in(harness, "li.na", PIN)
+    assert harness.screen == "queue"
+    assert app.advisor is not None and app.advisor.username == "li.na"
+    queue = app.queue_screen
+    assert queue.ids.advisor.text == "Li Na 李娜"
+
+    # The demo's three open visits arrive by sync; longest waiting first (no VIP visit).
+    harness.wait_until(lambda: len(queue.rows) == 3, timeout=30, message="visits pulled")
+    assert [row["ticket"] for row in queue.rows] == ["A-001", "A-002", "A-003"]
+    first = queue.rows[0]
+    assert first["plate"] == "京B·6Y2Q3"
+    assert first["waiting"].startswith("2 h ")
+    assert "BMW 530Li" in first["car"]
+    harness.wait_until(lambda: queue.sync_reading is not None, message="sync state shown")
+
+    # Search by part of a plate, spaces and case ignored; nothing found says so.
+    queue.ids.search.text = "a3n2"
+    harness.wait_until(lambda: [r["ticket"] for r in queue.rows] == ["A-003"], message="search")
+    queue.ids.search.text = "ZZ999"
+    harness.wait_until(lambda: queue.rows == [], message="no match")
+    assert "ZZ999" in queue.ids.empty.text
+    harness.tap(queue.ids.clear_search)
+    harness.wait_until(lambda: len(queue.rows) == 3, message="search cleared")
+
+    harness.tap(queue.ids.sign_out)
+    assert harness.screen == "advisor_sign_in"
+    assert app.advisor is None and queue.rows == []
+
+
+def test_offline_sign_in_works_for_an_advisor_who_signed_in_here_before(
+    demo_server: LiveServer, kiosk_app: Any, tmp_path: Path
+) -> None:
+    devices = pair_tablet(demo_server, tmp_path / "tablet")
+    harness: HeadlessApp = kiosk_app(devices, sync_interval=0.5)
+    app = harness.app
+    screen = app.sign_in_screen
+    harness.wait_until(lambda: len(screen.advisors) == 2, message="advisor list")
+    assert not screen.selected
+    sign_in(harness, "li.na", PIN)
+    assert harness.screen == "queue"
+    harness.tap(app.queue_screen.ids.sign_out)
+
+    demo_server.stop()  # the shop's network is down
+    sign_in(harness, "li.na", "1111")
+    assert screen.ids.message.text == "That PIN is not right."
+    sign_in(harness, "li.na", PIN)
+    assert harness.screen == "queue", screen.ids.message.text
+    assert "offline" in app.toast.text
+    harness.tap(app.queue_screen.ids.sign_out)
+
+    # Tom never signed in on this tablet: offline, the tablet cannot know his PIN.
+    sign_in(harness, "tom", "2026")
+    assert harness.screen == "advisor_sign_in"
+    assert "has not signed in on this tablet before" in screen.ids.message.text
+
+    # Five wrong PINs in a row offline lock the PIN on the tablet, even the right one.
+    for _ in range(5):
+        sign_in(harness, "li.na", "0000")
+    assert "Too many wrong PINs" in screen.ids.message.text
+    sign_in(harness, "li.na", PIN)
+    assert harness.screen == "advisor_sign_in"
+    assert "Too many wrong PINs" in screen.ids.message.text
+
+
+def test_a_pin_changed_on_the_server_stops_the_old_one_offline_too(
+    demo_server: LiveServer, kiosk_app: Any, tmp_path: Path
+) -> None:
+    devices = pair_tablet(demo_server, tmp_path / "tablet")
+    harness: HeadlessApp = kiosk_app(devices)
+    app = harness.app
+    harness.wait_until(lambda: app.sign_in_screen.advisors, message="advisor list")
+    sign_in(harness, "li.na", PIN)
+    harness.tap(app.queue_screen.ids.sign_out)
+    demo_server.cli("set-pin", "li.na", "--pin", "8642")
+    sign_in(harness, "li.na", PIN)  # the server says no: the remembered PIN is dropped
+    assert app.sign_in_screen.ids.message.text == "That PIN is not right."
+    demo_server.stop()
+    sign_in(harness, "li.na", PIN)
+    assert harness.screen == "advisor_sign_in"
+    assert "has not signed in on this tablet before" in app.sign_in_screen.ids.message.text
