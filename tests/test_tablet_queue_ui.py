@@ -165,8 +165,9 @@ def test_tapping_a_car_opens_its_walkaround(kiosk_app: Any, tablet_store: Device
     harness.wait_until(lambda: harness.screen == "queue", message="back to the queue")
     # The walk-around was saved when it was opened; the queue now says it has started.
     harness.wait_until(
-        lambda: next(r for r in queue.rows if r["ticket"] == "A-011")["progress_code"]
-        != "not_started",
+        lambda: (
+            next(r for r in queue.rows if r["ticket"] == "A-011")["progress_code"] != "not_started"
+        ),
         message="queue refreshed",
     )
 
