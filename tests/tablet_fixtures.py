@@ -34,6 +34,8 @@ from shared.visit_status import VisitStatus
 from shared.wire import to_wire
 
 if TYPE_CHECKING:  # importing it makes Kivy's window: only once the fixtures set its size
+    from live_server import LiveServer
+
     from kiosk.ui.headless import HeadlessApp
 
 TABLET_ID = "7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
@@ -232,3 +234,15 @@ def sign_on(harness: HeadlessApp, pad: Any) -> None:
     """The customer signs with a finger: a wave, then an underline."""
     harness.drag(pad, SIGNATURE_WAVE)
     harness.drag(pad, SIGNATURE_LINE)
+
+
+def pair_tablet(live_server: LiveServer, data_dir: Path) -> DeviceStore:
+    """A tablet paired with the live server by a code from ``checkin-server pair``."""
+    from kiosk.services.pairing import PairingService
+
+    devices = DeviceStore(data_dir)
+    devices.save(DeviceSettings(server_url=live_server.url, mode="tablet"))
+    code = live_server.cli("pair", "--role", "tablet", "--quiet").strip()
+    settings = PairingService(devices).pair(code, "Advisor tablet 1")
+    assert settings.role == "tablet"
+    return devices

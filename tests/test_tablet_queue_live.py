@@ -12,23 +12,13 @@ from typing import Any
 
 import pytest
 from live_server import LiveServer, live_server_fixture  # noqa: F401
+from tablet_fixtures import pair_tablet
 
-from kiosk.services.device_store import DeviceSettings, DeviceStore
-from kiosk.services.pairing import PairingService
 from kiosk.ui.headless import HeadlessApp
 
 pytestmark = pytest.mark.ui
 
 PIN = "2468"
-
-
-def pair_tablet(live_server: LiveServer, data_dir: Path) -> DeviceStore:
-    devices = DeviceStore(data_dir)
-    devices.save(DeviceSettings(server_url=live_server.url, mode="tablet"))
-    code = live_server.cli("pair", "--role", "tablet", "--quiet").strip()
-    settings = PairingService(devices).pair(code, "Advisor tablet 1")
-    assert settings.role == "tablet"
-    return devices
 
 
 def type_pin(harness: HeadlessApp, pin: str) -> None:

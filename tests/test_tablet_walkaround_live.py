@@ -26,6 +26,7 @@ from tablet_fixtures import (
     ADVISOR,
     diagram_point,
     make_photo,
+    pair_tablet,
     photo_point,
     settle_toast,
     sign_on,
@@ -34,8 +35,6 @@ from tablet_fixtures import (
 )
 
 from kiosk.services.camera import FileImportCamera
-from kiosk.services.device_store import DeviceSettings, DeviceStore
-from kiosk.services.pairing import PairingService
 from kiosk.ui.headless import HeadlessApp
 from sync_server.demo import demo_id
 from sync_server.models import Visit
@@ -44,15 +43,6 @@ from sync_server.walkarounds import AssembledWalkaround, assemble
 pytestmark = pytest.mark.ui
 
 VISIT_KEY = "zhao-min"  # A-003, checked in 12 minutes ago, no walk-around yet
-
-
-def pair_tablet(live_server: LiveServer, data_dir: Path) -> DeviceStore:
-    devices = DeviceStore(data_dir)
-    devices.save(DeviceSettings(server_url=live_server.url, mode="tablet"))
-    code = live_server.cli("pair", "--role", "tablet", "--quiet").strip()
-    settings = PairingService(devices).pair(code, "Advisor tablet 1")
-    assert settings.role == "tablet"
-    return devices
 
 
 def synced(harness: HeadlessApp) -> Callable[[], bool]:

@@ -14,11 +14,9 @@ folder, written atomically (temporary file, fsync, rename) with mode 0600.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -26,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kiosk.services.device_store import write_private_file
 from kiosk.services.server_client import ServerClient, ServerProblem, UserMessage
 from kiosk.services.staff_pin import hash_pin, is_valid_pin, verify_pin
 from shared.i18n import Text
@@ -188,21 +187,10 @@ class AdvisorBook:
             return {}
 
     def _write(self, known: dict[str, KnownAdvisor]) -> None:
-        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         payload = json.dumps(
             {"advisors": [a.to_json() for a in known.values()]}, ensure_ascii=False, indent=2
         )
-        fd, tmp_name = tempfile.mkstemp(prefix=".advisors-", suffix=".tmp", dir=self.data_dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as tmp:
-                tmp.write(payload + "\n")
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp_name, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-            raise
+        write_private_file(self.path, payload + "\n")
 
 
 Clock = Callable[[], datetime]

@@ -137,21 +137,30 @@ class DeviceStore:
             return settings
 
     def _write(self, settings: DeviceSettings) -> None:
-        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         payload = json.dumps(settings.to_json(), ensure_ascii=False, indent=2) + "\n"
-        # mkstemp creates the file 0600, so the token is never readable by others.
-        fd, tmp_name = tempfile.mkstemp(prefix=".device-", suffix=".tmp", dir=self.data_dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as tmp:
-                tmp.write(payload)
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp_name, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-            raise
-        _fsync_dir(self.data_dir)
+        write_private_file(self.path, payload)
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically and durably, readable by its owner only.
+
+    A temporary file in the same folder (``mkstemp`` makes it 0600, so a token is never
+    readable by others) is written and fsynced, renamed over ``path``, and the folder
+    fsynced; on any error the previous file is intact and the temporary file gone.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as tmp:
+            tmp.write(text)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(path.parent)
 
 
 def _fsync_dir(directory: Path) -> None:
