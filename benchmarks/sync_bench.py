@@ -10,6 +10,12 @@ Prints, from one run on this machine:
 Goals on the 2-core machine: photos >= 80 % of the raw upload, >= 2,000 records/s,
 a no-op sync = 1 request, <= one photo re-sent after a kill.
 
+The raw upload sends one photo at a time on one connection and the receiver only
+writes and fsyncs; the sync client keeps several uploads open (one body on the wire at
+a time) while the server hashes, checks, fsyncs and records each photo. The photo and
+raw rounds alternate, on fresh photos each time, and the median ratio is reported with
+the load average: other work on the machine moves these figures a lot.
+
     .venv/bin/python benchmarks/sync_bench.py [--visits 1000] [--photos 40]
 """
 
@@ -126,6 +132,9 @@ class RawReceiver:
         self.thread.start()
 
     def close(self) -> None:
+        # Let the worker threads finish (a worker still answering would pull the
+        # trigger after it is closed), then close the sockets.
+        self.server.task_dispatcher.shutdown()  # type: ignore[union-attr]
         self.server.close()
 
 
@@ -147,7 +156,7 @@ def raw_upload_seconds(photos: list[bytes], folder: Path) -> float:
         receiver.close()
 
 
-ROUNDS = 3
+ROUNDS = 5
 
 CHILD = """
 import sys
@@ -166,6 +175,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=40)
     args = parser.parse_args()
 
+    load_before = _load_average()
     with tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp_name:
         tmp = Path(tmp_name)
         server = LiveServer(tmp / "server").start()
@@ -214,17 +224,17 @@ def main() -> None:
                     latencies.append(time.perf_counter() - start)
             store.close()
 
-            # -- raw upload of the same bytes ------------------------------------------
-
             # -- bytes re-sent after a kill ---------------------------------------------
             # Fresh photos: the server already has the ones above.
             resent = kill_and_resume(server, tmp, [make_photo(n) for n in range(20)])
         finally:
             server.stop()
 
+    load_after = _load_average()
     records_per_second = changes / record_seconds
     photo_rate, raw_rate = mb / photo_seconds, mb / raw_seconds
     print()
+    print(f"load average (1, 5, 15 min): {load_before} before, {load_after} after")
     print(
         f"records: {changes} changes of {args.visits} visits in {record_seconds:.2f} s "
         f"= {records_per_second:,.0f} records/s (goal >= 2,000)"
@@ -247,6 +257,14 @@ def main() -> None:
         f"(goal <= 1); killed after {resent['kill_after_mb']:.1f} of "
         f"{resent['mb_total']:.1f} MB"
     )
+
+
+def _load_average() -> str:
+    """The machine's load average: the figures mean little on a busy machine."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 class CountingProxy(FaultProxy):

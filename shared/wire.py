@@ -403,36 +403,68 @@ _SCALAR_READERS: dict[Any, Callable[[Any, str, _Issues], Any]] = {
 
 def _read(value: Any, hint: Any, path: str, issues: _Issues) -> Any:
     """Read ``value`` as the type ``hint``; on failure record issues, return ``_INVALID``."""
+    return _reader(hint)(value, path, issues)
+
+
+_Reader = Callable[[Any, str, _Issues], Any]
+
+
+@cache
+def _reader(hint: Any) -> _Reader:
+    """The reading of ``hint``, worked out once per type (records are read a lot)."""
     origin = get_origin(hint)
     if origin in (types.UnionType, typing.Union):
-        if value is None:
-            return None
         (inner,) = [arg for arg in get_args(hint) if arg is not type(None)]
-        return _read(value, inner, path, issues)
-    if value is None:
-        return _wrong_type(hint, path, issues)
+        read_inner = _reader(inner)
+
+        def read_optional(value: Any, path: str, issues: _Issues) -> Any:
+            return None if value is None else read_inner(value, path, issues)
+
+        return read_optional
     if origin is list:
-        if not isinstance(value, list):
-            return _wrong_type(hint, path, issues)
         (item_hint,) = get_args(hint)
-        items = [
-            _read(item, item_hint, f"{path}[{index}]", issues) for index, item in enumerate(value)
-        ]
-        return _INVALID if any(item is _INVALID for item in items) else items
+        read_item = _reader(item_hint)
+
+        def read_list(value: Any, path: str, issues: _Issues) -> Any:
+            if not isinstance(value, list):
+                return _wrong_type(hint, path, issues)
+            items = [
+                read_item(item, f"{path}[{index}]", issues) for index, item in enumerate(value)
+            ]
+            return _INVALID if any(item is _INVALID for item in items) else items
+
+        return read_list
     if origin is dict:
-        if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
-            return _wrong_type(hint, path, issues)
         _, item_hint = get_args(hint)
-        entries = {
-            key: _read(item, item_hint, f"{path}.{key}", issues) for key, item in value.items()
-        }
-        return _INVALID if any(item is _INVALID for item in entries.values()) else entries
+        read_entry = _reader(item_hint)
+
+        def read_dict(value: Any, path: str, issues: _Issues) -> Any:
+            if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+                return _wrong_type(hint, path, issues)
+            entries = {
+                key: read_entry(item, f"{path}.{key}", issues) for key, item in value.items()
+            }
+            return _INVALID if any(item is _INVALID for item in entries.values()) else entries
+
+        return read_dict
+    # Each of these refuses None as the wrong type, as an absent value of a required
+    # type should be.
     if hint in _SCALAR_READERS:
-        return _SCALAR_READERS[hint](value, path, issues)
+        return _SCALAR_READERS[hint]
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return _read_enum(hint, value, path, issues)
+        enum: type[Enum] = hint
+
+        def read_enum(value: Any, path: str, issues: _Issues) -> Any:
+            return _read_enum(enum, value, path, issues)
+
+        return read_enum
     if isinstance(hint, type) and is_dataclass(hint):
-        return _read_record(hint, value, path, issues)
+        record_type: type[Any] = hint
+
+        def read_record(value: Any, path: str, issues: _Issues) -> Any:
+            return _read_record(record_type, value, path, issues)
+
+        return read_record
     raise TypeError(f"no wire reading for {hint!r}")  # a field type this module lacks
 
 
@@ -659,27 +691,45 @@ def _field_types(record_type: type) -> dict[str, Any]:
     return get_type_hints(record_type)
 
 
+# name, required, reader, rules (per field), and the names of all fields.
+_RecordPlan = tuple[tuple[tuple[str, bool, _Reader, tuple[_Rule, ...]], ...], frozenset[str]]
+
+
+@cache
+def _record_plan(record_type: type) -> _RecordPlan:
+    """How to read each field of ``record_type``: worked out once, used for every record."""
+    hints = _field_types(record_type)
+    plan = tuple(
+        (
+            spec.name,
+            spec.default is MISSING and spec.default_factory is MISSING,
+            _reader(hints[spec.name]),
+            _rules_for(record_type, spec.name, hints[spec.name]),
+        )
+        for spec in fields(record_type)
+    )
+    return plan, frozenset(spec.name for spec in fields(record_type))
+
+
 def _read_record(record_type: type[Any], data: Any, path: str, issues: _Issues) -> Any:
     if not isinstance(data, dict):
         return _wrong_type(dict, path, issues)
     before = len(issues)
-    hints = _field_types(record_type)
+    plan, known = _record_plan(record_type)
     values: dict[str, Any] = {}
-    for spec in fields(record_type):
-        where = _join(path, spec.name)
-        if spec.name not in data:
-            if spec.default is MISSING and spec.default_factory is MISSING:
+    for name, required, read, rules in plan:
+        where = f"{path}.{name}" if path else name
+        if name not in data:
+            if required:
                 issues.append(Issue(where, "required", _REQUIRED))
             continue
-        hint = hints[spec.name]
-        value = _read(data[spec.name], hint, where, issues)
+        value = read(data[name], where, issues)
         if value is _INVALID:
             continue
         if value is not None:
-            for rule in _rules_for(record_type, spec.name, hint):
+            for rule in rules:
                 _record_findings(rule(value), where, issues)
-        values[spec.name] = value
-    known = {spec.name for spec in fields(record_type)}
+        values[name] = value
     for name in data:
         if name not in known:
             issues.append(Issue(_join(path, str(name)), "unknown_field", _UNKNOWN_FIELD))

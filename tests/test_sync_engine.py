@@ -143,16 +143,18 @@ class FakeTransport:
         self.request_count = 0
         self.calls: list[str] = []
         self._outcomes: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
         self.error: SyncError = ServerUnreachable("connection reset by peer")
 
     def script(self, method: str, *outcomes: str) -> None:
         self._outcomes.setdefault(method, []).extend(outcomes)
 
     def _call(self, method: str, *args: Any) -> Any:
-        self.request_count += 1
-        self.calls.append(method)
-        planned = self._outcomes.get(method)
-        outcome = planned.pop(0) if planned else "ok"
+        with self._lock:  # photos are uploaded on several threads
+            self.request_count += 1
+            self.calls.append(method)
+            planned = self._outcomes.get(method)
+            outcome = planned.pop(0) if planned else "ok"
         if outcome == "before":
             raise self.error
         answer = getattr(self.server, method)(*args)
@@ -369,6 +371,50 @@ def test_a_photo_upload_cut_off_is_sent_again_next_round(
     assert store.status().pending_blobs == 1
     assert engine.sync_once().blobs_uploaded == 1
     assert server.blobs[photo.sha256] == store.blob_path(photo.sha256).read_bytes()
+
+
+def test_after_an_upload_error_the_photos_sent_count_and_the_rest_go_next_round(
+    store: LocalStore, server: FakeShopServer, transport: FakeTransport
+) -> None:
+    photos = [store.put_blob(jpeg_photo(n), "image/jpeg") for n in range(6)]
+    for photo in photos:
+        store.save("photo", new_id(), {"sha256": photo.sha256}, blob_refs=[photo.sha256])
+    transport.script("upload_blob", "ok", "ok", "before")  # the third upload is cut off
+    engine = engine_for(store, transport)
+    with pytest.raises(ServerUnreachable):
+        engine.sync_once()
+    # Every photo the server took is recorded as sent, even those sent after the error.
+    assert store.status().pending_blobs == len(photos) - len(server.blobs)
+    engine.sync_once()
+    assert set(server.blobs) == {photo.sha256 for photo in photos}
+    assert transport.calls.count("upload_blob") == len(photos) + 1  # the one cut off, twice
+    assert store.status().pending_blobs == 0 and store.uploads_cut_short() == set()
+
+
+def test_a_photo_the_server_may_still_be_storing_after_a_crash_is_not_sent_again(
+    store: LocalStore, server: FakeShopServer, transport: FakeTransport
+) -> None:
+    photos = [store.put_blob(jpeg_photo(n), "image/jpeg") for n in range(3)]
+    for photo in photos:
+        store.save("photo", new_id(), {"sha256": photo.sha256}, blob_refs=[photo.sha256])
+    # The app was killed while this photo was on its way: the whole photo reached the
+    # server, which stores it while the restarted app first asks which photos it lacks.
+    store.note_upload_started(photos[0].sha256)
+    asked = server.missing_blobs
+
+    def missing_then_stored(shas: list[str]) -> list[str]:
+        answer = asked(shas)
+        server.blobs[photos[0].sha256] = store.blob_path(photos[0].sha256).read_bytes()
+        return answer
+
+    server.missing_blobs = missing_then_stored  # type: ignore[method-assign]
+
+    report = engine_for(store, transport).sync_once()
+
+    assert (report.blobs_uploaded, report.blobs_already_on_server) == (2, 1)
+    assert transport.calls.count("upload_blob") == 2  # asked about again, not sent again
+    assert transport.calls.count("missing_blobs") == 2
+    assert store.pending_blobs() == [] and store.uploads_cut_short() == set()
 
 
 # --- pulling ----------------------------------------------------------------------------

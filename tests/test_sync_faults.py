@@ -81,6 +81,7 @@ from sync_workload import (
 from kiosk.services.local_store import LocalStore
 from kiosk.services.sync import (
     API_PREFIX,
+    PARALLEL_UPLOADS,
     DeviceUnpaired,
     RequestRefused,
     ServerUnreachable,
@@ -98,8 +99,11 @@ from sync_server.sync.records import lock_feed, update_server_record
 CLIENT_SCRIPT = Path(__file__).with_name("sync_client.py")
 SYNC_KILLS = int(os.environ.get("SYNC_KILLS", "20"))
 # Enough work that every kill lands mid-sync: a kill comes at the latest once the server
-# has taken a fair share of what is left, and there must be shares for all of them.
-VISITS, PHOTOS = max(100, SYNC_KILLS // 2), max(300, 5 * SYNC_KILLS)
+# has taken a fair share of what is left, and there must be shares for all of them. The
+# photos the killed client had fully sent (up to PARALLEL_UPLOADS) are still stored after
+# the kill, so each kill takes a few more.
+VISITS = max(100, SYNC_KILLS // 2)
+PHOTOS = max(300, (5 + PARALLEL_UPLOADS) * SYNC_KILLS)
 
 
 def sha256_of(data: bytes) -> str:
@@ -175,11 +179,13 @@ def test_client_killed_at_random_moments_loses_and_doubles_nothing(
                 # Every other time, kill after a random while (50-400 ms), else once the
                 # server has taken k more changes or photos; and in any case before the
                 # server has taken a fair share of what is left (half of one when
-                # counting: a push brings 50 changes at once, two photos may be in
-                # flight), so every kill lands while there is still work to do.
+                # counting: a push brings 50 changes at once, several photos may be in
+                # flight and are stored even after the kill), so every kill lands while
+                # there is still work to do.
                 kills_left = SYNC_KILLS - kills.during_sync
                 done_so_far = progress(live_server)
-                fair_share = max(1, (total - done_so_far) // (kills_left + 1))
+                left = total - done_so_far - PARALLEL_UPLOADS * kills_left
+                fair_share = max(1, left // (kills_left + 1))
                 if rng.random() < 0.5:
                     wait_s, target = rng.uniform(0.05, 0.4), done_so_far + fair_share
                 else:

@@ -463,3 +463,22 @@ def test_the_feed_skips_what_the_device_wrote_itself(
     again = client.get(f"/api/v1/sync/changes?since={page['next_since']}", headers=bearer(tablet_a))
     (visit,) = again.json["changes"]  # one field from elsewhere: the whole record comes
     assert visit["fields"]["concern_text"] == "Also a rattle"
+
+
+def test_a_page_of_the_feed_does_not_count_the_devices_own_records(
+    client: FlaskClient, shop: Shop
+) -> None:
+    tablet_a, tablet_b = shop.device_token("tablet"), shop.device_token("tablet")
+    me = client.get("/api/v1/devices/me", headers=bearer(tablet_a)).json["device_id"]
+    for n in range(3):  # nine records of its own first, then three from another tablet
+        push(client, tablet_a, walk_in(1_700_000_000_000 + n * 10, node=me)[0])
+    others, _ = walk_in(1_700_000_100_000, node="dev-b")
+    push(client, tablet_b, others)
+    page = client.get("/api/v1/sync/changes?since=0&limit=2", headers=bearer(tablet_a)).json
+    assert [c["id"] for c in page["changes"]] == [c["id"] for c in others[:2]]
+    assert page["more"] is True
+    rest = client.get(
+        f"/api/v1/sync/changes?since={page['next_since']}&limit=2", headers=bearer(tablet_a)
+    ).json
+    assert [c["id"] for c in rest["changes"]] == [others[2]["id"]]
+    assert rest["more"] is False

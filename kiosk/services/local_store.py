@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 
 DATABASE_FILE = "device.sqlite3"
 BLOBS_DIR = "blobs"
+# A file per photo upload started and not yet answered (see LocalStore.uploads_cut_short).
+UPLOADING_DIR = "uploading"
 
 # The image types a photo or a signature may have (the server accepts these only).
 BLOB_CONTENT_TYPES: Mapping[str, bytes] = {
@@ -206,6 +208,8 @@ class LocalStore:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.blobs_dir = self.data_dir / BLOBS_DIR
+        self.uploading_dir = self.data_dir / UPLOADING_DIR
+        self.uploading_dir.mkdir(mode=0o700, exist_ok=True)
         self.database_path = self.data_dir / DATABASE_FILE
         self._lock = threading.RLock()
         # Autocommit mode (isolation_level=None): every transaction is begun and ended
@@ -426,8 +430,38 @@ class LocalStore:
 
     def mark_blob_uploaded(self, sha256: str) -> None:
         """The server has this photo now."""
+        self.mark_blobs_uploaded([sha256])
+
+    def mark_blobs_uploaded(self, sha256s: Iterable[str]) -> None:
+        """The server has these photos now (one transaction for them all).
+
+        Nothing is lost if the device dies before this: the next round asks the server
+        which photos it lacks before it sends any.
+        """
         with self._transaction() as db:
-            db.execute("UPDATE blobs SET uploaded = 1, problem = NULL WHERE sha256 = ?", (sha256,))
+            db.executemany(
+                "UPDATE blobs SET uploaded = 1, problem = NULL WHERE sha256 = ?",
+                [(sha,) for sha in sha256s],
+            )
+
+    def note_upload_started(self, sha256: str) -> None:
+        """This photo's upload starts now (an empty marker file; no fsync needed)."""
+        _check_sha256(sha256)
+        (self.uploading_dir / sha256).touch()
+
+    def note_upload_answered(self, sha256: str) -> None:
+        """The server answered this photo's upload (whatever it said)."""
+        (self.uploading_dir / sha256).unlink(missing_ok=True)
+
+    def uploads_cut_short(self) -> set[str]:
+        """Photos whose upload was started and never answered, in this app's life or in
+        one that ended abruptly (the process killed, the tablet rebooted).
+
+        The server may have received such a photo whole and still be storing it when
+        the device asks which photos it lacks: the sync engine asks about these again
+        after the others, so it does not send a photo the server already has.
+        """
+        return {path.name for path in self.uploading_dir.iterdir() if _is_sha256(path.name)}
 
     def park_blob(self, sha256: str, problem: Mapping[str, Any]) -> None:
         """The server refused this photo: stop sending it and keep why, for staff."""

@@ -23,6 +23,7 @@ thread (``Clock.schedule_once``).
 
 from __future__ import annotations
 
+import io
 import logging
 import random
 import threading
@@ -55,7 +56,10 @@ MAX_PUSH_BYTES = 2 * 1024 * 1024
 # One change must fit in a push with room for the envelope around it.
 MAX_CHANGE_BYTES = MAX_PUSH_BYTES - 64 * 1024
 MISSING_BLOBS_CHUNK = 1000
-PARALLEL_UPLOADS = 2
+PARALLEL_UPLOADS = 4
+SEND_BLOCK_BYTES = 256 * 1024
+# Photos sent are recorded on the device this many at a time (one commit, one fsync).
+MARK_SENT_EVERY = 8
 PULL_PAGE_SIZE = 500
 # A kiosk is sent a snapshot of these kinds instead of a changes feed.
 SNAPSHOT_KINDS = frozenset({"appointment"})
@@ -133,6 +137,34 @@ class RequestRefused(SyncError):
 # --- transport --------------------------------------------------------------------------
 
 
+class _BodyFile(io.FileIO):
+    """A file sent as a request body that calls ``on_end`` once it has been read through."""
+
+    def __init__(self, path: Path, on_end: Callable[[], None]) -> None:
+        super().__init__(path, "rb")
+        self._on_end = on_end
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        if not data:
+            self._on_end()
+        return data
+
+
+class _LargeBlockAdapter(HTTPAdapter):
+    """Streams request bodies (photos) in blocks of ``SEND_BLOCK_BYTES``.
+
+    urllib3 reads a file body 16 KiB at a time, a system call and a loop turn each;
+    larger blocks cost the device far less CPU for a photo of a few megabytes.
+    """
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        pool_kwargs.setdefault("blocksize", SEND_BLOCK_BYTES)
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+
 class SyncTransport:
     """The sync endpoints of one server, called with this device's bearer token.
 
@@ -152,8 +184,9 @@ class SyncTransport:
         self.timeout = timeout
         self.request_count = 0
         self._count_lock = threading.Lock()
+        self._sending = threading.Lock()  # one photo body on the wire at a time
         self.session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry if retry is not None else default_retry())
+        adapter = _LargeBlockAdapter(max_retries=retry if retry is not None else default_retry())
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update(
@@ -193,12 +226,28 @@ class SyncTransport:
         """``PUT /blobs/<sha256>``, streaming the file; returns 201 (new) or 200 (known).
 
         The open file is the body: requests sends it in blocks with its length, and
-        urllib3 rewinds it when it retries.
+        urllib3 rewinds it when it retries. Several uploads may run at once (on several
+        threads), but only one body is on the wire at a time: the next one starts when
+        the last byte of the one before has been sent, while that one still waits for
+        the server to store it. So the server stores one photo while the next arrives,
+        and a device killed mid-photos has only the photo it was sending to send again.
         """
-        with path.open("rb") as photo:
-            return self._request_status(
-                "PUT", f"/blobs/{sha256}", data=photo, headers={"Content-Type": content_type}
-            )
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._sending.release()
+
+        self._sending.acquire()
+        try:
+            with _BodyFile(path, on_end=release) as photo:
+                return self._request_status(
+                    "PUT", f"/blobs/{sha256}", data=photo, headers={"Content-Type": content_type}
+                )
+        finally:
+            release()
 
     def pull(self, since: int, limit: int = PULL_PAGE_SIZE) -> dict[str, Any]:
         """``GET /sync/changes``: ``{"changes", "next_since", "more"}`` (or a snapshot)."""
@@ -351,44 +400,89 @@ class SyncEngine:
     # -- photos ------------------------------------------------------------------------
 
     def _upload_photos(self, report: SyncReport) -> None:
+        # An upload started but never answered (the app was killed mid-photos) may have
+        # reached the server whole, which may still be storing it: ask about those again
+        # after the others, instead of sending them again at once.
+        cut_short = self.store.uploads_cut_short()
         pending = self.store.pending_blobs()
         for start in range(0, len(pending), MISSING_BLOBS_CHUNK):
             chunk = pending[start : start + MISSING_BLOBS_CHUNK]
-            missing = set(self.transport.missing_blobs([blob.sha256 for blob in chunk]))
-            to_upload = []
-            for blob in chunk:
-                if blob.sha256 in missing:
-                    to_upload.append(blob)
-                else:
-                    self.store.mark_blob_uploaded(blob.sha256)
-                    report.blobs_already_on_server += 1
-            # Two uploads in flight: while the server stores one photo (hash, fsync) and
-            # this device records it as sent (fsync), the next one is already on the wire.
-            with ThreadPoolExecutor(PARALLEL_UPLOADS, thread_name_prefix="upload") as pool:
-                for outcome in pool.map(self._upload_one, to_upload):
-                    if outcome == "uploaded":
-                        report.blobs_uploaded += 1
-                    elif outcome == "parked":
-                        report.blobs_parked += 1
+            later = [blob for blob in chunk if blob.sha256 in cut_short]
+            now = [blob for blob in chunk if blob.sha256 not in cut_short]
+            for blobs in (now, later):
+                if blobs:
+                    self._upload_missing(blobs, report)
+        for sha256 in cut_short - {blob.sha256 for blob in pending}:
+            self.store.note_upload_answered(sha256)  # no longer waiting to be sent
+
+    def _upload_missing(self, blobs: list[BlobInfo], report: SyncReport) -> None:
+        """Ask the server which of these photos it lacks, and upload those."""
+        missing = set(self.transport.missing_blobs([blob.sha256 for blob in blobs]))
+        on_server = [blob.sha256 for blob in blobs if blob.sha256 not in missing]
+        if on_server:
+            self.store.mark_blobs_uploaded(on_server)
+            for sha256 in on_server:
+                self.store.note_upload_answered(sha256)
+            report.blobs_already_on_server += len(on_server)
+        self._upload_all([blob for blob in blobs if blob.sha256 in missing], report)
+
+    def _upload_all(self, blobs: list[BlobInfo], report: SyncReport) -> None:
+        """Upload these photos, ``PARALLEL_UPLOADS`` at a time; a network error ends it.
+
+        While the server stores one photo (hash, fsync), the next is on the wire. Photos
+        sent are recorded a few at a time (one local commit for several); after an
+        error, those sent meanwhile are recorded too and the photos not started yet wait
+        for the next round. A photo sent but not recorded (the app killed) is only asked
+        about again (``POST /blobs/missing``), not sent again.
+        """
+        if not blobs:
+            return
+        pool = ThreadPoolExecutor(PARALLEL_UPLOADS, thread_name_prefix="upload")
+        futures = [pool.submit(self._upload_one, blob) for blob in blobs]
+        sent: list[str] = []
+        counted = 0
+        try:
+            for blob, future in zip(blobs, futures, strict=True):
+                outcome = future.result()  # the first network error, in order, ends it
+                counted += 1
+                if outcome == "uploaded":
+                    report.blobs_uploaded += 1
+                    sent.append(blob.sha256)
+                    if len(sent) >= MARK_SENT_EVERY:
+                        self.store.mark_blobs_uploaded(sent)
+                        sent = []
+                elif outcome == "parked":
+                    report.blobs_parked += 1
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for blob, future in zip(blobs[counted:], futures[counted:], strict=True):
+                finished = future.done() and not future.cancelled()
+                if finished and future.exception() is None and future.result() == "uploaded":
+                    sent.append(blob.sha256)
+            if sent:
+                self.store.mark_blobs_uploaded(sent)
 
     def _upload_one(self, blob: BlobInfo) -> str:
-        """Upload one photo and record the outcome; network errors propagate."""
+        """Upload one photo; park it if refused. Network errors propagate."""
+        self.store.note_upload_started(blob.sha256)
         try:
             self.transport.upload_blob(
                 blob.sha256, self.store.blob_path(blob.sha256), blob.content_type
             )
+            self.store.note_upload_answered(blob.sha256)
         except RequestRefused as refused:
+            self.store.note_upload_answered(blob.sha256)
             self.store.park_blob(blob.sha256, _problem(refused.status, refused.problem))
             log.warning("Server refused photo %s (%s): parked", blob.sha256, refused)
             return "parked"
         except FileNotFoundError:
+            self.store.note_upload_answered(blob.sha256)
             self.store.park_blob(
                 blob.sha256,
                 {"code": "photo_file_missing", "title": "The photo file is missing"},
             )
             log.error("Photo %s is in the store but its file is gone", blob.sha256)
             return "parked"
-        self.store.mark_blob_uploaded(blob.sha256)
         return "uploaded"
 
     # -- pull --------------------------------------------------------------------------

@@ -309,13 +309,19 @@ def document() -> dict[str, Any]:
                     {"200": {"description": "a page", **_json(OBJECT)}},
                     parameters=[
                         _query("since", {"type": "integer", "minimum": 0}),
-                        _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                        _query(
+                            "limit",
+                            {"type": "integer", "minimum": 1, "maximum": 500},
+                            "at most this many entries; records the caller wrote all of "
+                            "itself are skipped without counting",
+                        ),
                     ],
                 )
             },
             "/blobs/missing": {
                 "post": _op(
-                    "Which of these photos the server lacks",
+                    "Which of these photos the server lacks (once any of them it is "
+                    "storing at that moment is stored)",
                     DEVICE,
                     {"200": {"description": "the missing ones", **_json(OBJECT)}},
                     body=_json(

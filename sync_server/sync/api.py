@@ -10,6 +10,8 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from shared.i18n import Text
@@ -23,14 +25,15 @@ from sync_server.models import Appointment, Blob, FieldConflict, SyncRecord, utc
 from sync_server.problems import Problem, request_language
 from sync_server.shop import shop_settings, today_bounds
 from sync_server.sync.blobs import MAX_UPLOAD_BYTES, BlobRefused, BlobStore
+from sync_server.sync.group_commit import GroupCommit
 from sync_server.sync.records import (
     DEVICE_KINDS,
     Change,
     ChangeRefused,
     apply_change,
     blob_refs,
-    changed_since,
     end_batch,
+    feed_page,
     flush_batch,
     lock_feed,
     read_change,
@@ -40,6 +43,8 @@ from sync_server.sync.records import (
 bp = Blueprint("sync", __name__)
 
 MAX_CHANGES_PER_PUSH = 500
+# How long ``POST /blobs/missing`` waits for photos this server is storing at that moment.
+STORING_WAIT_S = 10.0
 MAX_PULL_PAGE = 500
 SHA256_URL = re.compile(r"[0-9a-f]{64}")
 TABLET_FEED_KINDS = frozenset(DEVICE_KINDS | {"appointment"})
@@ -140,7 +145,14 @@ def missing_blobs() -> ResponseReturnValue:
             "validation",
             Text("'sha256' must be a list of at most 5000 lowercase SHA-256 hashes.", "server"),
         )
-    return jsonify({"missing": _missing_blobs(list(dict.fromkeys(hashes)))})
+    missing = _missing_blobs(list(dict.fromkeys(hashes)))
+    if missing:
+        # Photos this server is storing right now (their uploads cut off by a broken
+        # connection or a device restart, say) are counted once they are stored.
+        db.session().commit()  # read again after the wait, not from the same snapshot
+        blob_store().wait_until_stored(missing, STORING_WAIT_S)
+        missing = _missing_blobs(missing)
+    return jsonify({"missing": missing})
 
 
 @bp.put("/blobs/<sha256>")
@@ -149,27 +161,39 @@ def upload_blob(sha256: str) -> ResponseReturnValue:
     if not SHA256_URL.fullmatch(sha256):
         raise Problem(404, "not-found")
     request.max_content_length = MAX_UPLOAD_BYTES
+    # The body has arrived (waitress reads it before calling the app): from now until
+    # the answer, a device asking whether this photo is missing waits for the answer.
+    with blob_store().storing(sha256):
+        return _store_upload(sha256)
+
+
+def _store_upload(sha256: str) -> ResponseReturnValue:
     session = db.session()
-    if session.get(Blob, sha256) is not None:
+    known = session.execute(select(Blob.sha256).where(Blob.sha256 == sha256)).first()
+    # End the read (and give back the connection) before the long part: the row is
+    # written below, in a transaction of its own.
+    session.commit()
+    if known is not None:
         request.stream.read()  # drain, so the connection can be reused
         return jsonify({"sha256": sha256, "stored": "already"}), 200
     try:
-        stored = blob_store().receive(sha256, request.mimetype, request.stream)
+        stored = blob_store().receive(sha256, request.mimetype, request.stream, sync_folder=False)
     except BlobRefused as refused:
         raise Problem(refused.status, refused.kind, refused.message) from None
-    if session.get(Blob, sha256) is None:  # another upload of the same photo may have won
-        session.add(
-            Blob(
-                sha256=sha256,
-                content_type=stored.content_type,
-                size_bytes=stored.size_bytes,
-                width=stored.width,
-                height=stored.height,
-                uploaded_by=require_caller().uid or str(require_caller().id),
-                uploaded_at=utcnow(),
-            )
-        )
-        session.commit()
+    caller = require_caller()
+    # The file is on disk under its name; its folder entry and its row are made durable
+    # together with those of other uploads finishing now, before any is answered.
+    current_app.extensions["blob_rows"].submit(
+        {
+            "sha256": sha256,
+            "content_type": stored.content_type,
+            "size_bytes": stored.size_bytes,
+            "width": stored.width,
+            "height": stored.height,
+            "uploaded_by": caller.uid or str(caller.id),
+            "uploaded_at": utcnow(),
+        }
+    )
     return jsonify(
         {"sha256": sha256, "stored": "new", "width": stored.width, "height": stored.height}
     ), 201
@@ -228,29 +252,10 @@ def pull() -> ResponseReturnValue:
         raise Problem(
             400, "bad-request", Text("since and limit must be whole numbers.", "server")
         ) from None
-    rows = changed_since(db.session(), since, TABLET_FEED_KINDS, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
     # A record whose every field this device wrote itself holds nothing it lacks: skip
     # the echo, but move the cursor past it all the same.
-    own = f"-{caller.uid}"
-    return jsonify(
-        {
-            "changes": [
-                {
-                    "seq": row.seq,
-                    "kind": row.kind,
-                    "id": row.id,
-                    "fields": row.fields,
-                    "clocks": row.clocks,
-                }
-                for row in rows
-                if not row.clocks or not all(c.endswith(own) for c in row.clocks.values())
-            ],
-            "next_since": rows[-1].seq if rows else since,
-            "more": more,
-        }
-    )
+    page = feed_page(db.session(), since, TABLET_FEED_KINDS, limit, reader=caller.uid)
+    return jsonify({"changes": page.changes, "next_since": page.next_since, "more": page.more})
 
 
 def _kiosk_snapshot() -> dict[str, Any]:
@@ -346,9 +351,36 @@ def record(kind: str, record_id: str) -> ResponseReturnValue:
     )
 
 
+def _blob_row_writer(app: Flask, store: BlobStore) -> GroupCommit[dict[str, Any]]:
+    """Writes the rows of stored photos, several uploads' at once (group commit).
+
+    First the folders of their files are fsynced (the files themselves already are),
+    then the rows are inserted and committed in one transaction: a row never exists
+    for a photo that a power cut could take away. A row already there (the same photo
+    uploaded twice at once) is left as it is.
+    """
+    engine = app.extensions["db_engine"]
+    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(engine.dialect.name)
+
+    def write(rows: list[dict[str, Any]]) -> None:
+        store.sync_folders(row["sha256"] for row in rows)
+        with engine.begin() as connection:
+            if insert is not None:
+                connection.execute(insert(Blob.__table__).on_conflict_do_nothing(), rows)
+                return
+            for row in rows:  # another database: look first
+                known = select(Blob.sha256).where(Blob.sha256 == row["sha256"])
+                if connection.execute(known).first() is None:
+                    connection.execute(Blob.__table__.insert(), row)
+
+    return GroupCommit(write)
+
+
 def init_app(app: Flask) -> None:
     from pathlib import Path
 
     root = Path(app.config.get("BLOB_DIR") or Path(app.instance_path) / "blobs")
-    app.extensions["blob_store"] = BlobStore(root)
+    store = BlobStore(root)
+    app.extensions["blob_store"] = store
+    app.extensions["blob_rows"] = _blob_row_writer(app, store)
     app.register_blueprint(bp, url_prefix="/api/v1")

@@ -17,6 +17,8 @@ import tempfile
 import threading
 import time
 import warnings
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +72,9 @@ class BlobStore:
         self.incoming.mkdir(parents=True, exist_ok=True)
         self.remove_stale_temp_files()
         self._last_upload = time.monotonic()
+        self._folders: set[Path] = set()  # folders of originals known to exist
+        self._storing: Counter[str] = Counter()  # photos being stored now, by SHA-256
+        self._stored = threading.Condition()
         self._thumbnailer = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="thumbnails", initializer=_lower_priority
         )
@@ -101,8 +106,15 @@ class BlobStore:
     def has(self, sha256: str) -> bool:
         return self.original_path(sha256).exists()
 
-    def receive(self, sha256: str, content_type: str, stream: IO[bytes]) -> StoredBlob:
-        """Keep the upload if and only if it is the named, whole, sane image."""
+    def receive(
+        self, sha256: str, content_type: str, stream: IO[bytes], *, sync_folder: bool = True
+    ) -> StoredBlob:
+        """Keep the upload if and only if it is the named, whole, sane image.
+
+        On return the file is on disk under its final name; with ``sync_folder=False``
+        the caller must still fsync its folder (:meth:`sync_folders`) to make the name
+        durable, e.g. for several uploads at once.
+        """
         if content_type not in FORMATS:
             raise BlobRefused(
                 415,
@@ -143,13 +155,52 @@ class BlobStore:
                 )
             width, height = self._check(temp_path, FORMATS[content_type])
             final = self.original_path(sha256)
-            final.parent.mkdir(parents=True, exist_ok=True)
+            self._make_folder(final.parent)
             os.replace(temp_path, final)
-            _fsync_directory(final.parent)
+            if sync_folder:
+                _fsync_directory(final.parent)
             self.make_thumbnail_later(sha256)
             return StoredBlob(sha256, content_type, size, width, height)
         finally:
             temp_path.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def storing(self, sha256: str) -> Iterator[None]:
+        """Marks a photo as being stored (received, checked, its row written) meanwhile."""
+        with self._stored:
+            self._storing[sha256] += 1
+        try:
+            yield
+        finally:
+            with self._stored:
+                self._storing[sha256] -= 1
+                if not self._storing[sha256]:
+                    del self._storing[sha256]
+                self._stored.notify_all()
+
+    def wait_until_stored(self, sha256s: Collection[str], timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) until none of these photos is being stored.
+
+        A device whose connection broke while the server was storing its photo asks
+        again which photos the server lacks: waiting for that photo to be stored saves
+        sending it twice.
+        """
+        with self._stored:
+            self._stored.wait_for(lambda: not any(sha in self._storing for sha in sha256s), timeout)
+
+    def sync_folders(self, sha256s: Iterable[str]) -> None:
+        """Make the names of these originals durable (one fsync per folder)."""
+        for folder in {self.original_path(sha).parent for sha in sha256s}:
+            _fsync_directory(folder)
+
+    def _make_folder(self, folder: Path) -> None:
+        """Make ``originals/ab/`` if need be, durably (its entry in ``originals/`` too)."""
+        if folder in self._folders:
+            return
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            _fsync_directory(folder.parent)
+        self._folders.add(folder)
 
     def _check(self, path: Path, expected_format: str) -> tuple[int, int]:
         """Check the image without decoding it: what it is, how big, whether it is whole.

@@ -23,13 +23,13 @@ from dataclasses import fields as dataclass_fields
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import String, cast, event, select, update
 from sqlalchemy.orm import Session
 
 from shared.hlc import HybridClock
 from shared.i18n import Text
 from shared.visit_status import VisitStatus, allowed_events, next_status
-from shared.wire import WireError, from_wire, to_wire
+from shared.wire import KINDS, WireError, from_wire, to_wire
 from sync_server.models import (
     AppliedChange,
     Appointment,
@@ -201,6 +201,12 @@ def next_seq(session: Session) -> int:
             .values(value=SyncCounter.value + 1)
             .returning(SyncCounter.value)
         ).scalar_one()
+    cache: BatchCache | None = session.info.get(_BATCH)
+    if cache is not None:  # counted here, written to the row once, by flush_batch
+        if cache.seq is None:
+            cache.seq = counter.value
+        cache.seq += 1
+        return cache.seq
     counter.value += 1
     return counter.value
 
@@ -212,9 +218,17 @@ _server_clock = HybridClock(SERVER_ORIGIN)
 _server_clock_lock = threading.Lock()
 
 
+_newest_observed = ""
+
+
 def observe_clock(hlc: str) -> None:
+    global _newest_observed
+    # HLCs compare as strings: one not above the newest seen so far changes nothing.
+    if hlc <= _newest_observed:
+        return
     with _server_clock_lock:
         _server_clock.observe(hlc)
+        _newest_observed = max(_newest_observed, hlc)
 
 
 def server_hlc(seen: Iterable[str] = ()) -> str:
@@ -232,11 +246,12 @@ def blob_refs(value: Any) -> Iterator[str]:
             if key in ("sha256", "photo_sha256") and isinstance(item, str):
                 if SHA256_PATTERN.fullmatch(item):
                     yield item
-            else:
+            elif isinstance(item, dict | list):
                 yield from blob_refs(item)
     elif isinstance(value, list):
         for item in value:
-            yield from blob_refs(item)
+            if isinstance(item, dict | list):
+                yield from blob_refs(item)
 
 
 def _check_permission(change: Change, origin: str, role: str, existing: SyncRecord | None) -> None:
@@ -359,16 +374,69 @@ def _check_customer_authorised(
 _BATCH = "sync_batch_cache"
 
 
+class NewRow:
+    """A row a batch will insert: plain attributes, no ORM object (far cheaper).
+
+    It stands in for the ORM object while the batch is applied (``existing.fields``,
+    ``appointment.status`` ...) and becomes one row of a multi-row INSERT at the end.
+    """
+
+    def __init__(self, model: type[Base], values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+        self._new_row_model = model  # no column has this name; ``model`` is one
+
+    def column_values(self) -> dict[str, Any]:
+        values = self.__dict__
+        row = {}
+        for key, default in _insert_defaults(self._new_row_model):
+            value = values.get(key)
+            if value is None and default is not None:
+                value = default()
+            row[key] = value
+        return row
+
+
+def _insert_defaults(model: type[Base]) -> list[tuple[str, Any]]:
+    """Each column of ``model``'s table with its Python-side default (a callable)."""
+    cached = _DEFAULTS.get(model)
+    if cached is None:
+        cached = []
+        for attribute in model.__mapper__.column_attrs:
+            default = attribute.columns[0].default
+            if default is None:
+                cached.append((attribute.key, None))
+            elif callable(default.arg):
+                arg = default.arg
+                cached.append((attribute.key, lambda arg=arg: arg(None)))
+            else:
+                value = default.arg
+                cached.append((attribute.key, lambda value=value: value))
+        _DEFAULTS[model] = cached
+    return cached
+
+
+_DEFAULTS: dict[type[Base], list[tuple[str, Any]]] = {}
+
+
 class BatchCache:
-    """What a push reads, loaded in a few queries instead of several per change.
+    """What a push reads, loaded in a few queries instead of several per change, and
+    the rows it creates.
 
     While a batch is applied, :func:`cached_get` answers from here: rows found by the
-    prefetch, ``None`` for keys known to be absent, and rows the batch itself created,
-    which the session cannot find before they are flushed.
+    prefetch, ``None`` for keys known to be absent, and the :class:`NewRow` rows the
+    batch itself created, which :func:`flush_batch` inserts at the end.
     """
 
     def __init__(self) -> None:
         self.rows: dict[tuple[type[Base], Any], Any] = {}
+        self.new_rows: dict[type[Base], list[NewRow]] = {}
+        self.seq: int | None = None  # the last sequence number the batch handed out
+
+    def add_new(self, model: type[Base], key: Any, values: dict[str, Any]) -> NewRow:
+        row = NewRow(model, values)
+        self.rows[(model, key)] = row
+        self.new_rows.setdefault(model, []).append(row)
+        return row
 
     def prefetch(self, session: Session, changes: list[Change]) -> None:
         wanted: dict[type[Base], set[Any]] = {AppliedChange: set(), SyncRecord: set()}
@@ -399,11 +467,28 @@ class BatchCache:
                         for row in session.scalars(query):
                             self.rows[(SyncRecord, (row.kind, row.id))] = row
                 continue
-            key_column = model.change_id if model is AppliedChange else model.id  # type: ignore[attr-defined]
+            if model is AppliedChange:
+                # Only whether a change was seen, and its first answer: no ORM objects.
+                columns = (
+                    AppliedChange.change_id,
+                    AppliedChange.content_sha256,
+                    AppliedChange.result,
+                )
+                for chunk in _chunks(list(keys)):
+                    query = select(*columns).where(AppliedChange.change_id.in_(chunk))
+                    for change_id, content_sha256, result in session.execute(query):
+                        self.rows[(AppliedChange, change_id)] = _SeenChange(content_sha256, result)
+                continue
+            key_column = model.id  # type: ignore[attr-defined]
             for chunk in _chunks(list(keys)):
                 for row in session.scalars(select(model).where(key_column.in_(chunk))):
-                    key = row.change_id if model is AppliedChange else row.id
-                    self.rows[(model, key)] = row
+                    self.rows[(model, row.id)] = row
+
+
+@dataclass(frozen=True)
+class _SeenChange:
+    content_sha256: str
+    result: dict[str, Any]
 
 
 def _chunks(items: list[Any], size: int = 400) -> Iterator[list[Any]]:
@@ -412,6 +497,8 @@ def _chunks(items: list[Any], size: int = 400) -> Iterator[list[Any]]:
 
 
 def start_batch(session: Session, changes: list[Change]) -> None:
+    """Apply the following changes as one batch (a device's push), until
+    :func:`flush_batch` writes it; the caller holds the feed lock."""
     cache = BatchCache()
     cache.prefetch(session, changes)
     session.info[_BATCH] = cache
@@ -421,34 +508,29 @@ def end_batch(session: Session) -> None:
     session.info.pop(_BATCH, None)
 
 
-# New rows of these tables are written in one multi-row INSERT per table at the end of a
-# batch; the unit of work would insert them one object at a time. Listeners that watch
-# sync records being written find the bulk-inserted ones under this key of session.info.
+# A batch's new rows are written in one multi-row INSERT per table at its end; the unit
+# of work would insert them one object at a time. Listeners that watch sync records
+# being written find the bulk-inserted ones under this key of session.info (transient
+# ``SyncRecord`` objects with their kind and id).
 BULK_INSERTED_RECORDS = "sync_bulk_inserted_records"
-_BULK_TABLES = (SyncRecord, AppliedChange, *PROJECTIONS.values())
 
 
 def flush_batch(session: Session) -> None:
-    """Write the batch: brand-new rows in bulk, in foreign-key order, the rest as usual."""
-    rows_by_table: dict[Any, list[dict[str, Any]]] = {}
-    for obj in list(session.new):
-        if not isinstance(obj, _BULK_TABLES):
-            continue
-        row = {}
-        for attribute in type(obj).__mapper__.column_attrs:
-            value = getattr(obj, attribute.key)
-            default = attribute.columns[0].default
-            if value is None and default is not None:
-                value = default.arg(None) if callable(default.arg) else default.arg
-            row[attribute.key] = value
-        rows_by_table.setdefault(type(obj).__table__, []).append(row)
-        if isinstance(obj, SyncRecord):
-            session.info.setdefault(BULK_INSERTED_RECORDS, []).append(obj)
-        session.expunge(obj)
-    with session.no_autoflush:
-        for table in Base.metadata.sorted_tables:
-            if rows_by_table.get(table):
-                session.execute(table.insert(), rows_by_table[table])
+    """Write the batch: brand-new rows in bulk, in foreign-key order, the rest (rows
+    that existed before, conflicts, the feed counter) through the session; ends it."""
+    cache: BatchCache | None = session.info.pop(_BATCH, None)
+    if cache is not None and cache.seq is not None:
+        session.info[_FEED_COUNTER].value = cache.seq
+    if cache is not None and cache.new_rows:
+        by_table = {model.__table__: rows for model, rows in cache.new_rows.items()}
+        with session.no_autoflush:
+            for table in Base.metadata.sorted_tables:
+                rows = by_table.get(table)
+                if rows:
+                    session.execute(table.insert(), [row.column_values() for row in rows])
+        session.info.setdefault(BULK_INSERTED_RECORDS, []).extend(
+            SyncRecord(kind=row.kind, id=row.id) for row in cache.new_rows.get(SyncRecord, ())
+        )
     session.flush()
 
 
@@ -459,12 +541,6 @@ def cached_get(session: Session, model: type[Base], key: Any) -> Any:
     return session.get(model, key)
 
 
-def _remember(session: Session, model: type[Base], key: Any, row: Any) -> None:
-    cache: BatchCache | None = session.info.get(_BATCH)
-    if cache is not None:
-        cache.rows[(model, key)] = row
-
-
 def _column_value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
@@ -473,20 +549,42 @@ def _column_value(value: Any) -> Any:
     return value
 
 
+def _projected_columns(kind: str) -> tuple[str, ...]:
+    """The record's fields that are columns of its typed table (its id aside)."""
+    names = _PROJECTED_COLUMNS.get(kind)
+    if names is None:
+        model = PROJECTIONS[kind]
+        columns = {column.key for column in model.__table__.columns}
+        names = tuple(
+            item.name
+            for item in dataclass_fields(KINDS[kind])
+            if item.name in columns and item.name != "id"
+        )
+        _PROJECTED_COLUMNS[kind] = names
+    return names
+
+
+_PROJECTED_COLUMNS: dict[str, tuple[str, ...]] = {}
+
+
 def _project(session: Session, kind: str, record: Any) -> None:
     """Write the typed table's row for this record (its read model)."""
     model = PROJECTIONS.get(kind)
     if model is None:
         return
+    values = {name: _column_value(getattr(record, name)) for name in _projected_columns(kind)}
     row = cached_get(session, model, record.id)
     if row is None:
-        row = model(id=record.id)
-        _remember(session, model, record.id, row)
-    names = {column.key for column in model.__table__.columns}
-    for item in dataclass_fields(record):
-        if item.name in names and item.name != "id":
-            setattr(row, item.name, _column_value(getattr(record, item.name)))
-    session.add(row)
+        cache: BatchCache | None = session.info.get(_BATCH)
+        if cache is not None:
+            cache.add_new(model, record.id, {"id": record.id, **values})
+        else:
+            session.add(model(id=record.id, **values))
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+        if not isinstance(row, NewRow):
+            session.add(row)
     if kind == "visit" and record.appointment_id:
         appointment = cached_get(session, Appointment, record.appointment_id)
         if appointment is not None and appointment.status == "booked":
@@ -581,27 +679,34 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
 
     now = utcnow()
     seq = next_seq(session)
-    if existing is None:
+    cache: BatchCache | None = session.info.get(_BATCH)
+    if existing is None and cache is not None:
+        existing = cache.add_new(
+            SyncRecord,
+            (change.kind, change.id),
+            {"kind": change.kind, "id": change.id, "created_by": origin, "created_at": now},
+        )
+    elif existing is None:
         existing = SyncRecord(kind=change.kind, id=change.id, created_by=origin, created_at=now)
         session.add(existing)
-        _remember(session, SyncRecord, (change.kind, change.id), existing)
     existing.fields, existing.clocks = state, clocks
     existing.seq, existing.updated_by, existing.updated_at = seq, origin, now
     session.add_all(losers)
     _project(session, change.kind, record)
     result = {"change_id": change.change_id, "status": 201}
-    applied = AppliedChange(
-        change_id=change.change_id,
-        content_sha256=content,
-        kind=change.kind,
-        record_id=change.id,
-        origin=origin,
-        result=result,
-        applied_at=now,
-    )
-    session.add(applied)
-    _remember(session, AppliedChange, change.change_id, applied)
-    if _BATCH not in session.info:
+    applied = {
+        "change_id": change.change_id,
+        "content_sha256": content,
+        "kind": change.kind,
+        "record_id": change.id,
+        "origin": origin,
+        "result": result,
+        "applied_at": now,
+    }
+    if cache is not None:
+        cache.add_new(AppliedChange, change.change_id, applied)
+    else:
+        session.add(AppliedChange(**applied))
         session.flush()
     return result
 
@@ -697,13 +802,57 @@ def record_state(session: Session, kind: str, record_id: str) -> dict[str, Any] 
     return dict(row.fields) if row else None
 
 
-def changed_since(
-    session: Session, since: int, kinds: frozenset[str], limit: int
-) -> list[SyncRecord]:
+@dataclass(frozen=True)
+class FeedPage:
+    """One page of the changes feed: its entries, where it ends, and whether more follow."""
+
+    changes: list[dict[str, Any]]
+    next_since: int
+    more: bool
+
+
+# A page skips the reader's own echoes without counting them, but reads at most this
+# many records per entry it may return, so that a page stays quick to make.
+FEED_SCAN_FACTOR = 10
+
+
+def feed_page(
+    session: Session, since: int, kinds: frozenset[str], limit: int, *, reader: str = ""
+) -> FeedPage:
+    """The records of ``kinds`` changed after ``since``, in feed order: at most ``limit``.
+
+    A record whose every field ``reader`` (a device uid) wrote itself holds nothing it
+    lacks: it is left out (its fields are not even decoded) and does not count towards
+    ``limit``, but the page ends after it, so the reader's cursor moves past it. A page
+    reads at most ``FEED_SCAN_FACTOR * limit`` records; ``more`` says whether others
+    follow.
+    """
     query = (
-        select(SyncRecord)
-        .where(SyncRecord.seq > since, SyncRecord.kind.in_(sorted(kinds)))
+        select(
+            SyncRecord.seq,
+            SyncRecord.kind,
+            SyncRecord.id,
+            SyncRecord.clocks,
+            cast(SyncRecord.fields, String),
+        )
+        .where(SyncRecord.kind.in_(sorted(kinds)))
         .order_by(SyncRecord.seq)
-        .limit(limit)
+        .limit(limit + 1)
     )
-    return list(session.scalars(query))
+    own = f"-{reader}"
+    changes: list[dict[str, Any]] = []
+    next_since, scanned = since, 0
+    while True:
+        rows = session.execute(query.where(SyncRecord.seq > next_since)).all()
+        for seq, kind, record_id, clocks, fields in rows:
+            if len(changes) == limit or scanned == FEED_SCAN_FACTOR * limit:
+                return FeedPage(changes, next_since, True)
+            next_since, scanned = seq, scanned + 1
+            if reader and clocks and all(c.endswith(own) for c in clocks.values()):
+                continue
+            changes.append(
+                {"seq": seq, "kind": kind, "id": record_id, "fields": json.loads(fields),
+                 "clocks": clocks}
+            )  # fmt: skip
+        if len(rows) <= limit:
+            return FeedPage(changes, next_since, False)
