@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from kivy.base import EventLoop
-from kivy.input.motionevent import MotionEvent
+from tablet_fixtures import Finger
 
 from shared.domain import DamageMark, DamageType, DiagramView
 
@@ -25,27 +25,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.ui
 
 SIZE = (1280, 800)
-
-
-class Finger(MotionEvent):
-    """A touch at window pixels, moved and lifted by hand."""
-
-    def __init__(self, x: float, y: float) -> None:
-        super().__init__("test", id(self), self._args(x, y), is_touch=True, type_id="touch")
-        self.profile = ["pos"]
-
-    @staticmethod
-    def _args(x: float, y: float) -> dict[str, float]:
-        from kivy.core.window import Window
-
-        return {"x": x / (Window.width - 1.0), "y": y / (Window.height - 1.0)}
-
-    def depack(self, args: dict[str, float]) -> None:
-        self.sx, self.sy = args["x"], args["y"]
-        super().depack(args)
-
-    def move_to(self, x: float, y: float) -> None:
-        self.move(self._args(x, y))
 
 
 def pump(frames: int = 2) -> None:
