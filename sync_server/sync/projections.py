@@ -1,0 +1,566 @@
+"""Synced records projected into typed tables: one explicit projector per kind.
+
+``sync_records`` is the merge engine's state and the changes feed; the back office reads
+typed tables only. :func:`project` is called by ``records.apply_change`` in the same
+transaction as the change, with the merged record as a ``shared.domain`` object, and
+writes its row (and, for a quote or an approval, its lines, options and decisions).
+Each projector names its columns itself: a record's field that is not written here is
+not a column, on purpose.
+
+While a device's push is applied as a batch, new rows are ``NewRow`` values written at
+the end in one multi-row INSERT per table (``records.flush_batch``); rows that existed
+are changed through the ORM. :func:`rebuild` projects every sync record again
+(``checkin-server projections rebuild``): the typed tables then hold exactly what the
+changes made them hold, record by record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from shared import domain
+from shared.wire import WireError, from_wire, to_wire
+from sync_server.models import (
+    Appointment,
+    ApprovalRow,
+    Base,
+    Customer,
+    QuoteRow,
+    SyncRecord,
+    Vehicle,
+    Visit,
+)
+from sync_server.record_tables import (
+    ApprovalDecisionRow,
+    ConsentRow,
+    DamageMarkRow,
+    QuoteLineRow,
+    QuoteOptionRow,
+    SignatureRow,
+    VisitNoteRow,
+    VisitPhotoRow,
+    WalkaroundRow,
+)
+
+log = logging.getLogger(__name__)
+
+# The typed table each kind of record is projected into (its row has the record's id).
+PROJECTIONS: Mapping[str, type[Base]] = {
+    "customer": Customer,
+    "vehicle": Vehicle,
+    "appointment": Appointment,
+    "visit": Visit,
+    "consent": ConsentRow,
+    "signature": SignatureRow,
+    "walkaround": WalkaroundRow,
+    "damage_mark": DamageMarkRow,
+    "photo": VisitPhotoRow,
+    "note": VisitNoteRow,
+    "quote": QuoteRow,
+    "approval": ApprovalRow,
+}
+# Parents before children: the order a rebuild projects kinds in.
+KIND_ORDER: tuple[str, ...] = tuple(PROJECTIONS)
+
+# Fields of a record that name another record which must be on the server first, with
+# its table; a change that refers to one the server lacks is refused (422), clearly.
+REFERENCES: Mapping[str, tuple[tuple[str, type[Base]], ...]] = {
+    "vehicle": (("customer_id", Customer),),
+    "appointment": (("customer_id", Customer), ("vehicle_id", Vehicle)),
+    "visit": (("customer_id", Customer), ("vehicle_id", Vehicle), ("appointment_id", Appointment)),
+    "consent": (("visit_id", Visit),),
+    "signature": (("visit_id", Visit),),
+    "walkaround": (("visit_id", Visit),),
+    "photo": (("visit_id", Visit),),
+    "note": (("visit_id", Visit),),
+}
+
+
+def references(kind: str, record: Any) -> Iterator[tuple[str, type[Base], str]]:
+    """(field, table, id) of each record this one needs the server to have."""
+    for field_name, model in REFERENCES.get(kind, ()):
+        target = getattr(record, field_name)
+        if target is not None:
+            yield field_name, model, target
+
+
+def prefetch_keys(
+    kind: str, record_id: str, fields: Mapping[str, Any]
+) -> Iterator[tuple[type[Base], Any]]:
+    """The typed rows a change of this record reads, so a batch loads them at once."""
+    model = PROJECTIONS.get(kind)
+    if model is not None:
+        yield model, record_id
+    for field_name, target in REFERENCES.get(kind, ()):
+        value = fields.get(field_name)
+        if isinstance(value, str):
+            yield target, value
+
+
+# --- writing rows --------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A column value: enums by their value (the typed columns take either)."""
+    return value.value if isinstance(value, Enum) else value
+
+
+def _upsert(session: Session, model: type[Base], key: Any, values: dict[str, Any]) -> Any:
+    from sync_server.sync.records import NewRow, batch_cache, cached_get
+
+    row = cached_get(session, model, key)
+    if row is None:
+        cache = batch_cache(session)
+        if cache is not None:
+            return cache.add_new(model, key, values)
+        row = model(**values)
+        session.add(row)
+        return row
+    for name, value in values.items():
+        setattr(row, name, value)
+    if not isinstance(row, NewRow):
+        session.add(row)
+    return row
+
+
+def _replace_children(
+    session: Session,
+    parent: Any,
+    model: type[Base],
+    parent_column: str,
+    child_column: str,
+    rows: list[dict[str, Any]],
+) -> None:
+    """Make ``model``'s rows of this parent exactly ``rows`` (matched by child id)."""
+    from sync_server.sync.records import NewRow, batch_cache
+
+    parent_id = rows[0][parent_column] if rows else parent.id
+    cache = batch_cache(session)
+    if cache is not None and isinstance(parent, NewRow):
+        # The parent is new in this batch: its children are new rows too.
+        pending = cache.new_rows.get(model, [])
+        cache.new_rows[model] = [r for r in pending if getattr(r, parent_column) != parent_id]
+        for values in rows:
+            cache.add_new(model, (parent_id, values[child_column]), values)
+        return
+    column = getattr(model, parent_column)
+    existing = {
+        getattr(row, child_column): row
+        for row in session.scalars(select(model).where(column == parent_id))
+    }
+    for values in rows:
+        row = existing.pop(values[child_column], None)
+        if row is None:
+            session.add(model(**values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+    for row in existing.values():
+        session.delete(row)
+
+
+def _image_columns(image: domain.PhotoRef | None) -> dict[str, Any]:
+    return {
+        "image_sha256": image.sha256 if image else None,
+        "image_size_bytes": image.size_bytes if image else None,
+        "image_content_type": _plain(image.content_type) if image else None,
+        "image_width": image.width if image else None,
+        "image_height": image.height if image else None,
+    }
+
+
+# --- the columns of each kind's row: plain values, no session ------------------------
+
+
+def _customer(record: domain.Customer) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "phone": record.phone,
+        "email": record.email,
+        "preferred_channel": _plain(record.preferred_channel),
+        "reminders_opt_in": record.reminders_opt_in,
+        "tier": _plain(record.tier),
+        "birthday": record.birthday,
+        "notes": record.notes,
+    }
+
+
+def _vehicle(record: domain.Vehicle) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "customer_id": record.customer_id,
+        "plate": record.plate,
+        "plate_region": _plain(record.plate_region),
+        "vin": record.vin,
+        "make": record.make,
+        "model": record.model,
+        "year": record.year,
+        "purchase_date": record.purchase_date,
+        "last_mileage_km": record.last_mileage_km,
+    }
+
+
+def _appointment(record: domain.Appointment) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "code": record.code,
+        "customer_id": record.customer_id,
+        "vehicle_id": record.vehicle_id,
+        "expected_arrival": record.expected_arrival,
+        "requested_work": record.requested_work,
+        "concern_codes": [_plain(code) for code in record.concern_codes],
+        "expected_duration_minutes": record.expected_duration_minutes,
+        "channel": _plain(record.channel),
+    }
+
+
+def _visit(record: domain.Visit) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "ticket_number": record.ticket_number,
+        "customer_id": record.customer_id,
+        "vehicle_id": record.vehicle_id,
+        "appointment_id": record.appointment_id,
+        "status": _plain(record.status),
+        "concern_codes": [_plain(code) for code in record.concern_codes],
+        "concern_text": record.concern_text,
+        "mileage_in_km": record.mileage_in_km,
+        "contact_channel": _plain(record.contact_channel),
+        "reminders_opt_in": record.reminders_opt_in,
+        "checked_in_at": record.checked_in_at,
+        "checked_in_device_id": record.checked_in_device_id,
+        "advisor_user_id": record.advisor_user_id,
+        "expected_ready_at": record.expected_ready_at,
+        "status_token": record.status_token,
+    }
+
+
+def _consent(record: domain.Consent) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "visit_id": record.visit_id,
+        "text_version": record.text_version,
+        "text_sha256": record.text_sha256,
+        "language": record.language,
+        "accepted_at": record.accepted_at,
+    }
+
+
+def _signature(record: domain.Signature) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "visit_id": record.visit_id,
+        "purpose": _plain(record.purpose),
+        "strokes": to_wire(record)["strokes"],
+        "signed_sha256": record.signed_sha256,
+        "signer_name": record.signer_name,
+        "signed_at": record.signed_at,
+        **_image_columns(record.image),
+    }
+
+
+def _walkaround(record: domain.Walkaround) -> dict[str, Any]:
+    belongings = record.belongings
+    return {
+        "id": record.id,
+        "visit_id": record.visit_id,
+        "version": record.version,
+        "odometer_km": record.odometer_km,
+        "fuel_eighths": record.fuel_eighths,
+        "warning_lights": list(record.warning_lights),
+        "spare_wheel": belongings.spare_wheel,
+        "jack": belongings.jack,
+        "documents": belongings.documents,
+        "valuables": belongings.valuables,
+        "child_seat": belongings.child_seat,
+        "keys_count": belongings.keys_count,
+        "belongings_note": belongings.other_note,
+        "exterior_notes": record.exterior_notes,
+        "interior_notes": record.interior_notes,
+        "tyre_tread_mm": dict(record.tyre_tread_mm),
+    }
+
+
+def _damage_mark(record: domain.DamageMark) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "walkaround_id": record.walkaround_id,
+        "view": _plain(record.view),
+        "x": record.x,
+        "y": record.y,
+        "damage_type": _plain(record.damage_type),
+        "severity": record.severity,
+        "note": record.note,
+        "pins": to_wire(record)["pins"],
+        "created_at": record.created_at,
+        "deleted": record.deleted,
+    }
+
+
+def _photo(record: domain.VisitPhoto) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "visit_id": record.visit_id,
+        "walkaround_id": record.walkaround_id,
+        "caption": record.caption,
+        "taken_at": record.taken_at,
+        **_image_columns(record.image),
+    }
+
+
+def _note(record: domain.VisitNote) -> dict[str, Any]:
+    return {"id": record.id, "visit_id": record.visit_id, "text": record.text}
+
+
+def _quote(record: domain.Quote) -> dict[str, Any]:
+    totals = record.totals()
+    return {
+        "id": record.id,
+        "visit_id": record.visit_id,
+        "version": record.version,
+        "option_label": record.option_label,
+        "currency": record.currency,
+        "notes": record.notes,
+        "tax_rate": record.tax_rate,
+        "subtotal": totals.subtotal,
+        "discount_total": totals.discount_total,
+        "tax": totals.tax,
+        "total": totals.total,
+    }
+
+
+def _approval(record: domain.Approval) -> dict[str, Any]:
+    """Without ``approved_total``, which needs the quote (:func:`approved_total`)."""
+    return {
+        "id": record.id,
+        "quote_id": record.quote_id,
+        "quote_version": record.quote_version,
+        "option_id": record.option_id,
+        "signature_id": record.signature_id,
+        "approved_at": record.approved_at,
+        "ip_address": record.ip_address,
+        "user_agent": record.user_agent,
+    }
+
+
+ROWS: Mapping[str, Callable[[Any], dict[str, Any]]] = {
+    "customer": _customer,
+    "vehicle": _vehicle,
+    "appointment": _appointment,
+    "visit": _visit,
+    "consent": _consent,
+    "signature": _signature,
+    "walkaround": _walkaround,
+    "damage_mark": _damage_mark,
+    "photo": _photo,
+    "note": _note,
+    "quote": _quote,
+    "approval": _approval,
+}
+assert set(ROWS) == set(PROJECTIONS)
+
+
+def quote_lines(record: domain.Quote) -> list[dict[str, Any]]:
+    return [
+        {
+            "quote_id": record.id,
+            "line_id": line.id,
+            "position": position,
+            "kind": _plain(line.kind),
+            "description": line.description,
+            "hours": line.hours,
+            "labour_rate": line.labour_rate,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "part_number": line.part_number,
+            "urgency": _plain(line.urgency),
+            "photo_sha256s": list(line.photo_sha256s),
+            "option_id": line.option_id,
+            "amount": line.amount,
+        }
+        for position, line in enumerate(record.lines)
+    ]
+
+
+def quote_options(record: domain.Quote) -> list[dict[str, Any]]:
+    options = []
+    for position, option in enumerate(record.options):
+        totals = record.totals(option.id)
+        options.append(
+            {
+                "quote_id": record.id,
+                "option_id": option.id,
+                "position": position,
+                "label": option.label,
+                "notes": option.notes,
+                "subtotal": totals.subtotal,
+                "discount_total": totals.discount_total,
+                "tax": totals.tax,
+                "total": totals.total,
+            }
+        )
+    return options
+
+
+def approval_decisions(record: domain.Approval) -> list[dict[str, Any]]:
+    return [
+        {"approval_id": record.id, "line_id": line_id, "decision": _plain(decision)}
+        for line_id, decision in sorted(record.decisions.items())
+    ]
+
+
+# A record's rows of its own in other tables: (table, parent column, own id column, rows).
+CHILDREN: Mapping[str, tuple[tuple[type[Base], str, str, Callable[[Any], list[dict]]], ...]] = {
+    "quote": (
+        (QuoteLineRow, "quote_id", "line_id", quote_lines),
+        (QuoteOptionRow, "quote_id", "option_id", quote_options),
+    ),
+    "approval": ((ApprovalDecisionRow, "approval_id", "line_id", approval_decisions),),
+}
+
+
+def approved_total(approval: domain.Approval, quote: domain.Quote | None) -> Decimal | None:
+    """What the customer agreed to pay, tax included; None without the very version."""
+    if quote is None or quote.id != approval.quote_id or quote.version != approval.quote_version:
+        return None
+    return approval.approved_total(quote)
+
+
+# --- projecting: the row, its children, and what else the record changes -------------
+
+# Where the projection notes the check-in sheets a transaction touched, as ("visit", id)
+# or ("walkaround", id) for a damage mark; ``sync_server.walkarounds`` logs their state.
+SHEETS_TOUCHED = "walkaround_sheets_touched"
+
+
+def project(session: Session, kind: str, record: Any) -> None:
+    """Write the typed rows of this record (merged and checked) in the caller's
+    transaction."""
+    model = PROJECTIONS.get(kind)
+    if model is None:
+        return
+    values = ROWS[kind](record)
+    if kind == "approval":
+        values["approved_total"] = approved_total(
+            record, _synced(session, "quote", record.quote_id)
+        )
+    row = _upsert(session, model, record.id, values)
+    for child_model, parent_column, child_column, rows in CHILDREN.get(kind, ()):
+        _replace_children(session, row, child_model, parent_column, child_column, rows(record))
+    if kind in ("walkaround", "photo", "signature"):
+        session.info.setdefault(SHEETS_TOUCHED, set()).add(("visit", record.visit_id))
+    elif kind == "damage_mark":
+        session.info.setdefault(SHEETS_TOUCHED, set()).add(("walkaround", record.walkaround_id))
+    if kind == "visit":
+        _mark_appointment_arrived(session, record)
+    elif kind == "consent":
+        _take_customer_language(session, record)
+    elif kind == "quote":
+        _total_approvals_of(session, record)
+
+
+def _mark_appointment_arrived(session: Session, record: domain.Visit) -> None:
+    from sync_server.sync.records import cached_get
+
+    if record.appointment_id:
+        appointment = cached_get(session, Appointment, record.appointment_id)
+        if appointment is not None and appointment.status == "booked":
+            appointment.status = "arrived"
+
+
+def _take_customer_language(session: Session, record: domain.Consent) -> None:
+    """The language the customer chose with their latest consent is theirs."""
+    from sync_server.sync.records import cached_get
+
+    visit = cached_get(session, Visit, record.visit_id)
+    customer = cached_get(session, Customer, visit.customer_id) if visit is not None else None
+    if customer is not None and customer.language != record.language:
+        customer.language = record.language
+
+
+def _total_approvals_of(session: Session, record: domain.Quote) -> None:
+    """Approvals of this quote that arrived before it get their totals now."""
+    from sync_server.sync.records import batch_cache
+
+    if batch_cache(session) is not None:
+        return  # quotes and approvals are the server's own records, never in a push
+    for row in session.scalars(select(ApprovalRow).where(ApprovalRow.quote_id == record.id)):
+        approval = _synced(session, "approval", row.id)
+        if approval is not None:
+            row.approved_total = approved_total(approval, record)
+
+
+def _synced(session: Session, kind: str, record_id: str) -> Any | None:
+    """Another record as the merge engine holds it now (None if absent or unreadable)."""
+    from sync_server.sync.records import cached_get
+
+    state = cached_get(session, SyncRecord, (kind, record_id))
+    if state is None:
+        return None
+    try:
+        return from_wire(kind, {**state.fields, "id": record_id})
+    except WireError:
+        return None
+
+
+# --- rebuilding ----------------------------------------------------------------------
+
+# Tables a rebuild may empty of rows whose record is gone: nothing else refers to them
+# and no one edits them but the projection.
+_PURE_TABLES: Mapping[str, tuple[type[Base], ...]] = {
+    "consent": (ConsentRow,),
+    "signature": (SignatureRow,),
+    "walkaround": (WalkaroundRow,),
+    "damage_mark": (DamageMarkRow,),
+    "photo": (VisitPhotoRow,),
+    "note": (VisitNoteRow,),
+}
+
+
+def rebuild(session: Session, kinds: Iterable[str] | None = None) -> dict[str, int]:
+    """Project every sync record of ``kinds`` (all by default) again, in feed order;
+    rows of the projection-only tables whose record is gone are removed. Returns the
+    number of records projected per kind. The caller holds the feed lock and commits."""
+    wanted = [kind for kind in KIND_ORDER if kinds is None or kind in set(kinds)]
+    counts: dict[str, int] = {}
+    for kind in wanted:
+        ids = set()
+        count = 0
+        query = select(SyncRecord.id, SyncRecord.fields).where(SyncRecord.kind == kind)
+        for record_id, fields in session.execute(query.order_by(SyncRecord.seq)).all():
+            ids.add(record_id)
+            try:
+                record = from_wire(kind, {**fields, "id": record_id})
+            except WireError:
+                log.warning("%s %s does not read as a record; not projected", kind, record_id)
+                continue
+            missing = [
+                name
+                for name, model, target in references(kind, record)
+                if session.get(model, target) is None
+            ]
+            if missing:
+                log.warning("%s %s refers to no %s; not projected", kind, record_id, missing)
+                continue
+            project(session, kind, record)
+            count += 1
+        session.flush()
+        for model in _PURE_TABLES.get(kind, ()):
+            key = model.id  # type: ignore[attr-defined]
+            stale = [i for i in session.scalars(select(key)) if i not in ids]
+            for start in range(0, len(stale), 400):
+                session.execute(
+                    delete(model)
+                    .where(key.in_(stale[start : start + 400]))
+                    .execution_options(synchronize_session=False)
+                )
+        counts[kind] = count
+    return counts
