@@ -155,6 +155,10 @@ def _replace_children(
         getattr(row, child_column): row
         for row in session.scalars(select(model).where(column == parent_id))
     }
+    # Rows added earlier in this transaction and not flushed yet (no autoflush in a push).
+    for row in session.new:
+        if isinstance(row, model) and getattr(row, parent_column) == parent_id:
+            existing[getattr(row, child_column)] = row
     for values in rows:
         row = existing.pop(values[child_column], None)
         if row is None:
