@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from shared import domain
 from shared.wire import to_wire
@@ -153,3 +153,60 @@ def test_upgrade_twice_is_harmless(app: Flask) -> None:
     before = current_revision(app)
     upgrade(app)
     assert current_revision(app) == before
+
+
+def _typed_rows(app: Flask) -> dict[str, list[str]]:
+    """Every row of every typed table a sync record is projected into."""
+    from sync_server.record_tables import (
+        ApprovalDecisionRow,
+        QuoteLineRow,
+        QuoteOptionRow,
+    )
+    from sync_server.sync.projections import PROJECTIONS
+
+    models = [*PROJECTIONS.values(), QuoteLineRow, QuoteOptionRow, ApprovalDecisionRow]
+    found = {}
+    with app.extensions["db_engine"].connect() as connection:
+        for model in models:
+            table = model.__table__
+            rows = connection.execute(select(table)).all()
+            found[table.name] = sorted(repr(tuple(row)) for row in rows)
+    return found
+
+
+def test_a_demo_shop_at_0005_upgrades_with_every_record_in_its_typed_table(app: Flask) -> None:
+    """The demo shop (walk-arounds, marks, photos, signatures, consents, quotes with
+    options, an approval) and a note, taken back to 0005 (only the sync records and the
+    six old typed tables hold them), then upgraded: every record is in its typed table,
+    row for row as the projection wrote it."""
+    from sync_server.demo import seed_demo
+    from sync_server.models import Visit
+    from sync_server.sync.projections import PROJECTIONS
+    from sync_server.sync.records import lock_feed, put_server_record
+
+    with app.app_context():
+        session = db.session()
+        seed_demo(session)
+        visit_id = session.scalars(select(Visit.id)).first()
+        lock_feed(session)
+        put_server_record(session, "note", domain.VisitNote(visit_id=visit_id, text="Waits"))
+        session.commit()
+    projected = _typed_rows(app)
+    for table in ("walkarounds", "damage_marks", "visit_photos", "signatures", "consents"):
+        assert projected[table], f"the demo has no {table}"
+    for table in ("visit_notes", "quote_lines", "quote_options", "approval_decisions"):
+        assert projected[table], f"the demo has no {table}"
+
+    command.downgrade(alembic_config(app), "0005")
+    tables = set(inspect(app.extensions["db_engine"]).get_table_names())
+    assert not tables & {"walkarounds", "consents", "quote_lines", "approval_decisions"}
+    upgrade(app)
+
+    assert _typed_rows(app) == projected
+    with app.extensions["db_engine"].connect() as connection:
+        for kind, model in PROJECTIONS.items():
+            synced = set(
+                connection.execute(select(SyncRecord.id).where(SyncRecord.kind == kind)).scalars()
+            )
+            typed = set(connection.execute(select(model.__table__.c.id)).scalars())
+            assert synced == typed, kind
