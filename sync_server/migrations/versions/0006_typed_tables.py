@@ -484,7 +484,7 @@ def _backfill(bind: sa.Connection) -> None:
         VisitPhotoRow,
         WalkaroundRow,
     )
-    from sync_server.sync import projections
+    from sync_server.sync import projection_rows as projections
 
     visits = dict(bind.execute(sa.text("SELECT id, customer_id FROM visits")).all())
     orphans = 0
