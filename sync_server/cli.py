@@ -186,7 +186,10 @@ def send_messages_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from sync_server.sync.projections_cli import projections_group
+
     for command in (
+        projections_group,
         send_messages_command,
         serve_command,
         db_group,

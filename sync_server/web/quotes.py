@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 
 from shared import domain
-from sync_server import db
+from sync_server import db, visit_records
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.messaging import notify_customer
 from sync_server.quotes import (
@@ -34,7 +34,7 @@ from sync_server.quotes import (
 from sync_server.sync.records import ChangeRefused
 from sync_server.web import gettext as _
 from sync_server.web import page_url, render_text
-from sync_server.web.visits import load_visit, records_of
+from sync_server.web.visits import load_visit
 
 bp = Blueprint("quotes", __name__)
 
@@ -264,7 +264,7 @@ def check_lines(
 
 
 def _photos(visit_id: str) -> list[str]:
-    photos = records_of(db.session(), "photo", "visit_id", [visit_id])
+    photos = visit_records.photos(db.session(), visit_id)
     return [photo.image.sha256 for photo in photos]
 
 
