@@ -100,7 +100,7 @@ def money(amount: Any, currency: str = "CNY") -> str:
 
 def safe_next(target: str | None, default: str) -> str:
     """Only a path on this site; never an open redirect."""
-    if not target:
+    if not target or not target.isprintable():  # CR, LF and other controls: never a header
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
