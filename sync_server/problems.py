@@ -55,6 +55,7 @@ class Problem(Exception):
         title: Text | None = None,
         errors: Iterable[Mapping[str, Any]] = (),
         extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(kind)
         self.status = status
@@ -63,6 +64,7 @@ class Problem(Exception):
         self.detail = detail
         self.errors = [dict(error) for error in errors]
         self.extra = dict(extra or {})
+        self.headers = dict(headers or {})  # e.g. Retry-After, Allow
         self.cause: Exception | None = None
 
     def to_dict(self, lang: str) -> dict[str, Any]:
@@ -99,12 +101,15 @@ def problem_response(problem: Problem) -> Response:
     render_page = current_app.extensions.get("html_error_page")
     if render_page is not None and wants_html():
         try:
-            return render_page(problem)
+            page = render_page(problem)
+            page.headers.update(problem.headers)
+            return page
         except Exception:  # an error page must never fail: fall back to the document
             log.exception("could not render the error page for %s", problem.kind)
     response = jsonify(problem.to_dict(request_language()))
     response.status_code = problem.status
     response.mimetype = PROBLEM_JSON
+    response.headers.update(problem.headers)
     if problem.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="service-lane"'
     return response
