@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from shared.i18n import Text, normalize_language
 
@@ -143,7 +143,10 @@ def init_app(app: Flask) -> None:
                 "server",
                 {"megabytes": round((limit or 0) / 1_048_576, 1)},
             )
-        problem = Problem(status, _http_kind(status), detail)
+        headers = {}
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        problem = Problem(status, _http_kind(status), detail, headers=headers)
         problem.cause = exc
         return problem_response(problem)
 

@@ -119,7 +119,12 @@ def test_a_manager_cannot_give_a_weak_password(client: FlaskClient, shop: Shop) 
     response = post_form(
         client,
         "/admin/users",
-        {"username": "new.one", "display_name": "New One", "role": "advisor", "password": "password"},
+        {
+            "username": "new.one",
+            "display_name": "New One",
+            "role": "advisor",
+            "password": "password",
+        },
         "/admin",
     )
     assert response.status_code == 400
