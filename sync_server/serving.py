@@ -129,9 +129,12 @@ class LimitedServer(TcpWSGIServer):
                 continue  # being answered
             if request is not None and not request.headers_finished and request.started < late:
                 channel.will_close = True  # a header that will not finish
-            elif request is None and channel.creation_time == channel.last_activity:
-                if channel.creation_time < silent_since:
-                    channel.will_close = True  # connected, never said a word
+            elif (
+                request is None
+                and channel.creation_time == channel.last_activity
+                and channel.creation_time < silent_since
+            ):
+                channel.will_close = True  # connected, never said a word
 
 
 def make_server(
