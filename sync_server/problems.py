@@ -152,6 +152,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception) -> Response:
+        from sync_server.disk_full import is_disk_full, out_of_space_problem
+
+        if is_disk_full(exc):
+            log.error("out of disk space: %s %s: %s", request.method, request.path, exc)
+            return problem_response(out_of_space_problem())
         incident = uuid.uuid4().hex[:12]
         log.exception("unhandled error, incident %s, %s %s", incident, request.method, request.path)
         return problem_response(
