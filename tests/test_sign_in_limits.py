@@ -155,3 +155,19 @@ def test_a_replayed_page_cookie_is_signed_out_after_logout(client: FlaskClient, 
     colleague = client.application.test_client()
     shop.login(colleague)
     assert colleague.get("/board").status_code == 200
+
+
+def test_migration_0007_keeps_people_and_signs_everyone_in_afresh(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    from alembic import command
+
+    from sync_server.migrate import alembic_config, upgrade
+
+    shop.login(client, username=shop.user("gao.yan"))
+    command.downgrade(alembic_config(app), "0005")
+    upgrade(app)
+    # The cookie from before names no server-side session: signed out, not let in.
+    assert client.get("/api/v1/auth/me").status_code == 401
+    assert _api_login(client, "gao.yan", PASSWORD).status_code == 200
+    assert client.get("/api/v1/auth/me").json["name"] == "Gao.Yan"
