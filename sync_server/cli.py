@@ -71,7 +71,9 @@ def db_upgrade_command(revision: str) -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in UserRole]), required=True)
 @click.option("--name", "display_name", default="", help="Name shown to colleagues.")
-@click.password_option(help="At least 8 characters; asked for when not given.")
+@click.password_option(
+    help="At least 8 characters, not a common or simple one; asked for when not given."
+)
 @click.option("--pin", default=None, help="Tablet PIN, 4 to 8 digits (optional).")
 @with_appcontext
 def create_user_command(

@@ -32,8 +32,21 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Li
         server.stop()
 
 
+_opened: list[socket.socket] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_sockets() -> Iterator[None]:
+    """Every socket a test opened is closed, whatever the test's outcome."""
+    yield
+    while _opened:
+        _opened.pop().close()
+
+
 def _connect(server: LiveServer) -> socket.socket:
-    return socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    _opened.append(connection)
+    return connection
 
 
 def _folder_bytes(folder: Path) -> int:
