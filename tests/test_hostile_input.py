@@ -78,3 +78,24 @@ def test_crlf_in_next_never_reaches_a_header(client: FlaskClient, target: str) -
         data={"username": "nobody", "password": "wrong-one", "csrf_token": token},
     )
     assert posted.status_code in (400, 429)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/auth/login", {"username": "li\x00na", "password": "x\x00y"}),
+        ("/api/v1/devices/pair", {"code": "AB\x00CD-EFGH"}),
+    ],
+)
+def test_nul_in_a_json_text_field_is_a_422(client: FlaskClient, path: str, body: dict) -> None:  # type: ignore[type-arg]
+    response = client.post(path, json=body)
+    assert response.status_code == 422
+    assert response.json["errors"][0]["code"] == "nul_character"
+
+
+def test_nul_in_a_sign_in_form_is_a_400(client: FlaskClient) -> None:
+    token = csrf_token(client)
+    response = client.post(
+        "/login", data={"username": "li\x00na", "password": "x", "csrf_token": token}
+    )
+    assert response.status_code == 400

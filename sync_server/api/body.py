@@ -57,6 +57,16 @@ def text_field(
             "validation",
             errors=[field_error(name, "wrong_type", Text("This must be text.", "server"))],
         )
+    if "\x00" in value:  # no field holds one, and PostgreSQL refuses it in text
+        raise Problem(
+            422,
+            "validation",
+            errors=[
+                field_error(
+                    name, "nul_character", Text("This must not contain a NUL character.", "server")
+                )
+            ],
+        )
     value = value.strip()
     if required and not value:
         raise Problem(
