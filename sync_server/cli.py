@@ -31,18 +31,23 @@ log = logging.getLogger(__name__)
 @click.option("--threads", default=8, show_default=True, type=int)
 @with_appcontext
 def serve_command(host: str, port: int, threads: int) -> None:
-    """Apply migrations, then serve with waitress."""
-    import waitress
+    """Apply migrations, then serve with waitress, with limits on bodies and headers.
 
+    Meant for the shop's own network. On the open internet, put a reverse proxy
+    (nginx, Caddy) in front that terminates TLS and buffers slow clients.
+    """
     from sync_server.messaging import start_sender_thread
     from sync_server.migrate import upgrade
+    from sync_server.serving import ServeLimits, make_server
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     upgrade(app)
     # Messages to customers go out from the outbox while the server runs.
     start_sender_thread(app, app.config.get("MESSAGE_SEND_SECONDS", 15))
+    limits = ServeLimits.from_settings(app.config)
+    server = make_server(app, host=host, port=port, threads=threads, limits=limits)
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="service-lane")
+    server.run()
 
 
 @click.group("db")
@@ -66,7 +71,9 @@ def db_upgrade_command(revision: str) -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in UserRole]), required=True)
 @click.option("--name", "display_name", default="", help="Name shown to colleagues.")
-@click.password_option(help="At least 8 characters; asked for when not given.")
+@click.password_option(
+    help="At least 8 characters, not a common or simple one; asked for when not given."
+)
 @click.option("--pin", default=None, help="Tablet PIN, 4 to 8 digits (optional).")
 @with_appcontext
 def create_user_command(

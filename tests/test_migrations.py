@@ -133,9 +133,8 @@ def test_quotes_and_approvals_from_before_options_still_read(app: Flask) -> None
             },
         )
     upgrade(app)
-    assert (
-        current_revision(app) == ScriptDirectory.from_config(alembic_config(app)).get_current_head()
-    )
+    head = ScriptDirectory.from_config(alembic_config(app)).get_current_head()
+    assert current_revision(app) == head
     with app.app_context():
         session = db.session()
         row = session.get(ApprovalRow, approval_id)

@@ -44,6 +44,7 @@ DEVICE_NOT_PAIRED = "device_not_paired"
 SERVER_ERROR = "server_error"
 UNEXPECTED_RESPONSE = "unexpected_response"
 REQUEST_REFUSED = "request_refused"
+SERVER_OUT_OF_SPACE = "server_out_of_space"
 
 PAIRING_REFUSALS: dict[str, Text] = {
     "pairing_code_unknown": Text(

@@ -20,7 +20,7 @@ from shared.masking import mask_name, mask_phone, mask_plate
 from shared.wire import SUPPORTED_SCHEMAS
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
-from sync_server.api.body import json_object
+from sync_server.api.body import json_object, whole_number_arg
 from sync_server.models import Appointment, Blob, FieldConflict, SyncRecord, utcnow
 from sync_server.problems import Problem, request_language
 from sync_server.shop import shop_settings, today_bounds
@@ -245,13 +245,8 @@ def pull() -> ResponseReturnValue:
     caller = require_caller()
     if caller.role == "kiosk":
         return jsonify(_kiosk_snapshot())
-    try:
-        since = max(0, int(request.args.get("since", "0")))
-        limit = min(MAX_PULL_PAGE, max(1, int(request.args.get("limit", "200"))))
-    except ValueError:
-        raise Problem(
-            400, "bad-request", Text("since and limit must be whole numbers.", "server")
-        ) from None
+    since = whole_number_arg("since", 0, maximum=2**31 - 1)  # the feed's INTEGER seq
+    limit = min(MAX_PULL_PAGE, max(1, whole_number_arg("limit", 200)))
     # A record whose every field this device wrote itself holds nothing it lacks: skip
     # the echo, but move the cursor past it all the same.
     page = feed_page(db.session(), since, TABLET_FEED_KINDS, limit, reader=caller.uid)
