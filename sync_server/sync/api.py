@@ -19,7 +19,13 @@ from sync_server.api.body import json_object
 from sync_server.models import Blob, FieldConflict, SyncRecord, utcnow
 from sync_server.problems import Problem, request_language
 from sync_server.sync.blobs import MAX_UPLOAD_BYTES, BlobRefused, BlobStore
-from sync_server.sync.epoch import MAX_CHANGE_IDS_PER_ASK, feed_info, missing_change_ids
+from sync_server.sync.epoch import (
+    EPOCH_HEADER,
+    MAX_CHANGE_IDS_PER_ASK,
+    check_device_epoch,
+    feed_info,
+    missing_change_ids,
+)
 from sync_server.sync.group_commit import GroupCommit
 from sync_server.sync.kiosk_snapshot import kiosk_snapshot
 from sync_server.sync.records import (
@@ -84,7 +90,8 @@ def push() -> ResponseReturnValue:
         )
     caller = require_caller()
     session = db.session()
-    lock_feed(session)
+    lock_feed(session)  # first: the writers' lock before any read (SQLite)
+    check_device_epoch(session, request.headers.get(EPOCH_HEADER, ""))
     parsed: list[Change | ChangeRefused] = []
     for raw in changes:
         try:

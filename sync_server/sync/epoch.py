@@ -18,9 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.i18n import Text
 from sync_server.models import AppliedChange, ServerIdentity, SyncCounter, utcnow
+from sync_server.problems import Problem
 
 MAX_CHANGE_IDS_PER_ASK = 1000
+EPOCH_HEADER = "X-Feed-Epoch"
 
 
 def server_identity(session: Session) -> ServerIdentity:
@@ -48,6 +51,23 @@ def feed_info(session: Session) -> dict[str, Any]:
         "epoch": identity.feed_epoch,
         "head": feed_head(session),
     }
+
+
+def check_device_epoch(session: Session, epoch: str) -> None:
+    """Refuse a push made for another feed epoch (409, with the feed): the device must
+    first find out what this restored server lacks, then push again."""
+    feed = feed_info(session)
+    if epoch and epoch != feed["epoch"]:
+        raise Problem(
+            409,
+            "feed-epoch-changed",
+            Text(
+                "The server was restored from a backup. This device first checks what "
+                "the server lacks, then sends it again.",
+                "server",
+            ),
+            extra={"feed": feed},
+        )
 
 
 def start_new_epoch(session: Session, restored_from: str) -> str:
