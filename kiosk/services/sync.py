@@ -396,6 +396,8 @@ class SyncEngine:
                 return
 
     def _recover(self, report: SyncReport) -> None:
+        if not feed_recovery.recovery_due(self.store):
+            return
         changes, photos = feed_recovery.recover(
             self.store, self.transport.missing_changes, self.transport.missing_blobs
         )
@@ -404,9 +406,9 @@ class SyncEngine:
     def _push_batch(self, batch: list[Change], report: SyncReport) -> bool:
         """Push one batch; True when every change in it was acknowledged or parked."""
         try:
-            answer = self.transport.push(
-                [change.to_wire() for change in batch], feed_recovery.known_epoch(self.store)
-            )
+            wire = [change.to_wire() for change in batch]
+            epoch = feed_recovery.known_epoch(self.store)
+            answer = self.transport.push(wire, epoch) if epoch else self.transport.push(wire)
         except RequestRefused as refused:
             if refused.status == 409 and str(refused.problem.get("type", "")).endswith(
                 "/feed-epoch-changed"
