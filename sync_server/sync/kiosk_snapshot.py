@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from shared.lookup import SCHEME, lookup_hash, new_salt
@@ -52,7 +53,9 @@ def _make_lookup(appointment_id: str, inputs: tuple[str, str, str]) -> dict[str,
     }
 
 
-def lookups_for(session: Session, appointments: list[Appointment]) -> dict[str, AppointmentLookup]:
+def lookups_for(
+    session: Session, appointments: list[Appointment], *, again: bool = True
+) -> dict[str, AppointmentLookup]:
     """The lookup hashes of these appointments, made now where missing or out of date."""
     ids = [item.id for item in appointments]
     known = {
@@ -80,7 +83,14 @@ def lookups_for(session: Session, appointments: list[Appointment]) -> dict[str, 
             else:
                 for name, value in values.items():
                     setattr(row, name, value)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:
+            # Another kiosk's pull made them at the same moment: theirs are as good.
+            session.rollback()
+            if not again:
+                raise
+            return lookups_for(session, appointments, again=False)
     return known
 
 
