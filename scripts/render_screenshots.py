@@ -186,8 +186,9 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
             keys(screen("vehicle").ids.mileage_pad, "48500")
             harness.tap(screen("vehicle").ids.next)
             harness.tap(screen("concern").tiles["noise"])
-            screen("concern").ids.words.text = (
-                "Squeaking from the front left" if lang == "en" else "左前方有异响"
+            # The work booked is already there; the customer adds to it.
+            screen("concern").ids.words.text += (
+                "; squeaking from the front left" if lang == "en" else "；左前方有异响"
             )
             shot("concern")
             harness.tap(screen("concern").ids.next)
@@ -203,6 +204,11 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
             shot("signature")
             harness.tap(screen("signature").ids.finish)
             shot("done")
+            app.checkin.start_over()
+            harness.tap(app.welcome_screen.ids.scan_appointment_qr)
+            scanner.deliver("Q7M4KX")  # the same appointment again
+            harness.pump(3)
+            shot("already-checked-in")
             app.checkin.start_over()
 
             # Walk-in, with the messages for wrong input.

@@ -125,3 +125,19 @@ def test_recovery_resends_only_what_the_server_lacks_in_first_order(tmp_path: Pa
         ]
         assert not feed_recovery.recovery_due(store)
         assert feed_recovery.recover(store, missing_changes, lambda shas: []) == (0, 0)
+
+
+def test_acknowledged_changes_are_kept_for_sixty_days(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    with LocalStore(tmp_path, DEVICE) as store:
+        kept = store.save("note", str(uuid.uuid4()), {"text": "kept"})
+        store.acknowledge([kept.change_id])
+        now = datetime.now(UTC)
+        assert feed_recovery.forget_old_sent(store, now + timedelta(days=59)) == 0
+        assert feed_recovery.forget_old_sent(store, now + timedelta(days=61)) == 1
+        later = store.save("note", str(uuid.uuid4()), {"text": "later"})
+        store.acknowledge([later.change_id])
+        day_61 = now + timedelta(days=61)
+        assert feed_recovery.forget_old_sent(store, day_61 + timedelta(minutes=10)) == 0
+        assert feed_recovery.forget_old_sent(store, day_61 + timedelta(hours=2)) == 1

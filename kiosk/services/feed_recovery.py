@@ -22,12 +22,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kiosk.services.local_store import LocalStore
 
 log = logging.getLogger(__name__)
 
+# Changes the server acknowledged are kept this long: a restore from a backup older
+# than this loses what only this device held (the shop backs up nightly).
+SENT_KEEP_DAYS = 60
 ASK_CHANGES_CHUNK = 1000
 ASK_BLOBS_CHUNK = 1000
 _META_SERVER_ID = "feed_server_id"
@@ -129,3 +133,18 @@ def _requeue(store: LocalStore, change_ids: Sequence[str]) -> int:
         ).rowcount
         db.execute(f"DELETE FROM sent_changes WHERE change_id IN ({marks})", list(change_ids))
     return moved
+
+
+def forget_old_sent(store: LocalStore, now: datetime | None = None) -> int:
+    """Drop acknowledged changes older than :data:`SENT_KEEP_DAYS` (at most once an
+    hour); returns how many. Never while a recovery is due."""
+    now = now or datetime.now(UTC)
+    with store._lock:
+        last = store._meta("sent_changes_pruned_at")
+    if recovery_due(store) or (last and last > (now - timedelta(hours=1)).isoformat()):
+        return 0
+    cutoff = (now - timedelta(days=SENT_KEEP_DAYS)).isoformat(timespec="milliseconds")
+    with store._transaction() as db:
+        forgotten = db.execute("DELETE FROM sent_changes WHERE sent_at < ?", (cutoff,)).rowcount
+        store._set_meta(db, "sent_changes_pruned_at", now.isoformat(timespec="milliseconds"))
+    return forgotten

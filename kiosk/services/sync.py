@@ -372,6 +372,7 @@ class SyncEngine:
                     self._upload_photos(report)
                     if not self._pull(report):
                         break
+                feed_recovery.forget_old_sent(self.store)
             except SyncError as error:
                 self.store.note_sync_error(error.code, str(error))
                 raise
