@@ -691,9 +691,8 @@ class FlaskTransport:
 
     def _send(self, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
         self.request_count += 1
-        response = self.client.open(
-            API_PREFIX + path, method=method, headers=self.headers, **kwargs
-        )
+        headers = self.headers | (kwargs.pop("headers", None) or {})
+        response = self.client.open(API_PREFIX + path, method=method, headers=headers, **kwargs)
         if self.lose_answers_after is not None:
             self.lose_answers_after -= 1
             if self.lose_answers_after < 0:
