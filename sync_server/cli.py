@@ -1,4 +1,4 @@
-"""``checkin-server``: serve, migrate, people, device pairing and the demo shop.
+"""``checkin-server``: serve, migrate, people, device pairing, the demo shop, backups.
 
 Built on Flask's CLI so that every command runs with the app and its database, and
 tests drive the same commands through ``app.test_cli_runner()``.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 
 import click
 import qrcode
@@ -192,6 +193,55 @@ def send_messages_command() -> None:
     click.echo(f"Sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}.")
 
 
+@click.command("backup")
+@click.option(
+    "--to",
+    "to_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder that keeps the backups (a new folder inside it each time).",
+)
+@with_appcontext
+def backup_command(to_dir: Path) -> None:
+    """Back up the database and every photo (with its hash); safe while serving."""
+    from sync_server.backup import BackupError, make_backup
+
+    try:
+        report = make_backup(current_app._get_current_object(), to_dir)  # type: ignore[attr-defined]
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Backup written to {report.folder} ({report.database}, {report.photos} photos, "
+        f"{report.photos_linked} of them linked from an earlier backup)."
+    )
+    for sha in report.photos_missing:
+        click.echo(f"Warning: photo {sha} is listed but its file is missing.", err=True)
+
+
+@click.command("restore")
+@click.argument("backup", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(backup: Path, yes: bool) -> None:
+    """Put BACKUP back (stop the server first). Devices then resend what it lacks."""
+    from sync_server.backup import BackupError, restore_backup
+
+    if not yes:
+        click.confirm(
+            f"Replace this server's database with {backup.name}? Devices will send back "
+            "what they still hold.",
+            abort=True,
+        )
+    try:
+        report = restore_backup(current_app._get_current_object(), backup)  # type: ignore[attr-defined]
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Restored {report.folder.name} ({report.photos_restored} photos brought back); "
+        f"new feed epoch {report.feed_epoch}. Start the server: devices resend what it lacks."
+    )
+
+
 def init_app(app: Flask) -> None:
     from sync_server.sync.projections_cli import projections_group
 
@@ -205,6 +255,8 @@ def init_app(app: Flask) -> None:
         pair_command,
         devices_group,
         demo_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
 

@@ -461,5 +461,44 @@ class OutboundMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+# --- restores and the kiosk's offline look-ups ---------------------------------------
+
+
+class ServerIdentity(Base):
+    """One row: which server this is and which life of its changes feed is running.
+
+    ``feed_epoch`` changes whenever the database is restored from a backup: a device
+    that remembers another epoch knows the server may have forgotten what it sent and
+    offers it again (docs/sync.md, "A server restored from a backup").
+    """
+
+    __tablename__ = "server_identity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    server_id: Mapped[str] = mapped_column(String(36))
+    feed_epoch: Mapped[str] = mapped_column(String(36))
+    epoch_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    restored_from: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AppointmentLookup(Base):
+    """The slow salted hashes a kiosk gets for one appointment (``shared.lookup``).
+
+    Made once per appointment (they cost CPU on purpose) and again only when its
+    phone, plate or code changed: ``inputs_sha256`` says what they were made from.
+    """
+
+    __tablename__ = "appointment_lookups"
+
+    appointment_id: Mapped[str] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), primary_key=True
+    )
+    scheme: Mapped[str] = mapped_column(String(20))
+    inputs_sha256: Mapped[str] = mapped_column(String(64))
+    salt: Mapped[str] = mapped_column(String(64))
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    plate_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    made_at: Mapped[datetime] = mapped_column(default=utcnow)
 # The typed tables of a visit's records, on the same metadata (Alembic sees them here).
 from sync_server import record_tables  # noqa: E402, F401

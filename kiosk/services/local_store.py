@@ -118,6 +118,23 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # The clock each changed field had when the change was made (docs/sync.md "base"):
     # lets the server tell a knowing edit from a real conflict.
     ("ALTER TABLE outbox ADD COLUMN base TEXT",),
+    # Changes the server acknowledged, kept so that they can be offered again when the
+    # server was restored from an older backup (kiosk.services.feed_recovery).
+    (
+        """CREATE TABLE sent_changes (
+            seq INTEGER PRIMARY KEY,
+            change_id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            blob_refs TEXT NOT NULL,
+            byte_size INTEGER NOT NULL,
+            base TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -512,12 +529,21 @@ class LocalStore:
         return batch
 
     def acknowledge(self, change_ids: Iterable[str]) -> int:
-        """The server has applied these changes: drop them from the outbox."""
+        """The server has applied these changes: move them from the outbox to the
+        changes sent (offered again if the server is restored from a backup)."""
         ids = list(change_ids)
+        now = _utcnow_text()
         with self._transaction() as db:
             deleted = 0
             for chunk in _chunks(ids, 500):
                 marks = ",".join("?" * len(chunk))
+                db.execute(
+                    "INSERT OR IGNORE INTO sent_changes (seq, change_id, kind, entity_id, hlc, "
+                    "fields, blob_refs, byte_size, base, created_at, sent_at) "
+                    "SELECT seq, change_id, kind, entity_id, hlc, fields, blob_refs, byte_size, "
+                    f"base, created_at, ? FROM outbox WHERE change_id IN ({marks})",
+                    [now, *chunk],
+                )
                 deleted += db.execute(
                     f"DELETE FROM outbox WHERE change_id IN ({marks})", chunk
                 ).rowcount

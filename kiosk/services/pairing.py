@@ -80,7 +80,6 @@ class PairingService:
             shop_name=result.shop_name,
             plate_region=result.plate_region,
             ticket_prefix=result.ticket_prefix,
-            kiosk_lookup_key=result.kiosk_lookup_key,
         )
         try:
             self.store.save(paired)

@@ -38,6 +38,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
+from kiosk.services import feed_recovery
 from kiosk.services.local_store import BlobInfo, Change, LocalStore
 from kiosk.services.server_client import (
     DEVICE_NOT_PAIRED,
@@ -65,6 +66,9 @@ PULL_PAGE_SIZE = 500
 # A kiosk is sent a snapshot of these kinds instead of a changes feed.
 SNAPSHOT_KINDS = frozenset({"appointment"})
 SYNC_FAILED = "sync_failed"
+EPOCH_HEADER = "X-Feed-Epoch"
+# A round that finds the server restored starts again, at most this often.
+MAX_RESTARTS_PER_ROUND = 2
 
 
 def default_retry() -> Retry:
@@ -141,6 +145,11 @@ class RequestRefused(SyncError):
         self.problem = problem
 
 
+class ServerRestored(SyncError):
+    """The server was restored from a backup since this device last synced: the round
+    starts over once what the server lacks is queued again (``feed_recovery``)."""
+
+
 # --- transport --------------------------------------------------------------------------
 
 
@@ -212,10 +221,17 @@ class SyncTransport:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def push(self, changes: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        """``POST /sync/push``: ``{"results": [...], "missing_blobs": [...]}``."""
+    def push(self, changes: Sequence[dict[str, Any]], epoch: str = "") -> dict[str, Any]:
+        """``POST /sync/push``: ``{"results": [...], "missing_blobs": [...]}``.
+
+        ``epoch``: the feed epoch this device knows; a restored server refuses the push
+        (409 ``feed-epoch-changed``) before applying anything (``feed_recovery``).
+        """
         body = self._request(
-            "POST", "/sync/push", json={"schema": SCHEMA_VERSION, "changes": list(changes)}
+            "POST",
+            "/sync/push",
+            json={"schema": SCHEMA_VERSION, "changes": list(changes)},
+            headers={EPOCH_HEADER: epoch} if epoch else None,
         )
         if not isinstance(body.get("results"), list):
             raise UnexpectedResponse("push answer without a list of results")
@@ -227,6 +243,14 @@ class SyncTransport:
         missing = body.get("missing")
         if not isinstance(missing, list) or not all(isinstance(sha, str) for sha in missing):
             raise UnexpectedResponse("missing-blobs answer without a list of hashes")
+        return missing
+
+    def missing_changes(self, change_ids: Sequence[str]) -> list[str]:
+        """``POST /sync/changes/missing``: which of these changes the server lacks."""
+        body = self._request("POST", "/sync/changes/missing", json={"change_ids": list(change_ids)})
+        missing = body.get("missing")
+        if not isinstance(missing, list) or not all(isinstance(item, str) for item in missing):
+            raise UnexpectedResponse("missing-changes answer without a list of change ids")
         return missing
 
     def upload_blob(self, sha256: str, path: Path, content_type: str) -> int:
@@ -313,6 +337,7 @@ class SyncReport:
     blobs_parked: int = 0
     pulled: int = 0
     requests: int = 0
+    resent_after_restore: int = 0  # changes and photos the restored server lacked
 
 
 class SyncEngine:
@@ -345,9 +370,18 @@ class SyncEngine:
             report = SyncReport()
             requests_before = self.transport.request_count
             try:
-                self._push_outbox(report)
-                self._upload_photos(report)
-                self._pull(report)
+                for _attempt in range(MAX_RESTARTS_PER_ROUND + 1):
+                    # A server restored from a backup (seen by the push or the pull)
+                    # gets what it lacks again, then the round starts over.
+                    self._recover(report)
+                    try:
+                        self._push_outbox(report)
+                    except ServerRestored:
+                        continue
+                    self._upload_photos(report)
+                    if not self._pull(report):
+                        break
+                feed_recovery.forget_old_sent(self.store)
             except SyncError as error:
                 self.store.note_sync_error(error.code, str(error))
                 raise
@@ -371,11 +405,26 @@ class SyncEngine:
                 # next round instead of being sent again and again in this one.
                 return
 
+    def _recover(self, report: SyncReport) -> None:
+        if not feed_recovery.recovery_due(self.store):
+            return
+        changes, photos = feed_recovery.recover(
+            self.store, self.transport.missing_changes, self.transport.missing_blobs
+        )
+        report.resent_after_restore += changes + photos
+
     def _push_batch(self, batch: list[Change], report: SyncReport) -> bool:
         """Push one batch; True when every change in it was acknowledged or parked."""
         try:
-            answer = self.transport.push([change.to_wire() for change in batch])
+            wire = [change.to_wire() for change in batch]
+            epoch = feed_recovery.known_epoch(self.store)
+            answer = self.transport.push(wire, epoch) if epoch else self.transport.push(wire)
         except RequestRefused as refused:
+            if refused.status == 409 and str(refused.problem.get("type", "")).endswith(
+                "/feed-epoch-changed"
+            ):
+                feed_recovery.note_feed(self.store, refused.problem.get("feed"))
+                raise ServerRestored(str(refused)) from refused
             if refused.status != 413:
                 raise
             if len(batch) == 1:
@@ -496,20 +545,24 @@ class SyncEngine:
 
     # -- pull --------------------------------------------------------------------------
 
-    def _pull(self, report: SyncReport) -> None:
+    def _pull(self, report: SyncReport) -> bool:
+        """Pull the feed (or a kiosk's snapshot); True when it shows the server was
+        restored from a backup (the cursor is reset then, and a recovery is due)."""
         since = self.store.pull_cursor()
         while True:
             page = self.transport.pull(since, PULL_PAGE_SIZE)
+            if feed_recovery.note_feed(self.store, page.get("feed")):
+                return True
             changes, next_since = page["changes"], page["next_since"]
             try:
                 if page.get("snapshot"):
                     report.pulled += self.store.replace_snapshot(SNAPSHOT_KINDS, changes)
-                    return
+                    return False
                 report.pulled += self.store.apply_pulled(changes, next_since)
             except ValueError as exc:
                 raise UnexpectedResponse(f"changes page after {since}: {exc}") from exc
             if not page.get("more") or next_since <= since:
-                return
+                return False
             since = next_since
 
 

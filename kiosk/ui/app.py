@@ -749,7 +749,6 @@ class CheckinApp(App):
         self.flow.setup = KioskSetup(
             device_id=settings.device_id or "",
             ticket_prefix=settings.ticket_prefix or "K",
-            lookup_key_hex=settings.kiosk_lookup_key,
             plate_region=settings.plate_region,
             phone_region="CN",
             server_url=settings.server_url,
