@@ -500,5 +500,7 @@ class AppointmentLookup(Base):
     plate_hash: Mapped[str] = mapped_column(String(64))
     code_hash: Mapped[str] = mapped_column(String(64))
     made_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # The typed tables of a visit's records, on the same metadata (Alembic sees them here).
 from sync_server import record_tables  # noqa: E402, F401

@@ -209,6 +209,8 @@ def test_a_demo_shop_at_0005_upgrades_with_every_record_in_its_typed_table(app: 
             )
             typed = set(connection.execute(select(model.__table__.c.id)).scalars())
             assert synced == typed, kind
+
+
 def test_0008_gives_a_database_full_of_data_an_identity_and_keeps_the_data(
     app: Flask,
 ) -> None:
