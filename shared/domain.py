@@ -731,6 +731,9 @@ class Approval:
     ip_address: str = ""  # when approved from the customer's own phone
     user_agent: str = ""
     option_id: str | None = None
+    # The safety (red) lines the customer declined after confirming they understood the
+    # risk, by quote line id.
+    safety_acknowledged: list[str] = field(default_factory=list)
 
     def approved_lines(self, quote: Quote) -> list[QuoteLine]:
         """The lines the work may go ahead on.
