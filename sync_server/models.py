@@ -478,3 +478,16 @@ class OutboundMessage(Base):
     last_error: Mapped[str] = mapped_column(String(400), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class WalkaroundOverride(Base):
+    """A manager's word that a visit's walk-around is done without a walk-around signed on
+    the tablet (the tablet broke, the customer had to leave), with the reason given."""
+
+    __tablename__ = "walkaround_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    manager_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -205,7 +205,7 @@ def test_quotes_and_approvals_from_before_options_still_read(app: Flask) -> None
                 "at": datetime(2026, 11, 20, 8, tzinfo=UTC),
             },
         )
-    upgrade(app)
+    upgrade(app, "0005")
     assert current_revision(app) == "0005"
     with app.app_context():
         session = db.session()
