@@ -93,9 +93,8 @@ class OptionForm:
 
 
 def _plain(amount: Decimal) -> str:
-    """A stored amount as the advisor would type it: "1.5", "480", "12.50"."""
-    text = format(amount.normalize(), "f")
-    return text if "." not in text or len(text.split(".")[1]) != 1 else text + "0"
+    """A stored number as the advisor would type it: "1.5", "480", "12.5"."""
+    return format(amount.normalize(), "f")
 
 
 @dataclass

@@ -75,6 +75,9 @@
     if (!closed) { return; }
     closed.querySelector("p").textContent = message;
     closed.hidden = false;
+    Array.prototype.forEach.call(document.querySelectorAll(".open-only"), function (node) {
+      node.hidden = true;
+    });
     form.remove();
     forget(document, "#form-error");
     if (timer) { window.clearInterval(timer); }
