@@ -22,6 +22,7 @@ from web_fixtures import (
     web_login,
 )
 
+from shared import domain
 from sync_server import db
 from sync_server.quotes import latest_version
 from sync_server.web.quote_form import NEGATIVE, NOT_A_NUMBER, read_number
@@ -182,3 +183,33 @@ def test_version_two_marks_what_changed_since_the_customer_saw_it(
     assert "Changed: was ¥480.00" in phone and "New since the quote you saw" in phone
     assert "Taken out:" in phone and "Wiper blades" in phone
     assert "replaced by a newer one" in page_text(customer.get(first_link))
+
+
+def test_a_discount_on_nothing_approved_is_not_listed() -> None:
+    """The customer declines the only work: the discount that went with it is not shown
+    as money off a total of nothing, so the list and the total agree."""
+    labour = domain.QuoteLine(
+        kind=domain.QuoteLineKind.labour,
+        description="Check the brakes",
+        hours=Decimal("0.5"),
+        labour_rate=Decimal("180"),
+    )
+    discount = domain.QuoteLine(
+        kind=domain.QuoteLineKind.discount, description="Loyalty", unit_price=Decimal("50")
+    )
+    quote = domain.Quote(visit_id=domain.new_id(), lines=[labour, discount])
+    declined = domain.Approval(
+        quote_id=quote.id,
+        quote_version=1,
+        decisions={labour.id: domain.LineDecision.declined},
+        signature_id=domain.new_id(),
+    )
+    assert declined.approved_lines(quote) == [] and declined.approved_total(quote) == 0
+    approved = domain.Approval(
+        quote_id=quote.id,
+        quote_version=1,
+        decisions={labour.id: domain.LineDecision.approved},
+        signature_id=domain.new_id(),
+    )
+    assert approved.approved_lines(quote) == [labour, discount]
+    assert approved.approved_total(quote) == Decimal("45.20")  # (90 − 50) × 1.13
