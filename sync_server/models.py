@@ -502,5 +502,18 @@ class AppointmentLookup(Base):
     made_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class WalkaroundOverride(Base):
+    """A manager's word that a visit's walk-around is done without a walk-around signed on
+    the tablet (the tablet broke, the customer had to leave), with the reason given."""
+
+    __tablename__ = "walkaround_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    manager_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # The typed tables of a visit's records, on the same metadata (Alembic sees them here).
 from sync_server import record_tables  # noqa: E402, F401

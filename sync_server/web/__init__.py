@@ -52,7 +52,7 @@ bp = Blueprint(
 )
 
 WEB_BLUEPRINTS = frozenset(
-    {"web", "auth_pages", "board", "visits", "quotes", "approval", "status", "admin"}
+    {"web", "auth_pages", "board", "visits", "quotes", "approval", "status", "admin", "desk_steps"}
 )
 
 
@@ -183,10 +183,10 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.context_processor(_template_context)
 
-    from sync_server.web import admin, approval, auth, board, quotes, status, visits
+    from sync_server.web import admin, approval, auth, board, desk_steps, quotes, status, visits
 
     app.register_blueprint(bp)
-    for module in (auth, board, visits, quotes, approval, status, admin):
+    for module in (auth, board, visits, quotes, approval, status, admin, desk_steps):
         app.register_blueprint(module.bp)
 
 
