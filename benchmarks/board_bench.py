@@ -46,6 +46,7 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
 PROVINCES = "京沪粤川鄂苏浙鲁豫湘"
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 CHUNK = 5000
+MODELS = ["Corolla", "Camry", "Sylphy", "Accord", "Lavida", "CR-V", "Passat", "Regal"]
 
 
 def _plate(rng: random.Random) -> str:
@@ -110,6 +111,7 @@ def _child_records(visit_id: str, walkaround_too: bool) -> list[tuple[str, str, 
 def seed(engine, visits: int, now: datetime) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Bulk-insert customers, vehicles and visits with their sync records."""
     from sync_server.models import Customer, SyncRecord, Vehicle, Visit
+    from sync_server.search import model_search_key, phone_last4, plate_search_key
 
     rng = random.Random(2026)
     customers_count = max(1, visits * 6 // 10)
@@ -156,6 +158,7 @@ def seed(engine, visits: int, now: datetime) -> dict[str, str]:  # type: ignore[
                 name = f"Customer{index} Smith"
             phone = f"+86138{index:08d}"
             plate, vin = _plate(rng), _vin(rng)
+            model = MODELS[index % len(MODELS)]
             customer_rows.append(
                 {
                     "id": customer_id,
@@ -166,6 +169,7 @@ def seed(engine, visits: int, now: datetime) -> dict[str, str]:  # type: ignore[
                     "preferred_channel": "sms",
                     "reminders_opt_in": False,
                     "notes": "",
+                    "phone_last4": phone_last4(phone),
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -178,7 +182,9 @@ def seed(engine, visits: int, now: datetime) -> dict[str, str]:  # type: ignore[
                     "plate_region": "CN",
                     "vin": vin,
                     "make": "Toyota",
-                    "model": "Corolla",
+                    "model": model,
+                    "plate_search": plate_search_key(plate),
+                    "model_search": model_search_key(model),
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -189,6 +195,7 @@ def seed(engine, visits: int, now: datetime) -> dict[str, str]:  # type: ignore[
             vehicle_ids.append(vehicle_id)
             if index == customers_count // 2:
                 sample.update(plate=plate[:4], vin=vin[:10], phone=phone[3:], name=name[:2])
+                sample.update(plate_tail=plate[1:].lower(), last4=phone[-4:], model="sylphy")
             if len(records) >= CHUNK:
                 flush(connection)
         flush(connection)
@@ -283,6 +290,9 @@ def main() -> None:
         "search phone": f"/board/cards?q={sample['phone']}",
         "search VIN prefix": f"/board/cards?q={sample['vin']}",
         "search name": f"/board/cards?q={sample['name']}",
+        "search plate, no province": f"/board/cards?q={sample['plate_tail']}",
+        "search phone, last 4": f"/board/cards?q={sample['last4']}",
+        "search model (1 car in 8)": f"/board/cards?q={sample['model']}",
         "visit page (walk-around)": f"/visits/{sample['visit']}",
     }
     print(f"{'page':<28} {'p50 ms':>8} {'p95 ms':>8}  hits")

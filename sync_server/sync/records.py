@@ -30,6 +30,7 @@ from shared.hlc import HybridClock
 from shared.i18n import Text
 from shared.visit_status import VisitStatus, allowed_events, next_status
 from shared.wire import KINDS, WireError, from_wire, to_wire
+from sync_server.customers import record_contact_changes
 from sync_server.models import (
     AppliedChange,
     Appointment,
@@ -44,6 +45,7 @@ from sync_server.models import (
     Visit,
     utcnow,
 )
+from sync_server.search import search_columns
 
 log = logging.getLogger(__name__)
 
@@ -567,13 +569,16 @@ def _projected_columns(kind: str) -> tuple[str, ...]:
 _PROJECTED_COLUMNS: dict[str, tuple[str, ...]] = {}
 
 
-def _project(session: Session, kind: str, record: Any) -> None:
+def _project(session: Session, kind: str, record: Any, origin: str = SERVER_ORIGIN) -> None:
     """Write the typed table's row for this record (its read model)."""
     model = PROJECTIONS.get(kind)
     if model is None:
         return
     values = {name: _column_value(getattr(record, name)) for name in _projected_columns(kind)}
+    values.update(search_columns(kind, values))  # the board's normalised search columns
     row = cached_get(session, model, record.id)
+    if kind == "customer":  # every change of contact details is kept, with who made it
+        record_contact_changes(session, record.id, row, values, origin)
     if row is None:
         cache: BatchCache | None = session.info.get(_BATCH)
         if cache is not None:
@@ -692,7 +697,7 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     existing.fields, existing.clocks = state, clocks
     existing.seq, existing.updated_by, existing.updated_at = seq, origin, now
     session.add_all(losers)
-    _project(session, change.kind, record)
+    _project(session, change.kind, record, origin)
     result = {"change_id": change.change_id, "status": 201}
     applied = {
         "change_id": change.change_id,

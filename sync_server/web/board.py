@@ -9,12 +9,14 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from shared.validation import check_phone, normalize_vin, plate_key
 from shared.visit_status import ORDER, TERMINAL, VisitStatus
 from sync_server import db
 from sync_server.access import STAFF, allow
 from sync_server.models import Customer, Vehicle, Visit, utcnow
+from sync_server.search import is_last4_query, model_search_key, plate_search_key
 from sync_server.shop import shop_settings, today_bounds
 
 bp = Blueprint("board", __name__)
@@ -102,10 +104,11 @@ def board_cards(session: Session, now: datetime | None = None) -> dict[str, list
 
 
 def search_visits(session: Session, query: str) -> list[BoardCard]:
-    """Visits whose plate, phone, VIN or customer name matches, newest first.
+    """Visits whose plate, phone, VIN, model or customer name matches, newest first.
 
-    Each kind of match is its own query on its own index (plate and VIN by prefix, phone
-    exactly); an OR across the joined tables would read every visit instead.
+    Each kind of match is its own query on its own index (plate, plate without province,
+    model and VIN by prefix; phone and its last four digits exactly); an OR across the
+    joined tables would read every visit instead.
     """
     query = query.strip()[:60]
     if not query:
@@ -119,6 +122,30 @@ def search_visits(session: Session, query: str) -> list[BoardCard]:
                 select(Vehicle.id)
                 .where(Vehicle.plate >= key, Vehicle.plate < key + PREFIX_END)
                 .limit(MATCH_LIMIT)
+            )
+        )
+    tail = plate_search_key(query)
+    if len(tail) >= 3:  # the plate without its province character, any case, dot or not
+        vehicle_ids.update(
+            session.scalars(
+                select(Vehicle.id)
+                .where(Vehicle.plate_search >= tail, Vehicle.plate_search < tail + PREFIX_END)
+                .limit(MATCH_LIMIT)
+            )
+        )
+    model = model_search_key(query)
+    if len(model) >= 2:
+        vehicle_ids.update(
+            session.scalars(
+                select(Vehicle.id)
+                .where(Vehicle.model_search >= model, Vehicle.model_search < model + PREFIX_END)
+                .limit(MATCH_LIMIT)
+            )
+        )
+    if is_last4_query(query):  # the last four digits of the customer's phone
+        customer_ids.update(
+            session.scalars(
+                select(Customer.id).where(Customer.phone_last4 == query).limit(MATCH_LIMIT)
             )
         )
     vin = normalize_vin(query)
@@ -136,13 +163,12 @@ def search_visits(session: Session, query: str) -> list[BoardCard]:
             customer_ids.update(
                 session.scalars(select(Customer.id).where(Customer.phone == phone.value))
             )
-    customer_ids.update(
-        session.scalars(
-            select(Customer.id)
-            .where(Customer.name.ilike(f"%{_escape_like(query)}%", escape="\\"))
-            .limit(MATCH_LIMIT)
+    if not any(ch.isdigit() for ch in query):  # names have no digits: spare the scan
+        customer_ids.update(
+            session.scalars(
+                select(Customer.id).where(_name_contains(session, query)).limit(MATCH_LIMIT)
+            )
         )
-    )
     found: dict[str, BoardCard] = {}
     for column, ids in ((Visit.vehicle_id, vehicle_ids), (Visit.customer_id, customer_ids)):
         if not ids:
@@ -156,6 +182,15 @@ def search_visits(session: Session, query: str) -> list[BoardCard]:
         for row in rows:
             found.setdefault(row[0], _card(row))
     return sorted(found.values(), key=lambda card: card.checked_in_at, reverse=True)[:SEARCH_LIMIT]
+
+
+def _name_contains(session: Session, query: str) -> ColumnElement[bool]:
+    """The customer's name contains ``query``, in any case. SQLite's LIKE already ignores
+    the case of Latin letters, and is far cheaper than ``lower(name) LIKE lower(?)``."""
+    pattern = f"%{_escape_like(query)}%"
+    if session.get_bind().dialect.name == "sqlite":
+        return Customer.name.like(pattern, escape="\\")
+    return Customer.name.ilike(pattern, escape="\\")
 
 
 def _escape_like(text: str) -> str:
