@@ -182,7 +182,10 @@ def send_messages_command() -> None:
     from sync_server.messaging import send_due
 
     counts = send_due(db.session(), current_app.config)
-    click.echo(f"Sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}.")
+    click.echo(
+        f"Sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}, "
+        f"not sent (no e-mail server or SMS gateway set up) {counts['not_sent']}."
+    )
 
 
 def init_app(app: Flask) -> None:

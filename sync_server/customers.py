@@ -183,11 +183,17 @@ def _take(checked: Any, name: str, values: dict[str, str], issues: dict[str, Tex
 
 
 def edit_contact_details(
-    session: Session, customer_id: str, values: Mapping[str, str], user_id: int
+    session: Session,
+    customer_id: str,
+    values: Mapping[str, str],
+    user_id: int,
+    visit_id: str = "",
 ) -> int:
     """Write the desk's new contact details through the sync engine, as this person;
-    returns how many details changed. The caller commits."""
-    from sync_server.models import Customer
+    returns how many details changed. A new preferred channel also becomes the channel
+    of ``visit_id`` (the visit the advisor edits from), so its messages follow it.
+    The caller commits."""
+    from sync_server.models import Customer, Visit
     from sync_server.sync.records import lock_feed, update_server_record
 
     customer = session.get(Customer, customer_id)
@@ -198,12 +204,23 @@ def edit_contact_details(
         for name in CONTACT_FIELDS
         if name in values and _text(getattr(customer, name)) != values[name]
     }
-    if not changed:
+    visit = session.get(Visit, visit_id) if visit_id else None
+    channel = values.get("preferred_channel")
+    visit_follows = (
+        visit is not None
+        and visit.customer_id == customer_id
+        and channel
+        and visit.contact_channel != channel
+    )
+    if not changed and not visit_follows:
         return 0
     lock_feed(session)
     with acting_person(session, user_id):
-        update_server_record(session, "customer", customer_id, changed)
-    return len(changed)
+        if changed:
+            update_server_record(session, "customer", customer_id, changed)
+        if visit_follows:
+            update_server_record(session, "visit", visit_id, {"contact_channel": channel})
+    return len(changed) + (1 if visit_follows else 0)
 
 
 __all__ = [

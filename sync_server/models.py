@@ -489,6 +489,8 @@ class OutboundMessage(Base):
     last_error: Mapped[str] = mapped_column(String(400), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # Who made the call, for a call task (channel "call") marked done.
+    handled_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class CustomerContactChange(Base):

@@ -51,7 +51,18 @@ bp = Blueprint(
 )
 
 WEB_BLUEPRINTS = frozenset(
-    {"web", "auth_pages", "board", "visits", "quotes", "approval", "status", "admin"}
+    {
+        "web",
+        "auth_pages",
+        "board",
+        "visits",
+        "quotes",
+        "approval",
+        "status",
+        "admin",
+        "messages",
+        "customers",
+    }
 )
 
 
@@ -183,9 +194,13 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_context)
 
     from sync_server.web import admin, approval, auth, board, quotes, status, visits
+    from sync_server.web import customers as customer_pages
+    from sync_server.web import messages as message_pages
 
     app.register_blueprint(bp)
     for module in (auth, board, visits, quotes, approval, status, admin):
+        app.register_blueprint(module.bp)
+    for module in (message_pages, customer_pages):
         app.register_blueprint(module.bp)
 
 

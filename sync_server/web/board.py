@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import Blueprint, render_template, request
@@ -15,6 +15,7 @@ from shared.validation import check_phone, normalize_vin, plate_key
 from shared.visit_status import ORDER, TERMINAL, VisitStatus
 from sync_server import db
 from sync_server.access import STAFF, allow
+from sync_server.messaging.outbox import visits_to_call
 from sync_server.models import Customer, Vehicle, Visit, utcnow
 from sync_server.search import is_last4_query, model_search_key, plate_search_key
 from sync_server.shop import shop_settings, today_bounds
@@ -22,6 +23,7 @@ from sync_server.shop import shop_settings, today_bounds
 bp = Blueprint("board", __name__)
 
 OPEN_STATUSES = tuple(status.value for status in ORDER if status not in TERMINAL)
+TERMINAL_VALUES = frozenset(status.value for status in TERMINAL)
 SEARCH_LIMIT = 50
 # At most this many customers or cars per kind of match (a search for "王" is broad).
 MATCH_LIMIT = 200
@@ -44,6 +46,12 @@ class BoardCard:
     plate: str
     make: str
     model: str
+    to_call: bool = False  # the customer asked for a call, and it is not made yet
+
+    @property
+    def waiting(self) -> bool:
+        """A car handed back (or cancelled) no longer waits."""
+        return self.status not in TERMINAL_VALUES
 
     def waiting_minutes(self, now: datetime) -> int:
         return max(0, int((now - self.checked_in_at).total_seconds() // 60))
@@ -95,8 +103,11 @@ def board_cards(session: Session, now: datetime | None = None) -> dict[str, list
         )
     ).all()
     columns: dict[str, list[BoardCard]] = {status.value: [] for status in ORDER}
+    to_call = visits_to_call(session, (row[0] for row in rows if row[2] not in TERMINAL_VALUES))
     for row in rows:
         card = _card(row)
+        if card.visit_id in to_call:
+            card = replace(card, to_call=True)
         columns.setdefault(card.status, []).append(card)
     for cards in columns.values():
         cards.sort(key=lambda card: (not card.vip, card.checked_in_at))

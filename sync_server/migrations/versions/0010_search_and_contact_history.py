@@ -9,7 +9,7 @@ Create Date: 2026-12-06 23:00:00.000000
 looks up, each through its own index; they are filled here from the rows already
 there, with the same functions the sync projection uses (``sync_server.search``).
 ``customer_contact_changes`` starts empty: the changes made before it existed are not
-known.
+known. ``outbound_messages.handled_by_user_id``: who made a call task's call.
 """
 
 from __future__ import annotations
@@ -74,6 +74,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_vehicles_plate_search"), ["plate_search"])
         batch_op.create_index(batch_op.f("ix_vehicles_model_search"), ["model_search"])
 
+    with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("handled_by_user_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_outbound_messages_handled_by_user_id_users"),
+            "users",
+            ["handled_by_user_id"],
+            ["id"],
+        )
+
     op.create_table(
         "customer_contact_changes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -102,6 +111,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_customer_contact_changes_customer", table_name="customer_contact_changes")
     op.drop_table("customer_contact_changes")
+    with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_outbound_messages_handled_by_user_id_users"), type_="foreignkey"
+        )
+        batch_op.drop_column("handled_by_user_id")
     with op.batch_alter_table("vehicles", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_vehicles_model_search"))
         batch_op.drop_index(batch_op.f("ix_vehicles_plate_search"))
