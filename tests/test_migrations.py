@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from alembic import command
-from alembic.script import ScriptDirectory
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import inspect, select, text
 from sqlalchemy.schema import CreateIndex
@@ -207,7 +207,8 @@ def test_quotes_and_approvals_from_before_options_still_read(app: Flask) -> None
             },
         )
     upgrade(app)
-    assert current_revision(app) == ScriptDirectory.from_config(alembic_config(app)).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(app)).get_current_head()
+    assert current_revision(app) == head
     with app.app_context():
         session = db.session()
         row = session.get(ApprovalRow, approval_id)

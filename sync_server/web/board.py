@@ -103,7 +103,7 @@ def board_cards(session: Session, now: datetime | None = None) -> dict[str, list
         )
     ).all()
     columns: dict[str, list[BoardCard]] = {status.value: [] for status in ORDER}
-    to_call = visits_to_call(session, (row[0] for row in rows if row[2] not in TERMINAL_VALUES))
+    to_call = visits_to_call(session, (row[0] for row in rows))
     for row in rows:
         card = _card(row)
         if card.visit_id in to_call:

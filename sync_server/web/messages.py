@@ -41,7 +41,7 @@ def retry() -> ResponseReturnValue:
     count = send_again(session, gateways(current_app.config))
     session.commit()
     if count:
-        flash(_("{count} messages are queued to be sent again.", count=count), "ok")
+        flash(_("Messages queued to be sent again: {count}", count=count), "ok")
     else:
         flash(_("Nothing to send again: set up the e-mail server or SMS gateway first."), "error")
     return redirect(url_for("messages.outbox"))
