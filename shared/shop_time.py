@@ -47,6 +47,15 @@ def shop_zone(name: str | None) -> tzinfo:
     return _zone(name) if name and is_timezone_name(name) else UTC
 
 
+def zone_or_local(name: str | None) -> tzinfo:
+    """The shop's zone on a device; the device's own only until it has learnt the
+    shop's (paired before the server sent it)."""
+    if name and is_timezone_name(name):
+        return _zone(name)
+    local = datetime.now().astimezone().tzinfo
+    return local if local is not None else UTC
+
+
 def shop_time_text(moment: datetime | None, zone: str | tzinfo | None, fmt: str = "%H:%M") -> str:
     """``moment`` (an aware time, normally UTC) as the shop's clock shows it; "" for None."""
     if moment is None:
@@ -63,4 +72,5 @@ __all__ = [
     "server_timezone_name",
     "shop_time_text",
     "shop_zone",
+    "zone_or_local",
 ]

@@ -188,8 +188,34 @@ def send_messages_command() -> None:
     )
 
 
+@click.command("shop")
+@click.option("--timezone", "timezone", default=None, help="IANA zone, e.g. Asia/Shanghai")
+@click.option("--name", "name", default=None, help="the shop's name on pages and sheets")
+@with_appcontext
+def shop_command(timezone: str | None, name: str | None) -> None:
+    """Show or change the shop's settings: its time zone is the clock of every page,
+    screen, message and sheet (devices get it when they next connect)."""
+    from shared.shop_time import is_timezone_name
+    from sync_server.shop import shop_settings
+
+    session = db.session()
+    shop = shop_settings(session)
+    if timezone is not None:
+        if not is_timezone_name(timezone):
+            raise click.BadParameter(
+                f"{timezone!r} is not a time zone this machine knows (e.g. Asia/Shanghai)",
+                param_hint="--timezone",
+            )
+        shop.timezone = timezone
+    if name is not None:
+        shop.name = name.strip()[:120]
+    session.commit()
+    click.echo(f"Shop: {shop.name}; time zone: {shop.timezone}")
+
+
 def init_app(app: Flask) -> None:
     for command in (
+        shop_command,
         send_messages_command,
         serve_command,
         db_group,

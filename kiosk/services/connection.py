@@ -60,6 +60,7 @@ class ConnectionChecker:
             device.device_name,
             device.ticket_prefix or settings.ticket_prefix,
             device.kiosk_lookup_key or settings.kiosk_lookup_key,
+            device.shop_timezone or settings.shop_timezone,
         )
         if known != (
             settings.shop_name,
@@ -67,6 +68,7 @@ class ConnectionChecker:
             settings.device_name,
             settings.ticket_prefix,
             settings.kiosk_lookup_key,
+            settings.shop_timezone,
         ):
             # Kiosks paired before the server sent a ticket prefix and lookup key get
             # them here; an answer without them never erases what is stored.
@@ -76,5 +78,6 @@ class ConnectionChecker:
                 device_name=device.device_name or settings.device_name,
                 ticket_prefix=known[3],
                 kiosk_lookup_key=known[4],
+                shop_timezone=known[5],
             )
         return ConnectionReport(ConnectionState.ONLINE, device=device)

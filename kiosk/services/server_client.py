@@ -104,6 +104,8 @@ class DeviceInfo:
     ticket_prefix: str = ""
     kiosk_lookup_key: str = ""
     phone_region: str = ""
+    # The shop's time zone: every time this device shows is the shop's clock time.
+    shop_timezone: str = ""
 
 
 @dataclass(frozen=True)
@@ -306,4 +308,5 @@ def _device_fields(body: dict[str, Any]) -> dict[str, Any]:
         "ticket_prefix": str(body.get("ticket_prefix") or ""),
         "kiosk_lookup_key": str(body.get("kiosk_lookup_key") or ""),
         "phone_region": str(shop.get("phone_region") or ""),
+        "shop_timezone": str(shop.get("timezone") or ""),
     }

@@ -10,13 +10,13 @@ server's catalog. Photos are placed from the blob store's thumbnails.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.checkin_sheet import SheetContent, render_sheet_pdf
 from shared.i18n import Text
+from shared.shop_time import shop_zone
 from shared.wire import WireError, from_wire
 from sync_server.models import Customer, SyncRecord, Vehicle, Visit
 from sync_server.shop import shop_settings
@@ -156,7 +156,7 @@ def render_checkin_sheet(
         state=sheet.state,
         consent_version=consent.text_version if consent is not None else "",
         consent_accepted_at=consent.accepted_at if consent is not None else None,
-        timezone=ZoneInfo(shop.timezone),
+        timezone=shop_zone(shop.timezone),
         photo_image=photo_image,
         signature_image=signature_image,
     )
