@@ -15,10 +15,12 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from shared.shop_time import shop_time_text
 from sync_server import db
 from sync_server.models import Device, DeviceRole, User, UserRole
 from sync_server.pairing import issue_code, revoke_device
 from sync_server.people import PIN_PATTERN, PeopleError, create_user, set_pin
+from sync_server.shop import shop_settings
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +38,17 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
     from sync_server.messaging import start_sender_thread
     from sync_server.migrate import upgrade
+    from sync_server.public_address import WILDCARD_HOSTS, public_base_url
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     upgrade(app)
+    if host in WILDCARD_HOSTS and not app.config.get("PUBLIC_URL"):
+        # Links and QR codes for phones: this machine's LAN address, not 127.0.0.1.
+        app.config["PUBLIC_URL"] = public_base_url(host, port)
     # Messages to customers go out from the outbox while the server runs.
     start_sender_thread(app, app.config.get("MESSAGE_SEND_SECONDS", 15))
-    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    shown = app.config.get("PUBLIC_URL") or public_base_url(host, port)
+    click.echo(f"Serving on {shown}/ (Ctrl+C to stop)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="service-lane")
 
 
@@ -124,7 +131,8 @@ def pair_command(role: str, device_name: str, quiet: bool) -> None:
         click.echo(issued.display)
         return
     click.echo(f"Pairing code for a {role}: {issued.display}")
-    click.echo(f"Valid until {issued.record.expires_at:%H:%M} UTC, once.")
+    zone = shop_settings(db.session()).timezone
+    click.echo(f"Valid until {shop_time_text(issued.record.expires_at, zone)}, once.")
     qr = qrcode.QRCode(border=1)
     qr.add_data(issued.display)
     buffer = io.StringIO()
