@@ -295,23 +295,28 @@ def main() -> None:
         "search model (1 car in 8)": f"/board/cards?q={sample['model']}",
         "visit page (walk-around)": f"/visits/{sample['visit']}",
     }
-    print(f"{'page':<28} {'p50 ms':>8} {'p95 ms':>8}  hits")
-    worst = 0.0
+    # Wall time, and the CPU time this process spent (SQLite runs in it): on a machine
+    # shared with other work the second shows the page's own cost.
+    print(f"{'page':<28} {'p50 ms':>8} {'p95 ms':>8} {'cpu p95':>8}  hits")
+    worst = worst_cpu = 0.0
     for label, url in pages.items():
-        timings = []
+        timings, cpu = [], []
         hits = 0
         for _ in range(args.runs):
-            begin = time.perf_counter()
+            begin, begin_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             body = response.get_data(as_text=True)
             timings.append((time.perf_counter() - begin) * 1000)
+            cpu.append((time.process_time() - begin_cpu) * 1000)
             assert response.status_code == 200, (url, response.status_code)
             hits = body.count('class="visit-card') or body.count('class="photo pending"')
             response.close()
         p50, p95 = statistics.median(timings), percentile(timings, 0.95)
-        worst = max(worst, p95)
-        print(f"{label:<28} {p50:8.1f} {p95:8.1f}  {hits}")
+        cpu95 = percentile(cpu, 0.95)
+        worst, worst_cpu = max(worst, p95), max(worst_cpu, cpu95)
+        print(f"{label:<28} {p50:8.1f} {p95:8.1f} {cpu95:8.1f}  {hits}")
     print(f"worst p95: {worst:.1f} ms (goal ≤ 100 ms): {'OK' if worst <= 100 else 'TOO SLOW'}")
+    print(f"worst CPU p95: {worst_cpu:.1f} ms; load average now: {os.getloadavg()[0]:.1f}")
     app.extensions["db_engine"].dispose()
 
 

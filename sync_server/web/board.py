@@ -174,7 +174,9 @@ def search_visits(session: Session, query: str) -> list[BoardCard]:
             customer_ids.update(
                 session.scalars(select(Customer.id).where(Customer.phone == phone.value))
             )
-    if not any(ch.isdigit() for ch in query):  # names have no digits: spare the scan
+    # Names have no digits, and a query that is a model's very name is not a name:
+    # spare the scan of every name then.
+    if not any(ch.isdigit() for ch in query) and not _is_a_model(session, model):
         customer_ids.update(
             session.scalars(
                 select(Customer.id).where(_name_contains(session, query)).limit(MATCH_LIMIT)
@@ -193,6 +195,14 @@ def search_visits(session: Session, query: str) -> list[BoardCard]:
         for row in rows:
             found.setdefault(row[0], _card(row))
     return sorted(found.values(), key=lambda card: card.checked_in_at, reverse=True)[:SEARCH_LIMIT]
+
+
+def _is_a_model(session: Session, model: str) -> bool:
+    """Some car's model is exactly this (``sylphy``): an index look-up."""
+    if len(model) < 2:
+        return False
+    found = session.scalar(select(Vehicle.id).where(Vehicle.model_search == model).limit(1))
+    return found is not None
 
 
 def _name_contains(session: Session, query: str) -> ColumnElement[bool]:
