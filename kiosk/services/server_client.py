@@ -104,6 +104,8 @@ class DeviceInfo:
     plate_region: str
     ticket_prefix: str = ""
     phone_region: str = ""
+    # The shop's time zone: every time this device shows is the shop's clock time.
+    shop_timezone: str = ""
 
 
 @dataclass(frozen=True)
@@ -305,4 +307,5 @@ def _device_fields(body: dict[str, Any]) -> dict[str, Any]:
         "plate_region": str(shop.get("plate_region") or ""),
         "ticket_prefix": str(body.get("ticket_prefix") or ""),
         "phone_region": str(shop.get("phone_region") or ""),
+        "shop_timezone": str(shop.get("timezone") or ""),
     }

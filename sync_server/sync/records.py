@@ -614,7 +614,7 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     existing.fields, existing.clocks = state, clocks
     existing.seq, existing.updated_by, existing.updated_at = seq, origin, now
     session.add_all(losers)
-    projections.project(session, change.kind, record)
+    projections.project(session, change.kind, record, origin)
     result = {"change_id": change.change_id, "status": 201}
     applied = {
         "change_id": change.change_id,
