@@ -18,7 +18,7 @@ import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import fields as dataclass_fields
 from enum import Enum
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import String, cast, event, select, update
 from sqlalchemy.orm import Session
 
-from shared.hlc import HybridClock
+from shared.hlc import DEFAULT_MAX_OFFSET_MS, HybridClock
 from shared.i18n import Text
 from shared.visit_status import VisitStatus, allowed_events, next_status
 from shared.wire import KINDS, WireError, from_wire, to_wire
@@ -44,6 +44,7 @@ from sync_server.models import (
     Visit,
     utcnow,
 )
+from sync_server.sync import trust
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +117,20 @@ class ChangeRefused(Exception):
     """A change that cannot be applied, with the HTTP-like status of its result."""
 
     def __init__(
-        self, status: int, kind: str, message: Text, errors: list[dict[str, Any]] | None = None
+        self,
+        status: int,
+        kind: str,
+        message: Text,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(kind)
         self.status = status
         self.kind = kind
         self.message = message
         self.errors = errors or []
+        self.extra = extra or {}  # more members of the problem document
 
 
 def read_change(raw: Any) -> Change:
@@ -214,7 +222,10 @@ def next_seq(session: Session) -> int:
 # The server's own clock. It observes every clock it meets, and before an edit it
 # observes the clocks of the record it edits, so an edit made at the desk after seeing a
 # record always wins over what it saw, even when a device's clock runs ahead.
-_server_clock = HybridClock(SERVER_ORIGIN)
+# A clock beyond the accepted range (sync_server/sync/trust.py) never moves it.
+_server_clock = HybridClock(
+    SERVER_ORIGIN, now_ms=lambda: trust.server_now_ms(), max_ahead_ms=DEFAULT_MAX_OFFSET_MS
+)
 _server_clock_lock = threading.Lock()
 
 
@@ -227,8 +238,8 @@ def observe_clock(hlc: str) -> None:
     if hlc <= _newest_observed:
         return
     with _server_clock_lock:
-        _server_clock.observe(hlc)
-        _newest_observed = max(_newest_observed, hlc)
+        if _server_clock.observe(hlc):
+            _newest_observed = max(_newest_observed, hlc)
 
 
 def server_hlc(seen: Iterable[str] = ()) -> str:
@@ -622,7 +633,7 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     """
     content = change.content_sha256()
     if role != "server":
-        observe_clock(change.hlc)
+        trust.check_clock(change.hlc)
     seen = cached_get(session, AppliedChange, change.change_id)
     if seen is not None:
         if seen.content_sha256 != content:
@@ -635,15 +646,24 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
 
     existing = cached_get(session, SyncRecord, (change.kind, change.id))
     _check_permission(change, origin, role, existing)
+    if change.kind == "visit":
+        trust.check_new_visit(change.fields, role, existing is None)
+        fields = trust.settle_status_token(
+            change.fields, role, existing.fields if existing else None
+        )
+        if fields is not change.fields:
+            change = replace(change, fields=fields)
     _check_status_change(change, role, existing)
     _check_customer_authorised(session, change, existing)
 
     state = dict(existing.fields) if existing else {}
     clocks = dict(existing.clocks) if existing else {}
     losers: list[FieldConflict] = []
+    # A stored clock beyond the accepted range (from before the rule) loses to any change.
+    poisoned_above = trust.accepted_until()
     for name, value in change.fields.items():
         current_hlc, current = clocks.get(name), state.get(name)
-        if current_hlc is None or change.hlc > current_hlc:
+        if current_hlc is None or change.hlc > current_hlc or current_hlc > poisoned_above:
             # The change wins. What it replaces was lost only if it was set (not empty)
             # and the device did not know it when it made the change.
             if (
@@ -676,6 +696,10 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
             [issue_dict(issue) for issue in error.issues],
         ) from None
     _check_references(session, change.kind, record)
+    if change.kind in PROJECTIONS:
+        trust.check_columns(
+            session, PROJECTIONS[change.kind], _projected_columns(change.kind), record, cached_get
+        )
 
     now = utcnow()
     seq = next_seq(session)
@@ -708,6 +732,8 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     else:
         session.add(AppliedChange(**applied))
         session.flush()
+    if role != "server":
+        observe_clock(change.hlc)  # only now: it passed every check
     return result
 
 
