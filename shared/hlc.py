@@ -138,6 +138,10 @@ class HybridClock:
         """This node's wall clock, corrected by ``offset_ms``."""
         return self._now_ms() + self.offset_ms
 
+    def wall_ms(self) -> int:
+        """This node's wall clock as the machine reads it (not corrected)."""
+        return self._now_ms()
+
     def latest_accepted_ms(self) -> int:
         """The highest wall time an observed HLC may have now."""
         if self.max_ahead_ms is None:
