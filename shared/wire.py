@@ -637,6 +637,7 @@ _MAX_LENGTHS: dict[tuple[type, str], int] = {
     (Visit, "ticket_number"): 16,
     (Visit, "status_token"): 43,
     (Quote, "option_label"): 120,
+    (Quote, "currency"): 3,
     (Approval, "ip_address"): 45,
     (Approval, "user_agent"): 400,
 }

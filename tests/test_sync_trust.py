@@ -253,3 +253,53 @@ def test_a_device_creates_visits_only_as_checked_in(
     assert result["problem"]["errors"][0] == {"field": "status", "code": "transition_refused"}
     with app.app_context():
         assert db.session().get(Visit, visit_id) is None
+
+
+# --- the wire's bounds are the columns' bounds --------------------------------------
+
+
+def test_every_projected_text_column_is_bounded_on_the_wire() -> None:
+    """What a device may send fits the typed table it lands in."""
+    from sqlalchemy import String
+
+    from shared.wire import _MAX_LENGTHS, KINDS, MAX_TEXT_CHARS, _rules_for
+
+    for kind, model in records.PROJECTIONS.items():
+        for name in records._projected_columns(kind):
+            column = model.__table__.columns[name]
+            if not isinstance(column.type, String) or column.type.length is None:
+                continue
+            record_type = KINDS[kind]
+            hint = record_type.__dataclass_fields__[name].type
+            is_id = name == "id" or name.endswith("_id")
+            is_enum = "str" not in str(hint)
+            bounded = (record_type, name) in _MAX_LENGTHS
+            assert is_id or is_enum or bounded, f"{kind}.{name} has no length on the wire"
+            if bounded:
+                assert _MAX_LENGTHS[record_type, name] <= column.type.length, f"{kind}.{name}"
+                assert _rules_for(record_type, name, str)
+    assert MAX_TEXT_CHARS <= 10_000
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"concern_text": "a\x00b"}, "bad_text"),
+        ({"concern_text": "broken \ud800 text"}, "bad_text"),
+        ({"ticket_number": "T" * 17}, "too_long"),
+        ({"mileage_in_km": 2_000_001}, "out_of_range"),
+        ({"mileage_in_km": -1}, "out_of_range"),
+        ({"mileage_in_km": 2**63}, "out_of_range"),
+    ],
+)
+def test_the_wire_refuses_values_no_column_can_hold(fields: dict[str, Any], code: str) -> None:
+    from shared.wire import WireError, from_wire
+
+    visit = domain.Visit(
+        ticket_number="T-1", customer_id=str(uuid.uuid4()), vehicle_id=str(uuid.uuid4())
+    )
+    with pytest.raises(WireError) as refused:
+        from_wire("visit", {**fields_of(visit), "id": visit.id, **fields})
+    assert list(refused.value.codes.values()) == [code]
+    mileage = from_wire("visit", {**fields_of(visit), "id": visit.id, "mileage_in_km": 2_000_000})
+    assert mileage.mileage_in_km == 2_000_000
