@@ -1,0 +1,109 @@
+"""Push throughput with the sync trust boundary's checks, against the code before them.
+
+The checks of issue 10 (clock limits, column bounds, status tokens, the savepoint around
+a push) run for every change a device pushes. This prints, from one run on this machine,
+the records per second of the same pushes to a server of this tree and to one of an
+older revision (``--old``, default: where this branch left ``main``), alternating the
+two so that the machine's other work weighs on both alike:
+
+    .venv/bin/python benchmarks/push_trust_bench.py [--visits 1000] [--rounds 3] [--old REV]
+
+Both servers use SQLite (the shop's default), each with a fresh database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from live_server import LiveServer  # noqa: E402
+from sync_bench import save_visits  # noqa: E402
+
+from kiosk.services.local_store import LocalStore  # noqa: E402
+from kiosk.services.sync import SyncEngine, SyncTransport  # noqa: E402
+
+
+def old_tree(revision: str, folder: Path) -> Path:
+    """The server's code at ``revision``, unpacked into ``folder``."""
+    folder.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "shared", "sync_server"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def push_seconds(root: Path, visits: int, code: Path | None) -> tuple[int, float]:
+    """Changes pushed and the seconds it took, to a fresh server running ``code``."""
+    saved = os.environ.get("PYTHONPATH")
+    if code is not None:  # found before the editable install of this tree
+        os.environ["PYTHONPATH"] = str(code)
+    try:
+        server = LiveServer(root / "server").start()
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+    try:
+        tablet = server.pair_device("tablet")
+        with LocalStore(root / "tablet", tablet.device_id) as store:
+            save_visits(store, visits)
+            changes = store.status().pending_changes
+            with SyncTransport(server.url, tablet.token) as transport:
+                engine = SyncEngine(store, transport, batch_size=500)
+                start = time.perf_counter()
+                engine.sync_once()
+                seconds = time.perf_counter() - start
+            assert store.status().pending_changes == 0
+    finally:
+        server.stop()
+    return changes, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visits", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--old", default="")
+    args = parser.parse_args()
+    revision = (
+        args.old
+        or subprocess.run(
+            ["git", "-C", str(ROOT), "merge-base", "HEAD", "main"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    rates: dict[str, list[float]] = {"old": [], "new": []}
+    with tempfile.TemporaryDirectory(prefix="push-trust-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        code = old_tree(revision, tmp / "old-code")
+        for round_number in range(args.rounds):
+            for name in ("old", "new") if round_number % 2 == 0 else ("new", "old"):
+                root = tmp / f"{name}-{round_number}"
+                changes, seconds = push_seconds(root, args.visits, code if name == "old" else None)
+                rates[name].append(changes / seconds)
+                print(f"round {round_number + 1} {name}: {changes / seconds:,.0f} records/s")
+    old, new = statistics.median(rates["old"]), statistics.median(rates["new"])
+    print()
+    print(f"old ({revision[:10]}): median {old:,.0f} records/s")
+    print(f"new (this tree): median {new:,.0f} records/s")
+    print(f"new / old = {new / old:.0%} (goal >= 90%)")
+
+
+if __name__ == "__main__":
+    main()
