@@ -36,6 +36,8 @@ MAX_SAMPLE_ROUND_TRIP_MS = 2_000
 WARN_OFFSET_MS = 60_000
 # Room for the error of the estimate when the device checks clocks it receives.
 OBSERVE_MARGIN_MS = 60_000
+# Smaller offsets are within the estimate's noise (and NTP's): the wall clock is kept.
+MIN_CORRECTION_MS = 1_000
 
 
 class ServerTime:
@@ -71,7 +73,8 @@ class ServerTime:
         with self._lock:
             if self.known and not 0 <= round_trip <= MAX_SAMPLE_ROUND_TRIP_MS:
                 return False
-            self.clock.offset_ms = server_ms - (sent_ms + received_ms) // 2
+            offset = server_ms - (sent_ms + received_ms) // 2
+            self.clock.offset_ms = offset if abs(offset) >= MIN_CORRECTION_MS else 0
             self.known = True
             with contextlib.suppress(KeyError, TypeError, ValueError):
                 self.max_offset_ms = int(headers[MAX_OFFSET_HEADER])
