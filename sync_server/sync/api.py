@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import joinedload
 
 from shared.i18n import Text
@@ -112,7 +112,9 @@ def push() -> ResponseReturnValue:
         # leaves nothing behind; the batch is flushed once, inside one savepoint.
         with session.begin_nested():
             results, referenced = _apply_batch(session, changes, parsed, caller)
-    except STORE_FAILURES:
+    except STORE_FAILURES as error:
+        if not _is_the_changes_fault(error):
+            raise
         # Something in the batch passed every check and still failed at the database:
         # apply the changes one by one, each in its own savepoint, so that the one that
         # fails is refused alone (and parked by its device) and the rest are applied.
@@ -122,8 +124,17 @@ def push() -> ResponseReturnValue:
     return jsonify({"results": results, "missing_blobs": _missing_blobs(list(referenced))})
 
 
-# What a change that passed every check may still raise when it is written.
-STORE_FAILURES = (SQLAlchemyError, OverflowError, ValueError, UnicodeError)
+# What a change that passed every check may still raise when it is written because of
+# its values: a constraint, a value the column cannot hold, a value the driver cannot
+# send. A database that is locked, gone or out of space is not the change's fault: that
+# fails the push (5xx), and the device sends it again later.
+STORE_FAILURES = (StatementError, OverflowError, ValueError, UnicodeError)
+
+
+def _is_the_changes_fault(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError):
+        return isinstance(error, IntegrityError | DataError)
+    return True
 
 
 def _change_id(raw: Any) -> Any:
@@ -169,6 +180,8 @@ def _apply_one_by_one(
         except ChangeRefused as refused:
             results.append(_refusal(refused, _change_id(raw)))
         except STORE_FAILURES as error:
+            if not _is_the_changes_fault(error):
+                raise
             log.warning("Change %s could not be stored: %s", _change_id(raw), type(error).__name__)
             refused = ChangeRefused(
                 422,
