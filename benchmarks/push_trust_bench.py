@@ -4,7 +4,9 @@ The checks of issue 10 (clock limits, column bounds, status tokens, the savepoin
 a push) run for every change a device pushes. This prints, from one run on this machine,
 the records per second of the same pushes to a server of this tree and to one of an
 older revision (``--old``, default: where this branch left ``main``), alternating the
-two so that the machine's other work weighs on both alike:
+two so that the machine's other work weighs on both alike, and the records per second
+of the server process's own CPU time (user + system, from ``/proc``), which the other
+work on a shared machine moves far less than the wall clock:
 
     .venv/bin/python benchmarks/push_trust_bench.py [--visits 1000] [--rounds 3] [--old REV]
 
@@ -45,8 +47,15 @@ def old_tree(revision: str, folder: Path) -> Path:
     return folder
 
 
-def push_seconds(root: Path, visits: int, code: Path | None) -> tuple[int, float]:
-    """Changes pushed and the seconds it took, to a fresh server running ``code``."""
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def push_seconds(root: Path, visits: int, code: Path | None) -> tuple[int, float, float]:
+    """Changes pushed, the seconds it took and the server's CPU seconds for it, to a
+    fresh server running ``code``."""
     saved = os.environ.get("PYTHONPATH")
     if code is not None:  # found before the editable install of this tree
         os.environ["PYTHONPATH"] = str(code)
@@ -64,13 +73,15 @@ def push_seconds(root: Path, visits: int, code: Path | None) -> tuple[int, float
             changes = store.status().pending_changes
             with SyncTransport(server.url, tablet.token) as transport:
                 engine = SyncEngine(store, transport, batch_size=500)
+                cpu_before = cpu_seconds(server.pid)
                 start = time.perf_counter()
                 engine.sync_once()
                 seconds = time.perf_counter() - start
+                cpu = cpu_seconds(server.pid) - cpu_before
             assert store.status().pending_changes == 0
     finally:
         server.stop()
-    return changes, seconds
+    return changes, seconds, cpu
 
 
 def main() -> None:
@@ -89,20 +100,33 @@ def main() -> None:
         ).stdout.strip()
     )
     rates: dict[str, list[float]] = {"old": [], "new": []}
+    cpu_rates: dict[str, list[float]] = {"old": [], "new": []}
     with tempfile.TemporaryDirectory(prefix="push-trust-bench-") as tmp_name:
         tmp = Path(tmp_name)
         code = old_tree(revision, tmp / "old-code")
         for round_number in range(args.rounds):
             for name in ("old", "new") if round_number % 2 == 0 else ("new", "old"):
                 root = tmp / f"{name}-{round_number}"
-                changes, seconds = push_seconds(root, args.visits, code if name == "old" else None)
+                changes, seconds, cpu = push_seconds(
+                    root, args.visits, code if name == "old" else None
+                )
                 rates[name].append(changes / seconds)
-                print(f"round {round_number + 1} {name}: {changes / seconds:,.0f} records/s")
+                cpu_rates[name].append(changes / cpu)
+                print(
+                    f"round {round_number + 1} {name}: {changes / seconds:,.0f} records/s, "
+                    f"{changes / cpu:,.0f} records per server CPU second",
+                    flush=True,
+                )
     old, new = statistics.median(rates["old"]), statistics.median(rates["new"])
     print()
     print(f"old ({revision[:10]}): median {old:,.0f} records/s")
     print(f"new (this tree): median {new:,.0f} records/s")
     print(f"new / old = {new / old:.0%} (goal >= 90%)")
+    old_cpu, new_cpu = statistics.median(cpu_rates["old"]), statistics.median(cpu_rates["new"])
+    print(
+        f"per server CPU second: old {old_cpu:,.0f}, new {new_cpu:,.0f} records, "
+        f"new / old = {new_cpu / old_cpu:.0%}"
+    )
 
 
 if __name__ == "__main__":
