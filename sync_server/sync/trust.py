@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Numeric, String
 from sqlalchemy.orm import Session
@@ -71,9 +71,16 @@ def latest_accepted_ms() -> int:
     return server_now_ms() + max_clock_offset_ms
 
 
+_limit = (0, "")
+
+
 def accepted_until() -> str:
     """An HLC string above every acceptable clock (compare as strings, no parsing)."""
-    return limit_hlc(latest_accepted_ms())
+    global _limit
+    latest = latest_accepted_ms()
+    if _limit[0] != latest:
+        _limit = (latest, limit_hlc(latest))
+    return _limit[1]
 
 
 def clock_headers() -> dict[str, str]:
@@ -129,45 +136,61 @@ def check_clock(hlc: str) -> None:
 # --- values against their columns ---------------------------------------------------
 
 
+class _Bound(NamedTuple):
+    """What one projected column holds: worked out once per kind of record."""
+
+    name: str
+    max_chars: int | None  # String(n)
+    whole_numbers: bool  # Integer: 32 bits
+    max_amount: Decimal | None  # Numeric(p, s): below 10 ** (p - s)
+    refers_to: type[Base] | None  # a foreign key's table
+
+
 @cache
-def _column_bounds(model: type[Base], names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
-    """(field, column) for each projected field whose column has a bound to check."""
-    bounded = []
+def _column_bounds(model: type[Base], names: tuple[str, ...]) -> tuple[_Bound, ...]:
+    """The bound of each projected field whose column has one to check."""
+    bounds = []
     for name in names:
         column = model.__table__.columns[name]
-        if isinstance(column.type, String | Integer | Numeric) or column.foreign_keys:
-            bounded.append((name, column))
-    return tuple(bounded)
+        kind = column.type
+        bound = _Bound(
+            name,
+            kind.length if isinstance(kind, String) else None,
+            isinstance(kind, Integer),
+            Decimal(10) ** (kind.precision - (kind.scale or 0))
+            if isinstance(kind, Numeric) and kind.precision
+            else None,
+            _referenced_model(column),
+        )
+        if bound.max_chars or bound.whole_numbers or bound.max_amount or bound.refers_to:
+            bounds.append(bound)
+    return tuple(bounds)
 
 
 def _issue(name: str, code: str, message: Text) -> dict[str, str]:
     return FieldIssue(name, code, message).to_dict()
 
 
-def _value_issue(name: str, column: Any, value: Any) -> dict[str, str] | None:
-    kind = column.type
-    if isinstance(kind, String) and kind.length is not None and isinstance(value, str):
-        if len(value) > kind.length:
-            return _issue(
-                name,
-                "too_long",
-                Text("At most {n} characters.", "server", {"n": kind.length}),
-            )
-    elif isinstance(kind, Integer) and isinstance(value, int):
-        if not -INT32_MAX - 1 <= value <= INT32_MAX:
-            return _issue(
-                name,
-                "out_of_range",
-                Text("This number is too large to keep.", "server"),
-            )
-    elif isinstance(kind, Numeric) and isinstance(value, Decimal) and kind.precision:
-        whole_digits = kind.precision - (kind.scale or 0)
-        if value.is_finite() and abs(value) >= Decimal(10) ** whole_digits:
-            return _issue(
-                name,
-                "out_of_range",
-                Text("This amount is too large to keep.", "server"),
-            )
+def _value_issue(bound: _Bound, value: Any) -> dict[str, str] | None:
+    if bound.max_chars is not None and isinstance(value, str) and len(value) > bound.max_chars:
+        return _issue(
+            bound.name,
+            "too_long",
+            Text("At most {n} characters.", "server", {"n": bound.max_chars}),
+        )
+    if bound.whole_numbers and isinstance(value, int) and not -INT32_MAX - 1 <= value <= INT32_MAX:
+        return _issue(
+            bound.name, "out_of_range", Text("This number is too large to keep.", "server")
+        )
+    if (
+        bound.max_amount is not None
+        and isinstance(value, Decimal)
+        and value.is_finite()
+        and abs(value) >= bound.max_amount
+    ):
+        return _issue(
+            bound.name, "out_of_range", Text("This amount is too large to keep.", "server")
+        )
     return None
 
 
@@ -180,29 +203,31 @@ def check_columns(
 ) -> None:
     """Refuse values the record's typed table cannot hold (``ChangeRefused`` 422, one
     issue per field), instead of failing the whole push at the database."""
-    from sync_server.sync.records import ChangeRefused
-
     issues = []
-    for name, column in _column_bounds(model, names):
-        value = getattr(record, name)
+    for bound in _column_bounds(model, names):
+        value = getattr(record, bound.name)
         if value is None or isinstance(value, Enum):
             continue
-        issue = _value_issue(name, column, value)
-        if issue is None and column.foreign_keys:
-            target = _referenced_model(column)
-            if target is not None and get(session, target, value) is None:
-                issue = _issue(
-                    name,
-                    "reference_missing",
-                    Text(
-                        "This record refers to one the server does not have ({field}).",
-                        "server",
-                        {"field": name},
-                    ),
-                )
+        issue = _value_issue(bound, value)
+        if (
+            issue is None
+            and bound.refers_to is not None
+            and get(session, bound.refers_to, value) is None
+        ):
+            issue = _issue(
+                bound.name,
+                "reference_missing",
+                Text(
+                    "This record refers to one the server does not have ({field}).",
+                    "server",
+                    {"field": bound.name},
+                ),
+            )
         if issue is not None:
             issues.append(issue)
     if issues:
+        from sync_server.sync.records import ChangeRefused
+
         raise ChangeRefused(
             422,
             "validation",
