@@ -9,6 +9,11 @@ of the server process's own CPU time (user + system, from ``/proc``), which the 
 work on a shared machine moves far less than the wall clock:
 
     .venv/bin/python benchmarks/push_trust_bench.py [--visits 1000] [--rounds 3] [--old REV]
+    .venv/bin/python benchmarks/push_trust_bench.py --in-process [--rounds 8]
+
+``--in-process`` leaves out HTTP and the device: each round is a fresh process that
+pushes 8 batches of 498 changes through Flask's test client and reports the changes per
+second of its own CPU time, the steadiest figure on a busy machine.
 
 Both servers use SQLite (the shop's default), each with a fresh database.
 """
@@ -28,11 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from live_server import LiveServer  # noqa: E402
-from sync_bench import save_visits  # noqa: E402
-
-from kiosk.services.local_store import LocalStore  # noqa: E402
-from kiosk.services.sync import SyncEngine, SyncTransport  # noqa: E402
+# Nothing of this tree at the top: a child measuring the old code imports only that.
 
 
 def old_tree(revision: str, folder: Path) -> Path:
@@ -56,6 +57,12 @@ def cpu_seconds(pid: int | None) -> float:
 def push_seconds(root: Path, visits: int, code: Path | None) -> tuple[int, float, float]:
     """Changes pushed, the seconds it took and the server's CPU seconds for it, to a
     fresh server running ``code``."""
+    from live_server import LiveServer
+    from sync_bench import save_visits
+
+    from kiosk.services.local_store import LocalStore
+    from kiosk.services.sync import SyncEngine, SyncTransport
+
     saved = os.environ.get("PYTHONPATH")
     if code is not None:  # found before the editable install of this tree
         os.environ["PYTHONPATH"] = str(code)
@@ -84,12 +91,98 @@ def push_seconds(root: Path, visits: int, code: Path | None) -> tuple[int, float
     return changes, seconds, cpu
 
 
+def in_process_rate() -> float:
+    """Changes per CPU second of pushes through the test client (run in a child)."""
+    import logging
+    import uuid
+
+    from server_fixtures import Shop, bearer
+
+    from shared import domain
+    from shared.hlc import wall_clock_ms
+    from shared.wire import to_wire
+    from sync_server import create_app
+    from sync_server.migrate import upgrade
+
+    logging.disable(logging.WARNING)
+    tmp = Path(tempfile.mkdtemp(prefix="push-trust-child-"))
+    os.environ["CHECKIN_INSTANCE_PATH"] = str(tmp / "instance")
+    url = f"sqlite:///{tmp / 'db.sqlite3'}"
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "t"})
+    upgrade(app)
+    token = Shop(app).device_token("tablet")
+    client = app.test_client()
+    start_ms = wall_clock_ms() - 10_000_000
+
+    def fields_of(record: object) -> dict[str, object]:
+        data = to_wire(record)
+        data.pop("id")
+        return data
+
+    def batch(number: int) -> list[dict[str, object]]:
+        changes = []
+        for n in range(166):
+            customer = domain.Customer(name=f"Customer {n}", phone=f"+86138{n:08d}")
+            vehicle = domain.Vehicle(customer_id=customer.id, plate=f"京A{n:05d}")
+            visit = domain.Visit(
+                ticket_number=f"B-{n:04d}",
+                customer_id=customer.id,
+                vehicle_id=vehicle.id,
+                concern_text="Benchmark visit",
+                status_token=domain.new_status_token(),
+            )
+            for offset, (kind, record) in enumerate(
+                (("customer", customer), ("vehicle", vehicle), ("visit", visit))
+            ):
+                at = start_ms + (number * 166 + n) * 3 + offset
+                changes.append(
+                    {"change_id": str(uuid.uuid4()), "kind": kind, "id": record.id,
+                     "hlc": f"{at:016d}-0000-dev-a", "fields": fields_of(record)}
+                )  # fmt: skip
+        return changes
+
+    batches = [batch(number) for number in range(9)]
+    headers = bearer(token)
+    client.post("/api/v1/sync/push", json={"schema": 1, "changes": batches[0]}, headers=headers)
+    start = time.process_time()
+    for changes in batches[1:]:
+        answer = client.post(
+            "/api/v1/sync/push", json={"schema": 1, "changes": changes}, headers=headers
+        )
+        assert all(result["status"] == 201 for result in answer.json["results"])
+    return 8 * 498 / (time.process_time() - start)
+
+
+def in_process(rounds: int, code: Path) -> dict[str, list[float]]:
+    rates: dict[str, list[float]] = {"old": [], "new": []}
+    for round_number in range(rounds):
+        for name in ("old", "new") if round_number % 2 == 0 else ("new", "old"):
+            env = dict(os.environ)
+            if name == "old":
+                env["PYTHONPATH"] = str(code)
+            output = subprocess.run(
+                [sys.executable, __file__, "--child"],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            rates[name].append(float(output.split()[-1]))
+            print(f"round {round_number + 1} {name}: {rates[name][-1]:,.0f} changes per CPU s")
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--old", default="")
+    parser.add_argument("--in-process", action="store_true")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        print(f"{in_process_rate():.1f}")
+        return
     revision = (
         args.old
         or subprocess.run(
@@ -104,6 +197,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="push-trust-bench-") as tmp_name:
         tmp = Path(tmp_name)
         code = old_tree(revision, tmp / "old-code")
+        if args.in_process:
+            rates = in_process(args.rounds, code)
+            old, new = statistics.median(rates["old"]), statistics.median(rates["new"])
+            print(f"\nold ({revision[:10]}): median {old:,.0f} changes per CPU s")
+            print(f"new (this tree): median {new:,.0f} changes per CPU s")
+            print(f"new / old = {new / old:.0%} (goal >= 90%)")
+            return
         for round_number in range(args.rounds):
             for name in ("old", "new") if round_number % 2 == 0 else ("new", "old"):
                 root = tmp / f"{name}-{round_number}"

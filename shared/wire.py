@@ -606,16 +606,6 @@ def _each_value(rule: _Rule) -> _Rule:
     return each
 
 
-def _at_most_chars(limit: int) -> _Rule:
-    message = Text("At most {n} characters.", params={"n": str(limit)})
-
-    def rule(value: str) -> Iterator[_Finding]:
-        if len(value) > limit:
-            yield "", "too_long", message
-
-    return rule
-
-
 _UNIT = _between(0, 1)  # positions on a drawing, a photo or the signature pad
 _NOT_NEGATIVE = _at_least(0)
 _COUNTS_FROM_ONE = _at_least(1)
@@ -693,8 +683,6 @@ _FIELD_RULES: dict[tuple[type, str], tuple[_Rule, ...]] = {
 
 def _rules_for(record_type: type, name: str, hint: Any) -> tuple[_Rule, ...]:
     rules = _FIELD_RULES.get((record_type, name), ())
-    if (record_type, name) in _MAX_LENGTHS:
-        rules = (*rules, _at_most_chars(_MAX_LENGTHS[record_type, name]))
     is_text = hint is str or hint == str | None
     if is_text and (name == "id" or name.endswith("_id")):
         rules = (_uuid, *rules)
@@ -751,8 +739,14 @@ def _field_types(record_type: type) -> dict[str, Any]:
     return get_type_hints(record_type)
 
 
-# name, required, reader, rules (per field), and the names of all fields.
-_RecordPlan = tuple[tuple[tuple[str, bool, _Reader, tuple[_Rule, ...]], ...], frozenset[str]]
+# name, required, reader, rules, the most characters (per field; checked inline, being
+# the commonest rule) with its message, and the names of all fields.
+_FieldPlan = tuple[str, bool, _Reader, tuple[_Rule, ...], int | None, Text | None]
+_RecordPlan = tuple[tuple[_FieldPlan, ...], frozenset[str]]
+
+
+def _too_long(limit: int | None) -> Text | None:
+    return None if limit is None else Text("At most {n} characters.", params={"n": str(limit)})
 
 
 @cache
@@ -765,6 +759,8 @@ def _record_plan(record_type: type) -> _RecordPlan:
             spec.default is MISSING and spec.default_factory is MISSING,
             _reader(hints[spec.name]),
             _rules_for(record_type, spec.name, hints[spec.name]),
+            _MAX_LENGTHS.get((record_type, spec.name)),
+            _too_long(_MAX_LENGTHS.get((record_type, spec.name))),
         )
         for spec in fields(record_type)
     )
@@ -777,7 +773,7 @@ def _read_record(record_type: type[Any], data: Any, path: str, issues: _Issues) 
     before = len(issues)
     plan, known = _record_plan(record_type)
     values: dict[str, Any] = {}
-    for name, required, read, rules in plan:
+    for name, required, read, rules, max_chars, too_long in plan:
         where = f"{path}.{name}" if path else name
         if name not in data:
             if required:
@@ -785,6 +781,9 @@ def _read_record(record_type: type[Any], data: Any, path: str, issues: _Issues) 
             continue
         value = read(data[name], where, issues)
         if value is _INVALID:
+            continue
+        if max_chars is not None and value is not None and len(value) > max_chars:
+            issues.append(Issue(where, "too_long", too_long))  # type: ignore[arg-type]
             continue
         if value is not None:
             for rule in rules:

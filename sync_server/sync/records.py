@@ -233,18 +233,21 @@ _newest_observed = ""
 
 
 def observe_clock(hlc: str) -> None:
+    """Remember a device's clock that passed every check; the server's clock merges
+    the newest one before its next tick (cheaper than a merge per change)."""
     global _newest_observed
     # HLCs compare as strings: one not above the newest seen so far changes nothing.
     if hlc <= _newest_observed:
         return
     with _server_clock_lock:
-        if _server_clock.observe(hlc):
-            _newest_observed = max(_newest_observed, hlc)
+        _newest_observed = max(_newest_observed, hlc)
 
 
 def server_hlc(seen: Iterable[str] = ()) -> str:
     """A clock for the server's own edit, newer than every clock in ``seen``."""
     with _server_clock_lock:
+        if _newest_observed:
+            _server_clock.observe(_newest_observed)
         for hlc in seen:
             _server_clock.observe(hlc)
         return _server_clock.tick()
@@ -632,8 +635,8 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     returns its first result again; the same change id with other content is refused.
     """
     content = change.content_sha256()
-    if role != "server":
-        trust.check_clock(change.hlc)
+    # Stored clocks beyond this limit (from before the rule) lose to any change.
+    accepted_until = trust.check_clock(change.hlc) if role != "server" else trust.accepted_until()
     seen = cached_get(session, AppliedChange, change.change_id)
     if seen is not None:
         if seen.content_sha256 != content:
@@ -659,11 +662,9 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     state = dict(existing.fields) if existing else {}
     clocks = dict(existing.clocks) if existing else {}
     losers: list[FieldConflict] = []
-    # A stored clock beyond the accepted range (from before the rule) loses to any change.
-    poisoned_above = trust.accepted_until()
     for name, value in change.fields.items():
         current_hlc, current = clocks.get(name), state.get(name)
-        if current_hlc is None or change.hlc > current_hlc or current_hlc > poisoned_above:
+        if current_hlc is None or change.hlc > current_hlc or current_hlc > accepted_until:
             # The change wins. What it replaces was lost only if it was set (not empty)
             # and the device did not know it when it made the change.
             if (

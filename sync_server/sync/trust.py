@@ -24,7 +24,6 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import Enum
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -47,6 +46,7 @@ SERVER_TIME_HEADER = "X-Server-Time-Ms"
 MAX_OFFSET_HEADER = "X-Max-Clock-Offset-Ms"
 
 INT32_MAX = 2**31 - 1
+_INT32 = -INT32_MAX - 1
 INITIAL_VISIT_STATUSES = frozenset({VisitStatus.checked_in.value})
 # secrets.token_urlsafe(16): 22 characters of URL-safe base64, 128 random bits.
 _STATUS_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -77,7 +77,7 @@ _limit = (0, "")
 def accepted_until() -> str:
     """An HLC string above every acceptable clock (compare as strings, no parsing)."""
     global _limit
-    latest = latest_accepted_ms()
+    latest = server_now_ms() + max_clock_offset_ms
     if _limit[0] != latest:
         _limit = (latest, limit_hlc(latest))
     return _limit[1]
@@ -95,13 +95,14 @@ def _shown_time(wall_ms: int) -> str:
         return f"{wall_ms} ms"
 
 
-def check_clock(hlc: str) -> None:
-    """Refuse a change clocked too far ahead of the server (``ChangeRefused`` 422)."""
-    from sync_server.sync.records import ChangeRefused
-
+def check_clock(hlc: str) -> str:
+    """Refuse a change clocked too far ahead of the server (``ChangeRefused`` 422);
+    returns :func:`accepted_until` as it was checked."""
     limit = accepted_until()
     if hlc <= limit:
-        return
+        return limit
+    from sync_server.sync.records import ChangeRefused
+
     now = server_now_ms()
     device_ms = parse(hlc).wall_ms
     raise ChangeRefused(
@@ -206,25 +207,30 @@ def check_columns(
     issues = []
     for bound in _column_bounds(model, names):
         value = getattr(record, bound.name)
-        if value is None or isinstance(value, Enum):
+        if value is None:
             continue
-        issue = _value_issue(bound, value)
+        # Cheap tests first: nearly every value is within its bounds.
         if (
-            issue is None
-            and bound.refers_to is not None
-            and get(session, bound.refers_to, value) is None
+            (bound.max_chars is not None and type(value) is str and len(value) > bound.max_chars)
+            or (bound.whole_numbers and type(value) is int and not _INT32 <= value <= INT32_MAX)
+            or (bound.max_amount is not None and type(value) is Decimal)
         ):
-            issue = _issue(
-                bound.name,
-                "reference_missing",
-                Text(
-                    "This record refers to one the server does not have ({field}).",
-                    "server",
-                    {"field": bound.name},
-                ),
+            issue = _value_issue(bound, value)
+            if issue is not None:
+                issues.append(issue)
+                continue
+        if bound.refers_to is not None and get(session, bound.refers_to, value) is None:
+            issues.append(
+                _issue(
+                    bound.name,
+                    "reference_missing",
+                    Text(
+                        "This record refers to one the server does not have ({field}).",
+                        "server",
+                        {"field": bound.name},
+                    ),
+                )
             )
-        if issue is not None:
-            issues.append(issue)
     if issues:
         from sync_server.sync.records import ChangeRefused
 
@@ -258,12 +264,12 @@ def _referenced_model(column: Any) -> type[Base] | None:
 def check_new_visit(fields: dict[str, Any], role: str, is_new: bool) -> None:
     """A device creates a visit only as "checked in"; its later steps are the
     status machine's (``records._check_status_change``)."""
-    from sync_server.sync.records import ChangeRefused
-
     if role == "server" or not is_new:
         return
     status = fields.get("status", VisitStatus.checked_in.value)
     if status not in INITIAL_VISIT_STATUSES:
+        from sync_server.sync.records import ChangeRefused
+
         raise ChangeRefused(
             422,
             "status-transition",
