@@ -301,7 +301,7 @@ def _wrong_type(hint: Any, path: str, issues: _Issues) -> _Invalid:
 
 # Bounds every value on the wire keeps, so that any of them fits the server's columns
 # (docs/sync.md "What the server trusts"): text of at most MAX_TEXT_CHARS characters
-# (shorter where its column is, see _MAX_LENGTHS) without NUL characters or unpaired
+# (shorter where its column is, see MAX_LENGTHS) without NUL characters or unpaired
 # surrogates, and whole numbers that fit 32 bits.
 MAX_TEXT_CHARS = 10_000
 MAX_WHOLE_NUMBER = 2**31 - 1
@@ -614,7 +614,7 @@ _MILEAGE = _between(0, MAX_MILEAGE_KM)
 
 # The length of the server's column for text fields that have one (a test checks them
 # against sync_server.models): what fits here fits there.
-_MAX_LENGTHS: dict[tuple[type, str], int] = {
+MAX_LENGTHS: dict[tuple[type, str], int] = {
     (Customer, "name"): 120,
     (Customer, "phone"): 20,
     (Customer, "email"): 254,
@@ -759,8 +759,8 @@ def _record_plan(record_type: type) -> _RecordPlan:
             spec.default is MISSING and spec.default_factory is MISSING,
             _reader(hints[spec.name]),
             _rules_for(record_type, spec.name, hints[spec.name]),
-            _MAX_LENGTHS.get((record_type, spec.name)),
-            _too_long(_MAX_LENGTHS.get((record_type, spec.name))),
+            MAX_LENGTHS.get((record_type, spec.name)),
+            _too_long(MAX_LENGTHS.get((record_type, spec.name))),
         )
         for spec in fields(record_type)
     )

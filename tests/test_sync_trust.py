@@ -262,7 +262,7 @@ def test_every_projected_text_column_is_bounded_on_the_wire() -> None:
     """What a device may send fits the typed table it lands in."""
     from sqlalchemy import String
 
-    from shared.wire import _MAX_LENGTHS, KINDS, MAX_TEXT_CHARS
+    from shared.wire import MAX_LENGTHS, KINDS, MAX_TEXT_CHARS
 
     for kind, model in records.PROJECTIONS.items():
         for name in records._projected_columns(kind):
@@ -273,10 +273,10 @@ def test_every_projected_text_column_is_bounded_on_the_wire() -> None:
             hint = record_type.__dataclass_fields__[name].type
             is_id = name == "id" or name.endswith("_id")
             is_enum = "str" not in str(hint)
-            bounded = (record_type, name) in _MAX_LENGTHS
+            bounded = (record_type, name) in MAX_LENGTHS
             assert is_id or is_enum or bounded, f"{kind}.{name} has no length on the wire"
             if bounded:
-                assert _MAX_LENGTHS[record_type, name] <= column.type.length, f"{kind}.{name}"
+                assert MAX_LENGTHS[record_type, name] <= column.type.length, f"{kind}.{name}"
     assert MAX_TEXT_CHARS <= 10_000
 
 

@@ -109,16 +109,18 @@ def push() -> ResponseReturnValue:
             parsed.append(refused)
     try:
         # Every check in apply_change comes before its first write, so a refused change
-        # leaves nothing behind; the batch is flushed once, inside one savepoint.
-        with session.begin_nested():
-            results, referenced = _apply_batch(session, changes, parsed, caller)
+        # leaves nothing behind and needs no savepoint; the batch is flushed once.
+        results, referenced = _apply_batch(session, changes, parsed, caller)
     except STORE_FAILURES as error:
         if not _is_the_changes_fault(error):
             raise
         # Something in the batch passed every check and still failed at the database:
-        # apply the changes one by one, each in its own savepoint, so that the one that
-        # fails is refused alone (and parked by its device) and the rest are applied.
+        # start again and apply the changes one by one, each in its own savepoint, so
+        # that the one that fails is refused alone (and parked by its device) and the
+        # rest are applied. (A savepoint around every batch would cost every push.)
         log.warning("A push failed at the database; applying its changes one by one")
+        session.rollback()
+        lock_feed(session)
         results, referenced = _apply_one_by_one(session, changes, parsed, caller)
     session.commit()
     return jsonify({"results": results, "missing_blobs": _missing_blobs(list(referenced))})

@@ -24,8 +24,9 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import Enum
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args, get_type_hints
 
 from sqlalchemy import Integer, Numeric, String
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from shared.hlc import DEFAULT_MAX_OFFSET_MS, limit_hlc, parse, wall_clock_ms
 from shared.i18n import Text
 from shared.validation import FieldIssue
 from shared.visit_status import VisitStatus
+from shared.wire import MAX_LENGTHS, MAX_WHOLE_NUMBER
 from sync_server.models import Base
 
 # The limit a device's clock may run ahead of the server's (``init_app`` sets it).
@@ -147,17 +149,36 @@ class _Bound(NamedTuple):
     refers_to: type[Base] | None  # a foreign key's table
 
 
+def _wire_keeps_length(record_type: type, name: str, length: int) -> bool:
+    """Whether ``shared.wire`` already keeps this text field within ``length``."""
+    if MAX_LENGTHS.get((record_type, name), length + 1) <= length:
+        return True
+    hint = get_type_hints(record_type)[name]
+    if (name == "id" or name.endswith("_id")) and str in (hint, *get_args(hint)):
+        return length >= 36  # a UUID
+    enums = [t for t in (hint, *get_args(hint)) if isinstance(t, type) and issubclass(t, Enum)]
+    return bool(enums) and all(len(member.value) <= length for member in enums[0])
+
+
 @cache
-def _column_bounds(model: type[Base], names: tuple[str, ...]) -> tuple[_Bound, ...]:
-    """The bound of each projected field whose column has one to check."""
+def _column_bounds(
+    model: type[Base], names: tuple[str, ...], record_type: type
+) -> tuple[_Bound, ...]:
+    """The bound of each projected field whose column has one that ``shared.wire`` does
+    not already keep (every whole number on the wire fits 32 bits; most text fields have
+    their column's length there): typically the references, and the columns of a table
+    newer than the wire's limits."""
     bounds = []
     for name in names:
         column = model.__table__.columns[name]
         kind = column.type
+        max_chars = kind.length if isinstance(kind, String) else None
+        if max_chars is not None and _wire_keeps_length(record_type, name, max_chars):
+            max_chars = None
         bound = _Bound(
             name,
-            kind.length if isinstance(kind, String) else None,
-            isinstance(kind, Integer),
+            max_chars,
+            isinstance(kind, Integer) and MAX_WHOLE_NUMBER > INT32_MAX,
             Decimal(10) ** (kind.precision - (kind.scale or 0))
             if isinstance(kind, Numeric) and kind.precision
             else None,
@@ -205,7 +226,7 @@ def check_columns(
     """Refuse values the record's typed table cannot hold (``ChangeRefused`` 422, one
     issue per field), instead of failing the whole push at the database."""
     issues = []
-    for bound in _column_bounds(model, names):
+    for bound in _column_bounds(model, names, type(record)):
         value = getattr(record, bound.name)
         if value is None:
             continue
