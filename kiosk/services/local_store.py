@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from shared.hlc import HLC, HybridClock, parse, wall_clock_ms
+from shared.hlc import HLC, HybridClock, limit_hlc, parse, wall_clock_ms
 
 log = logging.getLogger(__name__)
 
@@ -696,10 +696,11 @@ class LocalStore:
         ).fetchone()
         record, clocks = (json.loads(row[0]), json.loads(row[1])) if row else ({}, {})
         before = (dict(record), dict(clocks))
+        beyond = limit_hlc(self.clock.latest_accepted_ms())  # a poisoned clock loses
         for name, value in incoming.items():
             # A field the server sends without a clock never beats a local edit.
-            theirs = incoming_clocks.get(name, "")
-            if name not in record or theirs > clocks.get(name, ""):
+            theirs, mine = incoming_clocks.get(name, ""), clocks.get(name, "")
+            if name not in record or theirs > mine or (mine > beyond and theirs):
                 record[name] = value
                 clocks[name] = theirs
         for hlc in incoming_clocks.values():

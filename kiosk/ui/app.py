@@ -46,7 +46,7 @@ from kiosk.services.scanner import QrScanner, scanner
 from kiosk.services.server_client import ServerClient, ServerProblem
 from kiosk.services.staff_pin import verify_pin
 from kiosk.services.sync import BackgroundSync, SyncEngine, SyncState, SyncTransport
-from kiosk.services.sync_progress import SyncProgress
+from kiosk.services.sync_progress import SyncProgress, clock_offset_words
 from kiosk.services.tablet_queue import QueueEntry, open_visits
 from kiosk.ui import palette
 from kiosk.ui.background import BackgroundWork
@@ -463,6 +463,9 @@ class CheckinApp(App):
         before = self.sync_state
         finished_round = before is not None and before.running and not state.running
         self.sync_state = state
+        if state.clock_warning and not (before is not None and before.clock_warning):
+            offset = clock_offset_words(state.clock_offset_ms or 0)
+            log.warning("This device's clock is %s off the shop server's: set it right", offset)
         reading = self.sync_progress.update(state)
         if self._queue_screen is not None:
             self._queue_screen.show_sync(reading)
