@@ -201,6 +201,14 @@ class RecordsMixin(StoreDatabase):
             found += self._select([f"kind = ? AND {expression} IN ({marks})"], [kind, *chunk], {})
         return found
 
+    def find_between(self, kind: str, field_name: str, low: str, high: str) -> list[dict[str, Any]]:
+        """Records of ``kind`` whose indexed text ``field_name`` is in ``[low, high)``
+        (e.g. visits checked in today), through the index."""
+        expression = field_expression(field_name)
+        return self._select(
+            [f"kind = ? AND {expression} >= ? AND {expression} < ?"], [kind, low, high], {}
+        )
+
     def _select(
         self, where: list[str], params: list[Any], exact: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
