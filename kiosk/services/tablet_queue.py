@@ -17,6 +17,9 @@ from shared.i18n import Text
 from shared.validation import format_plate, plate_key
 from shared.visit_status import VisitStatus, is_terminal
 
+# The statuses of a visit still in the shop (the queue reads these through an index).
+OPEN_STATUSES: tuple[str, ...] = tuple(s.value for s in VisitStatus if not is_terminal(s))
+
 log = logging.getLogger(__name__)
 
 
@@ -71,14 +74,16 @@ def open_visits(store: LocalStore, search: str = "") -> list[QueueEntry]:
     """Visits still in the shop (not delivered or cancelled): VIP first, then longest wait.
 
     ``search`` narrows to plates containing it (spaces, dots and case ignored, so
-    "a12" finds 京A·12345) or to a ticket number.
+    "a12" finds 京A·12345) or to a ticket number. Reads only the open visits and what
+    hangs off them, each through an index, however many visits the tablet has seen.
     """
-    customers = {c["id"]: c for c in store.find("customer")}
-    vehicles = {v["id"]: v for v in store.find("vehicle")}
-    started = _walkaround_progress(store)
+    visits = store.find_in("visit", "status", OPEN_STATUSES) + store.find_missing("visit", "status")
+    customers = store.get_many("customer", {str(v.get("customer_id")) for v in visits})
+    vehicles = store.get_many("vehicle", {str(v.get("vehicle_id")) for v in visits})
+    started = _walkaround_progress(store, [v["id"] for v in visits])
     wanted = plate_key(search) if search.strip() else ""
     entries: list[QueueEntry] = []
-    for visit in store.find("visit"):
+    for visit in visits:
         entry = _entry(visit, customers, vehicles, started)
         if entry is None:
             continue
@@ -122,32 +127,34 @@ def _entry(
     )
 
 
-def _walkaround_progress(store: LocalStore) -> dict[str, WalkaroundProgress]:
-    """Each visit's walk-around progress, from the records (no sheet is opened)."""
-    from kiosk.services.walkaround import SignatureState, WalkaroundSheet
+def _walkaround_progress(store: LocalStore, visit_ids: list[str]) -> dict[str, WalkaroundProgress]:
+    """The walk-around progress of these (open) visits, from their records."""
+    from kiosk.services.walkaround import signed_sheet_states
 
     progress: dict[str, WalkaroundProgress] = {}
-    signed_visits = {
-        s.get("visit_id")
-        for s in store.find("signature", purpose="checkin_sheet")
-        if not s.get("deleted")
-    }
-    for walkaround in store.find("walkaround"):
+    signatures: dict[str, list[dict[str, Any]]] = {}
+    for signature in store.find_in("signature", "visit_id", visit_ids):
+        if signature.get("purpose") == "checkin_sheet" and not signature.get("deleted"):
+            signatures.setdefault(str(signature.get("visit_id")), []).append(signature)
+    walkarounds = store.find_in("walkaround", "visit_id", visit_ids)
+    for walkaround in walkarounds:
         visit_id = walkaround.get("visit_id")
-        if not isinstance(visit_id, str) or visit_id in progress:
-            continue
-        if visit_id not in signed_visits:
+        if isinstance(visit_id, str) and visit_id not in signatures:
             progress[visit_id] = WalkaroundProgress.in_progress
-            continue
-        try:
-            state = WalkaroundSheet.open(store, visit_id).signature_state
-        except Exception:
-            log.exception("The walk-around of visit %s cannot be read", visit_id)
-            progress[visit_id] = WalkaroundProgress.in_progress
-            continue
+    signed = [w for w in walkarounds if w.get("visit_id") in signatures]
+    try:
+        states = signed_sheet_states(store, signed, signatures)
+    except Exception:
+        log.exception("The walk-arounds of the queue cannot be read")
+        states = {}
+    for walkaround in signed:
+        visit_id = str(walkaround["visit_id"])
+        state = states.get(visit_id)
         progress[visit_id] = (
-            WalkaroundProgress.signed
-            if state == SignatureState.signed_unchanged
+            WalkaroundProgress.in_progress
+            if state is None
+            else WalkaroundProgress.signed
+            if state == "signed_unchanged"
             else WalkaroundProgress.changed_after_signing
         )
     return progress

@@ -785,3 +785,37 @@ def _earlier_damage(
                     earlier.append(EarlierMark(mark, visit["id"], visit.get("checked_in_at", "")))
     earlier.sort(key=lambda item: (item.checked_in_at, item.mark.id))
     return earlier, max(readings) if readings else None
+
+
+def signed_sheet_states(
+    store: LocalStore,
+    walkaround_records: Sequence[dict[str, Any]],
+    signatures: dict[str, list[dict[str, Any]]],
+) -> dict[str, SignatureState]:
+    """Each visit's :class:`SignatureState`, for visits whose walk-around has a
+    signature, as :meth:`WalkaroundSheet.open` would find it — for many visits at once,
+    with one indexed query per kind of record (the queue's progress column)."""
+    latest: dict[str, Walkaround] = {}
+    for fields in walkaround_records:
+        walkaround = _read("walkaround", fields)
+        if walkaround is None:
+            continue
+        known = latest.get(walkaround.visit_id)
+        if known is None or walkaround.version > known.version:
+            latest[walkaround.visit_id] = walkaround
+    by_id = {walkaround.id: walkaround for walkaround in latest.values()}
+    for walkaround in by_id.values():
+        walkaround.marks, walkaround.photos = [], []
+    for fields in store.find_in("damage_mark", "walkaround_id", list(by_id)):
+        mark = _read("damage_mark", fields)
+        if mark is not None and not mark.deleted and mark.walkaround_id in by_id:
+            by_id[mark.walkaround_id].marks.append(mark)
+    for fields in store.find_in("photo", "visit_id", list(latest)):
+        photo = _read("photo", fields)
+        if photo is not None and photo.walkaround_id in by_id:
+            by_id[photo.walkaround_id].photos.append(photo.image)
+    states: dict[str, SignatureState] = {}
+    for visit_id, walkaround in latest.items():
+        read = [_read("signature", fields) for fields in signatures.get(visit_id, ())]
+        states[visit_id] = signature_state(walkaround, [sig for sig in read if sig is not None])
+    return states

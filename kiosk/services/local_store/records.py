@@ -201,6 +201,10 @@ class RecordsMixin(StoreDatabase):
             found += self._select([f"kind = ? AND {expression} IN ({marks})"], [kind, *chunk], {})
         return found
 
+    def find_missing(self, kind: str, field_name: str) -> list[dict[str, Any]]:
+        """Records of ``kind`` without the indexed ``field_name`` (or with ``null``)."""
+        return self._select([f"kind = ? AND {field_expression(field_name)} IS NULL"], [kind], {})
+
     def find_between(self, kind: str, field_name: str, low: str, high: str) -> list[dict[str, Any]]:
         """Records of ``kind`` whose indexed text ``field_name`` is in ``[low, high)``
         (e.g. visits checked in today), through the index."""
