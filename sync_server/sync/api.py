@@ -39,6 +39,7 @@ from sync_server.sync.records import (
     read_change,
     start_batch,
 )
+from sync_server.sync.scope import WORKING_SET, vehicle_history, visit_people, working_set
 
 bp = Blueprint("sync", __name__)
 
@@ -254,8 +255,22 @@ def pull() -> ResponseReturnValue:
         ) from None
     # A record whose every field this device wrote itself holds nothing it lacks: skip
     # the echo, but move the cursor past it all the same.
-    page = feed_page(db.session(), since, TABLET_FEED_KINDS, limit, reader=caller.uid)
-    return jsonify({"changes": page.changes, "next_since": page.next_since, "more": page.more})
+    session = db.session()
+    if since == 0 and request.args.get("scope") == WORKING_SET:
+        return jsonify(working_set(session))  # a new tablet: the working set, not the past
+    page = feed_page(session, since, TABLET_FEED_KINDS, limit, reader=caller.uid)
+    related = visit_people(session, page.changes, caller.uid)
+    return jsonify(
+        {"changes": page.changes, "next_since": page.next_since, "more": page.more}
+        | ({"related": related} if related else {})
+    )
+
+
+@bp.get("/vehicles/<vehicle_id>/history")
+@allow("tablet")
+def history(vehicle_id: str) -> ResponseReturnValue:
+    """A car's earlier visits with their walk-arounds and marks (scope.vehicle_history)."""
+    return jsonify(vehicle_history(db.session(), vehicle_id))
 
 
 def _kiosk_snapshot() -> dict[str, Any]:
