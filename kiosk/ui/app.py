@@ -47,6 +47,7 @@ from kiosk.services.staff_pin import verify_pin
 from kiosk.services.sync import BackgroundSync, SyncEngine, SyncState, SyncTransport
 from kiosk.services.sync_progress import SyncProgress
 from kiosk.services.tablet_queue import QueueEntry, open_visits
+from kiosk.services.working_set import DeviceWorkingSet
 from kiosk.ui import palette
 from kiosk.ui.background import BackgroundWork
 from kiosk.ui.checkin import CheckinController
@@ -237,6 +238,7 @@ class CheckinApp(App):
         self._queue_event: ClockEvent | None = None
         self._last_touch = time.monotonic()
         self.sync: BackgroundSync | None = None
+        self.working_set: DeviceWorkingSet | None = None
         self.sync_state: SyncState | None = None
         self.flow = CheckinFlow()
         self.idle = IdleWatch(
@@ -441,8 +443,13 @@ class CheckinApp(App):
         if not settings.token:
             return
         transport = SyncTransport(settings.server_url, settings.token)
+        engine = SyncEngine(self.local_store, transport)
+        self.working_set = DeviceWorkingSet(
+            settings.keep_finished_days, kiosk=settings.role != "tablet"
+        )
+        engine.after_pull = self.working_set
         self.sync = BackgroundSync(
-            SyncEngine(self.local_store, transport),
+            engine,
             interval_s=self.sync_interval,
             on_state=lambda state: Clock.schedule_once(lambda _dt: self._sync_state(state)),
         )
@@ -614,6 +621,10 @@ class CheckinApp(App):
     def open_visit(self, visit_id: str) -> None:
         """The advisor tapped a car in the queue: its walk-around."""
         self.walkaround.open(visit_id)
+        visit = self.local_store.get("visit", visit_id) if self.local_store else None
+        if self.working_set is not None and visit and visit.get("vehicle_id"):
+            self.working_set.want_history(str(visit["vehicle_id"]))  # cached for next time
+            self.request_sync()
 
     # -- shared screen: idle timeout and staff PIN -------------------------------------
 

@@ -59,12 +59,15 @@ class PruneMixin(BlobsMixin):
                 )
             ]
             if checked_in_too:
+                checked_in = field_expression("checked_in_at")
+                # Through the check-in time index; a day's margin for offsets, exact below.
+                day_after = (cutoff + timedelta(days=1)).strftime("%Y-%m-%d")
                 candidates += [
                     visit_id
                     for visit_id, checked_in_at in self._db.execute(
-                        "SELECT id, json_extract(fields, '$.checked_in_at') FROM records "
-                        "WHERE kind = 'visit' AND updated_at < ?",
-                        (cutoff_text,),
+                        f"SELECT id, {checked_in} FROM records "
+                        f"WHERE kind = 'visit' AND {checked_in} < ? AND updated_at < ?",
+                        (day_after, cutoff_text),
                     )
                     if _before(checked_in_at, cutoff)
                 ]

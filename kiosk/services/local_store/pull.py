@@ -52,14 +52,23 @@ class PullMixin(StoreDatabase):
         this device's, so local edits not yet pushed (newer clocks) stay. Applying the
         same page twice changes nothing. Returns how many records changed here.
         """
-        entries = [_pulled_entry(entry) for entry in changes]
         _check_cursor(next_since)
+        return self._apply(changes, next_since)
+
+    def cache_records(self, records: Sequence[Mapping[str, Any]]) -> int:
+        """Merge records fetched outside the feed (a car's history), as :meth:`apply_pulled`
+        does, without moving the cursor. Returns how many records changed here."""
+        return self._apply(records, None)
+
+    def _apply(self, changes: Sequence[Mapping[str, Any]], next_since: int | None) -> int:
+        entries = [_pulled_entry(entry) for entry in changes]
         now = utcnow_text()
         with self._transaction() as db:
             self._sync_clock_from_disk(db)
             changed = sum(self._merge_pulled(db, entry, now) for entry in entries)
             self._set_meta(db, META_HLC, self.clock.state())
-            self._set_meta(db, _META_PULL_CURSOR, str(next_since))
+            if next_since is not None:
+                self._set_meta(db, _META_PULL_CURSOR, str(next_since))
         return changed
 
     def replace_snapshot(
