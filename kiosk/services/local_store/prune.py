@@ -66,8 +66,8 @@ class PruneMixin(BlobsMixin):
                     visit_id
                     for visit_id, checked_in_at in self._db.execute(
                         f"SELECT id, {checked_in} FROM records "
-                        f"WHERE kind = 'visit' AND {checked_in} < ? AND updated_at < ?",
-                        (day_after, cutoff_text),
+                        f"WHERE kind = 'visit' AND {checked_in} < ?",
+                        (day_after,),
                     )
                     if _before(checked_in_at, cutoff)
                 ]
