@@ -151,6 +151,9 @@ class StoreDatabase:
             self.database_path, isolation_level=None, check_same_thread=False, timeout=30
         )
         try:
+            # A new database gives pages freed by pruning back to the disk (prune.py);
+            # SQLite takes this only before the first table is made.
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")

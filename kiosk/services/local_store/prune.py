@@ -84,6 +84,9 @@ class PruneMixin(BlobsMixin):
                     removed += gone[0]
                     photos.update(gone[1])
         forgotten = self.forget_blobs(photos)
+        if visits:
+            with self._lock:  # give the freed pages back (a new database; else a no-op)
+                self._db.execute("PRAGMA incremental_vacuum").fetchall()
         return PruneReport(visits=visits, records=removed, photos=forgotten, kept_unsynced=kept)
 
 
