@@ -128,28 +128,43 @@ def _entry(
 
 
 def _walkaround_progress(store: LocalStore, visit_ids: list[str]) -> dict[str, WalkaroundProgress]:
-    """The walk-around progress of these (open) visits, from their records."""
+    """The walk-around progress of these (open) visits, from their records.
+
+    Whether a signature still covers its sheet takes reading the whole sheet; that is
+    worked out again only for a visit whose records changed since the last queue read
+    (the queue is read after every sync round)."""
     from kiosk.services.walkaround import signed_sheet_states
 
     progress: dict[str, WalkaroundProgress] = {}
     signatures: dict[str, list[dict[str, Any]]] = {}
-    for signature in store.find_in("signature", "visit_id", visit_ids):
+    found = store.find_in("signature", "visit_id", visit_ids, only=_SIGNATURE_FIELDS)
+    for signature in found:
         if signature.get("purpose") == "checkin_sheet" and not signature.get("deleted"):
             signatures.setdefault(str(signature.get("visit_id")), []).append(signature)
-    walkarounds = store.find_in("walkaround", "visit_id", visit_ids)
+    walkarounds = store.find_in("walkaround", "visit_id", visit_ids, only=("visit_id",))
     for walkaround in walkarounds:
         visit_id = walkaround.get("visit_id")
         if isinstance(visit_id, str) and visit_id not in signatures:
             progress[visit_id] = WalkaroundProgress.in_progress
     signed = [w for w in walkarounds if w.get("visit_id") in signatures]
-    try:
-        states = signed_sheet_states(store, signed, signatures)
-    except Exception:
-        log.exception("The walk-arounds of the queue cannot be read")
-        states = {}
+    versions = _sheet_versions(store, signed)
+    cache = _SIGNED_STATES.setdefault(str(store.database_path), {})
+    stale = [w for w in signed if cache.get(w["visit_id"], (None,))[0] != versions[w["visit_id"]]]
+    if stale:
+        try:
+            states = signed_sheet_states(store, [str(w["visit_id"]) for w in stale])
+        except Exception:
+            log.exception("The walk-arounds of the queue cannot be read")
+            states = {}
+        for visit_id, state in states.items():
+            cache[visit_id] = (versions[visit_id], state)
+    if len(cache) > 2 * len(visit_ids) + 100:  # forget visits that left the queue
+        for visit_id in set(cache) - set(visit_ids):
+            del cache[visit_id]
     for walkaround in signed:
         visit_id = str(walkaround["visit_id"])
-        state = states.get(visit_id)
+        known = cache.get(visit_id)
+        state = known[1] if known is not None and known[0] == versions[visit_id] else None
         progress[visit_id] = (
             WalkaroundProgress.in_progress
             if state is None
@@ -158,6 +173,28 @@ def _walkaround_progress(store: LocalStore, visit_ids: list[str]) -> dict[str, W
             else WalkaroundProgress.changed_after_signing
         )
     return progress
+
+
+_SIGNATURE_FIELDS = ("visit_id", "purpose", "deleted")
+# Each store's signed sheets' states, by visit: (the sheet's records' versions, state).
+_SIGNED_STATES: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {}
+
+
+def _sheet_versions(
+    store: LocalStore, walkarounds: list[dict[str, Any]]
+) -> dict[str, tuple[str, ...]]:
+    """For each visit of these walk-arounds: the versions of every record of its sheet."""
+    visit_ids = [str(w["visit_id"]) for w in walkarounds]
+    parts: dict[str, list[str]] = {visit_id: [] for visit_id in visit_ids}
+    sheet_visit = {str(w["id"]): str(w["visit_id"]) for w in walkarounds}
+    for kind in ("walkaround", "photo", "signature"):
+        for record_id, visit_id, version in store.versions_in(kind, "visit_id", visit_ids):
+            parts[visit_id].append(f"{kind}:{record_id}:{version}")
+    for record_id, sheet_id, version in store.versions_in(
+        "damage_mark", "walkaround_id", list(sheet_visit)
+    ):
+        parts[sheet_visit[sheet_id]].append(f"damage_mark:{record_id}:{version}")
+    return {visit_id: tuple(sorted(found)) for visit_id, found in parts.items()}
 
 
 def _time(value: object) -> datetime:

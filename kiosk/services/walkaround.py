@@ -787,16 +787,12 @@ def _earlier_damage(
     return earlier, max(readings) if readings else None
 
 
-def signed_sheet_states(
-    store: LocalStore,
-    walkaround_records: Sequence[dict[str, Any]],
-    signatures: dict[str, list[dict[str, Any]]],
-) -> dict[str, SignatureState]:
-    """Each visit's :class:`SignatureState`, for visits whose walk-around has a
-    signature, as :meth:`WalkaroundSheet.open` would find it — for many visits at once,
-    with one indexed query per kind of record (the queue's progress column)."""
+def signed_sheet_states(store: LocalStore, visit_ids: Sequence[str]) -> dict[str, SignatureState]:
+    """Each visit's :class:`SignatureState` as :meth:`WalkaroundSheet.open` would find
+    it, for many visits at once, with one indexed query per kind of record (the queue's
+    progress column). Visits without a walk-around are left out."""
     latest: dict[str, Walkaround] = {}
-    for fields in walkaround_records:
+    for fields in store.find_in("walkaround", "visit_id", visit_ids):
         walkaround = _read("walkaround", fields)
         if walkaround is None:
             continue
@@ -814,8 +810,12 @@ def signed_sheet_states(
         photo = _read("photo", fields)
         if photo is not None and photo.walkaround_id in by_id:
             by_id[photo.walkaround_id].photos.append(photo.image)
-    states: dict[str, SignatureState] = {}
-    for visit_id, walkaround in latest.items():
-        read = [_read("signature", fields) for fields in signatures.get(visit_id, ())]
-        states[visit_id] = signature_state(walkaround, [sig for sig in read if sig is not None])
-    return states
+    signatures: dict[str, list[Signature]] = {}
+    for fields in store.find_in("signature", "visit_id", list(latest)):
+        signature = _read("signature", fields)
+        if signature is not None:
+            signatures.setdefault(signature.visit_id, []).append(signature)
+    return {
+        visit_id: signature_state(walkaround, signatures.get(visit_id, ()))
+        for visit_id, walkaround in latest.items()
+    }

@@ -14,6 +14,7 @@ round runs reads every record.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Collection, Mapping, Sequence
@@ -190,15 +191,68 @@ class RecordsMixin(StoreDatabase):
                     params += [_json_path(name), value]
         return self._select(where, params, exact_field_matches)
 
-    def find_in(self, kind: str, field_name: str, values: Collection[str]) -> list[dict[str, Any]]:
+    def find_in(
+        self,
+        kind: str,
+        field_name: str,
+        values: Collection[str],
+        *,
+        only: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
         """Records of ``kind`` whose indexed ``field_name`` is one of ``values`` (e.g. the
-        walk-arounds of the open visits), newest change first, through the index."""
+        walk-arounds of the open visits), newest change first, through the index.
+
+        ``only`` names the fields wanted (and present) in each result besides ``id``: the
+        rest of a record (a signature's strokes, say) is then not even decoded."""
         wanted = sorted(set(values))
         expression = field_expression(field_name)
         found: list[dict[str, Any]] = []
         for chunk in chunks(wanted, 500):
             marks = ",".join("?" * len(chunk))
-            found += self._select([f"kind = ? AND {expression} IN ({marks})"], [kind, *chunk], {})
+            where = [f"kind = ? AND {expression} IN ({marks})"]
+            if only is None:
+                found += self._select(where, [kind, *chunk], {})
+            else:
+                found += self._select_only(where, [kind, *chunk], only)
+        return found
+
+    def _select_only(
+        self, where: list[str], params: list[Any], names: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        for name in names:
+            if not _PLAIN_NAME.fullmatch(name):
+                raise ValueError(f"not a plain field name: {name!r}")
+        # json_object keeps JSON types (true stays true, not 1) in one small document.
+        members = ", ".join(f"'{name}', json_extract(fields, '$.{name}')" for name in names)
+        sql = (
+            f"SELECT id, json_object({members}) FROM records WHERE {' AND '.join(where)} "
+            "ORDER BY updated_at DESC"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [
+            {**{k: v for k, v in json.loads(picked).items() if v is not None}, "id": record_id}
+            for record_id, picked in rows
+        ]
+
+    def versions_in(
+        self, kind: str, field_name: str, values: Collection[str]
+    ) -> list[tuple[str, str, str]]:
+        """``(id, field value, version)`` of the records :meth:`find_in` would return,
+        without reading their fields: the version (when the record last changed here,
+        and its size) tells a caller whether something it worked out from them still
+        holds."""
+        wanted = sorted(set(values))
+        expression = field_expression(field_name)
+        found: list[tuple[str, str, str]] = []
+        with self._lock:
+            for chunk in chunks(wanted, 500):
+                marks = ",".join("?" * len(chunk))
+                found += self._db.execute(
+                    f"SELECT id, {expression}, updated_at || '/' || length(fields) "
+                    f"FROM records WHERE kind = ? AND {expression} IN ({marks})",
+                    [kind, *chunk],
+                ).fetchall()
         return found
 
     def find_missing(self, kind: str, field_name: str) -> list[dict[str, Any]]:
@@ -242,6 +296,9 @@ def _checked(item: RecordChange) -> RecordChange:
         raise ValueError("field names must be non-empty strings")
     refs = tuple(dict.fromkeys(blob_refs))  # keep order, drop repeats
     return RecordChange(kind, record_id, json_copy(dict(fields)), refs)
+
+
+_PLAIN_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 def _same_json(stored: Any, wanted: Any) -> bool:
