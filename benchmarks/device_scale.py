@@ -39,12 +39,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import requests
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from live_server import LiveServer  # noqa: E402
+from live_server import LiveServer, PairedDevice  # noqa: E402
 
 from kiosk.services.checkin_flow import CheckinFlow, KioskSetup  # noqa: E402
 from kiosk.services.local_store import LocalStore, RecordChange  # noqa: E402
@@ -291,44 +292,78 @@ def verdict(value: float, goal: float, empty: float) -> str:
     return f"{'meets' if ok else 'MISSES'} goal <= {goal:.0f} ms and <= 2x empty"
 
 
+def load_server(server: LiveServer, records: list[Record], delivered: list[str]) -> float:
+    """Put the year on the server; returns the seconds it took.
+
+    Customers, cars and visits go through ``POST /sync/push`` as a device sends them. The
+    walk-around records (12 per visit) are written straight into the feed's table: the
+    server takes them at only some tens per second today (a finding of this benchmark,
+    see the README), and loading is setting up, not what is measured here."""
+    from sqlalchemy import insert, select, text, update
+
+    from sync_server.models import SyncCounter, SyncRecord
+
+    lane = server.pair_device("tablet", "Lane tablet")
+    start = time.perf_counter()
+    people = [r for r in records if r[0] in ("customer", "vehicle", "visit")]
+    parts = [r for r in records if r[0] not in ("customer", "vehicle", "visit")]
+    with SyncTransport(server.url, lane.token) as transport:
+        for chunk in range(0, len(people), 500):
+            changes = [
+                {"change_id": str(uuid.uuid4()), "kind": kind, "id": record_id,
+                 "hlc": f"{1_700_000_000_000 + chunk + n:016d}-0000-{lane.device_id}",
+                 "fields": {k: v for k, v in fields.items() if k != "status"}}
+                for n, (kind, record_id, fields) in enumerate(people[chunk : chunk + 500])
+            ]  # fmt: skip
+            refused = [r for r in transport.push(changes)["results"] if r["status"] != 201]
+            assert not refused, refused[:3]
+    engine = server.db_engine()
+    with engine.begin() as connection:
+        seq = connection.scalar(select(SyncCounter.value))
+        stamp = datetime.now(UTC)
+        rows = []
+        for n, (kind, record_id, fields) in enumerate(parts):
+            clock = f"{1_700_000_100_000 + n:016d}-0000-{lane.device_id}"
+            rows.append(
+                {"kind": kind, "id": record_id, "fields": fields,
+                 "clocks": dict.fromkeys(fields, clock), "seq": seq + n + 1,
+                 "created_by": lane.device_id, "updated_by": lane.device_id,
+                 "created_at": stamp, "updated_at": stamp}
+            )  # fmt: skip
+        for chunk in range(0, len(rows), 2000):
+            connection.execute(insert(SyncRecord), rows[chunk : chunk + 2000])
+        connection.execute(update(SyncCounter).values(value=seq + len(rows)))
+        # The desk delivered the year's cars (set directly, as above).
+        for chunk in range(0, len(delivered), 500):
+            marks = ",".join(f"'{i}'" for i in delivered[chunk : chunk + 500])
+            connection.execute(
+                text(f"UPDATE visits SET status = 'delivered' WHERE id IN ({marks})")
+            )
+            connection.execute(
+                text(
+                    "UPDATE sync_records SET fields = json_set(fields, '$.status', "
+                    f"'delivered') WHERE kind = 'visit' AND id IN ({marks})"
+                )
+            )
+    return time.perf_counter() - start
+
+
 def new_tablet(tmp: Path, records: list[Record], opened: list[str], delivered: list[str]) -> str:
     """A server holding the year; a tablet paired now syncs until its queue is ready."""
     server = LiveServer(tmp / "server").start()
     try:
-        lane = server.pair_device("tablet", "Lane tablet")
         print(f"  loading the server with {len(records):,} records ...", flush=True)
+        loaded = load_server(server, records, delivered)
+        # The desk issues a pairing code; from here on it is the new tablet's time.
+        code = server.cli("pair", "--role", "tablet", "--quiet").strip()
         start = time.perf_counter()
-        with SyncTransport(server.url, lane.token) as transport:
-            for page in pulled(records):
-                for chunk in range(0, len(page), 500):
-                    changes = [
-                        {"change_id": str(uuid.uuid4()), "kind": e["kind"], "id": e["id"],
-                         "hlc": f"{1_700_000_000_000 + n:016d}-0000-{lane.device_id}",
-                         "fields": {k: v for k, v in e["fields"].items() if k != "status"}}
-                        for n, e in enumerate(page[chunk : chunk + 500])
-                    ]  # fmt: skip
-                    answer = transport.push(changes)
-                    refused = [r for r in answer["results"] if r["status"] != 201]
-                    assert not refused, refused[:3]
-        loaded = time.perf_counter() - start
-        # The desk delivered the year's cars (set directly: setting up, not measured).
-        with server.db_engine().begin() as connection:
-            from sqlalchemy import text
-
-            for chunk in range(0, len(delivered), 500):
-                ids = delivered[chunk : chunk + 500]
-                marks = ",".join(f"'{i}'" for i in ids)
-                connection.execute(
-                    text(f"UPDATE visits SET status = 'delivered' WHERE id IN ({marks})")
-                )
-                connection.execute(
-                    text(
-                        "UPDATE sync_records SET fields = json_set(fields, '$.status', "
-                        f"'delivered') WHERE kind = 'visit' AND id IN ({marks})"
-                    )
-                )
-        tablet = server.pair_device("tablet", "New tablet")
-        start = time.perf_counter()
+        paired = requests.post(
+            f"{server.url}/api/v1/devices/pair",
+            json={"code": code, "device_name": "New tablet"},
+            timeout=30,
+        )
+        assert paired.status_code == 201, paired.text
+        tablet = PairedDevice(paired.json()["token"], paired.json()["device_id"], "tablet")
         with (
             LocalStore(tmp / "new-tablet", tablet.device_id) as store,
             SyncTransport(server.url, tablet.token) as transport,
@@ -339,9 +374,10 @@ def new_tablet(tmp: Path, records: list[Record], opened: list[str], delivered: l
             held = store._db.execute("SELECT count(*) FROM records").fetchone()[0]
         assert len(queue) == len(opened), (len(queue), len(opened))
         return (
-            f"new tablet: queue of {len(queue)} ready in {ready:.2f} s with "
-            f"{report.requests} request(s), {held:,} records on the tablet (server: "
-            f"{len(records):,}, loaded in {loaded:.0f} s) (goal <= 30 s)"
+            f"new tablet: paired and its queue of {len(queue)} ready in {ready:.2f} s with "
+            f"{report.requests + 1} requests (pairing, then {report.requests} sync), "
+            f"{held:,} records on the tablet of the server's {len(records):,} "
+            f"(server loaded in {loaded:.0f} s) (goal <= 30 s)"
         )
     finally:
         server.stop()

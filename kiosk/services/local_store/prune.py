@@ -85,8 +85,10 @@ class PruneMixin(BlobsMixin):
                     photos.update(gone[1])
         forgotten = self.forget_blobs(photos)
         if visits:
-            with self._lock:  # give the freed pages back (a new database; else a no-op)
-                self._db.execute("PRAGMA incremental_vacuum").fetchall()
+            # Give the freed pages back (a new database; else a no-op). executescript
+            # steps the pragma to its end: execute() would free one page per call.
+            with self._lock:
+                self._db.executescript("PRAGMA incremental_vacuum;")
         return PruneReport(visits=visits, records=removed, photos=forgotten, kept_unsynced=kept)
 
 
