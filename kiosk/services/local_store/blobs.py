@@ -328,7 +328,14 @@ def _write_atomically(path: Path, data: bytes) -> None:
             os.unlink(tmp_name)
         raise
     _fsync_dir(path.parent)
-    _fsync_dir(path.parent.parent)  # the new ab/ folder's own entry, on first use
+    if path.parent not in _DURABLE_FOLDERS:
+        # The ab/ folder's own entry in blobs/: once per folder and process is enough
+        # (a folder made by a process that died unsynced is synced by the next one).
+        _fsync_dir(path.parent.parent)
+        _DURABLE_FOLDERS.add(path.parent)
+
+
+_DURABLE_FOLDERS: set[Path] = set()
 
 
 def _fsync_dir(directory: Path) -> None:
