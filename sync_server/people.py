@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timedelta
 
@@ -14,8 +15,14 @@ from sync_server.models import User, UserRole, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+# scrypt's cost is the point in a shop; a test run sets CHECKIN_TEST_FAST_HASHES=1
+# (tests/conftest.py), as hashing was the largest part of the suite's CPU time. The
+# method is stored inside each hash, so either kind of hash is still checked correctly.
+_HASH_METHOD = (
+    "pbkdf2:sha256:1000" if os.environ.get("CHECKIN_TEST_FAST_HASHES") == "1" else "scrypt"
+)
 # Checked against a dummy hash when the user is unknown, so timing does not tell.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method=_HASH_METHOD)
 
 
 class PeopleError(ValueError):
@@ -53,7 +60,7 @@ def create_user(
         username=username,
         display_name=display_name.strip() or username,
         role=role,
-        password_hash=generate_password_hash(password),
+        password_hash=generate_password_hash(password, method=_HASH_METHOD),
     )
     session.add(user)
     session.commit()
@@ -95,7 +102,7 @@ def set_pin(session: Session, user: User, pin: str) -> None:
     """Give ``user`` a tablet PIN (4–8 digits), hashed; unlocks a locked PIN."""
     if not PIN_PATTERN.fullmatch(pin):
         raise PeopleError("pin", "pin_invalid", Text("A PIN is 4 to 8 digits.", "server"))
-    user.pin_hash = generate_password_hash(pin)
+    user.pin_hash = generate_password_hash(pin, method=_HASH_METHOD)
     user.pin_failures = 0
     user.pin_locked_until = None
     session.commit()

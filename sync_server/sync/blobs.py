@@ -178,15 +178,17 @@ class BlobStore:
                     del self._storing[sha256]
                 self._stored.notify_all()
 
-    def wait_until_stored(self, sha256s: Collection[str], timeout: float) -> None:
+    def wait_until_stored(self, sha256s: Collection[str], timeout: float) -> bool:
         """Wait (at most ``timeout`` seconds) until none of these photos is being stored.
 
         A device whose connection broke while the server was storing its photo asks
         again which photos the server lacks: waiting for that photo to be stored saves
-        sending it twice.
+        sending it twice. True when none is being stored any more, False on time-out.
         """
         with self._stored:
-            self._stored.wait_for(lambda: not any(sha in self._storing for sha in sha256s), timeout)
+            return self._stored.wait_for(
+                lambda: not any(sha in self._storing for sha in sha256s), timeout
+            )
 
     def sync_folders(self, sha256s: Iterable[str]) -> None:
         """Make the names of these originals durable (one fsync per folder)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from shared.i18n import Text
+from shared.resources import diagram_dir
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allowed_events
 from shared.wire import WireError, from_wire
 from sync_server import db
@@ -54,7 +54,7 @@ from sync_server.web import page_url, render_text
 bp = Blueprint("visits", __name__)
 log = logging.getLogger(__name__)
 
-DIAGRAM_DIR = Path(__file__).resolve().parents[2] / "assets" / "diagram"
+DIAGRAM_DIR = diagram_dir()
 # The drawings' own proportions (their SVG viewBox): marks are placed relative to them.
 DIAGRAM_SIZES = {
     "top": (1000, 460),
