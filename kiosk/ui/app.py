@@ -51,6 +51,7 @@ from kiosk.ui import palette
 from kiosk.ui.background import BackgroundWork
 from kiosk.ui.checkin import CheckinController
 from kiosk.ui.fonts import register_fonts
+from kiosk.ui.keyboard import OnScreenKeyboard, warm_up_chinese_input
 from kiosk.ui.keypads import Keypad, PlatePicker  # noqa: F401  (kv classes)
 from kiosk.ui.overlays import IdleOverlay, StaffCorner, StaffPinOverlay
 from kiosk.ui.screens.advisor_sign_in import AdvisorSignInScreen
@@ -85,6 +86,7 @@ UI_DIR = Path(__file__).parent
 KV_FILES: tuple[Path, ...] = (
     UI_DIR / "widgets.kv",
     UI_DIR / "keypads.kv",
+    UI_DIR / "keyboard.kv",
     UI_DIR / "signature_pad.kv",
     UI_DIR / "overlays.kv",
     *(
@@ -305,6 +307,8 @@ class CheckinApp(App):
         self.welcome_screen = WelcomeScreen()
         self.welcome_screen.bind(on_choice=self.on_choice)
         self.manager.add_widget(self.welcome_screen)
+        self.keyboard = OnScreenKeyboard()
+        self.manager.bind(current=lambda *_: self.keyboard.close(keep_letters=False))
         self.toast = Toast()
         self.idle_overlay = IdleOverlay()
         self.staff_overlay = StaffPinOverlay()
@@ -314,6 +318,7 @@ class CheckinApp(App):
         root = KioskRoot()
         for layer in (
             self.manager,
+            self.keyboard,
             self.toast,
             self.idle_overlay,
             self.staff_corner,
@@ -418,6 +423,7 @@ class CheckinApp(App):
                 self.checkin.screen(name)
                 Clock.schedule_once(lambda _dt: self._prebuild_next_screen(), 0)
                 return
+        warm_up_chinese_input()  # the pinyin dictionary loads for seconds: do it now
 
     # -- local store and sync ----------------------------------------------------------
 
