@@ -307,7 +307,7 @@ class CheckinApp(App):
         self.welcome_screen = WelcomeScreen()
         self.welcome_screen.bind(on_choice=self.on_choice)
         self.manager.add_widget(self.welcome_screen)
-        self.keyboard = OnScreenKeyboard()
+        self.keyboard = OnScreenKeyboard(pan=self.manager)
         self.manager.bind(current=lambda *_: self.keyboard.close(keep_letters=False))
         self.toast = Toast()
         self.idle_overlay = IdleOverlay()

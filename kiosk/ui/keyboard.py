@@ -34,6 +34,7 @@ PUNCTUATION = {"latin": ",.-", "pinyin": "，。、"}
 # Words shown at once on the candidate bar; "›" shows the next ones.
 CANDIDATES_PER_PAGE = 8
 LOADING_POLL_S = 0.2
+PAN_MARGIN = 16  # px between the field and the top of the keys
 
 
 def warm_up_chinese_input() -> None:
@@ -66,6 +67,9 @@ class OnScreenKeyboard(BoxLayout):
     page = NumericProperty(0)
     pages = NumericProperty(0)
     loading = BooleanProperty(False)
+    # The screens' container, moved up while the keys would cover the field (as a
+    # phone "pans" the page), so the customer sees the field and what is around it.
+    pan = ObjectProperty(None, allownone=True)
 
     def __init__(self, **kwargs: Any) -> None:
         self.key_buttons: dict[str, Widget] = {}
@@ -115,11 +119,28 @@ class OnScreenKeyboard(BoxLayout):
             self.chinese = getattr(app, "lang", "en") == "zh_CN"
         self._show_preview()
         if not self.shown:
-            Window.bind(on_touch_down=self._touch_elsewhere)
+            Window.bind(on_touch_down=self._touch_elsewhere, on_textinput=self._typed_on_keys)
         self.shown = True
         if self.chinese:
             warm_up_chinese_input()
         self._refresh_candidates()
+        self._pan_to_target()
+
+    def on_height(self, *_args: Any) -> None:
+        if self.shown:
+            self._pan_to_target()
+
+    def _pan_to_target(self, *_args: Any) -> None:
+        """Move the screens up just enough for the field to sit above the keys."""
+        pan, field = self.pan, self.target
+        if pan is None or field is None:
+            return
+        bottom = field.to_window(field.x, field.y)[1] - pan.y
+        pan.y = max(0.0, self.height + PAN_MARGIN - bottom)
+
+    def _unpan(self) -> None:
+        if self.pan is not None:
+            self.pan.y = 0
 
     def detach_soon(self, field: TextInput) -> None:
         """``field`` lost the focus: close, unless another field takes it this frame."""
@@ -141,11 +162,25 @@ class OnScreenKeyboard(BoxLayout):
         if target is not None:
             target.unbind(text=self._show_preview)
             target.focus = False
+        self._hide()
+
+    def _hide(self) -> None:
         if self.shown:
-            Window.unbind(on_touch_down=self._touch_elsewhere)
+            Window.unbind(on_touch_down=self._touch_elsewhere, on_textinput=self._typed_on_keys)
+        self._unpan()
         self.shown = False
         self.shifted = False
         self._refresh_candidates()
+
+    def _typed_on_keys(self, *_args: Any) -> None:
+        """Someone typed on a real keyboard: the on-screen one steps aside (the field
+        keeps the focus and the typing), as a phone's does for a Bluetooth keyboard."""
+        if self.shown:
+            self._commit_letters()
+            if self.target is not None:
+                self.target.unbind(text=self._show_preview)
+            self.target = None
+            self._hide()
 
     def _touch_elsewhere(self, _window: Any, touch: Any) -> bool:
         # Runs before the widgets get the touch: "Continue" must see the pinyin typed
