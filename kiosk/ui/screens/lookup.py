@@ -44,9 +44,9 @@ class LookupScreen(StepScreen):
             Clock.schedule_once(lambda _dt: self._find_if_unchanged(digits), 0)
 
     def _find_if_unchanged(self, digits: str) -> None:
-        if self.manager is not None and self.manager.current == self.name:
-            if self.kind == "phone" and self.ids.phone_pad.text == digits:
-                self.find()
+        on_screen = self.manager is not None and self.manager.current == self.name
+        if on_screen and self.kind == "phone" and self.ids.phone_pad.text == digits:
+            self.find()
 
     def find(self) -> None:
         self.issues = self.checkin.look_up(LookupKind(self.kind), self.typed())
