@@ -116,6 +116,8 @@ def test_concern_words_in_chinese_and_latin_letters(kiosk: HeadlessApp) -> None:
     keyboard = harness.app.keyboard
     harness.tap(concern.ids.words)
     assert keyboard.shown
+    field = concern.ids.words  # the screen moved up: the field shows above the keys
+    assert field.to_window(field.x, field.y)[1] >= keyboard.top
     type_pinyin(harness, "shacheyixiang")  # a whole phrase, chosen word by word
     pick(harness, "刹车")
     assert keyboard.letters == "yi xiang"
@@ -169,3 +171,34 @@ def test_keyboard_closes_and_forgets_when_the_check_in_is_wiped(kiosk: HeadlessA
     harness.pump(2)
     assert not keyboard.shown and keyboard.letters == "" and keyboard.target is None
     assert contact.ids.name.text == ""
+
+
+def test_a_make_not_on_the_tiles_is_typed_in_chinese(kiosk: HeadlessApp) -> None:
+    harness = kiosk
+    harness.tap(harness.app.welcome_screen.ids.language.ids.zh_CN)
+    harness.app.checkin.begin("new_visit")
+    harness.app.checkin.go("walkin_car")
+    car = harness.app.checkin.screen("walkin_car")
+    keyboard = harness.app.keyboard
+    assert [car.make_tiles[m].text for m in ("Toyota", "Buick", "Volkswagen")] == [
+        "丰田",
+        "别克",
+        "大众",
+    ]
+    assert car.make_tiles["other"].text == "其他"
+    assert car.ids.model.opacity == 0  # no make yet: no model to type
+    harness.tap(car.make_tiles["other"])
+    assert car.ids.model.hint_text == "请输入车型，例如：凯美瑞"
+    harness.tap(car.ids.other_make)
+    type_pinyin(harness, "changcheng")
+    pick(harness, "长城")
+    harness.tap(keyboard.ids.done)
+    harness.tap(car.ids.model)
+    harness.tap(keyboard.ids.language)  # ABC for a Latin model name
+    harness.tap(keyboard.shift_key)
+    for char in "haval":
+        harness.tap(keyboard.key_buttons[char])
+    harness.tap(keyboard.ids.done)
+    harness.tap(car.ids.next)
+    assert harness.screen == "vehicle"
+    assert (harness.app.flow.make, harness.app.flow.model) == ("长城", "Haval")

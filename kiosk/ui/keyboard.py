@@ -67,6 +67,8 @@ class OnScreenKeyboard(BoxLayout):
     page = NumericProperty(0)
     pages = NumericProperty(0)
     loading = BooleanProperty(False)
+    # Someone typed on a real keyboard on this screen: its fields no longer open the keys.
+    hardware_keys = BooleanProperty(False)
     # The screens' container, moved up while the keys would cover the field (as a
     # phone "pans" the page), so the customer sees the field and what is around it.
     pan = ObjectProperty(None, allownone=True)
@@ -106,6 +108,8 @@ class OnScreenKeyboard(BoxLayout):
 
     def attach(self, field: TextInput) -> None:
         """``field`` got the focus: type into it."""
+        if self.hardware_keys:
+            return  # a real keyboard is in use on this screen
         if self._detach_event is not None:
             self._detach_event.cancel()
             self._detach_event = None
@@ -157,6 +161,7 @@ class OnScreenKeyboard(BoxLayout):
             self._commit_letters()
         else:
             self.composer.clear()
+            self.hardware_keys = False  # a new screen: show the keys again
         target = self.target
         self.target = None
         if target is not None:
@@ -175,6 +180,7 @@ class OnScreenKeyboard(BoxLayout):
     def _typed_on_keys(self, *_args: Any) -> None:
         """Someone typed on a real keyboard: the on-screen one steps aside (the field
         keeps the focus and the typing), as a phone's does for a Bluetooth keyboard."""
+        self.hardware_keys = True
         if self.shown:
             self._commit_letters()
             if self.target is not None:
