@@ -6,10 +6,12 @@ from typing import Any
 
 from kivy.app import App
 from kivy.factory import Factory
+from kivy.metrics import sp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.widget import Widget
 
 from kiosk.services.car_makes import CAR_MAKES, find_make
+from kiosk.ui import palette
 from kiosk.ui.screens.step import StepScreen
 
 # The tile for a make or model that is not in the list: typed on the keyboard.
@@ -77,7 +79,8 @@ class WalkInCarScreen(StepScreen):
         grid = self.ids.makes
         for make in (*CAR_MAKES, None):
             value = make.name if make is not None else OTHER
-            tile = Factory.ToggleTile(value=value)
+            # A size smaller than other tiles: "Mercedes-Benz" must fit on one line.
+            tile = Factory.ToggleTile(value=value, font_size=sp(palette.FONT_SMALL))
             tile.bind(on_release=self._choose_make)
             grid.add_widget(tile)
             self.make_tiles[value] = tile
