@@ -10,8 +10,8 @@ small, Kivy-free surface:
   syllables (刹车 …), then shorter ones. Choosing a word returns it and keeps the rest of
   the letters (``yixiang``) for the next choice, as a phone's input method does.
 - The engine takes seconds and a few hundred MB to load, so it loads once per process,
-  on a background thread, when a text field first asks for it (or while the kiosk is
-  idle); until then the composer offers nothing and says it is not ready.
+  on a background thread, when a field is first typed into in Chinese (the candidate
+  bar says "Loading Chinese input…" meanwhile; letters and digits work at once).
 
 Nothing a customer types is remembered by the engine: on a shared kiosk one customer's
 name must never become the next customer's first suggestion.

@@ -51,7 +51,7 @@ from kiosk.ui import palette
 from kiosk.ui.background import BackgroundWork
 from kiosk.ui.checkin import CheckinController
 from kiosk.ui.fonts import register_fonts
-from kiosk.ui.keyboard import OnScreenKeyboard, warm_up_chinese_input
+from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.keypads import Keypad, PlatePicker  # noqa: F401  (kv classes)
 from kiosk.ui.overlays import IdleOverlay, StaffCorner, StaffPinOverlay
 from kiosk.ui.screens.advisor_sign_in import AdvisorSignInScreen
@@ -423,7 +423,6 @@ class CheckinApp(App):
                 self.checkin.screen(name)
                 Clock.schedule_once(lambda _dt: self._prebuild_next_screen(), 0)
                 return
-        warm_up_chinese_input()  # the pinyin dictionary loads for seconds: do it now
 
     # -- local store and sync ----------------------------------------------------------
 
