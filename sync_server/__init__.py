@@ -62,6 +62,9 @@ def _configure_logging(app: Flask) -> None:
     if not root.handlers:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.logger.setLevel(level)
+    from sync_server.migrate import quiet_alembic_logs
+
+    quiet_alembic_logs()  # before Alembic is imported: it logs its plugins on import
     from shared.masking import install_log_masking
 
     # Phone numbers and VINs never reach a log file in clear.

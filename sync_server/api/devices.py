@@ -46,11 +46,8 @@ def shop_json() -> dict[str, Any]:
 
 
 def device_secrets(device: Device) -> dict[str, Any]:
-    """What only the device itself is told: a kiosk's key for offline lookups."""
-    from sync_server.sync.api import kiosk_lookup_key
-
-    if device.role is DeviceRole.KIOSK:
-        return {"kiosk_lookup_key": kiosk_lookup_key().hex()}
+    """What only the device itself is told. Nothing, today: a kiosk's offline look-ups
+    need no key (``shared.lookup``), so a stolen kiosk holds none."""
     return {}
 
 
