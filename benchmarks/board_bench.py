@@ -50,6 +50,7 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
 PROVINCES = "京沪粤川鄂苏浙鲁豫湘"
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 CHUNK = 5000
+MODELS = ["Corolla", "Camry", "Sylphy", "Accord", "Lavida", "CR-V", "Passat", "Regal"]
 
 
 def _plate(rng: random.Random) -> str:
@@ -155,6 +156,7 @@ def seed(engine, visits: int, now: datetime, advisors: list[int]) -> dict[str, s
         VisitPhotoRow,
         WalkaroundRow,
     )
+    from sync_server.search import search_columns
     from sync_server.sync import projections
 
     rng = random.Random(2026)
@@ -207,6 +209,7 @@ def seed(engine, visits: int, now: datetime, advisors: list[int]) -> dict[str, s
             }
         )
         typed = projections.ROWS[kind](record)
+        typed.update(search_columns(kind, typed))  # the board's normalised search columns
         typed.update(extra or {})
         rows[projections.PROJECTIONS[kind]].append(typed)
         for model, _parent, _child, children in projections.CHILDREN.get(kind, ()):
@@ -231,7 +234,7 @@ def seed(engine, visits: int, now: datetime, advisors: list[int]) -> dict[str, s
                 plate=_plate(rng),
                 vin=_vin(rng),
                 make="Toyota",
-                model="Corolla",
+                model=MODELS[index % len(MODELS)],
             )
             add("customer", customer, {"created_at": now, "updated_at": now})
             add("vehicle", vehicle, {"created_at": now, "updated_at": now})
@@ -243,6 +246,11 @@ def seed(engine, visits: int, now: datetime, advisors: list[int]) -> dict[str, s
                     vin=vehicle.vin[:10],
                     phone=customer.phone[3:],
                     name=name[:2],
+                )
+                sample.update(
+                    plate_tail=vehicle.plate[1:].lower(),
+                    last4=customer.phone[-4:],
+                    model="sylphy",
                 )
             if pending >= CHUNK:
                 flush(connection)
@@ -364,6 +372,9 @@ def _time_pages(app, sample, runs, now, report) -> None:  # type: ignore[no-unty
         "search phone": f"/board/cards?q={sample['phone']}",
         "search VIN prefix": f"/board/cards?q={sample['vin']}",
         "search name": f"/board/cards?q={sample['name']}",
+        "search plate, no province": f"/board/cards?q={sample['plate_tail']}",
+        "search phone, last 4": f"/board/cards?q={sample['last4']}",
+        "search model (1 car in 8)": f"/board/cards?q={sample['model']}",
         "visit page (walk-around, quote)": f"/visits/{sample['visit']}",
     }
     print(f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8}  hits")

@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.domain import AppointmentChannel, ContactChannel, CustomerTier, PlateRegion
+from shared.shop_time import server_timezone_name
 from shared.visit_status import VisitStatus
 
 NAMING_CONVENTION = {
@@ -116,7 +117,9 @@ class Shop(Base):
     name: Mapped[str] = mapped_column(String(120), default="Service Centre")
     plate_region: Mapped[str] = mapped_column(String(10), default="CN")
     phone_region: Mapped[str] = mapped_column(String(10), default="CN")
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # The one time zone every page, screen, message and sheet shows times in (stored
+    # times stay UTC); a new shop starts with the server's own.
+    timezone: Mapped[str] = mapped_column(String(64), default=server_timezone_name)
     default_language: Mapped[str] = mapped_column(String(10), default="zh_CN")
     address: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
@@ -181,6 +184,9 @@ class PairingCode(Base):
 
 class Customer(Base):
     __tablename__ = "customers"
+    # The board's search by name reads this index (name and id: all it needs), not the
+    # whole table.
+    __table_args__ = (Index("ix_customers_name", "name", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(120), default="")
@@ -200,6 +206,8 @@ class Customer(Base):
     # The language of the customer's latest consent (chosen at the kiosk): what messages
     # to them are written in. None until they gave one.
     language: Mapped[str | None] = mapped_column(String(10))
+    # The phone's last four digits, for the board's search ("5605"); see sync_server.search.
+    phone_last4: Mapped[str] = mapped_column(String(4), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -221,6 +229,10 @@ class Vehicle(Base):
     year: Mapped[int | None] = mapped_column(Integer)
     purchase_date: Mapped[date | None] = mapped_column(Date)
     last_mileage_km: Mapped[int | None] = mapped_column(Integer)
+    # What advisors type, normalised for the board's search (sync_server.search): the
+    # plate without its province character ("A3N2P8"), the model in lower case.
+    plate_search: Mapped[str] = mapped_column(String(16), default="", index=True)
+    model_search: Mapped[str] = mapped_column(String(60), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -459,6 +471,82 @@ class OutboundMessage(Base):
     last_error: Mapped[str] = mapped_column(String(400), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # Who made the call, for a call task (channel "call") marked done.
+    handled_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CustomerContactChange(Base):
+    """One change of a customer's name, phone, e-mail or preferred channel: when, what it
+    was before, and who made it (a device by sync, or a person at the desk)."""
+
+    __tablename__ = "customer_contact_changes"
+    __table_args__ = (Index("ix_customer_contact_changes_customer", "customer_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: a change may arrive in the same sync batch as the customer's row.
+    customer_id: Mapped[str] = mapped_column(String(36))
+    field: Mapped[str] = mapped_column(String(20))
+    old_value: Mapped[str] = mapped_column(String(254), default="")
+    new_value: Mapped[str] = mapped_column(String(254), default="")
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "device" (device_uid says which), "person" (user_id says who) or "server".
+    source: Mapped[str] = mapped_column(String(10))
+    device_uid: Mapped[str | None] = mapped_column(String(36))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# --- restores and the kiosk's offline look-ups ---------------------------------------
+
+
+class ServerIdentity(Base):
+    """One row: which server this is and which life of its changes feed is running.
+
+    ``feed_epoch`` changes whenever the database is restored from a backup: a device
+    that remembers another epoch knows the server may have forgotten what it sent and
+    offers it again (docs/sync.md, "A server restored from a backup").
+    """
+
+    __tablename__ = "server_identity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    server_id: Mapped[str] = mapped_column(String(36))
+    feed_epoch: Mapped[str] = mapped_column(String(36))
+    epoch_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    restored_from: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AppointmentLookup(Base):
+    """The slow salted hashes a kiosk gets for one appointment (``shared.lookup``).
+
+    Made once per appointment (they cost CPU on purpose) and again only when its
+    phone, plate or code changed: ``inputs_sha256`` says what they were made from.
+    """
+
+    __tablename__ = "appointment_lookups"
+
+    appointment_id: Mapped[str] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), primary_key=True
+    )
+    scheme: Mapped[str] = mapped_column(String(20))
+    inputs_sha256: Mapped[str] = mapped_column(String(64))
+    salt: Mapped[str] = mapped_column(String(64))
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    plate_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    made_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WalkaroundOverride(Base):
+    """A manager's word that a visit's walk-around is done without a walk-around signed on
+    the tablet (the tablet broke, the customer had to leave), with the reason given."""
+
+    __tablename__ = "walkaround_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    manager_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # The typed tables of a visit's records, on the same metadata (Alembic sees them here).

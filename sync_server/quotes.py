@@ -255,15 +255,19 @@ def signed_content_sha256(
     quote: domain.Quote,
     decisions: dict[str, domain.LineDecision],
     option_id: str | None = None,
+    safety_acknowledged: list[str] | None = None,
 ) -> str:
     """What the customer's approval signature binds: this quote version, their answers
-    and, for a quote with options, the option chosen."""
+    and, for a quote with options, the option chosen; and the safety lines they declined
+    knowing the risk."""
     content: dict[str, Any] = {
         "quote": to_wire(quote),
         "decisions": {key: str(value) for key, value in decisions.items()},
     }
     if quote.options:
         content["option_id"] = option_id
+    if safety_acknowledged:
+        content["safety_acknowledged"] = sorted(safety_acknowledged)
     return canonical_sha256(content)
 
 
@@ -279,16 +283,23 @@ def record_approval(
     ip_address: str,
     user_agent: str,
     option_id: str | None = None,
+    safety_acknowledged: list[str] | None = None,
 ) -> domain.Approval:
     """Keep the customer's signed answer and move the visit to ``approved`` (no commit).
 
     ``option_id`` is the option chosen (None: none, or the quote has no options); only
-    the answers to lines offered with it are kept.
+    the answers to lines offered with it are kept. ``safety_acknowledged`` names the red
+    lines declined after the customer confirmed they understood the risk.
     """
     if option_id is not None and quote.option(option_id) is None:
         raise QuoteRefused(Text("Please choose one of the options offered.", "server"))
     offered = {line.id for line in quote.lines_for(option_id)}
     decisions = {key: value for key, value in decisions.items() if key in offered}
+    acknowledged = sorted(
+        line_id
+        for line_id in set(safety_acknowledged or ())
+        if decisions.get(line_id) == domain.LineDecision.declined
+    )
     sha = hashlib.sha256(signature_png).hexdigest()
     stored = blob_store.receive(sha, "image/png", io.BytesIO(signature_png))
     if session.get(Blob, sha) is None:
@@ -314,7 +325,7 @@ def record_approval(
             width=stored.width,
             height=stored.height,
         ),
-        signed_sha256=signed_content_sha256(quote, decisions, option_id),
+        signed_sha256=signed_content_sha256(quote, decisions, option_id, acknowledged),
         signer_name=signer_name,
     )
     approval = domain.Approval(
@@ -325,6 +336,7 @@ def record_approval(
         ip_address=ip_address,
         user_agent=user_agent[:400],
         option_id=option_id,
+        safety_acknowledged=acknowledged,
     )
     lock_feed(session)
     # Checked again under the writers' lock: two taps on "confirm" make one approval.

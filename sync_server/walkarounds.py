@@ -172,7 +172,7 @@ def _log_sheet_states(session: Session, touched: set[tuple[str, str]]) -> None:
         if state == "changed_after_signing":
             log.warning("check-in sheet of visit %s changed after the customer signed", visit_id)
         else:
-            log.info("check-in sheet of visit %s: %s", visit_id, state)
+            log.debug("check-in sheet of visit %s: %s", visit_id, state)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -133,9 +133,8 @@ def test_quotes_and_approvals_from_before_options_still_read(app: Flask) -> None
             },
         )
     upgrade(app)
-    assert (
-        current_revision(app) == ScriptDirectory.from_config(alembic_config(app)).get_current_head()
-    )
+    head = ScriptDirectory.from_config(alembic_config(app)).get_current_head()
+    assert current_revision(app) == head
     with app.app_context():
         session = db.session()
         row = session.get(ApprovalRow, approval_id)
@@ -210,3 +209,31 @@ def test_a_demo_shop_at_0005_upgrades_with_every_record_in_its_typed_table(app: 
             )
             typed = set(connection.execute(select(model.__table__.c.id)).scalars())
             assert synced == typed, kind
+
+
+def test_0008_gives_a_database_full_of_data_an_identity_and_keeps_the_data(
+    app: Flask,
+) -> None:
+    """Down to 0005 with a synced record, up again: the record stays; the server gets an
+    identity and a first feed epoch (a restore changes the epoch later)."""
+    from sync_server.models import ServerIdentity
+
+    command.downgrade(alembic_config(app), "0005")
+    assert "server_identity" not in inspect(app.extensions["db_engine"]).get_table_names()
+    record_id = domain.new_id()
+    with app.extensions["db_engine"].begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO sync_records (kind, id, fields, clocks, seq, created_by,"
+                " updated_by, created_at, updated_at)"
+                " VALUES ('note', :id, '{}', '{}', 1, 'dev', 'dev', :at, :at)"
+            ),
+            {"id": record_id, "at": datetime(2026, 11, 20, 8, tzinfo=UTC)},
+        )
+    upgrade(app)
+    with app.app_context():
+        session = db.session()
+        assert session.get(SyncRecord, ("note", record_id)) is not None
+        identity = session.get(ServerIdentity, 1)
+        assert identity is not None and len(identity.feed_epoch) == 36
+        assert identity.server_id != identity.feed_epoch

@@ -10,17 +10,17 @@ the shop's network is down.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from shared.i18n import Text
+from shared.shop_time import shop_time_text
 from sync_server import db
 from sync_server.access import allow
 from sync_server.api.body import json_object, text_field
 from sync_server.models import User
-from sync_server.people import PinRefused, check_pin, tablet_people
+from sync_server.people import PIN_LOCK_MINUTES, PinRefused, check_pin, tablet_people
 from sync_server.problems import Problem
 from sync_server.shop import shop_settings
 
@@ -61,8 +61,7 @@ def advisor_sign_in() -> ResponseReturnValue:
         user = check_pin(session, username, pin[:16])
     except PinRefused as refused:
         if refused.code == "pin_locked" and refused.locked_until is not None:
-            zone = ZoneInfo(shop_settings(session).timezone)
-            at = refused.locked_until.astimezone(zone).strftime("%H:%M")
+            at = shop_time_text(refused.locked_until, shop_settings(session).timezone)
             raise Problem(
                 423,
                 "pin-locked",
@@ -71,5 +70,8 @@ def advisor_sign_in() -> ResponseReturnValue:
                 extra={"locked_until": refused.locked_until.isoformat()},
             ) from None
         kind = "pin-wrong" if refused.code == "pin_wrong" else "pin-not-set"
-        raise Problem(PIN_REFUSED_STATUS, kind, refused.message) from None
+        extra = {}
+        if refused.tries_left is not None:
+            extra = {"tries_left": refused.tries_left, "lock_minutes": PIN_LOCK_MINUTES}
+        raise Problem(PIN_REFUSED_STATUS, kind, refused.message, extra=extra) from None
     return jsonify({"advisor": advisor_json(user)})

@@ -10,12 +10,12 @@ server's catalog. Photos are placed from the blob store's thumbnails.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from shared.checkin_sheet import SheetContent, render_sheet_pdf
 from shared.i18n import Text
+from shared.shop_time import shop_zone
 from sync_server import visit_records
 from sync_server.models import Customer, Vehicle, Visit
 from sync_server.shop import shop_settings
@@ -155,7 +155,7 @@ def render_checkin_sheet(
         state=sheet.state,
         consent_version=consent.text_version if consent is not None else "",
         consent_accepted_at=consent.accepted_at if consent is not None else None,
-        timezone=ZoneInfo(shop.timezone),
+        timezone=shop_zone(shop.timezone),
         photo_image=photo_image,
         signature_image=signature_image,
     )

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from shared.wire import WireError, from_wire
+from sync_server.customers import SERVER_ORIGIN, record_contact_changes
 from sync_server.models import (
     Appointment,
     ApprovalRow,
@@ -43,6 +44,7 @@ from sync_server.record_tables import (
     VisitPhotoRow,
     WalkaroundRow,
 )
+from sync_server.search import search_columns
 from sync_server.sync.projection_rows import CHILDREN, ROWS, approved_total
 
 log = logging.getLogger(__name__)
@@ -169,13 +171,20 @@ def _replace_children(
 SHEETS_TOUCHED = "walkaround_sheets_touched"
 
 
-def project(session: Session, kind: str, record: Any) -> None:
+def project(session: Session, kind: str, record: Any, origin: str = SERVER_ORIGIN) -> None:
     """Write the typed rows of this record (merged and checked) in the caller's
-    transaction."""
+    transaction; ``origin`` (a device's uid or ``server``) is who sent the change."""
+    from sync_server.sync.records import cached_get
+
     model = PROJECTIONS.get(kind)
     if model is None:
         return
     values = ROWS[kind](record)
+    values.update(search_columns(kind, values))  # the board's normalised search columns
+    if kind == "customer":  # every change of contact details is kept, with who made it
+        record_contact_changes(
+            session, record.id, cached_get(session, model, record.id), values, origin
+        )
     if kind == "approval":
         values["approved_total"] = approved_total(
             record, _synced(session, "quote", record.quote_id)

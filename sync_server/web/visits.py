@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from shared.i18n import Text
+from shared.resources import diagram_dir
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allowed_events
 from sync_server import db, visit_records
 from sync_server.access import STAFF, allow, public, require_caller
@@ -39,11 +39,18 @@ from sync_server.models import (
     Visit,
     utcnow,
 )
+from sync_server.quote_changes import changes_by_version
 from sync_server.quotes import option_letter, quote_versions
 from sync_server.sync.records import (
     ChangeRefused,
     lock_feed,
     update_server_record,
+)
+from sync_server.walkaround_gate import (
+    WalkaroundNotSigned,
+    has_signed_walkaround,
+    overrides_of,
+    require_signed_walkaround,
 )
 from sync_server.web import gettext as _
 from sync_server.web import page_url, render_text
@@ -51,7 +58,7 @@ from sync_server.web import page_url, render_text
 bp = Blueprint("visits", __name__)
 log = logging.getLogger(__name__)
 
-DIAGRAM_DIR = Path(__file__).resolve().parents[2] / "assets" / "diagram"
+DIAGRAM_DIR = diagram_dir()
 # The drawings' own proportions (their SVG viewBox): marks are placed relative to them.
 DIAGRAM_SIZES = {
     "top": (1000, 460),
@@ -202,6 +209,7 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         .where(OutboundMessage.visit_id == visit.id)
         .order_by(OutboundMessage.id.desc())
     ).all()
+    versions = quote_versions(session, visit.id)
     status = VisitStatus(visit.status)
     events = [
         (event, render_text(EVENT_LABELS[event]))
@@ -220,7 +228,10 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         ],
         "stored_images": stored,
         "conflicts": conflicts,
-        "versions": quote_versions(session, visit.id),
+        "versions": versions,
+        "changes_by_version": changes_by_version(versions),
+        "walkaround_signed": has_signed_walkaround(session, visit.id),
+        "walkaround_overrides": overrides_of(session, visit.id),
         "option_letter": option_letter,
         "events": events,
         "technicians": session.scalars(
@@ -321,6 +332,10 @@ def change_status(visit_id: str) -> ResponseReturnValue:
         event = VisitEvent(raw)
         if event not in DESK_EVENTS:
             raise ValueError(raw)
+        if event == VisitEvent.revise_quote and request.form.get("confirmed") != "yes":
+            return redirect(url_for("desk_steps.confirm_revise", visit_id=visit_id))
+        if event == VisitEvent.complete_walkaround:
+            require_signed_walkaround(session, visit.id)
         target = step_visit(session, visit, event)
     except ValueError:
         session.rollback()
@@ -328,7 +343,7 @@ def change_status(visit_id: str) -> ResponseReturnValue:
     except TransitionRefused as refused:
         session.rollback()
         flash(render_text(refused.message), "error")
-    except ChangeRefused as refused:
+    except (ChangeRefused, WalkaroundNotSigned) as refused:
         session.rollback()
         flash(render_text(refused.message), "error")
     else:
