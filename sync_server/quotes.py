@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.i18n import Text
 from shared.visit_status import VisitStatus
-from shared.wire import canonical_sha256, from_wire, to_wire
-from sync_server.models import ApprovalRow, Blob, QuoteRow, SyncRecord, Visit, utcnow
+from shared.wire import canonical_sha256, to_wire
+from sync_server import visit_records
+from sync_server.models import ApprovalRow, Blob, QuoteRow, Visit, utcnow
 from sync_server.sync.blobs import BlobStore
 from sync_server.sync.records import lock_feed, put_server_record, update_server_record
 
@@ -70,13 +71,6 @@ class QuoteVersion:
         return self.approvals[-1] if self.approvals else None
 
 
-def _read(session: Session, kind: str, record_id: str) -> Any | None:
-    row = session.get(SyncRecord, (kind, record_id))
-    if row is None:
-        return None
-    return from_wire(kind, {**row.fields, "id": record_id})
-
-
 def quote_versions(session: Session, visit_id: str) -> list[QuoteVersion]:
     """Every quote version of the visit, oldest first, with its approvals (the history)."""
     rows = session.scalars(
@@ -84,14 +78,18 @@ def quote_versions(session: Session, visit_id: str) -> list[QuoteVersion]:
     ).all()
     versions = []
     for row in rows:
-        quote = _read(session, "quote", row.id)
-        approval_ids = session.scalars(
-            select(ApprovalRow.id)
+        approvals = session.scalars(
+            select(ApprovalRow)
             .where(ApprovalRow.quote_id == row.id, ApprovalRow.quote_version == row.version)
             .order_by(ApprovalRow.approved_at)
         ).all()
-        approvals = [_read(session, "approval", approval_id) for approval_id in approval_ids]
-        versions.append(QuoteVersion(quote, row.sent_at, [a for a in approvals if a]))
+        versions.append(
+            QuoteVersion(
+                visit_records.quote_of(session, row),
+                row.sent_at,
+                [visit_records.approval_of(session, approval) for approval in approvals],
+            )
+        )
     return versions
 
 
@@ -247,7 +245,7 @@ def read_approval_token(
 
 
 def quote_for_token(session: Session, quote_id: str, version: int) -> domain.Quote | None:
-    quote = _read(session, "quote", quote_id)
+    quote = visit_records.quote(session, quote_id)
     if quote is None or quote.version != version:
         return None
     return quote

@@ -26,7 +26,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from sync_server import create_app
 from sync_server.migrate import upgrade
@@ -134,7 +134,7 @@ def _drop_database(admin: Engine, name: str, attempts: int = 20) -> None:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             return
-        except OperationalError:
+        except (OperationalError, ProgrammingError):  # ProgrammingError: not allowed to end it
             if attempt == attempts - 1:
                 raise
             time.sleep(0.25)

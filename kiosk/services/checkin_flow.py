@@ -54,7 +54,8 @@ from shared.domain import (
     utcnow,
 )
 from shared.i18n import LANGUAGES, Text, normalize_language
-from shared.lookup import lookup_hash
+from shared.lookup import matching
+from shared.masking import mask_phone, mask_plate
 from shared.validation import (
     FieldIssue,
     check_mileage,
@@ -96,9 +97,6 @@ NO_APPOINTMENT_FOUND = Text(
     "check in as a new visit.",
     "kiosk",
 )
-NO_LOOKUP_KEY = Text(
-    "This kiosk cannot look up appointments yet. Please check in as a new visit.", "kiosk"
-)
 CODE_TOO_SHORT = Text("An appointment code has 6 characters.", "kiosk")
 NO_SIGNATURE = Text("Please sign in the box with your finger.", "kiosk")
 NO_CONSENT = Text("Please read the privacy promise and touch “I agree”.", "kiosk")
@@ -134,10 +132,25 @@ class AppointmentMatch:
     concern_codes: tuple[str, ...]
     expected_arrival: str
     expected_duration_minutes: int
+    code: str = ""  # the appointment code, when that is what the customer typed
 
     @property
     def vehicle(self) -> str:
         return " ".join(part for part in (self.vehicle_make, self.vehicle_model) if part)
+
+    @property
+    def shown_as(self) -> str:
+        """What the customer typed to find it, masked: all a kiosk may show of them."""
+        return self.phone_masked or self.plate_masked or self.code
+
+    @property
+    def arrival_time(self) -> str:
+        """The booked time of day ("09:30", the kiosk's local time), or ""."""
+        try:
+            when = datetime.fromisoformat(self.expected_arrival.replace("Z", "+00:00"))
+        except ValueError:
+            return ""
+        return when.astimezone().strftime("%H:%M")
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> AppointmentMatch:
@@ -158,6 +171,7 @@ class AppointmentMatch:
             ),
             expected_arrival=str(record.get("expected_arrival") or ""),
             expected_duration_minutes=int(record.get("expected_duration_minutes") or 60),
+            code=str(record.get("code") or ""),
         )
 
 
@@ -191,17 +205,9 @@ class KioskSetup:
 
     device_id: str = ""
     ticket_prefix: str = "K"
-    lookup_key_hex: str = ""
     plate_region: str = "CN"  # "CN" or "generic"
     phone_region: str = "CN"
     server_url: str = ""
-
-    @property
-    def lookup_key(self) -> bytes | None:
-        try:
-            return bytes.fromhex(self.lookup_key_hex) if self.lookup_key_hex else None
-        except ValueError:
-            return None
 
 
 def shop_plate_region(setting: str) -> str:
@@ -249,8 +255,12 @@ class CheckinFlow:
     # -- identify ----------------------------------------------------------------------
 
     def find_appointments(self, store: LocalStore, kind: LookupKind, typed: str) -> LookupResult:
-        """Today's appointments (synced to this kiosk) matching ``typed`` exactly."""
-        key = self.setup.lookup_key
+        """Today's appointments (synced to this kiosk) matching ``typed`` exactly.
+
+        The kiosk holds only slow salted hashes (``shared.lookup``): what was typed is
+        hashed with each appointment's salt. A match is shown with what the customer
+        typed, masked; an appointment already used for a check-in gives its ticket.
+        """
         if kind is LookupKind.phone:
             checked = check_phone(typed, _region(self.setup.phone_region), field="phone")
             if not checked.ok:
@@ -265,15 +275,45 @@ class CheckinFlow:
             value = typed.replace("-", "").replace(" ", "").upper()
             if len(value) < 6:
                 return LookupResult(issues=(_issue("code", "code_too_short", CODE_TOO_SHORT),))
-        if key is None:
-            return LookupResult(issues=(_issue(kind.value, "no_lookup_key", NO_LOOKUP_KEY),))
-        wanted = lookup_hash(key, kind.value, value)
-        records = store.find("appointment", **{f"{kind.value}_hash": wanted})
-        matches = tuple(
-            AppointmentMatch.from_record(record)
-            for record in sorted(records, key=lambda r: str(r.get("expected_arrival") or ""))
-            if not record.get("deleted")
+        records = [record for record in store.find("appointment") if not record.get("deleted")]
+        hits = matching(
+            [
+                (str(record.get("lookup_salt") or ""), str(record.get(f"{kind.value}_hash") or ""))
+                for record in records
+            ],
+            kind.value,
+            value,
         )
+        found = sorted(
+            (record for record, hit in zip(records, hits, strict=True) if hit),
+            key=lambda record: str(record.get("expected_arrival") or ""),
+        )
+        shown = {
+            LookupKind.phone: {"phone_masked": mask_phone(value)},
+            LookupKind.plate: {"plate_masked": mask_plate(value)},
+            LookupKind.code: {"code": value},
+        }[kind]
+        tickets = {record["id"]: used_ticket(store, record) for record in found}
+        matches = tuple(
+            AppointmentMatch.from_record(record | shown)
+            for record in found
+            if not tickets[record["id"]]
+        )
+        if not matches and found:
+            ticket = next(ticket for ticket in tickets.values() if ticket)
+            return LookupResult(
+                issues=(
+                    _issue(
+                        kind.value,
+                        "already_checked_in",
+                        Text(
+                            "You are already checked in — ticket {ticket}.",
+                            "kiosk",
+                            {"ticket": ticket},
+                        ),
+                    ),
+                )
+            )
         if not matches:
             return LookupResult(
                 issues=(_issue(kind.value, "appointment_not_found", NO_APPOINTMENT_FOUND),)
@@ -281,9 +321,12 @@ class CheckinFlow:
         return LookupResult(matches=matches)
 
     def choose_appointment(self, match: AppointmentMatch) -> None:
+        """The customer's appointment: its concerns and requested work come with it (the
+        customer sees the work in their own words' field and may add to it)."""
         self.path = CheckinPath.appointment
         self.appointment = match
         self.concern_codes = list(match.concern_codes)
+        self.concern_text = " ".join(match.requested_work.split())[:MAX_CONCERN_TEXT]
 
     def start_walk_in(self) -> None:
         self.path = CheckinPath.walk_in
@@ -514,6 +557,15 @@ class CheckinFlow:
 
 def _region(setting: str) -> Any:
     return "generic" if setting == "generic" else "CN"
+
+
+def used_ticket(store: LocalStore, appointment: dict[str, Any]) -> str:
+    """The ticket of the check-in this appointment was used for, or "" if unused:
+    checked in on this kiosk (its own visits), or anywhere (the server says so)."""
+    for visit in store.find("visit", appointment_id=appointment["id"]):
+        if visit.get("ticket_number"):
+            return str(visit["ticket_number"])
+    return str(appointment.get("checked_in_ticket") or "")
 
 
 def status_url(server_url: str, status_token: str) -> str:

@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from shared.hlc import HLC, HybridClock, parse, wall_clock_ms
+from shared.hlc import HLC, HybridClock, limit_hlc, parse, wall_clock_ms
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,23 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # The clock each changed field had when the change was made (docs/sync.md "base"):
     # lets the server tell a knowing edit from a real conflict.
     ("ALTER TABLE outbox ADD COLUMN base TEXT",),
+    # Changes the server acknowledged, kept so that they can be offered again when the
+    # server was restored from an older backup (kiosk.services.feed_recovery).
+    (
+        """CREATE TABLE sent_changes (
+            seq INTEGER PRIMARY KEY,
+            change_id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            blob_refs TEXT NOT NULL,
+            byte_size INTEGER NOT NULL,
+            base TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -512,12 +529,21 @@ class LocalStore:
         return batch
 
     def acknowledge(self, change_ids: Iterable[str]) -> int:
-        """The server has applied these changes: drop them from the outbox."""
+        """The server has applied these changes: move them from the outbox to the
+        changes sent (offered again if the server is restored from a backup)."""
         ids = list(change_ids)
+        now = _utcnow_text()
         with self._transaction() as db:
             deleted = 0
             for chunk in _chunks(ids, 500):
                 marks = ",".join("?" * len(chunk))
+                db.execute(
+                    "INSERT OR IGNORE INTO sent_changes (seq, change_id, kind, entity_id, hlc, "
+                    "fields, blob_refs, byte_size, base, created_at, sent_at) "
+                    "SELECT seq, change_id, kind, entity_id, hlc, fields, blob_refs, byte_size, "
+                    f"base, created_at, ? FROM outbox WHERE change_id IN ({marks})",
+                    [now, *chunk],
+                )
                 deleted += db.execute(
                     f"DELETE FROM outbox WHERE change_id IN ({marks})", chunk
                 ).rowcount
@@ -670,10 +696,11 @@ class LocalStore:
         ).fetchone()
         record, clocks = (json.loads(row[0]), json.loads(row[1])) if row else ({}, {})
         before = (dict(record), dict(clocks))
+        beyond = limit_hlc(self.clock.latest_accepted_ms())  # a poisoned clock loses
         for name, value in incoming.items():
             # A field the server sends without a clock never beats a local edit.
-            theirs = incoming_clocks.get(name, "")
-            if name not in record or theirs > clocks.get(name, ""):
+            theirs, mine = incoming_clocks.get(name, ""), clocks.get(name, "")
+            if name not in record or theirs > mine or (mine > beyond and theirs):
                 record[name] = value
                 clocks[name] = theirs
         for hlc in incoming_clocks.values():

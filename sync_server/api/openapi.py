@@ -304,7 +304,8 @@ def document() -> dict[str, Any]:
             },
             "/sync/changes": {
                 "get": _op(
-                    "Pull the changes feed (a masked snapshot of today's appointments for kiosks)",
+                    "Pull the changes feed with the feed's identity (for kiosks, a snapshot of "
+                    "today's appointments as slow salted look-up hashes)",
                     DEVICE,
                     {"200": {"description": "a page", **_json(OBJECT)}},
                     parameters=[
@@ -316,6 +317,27 @@ def document() -> dict[str, Any]:
                             "itself are skipped without counting",
                         ),
                     ],
+                )
+            },
+            "/sync/changes/missing": {
+                "post": _op(
+                    "Which of these changes the server lacks (a device checking after the "
+                    "server was restored from a backup: a new feed epoch)",
+                    DEVICE,
+                    {"200": {"description": "the missing ones", **_json(OBJECT)}},
+                    body=_json(
+                        {
+                            "type": "object",
+                            "required": ["change_ids"],
+                            "properties": {
+                                "change_ids": {
+                                    "type": "array",
+                                    "maxItems": 1000,
+                                    "items": {"type": "string", "format": "uuid"},
+                                }
+                            },
+                        }
+                    ),
                 )
             },
             "/blobs/missing": {

@@ -17,7 +17,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 
 from shared import domain
-from sync_server import db
+from sync_server import db, visit_records
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.messaging import notify_customer
 from sync_server.quote_changes import changes_since, seen_before
@@ -46,7 +46,7 @@ from sync_server.web.quote_form import (
     read_options,
     whole,
 )
-from sync_server.web.visits import load_visit, records_of
+from sync_server.web.visits import load_visit
 
 bp = Blueprint("quotes", __name__)
 
@@ -55,7 +55,7 @@ BLANK_OPTION_ROWS = 2
 
 
 def _photos(visit_id: str) -> list[str]:
-    photos = records_of(db.session(), "photo", "visit_id", [visit_id])
+    photos = visit_records.photos(db.session(), visit_id)
     return [photo.image.sha256 for photo in photos]
 
 

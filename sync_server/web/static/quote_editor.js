@@ -118,8 +118,13 @@
   form.addEventListener("input", update);
   form.addEventListener("change", update);
   // A photo the tablet has not sent yet shows an hourglass instead of a broken picture.
+  function pending(image) { image.replaceWith(document.createTextNode("\u231B")); }
   Array.prototype.forEach.call(form.querySelectorAll(".thumb-pick img"), function (image) {
-    image.addEventListener("error", function () { image.replaceWith(document.createTextNode("⌛")); });
+    if (image.complete && image.naturalWidth === 0) {
+      pending(image);  // failed before this script ran
+    } else {
+      image.addEventListener("error", function () { pending(image); });
+    }
   });
   update();
 })();
