@@ -284,11 +284,22 @@ class SyncTransport:
             release()
 
     def pull(self, since: int, limit: int = PULL_PAGE_SIZE) -> dict[str, Any]:
-        """``GET /sync/changes``: ``{"changes", "next_since", "more"}`` (or a snapshot)."""
-        body = self._request("GET", "/sync/changes", params={"since": since, "limit": limit})
+        """``GET /sync/changes``: ``{"changes", "next_since", "more"}`` (or a snapshot).
+
+        From the start (``since`` 0) a tablet asks for the shop's working set only, not
+        its whole past (``sync_server/sync/scope.py``)."""
+        params = {"since": since, "limit": limit} | ({"scope": "working_set"} if since == 0 else {})
+        body = self._request("GET", "/sync/changes", params=params)
         if not isinstance(body.get("changes"), list) or not isinstance(body.get("next_since"), int):
             raise UnexpectedResponse("changes answer without changes or next_since")
         return body
+
+    def vehicle_history(self, vehicle_id: str) -> list[dict[str, Any]]:
+        """``GET /vehicles/<id>/history``: a car's earlier visits, walk-arounds, marks."""
+        body = self._request("GET", f"/vehicles/{vehicle_id}/history")
+        if not isinstance(body.get("changes"), list):
+            raise UnexpectedResponse("history answer without changes")
+        return body["changes"]
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -366,6 +377,7 @@ class SyncEngine:
         self.transport = transport
         self.batch_size = batch_size
         self.batch_bytes = batch_bytes
+        self.after_pull: Callable[[SyncEngine], None] | None = None
         self._round = threading.Lock()
         self.server_time = ServerTime(store.clock)
         transport.server_time = self.server_time
@@ -394,6 +406,8 @@ class SyncEngine:
                     if not self._pull(report):
                         break
                 feed_recovery.forget_old_sent(self.store)
+                if self.after_pull is not None:
+                    self.after_pull(self)  # e.g. cars' histories, pruning (working_set.py)
             except SyncError as error:
                 self.store.note_sync_error(error.code, str(error))
                 raise
@@ -588,7 +602,9 @@ class SyncEngine:
                 if page.get("snapshot"):
                     report.pulled += self.store.replace_snapshot(SNAPSHOT_KINDS, changes)
                     return False
-                report.pulled += self.store.apply_pulled(changes, next_since)
+                # The customers and cars of the page's visits come beside it (scope.py).
+                related = page.get("related") or []
+                report.pulled += self.store.apply_pulled([*related, *changes], next_since)
             except ValueError as exc:
                 raise UnexpectedResponse(f"changes page after {since}: {exc}") from exc
             if not page.get("more") or next_since <= since:

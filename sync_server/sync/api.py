@@ -44,6 +44,7 @@ from sync_server.sync.records import (
     read_change,
     start_batch,
 )
+from sync_server.sync.scope import WORKING_SET, vehicle_history, visit_people, working_set
 
 log = logging.getLogger(__name__)
 
@@ -323,12 +324,24 @@ def pull() -> ResponseReturnValue:
     limit = min(MAX_PULL_PAGE, max(1, whole_number_arg("limit", 200)))
     # A record whose every field this device wrote itself holds nothing it lacks: skip
     # the echo, but move the cursor past it all the same.
+    if since == 0 and request.args.get("scope") == WORKING_SET:
+        # A new tablet: the working set, not the past (with the feed's identity).
+        return jsonify(working_set(session) | {"feed": feed_info(session)})
     # The feed's epoch and head are read first: a restore after this cannot hide.
     feed = feed_info(session)
     page = feed_page(session, since, TABLET_FEED_KINDS, limit, reader=caller.uid)
+    related = visit_people(session, page.changes, caller.uid)
     return jsonify(
         {"changes": page.changes, "next_since": page.next_since, "more": page.more, "feed": feed}
+        | ({"related": related} if related else {})
     )
+
+
+@bp.get("/vehicles/<vehicle_id>/history")
+@allow("tablet")
+def history(vehicle_id: str) -> ResponseReturnValue:
+    """A car's earlier visits with their walk-arounds and marks (scope.vehicle_history)."""
+    return jsonify(vehicle_history(db.session(), vehicle_id))
 
 
 @bp.post("/sync/changes/missing")
