@@ -1,4 +1,4 @@
-"""``checkin-server``: serve, migrate, people, device pairing and the demo shop.
+"""``checkin-server``: serve, migrate, people, device pairing, the demo shop, backups.
 
 Built on Flask's CLI so that every command runs with the app and its database, and
 tests drive the same commands through ``app.test_cli_runner()``.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 
 import click
 import qrcode
@@ -33,12 +34,15 @@ log = logging.getLogger(__name__)
 @click.option("--threads", default=8, show_default=True, type=int)
 @with_appcontext
 def serve_command(host: str, port: int, threads: int) -> None:
-    """Apply migrations, then serve with waitress."""
-    import waitress
+    """Apply migrations, then serve with waitress, with limits on bodies and headers.
 
+    Meant for the shop's own network. On the open internet, put a reverse proxy
+    (nginx, Caddy) in front that terminates TLS and buffers slow clients.
+    """
     from sync_server.messaging import start_sender_thread
     from sync_server.migrate import upgrade
     from sync_server.public_address import WILDCARD_HOSTS, public_base_url
+    from sync_server.serving import ServeLimits, make_server
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     upgrade(app)
@@ -47,9 +51,11 @@ def serve_command(host: str, port: int, threads: int) -> None:
         app.config["PUBLIC_URL"] = public_base_url(host, port)
     # Messages to customers go out from the outbox while the server runs.
     start_sender_thread(app, app.config.get("MESSAGE_SEND_SECONDS", 15))
+    limits = ServeLimits.from_settings(app.config)
+    server = make_server(app, host=host, port=port, threads=threads, limits=limits)
     shown = app.config.get("PUBLIC_URL") or public_base_url(host, port)
     click.echo(f"Serving on {shown}/ (Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="service-lane")
+    server.run()
 
 
 @click.group("db")
@@ -73,7 +79,9 @@ def db_upgrade_command(revision: str) -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in UserRole]), required=True)
 @click.option("--name", "display_name", default="", help="Name shown to colleagues.")
-@click.password_option(help="At least 8 characters; asked for when not given.")
+@click.password_option(
+    help="At least 8 characters, not a common or simple one; asked for when not given."
+)
 @click.option("--pin", default=None, help="Tablet PIN, 4 to 8 digits (optional).")
 @with_appcontext
 def create_user_command(
@@ -221,8 +229,60 @@ def shop_command(timezone: str | None, name: str | None) -> None:
     click.echo(f"Shop: {shop.name}; time zone: {shop.timezone}")
 
 
+@click.command("backup")
+@click.option(
+    "--to",
+    "to_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder that keeps the backups (a new folder inside it each time).",
+)
+@with_appcontext
+def backup_command(to_dir: Path) -> None:
+    """Back up the database and every photo (with its hash); safe while serving."""
+    from sync_server.backup import BackupError, make_backup
+
+    try:
+        report = make_backup(current_app._get_current_object(), to_dir)  # type: ignore[attr-defined]
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Backup written to {report.folder} ({report.database}, {report.photos} photos, "
+        f"{report.photos_linked} of them linked from an earlier backup)."
+    )
+    for sha in report.photos_missing:
+        click.echo(f"Warning: photo {sha} is listed but its file is missing.", err=True)
+
+
+@click.command("restore")
+@click.argument("backup", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(backup: Path, yes: bool) -> None:
+    """Put BACKUP back (stop the server first). Devices then resend what it lacks."""
+    from sync_server.backup import BackupError, restore_backup
+
+    if not yes:
+        click.confirm(
+            f"Replace this server's database with {backup.name}? Devices will send back "
+            "what they still hold.",
+            abort=True,
+        )
+    try:
+        report = restore_backup(current_app._get_current_object(), backup)  # type: ignore[attr-defined]
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Restored {report.folder.name} ({report.photos_restored} photos brought back); "
+        f"new feed epoch {report.feed_epoch}. Start the server: devices resend what it lacks."
+    )
+
+
 def init_app(app: Flask) -> None:
+    from sync_server.sync.projections_cli import projections_group
+
     for command in (
+        projections_group,
         shop_command,
         send_messages_command,
         serve_command,
@@ -232,6 +292,8 @@ def init_app(app: Flask) -> None:
         pair_command,
         devices_group,
         demo_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
 

@@ -81,7 +81,6 @@ class PairingService:
             plate_region=result.plate_region,
             shop_timezone=result.shop_timezone,
             ticket_prefix=result.ticket_prefix,
-            kiosk_lookup_key=result.kiosk_lookup_key,
         )
         try:
             self.store.save(paired)

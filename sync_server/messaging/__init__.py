@@ -35,12 +35,11 @@ from sync_server.models import (
     Customer,
     OutboundMessage,
     Shop,
-    SyncRecord,
     Vehicle,
     Visit,
-    record_field,
     utcnow,
 )
+from sync_server.record_tables import ConsentRow
 
 log = logging.getLogger(__name__)
 
@@ -112,18 +111,21 @@ TEMPLATES: Mapping[str, tuple[Text, Text]] = {
 
 
 def _customer_language(session: Session, visit_id: str, shop: Shop | None) -> str:
-    """The language the customer chose at the kiosk (their consent), else the shop's.
-
-    The consent is found through the expression index on ``(kind, fields ->> visit_id)``.
-    """
-    consent = session.scalars(
-        select(SyncRecord.fields).where(
-            SyncRecord.kind == "consent", record_field("visit_id") == visit_id
-        )
+    """The language the customer chose at the kiosk for this visit (its consent), else
+    the one of their latest consent, else the shop's."""
+    language = session.scalars(
+        select(ConsentRow.language)
+        .where(ConsentRow.visit_id == visit_id)
+        .order_by(ConsentRow.accepted_at.desc())
+        .limit(1)
     ).first()
-    if consent and consent.get("language"):
-        return normalize_language(consent["language"])
-    return normalize_language(shop.default_language if shop else None)
+    if language is None:
+        language = session.scalar(
+            select(Customer.language)
+            .join(Visit, Visit.customer_id == Customer.id)
+            .where(Visit.id == visit_id)
+        )
+    return normalize_language(language or (shop.default_language if shop else None))
 
 
 def notify_customer(

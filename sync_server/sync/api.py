@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import logging
 import re
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request, send_file
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import joinedload
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from shared.i18n import Text
-from shared.lookup import lookup_hash
-from shared.masking import mask_name, mask_phone, mask_plate
 from shared.wire import SUPPORTED_SCHEMAS
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
-from sync_server.api.body import json_object
-from sync_server.models import Appointment, Blob, FieldConflict, SyncRecord, utcnow
+from sync_server.api.body import json_object, whole_number_arg
+from sync_server.models import Blob, FieldConflict, SyncRecord, utcnow
 from sync_server.problems import Problem, request_language
-from sync_server.shop import shop_settings, today_bounds
+from sync_server.sync import trust
 from sync_server.sync.blobs import MAX_UPLOAD_BYTES, BlobRefused, BlobStore
+from sync_server.sync.epoch import (
+    EPOCH_HEADER,
+    MAX_CHANGE_IDS_PER_ASK,
+    check_device_epoch,
+    feed_info,
+    missing_change_ids,
+)
 from sync_server.sync.group_commit import GroupCommit
+from sync_server.sync.kiosk_snapshot import kiosk_snapshot
 from sync_server.sync.records import (
     DEVICE_KINDS,
     Change,
@@ -39,6 +44,9 @@ from sync_server.sync.records import (
     read_change,
     start_batch,
 )
+from sync_server.sync.scope import WORKING_SET, vehicle_history, visit_people, working_set
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("sync", __name__)
 
@@ -47,6 +55,7 @@ MAX_CHANGES_PER_PUSH = 500
 STORING_WAIT_S = 10.0
 MAX_PULL_PAGE = 500
 SHA256_URL = re.compile(r"[0-9a-f]{64}")
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TABLET_FEED_KINDS = frozenset(DEVICE_KINDS | {"appointment"})
 
 
@@ -54,14 +63,10 @@ def blob_store() -> BlobStore:
     return current_app.extensions["blob_store"]
 
 
-def kiosk_lookup_key() -> bytes:
-    """The shop's key for kiosk lookup hashes, derived from the server's secret."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(secret, b"kiosk-lookup-v1", hashlib.sha256).digest()
-
-
 def _refusal(refused: ChangeRefused, change_id: Any) -> dict[str, Any]:
-    problem = Problem(refused.status, refused.kind, refused.message, errors=refused.errors)
+    problem = Problem(
+        refused.status, refused.kind, refused.message, errors=refused.errors, extra=refused.extra
+    )
     return {
         "change_id": change_id if isinstance(change_id, str) else None,
         "status": refused.status,
@@ -93,17 +98,55 @@ def push() -> ResponseReturnValue:
         )
     caller = require_caller()
     session = db.session()
-    lock_feed(session)
+    lock_feed(session)  # first: the writers' lock before any read (SQLite)
+    check_device_epoch(session, request.headers.get(EPOCH_HEADER, ""))
     parsed: list[Change | ChangeRefused] = []
     for raw in changes:
         try:
             parsed.append(read_change(raw))
         except ChangeRefused as refused:
             parsed.append(refused)
+    try:
+        # Every check in apply_change comes before its first write, so a refused change
+        # leaves nothing behind and needs no savepoint; the batch is flushed once.
+        results, referenced = _apply_batch(session, changes, parsed, caller)
+    except STORE_FAILURES as error:
+        if not _is_the_changes_fault(error):
+            raise
+        # Something in the batch passed every check and still failed at the database:
+        # start again and apply the changes one by one, each in its own savepoint, so
+        # that the one that fails is refused alone (and parked by its device) and the
+        # rest are applied. (A savepoint around every batch would cost every push.)
+        log.warning("A push failed at the database; applying its changes one by one")
+        session.rollback()
+        lock_feed(session)
+        results, referenced = _apply_one_by_one(session, changes, parsed, caller)
+    session.commit()
+    return jsonify({"results": results, "missing_blobs": _missing_blobs(list(referenced))})
+
+
+# What a change that passed every check may still raise when it is written because of
+# its values: a constraint, a value the column cannot hold, a value the driver cannot
+# send. A database that is locked, gone or out of space is not the change's fault: that
+# fails the push (5xx), and the device sends it again later.
+STORE_FAILURES = (StatementError, OverflowError, ValueError, UnicodeError)
+
+
+def _is_the_changes_fault(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError):
+        return isinstance(error, IntegrityError | DataError)
+    return True
+
+
+def _change_id(raw: Any) -> Any:
+    return raw.get("change_id") if isinstance(raw, dict) else None
+
+
+def _apply_batch(
+    session: Any, changes: list[Any], parsed: list[Change | ChangeRefused], caller: Any
+) -> tuple[list[dict[str, Any]], dict[str, None]]:
     results: list[dict[str, Any]] = []
     referenced: dict[str, None] = {}
-    # Every check in apply_change comes before its first write, so a refused change
-    # leaves nothing behind and needs no savepoint; the batch is flushed once.
     start_batch(session, [item for item in parsed if isinstance(item, Change)])
     try:
         with session.no_autoflush:
@@ -114,13 +157,44 @@ def push() -> ResponseReturnValue:
                     results.append(apply_change(session, item, origin=caller.uid, role=caller.role))
                     referenced.update(dict.fromkeys(blob_refs(item.fields)))
                 except ChangeRefused as refused:
-                    change_id = raw.get("change_id") if isinstance(raw, dict) else None
-                    results.append(_refusal(refused, change_id))
+                    results.append(_refusal(refused, _change_id(raw)))
         flush_batch(session)
     finally:
         end_batch(session)
-    session.commit()
-    return jsonify({"results": results, "missing_blobs": _missing_blobs(list(referenced))})
+    return results, referenced
+
+
+def _apply_one_by_one(
+    session: Any, changes: list[Any], parsed: list[Change | ChangeRefused], caller: Any
+) -> tuple[list[dict[str, Any]], dict[str, None]]:
+    results: list[dict[str, Any]] = []
+    referenced: dict[str, None] = {}
+    for raw, item in zip(changes, parsed, strict=True):
+        try:
+            if isinstance(item, ChangeRefused):
+                raise item
+            with session.begin_nested():
+                one, refs = _apply_batch(session, [raw], [item], caller)
+            results.extend(one)
+            if one and one[0].get("status") == 201:
+                referenced.update(refs)
+        except ChangeRefused as refused:
+            results.append(_refusal(refused, _change_id(raw)))
+        except STORE_FAILURES as error:
+            if not _is_the_changes_fault(error):
+                raise
+            log.warning("Change %s could not be stored: %s", _change_id(raw), type(error).__name__)
+            refused = ChangeRefused(
+                422,
+                "not-storable",
+                Text(
+                    "The server could not store this change; its values are out of the "
+                    "bounds the server keeps. Check the record and save it again.",
+                    "server",
+                ),
+            )
+            results.append(_refusal(refused, _change_id(raw)))
+    return results, referenced
 
 
 def _missing_blobs(hashes: list[str]) -> list[str]:
@@ -243,70 +317,55 @@ def _send_blob(sha256: str, *, thumbnail: bool) -> ResponseReturnValue:
 @allow("kiosk", "tablet")
 def pull() -> ResponseReturnValue:
     caller = require_caller()
+    session = db.session()
     if caller.role == "kiosk":
-        return jsonify(_kiosk_snapshot())
-    try:
-        since = max(0, int(request.args.get("since", "0")))
-        limit = min(MAX_PULL_PAGE, max(1, int(request.args.get("limit", "200"))))
-    except ValueError:
-        raise Problem(
-            400, "bad-request", Text("since and limit must be whole numbers.", "server")
-        ) from None
+        return jsonify(kiosk_snapshot(session) | {"feed": feed_info(session)})
+    since = whole_number_arg("since", 0, maximum=2**31 - 1)  # the feed's INTEGER seq
+    limit = min(MAX_PULL_PAGE, max(1, whole_number_arg("limit", 200)))
     # A record whose every field this device wrote itself holds nothing it lacks: skip
     # the echo, but move the cursor past it all the same.
-    page = feed_page(db.session(), since, TABLET_FEED_KINDS, limit, reader=caller.uid)
-    return jsonify({"changes": page.changes, "next_since": page.next_since, "more": page.more})
+    if since == 0 and request.args.get("scope") == WORKING_SET:
+        # A new tablet: the working set, not the past (with the feed's identity).
+        return jsonify(working_set(session) | {"feed": feed_info(session)})
+    # The feed's epoch and head are read first: a restore after this cannot hide.
+    feed = feed_info(session)
+    page = feed_page(session, since, TABLET_FEED_KINDS, limit, reader=caller.uid)
+    related = visit_people(session, page.changes, caller.uid)
+    return jsonify(
+        {"changes": page.changes, "next_since": page.next_since, "more": page.more, "feed": feed}
+        | ({"related": related} if related else {})
+    )
 
 
-def _kiosk_snapshot() -> dict[str, Any]:
-    """Today's booked appointments, masked, with keyed hashes for exact-match lookups."""
-    session = db.session()
-    start, end = today_bounds(shop_settings(session))
-    appointments = session.scalars(
-        select(Appointment)
-        .options(joinedload(Appointment.customer), joinedload(Appointment.vehicle))
-        .where(
-            Appointment.expected_arrival >= start,
-            Appointment.expected_arrival < end,
-            Appointment.status == "booked",
+@bp.get("/vehicles/<vehicle_id>/history")
+@allow("tablet")
+def history(vehicle_id: str) -> ResponseReturnValue:
+    """A car's earlier visits with their walk-arounds and marks (scope.vehicle_history)."""
+    return jsonify(vehicle_history(db.session(), vehicle_id))
+
+
+@bp.post("/sync/changes/missing")
+@allow("kiosk", "tablet")
+def missing_changes() -> ResponseReturnValue:
+    """Which of these change ids the server lacks (a device checking after a restore)."""
+    body = json_object()
+    change_ids = body.get("change_ids")
+    if (
+        not isinstance(change_ids, list)
+        or len(change_ids) > MAX_CHANGE_IDS_PER_ASK
+        or not all(isinstance(item, str) and UUID_TEXT.fullmatch(item) for item in change_ids)
+    ):
+        raise Problem(
+            422,
+            "validation",
+            Text(
+                "'change_ids' must be a list of at most {n} change ids.",
+                "server",
+                {"n": MAX_CHANGE_IDS_PER_ASK},
+            ),
         )
-        .order_by(Appointment.expected_arrival)
-    ).all()
-    key = kiosk_lookup_key()
-    changes = []
-    for item in appointments:
-        customer, vehicle = item.customer, item.vehicle
-        changes.append(
-            {
-                "kind": "appointment",
-                "id": item.id,
-                "fields": {
-                    "customer_id": customer.id,
-                    "vehicle_id": vehicle.id,
-                    "expected_arrival": item.expected_arrival.isoformat(),
-                    "requested_work": item.requested_work,
-                    "concern_codes": list(item.concern_codes),
-                    "expected_duration_minutes": item.expected_duration_minutes,
-                    "customer_name_masked": mask_name(customer.name),
-                    "phone_masked": mask_phone(customer.phone),
-                    "plate_masked": mask_plate(vehicle.plate),
-                    "vehicle_make": vehicle.make,
-                    "vehicle_model": vehicle.model,
-                    "plate_region": vehicle.plate_region,
-                    "vip": customer.tier == "vip",
-                    "phone_hash": lookup_hash(key, "phone", customer.phone),
-                    "plate_hash": lookup_hash(key, "plate", vehicle.plate),
-                    "code_hash": lookup_hash(key, "code", item.code),
-                },
-            }
-        )
-    return {
-        "snapshot": True,
-        "day_starts": start.isoformat(),
-        "changes": changes,
-        "next_since": 0,
-        "more": False,
-    }
+    unique = list(dict.fromkeys(change_ids))
+    return jsonify({"missing": missing_change_ids(db.session(), unique)})
 
 
 @bp.get("/records/<kind>/<record_id>")
@@ -384,3 +443,13 @@ def init_app(app: Flask) -> None:
     app.extensions["blob_store"] = store
     app.extensions["blob_rows"] = _blob_row_writer(app, store)
     app.register_blueprint(bp, url_prefix="/api/v1")
+    trust.init_app(app)
+    app.after_request(_tell_the_time)
+
+
+def _tell_the_time(response: Response) -> Response:
+    """Every API answer carries the server's time, so devices keep their clocks near it
+    (docs/sync.md "Clock rules")."""
+    if request.path.startswith("/api/"):
+        response.headers.update(trust.clock_headers())
+    return response

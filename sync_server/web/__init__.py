@@ -36,6 +36,7 @@ from shared.visit_status import VisitStatus, status_label
 from sync_server import db
 from sync_server.access import current_caller, public
 from sync_server.problems import Problem, request_language
+from sync_server.public_url import public_base_url
 from sync_server.shop import shop_settings
 
 csrf = CSRFProtect()
@@ -60,6 +61,7 @@ WEB_BLUEPRINTS = frozenset(
         "approval",
         "status",
         "admin",
+        "desk_steps",
         "messages",
         "customers",
     }
@@ -111,7 +113,7 @@ def money(amount: Any, currency: str = "CNY") -> str:
 
 def safe_next(target: str | None, default: str) -> str:
     """Only a path on this site; never an open redirect."""
-    if not target:
+    if not target or not target.isprintable():  # CR, LF and other controls: never a header
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -193,12 +195,12 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.context_processor(_template_context)
 
-    from sync_server.web import admin, approval, auth, board, quotes, status, visits
+    from sync_server.web import admin, approval, auth, board, desk_steps, quotes, status, visits
     from sync_server.web import customers as customer_pages
     from sync_server.web import messages as message_pages
 
     app.register_blueprint(bp)
-    for module in (auth, board, visits, quotes, approval, status, admin):
+    for module in (auth, board, visits, quotes, approval, status, admin, desk_steps):
         app.register_blueprint(module.bp)
     for module in (message_pages, customer_pages):
         app.register_blueprint(module.bp)
@@ -206,5 +208,4 @@ def init_app(app: Flask) -> None:
 
 def page_url() -> str:
     """The public base address for links sent to customers (QR codes, messages)."""
-    base = current_app.config.get("PUBLIC_URL") or request.url_root
-    return base.rstrip("/")
+    return public_base_url()

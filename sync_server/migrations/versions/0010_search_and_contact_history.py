@@ -21,7 +21,7 @@ import sync_server.models
 from sync_server.search import model_search_key, phone_last4, plate_search_key
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
