@@ -111,7 +111,7 @@ SIGNATURE = [(0.1, 0.6), (0.25, 0.3), (0.4, 0.7), (0.55, 0.3), (0.7, 0.65), (0.9
 def render_checkin(lang: str, out_dir: Path) -> list[Path]:
     """Every check-in screen of the lobby kiosk, as a customer walks through them."""
     sys.path.insert(0, str(REPO / "tests"))
-    from kiosk_flow_fixtures import DEVICE_ID, LOOKUP_KEY, store_with_appointments
+    from kiosk_flow_fixtures import DEVICE_ID, store_with_appointments
 
     from kiosk.services.device_store import DeviceSettings, DeviceStore
     from kiosk.services.scanner import DummyScanner
@@ -131,7 +131,6 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
                 shop_name=SHOP,
                 plate_region="CN",
                 ticket_prefix="K3",
-                kiosk_lookup_key=LOOKUP_KEY.hex(),
                 language=lang,
             )
         )
@@ -187,8 +186,9 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
             keys(screen("vehicle").ids.mileage_pad, "48500")
             harness.tap(screen("vehicle").ids.next)
             harness.tap(screen("concern").tiles["noise"])
-            screen("concern").ids.words.text = (
-                "Squeaking from the front left" if lang == "en" else "左前方有异响"
+            # The work booked is already there; the customer adds to it.
+            screen("concern").ids.words.text += (
+                "; squeaking from the front left" if lang == "en" else "；左前方有异响"
             )
             shot("concern")
             harness.tap(screen("concern").ids.next)
@@ -204,6 +204,11 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
             shot("signature")
             harness.tap(screen("signature").ids.finish)
             shot("done")
+            app.checkin.start_over()
+            harness.tap(app.welcome_screen.ids.scan_appointment_qr)
+            scanner.deliver("Q7M4KX")  # the same appointment again
+            harness.pump(3)
+            shot("already-checked-in")
             app.checkin.start_over()
 
             # Walk-in, with the messages for wrong input.
@@ -531,9 +536,9 @@ def _two_matches(app: Any) -> tuple[Any, str]:
     """A lookup that finds both demo appointments (for the "which one?" screen): both
     are given the first one's phone, as for a customer who booked two cars."""
     from kiosk.services.checkin_flow import LookupKind
+    from shared.lookup import lookup_hash
 
     records = app.local_store.find("appointment")
-    phone_hash = next(r["phone_hash"] for r in records if r["customer_name_masked"] == "Zhang **")
     app.local_store.replace_snapshot(
         {"appointment"},
         [
@@ -542,7 +547,7 @@ def _two_matches(app: Any) -> tuple[Any, str]:
                 "id": record["id"],
                 "fields": {
                     **{k: v for k, v in record.items() if k != "id"},
-                    "phone_hash": phone_hash,
+                    "phone_hash": lookup_hash(record["lookup_salt"], "phone", "+8613812345678"),
                 },
             }
             for record in records

@@ -1,19 +1,20 @@
 """Helpers for the kiosk check-in tests: a kiosk's local store holding today's
-appointments as the server's kiosk snapshot sends them (masked, with lookup hashes).
+appointments as the server's kiosk snapshot sends them (slow salted lookup hashes, no
+name, phone or plate).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import uuid
 from pathlib import Path
 from typing import Any
 
 from kiosk.services.local_store import LocalStore
 from shared.domain import StrokePoint
-from shared.lookup import lookup_hash
-from shared.masking import mask_name, mask_phone, mask_plate
+from shared.lookup import SCHEME, lookup_hash
 
-LOOKUP_KEY = bytes(range(32))
 DEVICE_ID = "5e1f3a2b-0c4d-4e5f-8a6b-7c8d9e0f1a2b"
 
 
@@ -21,7 +22,9 @@ def appointment_entry(
     code: str, name: str, phone: str, plate: str, make: str, model: str, work: str,
     concerns: list[str], arrival: str = "2026-11-22T08:30:00+00:00",
 ) -> dict[str, Any]:  # fmt: skip
-    """One appointment as ``GET /sync/changes`` gives it to a kiosk."""
+    """One appointment as ``GET /sync/changes`` gives it to a kiosk (``name`` is not
+    sent: a kiosk never holds it)."""
+    salt = hashlib.sha256(code.encode()).hexdigest()[:32]  # fixed, so hashes are cached
     return {
         "kind": "appointment",
         "id": str(uuid.uuid4()),
@@ -32,18 +35,21 @@ def appointment_entry(
             "requested_work": work,
             "concern_codes": concerns,
             "expected_duration_minutes": 90,
-            "customer_name_masked": mask_name(name),
-            "phone_masked": mask_phone(phone),
-            "plate_masked": mask_plate(plate),
             "vehicle_make": make,
             "vehicle_model": model,
             "plate_region": "CN",
-            "vip": False,
-            "phone_hash": lookup_hash(LOOKUP_KEY, "phone", phone),
-            "plate_hash": lookup_hash(LOOKUP_KEY, "plate", plate),
-            "code_hash": lookup_hash(LOOKUP_KEY, "code", code),
+            "lookup_scheme": SCHEME,
+            "lookup_salt": salt,
+            "phone_hash": _hash(salt, "phone", phone),
+            "plate_hash": _hash(salt, "plate", plate),
+            "code_hash": _hash(salt, "code", code),
         },
     }
+
+
+@functools.cache
+def _hash(salt: str, kind: str, value: str) -> str:
+    return lookup_hash(salt, kind, value)
 
 
 DEMO_APPOINTMENTS = (

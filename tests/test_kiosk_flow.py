@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from kiosk_flow_fixtures import DEVICE_ID, LOOKUP_KEY, store_with_appointments, zigzag_strokes
+from kiosk_flow_fixtures import DEVICE_ID, store_with_appointments, zigzag_strokes
 
 from kiosk.services.checkin_flow import (
     CheckinFlow,
@@ -29,7 +30,6 @@ from shared.wire import from_wire
 SETUP = KioskSetup(
     device_id=DEVICE_ID,
     ticket_prefix="K3",
-    lookup_key_hex=LOOKUP_KEY.hex(),
     server_url="http://shop.example:5000/",
 )
 
@@ -40,9 +40,9 @@ def store(tmp_path: Path) -> LocalStore:
         yield local
 
 
-def appointment_flow(store: LocalStore) -> CheckinFlow:
+def appointment_flow(store: LocalStore, code: str = "q7m4-kx") -> CheckinFlow:
     flow = CheckinFlow(SETUP)
-    flow.choose_appointment(flow.find_appointments(store, LookupKind.code, "q7m4-kx").matches[0])
+    flow.choose_appointment(flow.find_appointments(store, LookupKind.code, code).matches[0])
     flow.accept_consent("en")
     assert flow.set_signature(zigzag_strokes()) == []
     return flow
@@ -61,12 +61,17 @@ def appointment_flow(store: LocalStore) -> CheckinFlow:
 )
 def test_appointment_found_by_code_phone_or_plate_and_shown_masked(store, kind, typed) -> None:
     result = CheckinFlow(SETUP).find_appointments(store, kind, typed)
-    assert [m.customer_name_masked for m in result.matches] == ["Zhang **"]
+    assert [m.vehicle for m in result.matches] == ["Toyota Camry"]
     match = result.matches[0]
-    assert (match.plate_masked, match.phone_masked, match.vehicle) == (
-        "京A·***45",
-        "138****5678",
-        "Toyota Camry",
+    # Only what the customer typed is shown back, masked; the kiosk knows no more.
+    assert match.customer_name_masked == ""
+    assert (
+        match.shown_as
+        == {
+            LookupKind.code: "Q7M4KX",
+            LookupKind.phone: "138****5678",
+            LookupKind.plate: "京A·***45",
+        }[kind]
     )
 
 
@@ -87,9 +92,9 @@ def test_lookup_problems_are_explained(store, kind, typed, code) -> None:
     assert result.issues[0].message.render("zh_CN") != result.issues[0].message.render("en")
 
 
-def test_lookup_needs_the_key_from_pairing(store) -> None:
+def test_lookup_needs_no_key_from_pairing(store) -> None:
     result = CheckinFlow(KioskSetup()).find_appointments(store, LookupKind.code, "Q7M4KX")
-    assert [issue.code for issue in result.issues] == ["no_lookup_key"]
+    assert [m.vehicle for m in result.matches] == ["Toyota Camry"]
 
 
 def test_appointment_check_in_saves_visit_consent_and_signature(store) -> None:
@@ -180,8 +185,8 @@ def test_reset_forgets_the_customer_but_keeps_the_kiosk(store) -> None:
 def test_tickets_count_per_day_and_continue_after_a_restart(tmp_path: Path) -> None:
     day = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
     with store_with_appointments(tmp_path / "kiosk") as store:
-        for _ in range(2):
-            appointment_flow(store).save(store, now=day)
+        for code in ("Q7M4KX", "H3PZ9D"):
+            appointment_flow(store, code).save(store, now=day)
     with LocalStore(tmp_path / "kiosk", DEVICE_ID) as reopened:
         assert next_ticket_number(reopened, "K3", day) == "K3-003"
         assert next_ticket_number(reopened, "K3", day + timedelta(days=1)) == "K3-001"
@@ -249,7 +254,7 @@ def test_scanner_reads_the_code_out_of_the_qr(payload: str, code: str) -> None:
     assert not scanner.scanning
 
 
-def test_status_check_learns_ticket_prefix_and_lookup_key(tmp_path: Path) -> None:
+def test_status_check_learns_ticket_prefix_and_erases_an_old_lookup_key(tmp_path: Path) -> None:
     from kiosk.services.connection import ConnectionChecker
     from kiosk.services.device_store import DeviceSettings, DeviceStore
     from kiosk.services.server_client import DeviceInfo
@@ -265,15 +270,18 @@ def test_status_check_learns_ticket_prefix_and_lookup_key(tmp_path: Path) -> Non
             pass
 
         def whoami(self) -> DeviceInfo:
-            return DeviceInfo(DEVICE_ID, "Lobby", "kiosk", "Shop", "CN", "K7", "ab" * 32)
+            return DeviceInfo(DEVICE_ID, "Lobby", "kiosk", "Shop", "CN", "K7")
 
     devices = DeviceStore(tmp_path)
     devices.save(DeviceSettings(token="t", device_id=DEVICE_ID, role="kiosk", staff_pin_hash="x"))
+    # A kiosk paired by an older version kept the shop's lookup key on its disk.
+    stored = json.loads(devices.path.read_text())
+    devices.path.write_text(json.dumps(stored | {"kiosk_lookup_key": "ab" * 32}))
     ConnectionChecker(devices, Server).check()  # type: ignore[arg-type]
     settings = devices.load()
-    assert (settings.ticket_prefix, settings.kiosk_lookup_key) == ("K7", "ab" * 32)
+    assert settings.ticket_prefix == "K7"
     assert settings.staff_pin_hash == "x"
-    assert settings.unpaired().kiosk_lookup_key == ""
+    assert "kiosk_lookup_key" not in devices.path.read_text()
 
 
 def test_staff_pin_option_stores_only_a_hash(tmp_path: Path) -> None:

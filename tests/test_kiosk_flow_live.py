@@ -33,7 +33,8 @@ def pair_kiosk(live_server: LiveServer, data_dir: Path) -> DeviceStore:
     devices.save(DeviceSettings(server_url=live_server.url, mode="kiosk"))
     code = live_server.cli("pair", "--role", "kiosk", "--quiet").strip()
     settings = PairingService(devices).pair(code, "Lobby kiosk")
-    assert settings.kiosk_lookup_key and settings.ticket_prefix.startswith("K")
+    assert settings.ticket_prefix.startswith("K")
+    assert "lookup_key" not in devices.path.read_text()  # a stolen kiosk holds no key
     return devices
 
 

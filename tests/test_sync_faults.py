@@ -273,8 +273,8 @@ class RecordingTransport(SyncTransport):
         self.acknowledged: set[str] = set()
         self.photos_stored: set[str] = set()
 
-    def push(self, changes: Any) -> dict[str, Any]:
-        answer = super().push(changes)
+    def push(self, changes: Any, epoch: str = "") -> dict[str, Any]:
+        answer = super().push(changes, epoch)
         with self.lock:
             self.acknowledged.update(
                 result["change_id"] for result in answer["results"] if result.get("status") == 201
@@ -693,9 +693,8 @@ class FlaskTransport:
 
     def _send(self, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
         self.request_count += 1
-        response = self.client.open(
-            API_PREFIX + path, method=method, headers=self.headers, **kwargs
-        )
+        headers = self.headers | (kwargs.pop("headers", None) or {})
+        response = self.client.open(API_PREFIX + path, method=method, headers=headers, **kwargs)
         if self.lose_answers_after is not None:
             self.lose_answers_after -= 1
             if self.lose_answers_after < 0:
@@ -711,8 +710,10 @@ class FlaskTransport:
             raise UnexpectedResponse(f"{method} {path}: not a JSON object")
         return status, body
 
-    def push(self, changes: Any) -> dict[str, Any]:
-        return self._send("POST", "/sync/push", json={"schema": 1, "changes": list(changes)})[1]
+    def push(self, changes: Any, epoch: str = "") -> dict[str, Any]:
+        body = {"schema": 1, "changes": list(changes)}
+        headers = {"X-Feed-Epoch": epoch} if epoch else None
+        return self._send("POST", "/sync/push", json=body, headers=headers)[1]
 
     def missing_blobs(self, shas: Any) -> list[str]:
         return self._send("POST", "/blobs/missing", json={"sha256": list(shas)})[1]["missing"]

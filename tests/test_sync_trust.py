@@ -262,7 +262,7 @@ def test_every_projected_text_column_is_bounded_on_the_wire() -> None:
     """What a device may send fits the typed table it lands in."""
     from sqlalchemy import String
 
-    from shared.wire import MAX_LENGTHS, KINDS, MAX_TEXT_CHARS
+    from shared.wire import KINDS, MAX_LENGTHS, MAX_TEXT_CHARS
 
     for kind, model in records.PROJECTIONS.items():
         for name in records._projected_columns(kind):

@@ -29,11 +29,20 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from kiosk.services.local_store import LocalStore
+from kiosk.services.checkin_history import (
+    MINUTES_PER_CUSTOMER_AHEAD,
+    QUEUE_WINDOW_MINUTES,
+    CheckinReceipt,
+    expected_wait_minutes,
+    find_earlier_checkin,
+    next_ticket_number,
+    status_url,
+)
+from kiosk.services.local_store import LocalStore, RecordChange
 from kiosk.services.signature_image import IMAGE_HEIGHT, IMAGE_WIDTH, render_signature_png
 from shared.consent import CONSENT_VERSION, consent_sha256
 from shared.domain import (
@@ -54,7 +63,8 @@ from shared.domain import (
     utcnow,
 )
 from shared.i18n import LANGUAGES, Text, normalize_language
-from shared.lookup import lookup_hash
+from shared.lookup import matching
+from shared.masking import mask_phone, mask_plate
 from shared.validation import (
     FieldIssue,
     check_mileage,
@@ -70,9 +80,6 @@ log = logging.getLogger(__name__)
 
 MAX_CONCERN_TEXT = 500
 MAX_MAKE_MODEL = 40
-# Minutes an advisor needs per customer waiting ahead, for the wait shown on the ticket.
-MINUTES_PER_CUSTOMER_AHEAD = 5
-QUEUE_WINDOW_MINUTES = 30
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # Makes offered as tiles on the walk-in screen (the advisor corrects rare ones).
@@ -95,9 +102,6 @@ NO_APPOINTMENT_FOUND = Text(
     "We could not find an appointment for today with this. Check what you typed, or "
     "check in as a new visit.",
     "kiosk",
-)
-NO_LOOKUP_KEY = Text(
-    "This kiosk cannot look up appointments yet. Please check in as a new visit.", "kiosk"
 )
 CODE_TOO_SHORT = Text("An appointment code has 6 characters.", "kiosk")
 NO_SIGNATURE = Text("Please sign in the box with your finger.", "kiosk")
@@ -134,10 +138,25 @@ class AppointmentMatch:
     concern_codes: tuple[str, ...]
     expected_arrival: str
     expected_duration_minutes: int
+    code: str = ""  # the appointment code, when that is what the customer typed
 
     @property
     def vehicle(self) -> str:
         return " ".join(part for part in (self.vehicle_make, self.vehicle_model) if part)
+
+    @property
+    def shown_as(self) -> str:
+        """What the customer typed to find it, masked: all a kiosk may show of them."""
+        return self.phone_masked or self.plate_masked or self.code
+
+    @property
+    def arrival_time(self) -> str:
+        """The booked time of day ("09:30", the kiosk's local time), or ""."""
+        try:
+            when = datetime.fromisoformat(self.expected_arrival.replace("Z", "+00:00"))
+        except ValueError:
+            return ""
+        return when.astimezone().strftime("%H:%M")
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> AppointmentMatch:
@@ -158,6 +177,7 @@ class AppointmentMatch:
             ),
             expected_arrival=str(record.get("expected_arrival") or ""),
             expected_duration_minutes=int(record.get("expected_duration_minutes") or 60),
+            code=str(record.get("code") or ""),
         )
 
 
@@ -174,34 +194,14 @@ class LookupResult:
 
 
 @dataclass(frozen=True)
-class CheckinReceipt:
-    """What the Done screen shows once every record of the check-in is committed."""
-
-    ticket_number: str
-    visit_id: str
-    status_token: str
-    status_url: str
-    expected_wait_minutes: int
-    saved_records: tuple[tuple[str, str], ...]  # (kind, id) in the order saved
-
-
-@dataclass(frozen=True)
 class KioskSetup:
     """What the flow needs to know about this kiosk and its shop."""
 
     device_id: str = ""
     ticket_prefix: str = "K"
-    lookup_key_hex: str = ""
     plate_region: str = "CN"  # "CN" or "generic"
     phone_region: str = "CN"
     server_url: str = ""
-
-    @property
-    def lookup_key(self) -> bytes | None:
-        try:
-            return bytes.fromhex(self.lookup_key_hex) if self.lookup_key_hex else None
-        except ValueError:
-            return None
 
 
 def shop_plate_region(setting: str) -> str:
@@ -249,8 +249,12 @@ class CheckinFlow:
     # -- identify ----------------------------------------------------------------------
 
     def find_appointments(self, store: LocalStore, kind: LookupKind, typed: str) -> LookupResult:
-        """Today's appointments (synced to this kiosk) matching ``typed`` exactly."""
-        key = self.setup.lookup_key
+        """Today's appointments (synced to this kiosk) matching ``typed`` exactly.
+
+        The kiosk holds only slow salted hashes (``shared.lookup``): what was typed is
+        hashed with each appointment's salt. A match is shown with what the customer
+        typed, masked; an appointment already used for a check-in gives its ticket.
+        """
         if kind is LookupKind.phone:
             checked = check_phone(typed, _region(self.setup.phone_region), field="phone")
             if not checked.ok:
@@ -265,15 +269,45 @@ class CheckinFlow:
             value = typed.replace("-", "").replace(" ", "").upper()
             if len(value) < 6:
                 return LookupResult(issues=(_issue("code", "code_too_short", CODE_TOO_SHORT),))
-        if key is None:
-            return LookupResult(issues=(_issue(kind.value, "no_lookup_key", NO_LOOKUP_KEY),))
-        wanted = lookup_hash(key, kind.value, value)
-        records = store.find("appointment", **{f"{kind.value}_hash": wanted})
-        matches = tuple(
-            AppointmentMatch.from_record(record)
-            for record in sorted(records, key=lambda r: str(r.get("expected_arrival") or ""))
-            if not record.get("deleted")
+        records = [record for record in store.find("appointment") if not record.get("deleted")]
+        hits = matching(
+            [
+                (str(record.get("lookup_salt") or ""), str(record.get(f"{kind.value}_hash") or ""))
+                for record in records
+            ],
+            kind.value,
+            value,
         )
+        found = sorted(
+            (record for record, hit in zip(records, hits, strict=True) if hit),
+            key=lambda record: str(record.get("expected_arrival") or ""),
+        )
+        shown = {
+            LookupKind.phone: {"phone_masked": mask_phone(value)},
+            LookupKind.plate: {"plate_masked": mask_plate(value)},
+            LookupKind.code: {"code": value},
+        }[kind]
+        tickets = {record["id"]: used_ticket(store, record) for record in found}
+        matches = tuple(
+            AppointmentMatch.from_record(record | shown)
+            for record in found
+            if not tickets[record["id"]]
+        )
+        if not matches and found:
+            ticket = next(ticket for ticket in tickets.values() if ticket)
+            return LookupResult(
+                issues=(
+                    _issue(
+                        kind.value,
+                        "already_checked_in",
+                        Text(
+                            "You are already checked in — ticket {ticket}.",
+                            "kiosk",
+                            {"ticket": ticket},
+                        ),
+                    ),
+                )
+            )
         if not matches:
             return LookupResult(
                 issues=(_issue(kind.value, "appointment_not_found", NO_APPOINTMENT_FOUND),)
@@ -281,9 +315,12 @@ class CheckinFlow:
         return LookupResult(matches=matches)
 
     def choose_appointment(self, match: AppointmentMatch) -> None:
+        """The customer's appointment: its concerns and requested work come with it (the
+        customer sees the work in their own words' field and may add to it)."""
         self.path = CheckinPath.appointment
         self.appointment = match
         self.concern_codes = list(match.concern_codes)
+        self.concern_text = " ".join(match.requested_work.split())[:MAX_CONCERN_TEXT]
 
     def start_walk_in(self) -> None:
         self.path = CheckinPath.walk_in
@@ -405,11 +442,37 @@ class CheckinFlow:
             missing.append(_issue("signature", "signature_missing", NO_SIGNATURE))
         return missing
 
-    def save(self, store: LocalStore, now: datetime | None = None) -> CheckinReceipt:
-        """Save the check-in: signature image, then one transaction per record.
+    def check_in(self, store: LocalStore, now: datetime | None = None) -> CheckinReceipt:
+        """What the kiosk's last step does: the ticket of this very check-in if it is
+        saved already (the customer tries again after the kiosk lost power just as it
+        saved), else :meth:`save`. A retry never makes a second visit."""
+        earlier = self.earlier_checkin(store, now)
+        return earlier if earlier is not None else self.save(store, now)
 
-        Returns only after every record is committed, so the Done screen may say so.
-        ``ValueError`` when a step is missing (the UI never gets here then).
+    def earlier_checkin(
+        self, store: LocalStore, now: datetime | None = None
+    ) -> CheckinReceipt | None:
+        """This customer's check-in saved on this kiosk in the last
+        ``RETRY_WINDOW_MINUTES``: the same appointment, or (walk-in) the same phone and
+        plate. Found through the check-in time index, never by reading history."""
+        appointment_id = (
+            self.appointment.appointment_id
+            if self.path is CheckinPath.appointment and self.appointment is not None
+            else None
+        )
+        walk_in = (self.plate, self.phone) if self.path is CheckinPath.walk_in else None
+        device_id = self.setup.device_id if _UUID.fullmatch(self.setup.device_id) else None
+        return find_earlier_checkin(
+            store, device_id, appointment_id, walk_in, self.setup.server_url, now or utcnow()
+        )
+
+    def save(self, store: LocalStore, now: datetime | None = None) -> CheckinReceipt:
+        """Save the check-in: the signature image, then every record (customer, car,
+        visit, consent, signature) and their outbox entries in **one** transaction.
+
+        Returns only after that commit, so the Done screen may say so; after a crash
+        either the whole check-in is on the kiosk or none of it. ``ValueError`` when a
+        step is missing (the UI never gets here then).
         """
         missing = self.missing_steps()
         if missing:
@@ -467,6 +530,7 @@ class CheckinFlow:
             accepted_at=checked_in_at,
         )
         png = render_signature_png(self.strokes)
+        holding = store.unfinished_save()  # the image waits for its record: keep it
         blob = store.put_blob(png, ImageType.png.value)
         signature = Signature(
             visit_id=visit.id,
@@ -490,17 +554,19 @@ class CheckinFlow:
             signed_at=checked_in_at,
         )
         records += [("visit", visit), ("consent", consent), ("signature", signature)]
-        for kind, record in records:
-            found = problems(record)
-            if found:
-                raise ValueError(f"{kind} would be refused: {found}")
-        saved: list[tuple[str, str]] = []
-        for kind, record in records:
-            fields = to_wire(record)
-            record_id = fields.pop("id")
-            refs = (blob.sha256,) if kind == "signature" else ()
-            store.save(kind, record_id, fields, refs)
-            saved.append((kind, record_id))
+        with holding:
+            for kind, record in records:
+                found = problems(record)
+                if found:
+                    raise ValueError(f"{kind} would be refused: {found}")
+            changes: list[RecordChange] = []
+            for kind, record in records:
+                fields = to_wire(record)
+                record_id = fields.pop("id")
+                refs = (blob.sha256,) if kind == "signature" else ()
+                changes.append(RecordChange(kind, record_id, fields, refs))
+            store.save_many(changes)
+        saved = [(change.kind, change.record_id) for change in changes]
         log.info("Check-in %s saved (%s)", ticket, self.path)
         return CheckinReceipt(
             ticket_number=ticket,
@@ -516,44 +582,21 @@ def _region(setting: str) -> Any:
     return "generic" if setting == "generic" else "CN"
 
 
-def status_url(server_url: str, status_token: str) -> str:
-    """The customer's status page for the ticket's QR code."""
-    return f"{server_url.rstrip('/')}/status/{status_token}"
+def used_ticket(store: LocalStore, appointment: dict[str, Any]) -> str:
+    """The ticket of the check-in this appointment was used for, or "" if unused:
+    checked in on this kiosk (its own visits), or anywhere (the server says so)."""
+    for visit in store.find("visit", appointment_id=appointment["id"]):
+        if visit.get("ticket_number"):
+            return str(visit["ticket_number"])
+    return str(appointment.get("checked_in_ticket") or "")
 
 
-def _local_day(moment: str | datetime) -> date | None:
-    try:
-        when = (
-            datetime.fromisoformat(moment.replace("Z", "+00:00"))
-            if isinstance(moment, str)
-            else moment
-        )
-    except ValueError:
-        return None
-    return when.astimezone().date()
-
-
-def next_ticket_number(store: LocalStore, prefix: str, now: datetime) -> str:
-    """``{prefix}-{n:03d}``: one more than the highest of today's tickets of this prefix."""
-    prefix = prefix or "K"
-    today = _local_day(now)
-    highest = 0
-    pattern = re.compile(rf"{re.escape(prefix)}-(\d+)")
-    for visit in store.find("visit"):
-        matched = pattern.fullmatch(str(visit.get("ticket_number") or ""))
-        if matched and _local_day(str(visit.get("checked_in_at") or "")) == today:
-            highest = max(highest, int(matched.group(1)))
-    return f"{prefix}-{highest + 1:03d}"
-
-
-def expected_wait_minutes(store: LocalStore, now: datetime) -> int:
-    """A rough wait to be greeted: a few minutes per customer checked in here lately."""
-    recent = 0
-    for visit in store.find("visit"):
-        try:
-            at = datetime.fromisoformat(str(visit.get("checked_in_at")).replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        if 0 <= (now - at).total_seconds() <= QUEUE_WINDOW_MINUTES * 60:
-            recent += 1
-    return MINUTES_PER_CUSTOMER_AHEAD * (recent + 1)
+__all__ = [
+    "MINUTES_PER_CUSTOMER_AHEAD",
+    "QUEUE_WINDOW_MINUTES",
+    "CheckinFlow",
+    "CheckinReceipt",
+    "expected_wait_minutes",
+    "next_ticket_number",
+    "status_url",
+]

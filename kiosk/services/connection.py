@@ -59,22 +59,22 @@ class ConnectionChecker:
             device.plate_region,
             device.device_name,
             device.ticket_prefix or settings.ticket_prefix,
-            device.kiosk_lookup_key or settings.kiosk_lookup_key,
+            device.shop_timezone or settings.shop_timezone,
         )
         if known != (
             settings.shop_name,
             settings.plate_region,
             settings.device_name,
             settings.ticket_prefix,
-            settings.kiosk_lookup_key,
+            settings.shop_timezone,
         ):
-            # Kiosks paired before the server sent a ticket prefix and lookup key get
-            # them here; an answer without them never erases what is stored.
+            # Kiosks paired before the server sent a ticket prefix get it here; an
+            # answer without one never erases what is stored.
             self.store.update(
                 shop_name=device.shop_name,
                 plate_region=device.plate_region,
                 device_name=device.device_name or settings.device_name,
                 ticket_prefix=known[3],
-                kiosk_lookup_key=known[4],
+                shop_timezone=known[4],
             )
         return ConnectionReport(ConnectionState.ONLINE, device=device)

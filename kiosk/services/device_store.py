@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 APP_DIR_NAME = "service-lane-kiosk"
 SETTINGS_FILE = "device.json"
+# Keys older versions stored and this one erases (see DeviceStore.load).
+FORMER_SECRETS = frozenset({"kiosk_lookup_key"})
 DEFAULT_SERVER_URL = "http://127.0.0.1:5000"
 MODES: tuple[str, ...] = ("kiosk", "tablet")
 
@@ -50,15 +52,19 @@ class DeviceSettings:
     role: str | None = None
     shop_name: str = ""
     plate_region: str = ""
+    # The shop's time zone (IANA name), sent with the shop settings: times shown here
+    # are the shop's clock, the same as the back office's.
+    shop_timezone: str = ""
     language: str = "en"
-    # Given at pairing: the prefix of this device's ticket numbers ("K3") and, for a
-    # kiosk, the shop's key for offline appointment lookups (hex).
+    # Given at pairing: the prefix of this device's ticket numbers ("K3").
     ticket_prefix: str = ""
-    kiosk_lookup_key: str = ""
     # Leaving kiosk mode: a salted hash of the staff PIN (kiosk.services.staff_pin).
     staff_pin_hash: str = ""
     # Seconds without a touch before "Are you still there?" wipes a check-in.
     idle_timeout_s: float = 60.0
+    # Days a finished (delivered, cancelled) visit stays on a tablet once the server has
+    # all of it; a kiosk keeps its check-ins this long too, at most.
+    keep_finished_days: float = 7.0
 
     @property
     def is_paired(self) -> bool:
@@ -66,9 +72,7 @@ class DeviceSettings:
 
     def unpaired(self) -> DeviceSettings:
         """The same settings without the pairing (token, id and role dropped)."""
-        return replace(
-            self, token=None, device_id=None, role=None, ticket_prefix="", kiosk_lookup_key=""
-        )
+        return replace(self, token=None, device_id=None, role=None, ticket_prefix="")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,7 +106,7 @@ class DeviceStore:
             data = json.loads(raw)
             if not isinstance(data, dict):
                 raise ValueError("device.json does not hold an object")
-            return DeviceSettings.from_json(data)
+            settings = DeviceSettings.from_json(data)
         except (ValueError, TypeError) as exc:
             # Keep the unreadable file for a technician; start unpaired.
             keep = self.path.with_name(SETTINGS_FILE + ".unreadable")
@@ -110,6 +114,12 @@ class DeviceStore:
             with contextlib.suppress(OSError):
                 os.replace(self.path, keep)
             return DeviceSettings()
+        if FORMER_SECRETS & data.keys():
+            # Older versions kept a lookup key that let a stolen kiosk reveal phone
+            # numbers; the look-ups need none now, so it is erased from the disk.
+            with contextlib.suppress(OSError):
+                self.save(settings)
+        return settings
 
     def save(self, settings: DeviceSettings) -> None:
         """Write the settings atomically; on any error the previous file is intact."""

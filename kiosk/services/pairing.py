@@ -79,8 +79,8 @@ class PairingService:
             device_name=result.device_name or name,
             shop_name=result.shop_name,
             plate_region=result.plate_region,
+            shop_timezone=result.shop_timezone,
             ticket_prefix=result.ticket_prefix,
-            kiosk_lookup_key=result.kiosk_lookup_key,
         )
         try:
             self.store.save(paired)

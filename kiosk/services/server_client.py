@@ -44,6 +44,7 @@ DEVICE_NOT_PAIRED = "device_not_paired"
 SERVER_ERROR = "server_error"
 UNEXPECTED_RESPONSE = "unexpected_response"
 REQUEST_REFUSED = "request_refused"
+SERVER_OUT_OF_SPACE = "server_out_of_space"
 
 PAIRING_REFUSALS: dict[str, Text] = {
     "pairing_code_unknown": Text(
@@ -102,8 +103,9 @@ class DeviceInfo:
     shop_name: str
     plate_region: str
     ticket_prefix: str = ""
-    kiosk_lookup_key: str = ""
     phone_region: str = ""
+    # The shop's time zone: every time this device shows is the shop's clock time.
+    shop_timezone: str = ""
 
 
 @dataclass(frozen=True)
@@ -304,6 +306,6 @@ def _device_fields(body: dict[str, Any]) -> dict[str, Any]:
         "shop_name": str(shop.get("name") or ""),
         "plate_region": str(shop.get("plate_region") or ""),
         "ticket_prefix": str(body.get("ticket_prefix") or ""),
-        "kiosk_lookup_key": str(body.get("kiosk_lookup_key") or ""),
         "phone_region": str(shop.get("phone_region") or ""),
+        "shop_timezone": str(shop.get("timezone") or ""),
     }

@@ -38,10 +38,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
+from kiosk.services import feed_recovery
 from kiosk.services.local_store import BlobInfo, Change, LocalStore
 from kiosk.services.server_client import (
     DEVICE_NOT_PAIRED,
     REQUEST_REFUSED,
+    SERVER_OUT_OF_SPACE,
     SERVER_UNREACHABLE,
     UNEXPECTED_RESPONSE,
 )
@@ -65,6 +67,9 @@ PULL_PAGE_SIZE = 500
 # A kiosk is sent a snapshot of these kinds instead of a changes feed.
 SNAPSHOT_KINDS = frozenset({"appointment"})
 SYNC_FAILED = "sync_failed"
+EPOCH_HEADER = "X-Feed-Epoch"
+# A round that finds the server restored starts again, at most this often.
+MAX_RESTARTS_PER_ROUND = 2
 
 
 def default_retry() -> Retry:
@@ -107,6 +112,12 @@ class ServerUnreachable(SyncError):
         self.status = status
 
 
+class ServerOutOfSpace(ServerUnreachable):
+    """The server's disk is full (507): nothing was saved there; try again later."""
+
+    code = SERVER_OUT_OF_SPACE
+
+
 class UnexpectedResponse(SyncError):
     """The answer was not what the protocol promises (e.g. a captive portal's page)."""
 
@@ -133,6 +144,11 @@ class RequestRefused(SyncError):
         super().__init__(f"{status} {title}: {problem.get('detail') or ''}".rstrip(": "))
         self.status = status
         self.problem = problem
+
+
+class ServerRestored(SyncError):
+    """The server was restored from a backup since this device last synced: the round
+    starts over once what the server lacks is queued again (``feed_recovery``)."""
 
 
 # --- transport --------------------------------------------------------------------------
@@ -208,10 +224,17 @@ class SyncTransport:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def push(self, changes: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        """``POST /sync/push``: ``{"results": [...], "missing_blobs": [...]}``."""
+    def push(self, changes: Sequence[dict[str, Any]], epoch: str = "") -> dict[str, Any]:
+        """``POST /sync/push``: ``{"results": [...], "missing_blobs": [...]}``.
+
+        ``epoch``: the feed epoch this device knows; a restored server refuses the push
+        (409 ``feed-epoch-changed``) before applying anything (``feed_recovery``).
+        """
         body = self._request(
-            "POST", "/sync/push", json={"schema": SCHEMA_VERSION, "changes": list(changes)}
+            "POST",
+            "/sync/push",
+            json={"schema": SCHEMA_VERSION, "changes": list(changes)},
+            headers={EPOCH_HEADER: epoch} if epoch else None,
         )
         if not isinstance(body.get("results"), list):
             raise UnexpectedResponse("push answer without a list of results")
@@ -223,6 +246,14 @@ class SyncTransport:
         missing = body.get("missing")
         if not isinstance(missing, list) or not all(isinstance(sha, str) for sha in missing):
             raise UnexpectedResponse("missing-blobs answer without a list of hashes")
+        return missing
+
+    def missing_changes(self, change_ids: Sequence[str]) -> list[str]:
+        """``POST /sync/changes/missing``: which of these changes the server lacks."""
+        body = self._request("POST", "/sync/changes/missing", json={"change_ids": list(change_ids)})
+        missing = body.get("missing")
+        if not isinstance(missing, list) or not all(isinstance(item, str) for item in missing):
+            raise UnexpectedResponse("missing-changes answer without a list of change ids")
         return missing
 
     def upload_blob(self, sha256: str, path: Path, content_type: str) -> int:
@@ -253,11 +284,22 @@ class SyncTransport:
             release()
 
     def pull(self, since: int, limit: int = PULL_PAGE_SIZE) -> dict[str, Any]:
-        """``GET /sync/changes``: ``{"changes", "next_since", "more"}`` (or a snapshot)."""
-        body = self._request("GET", "/sync/changes", params={"since": since, "limit": limit})
+        """``GET /sync/changes``: ``{"changes", "next_since", "more"}`` (or a snapshot).
+
+        From the start (``since`` 0) a tablet asks for the shop's working set only, not
+        its whole past (``sync_server/sync/scope.py``)."""
+        params = {"since": since, "limit": limit} | ({"scope": "working_set"} if since == 0 else {})
+        body = self._request("GET", "/sync/changes", params=params)
         if not isinstance(body.get("changes"), list) or not isinstance(body.get("next_since"), int):
             raise UnexpectedResponse("changes answer without changes or next_since")
         return body
+
+    def vehicle_history(self, vehicle_id: str) -> list[dict[str, Any]]:
+        """``GET /vehicles/<id>/history``: a car's earlier visits, walk-arounds, marks."""
+        body = self._request("GET", f"/vehicles/{vehicle_id}/history")
+        if not isinstance(body.get("changes"), list):
+            raise UnexpectedResponse("history answer without changes")
+        return body["changes"]
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -290,6 +332,8 @@ class SyncTransport:
             if 400 <= status < 500:
                 problem = body if isinstance(body, dict) else {"status": status}
                 raise RequestRefused(status, problem)
+            if status == 507:
+                raise ServerOutOfSpace(f"{method} {path}: the server is out of disk space", status)
             if status >= 300:
                 raise ServerUnreachable(f"{method} {path}: HTTP {status} after retries", status)
             if not isinstance(body, dict):
@@ -311,6 +355,7 @@ class SyncReport:
     blobs_parked: int = 0
     pulled: int = 0
     requests: int = 0
+    resent_after_restore: int = 0  # changes and photos the restored server lacked
     restamped: int = 0
 
 
@@ -332,6 +377,7 @@ class SyncEngine:
         self.transport = transport
         self.batch_size = batch_size
         self.batch_bytes = batch_bytes
+        self.after_pull: Callable[[SyncEngine], None] | None = None
         self._round = threading.Lock()
         self.server_time = ServerTime(store.clock)
         transport.server_time = self.server_time
@@ -348,9 +394,20 @@ class SyncEngine:
             requests_before = self.transport.request_count
             self._restamped.clear()
             try:
-                self._push_outbox(report)
-                self._upload_photos(report)
-                self._pull(report)
+                for _attempt in range(MAX_RESTARTS_PER_ROUND + 1):
+                    # A server restored from a backup (seen by the push or the pull)
+                    # gets what it lacks again, then the round starts over.
+                    self._recover(report)
+                    try:
+                        self._push_outbox(report)
+                    except ServerRestored:
+                        continue
+                    self._upload_photos(report)
+                    if not self._pull(report):
+                        break
+                feed_recovery.forget_old_sent(self.store)
+                if self.after_pull is not None:
+                    self.after_pull(self)  # e.g. cars' histories, pruning (working_set.py)
             except SyncError as error:
                 self.store.note_sync_error(error.code, str(error))
                 raise
@@ -374,11 +431,26 @@ class SyncEngine:
                 # next round instead of being sent again and again in this one.
                 return
 
+    def _recover(self, report: SyncReport) -> None:
+        if not feed_recovery.recovery_due(self.store):
+            return
+        changes, photos = feed_recovery.recover(
+            self.store, self.transport.missing_changes, self.transport.missing_blobs
+        )
+        report.resent_after_restore += changes + photos
+
     def _push_batch(self, batch: list[Change], report: SyncReport) -> bool:
         """Push one batch; True when every change in it was acknowledged or parked."""
         try:
-            answer = self.transport.push([change.to_wire() for change in batch])
+            wire = [change.to_wire() for change in batch]
+            epoch = feed_recovery.known_epoch(self.store)
+            answer = self.transport.push(wire, epoch) if epoch else self.transport.push(wire)
         except RequestRefused as refused:
+            if refused.status == 409 and str(refused.problem.get("type", "")).endswith(
+                "/feed-epoch-changed"
+            ):
+                feed_recovery.note_feed(self.store, refused.problem.get("feed"))
+                raise ServerRestored(str(refused)) from refused
             if refused.status != 413:
                 raise
             if len(batch) == 1:
@@ -517,20 +589,26 @@ class SyncEngine:
 
     # -- pull --------------------------------------------------------------------------
 
-    def _pull(self, report: SyncReport) -> None:
+    def _pull(self, report: SyncReport) -> bool:
+        """Pull the feed (or a kiosk's snapshot); True when it shows the server was
+        restored from a backup (the cursor is reset then, and a recovery is due)."""
         since = self.store.pull_cursor()
         while True:
             page = self.transport.pull(since, PULL_PAGE_SIZE)
+            if feed_recovery.note_feed(self.store, page.get("feed")):
+                return True
             changes, next_since = page["changes"], page["next_since"]
             try:
                 if page.get("snapshot"):
                     report.pulled += self.store.replace_snapshot(SNAPSHOT_KINDS, changes)
-                    return
-                report.pulled += self.store.apply_pulled(changes, next_since)
+                    return False
+                # The customers and cars of the page's visits come beside it (scope.py).
+                related = page.get("related") or []
+                report.pulled += self.store.apply_pulled([*related, *changes], next_since)
             except ValueError as exc:
                 raise UnexpectedResponse(f"changes page after {since}: {exc}") from exc
             if not page.get("more") or next_since <= since:
-                return
+                return False
             since = next_since
 
 

@@ -165,12 +165,13 @@ class CheckinController:
         self.go("vehicle")
 
     def vehicle_summary(self) -> tuple[str, str, str, str]:
-        """(owner, plate, car, work booked) for the confirm screen, masked for bookings."""
+        """(owner, plate, car, work booked) for the confirm screen. For a booking the
+        kiosk knows no name or plate: it shows what the customer typed, masked."""
         flow = self.flow
         if flow.path is CheckinPath.appointment and flow.appointment is not None:
             match = flow.appointment
             return (
-                match.customer_name_masked,
+                match.phone_masked or match.code,
                 match.plate_masked,
                 match.vehicle,
                 match.requested_work,
@@ -222,7 +223,7 @@ class CheckinController:
         if self.store is None:
             return [FieldIssue("signature", "no_store", NOT_SAVED)]
         try:
-            receipt = self.flow.save(self.store)
+            receipt = self.flow.check_in(self.store)
         except (OSError, ValueError) as error:
             log.exception("Check-in not saved: %r", error)
             return [FieldIssue("signature", "not_saved", NOT_SAVED)]

@@ -15,6 +15,7 @@ from sync_server.api.body import json_object, text_field
 from sync_server.models import Device, DeviceRole
 from sync_server.pairing import PairingRefused, issue_code, redeem_code, revoke_device
 from sync_server.problems import Problem, field_error
+from sync_server.public_url import public_base_url
 from sync_server.shop import shop_settings
 
 bp = Blueprint("devices", __name__)
@@ -45,16 +46,13 @@ def shop_json() -> dict[str, Any]:
 
 
 def device_secrets(device: Device) -> dict[str, Any]:
-    """What only the device itself is told: a kiosk's key for offline lookups."""
-    from sync_server.sync.api import kiosk_lookup_key
-
-    if device.role is DeviceRole.KIOSK:
-        return {"kiosk_lookup_key": kiosk_lookup_key().hex()}
+    """What only the device itself is told. Nothing, today: a kiosk's offline look-ups
+    need no key (``shared.lookup``), so a stolen kiosk holds none."""
     return {}
 
 
 def pairing_qr_payload(code: str) -> str:
-    base = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    base = public_base_url()
     return f"checkin-pair:{base}#{code}"
 
 

@@ -304,7 +304,8 @@ def document() -> dict[str, Any]:
             },
             "/sync/changes": {
                 "get": _op(
-                    "Pull the changes feed (a masked snapshot of today's appointments for kiosks)",
+                    "Pull the changes feed with the feed's identity (for kiosks, a snapshot of "
+                    "today's appointments as slow salted look-up hashes)",
                     DEVICE,
                     {"200": {"description": "a page", **_json(OBJECT)}},
                     parameters=[
@@ -315,7 +316,42 @@ def document() -> dict[str, Any]:
                             "at most this many entries; records the caller wrote all of "
                             "itself are skipped without counting",
                         ),
+                        _query(
+                            "scope",
+                            {"type": "string", "enum": ["working_set"]},
+                            "with since=0: the shop's working set (open visits, today's and "
+                            "tomorrow's appointments) instead of the whole feed",
+                        ),
                     ],
+                )
+            },
+            "/sync/changes/missing": {
+                "post": _op(
+                    "Which of these changes the server lacks (a device checking after the "
+                    "server was restored from a backup: a new feed epoch)",
+                    DEVICE,
+                    {"200": {"description": "the missing ones", **_json(OBJECT)}},
+                    body=_json(
+                        {
+                            "type": "object",
+                            "required": ["change_ids"],
+                            "properties": {
+                                "change_ids": {
+                                    "type": "array",
+                                    "maxItems": 1000,
+                                    "items": {"type": "string", "format": "uuid"},
+                                }
+                            },
+                        }
+                    ),
+                )
+            },
+            "/vehicles/{vehicle_id}/history": {
+                "get": _op(
+                    "A car's earlier visits with their walk-arounds and damage marks",
+                    DEVICE,
+                    {"200": {"description": "the records", **_json(OBJECT)}},
+                    parameters=[_path("vehicle_id")],
                 )
             },
             "/blobs/missing": {

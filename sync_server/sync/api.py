@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import re
 from typing import Any
@@ -14,21 +12,25 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
-from sqlalchemy.orm import joinedload
 
 from shared.i18n import Text
-from shared.lookup import lookup_hash
-from shared.masking import mask_name, mask_phone, mask_plate
 from shared.wire import SUPPORTED_SCHEMAS
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
-from sync_server.api.body import json_object
-from sync_server.models import Appointment, Blob, FieldConflict, SyncRecord, utcnow
+from sync_server.api.body import json_object, whole_number_arg
+from sync_server.models import Blob, FieldConflict, SyncRecord, utcnow
 from sync_server.problems import Problem, request_language
-from sync_server.shop import shop_settings, today_bounds
 from sync_server.sync import trust
 from sync_server.sync.blobs import MAX_UPLOAD_BYTES, BlobRefused, BlobStore
+from sync_server.sync.epoch import (
+    EPOCH_HEADER,
+    MAX_CHANGE_IDS_PER_ASK,
+    check_device_epoch,
+    feed_info,
+    missing_change_ids,
+)
 from sync_server.sync.group_commit import GroupCommit
+from sync_server.sync.kiosk_snapshot import kiosk_snapshot
 from sync_server.sync.records import (
     DEVICE_KINDS,
     Change,
@@ -42,6 +44,7 @@ from sync_server.sync.records import (
     read_change,
     start_batch,
 )
+from sync_server.sync.scope import WORKING_SET, vehicle_history, visit_people, working_set
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +55,12 @@ MAX_CHANGES_PER_PUSH = 500
 STORING_WAIT_S = 10.0
 MAX_PULL_PAGE = 500
 SHA256_URL = re.compile(r"[0-9a-f]{64}")
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TABLET_FEED_KINDS = frozenset(DEVICE_KINDS | {"appointment"})
 
 
 def blob_store() -> BlobStore:
     return current_app.extensions["blob_store"]
-
-
-def kiosk_lookup_key() -> bytes:
-    """The shop's key for kiosk lookup hashes, derived from the server's secret."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(secret, b"kiosk-lookup-v1", hashlib.sha256).digest()
 
 
 def _refusal(refused: ChangeRefused, change_id: Any) -> dict[str, Any]:
@@ -100,7 +98,8 @@ def push() -> ResponseReturnValue:
         )
     caller = require_caller()
     session = db.session()
-    lock_feed(session)
+    lock_feed(session)  # first: the writers' lock before any read (SQLite)
+    check_device_epoch(session, request.headers.get(EPOCH_HEADER, ""))
     parsed: list[Change | ChangeRefused] = []
     for raw in changes:
         try:
@@ -318,70 +317,55 @@ def _send_blob(sha256: str, *, thumbnail: bool) -> ResponseReturnValue:
 @allow("kiosk", "tablet")
 def pull() -> ResponseReturnValue:
     caller = require_caller()
+    session = db.session()
     if caller.role == "kiosk":
-        return jsonify(_kiosk_snapshot())
-    try:
-        since = max(0, int(request.args.get("since", "0")))
-        limit = min(MAX_PULL_PAGE, max(1, int(request.args.get("limit", "200"))))
-    except ValueError:
-        raise Problem(
-            400, "bad-request", Text("since and limit must be whole numbers.", "server")
-        ) from None
+        return jsonify(kiosk_snapshot(session) | {"feed": feed_info(session)})
+    since = whole_number_arg("since", 0, maximum=2**31 - 1)  # the feed's INTEGER seq
+    limit = min(MAX_PULL_PAGE, max(1, whole_number_arg("limit", 200)))
     # A record whose every field this device wrote itself holds nothing it lacks: skip
     # the echo, but move the cursor past it all the same.
-    page = feed_page(db.session(), since, TABLET_FEED_KINDS, limit, reader=caller.uid)
-    return jsonify({"changes": page.changes, "next_since": page.next_since, "more": page.more})
+    if since == 0 and request.args.get("scope") == WORKING_SET:
+        # A new tablet: the working set, not the past (with the feed's identity).
+        return jsonify(working_set(session) | {"feed": feed_info(session)})
+    # The feed's epoch and head are read first: a restore after this cannot hide.
+    feed = feed_info(session)
+    page = feed_page(session, since, TABLET_FEED_KINDS, limit, reader=caller.uid)
+    related = visit_people(session, page.changes, caller.uid)
+    return jsonify(
+        {"changes": page.changes, "next_since": page.next_since, "more": page.more, "feed": feed}
+        | ({"related": related} if related else {})
+    )
 
 
-def _kiosk_snapshot() -> dict[str, Any]:
-    """Today's booked appointments, masked, with keyed hashes for exact-match lookups."""
-    session = db.session()
-    start, end = today_bounds(shop_settings(session))
-    appointments = session.scalars(
-        select(Appointment)
-        .options(joinedload(Appointment.customer), joinedload(Appointment.vehicle))
-        .where(
-            Appointment.expected_arrival >= start,
-            Appointment.expected_arrival < end,
-            Appointment.status == "booked",
+@bp.get("/vehicles/<vehicle_id>/history")
+@allow("tablet")
+def history(vehicle_id: str) -> ResponseReturnValue:
+    """A car's earlier visits with their walk-arounds and marks (scope.vehicle_history)."""
+    return jsonify(vehicle_history(db.session(), vehicle_id))
+
+
+@bp.post("/sync/changes/missing")
+@allow("kiosk", "tablet")
+def missing_changes() -> ResponseReturnValue:
+    """Which of these change ids the server lacks (a device checking after a restore)."""
+    body = json_object()
+    change_ids = body.get("change_ids")
+    if (
+        not isinstance(change_ids, list)
+        or len(change_ids) > MAX_CHANGE_IDS_PER_ASK
+        or not all(isinstance(item, str) and UUID_TEXT.fullmatch(item) for item in change_ids)
+    ):
+        raise Problem(
+            422,
+            "validation",
+            Text(
+                "'change_ids' must be a list of at most {n} change ids.",
+                "server",
+                {"n": MAX_CHANGE_IDS_PER_ASK},
+            ),
         )
-        .order_by(Appointment.expected_arrival)
-    ).all()
-    key = kiosk_lookup_key()
-    changes = []
-    for item in appointments:
-        customer, vehicle = item.customer, item.vehicle
-        changes.append(
-            {
-                "kind": "appointment",
-                "id": item.id,
-                "fields": {
-                    "customer_id": customer.id,
-                    "vehicle_id": vehicle.id,
-                    "expected_arrival": item.expected_arrival.isoformat(),
-                    "requested_work": item.requested_work,
-                    "concern_codes": list(item.concern_codes),
-                    "expected_duration_minutes": item.expected_duration_minutes,
-                    "customer_name_masked": mask_name(customer.name),
-                    "phone_masked": mask_phone(customer.phone),
-                    "plate_masked": mask_plate(vehicle.plate),
-                    "vehicle_make": vehicle.make,
-                    "vehicle_model": vehicle.model,
-                    "plate_region": vehicle.plate_region,
-                    "vip": customer.tier == "vip",
-                    "phone_hash": lookup_hash(key, "phone", customer.phone),
-                    "plate_hash": lookup_hash(key, "plate", vehicle.plate),
-                    "code_hash": lookup_hash(key, "code", item.code),
-                },
-            }
-        )
-    return {
-        "snapshot": True,
-        "day_starts": start.isoformat(),
-        "changes": changes,
-        "next_since": 0,
-        "more": False,
-    }
+    unique = list(dict.fromkeys(change_ids))
+    return jsonify({"missing": missing_change_ids(db.session(), unique)})
 
 
 @bp.get("/records/<kind>/<record_id>")

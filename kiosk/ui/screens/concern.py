@@ -48,9 +48,13 @@ class ConcernScreen(StepScreen):
         self.ids.words.text = ""
 
     def prepare(self) -> None:
-        wanted = set(self.checkin.flow.concern_codes)
+        flow = self.checkin.flow
+        wanted = set(flow.concern_codes)
         for code, tile in self.tiles.items():
             tile.selected = code in wanted
+        if not self.ids.words.text:
+            # The work booked with the appointment, for the customer to add to.
+            self.ids.words.text = flow.concern_text
 
     def submit(self) -> None:
         self.issues = self.checkin.set_concerns(self.chosen(), self.ids.words.text)

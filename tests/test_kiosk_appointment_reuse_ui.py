@@ -1,0 +1,90 @@
+"""Appointments at the kiosk, by touch: the work booked comes into the visit (the
+customer may add to it), and a second scan of a used appointment gives its ticket
+(issue 16, items 3 and 4). Same headless kiosk and fixtures as test_kiosk_flow_ui.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+import test_kiosk_flow_ui
+from kiosk_flow_fixtures import appointment_entry
+from test_kiosk_flow_ui import finish_common_steps, saved, screen, shown_messages
+
+pytestmark = pytest.mark.ui
+
+# The paired kiosk with today's appointments, and its start, from the flow tests.
+kiosk_data = test_kiosk_flow_ui.kiosk_data
+start_kiosk = test_kiosk_flow_ui.start_kiosk
+
+
+def scan(harness, scanner, touches, code: str) -> None:  # type: ignore[no-untyped-def]
+    touches.tap(harness.app.welcome_screen.ids.scan_appointment_qr)
+    assert scanner.deliver(code)
+    harness.pump(3)
+
+
+def test_work_booked_comes_into_the_visit_and_the_customer_adds_to_it(start_kiosk) -> None:
+    harness, _scanner, touches = start_kiosk()
+    touches.tap(harness.app.welcome_screen.ids.phone_or_plate)
+    lookup = screen(harness, "lookup")
+    touches.keys(lookup.ids.phone_pad, "13912345601")
+    touches.tap(lookup.ids.find)
+    assert harness.screen == "vehicle"
+    assert screen(harness, "vehicle").ids.work.text == "Air conditioning not cooling"
+    touches.tap(screen(harness, "vehicle").ids.next)
+    concern = screen(harness, "concern")
+    words = concern.ids.words
+    assert words.text == "Air conditioning not cooling"  # shown, for the customer to add to
+    assert concern.tiles["air_conditioning"].selected
+    touches.tap(words)
+    words.cursor = (len(words.text), 0)
+    words.insert_text(", and a rattle on the left")
+    finish_common_steps(harness, touches)
+    _store, visit = saved(harness)
+    assert visit["concern_text"] == "Air conditioning not cooling, and a rattle on the left"
+    assert visit["concern_codes"] == ["air_conditioning"]
+
+
+def test_work_booked_is_kept_when_the_customer_adds_nothing(start_kiosk) -> None:
+    harness, scanner, touches = start_kiosk()
+    scan(harness, scanner, touches, "Q7M4KX")
+    touches.tap(screen(harness, "vehicle").ids.next)
+    finish_common_steps(harness, touches)
+    _store, visit = saved(harness)
+    assert visit["concern_text"] == "Scheduled 50,000 km maintenance"
+
+
+def test_a_second_scan_of_a_used_appointment_gives_its_ticket(start_kiosk) -> None:
+    harness, scanner, touches = start_kiosk(done_seconds=1)
+    scan(harness, scanner, touches, "Q7M4KX")
+    touches.tap(screen(harness, "vehicle").ids.next)
+    finish_common_steps(harness, touches)
+    assert screen(harness, "done").ids.ticket.text == "K3-001"
+    harness.wait_until(lambda: harness.screen == "welcome", timeout=5)
+
+    scan(harness, scanner, touches, "Q7M4KX")
+    assert harness.screen == "scan"
+    assert "You are already checked in — ticket K3-001." in shown_messages(harness, "scan")
+    assert "could not find" not in shown_messages(harness, "scan")
+    harness.app.checkin.start_over()
+
+    # By phone, in Chinese: the same answer, in Chinese, and no customer's data shown.
+    touches.tap(harness.app.welcome_screen.ids.language.ids.zh_CN)
+    touches.tap(harness.app.welcome_screen.ids.phone_or_plate)
+    lookup = screen(harness, "lookup")
+    touches.keys(lookup.ids.phone_pad, "13812345678")
+    touches.tap(lookup.ids.find)
+    assert harness.screen == "lookup"
+    assert "您已登记过了 — 排队号 K3-001。" in shown_messages(harness, "lookup")
+
+
+def test_an_appointment_used_at_another_kiosk_gives_that_ticket(start_kiosk) -> None:
+    harness, scanner, touches = start_kiosk()
+    used = appointment_entry(
+        "W8N5TR", "", "+8613700000000", "京B54321", "Honda", "Accord", "Oil change", []
+    )
+    used["fields"]["checked_in_ticket"] = "K1-004"  # as the server's snapshot says
+    harness.app.local_store.replace_snapshot({"appointment"}, [used])
+    scan(harness, scanner, touches, "W8N5TR")
+    assert harness.screen == "scan"
+    assert "You are already checked in — ticket K1-004." in shown_messages(harness, "scan")
