@@ -214,14 +214,24 @@ def desk_pages(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) -> 
 
 
 def quote_editor(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) -> None:
-    """The advisor writes a quote with two options for the car that just came in."""
+    """The car that just came in has no signed walk-around: the manager marks it done
+    with a reason; then a quote with two options for it."""
     visit = ids["zhao-min"]
     context = browser.new_context(**DESK)
     page = context.new_page()
-    sign_in(page, base, "en", "li.na")
+    sign_in(page, base, "en", "manager")
     page.goto(f"{base}/visits/{visit}")
     page.click("button[value=complete_walkaround]")
-    page.goto(f"{base}/visits/{visit}/quote")
+    shoot.element(page, "#job", "walkaround-unsigned", "en")
+    in_language(page, base, "zh_CN", f"/visits/{visit}")
+    shoot.element(page, "#job", "walkaround-unsigned", "zh_CN")
+    in_language(page, base, "en", f"/visits/{visit}")
+    page.fill("input[name=reason]", "Tablet battery flat; photos taken on the shop camera")
+    page.click("text=Mark walk-around done (manager)")
+    for lang in LANGUAGES:
+        in_language(page, base, lang, f"/visits/{visit}")
+        shoot.element(page, "#walkaround", "walkaround-override", lang)
+    in_language(page, base, "en", f"/visits/{visit}/quote")
     page.fill("input[name=option_label]", "Brakes and 70,000 km service")
     page.click(".options-editor summary")
     page.fill("input[name=option-0-label]", "Genuine Nissan pads and discs")
@@ -265,6 +275,15 @@ def quote_editor(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) -
         page.fill("input[name=option-2-label]", "Pads only" if lang == "en" else "只换刹车片")
         page.click("button[value=save]")
         shoot(page, "quote-editor-error", lang)
+    for lang in LANGUAGES:  # a discount bigger than the work it goes with
+        in_language(page, base, lang, f"/visits/{visit}/quote")
+        page.click("button[value=add_line]")
+        page.select_option("select[name=line-6-kind]", "discount")
+        page.fill("input[name=line-6-description]", "Loyalty discount")
+        page.fill("input[name=line-6-unit_price]", "5000")
+        page.fill("input[name=tax_percent]", "13%")
+        page.click("button[value=save]")
+        shoot(page, "quote-editor-discount-error", lang)
     context.close()
 
 
@@ -322,6 +341,59 @@ def after_approval(browser: Any, base: str, ids: dict[str, str], shoot: Shooter)
         phone.close()
 
 
+def revised_quote(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) -> None:
+    """The option quote goes out; on the phone a safety item is declined; the advisor
+    revises (after confirming) and the open page says so; version 2 marks what changed."""
+    visit = ids["zhao-min"]
+    desk = browser.new_context(**DESK)
+    advisor = desk.new_page()
+    sign_in(advisor, base, "en", "li.na")
+    advisor.goto(f"{base}/visits/{visit}")
+    advisor.click("text=Send to the customer")
+    link = advisor.input_value("#approval-link")
+    phones = {}
+    for lang in LANGUAGES:
+        phone = browser.new_context(**PHONE)
+        page = phone.new_page()
+        in_language(page, base, lang, link.removeprefix(base))
+        page.click(".option-card >> nth=0")
+        page.locator(".option-items:visible .quote-item >> nth=0").locator(
+            "input[value=declined]"
+        ).check()
+        page.locator(".option-items:visible .quote-item >> nth=0").scroll_into_view_if_needed()
+        shoot(page, "customer-safety-confirm", lang, full_page=False)
+        phones[lang] = page
+    for lang in LANGUAGES:
+        in_language(advisor, base, lang, f"/visits/{visit}")
+        advisor.click("button[value=revise_quote]")
+        shoot(advisor, "revise-confirm", lang)
+    advisor.click("button[value=revise_quote]")
+    for lang, page in phones.items():
+        page.wait_for_selector("#link-closed:visible", timeout=30_000)
+        shoot(page, "customer-updating", lang, full_page=False)
+    in_language(advisor, base, "en", f"/visits/{visit}/quote")
+    advisor.fill("input[name=line-2-unit_price]", "1080")
+    advisor.click("button[value=add_line]")
+    advisor.select_option("select[name=line-6-kind]", "fee")
+    advisor.fill("input[name=line-6-description]", "Brake fluid disposal")
+    advisor.fill("input[name=line-6-unit_price]", "20")
+    advisor.fill("input[name=line-4-description]", "")  # the ceramic pads are taken out
+    advisor.fill("input[name=line-4-unit_price]", "")
+    advisor.click("button[value=save]")
+    for lang in LANGUAGES:
+        in_language(advisor, base, lang, f"/visits/{visit}/quote")
+        shoot(advisor, "quote-editor-v2", lang)
+    in_language(advisor, base, "en", f"/visits/{visit}")
+    advisor.click("text=Send to the customer")
+    link = advisor.input_value("#approval-link")
+    for lang, page in phones.items():
+        in_language(page, base, lang, link.removeprefix(base))
+        page.click(".option-card >> nth=0")
+        shoot(page, "customer-quote-v2", lang)
+        page.context.close()
+    desk.close()
+
+
 def manager_pages(browser: Any, base: str, shoot: Shooter) -> None:
     """People with their tablet PINs, a refused PIN, a pairing code, a refused form."""
     for lang in LANGUAGES:
@@ -368,6 +440,7 @@ def main() -> None:
                 quote_editor(browser, base, ids, shoot)
                 customer_phone(browser, base, link, shoot)
                 after_approval(browser, base, ids, shoot)
+                revised_quote(browser, base, ids, shoot)
                 manager_pages(browser, base, shoot)
             finally:
                 browser.close()

@@ -28,7 +28,6 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from pathlib import Path
 from typing import Literal
 
 from fpdf import FPDF
@@ -44,13 +43,13 @@ from shared.domain import (
     damage_label,
     label,
 )
+from shared.resources import cjk_font, diagram_dir
 
 # fontTools logs every step of subsetting the font at INFO: noise in any log.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
-FONT = ASSETS / "fonts" / "wqy-microhei.ttc"
-DIAGRAM = ASSETS / "diagram"
+FONT = cjk_font()
+DIAGRAM = diagram_dir()
 FONT_NAME = "wqy"
 
 SheetState = Literal["signed_unchanged", "changed_after_signing", "unsigned"]

@@ -731,13 +731,18 @@ class Approval:
     ip_address: str = ""  # when approved from the customer's own phone
     user_agent: str = ""
     option_id: str | None = None
+    # The safety (red) lines the customer declined after confirming they understood the
+    # risk, by quote line id.
+    safety_acknowledged: list[str] = field(default_factory=list)
 
     def approved_lines(self, quote: Quote) -> list[QuoteLine]:
         """The lines the work may go ahead on.
 
         Labour and parts count only when approved: nothing starts without the customer's
         yes. Fees and discounts are not the customer's to pick, so they count unless
-        explicitly declined. Lines of an option the customer did not choose never count.
+        explicitly declined; a discount, though, only when some work or part is approved
+        (a discount on nothing would show money off that the total cannot take). Lines
+        of an option the customer did not choose never count.
         """
         if quote.id != self.quote_id or quote.version != self.quote_version:
             raise ValueError(
@@ -751,6 +756,8 @@ class Approval:
                 decision = LineDecision.approved
             if decision == LineDecision.approved:
                 chosen.append(line)
+        if not any(line.kind in (QuoteLineKind.labour, QuoteLineKind.part) for line in chosen):
+            chosen = [line for line in chosen if line.kind != QuoteLineKind.discount]
         return chosen
 
     def approved_totals(self, quote: Quote) -> QuoteTotals:

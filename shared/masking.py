@@ -154,20 +154,29 @@ def mask_email(email: str | None) -> str:
 
 _EDGE_BEFORE = r"(?<![0-9A-Za-z])"
 _EDGE_AFTER = r"(?![0-9A-Za-z])"
+_VIN_CHARS = r"[A-HJ-NPR-Za-hj-npr-z0-9]{17}"
+_WITH_A_DIGIT = r"(?=[A-Za-z]*[0-9])"
 # 17 characters of the VIN alphabet with at least one digit (so that words do not match).
-_VIN_IN_TEXT = re.compile(
-    _EDGE_BEFORE + r"(?=[A-Za-z]*[0-9])[A-HJ-NPR-Za-hj-npr-z0-9]{17}" + _EDGE_AFTER
+_VIN_IN_TEXT = re.compile(_EDGE_BEFORE + _WITH_A_DIGIT + _VIN_CHARS + _EDGE_AFTER)
+# A VIN glued to a label (``vinLFV3A28K6B3046008``, ``VIN:...`` is covered above), or an
+# upper-case VIN glued to lower-case letters (``carLFV3A28K6B3046008x``), as database
+# errors and hand-typed notes show them.
+_VIN_AFTER_LABEL = re.compile(r"(?<=[Vv][Ii][Nn])" + _WITH_A_DIGIT + _VIN_CHARS + r"(?![0-9A-Z])")
+_UPPER_VIN_IN_TEXT = re.compile(
+    r"(?<![0-9A-HJ-NPR-Z])(?=[A-Z]*[0-9])[A-HJ-NPR-Z0-9]{17}(?![0-9A-HJ-NPR-Z])"
 )
-# A mainland mobile, optionally with +86 / 0086 / 86 and single spaces or dashes.
+# A mainland mobile, optionally with +86 / 0086 / 86 and single spaces or dashes. Letters
+# may touch it (``tel13912346002``); only more digits make it something else.
 _CN_MOBILE_IN_TEXT = re.compile(
-    r"(?<![0-9A-Za-z+])(?:(?:\+|00)?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}" + _EDGE_AFTER
+    r"(?<![0-9+])(?:(?:\+|00)?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9])"
 )
-_E164_IN_TEXT = re.compile(r"(?<![0-9A-Za-z+])\+[1-9][0-9]{7,14}" + _EDGE_AFTER)
+_E164_IN_TEXT = re.compile(r"(?<![0-9+])\+[1-9][0-9]{7,14}(?![0-9])")
 
 
 def mask_text(text: str) -> str:
     """Mask every VIN, mainland mobile and E.164 number found in free text."""
-    text = _VIN_IN_TEXT.sub(lambda m: mask_vin(m.group()), text)
+    for vin_pattern in (_VIN_IN_TEXT, _VIN_AFTER_LABEL, _UPPER_VIN_IN_TEXT):
+        text = vin_pattern.sub(lambda m: mask_vin(m.group()), text)
     text = _CN_MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
     return _E164_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
 

@@ -630,6 +630,7 @@ _FIELD_RULES: dict[tuple[type, str], tuple[_Rule, ...]] = {
     (Approval, "quote_version"): (_COUNTS_FROM_ONE,),
     (Approval, "decisions"): (_each_key(_uuid),),
     (Approval, "ip_address"): (_ip_address,),
+    (Approval, "safety_acknowledged"): (_each(_uuid),),
 }
 
 

@@ -39,13 +39,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     _configure_logging(app)
 
-    from sync_server import access, cli, db, problems
+    from sync_server import access, cli, db, problems, request_guards, security_headers
     from sync_server.api import init_app as init_api
     from sync_server.sync.api import init_app as init_sync
     from sync_server.web import init_app as init_web
 
     db.init_app(app)
     problems.init_app(app)
+    request_guards.init_app(app)
+    security_headers.init_app(app)
     access.init_app(app)
     init_api(app)
     init_sync(app)
@@ -60,6 +62,9 @@ def _configure_logging(app: Flask) -> None:
     if not root.handlers:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.logger.setLevel(level)
+    from sync_server.migrate import quiet_alembic_logs
+
+    quiet_alembic_logs()  # before Alembic is imported: it logs its plugins on import
     from shared.masking import install_log_masking
 
     # Phone numbers and VINs never reach a log file in clear.

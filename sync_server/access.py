@@ -21,6 +21,7 @@ from shared.i18n import Text
 from sync_server import db
 from sync_server.models import Device, User, utcnow
 from sync_server.problems import Problem
+from sync_server.sign_in import session_is_live
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,12 @@ def _user_from_session() -> Caller | None:
     if user_id is None:
         return None
     user = db.session().get(User, user_id)
-    if user is None or not user.active or session.get("role") != user.role.value:
+    if (
+        user is None
+        or not user.active
+        or session.get("role") != user.role.value
+        or not session_is_live(db.session(), user.id)  # signed out since: a replayed cookie
+    ):
         session.clear()
         return None
     return Caller("user", user.role.value, user.id, user.display_name)

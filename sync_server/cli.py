@@ -16,10 +16,12 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from shared.shop_time import shop_time_text
 from sync_server import db
 from sync_server.models import Device, DeviceRole, User, UserRole
 from sync_server.pairing import issue_code, revoke_device
 from sync_server.people import PIN_PATTERN, PeopleError, create_user, set_pin
+from sync_server.shop import shop_settings
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +34,28 @@ log = logging.getLogger(__name__)
 @click.option("--threads", default=8, show_default=True, type=int)
 @with_appcontext
 def serve_command(host: str, port: int, threads: int) -> None:
-    """Apply migrations, then serve with waitress."""
-    import waitress
+    """Apply migrations, then serve with waitress, with limits on bodies and headers.
 
+    Meant for the shop's own network. On the open internet, put a reverse proxy
+    (nginx, Caddy) in front that terminates TLS and buffers slow clients.
+    """
     from sync_server.messaging import start_sender_thread
     from sync_server.migrate import upgrade
+    from sync_server.public_address import WILDCARD_HOSTS, public_base_url
+    from sync_server.serving import ServeLimits, make_server
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     upgrade(app)
+    if host in WILDCARD_HOSTS and not app.config.get("PUBLIC_URL"):
+        # Links and QR codes for phones: this machine's LAN address, not 127.0.0.1.
+        app.config["PUBLIC_URL"] = public_base_url(host, port)
     # Messages to customers go out from the outbox while the server runs.
     start_sender_thread(app, app.config.get("MESSAGE_SEND_SECONDS", 15))
-    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="service-lane")
+    limits = ServeLimits.from_settings(app.config)
+    server = make_server(app, host=host, port=port, threads=threads, limits=limits)
+    shown = app.config.get("PUBLIC_URL") or public_base_url(host, port)
+    click.echo(f"Serving on {shown}/ (Ctrl+C to stop)")
+    server.run()
 
 
 @click.group("db")
@@ -67,7 +79,9 @@ def db_upgrade_command(revision: str) -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in UserRole]), required=True)
 @click.option("--name", "display_name", default="", help="Name shown to colleagues.")
-@click.password_option(help="At least 8 characters; asked for when not given.")
+@click.password_option(
+    help="At least 8 characters, not a common or simple one; asked for when not given."
+)
 @click.option("--pin", default=None, help="Tablet PIN, 4 to 8 digits (optional).")
 @with_appcontext
 def create_user_command(
@@ -125,7 +139,8 @@ def pair_command(role: str, device_name: str, quiet: bool) -> None:
         click.echo(issued.display)
         return
     click.echo(f"Pairing code for a {role}: {issued.display}")
-    click.echo(f"Valid until {issued.record.expires_at:%H:%M} UTC, once.")
+    zone = shop_settings(db.session()).timezone
+    click.echo(f"Valid until {shop_time_text(issued.record.expires_at, zone)}, once.")
     qr = qrcode.QRCode(border=1)
     qr.add_data(issued.display)
     buffer = io.StringIO()
@@ -183,7 +198,35 @@ def send_messages_command() -> None:
     from sync_server.messaging import send_due
 
     counts = send_due(db.session(), current_app.config)
-    click.echo(f"Sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}.")
+    click.echo(
+        f"Sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}, "
+        f"not sent (no e-mail server or SMS gateway set up) {counts['not_sent']}."
+    )
+
+
+@click.command("shop")
+@click.option("--timezone", "timezone", default=None, help="IANA zone, e.g. Asia/Shanghai")
+@click.option("--name", "name", default=None, help="the shop's name on pages and sheets")
+@with_appcontext
+def shop_command(timezone: str | None, name: str | None) -> None:
+    """Show or change the shop's settings: its time zone is the clock of every page,
+    screen, message and sheet (devices get it when they next connect)."""
+    from shared.shop_time import is_timezone_name
+    from sync_server.shop import shop_settings
+
+    session = db.session()
+    shop = shop_settings(session)
+    if timezone is not None:
+        if not is_timezone_name(timezone):
+            raise click.BadParameter(
+                f"{timezone!r} is not a time zone this machine knows (e.g. Asia/Shanghai)",
+                param_hint="--timezone",
+            )
+        shop.timezone = timezone
+    if name is not None:
+        shop.name = name.strip()[:120]
+    session.commit()
+    click.echo(f"Shop: {shop.name}; time zone: {shop.timezone}")
 
 
 @click.command("backup")
@@ -236,7 +279,11 @@ def restore_command(backup: Path, yes: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from sync_server.sync.projections_cli import projections_group
+
     for command in (
+        projections_group,
+        shop_command,
         send_messages_command,
         serve_command,
         db_group,

@@ -62,4 +62,8 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "") == "1",
         "MAIL_FROM": os.environ.get("MAIL_FROM", "service@localhost"),
         "MESSAGE_SEND_SECONDS": _env_int("MESSAGE_SEND_SECONDS", 15),
+        # ``serve``'s limits against slow or endless requests (see sync_server/serving.py).
+        "HEADER_TIMEOUT_SECONDS": _env_int("HEADER_TIMEOUT_SECONDS", 10),
+        "CHANNEL_TIMEOUT_SECONDS": _env_int("CHANNEL_TIMEOUT_SECONDS", 60),
+        "CONNECTION_LIMIT": _env_int("CONNECTION_LIMIT", 500),
     }

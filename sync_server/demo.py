@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.validation import check_vin
 from shared.visit_status import VisitStatus
+from sync_server.messaging.outbox import Gateways
 from sync_server.models import (
     Appointment,
     ApprovalRow,
@@ -403,10 +404,12 @@ def _seed_messages(
     now: datetime,
     quote: domain.Quote,
 ) -> None:
-    """What the customer was told so far, as sent (once: messages have no fixed ids)."""
+    """What the customer was told so far (once: messages have no fixed ids); "sent" only
+    where this server has a gateway for the channel, as it would really have gone."""
     from flask import current_app, has_app_context
 
-    from sync_server.messaging import notify_customer
+    from sync_server.messaging import CALLED, SENT, notify_customer
+    from sync_server.messaging.outbox import gateways
     from sync_server.quotes import approval_token
 
     visit_id = demo_id("visit", key)
@@ -420,9 +423,22 @@ def _seed_messages(
         message = notify_customer(session, visit_id, event, base_url=base_url, links={"link": link})
         if message is None:
             continue
-        sent_at = now - timedelta(minutes=minutes_ago)
-        message.created_at = message.next_attempt_at = message.sent_at = sent_at
-        message.state, message.attempts = "sent", 1
+        at = now - timedelta(minutes=minutes_ago)
+        message.created_at = message.next_attempt_at = at
+        message.state, message.attempts = _demo_outcome(message.channel, gateways(config)), 1
+        if message.state in (SENT, CALLED):
+            message.sent_at = at
+        else:  # told as it would really have gone: not sent, without a gateway
+            message.last_error = "no e-mail server or SMS gateway set up"
+
+
+def _demo_outcome(channel: str, ready: Gateways) -> str:
+    """What became of a past demo message: sent only through a gateway this server has."""
+    from sync_server.messaging import CALLED, NO_GATEWAY, SENT
+
+    if channel == "call":
+        return CALLED
+    return SENT if (ready.email if channel == "email" else ready.sms) else NO_GATEWAY
 
 
 def _app_blob_store() -> BlobStore | None:

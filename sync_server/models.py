@@ -9,8 +9,8 @@ timezone-aware, on SQLite as on PostgreSQL.
 from __future__ import annotations
 
 import enum
-import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -21,18 +21,18 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     TypeDecorator,
 )
 from sqlalchemy import Enum as SqlEnum
-from sqlalchemy.exc import CompileError
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.expression import literal_column
-from sqlalchemy.sql.functions import FunctionElement
+
+from shared.domain import AppointmentChannel, ContactChannel, CustomerTier, PlateRegion
+from shared.shop_time import server_timezone_name
+from shared.visit_status import VisitStatus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -68,13 +68,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def _enum(enum_class: type[enum.Enum], name: str) -> SqlEnum:
+# JSON documents: ``jsonb`` on PostgreSQL (binary, indexable), JSON text on SQLite.
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _enum(
+    enum_class: type[enum.Enum], name: str, *, length: int = 20, constraint: bool = True
+) -> SqlEnum:
+    """A column of an enum's values. ``constraint=False`` for columns that were plain
+    text before: the ORM refuses unknown values, and no table needs to be rebuilt."""
     return SqlEnum(
         enum_class,
         name=name,
         native_enum=False,
-        create_constraint=True,
-        length=20,
+        create_constraint=constraint,
+        length=length,
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
@@ -82,7 +90,12 @@ def _enum(enum_class: type[enum.Enum], name: str) -> SqlEnum:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}  # noqa: RUF012
+    type_annotation_map = {  # noqa: RUF012
+        datetime: UTCDateTime(),
+        dict[str, Any]: JsonType,
+        list[str]: JsonType,
+        list[Any]: JsonType,
+    }
 
 
 class UserRole(enum.StrEnum):
@@ -104,7 +117,9 @@ class Shop(Base):
     name: Mapped[str] = mapped_column(String(120), default="Service Centre")
     plate_region: Mapped[str] = mapped_column(String(10), default="CN")
     phone_region: Mapped[str] = mapped_column(String(10), default="CN")
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # The one time zone every page, screen, message and sheet shows times in (stored
+    # times stay UTC); a new shop starts with the server's own.
+    timezone: Mapped[str] = mapped_column(String(64), default=server_timezone_name)
     default_language: Mapped[str] = mapped_column(String(10), default="zh_CN")
     address: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
@@ -169,16 +184,30 @@ class PairingCode(Base):
 
 class Customer(Base):
     __tablename__ = "customers"
+    # The board's search by name reads this index (name and id: all it needs), not the
+    # whole table.
+    __table_args__ = (Index("ix_customers_name", "name", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     phone: Mapped[str] = mapped_column(String(20), default="", index=True)
     email: Mapped[str] = mapped_column(String(254), default="")
-    preferred_channel: Mapped[str] = mapped_column(String(10), default="sms")
+    preferred_channel: Mapped[ContactChannel] = mapped_column(
+        _enum(ContactChannel, "contact_channel", length=10, constraint=False),
+        default=ContactChannel.sms,
+    )
     reminders_opt_in: Mapped[bool] = mapped_column(default=False)
-    tier: Mapped[str] = mapped_column(String(10), default="regular")
+    tier: Mapped[CustomerTier] = mapped_column(
+        _enum(CustomerTier, "customer_tier", length=10, constraint=False),
+        default=CustomerTier.regular,
+    )
     birthday: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The language of the customer's latest consent (chosen at the kiosk): what messages
+    # to them are written in. None until they gave one.
+    language: Mapped[str | None] = mapped_column(String(10))
+    # The phone's last four digits, for the board's search ("5605"); see sync_server.search.
+    phone_last4: Mapped[str] = mapped_column(String(4), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -191,13 +220,19 @@ class Vehicle(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     plate: Mapped[str] = mapped_column(String(16), default="", index=True)
-    plate_region: Mapped[str] = mapped_column(String(10), default="CN")
+    plate_region: Mapped[PlateRegion] = mapped_column(
+        _enum(PlateRegion, "plate_region", length=10, constraint=False), default=PlateRegion.cn
+    )
     vin: Mapped[str] = mapped_column(String(17), default="", index=True)
     make: Mapped[str] = mapped_column(String(60), default="")
     model: Mapped[str] = mapped_column(String(60), default="")
     year: Mapped[int | None] = mapped_column(Integer)
     purchase_date: Mapped[date | None] = mapped_column(Date)
     last_mileage_km: Mapped[int | None] = mapped_column(Integer)
+    # What advisors type, normalised for the board's search (sync_server.search): the
+    # plate without its province character ("A3N2P8"), the model in lower case.
+    plate_search: Mapped[str] = mapped_column(String(16), default="", index=True)
+    model_search: Mapped[str] = mapped_column(String(60), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -218,7 +253,10 @@ class Appointment(Base):
     requested_work: Mapped[str] = mapped_column(Text, default="")
     concern_codes: Mapped[list[str]] = mapped_column(default=list)
     expected_duration_minutes: Mapped[int] = mapped_column(default=60)
-    channel: Mapped[str] = mapped_column(String(12), default="phone")
+    channel: Mapped[AppointmentChannel] = mapped_column(
+        _enum(AppointmentChannel, "appointment_channel", length=12, constraint=False),
+        default=AppointmentChannel.phone,
+    )
     status: Mapped[str] = mapped_column(String(12), default="booked")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -237,11 +275,18 @@ class Visit(Base):
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.id"), index=True)
     appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.id"))
-    status: Mapped[str] = mapped_column(String(20), default="checked_in", index=True)
+    status: Mapped[VisitStatus] = mapped_column(
+        _enum(VisitStatus, "visit_status", constraint=False),
+        default=VisitStatus.checked_in,
+        index=True,
+    )
     concern_codes: Mapped[list[str]] = mapped_column(default=list)
     concern_text: Mapped[str] = mapped_column(Text, default="")
     mileage_in_km: Mapped[int | None] = mapped_column(Integer)
-    contact_channel: Mapped[str] = mapped_column(String(10), default="sms")
+    contact_channel: Mapped[ContactChannel] = mapped_column(
+        _enum(ContactChannel, "contact_channel", length=10, constraint=False),
+        default=ContactChannel.sms,
+    )
     reminders_opt_in: Mapped[bool] = mapped_column(default=False)
     checked_in_at: Mapped[datetime] = mapped_column(default=utcnow)
     checked_in_device_id: Mapped[str | None] = mapped_column(String(36))
@@ -270,70 +315,6 @@ class SyncRecord(Base):
     updated_by: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class JsonMemberText(FunctionElement[str]):
-    """The text of one top-level member of a JSON column: ``column ->> 'name'``.
-
-    The member's name is written into the SQL itself, not bound as a parameter: SQLite
-    (and PostgreSQL's generic plans) match an expression index only to the very same
-    expression, and ``json_extract(fields, ?)`` is not ``json_extract(fields, '$.x')``.
-    Build it with :func:`record_field`.
-    """
-
-    type = String()
-    name = "json_member_text"
-    inherit_cache = True
-
-
-def _member(element: JsonMemberText, compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
-    column, name = element.clauses.clauses
-    return compiler.process(column, **kw), name.name  # type: ignore[attr-defined]
-
-
-@compiles(JsonMemberText, "sqlite")
-def _member_sqlite(element: JsonMemberText, compiler: SQLCompiler, **kw: Any) -> str:
-    column, name = _member(element, compiler, **kw)
-    return f"json_extract({column}, '$.{name}')"
-
-
-@compiles(JsonMemberText, "postgresql")
-def _member_postgresql(element: JsonMemberText, compiler: SQLCompiler, **kw: Any) -> str:
-    column, name = _member(element, compiler, **kw)
-    return f"({column} ->> '{name}')"
-
-
-@compiles(JsonMemberText)
-def _member_other(element: JsonMemberText, compiler: SQLCompiler, **kw: Any) -> str:
-    raise CompileError(f"no JSON member expression for {compiler.dialect.name}")
-
-
-_MEMBER_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
-# The fields of sync records that pages look records up by; each has an index below.
-INDEXED_RECORD_FIELDS = ("visit_id", "walkaround_id")
-
-
-def record_field(name: str) -> ColumnElement[str]:
-    """``sync_records.fields ->> name`` as the expression indexes spell it, so a query
-    ``SyncRecord.kind == k, record_field("visit_id").in_(...)`` is an index search."""
-    if not _MEMBER_NAME.fullmatch(name):
-        raise ValueError(f"not a record field name: {name!r}")
-    return JsonMemberText(SyncRecord.fields, literal_column(name))
-
-
-# A visit's consent, walk-arounds, photos and signatures by ``visit_id``, a walk-around's
-# marks by ``walkaround_id``: index searches instead of reading every record's JSON.
-# Partial: customers, vehicles and visits (most records) lack the field and stay out,
-# which keeps the index small and the sync write path's extra work to the JSON read.
-for _name in INDEXED_RECORD_FIELDS:
-    _has_field = record_field(_name).is_not(None)
-    Index(
-        f"ix_sync_records_{_name}",
-        SyncRecord.kind,
-        record_field(_name),
-        sqlite_where=_has_field,
-        postgresql_where=_has_field,
-    )
 
 
 class SyncCounter(Base):
@@ -371,10 +352,10 @@ class FieldConflict(Base):
     kind: Mapped[str] = mapped_column(String(20))
     record_id: Mapped[str] = mapped_column(String(36))
     field: Mapped[str] = mapped_column(String(40))
-    losing_value: Mapped[Any] = mapped_column(JSON)
+    losing_value: Mapped[Any] = mapped_column(JsonType)
     losing_hlc: Mapped[str] = mapped_column(String(80))
     losing_origin: Mapped[str] = mapped_column(String(36))
-    winning_value: Mapped[Any] = mapped_column(JSON)
+    winning_value: Mapped[Any] = mapped_column(JsonType)
     winning_hlc: Mapped[str] = mapped_column(String(80))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -412,6 +393,12 @@ class QuoteRow(Base):
     option_label: Mapped[str] = mapped_column(String(120), default="")
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     notes: Mapped[str] = mapped_column(Text, default="")
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(9, 6), default=Decimal("0.13"))
+    # The quote's own arithmetic (``Quote.totals()``: the lines every option shares).
+    subtotal: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    discount_total: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    tax: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     sent_at: Mapped[datetime | None]
     sent_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -421,7 +408,10 @@ class ApprovalRow(Base):
     the option they chose."""
 
     __tablename__ = "approvals"
-    __table_args__ = (Index("ix_approvals_quote", "quote_id", "quote_version"),)
+    __table_args__ = (
+        Index("ix_approvals_quote", "quote_id", "quote_version"),
+        Index("ix_approvals_approved_at", "approved_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     quote_id: Mapped[str] = mapped_column(String(36))
@@ -432,6 +422,9 @@ class ApprovalRow(Base):
     approved_at: Mapped[datetime] = mapped_column(default=utcnow)
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(400), default="")
+    # What the customer agreed to pay, tax included (``Approval.approved_total``); None
+    # while the approved quote version is not on the server.
+    approved_total: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
 
 class Technician(Base):
@@ -478,6 +471,28 @@ class OutboundMessage(Base):
     last_error: Mapped[str] = mapped_column(String(400), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # Who made the call, for a call task (channel "call") marked done.
+    handled_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CustomerContactChange(Base):
+    """One change of a customer's name, phone, e-mail or preferred channel: when, what it
+    was before, and who made it (a device by sync, or a person at the desk)."""
+
+    __tablename__ = "customer_contact_changes"
+    __table_args__ = (Index("ix_customer_contact_changes_customer", "customer_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: a change may arrive in the same sync batch as the customer's row.
+    customer_id: Mapped[str] = mapped_column(String(36))
+    field: Mapped[str] = mapped_column(String(20))
+    old_value: Mapped[str] = mapped_column(String(254), default="")
+    new_value: Mapped[str] = mapped_column(String(254), default="")
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "device" (device_uid says which), "person" (user_id says who) or "server".
+    source: Mapped[str] = mapped_column(String(10))
+    device_uid: Mapped[str | None] = mapped_column(String(36))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 # --- restores and the kiosk's offline look-ups ---------------------------------------
@@ -519,3 +534,20 @@ class AppointmentLookup(Base):
     plate_hash: Mapped[str] = mapped_column(String(64))
     code_hash: Mapped[str] = mapped_column(String(64))
     made_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WalkaroundOverride(Base):
+    """A manager's word that a visit's walk-around is done without a walk-around signed on
+    the tablet (the tablet broke, the customer had to leave), with the reason given."""
+
+    __tablename__ = "walkaround_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    manager_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The typed tables of a visit's records, on the same metadata (Alembic sees them here).
+from sync_server import record_tables  # noqa: E402, F401

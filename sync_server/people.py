@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from shared.i18n import Text
 from sync_server.models import User, UserRole, utcnow
 
 MIN_PASSWORD_LENGTH = 8
+# zxcvbn's score (0–4): 2 and up is "somewhat guessable" or better, i.e. not among the
+# common passwords, keyboard runs, dates and names that an attacker tries first.
+MIN_PASSWORD_SCORE = 2
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+# scrypt's cost is the point in a shop; a test run sets CHECKIN_TEST_FAST_HASHES=1
+# (tests/conftest.py), as hashing was the largest part of the suite's CPU time. The
+# method is stored inside each hash, so either kind of hash is still checked correctly.
+_HASH_METHOD = (
+    "pbkdf2:sha256:1000" if os.environ.get("CHECKIN_TEST_FAST_HASHES") == "1" else "scrypt"
+)
 # Checked against a dummy hash when the user is unknown, so timing does not tell.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method=_HASH_METHOD)
 
 
 class PeopleError(ValueError):
@@ -49,15 +60,33 @@ def create_user(
             "password_too_short",
             Text("A password needs at least {n} characters.", "server", {"n": MIN_PASSWORD_LENGTH}),
         )
+    check_password_strength(password, username, display_name)
     user = User(
         username=username,
         display_name=display_name.strip() or username,
         role=role,
-        password_hash=generate_password_hash(password),
+        password_hash=generate_password_hash(password, method=_HASH_METHOD),
     )
     session.add(user)
     session.commit()
     return user
+
+
+def check_password_strength(password: str, *personal: str) -> None:
+    """Refuse a password that is common or too simple (``12345678``, ``password``), or
+    made of the person's own names. Raises :class:`PeopleError` for field ``password``."""
+    words = [text for text in personal if text]
+    words += [word for text in words for word in text.replace(".", " ").split()]
+    if zxcvbn(password[:100], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
+        raise PeopleError(
+            "password",
+            "password_weak",
+            Text(
+                "This password is too easy to guess: it is a common password, a simple "
+                "pattern or your own name. Use a few unrelated words, or mix in digits.",
+                "server",
+            ),
+        )
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -95,7 +124,7 @@ def set_pin(session: Session, user: User, pin: str) -> None:
     """Give ``user`` a tablet PIN (4–8 digits), hashed; unlocks a locked PIN."""
     if not PIN_PATTERN.fullmatch(pin):
         raise PeopleError("pin", "pin_invalid", Text("A PIN is 4 to 8 digits.", "server"))
-    user.pin_hash = generate_password_hash(pin)
+    user.pin_hash = generate_password_hash(pin, method=_HASH_METHOD)
     user.pin_failures = 0
     user.pin_locked_until = None
     session.commit()

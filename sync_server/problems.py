@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from shared.i18n import Text, normalize_language
 
@@ -55,6 +55,7 @@ class Problem(Exception):
         title: Text | None = None,
         errors: Iterable[Mapping[str, Any]] = (),
         extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(kind)
         self.status = status
@@ -63,6 +64,7 @@ class Problem(Exception):
         self.detail = detail
         self.errors = [dict(error) for error in errors]
         self.extra = dict(extra or {})
+        self.headers = dict(headers or {})  # e.g. Retry-After, Allow
         self.cause: Exception | None = None
 
     def to_dict(self, lang: str) -> dict[str, Any]:
@@ -99,12 +101,15 @@ def problem_response(problem: Problem) -> Response:
     render_page = current_app.extensions.get("html_error_page")
     if render_page is not None and wants_html():
         try:
-            return render_page(problem)
+            page = render_page(problem)
+            page.headers.update(problem.headers)
+            return page
         except Exception:  # an error page must never fail: fall back to the document
             log.exception("could not render the error page for %s", problem.kind)
     response = jsonify(problem.to_dict(request_language()))
     response.status_code = problem.status
     response.mimetype = PROBLEM_JSON
+    response.headers.update(problem.headers)
     if problem.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="service-lane"'
     return response
@@ -138,12 +143,20 @@ def init_app(app: Flask) -> None:
                 "server",
                 {"megabytes": round((limit or 0) / 1_048_576, 1)},
             )
-        problem = Problem(status, _http_kind(status), detail)
+        headers = {}
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        problem = Problem(status, _http_kind(status), detail, headers=headers)
         problem.cause = exc
         return problem_response(problem)
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception) -> Response:
+        from sync_server.disk_full import is_disk_full, out_of_space_problem
+
+        if is_disk_full(exc):
+            log.error("out of disk space: %s %s: %s", request.method, request.path, exc)
+            return problem_response(out_of_space_problem())
         incident = uuid.uuid4().hex[:12]
         log.exception("unhandled error, incident %s, %s %s", incident, request.method, request.path)
         return problem_response(

@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.i18n import Text
 from shared.visit_status import VisitStatus
-from shared.wire import canonical_sha256, from_wire, to_wire
-from sync_server.models import ApprovalRow, Blob, QuoteRow, SyncRecord, Visit, utcnow
+from shared.wire import canonical_sha256, to_wire
+from sync_server import visit_records
+from sync_server.models import ApprovalRow, Blob, QuoteRow, Visit, utcnow
 from sync_server.sync.blobs import BlobStore
 from sync_server.sync.records import lock_feed, put_server_record, update_server_record
 
@@ -70,13 +71,6 @@ class QuoteVersion:
         return self.approvals[-1] if self.approvals else None
 
 
-def _read(session: Session, kind: str, record_id: str) -> Any | None:
-    row = session.get(SyncRecord, (kind, record_id))
-    if row is None:
-        return None
-    return from_wire(kind, {**row.fields, "id": record_id})
-
-
 def quote_versions(session: Session, visit_id: str) -> list[QuoteVersion]:
     """Every quote version of the visit, oldest first, with its approvals (the history)."""
     rows = session.scalars(
@@ -84,14 +78,18 @@ def quote_versions(session: Session, visit_id: str) -> list[QuoteVersion]:
     ).all()
     versions = []
     for row in rows:
-        quote = _read(session, "quote", row.id)
-        approval_ids = session.scalars(
-            select(ApprovalRow.id)
+        approvals = session.scalars(
+            select(ApprovalRow)
             .where(ApprovalRow.quote_id == row.id, ApprovalRow.quote_version == row.version)
             .order_by(ApprovalRow.approved_at)
         ).all()
-        approvals = [_read(session, "approval", approval_id) for approval_id in approval_ids]
-        versions.append(QuoteVersion(quote, row.sent_at, [a for a in approvals if a]))
+        versions.append(
+            QuoteVersion(
+                visit_records.quote_of(session, row),
+                row.sent_at,
+                [visit_records.approval_of(session, approval) for approval in approvals],
+            )
+        )
     return versions
 
 
@@ -247,7 +245,7 @@ def read_approval_token(
 
 
 def quote_for_token(session: Session, quote_id: str, version: int) -> domain.Quote | None:
-    quote = _read(session, "quote", quote_id)
+    quote = visit_records.quote(session, quote_id)
     if quote is None or quote.version != version:
         return None
     return quote
@@ -257,15 +255,19 @@ def signed_content_sha256(
     quote: domain.Quote,
     decisions: dict[str, domain.LineDecision],
     option_id: str | None = None,
+    safety_acknowledged: list[str] | None = None,
 ) -> str:
     """What the customer's approval signature binds: this quote version, their answers
-    and, for a quote with options, the option chosen."""
+    and, for a quote with options, the option chosen; and the safety lines they declined
+    knowing the risk."""
     content: dict[str, Any] = {
         "quote": to_wire(quote),
         "decisions": {key: str(value) for key, value in decisions.items()},
     }
     if quote.options:
         content["option_id"] = option_id
+    if safety_acknowledged:
+        content["safety_acknowledged"] = sorted(safety_acknowledged)
     return canonical_sha256(content)
 
 
@@ -281,16 +283,23 @@ def record_approval(
     ip_address: str,
     user_agent: str,
     option_id: str | None = None,
+    safety_acknowledged: list[str] | None = None,
 ) -> domain.Approval:
     """Keep the customer's signed answer and move the visit to ``approved`` (no commit).
 
     ``option_id`` is the option chosen (None: none, or the quote has no options); only
-    the answers to lines offered with it are kept.
+    the answers to lines offered with it are kept. ``safety_acknowledged`` names the red
+    lines declined after the customer confirmed they understood the risk.
     """
     if option_id is not None and quote.option(option_id) is None:
         raise QuoteRefused(Text("Please choose one of the options offered.", "server"))
     offered = {line.id for line in quote.lines_for(option_id)}
     decisions = {key: value for key, value in decisions.items() if key in offered}
+    acknowledged = sorted(
+        line_id
+        for line_id in set(safety_acknowledged or ())
+        if decisions.get(line_id) == domain.LineDecision.declined
+    )
     sha = hashlib.sha256(signature_png).hexdigest()
     stored = blob_store.receive(sha, "image/png", io.BytesIO(signature_png))
     if session.get(Blob, sha) is None:
@@ -316,7 +325,7 @@ def record_approval(
             width=stored.width,
             height=stored.height,
         ),
-        signed_sha256=signed_content_sha256(quote, decisions, option_id),
+        signed_sha256=signed_content_sha256(quote, decisions, option_id, acknowledged),
         signer_name=signer_name,
     )
     approval = domain.Approval(
@@ -327,6 +336,7 @@ def record_approval(
         ip_address=ip_address,
         user_agent=user_agent[:400],
         option_id=option_id,
+        safety_acknowledged=acknowledged,
     )
     lock_feed(session)
     # Checked again under the writers' lock: two taps on "confirm" make one approval.

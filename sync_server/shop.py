@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from shared.shop_time import shop_zone
 from sync_server.models import Shop
 
 
@@ -22,7 +22,7 @@ def shop_settings(session: Session) -> Shop:
 
 def today_bounds(shop: Shop, now: datetime | None = None) -> tuple[datetime, datetime]:
     """Start and end (UTC) of the shop's current local day."""
-    zone = ZoneInfo(shop.timezone)
+    zone = shop_zone(shop.timezone)
     local_now = (now or datetime.now(UTC)).astimezone(zone)
     start = datetime.combine(local_now.date(), time.min, tzinfo=zone)
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)

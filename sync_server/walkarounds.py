@@ -7,10 +7,11 @@ the visit's newest walk-around, its marks (tombstoned ones left out) and its pho
 tablet computed it when the customer signed. :func:`signature_state` then says whether
 the latest check-in sheet signature still covers the sheet.
 
-The check runs on every sync: a listener sees each transaction that writes a walk-around,
-a damage mark, a photo or a signature, and logs the state of each visit touched, with a
+Everything is read from the typed tables (``sync_server.visit_records``). The check also
+runs on every sync: the projection notes the walk-arounds and visits whose sheet a
+transaction touched, and after the flush the state of each such visit is logged, with a
 warning when a signed sheet was changed afterwards. The same state is in
-``GET /api/v1/visits/<visit_id>/walkaround`` and on the printed sheet
+``GET /api/v1/visits/<visit_id>/walkaround``, on the visit page and on the printed sheet
 (``GET /api/v1/visits/<visit_id>/checkin-sheet.pdf``).
 """
 
@@ -28,18 +29,18 @@ from sqlalchemy.orm import Session
 from shared.domain import DamageMark, Signature, SignaturePurpose, VisitPhoto, Walkaround
 from shared.i18n import LANGUAGES, Text, normalize_language
 from shared.wire import to_wire
-from sync_server import db
+from sync_server import db, visit_records
 from sync_server.access import STAFF, allow
-from sync_server.models import Blob, SyncRecord, Visit
+from sync_server.models import Blob, Visit
 from sync_server.problems import Problem
-from sync_server.sync.records import BULK_INSERTED_RECORDS, read_records
+from sync_server.record_tables import WalkaroundRow
+from sync_server.sync.projections import SHEETS_TOUCHED
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("walkarounds", __name__)
 
 SignatureStateName = Literal["signed_unchanged", "changed_after_signing", "unsigned"]
-WALKAROUND_KINDS = frozenset({"walkaround", "damage_mark", "photo", "signature"})
 
 STATE_TEXT: dict[str, Text] = {
     "signed_unchanged": Text(
@@ -92,21 +93,17 @@ class AssembledWalkaround:
 
 def assemble(session: Session, visit_id: str, *, with_earlier: bool = False) -> AssembledWalkaround:
     """The visit's newest walk-around with its marks and photos, and the visit's signatures."""
-    walkarounds = read_records(session, "walkaround", "visit_id", [visit_id])
-    signatures = read_records(session, "signature", "visit_id", [visit_id])
+    walkarounds = visit_records.walkarounds(session, visit_id)
+    signatures = visit_records.signatures(session, visit_id)
     assembled = AssembledWalkaround(visit_id, None, signatures=signatures)
     if walkarounds:
         walkaround = max(walkarounds, key=lambda w: (w.version, w.id))
-        marks = read_records(session, "damage_mark", "walkaround_id", [walkaround.id])
-        walkaround.marks = sorted(
-            (mark for mark in marks if not mark.deleted), key=lambda m: (m.created_at, m.id)
-        )
+        walkaround.marks = visit_records.damage_marks(session, [walkaround.id])
         photos = [
             photo
-            for photo in read_records(session, "photo", "visit_id", [visit_id])
+            for photo in visit_records.photos(session, visit_id)
             if photo.walkaround_id == walkaround.id
         ]
-        photos.sort(key=lambda p: (p.taken_at, p.id))
         walkaround.photos = [photo.image for photo in photos]
         assembled.walkaround, assembled.photos = walkaround, photos
     hashes = {photo.image.sha256 for photo in assembled.photos} | {
@@ -149,33 +146,10 @@ def signature_state(session: Session, visit_id: str) -> SignatureStateName:
 
 # -- the check on every sync ----------------------------------------------------------
 
-_TOUCHED = "walkaround_visits_touched"
-
-
-def _visit_of(session: Session, row: SyncRecord) -> str | None:
-    fields = row.fields or {}
-    if row.kind == "damage_mark":
-        walkaround = session.get(SyncRecord, ("walkaround", fields.get("walkaround_id", "")))
-        return walkaround.fields.get("visit_id") if walkaround is not None else None
-    value = fields.get("visit_id")
-    return value if isinstance(value, str) else None
-
-
-@event.listens_for(Session, "after_flush")
-def _note_walkaround_writes(session: Session, _context: Any) -> None:
-    bulk_inserted = session.info.pop(BULK_INSERTED_RECORDS, [])
-    rows = [
-        obj
-        for obj in (*session.new, *session.dirty, *bulk_inserted)
-        if isinstance(obj, SyncRecord) and obj.kind in WALKAROUND_KINDS
-    ]
-    if rows:
-        session.info.setdefault(_TOUCHED, set()).update((row.kind, row.id) for row in rows)
-
 
 @event.listens_for(Session, "after_flush_postexec")
 def _check_touched_sheets(session: Session, _context: Any) -> None:
-    touched: set[tuple[str, str]] = session.info.pop(_TOUCHED, set())
+    touched: set[tuple[str, str]] = session.info.pop(SHEETS_TOUCHED, set())
     if not touched:
         return
     try:
@@ -185,22 +159,25 @@ def _check_touched_sheets(session: Session, _context: Any) -> None:
 
 
 def _log_sheet_states(session: Session, touched: set[tuple[str, str]]) -> None:
-    visits = set()
-    for kind, record_id in touched:
-        row = session.get(SyncRecord, (kind, record_id))
-        if row is not None and (visit_id := _visit_of(session, row)):
-            visits.add(visit_id)
+    visits = {record_id for kind, record_id in touched if kind == "visit"}
+    walkaround_ids = sorted(record_id for kind, record_id in touched if kind == "walkaround")
+    if walkaround_ids:
+        visits.update(
+            session.scalars(
+                select(WalkaroundRow.visit_id).where(WalkaroundRow.id.in_(walkaround_ids))
+            )
+        )
     for visit_id in sorted(visits):
         state = signature_state(session, visit_id)
         if state == "changed_after_signing":
             log.warning("check-in sheet of visit %s changed after the customer signed", visit_id)
         else:
-            log.info("check-in sheet of visit %s: %s", visit_id, state)
+            log.debug("check-in sheet of visit %s: %s", visit_id, state)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_touched(session: Session) -> None:
-    session.info.pop(_TOUCHED, None)
+    session.info.pop(SHEETS_TOUCHED, None)
 
 
 # -- the API --------------------------------------------------------------------------

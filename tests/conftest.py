@@ -21,5 +21,17 @@ os.environ.setdefault("KIVY_HOME", _kivy_home)
 os.environ["KIVY_NO_ARGS"] = "1"
 os.environ["KIVY_NO_CONSOLELOG"] = "1"
 os.environ["KIVY_NO_FILELOG"] = "1"
+# Cheap password hashes for the whole run, live server processes included (see
+# sync_server/people.py): scrypt would otherwise be most of the suite's CPU time.
+os.environ["CHECKIN_TEST_FAST_HASHES"] = "1"
 
 pytest_plugins = ["kiosk_fixtures", "server_fixtures"]
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Mark every test that runs a real server process as ``live`` (``--fast`` skips them)."""
+    import pytest
+
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live)

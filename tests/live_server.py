@@ -17,6 +17,7 @@ printed at teardown, which pytest shows only when the test failed.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -200,11 +201,17 @@ class LiveServer:
 def live_server_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     """A running server on SQLite in this test's folder, and again on PostgreSQL.
 
-    The PostgreSQL run takes a database of its own from ``server_fixtures.postgres_url``
-    (skipped without ``TEST_DATABASE_URL``, required under CI).
+    The database is a copy of the session's migrated template (``server_fixtures``); the
+    PostgreSQL run is skipped without ``TEST_DATABASE_URL`` and required under CI.
     """
-    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
-    server = LiveServer(tmp_path / "server", database_url)
+    if request.param == "postgres":
+        server = LiveServer(tmp_path / "server", request.getfixturevalue("migrated_postgres_url"))
+    else:
+        server = LiveServer(tmp_path / "server")
+        # A copy of the session's migrated database: the server starts without migrating.
+        shutil.copyfile(
+            request.getfixturevalue("sqlite_template"), tmp_path / "server" / "server.sqlite3"
+        )
     server.start()
     try:
         yield server

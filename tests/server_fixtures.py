@@ -4,14 +4,21 @@ Every test that uses ``app`` runs once per database backend. PostgreSQL comes fr
 ``TEST_DATABASE_URL`` (the test script installs and starts a server and sets it); each
 test gets a database of its own, made and dropped around it. Under CI the PostgreSQL
 run is required, so a missing server fails instead of skipping quietly.
+
+Migrations run once per test session and backend, into a template: each test then gets
+a copy of it (the SQLite file copied, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL)
+instead of running Alembic again. ``sqlite_url`` and ``postgres_url`` stay empty
+databases, for the tests of the migrations themselves.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,7 +26,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from sync_server import create_app
 from sync_server.migrate import upgrade
@@ -42,20 +49,78 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'server.sqlite3'}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
+def _required_postgres_admin_url() -> str:
     admin_url = postgres_admin_url()
     if not admin_url:
         pytest.skip("TEST_DATABASE_URL not set (scripts/test.sh sets it)")
+    return admin_url
+
+
+@contextmanager
+def _postgres_database(template: str | None = None) -> Iterator[str]:
+    """A database of its own (a copy of ``template`` if given), dropped afterwards."""
+    admin_url = _required_postgres_admin_url()
     name = f"test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    copy_of = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy_of}'))
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         _drop_database(admin, name)
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with _postgres_database() as url:
+        yield url
+
+
+def _migrate(url: str, instance_path: Path) -> None:
+    """Bring an empty database at ``url`` to the newest schema."""
+    previous = os.environ.get("CHECKIN_INSTANCE_PATH")
+    os.environ["CHECKIN_INSTANCE_PATH"] = str(instance_path)
+    try:
+        application = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "t"})
+        upgrade(application)
+        application.extensions["db_engine"].dispose()
+    finally:
+        if previous is None:
+            os.environ.pop("CHECKIN_INSTANCE_PATH", None)
+        else:
+            os.environ["CHECKIN_INSTANCE_PATH"] = previous
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, made once per test session."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "server.sqlite3"
+    _migrate(f"sqlite:///{path}", folder / "instance")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The name of a migrated PostgreSQL database that tests copy, made once per session."""
+    with _postgres_database() as url:
+        _migrate(url, tmp_path_factory.mktemp("postgres-template"))
+        yield make_url(url).database or ""
+
+
+@pytest.fixture
+def migrated_sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    path = tmp_path / "server.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def migrated_postgres_url(postgres_template: str) -> Iterator[str]:
+    with _postgres_database(template=postgres_template) as url:
+        yield url
 
 
 def _drop_database(admin: Engine, name: str, attempts: int = 20) -> None:
@@ -69,7 +134,7 @@ def _drop_database(admin: Engine, name: str, attempts: int = 20) -> None:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             return
-        except OperationalError:
+        except (OperationalError, ProgrammingError):  # ProgrammingError: not allowed to end it
             if attempt == attempts - 1:
                 raise
             time.sleep(0.25)
@@ -77,14 +142,14 @@ def _drop_database(admin: Engine, name: str, attempts: int = 20) -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest) -> str:
-    return request.getfixturevalue(f"{request.param}_url")
+    """A database at the newest schema, once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue(f"migrated_{request.param}_url")
 
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     os.environ["CHECKIN_INSTANCE_PATH"] = str(tmp_path / "instance")
     application = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "t"})
-    upgrade(application)
     yield application
     application.extensions["db_engine"].dispose()
     os.environ.pop("CHECKIN_INSTANCE_PATH", None)

@@ -145,8 +145,10 @@ def test_asking_about_photos_nobody_is_storing_does_not_wait(tmp_path: Path) -> 
     with store.storing(other):
         # Nothing of these is being stored: the answer comes at once, even with no
         # time allowed at all.
-        store.wait_until_stored(["a" * 64, "b" * 64], timeout=0)
-    store.wait_until_stored([other], timeout=0)
+        assert store.wait_until_stored(["a" * 64, "b" * 64], timeout=0)
+        # The one being stored is still being stored when no time is allowed.
+        assert not store.wait_until_stored([other, "a" * 64], timeout=0)
+    assert store.wait_until_stored([other], timeout=0)
 
 
 def test_a_photo_stored_in_a_new_folder_is_kept_under_its_hash(tmp_path: Path) -> None:

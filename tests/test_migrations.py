@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -13,19 +12,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import inspect, select, text
-from sqlalchemy.schema import CreateIndex
 
 from shared import domain
 from shared.wire import to_wire
 from sync_server import db
 from sync_server.migrate import alembic_config, current_revision, upgrade
-from sync_server.models import (
-    INDEXED_RECORD_FIELDS,
-    ApprovalRow,
-    Base,
-    SyncRecord,
-    record_field,
-)
+from sync_server.models import ApprovalRow, Base, SyncRecord
 from sync_server.quotes import latest_version
 
 
@@ -47,72 +39,6 @@ def test_no_drift_between_models_and_migrations(app: Flask) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
-
-
-def _squeeze(sql: str) -> str:
-    return re.sub(r"\s+", "", sql).lower()
-
-
-def test_expression_indexes_match_the_models_on_sqlite_too(app: Flask) -> None:
-    """Partial indexes on ``kind`` and a JSON member; compared by their SQL, which SQLite
-    keeps as written and PostgreSQL gives back in its own words."""
-    engine = app.extensions["db_engine"]
-    indexes = {
-        index.name: index
-        for index in SyncRecord.__table__.indexes
-        if index.name and index.name.startswith("ix_sync_records_")
-    }
-    assert set(indexes) == {f"ix_sync_records_{name}" for name in INDEXED_RECORD_FIELDS}
-    with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            stored = dict(
-                connection.execute(
-                    text("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
-                ).all()
-            )
-        else:
-            stored = dict(
-                connection.execute(
-                    text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t"),
-                    {"t": "sync_records"},
-                ).all()
-            )
-    for name, index in indexes.items():
-        assert name in stored, f"{name} is missing"
-        if engine.dialect.name == "sqlite":
-            model_sql = str(CreateIndex(index).compile(dialect=engine.dialect))
-            assert _squeeze(stored[name]) == _squeeze(model_sql)
-        else:
-            field = name[len("ix_sync_records_") :]
-            definition = stored[name]
-            assert f"(kind, ((fields ->> '{field}'::text)))" in definition, definition
-            assert f"WHERE ((fields ->> '{field}'::text) IS NOT NULL)" in definition, definition
-
-
-def _plan(connection, statement) -> str:  # type: ignore[no-untyped-def]
-    """The query plan of ``statement`` as the app runs it (values as bound parameters)."""
-    dialect = connection.dialect
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    args = tuple(params[name] for name in compiled.positiontup) if dialect.positional else params
-    if dialect.name == "sqlite":
-        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), args).all()
-        return "\n".join(str(row[-1]) for row in rows)
-    connection.exec_driver_sql("SET enable_seqscan = off")  # a tiny table: ask for the index
-    rows = connection.exec_driver_sql("EXPLAIN " + str(compiled), args).all()
-    return "\n".join(row[0] for row in rows)
-
-
-def test_lookups_by_visit_and_walkaround_search_the_index(app: Flask) -> None:
-    with app.extensions["db_engine"].connect() as connection:
-        for name in INDEXED_RECORD_FIELDS:
-            query = select(SyncRecord.id).where(
-                SyncRecord.kind == "photo",
-                record_field(name).in_(["6f1c1d7e-3f43-4c59-9a6f-0c4c7ad0a9b1"]),
-            )
-            plan = _plan(connection, query)
-            assert f"ix_sync_records_{name}" in plan, plan
-            assert "SCAN sync_records" not in plan and "Seq Scan" not in plan, plan
 
 
 def _old_quote_records() -> tuple[dict, dict]:  # type: ignore[type-arg]
@@ -207,9 +133,8 @@ def test_quotes_and_approvals_from_before_options_still_read(app: Flask) -> None
             },
         )
     upgrade(app)
-    assert (
-        current_revision(app) == ScriptDirectory.from_config(alembic_config(app)).get_current_head()
-    )
+    head = ScriptDirectory.from_config(alembic_config(app)).get_current_head()
+    assert current_revision(app) == head
     with app.app_context():
         session = db.session()
         row = session.get(ApprovalRow, approval_id)
@@ -227,6 +152,63 @@ def test_upgrade_twice_is_harmless(app: Flask) -> None:
     before = current_revision(app)
     upgrade(app)
     assert current_revision(app) == before
+
+
+def _typed_rows(app: Flask) -> dict[str, list[str]]:
+    """Every row of every typed table a sync record is projected into."""
+    from sync_server.record_tables import (
+        ApprovalDecisionRow,
+        QuoteLineRow,
+        QuoteOptionRow,
+    )
+    from sync_server.sync.projections import PROJECTIONS
+
+    models = [*PROJECTIONS.values(), QuoteLineRow, QuoteOptionRow, ApprovalDecisionRow]
+    found = {}
+    with app.extensions["db_engine"].connect() as connection:
+        for model in models:
+            table = model.__table__
+            rows = connection.execute(select(table)).all()
+            found[table.name] = sorted(repr(tuple(row)) for row in rows)
+    return found
+
+
+def test_a_demo_shop_at_0005_upgrades_with_every_record_in_its_typed_table(app: Flask) -> None:
+    """The demo shop (walk-arounds, marks, photos, signatures, consents, quotes with
+    options, an approval) and a note, taken back to 0005 (only the sync records and the
+    six old typed tables hold them), then upgraded: every record is in its typed table,
+    row for row as the projection wrote it."""
+    from sync_server.demo import seed_demo
+    from sync_server.models import Visit
+    from sync_server.sync.projections import PROJECTIONS
+    from sync_server.sync.records import lock_feed, put_server_record
+
+    with app.app_context():
+        session = db.session()
+        seed_demo(session)
+        visit_id = session.scalars(select(Visit.id)).first()
+        lock_feed(session)
+        put_server_record(session, "note", domain.VisitNote(visit_id=visit_id, text="Waits"))
+        session.commit()
+    projected = _typed_rows(app)
+    for table in ("walkarounds", "damage_marks", "visit_photos", "signatures", "consents"):
+        assert projected[table], f"the demo has no {table}"
+    for table in ("visit_notes", "quote_lines", "quote_options", "approval_decisions"):
+        assert projected[table], f"the demo has no {table}"
+
+    command.downgrade(alembic_config(app), "0005")
+    tables = set(inspect(app.extensions["db_engine"]).get_table_names())
+    assert not tables & {"walkarounds", "consents", "quote_lines", "approval_decisions"}
+    upgrade(app)
+
+    assert _typed_rows(app) == projected
+    with app.extensions["db_engine"].connect() as connection:
+        for kind, model in PROJECTIONS.items():
+            synced = set(
+                connection.execute(select(SyncRecord.id).where(SyncRecord.kind == kind)).scalars()
+            )
+            typed = set(connection.execute(select(model.__table__.c.id)).scalars())
+            assert synced == typed, kind
 
 
 def test_0008_gives_a_database_full_of_data_an_identity_and_keeps_the_data(

@@ -58,14 +58,37 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         print(f"--- server log tail ---\n{live.log_tail()}")
 
 
+class CspWatchedBrowser:
+    """The browser, noting every Content-Security-Policy refusal its pages report."""
+
+    def __init__(self, chromium: Any) -> None:
+        self._chromium = chromium
+        self.refusals: list[str] = []
+
+    def new_context(self, **options: Any) -> Any:
+        context = self._chromium.new_context(**options)
+        context.on("console", self._note)
+        return context
+
+    def _note(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.refusals.append(message.text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._chromium, name)
+
+
 @pytest.fixture
 def browser() -> Iterator[Any]:
     with playwright_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        watched = CspWatchedBrowser(chromium)
         try:
-            yield chromium
+            yield watched
         finally:
             chromium.close()
+        # Every page works under the server's CSP: nothing it needs was refused.
+        assert watched.refusals == []
 
 
 def car_photo() -> bytes:
@@ -264,7 +287,8 @@ def test_quote_approved_on_the_phone_then_work_may_start(server: LiveServer, bro
         advisor.select_option(f"select[name=line-{index}-option]", option)
         advisor.select_option(f"select[name=line-{index}-kind]", kind)
         advisor.fill(f"input[name=line-{index}-description]", description)
-        advisor.fill(f"input[name=line-{index}-hours]", "")
+        if kind == "labour":
+            advisor.fill(f"input[name=line-{index}-hours]", "")
         for name, value in numbers.items():
             advisor.fill(f"input[name=line-{index}-{name}]", value)
         advisor.select_option(f"select[name=line-{index}-urgency]", urgency)
@@ -278,6 +302,12 @@ def test_quote_approved_on_the_phone_then_work_may_start(server: LiveServer, bro
     advisor.click("text=Send to the customer")
     link = advisor.input_value("#approval-link")
     assert "/approve/" in link
+    advisor.click("#approval-link")  # selects the whole link, ready to copy (share.js)
+    selected = advisor.evaluate(
+        "() => { const box = document.getElementById('approval-link');"
+        " return box.value.substring(box.selectionStart, box.selectionEnd); }"
+    )
+    assert selected == link
 
     # The customer, on a phone: the two options side by side.
     phone = browser.new_context(
@@ -289,7 +319,8 @@ def test_quote_approved_on_the_phone_then_work_may_start(server: LiveServer, bro
     )
     customer = phone.new_page()
     customer.goto(link)
-    assert "陈*" in customer.inner_text("main") and "陈静" not in customer.content()
+    # The customer's own link: their own name and plate (masking is for shared screens).
+    assert "陈静，您好。" in customer.inner_text("main") and "粤B12345" in customer.inner_text("h1")
     cards = customer.locator(".option-card")
     assert cards.count() == 2
     first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()

@@ -155,7 +155,9 @@ def test_the_whole_authorisation_flow(app: Flask, client: FlaskClient, shop: Sho
 
     customer = app.test_client()
     page = text(customer.get(path))
-    assert "Replace front brake pads" in page and "张*" in page and "+8613812345678" not in page
+    # The link is the customer's own: their name and plate in full, never their phone.
+    assert "Replace front brake pads" in page and "Hello 张伟." in page and "京A12345" in page
+    assert "+8613812345678" not in page
 
     # Nothing chosen for one line: refused, and the choices made are kept.
     refused = answer(customer, path, {0: "approved", 1: "approved"})

@@ -59,12 +59,14 @@ class ConnectionChecker:
             device.plate_region,
             device.device_name,
             device.ticket_prefix or settings.ticket_prefix,
+            device.shop_timezone or settings.shop_timezone,
         )
         if known != (
             settings.shop_name,
             settings.plate_region,
             settings.device_name,
             settings.ticket_prefix,
+            settings.shop_timezone,
         ):
             # Kiosks paired before the server sent a ticket prefix get it here; an
             # answer without one never erases what is stored.
@@ -73,5 +75,6 @@ class ConnectionChecker:
                 plate_region=device.plate_region,
                 device_name=device.device_name or settings.device_name,
                 ticket_prefix=known[3],
+                shop_timezone=known[4],
             )
         return ConnectionReport(ConnectionState.ONLINE, device=device)

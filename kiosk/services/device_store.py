@@ -52,6 +52,9 @@ class DeviceSettings:
     role: str | None = None
     shop_name: str = ""
     plate_region: str = ""
+    # The shop's time zone (IANA name), sent with the shop settings: times shown here
+    # are the shop's clock, the same as the back office's.
+    shop_timezone: str = ""
     language: str = "en"
     # Given at pairing: the prefix of this device's ticket numbers ("K3").
     ticket_prefix: str = ""

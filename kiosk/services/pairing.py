@@ -79,6 +79,7 @@ class PairingService:
             device_name=result.device_name or name,
             shop_name=result.shop_name,
             plate_region=result.plate_region,
+            shop_timezone=result.shop_timezone,
             ticket_prefix=result.ticket_prefix,
         )
         try:

@@ -32,6 +32,7 @@ from kiosk.services.walkaround import WalkaroundSheet, visit_header
 from shared.checkin_sheet import SheetContent, render_sheet_pdf
 from shared.domain import Consent
 from shared.i18n import Text
+from shared.shop_time import zone_or_local
 from shared.wire import WireError, from_wire
 
 log = logging.getLogger(__name__)
@@ -195,9 +196,13 @@ def sheet_content(
     )
 
 
-def render_tablet_sheet(store: LocalStore, visit_id: str, lang: str, shop_name: str) -> bytes:
-    """The check-in sheet PDF of ``visit_id`` in ``lang``, from this tablet's records."""
-    return render_sheet_pdf(sheet_content(store, visit_id, shop_name), sheet_labels(lang), lang)
+def render_tablet_sheet(
+    store: LocalStore, visit_id: str, lang: str, shop_name: str, shop_timezone: str = ""
+) -> bytes:
+    """The check-in sheet PDF of ``visit_id`` in ``lang``, from this tablet's records,
+    its times on the shop's clock (``shop_timezone``), as the back office prints them."""
+    content = sheet_content(store, visit_id, shop_name, timezone=zone_or_local(shop_timezone))
+    return render_sheet_pdf(content, sheet_labels(lang), lang)
 
 
 # -- printers ----------------------------------------------------------------------------
@@ -283,13 +288,14 @@ def print_checkin_sheet(
     shop_name: str,
     folder: str | os.PathLike[str],
     device_printer: Printer,
+    shop_timezone: str = "",
 ) -> PrintOutcome:
     """Render the sheet from local records, keep it in ``folder``, print it if possible.
 
     The file is written before the printer is asked, so the sheet is never lost to a
     printer error; the outcome says which happened.
     """
-    pdf = render_tablet_sheet(store, visit_id, lang, shop_name)
+    pdf = render_tablet_sheet(store, visit_id, lang, shop_name, shop_timezone)
     ticket = visit_header(store, visit_id).ticket_number or visit_id[:8]
     name = f"checkin-sheet-{_safe(ticket)}-{lang}.pdf"
     path = _write_atomically(Path(folder) / name, pdf)

@@ -44,6 +44,7 @@ DEVICE_NOT_PAIRED = "device_not_paired"
 SERVER_ERROR = "server_error"
 UNEXPECTED_RESPONSE = "unexpected_response"
 REQUEST_REFUSED = "request_refused"
+SERVER_OUT_OF_SPACE = "server_out_of_space"
 
 PAIRING_REFUSALS: dict[str, Text] = {
     "pairing_code_unknown": Text(
@@ -103,6 +104,8 @@ class DeviceInfo:
     plate_region: str
     ticket_prefix: str = ""
     phone_region: str = ""
+    # The shop's time zone: every time this device shows is the shop's clock time.
+    shop_timezone: str = ""
 
 
 @dataclass(frozen=True)
@@ -304,4 +307,5 @@ def _device_fields(body: dict[str, Any]) -> dict[str, Any]:
         "plate_region": str(shop.get("plate_region") or ""),
         "ticket_prefix": str(body.get("ticket_prefix") or ""),
         "phone_region": str(shop.get("phone_region") or ""),
+        "shop_timezone": str(shop.get("timezone") or ""),
     }

@@ -43,6 +43,7 @@ from kiosk.services.local_store import BlobInfo, Change, LocalStore
 from kiosk.services.server_client import (
     DEVICE_NOT_PAIRED,
     REQUEST_REFUSED,
+    SERVER_OUT_OF_SPACE,
     SERVER_UNREACHABLE,
     UNEXPECTED_RESPONSE,
 )
@@ -108,6 +109,12 @@ class ServerUnreachable(SyncError):
     def __init__(self, detail: str, status: int | None = None) -> None:
         super().__init__(detail)
         self.status = status
+
+
+class ServerOutOfSpace(ServerUnreachable):
+    """The server's disk is full (507): nothing was saved there; try again later."""
+
+    code = SERVER_OUT_OF_SPACE
 
 
 class UnexpectedResponse(SyncError):
@@ -307,6 +314,8 @@ class SyncTransport:
             if 400 <= status < 500:
                 problem = body if isinstance(body, dict) else {"status": status}
                 raise RequestRefused(status, problem)
+            if status == 507:
+                raise ServerOutOfSpace(f"{method} {path}: the server is out of disk space", status)
             if status >= 300:
                 raise ServerUnreachable(f"{method} {path}: HTTP {status} after retries", status)
             if not isinstance(body, dict):

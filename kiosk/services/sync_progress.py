@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kiosk.services.server_client import SERVER_UNREACHABLE
+from kiosk.services.server_client import SERVER_OUT_OF_SPACE, SERVER_UNREACHABLE
 from kiosk.services.sync import SyncState
 from shared.i18n import Text
 
@@ -51,7 +51,7 @@ class SyncProgress:
         waiting = _waiting_bytes(state)
         fraction = 1.0 if waiting == 0 else 1 - waiting / max(self._backlog_bytes, waiting)
         problem = bool(state.parked or state.parked_blobs) or (
-            waiting > 0 and state.last_error == SERVER_UNREACHABLE
+            waiting > 0 and state.last_error in (SERVER_UNREACHABLE, SERVER_OUT_OF_SPACE)
         )
         if waiting == 0 and not (state.parked or state.parked_blobs):
             headline = Text("Everything is sent to the shop server.", "kiosk")
@@ -87,6 +87,12 @@ class SyncProgress:
                 "{n} items were refused by the server; the service manager can see why.",
                 "kiosk",
                 {"n": refused},
+            )
+        if state.last_error == SERVER_OUT_OF_SPACE and _waiting_bytes(state):
+            return Text(
+                "The shop server's disk is full; everything is kept on this tablet and "
+                "sent when space is freed. Tell the service manager.",
+                "kiosk",
             )
         if state.last_error == SERVER_UNREACHABLE and _waiting_bytes(state):
             return Text(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,7 @@ from kiosk.ui.signature_pad import SignaturePad  # noqa: F401  (kv class)
 from kiosk.ui.walkaround_flow import WALKAROUND_KV_FILES, WalkaroundController
 from kiosk.ui.widgets import Toast
 from shared.i18n import LANGUAGES, N_, Text, normalize_language, translate
+from shared.shop_time import shop_time_text, zone_or_local
 from shared.validation import FieldIssue
 
 log = logging.getLogger(__name__)
@@ -193,6 +195,7 @@ class CheckinApp(App):
     lang = StringProperty("en")
     mode = StringProperty("kiosk")
     shop_name = StringProperty("")
+    shop_timezone = StringProperty("")  # the shop's clock, for every time shown here
     connection = StringProperty(ConnectionState.CHECKING.value)
     advisor_name = StringProperty("")
 
@@ -228,7 +231,9 @@ class CheckinApp(App):
         self.done_seconds = done_seconds
         self.local_store: LocalStore | None = None
         self.advisor: Advisor | None = None
-        self.advisor_sign_in = AdvisorSignIn(AdvisorBook(store.data_dir), self._advisor_client)
+        self.advisor_sign_in = AdvisorSignIn(
+            AdvisorBook(store.data_dir), self._advisor_client, time_text=self._shop_clock
+        )
         self.sync_progress = SyncProgress()
         self._sign_in_screen: AdvisorSignInScreen | None = None
         self._queue_screen: QueueScreen | None = None
@@ -742,10 +747,15 @@ class CheckinApp(App):
         log.warning("Status check failed: %r", error)
         self.connection = ConnectionState.OFFLINE.value
 
+    def _shop_clock(self, moment: datetime) -> str:
+        """A time as the shop's clock shows it (the same as the back office)."""
+        return shop_time_text(moment, zone_or_local(self.shop_timezone))
+
     def _show_settings(self, settings: DeviceSettings) -> None:
         self.settings = settings
         self.mode = settings.mode
         self.shop_name = settings.shop_name
+        self.shop_timezone = settings.shop_timezone
         self.flow.setup = KioskSetup(
             device_id=settings.device_id or "",
             ticket_prefix=settings.ticket_prefix or "K",

@@ -36,9 +36,10 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 
 from shared.domain import DamageMark, DiagramView, label
+from shared.resources import diagram_dir
 
 KV_PATH = Path(__file__).with_suffix(".kv")
-DIAGRAM_DIR = Path(__file__).resolve().parents[2] / "assets" / "diagram"
+DIAGRAM_DIR = diagram_dir()
 BADGE_SIZE = 44  # dp: a fingertip
 # A finger that moves less than this (dp) between down and up has tapped, not dragged.
 TAP_SLOP = 8

@@ -13,9 +13,11 @@ from pathlib import Path
 
 from kivy.core.text import DEFAULT_FONT, LabelBase
 
+from shared.resources import cjk_font
+
 log = logging.getLogger(__name__)
 
-ASSET_FONT = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "wqy-microhei.ttc"
+ASSET_FONT = cjk_font()
 SYSTEM_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",

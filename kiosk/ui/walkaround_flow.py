@@ -19,7 +19,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,6 +46,7 @@ from kiosk.ui.screens.walkaround_photos import WalkaroundPhotosScreen
 from kiosk.ui.screens.walkaround_sign import WalkaroundSignScreen
 from shared.domain import StrokePoint
 from shared.i18n import Text
+from shared.shop_time import shop_time_text, zone_or_local
 from shared.validation import FieldIssue
 
 log = logging.getLogger(__name__)
@@ -340,6 +341,7 @@ class WalkaroundController(EventDispatcher):
             self._save()
         app: Any = App.get_running_app()
         shop_name = str(getattr(app, "shop_name", "") or "")
+        shop_timezone = str(getattr(app, "shop_timezone", "") or "")
         folder = store.data_dir / "sheets"
         visit_id = sheet.walkaround.visit_id
         device_printer = self._printer()
@@ -353,6 +355,7 @@ class WalkaroundController(EventDispatcher):
                 shop_name=shop_name,
                 folder=folder,
                 device_printer=device_printer,
+                shop_timezone=shop_timezone,
             ),
             self._printed,
             self._print_failed,
@@ -438,7 +441,8 @@ class WalkaroundController(EventDispatcher):
 
     def _saved(self) -> None:
         self.save_failed = False
-        self.saved_at = datetime.now().strftime("%H:%M:%S")
+        zone = str(getattr(App.get_running_app(), "shop_timezone", "") or "")
+        self.saved_at = shop_time_text(datetime.now(UTC), zone_or_local(zone), "%H:%M:%S")
         self.on_saved()
 
     def _changed(self) -> None:

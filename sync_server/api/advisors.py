@@ -10,12 +10,12 @@ the shop's network is down.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from shared.i18n import Text
+from shared.shop_time import shop_time_text
 from sync_server import db
 from sync_server.access import allow
 from sync_server.api.body import json_object, text_field
@@ -61,8 +61,7 @@ def advisor_sign_in() -> ResponseReturnValue:
         user = check_pin(session, username, pin[:16])
     except PinRefused as refused:
         if refused.code == "pin_locked" and refused.locked_until is not None:
-            zone = ZoneInfo(shop_settings(session).timezone)
-            at = refused.locked_until.astimezone(zone).strftime("%H:%M")
+            at = shop_time_text(refused.locked_until, shop_settings(session).timezone)
             raise Problem(
                 423,
                 "pin-locked",

@@ -15,6 +15,7 @@ from sync_server.api.body import json_object, text_field
 from sync_server.models import Device, DeviceRole
 from sync_server.pairing import PairingRefused, issue_code, redeem_code, revoke_device
 from sync_server.problems import Problem, field_error
+from sync_server.public_url import public_base_url
 from sync_server.shop import shop_settings
 
 bp = Blueprint("devices", __name__)
@@ -51,7 +52,7 @@ def device_secrets(device: Device) -> dict[str, Any]:
 
 
 def pairing_qr_payload(code: str) -> str:
-    base = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    base = public_base_url()
     return f"checkin-pair:{base}#{code}"
 
 

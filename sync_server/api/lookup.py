@@ -19,6 +19,7 @@ from shared.masking import mask_name, mask_phone, mask_plate
 from shared.validation import check_phone, check_plate
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
+from sync_server.api.body import whole_number_arg
 from sync_server.models import Appointment, Customer, Vehicle
 from sync_server.problems import Problem
 from sync_server.shop import shop_settings, today_bounds
@@ -124,12 +125,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
 @allow("tablet", *STAFF)
 def list_customers() -> ResponseReturnValue:
     search = request.args.get("q", "").strip()
-    try:
-        offset = max(0, int(request.args.get("offset", "0")))
-    except ValueError:
-        raise Problem(
-            400, "bad-request", Text("offset must be a whole number.", "server")
-        ) from None
+    offset = whole_number_arg("offset", 0)
     query = select(Customer).options(joinedload(Customer.vehicles))
     if search:
         pattern = f"%{search}%"

@@ -7,8 +7,11 @@ is due (``checkin-server send-messages``, and a background thread in ``serve``),
 failure tries again later with a growing pause, up to ``MAX_ATTEMPTS``.
 
 Email goes through ``smtplib`` to ``SMTP_HOST``; text messages go through an
-:class:`SmsSender`, whose default only logs (with the number masked) until a shop plugs
-in its SMS gateway.
+:class:`SmsSender` (``SMS_SENDER``). A message is "sent" only when a gateway accepted
+it: with no mail server or no SMS gateway set up it is kept as ``no_gateway`` ("not
+sent"), with its text, for the desk to read and for the manager's page to say what to
+set up. A customer who chose *phone call* gets no text: the message becomes a call task
+(``to_call``) for the advisor, who marks it ``called`` (``outbox.py``).
 """
 
 from __future__ import annotations
@@ -32,17 +35,25 @@ from sync_server.models import (
     Customer,
     OutboundMessage,
     Shop,
-    SyncRecord,
     Vehicle,
     Visit,
-    record_field,
     utcnow,
 )
+from sync_server.record_tables import ConsentRow
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 BATCH_SIZE = 50
+# Message states: waiting and being sent; accepted by a gateway; given up after retries;
+# no gateway set up for its channel; a call for the advisor to make, and made.
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+NO_GATEWAY, TO_CALL, CALLED = "no_gateway", "to_call", "called"
+
+
+class NoGateway(Exception):
+    """No mail server or SMS gateway is set up for this channel: nothing was sent."""
+
 
 # What the customer is told at each key point: subject and body, in plain words.
 TEMPLATES: Mapping[str, tuple[Text, Text]] = {
@@ -100,18 +111,21 @@ TEMPLATES: Mapping[str, tuple[Text, Text]] = {
 
 
 def _customer_language(session: Session, visit_id: str, shop: Shop | None) -> str:
-    """The language the customer chose at the kiosk (their consent), else the shop's.
-
-    The consent is found through the expression index on ``(kind, fields ->> visit_id)``.
-    """
-    consent = session.scalars(
-        select(SyncRecord.fields).where(
-            SyncRecord.kind == "consent", record_field("visit_id") == visit_id
-        )
+    """The language the customer chose at the kiosk for this visit (its consent), else
+    the one of their latest consent, else the shop's."""
+    language = session.scalars(
+        select(ConsentRow.language)
+        .where(ConsentRow.visit_id == visit_id)
+        .order_by(ConsentRow.accepted_at.desc())
+        .limit(1)
     ).first()
-    if consent and consent.get("language"):
-        return normalize_language(consent["language"])
-    return normalize_language(shop.default_language if shop else None)
+    if language is None:
+        language = session.scalar(
+            select(Customer.language)
+            .join(Visit, Visit.customer_id == Customer.id)
+            .where(Visit.id == visit_id)
+        )
+    return normalize_language(language or (shop.default_language if shop else None))
 
 
 def notify_customer(
@@ -133,8 +147,12 @@ def notify_customer(
     vehicle = session.get(Vehicle, visit.vehicle_id)
     if customer is None or vehicle is None:
         return None
+    state = PENDING
     if visit.contact_channel == "email" and customer.email:
         channel, recipient = "email", customer.email
+    elif visit.contact_channel == "phone" and customer.phone:
+        # The customer asked to be called: a task for the advisor, not a text message.
+        channel, recipient, state = "call", customer.phone, TO_CALL
     elif customer.phone:
         channel, recipient = "sms", customer.phone
     elif customer.email:
@@ -160,6 +178,7 @@ def notify_customer(
         language=language,
         subject=Text(subject.message, "server", params).render(language),
         body=Text(body.message, "server", params).render(language),
+        state=state,
         next_attempt_at=utcnow(),
     )
     session.add(message)
@@ -174,12 +193,14 @@ class SmsSender(Protocol):
 
 
 class LoggingSmsSender:
-    """The default text-message sender: logs (number masked), sends nothing."""
+    """The text-message sender while no SMS gateway is set up: logs (number masked) and
+    says that nothing was sent."""
 
     def send(self, phone: str, text: str) -> None:
         log.info(
             "SMS to %s (%d characters), not sent: no SMS gateway", mask_phone(phone), len(text)
         )
+        raise NoGateway("no SMS gateway is set up")
 
 
 class EmailSender:
@@ -196,7 +217,7 @@ class EmailSender:
     def send(self, recipient: str, subject: str, body: str) -> None:
         if not self.host:
             log.info("email to %s not sent: SMTP_HOST is not set", mask_email(recipient))
-            return
+            raise NoGateway("SMTP_HOST is not set")
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = recipient
@@ -227,7 +248,7 @@ def send_due(
     now = now or utcnow()
     email = EmailSender(config)
     sms = sms or config.get("SMS_SENDER") or LoggingSmsSender()
-    counts = {"sent": 0, "retry": 0, "failed": 0}
+    counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
     due_ids = session.scalars(
         select(OutboundMessage.id)
         .where(OutboundMessage.state == "pending", OutboundMessage.next_attempt_at <= now)
@@ -251,6 +272,11 @@ def send_due(
                 email.send(message.recipient, message.subject, message.body)
             else:
                 sms.send(message.recipient, message.body)
+        except NoGateway as missing:
+            # Not an error to retry: nothing can send it until a gateway is set up.
+            message.state = NO_GATEWAY
+            message.last_error = str(missing)[:400]
+            counts["not_sent"] += 1
         except Exception as error:
             message.attempts += 1
             message.last_error = f"{type(error).__name__}: {error}"[:400]
@@ -305,9 +331,17 @@ def masked_recipient(message: OutboundMessage) -> str:
 
 
 __all__ = [
+    "CALLED",
+    "FAILED",
+    "NO_GATEWAY",
+    "PENDING",
+    "SENDING",
+    "SENT",
     "TEMPLATES",
+    "TO_CALL",
     "EmailSender",
     "LoggingSmsSender",
+    "NoGateway",
     "SmsSender",
     "masked_recipient",
     "notify_customer",

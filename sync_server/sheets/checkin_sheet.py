@@ -10,15 +10,14 @@ server's catalog. Photos are placed from the blob store's thumbnails.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.checkin_sheet import SheetContent, render_sheet_pdf
 from shared.i18n import Text
-from shared.wire import WireError, from_wire
-from sync_server.models import Customer, SyncRecord, Vehicle, Visit
+from shared.shop_time import shop_zone
+from sync_server import visit_records
+from sync_server.models import Customer, Vehicle, Visit
 from sync_server.shop import shop_settings
 from sync_server.sync.blobs import BlobStore
 from sync_server.walkarounds import STATE_TEXT, AssembledWalkaround
@@ -156,7 +155,7 @@ def render_checkin_sheet(
         state=sheet.state,
         consent_version=consent.text_version if consent is not None else "",
         consent_accepted_at=consent.accepted_at if consent is not None else None,
-        timezone=ZoneInfo(shop.timezone),
+        timezone=shop_zone(shop.timezone),
         photo_image=photo_image,
         signature_image=signature_image,
     )
@@ -164,16 +163,5 @@ def render_checkin_sheet(
 
 
 def _consent(session: Session, visit_id: str) -> Any:
-    rows = session.scalars(
-        select(SyncRecord).where(
-            SyncRecord.kind == "consent",
-            SyncRecord.fields["visit_id"].as_string() == visit_id,
-        )
-    ).all()
-    consents = []
-    for row in rows:
-        try:
-            consents.append(from_wire("consent", {**row.fields, "id": row.id}))
-        except WireError:
-            continue
+    consents = visit_records.consents(session, visit_id)
     return max(consents, key=lambda c: c.accepted_at) if consents else None

@@ -15,7 +15,7 @@ from shared.i18n import Text
 from shared.wire import SUPPORTED_SCHEMAS
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
-from sync_server.api.body import json_object
+from sync_server.api.body import json_object, whole_number_arg
 from sync_server.models import Blob, FieldConflict, SyncRecord, utcnow
 from sync_server.problems import Problem, request_language
 from sync_server.sync.blobs import MAX_UPLOAD_BYTES, BlobRefused, BlobStore
@@ -244,13 +244,8 @@ def pull() -> ResponseReturnValue:
     session = db.session()
     if caller.role == "kiosk":
         return jsonify(kiosk_snapshot(session) | {"feed": feed_info(session)})
-    try:
-        since = max(0, int(request.args.get("since", "0")))
-        limit = min(MAX_PULL_PAGE, max(1, int(request.args.get("limit", "200"))))
-    except ValueError:
-        raise Problem(
-            400, "bad-request", Text("since and limit must be whole numbers.", "server")
-        ) from None
+    since = whole_number_arg("since", 0, maximum=2**31 - 1)  # the feed's INTEGER seq
+    limit = min(MAX_PULL_PAGE, max(1, whole_number_arg("limit", 200)))
     # A record whose every field this device wrote itself holds nothing it lacks: skip
     # the echo, but move the cursor past it all the same.
     # The feed's epoch and head are read first: a restore after this cannot hide.

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import simplejpeg
 from PIL import Image, UnidentifiedImageError
 
 from shared.i18n import Text
@@ -178,15 +179,17 @@ class BlobStore:
                     del self._storing[sha256]
                 self._stored.notify_all()
 
-    def wait_until_stored(self, sha256s: Collection[str], timeout: float) -> None:
+    def wait_until_stored(self, sha256s: Collection[str], timeout: float) -> bool:
         """Wait (at most ``timeout`` seconds) until none of these photos is being stored.
 
         A device whose connection broke while the server was storing its photo asks
         again which photos the server lacks: waiting for that photo to be stored saves
-        sending it twice.
+        sending it twice. True when none is being stored any more, False on time-out.
         """
         with self._stored:
-            self._stored.wait_for(lambda: not any(sha in self._storing for sha in sha256s), timeout)
+            return self._stored.wait_for(
+                lambda: not any(sha in self._storing for sha in sha256s), timeout
+            )
 
     def sync_folders(self, sha256s: Iterable[str]) -> None:
         """Make the names of these originals durable (one fsync per folder)."""
@@ -203,12 +206,13 @@ class BlobStore:
         self._folders.add(folder)
 
     def _check(self, path: Path, expected_format: str) -> tuple[int, int]:
-        """Check the image without decoding it: what it is, how big, whether it is whole.
+        """Check the image: what it is, how big, and that it is whole.
 
         The header gives the format and the size, so a pixel bomb is refused before a
         single pixel is decoded. A JPEG must end with its end-of-image marker and a PNG
         with its IEND chunk: a file cut short in transfer or on the device has neither.
-        (The pixels are decoded once, off the upload's path, for the thumbnail.)
+        Then every byte of its pixel data is decoded (:func:`_decode_fully`), so a file
+        cut short with its end marker put back is refused too.
         """
         try:
             with warnings.catch_warnings():
@@ -244,6 +248,7 @@ class BlobStore:
         whole = JPEG_END in tail if expected_format == "JPEG" else tail.endswith(PNG_END)
         if not whole:
             raise _unreadable()
+        _decode_fully(path, expected_format)
         return width, height
 
     def make_thumbnail(self, sha256: str) -> Path:
@@ -282,6 +287,25 @@ def _lower_priority() -> None:
     """Thumbnails yield to request threads (Linux: a thread has its own nice value)."""
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+def _decode_fully(path: Path, image_format: str) -> None:
+    """Decode all of the image's data; raise :class:`BlobRefused` at any damage.
+
+    Pillow lets a JPEG whose data ends early pass (libjpeg only warns and paints the
+    rest grey), so JPEGs go through libjpeg-turbo in strict mode, which turns every
+    warning into an error. Scaled down by 8 in the DCT, which still reads every
+    coefficient, it costs about a third of a full decode. A PNG's data is inflated to
+    the end by Pillow, which refuses a cut zlib stream and wrong chunk checksums.
+    """
+    try:
+        if image_format == "JPEG":
+            simplejpeg.decode_jpeg(path.read_bytes(), min_width=1, min_height=1, strict=True)
+        else:
+            with Image.open(path) as image:
+                image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise _unreadable() from None
 
 
 def _unreadable() -> BlobRefused:

@@ -19,8 +19,6 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from dataclasses import fields as dataclass_fields
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import String, cast, event, select, update
@@ -29,21 +27,19 @@ from sqlalchemy.orm import Session
 from shared.hlc import HybridClock
 from shared.i18n import Text
 from shared.visit_status import VisitStatus, allowed_events, next_status
-from shared.wire import KINDS, WireError, from_wire, to_wire
+from shared.wire import WireError, from_wire, to_wire
 from sync_server.models import (
     AppliedChange,
-    Appointment,
     ApprovalRow,
     Base,
-    Customer,
     FieldConflict,
     QuoteRow,
     SyncCounter,
     SyncRecord,
-    Vehicle,
-    Visit,
     utcnow,
 )
+from sync_server.sync import projections
+from sync_server.sync.projections import PROJECTIONS
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +66,8 @@ DEVICE_KINDS = frozenset(
 KIOSK_KINDS = frozenset({"customer", "vehicle", "visit", "consent", "signature", "photo"})
 # Parts that are records of their own (merged by union), not fields of their parent.
 CHILD_COLLECTIONS: Mapping[str, frozenset[str]] = {"walkaround": frozenset({"marks", "photos"})}
-
-PROJECTIONS: Mapping[str, type[Base]] = {
-    "customer": Customer,
-    "vehicle": Vehicle,
-    "appointment": Appointment,
-    "visit": Visit,
-    "quote": QuoteRow,
-    "approval": ApprovalRow,
-}
+# Typed tables: one per kind, written by ``projections`` (appointments, quotes and
+# approvals are the server's own kinds).
 
 
 @dataclass(frozen=True)
@@ -443,17 +432,8 @@ class BatchCache:
         for change in changes:
             wanted[AppliedChange].add(change.change_id)
             wanted[SyncRecord].add((change.kind, change.id))
-            model = PROJECTIONS.get(change.kind)
-            if model is not None:
-                wanted.setdefault(model, set()).add(change.id)
-            for field_name, target in (
-                ("customer_id", Customer),
-                ("vehicle_id", Vehicle),
-                ("appointment_id", Appointment),
-            ):
-                value = change.fields.get(field_name)
-                if isinstance(value, str):
-                    wanted.setdefault(target, set()).add(value)
+            for model, key in projections.prefetch_keys(change.kind, change.id, change.fields):
+                wanted.setdefault(model, set()).add(key)
         for model, keys in wanted.items():
             for key in keys:
                 self.rows[(model, key)] = None
@@ -508,11 +488,13 @@ def end_batch(session: Session) -> None:
     session.info.pop(_BATCH, None)
 
 
+def batch_cache(session: Session) -> BatchCache | None:
+    """The batch being applied in this session, if any."""
+    return session.info.get(_BATCH)
+
+
 # A batch's new rows are written in one multi-row INSERT per table at its end; the unit
-# of work would insert them one object at a time. Listeners that watch sync records
-# being written find the bulk-inserted ones under this key of session.info (transient
-# ``SyncRecord`` objects with their kind and id).
-BULK_INSERTED_RECORDS = "sync_bulk_inserted_records"
+# of work would insert them one object at a time.
 
 
 def flush_batch(session: Session) -> None:
@@ -528,9 +510,6 @@ def flush_batch(session: Session) -> None:
                 rows = by_table.get(table)
                 if rows:
                     session.execute(table.insert(), [row.column_values() for row in rows])
-        session.info.setdefault(BULK_INSERTED_RECORDS, []).extend(
-            SyncRecord(kind=row.kind, id=row.id) for row in cache.new_rows.get(SyncRecord, ())
-        )
     session.flush()
 
 
@@ -541,67 +520,10 @@ def cached_get(session: Session, model: type[Base], key: Any) -> Any:
     return session.get(model, key)
 
 
-def _column_value(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, list):
-        return [_column_value(item) for item in value]
-    return value
-
-
-def _projected_columns(kind: str) -> tuple[str, ...]:
-    """The record's fields that are columns of its typed table (its id aside)."""
-    names = _PROJECTED_COLUMNS.get(kind)
-    if names is None:
-        model = PROJECTIONS[kind]
-        columns = {column.key for column in model.__table__.columns}
-        names = tuple(
-            item.name
-            for item in dataclass_fields(KINDS[kind])
-            if item.name in columns and item.name != "id"
-        )
-        _PROJECTED_COLUMNS[kind] = names
-    return names
-
-
-_PROJECTED_COLUMNS: dict[str, tuple[str, ...]] = {}
-
-
-def _project(session: Session, kind: str, record: Any) -> None:
-    """Write the typed table's row for this record (its read model)."""
-    model = PROJECTIONS.get(kind)
-    if model is None:
-        return
-    values = {name: _column_value(getattr(record, name)) for name in _projected_columns(kind)}
-    row = cached_get(session, model, record.id)
-    if row is None:
-        cache: BatchCache | None = session.info.get(_BATCH)
-        if cache is not None:
-            cache.add_new(model, record.id, {"id": record.id, **values})
-        else:
-            session.add(model(id=record.id, **values))
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
-        if not isinstance(row, NewRow):
-            session.add(row)
-    if kind == "visit" and record.appointment_id:
-        appointment = cached_get(session, Appointment, record.appointment_id)
-        if appointment is not None and appointment.status == "booked":
-            appointment.status = "arrived"
-
-
 def _check_references(session: Session, kind: str, record: Any) -> None:
     """Typed tables refer to each other: say so clearly instead of failing a constraint."""
-    needs: list[tuple[str, type[Base], str | None]] = []
-    if kind in ("vehicle", "appointment", "visit"):
-        needs.append(("customer_id", Customer, record.customer_id))
-    if kind in ("appointment", "visit"):
-        needs.append(("vehicle_id", Vehicle, record.vehicle_id))
-    if kind == "visit" and record.appointment_id:
-        needs.append(("appointment_id", Appointment, record.appointment_id))
-    for field_name, model, target in needs:
-        if target is not None and cached_get(session, model, target) is None:
+    for field_name, model, target in projections.references(kind, record):
+        if cached_get(session, model, target) is None:
             raise ChangeRefused(
                 422,
                 "reference-missing",
@@ -692,7 +614,7 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     existing.fields, existing.clocks = state, clocks
     existing.seq, existing.updated_by, existing.updated_at = seq, origin, now
     session.add_all(losers)
-    _project(session, change.kind, record)
+    projections.project(session, change.kind, record, origin)
     result = {"change_id": change.change_id, "status": 201}
     applied = {
         "change_id": change.change_id,
@@ -769,37 +691,6 @@ def update_server_record(
     seen = row.clocks.values() if row else ()
     change = Change(str(uuid.uuid4()), kind, record_id, server_hlc(seen), fields, base)
     return apply_change(session, change, origin=SERVER_ORIGIN, role="server")
-
-
-def read_records(
-    session: Session, kind: str, key: str, values: list[str], *, skip_deleted: bool = False
-) -> list[Any]:
-    """Records of ``kind`` whose field ``key`` is one of ``values``, read as domain objects.
-
-    A record that no longer reads (an old, half-written one) is left out with a warning;
-    ``skip_deleted`` also leaves out tombstones (``deleted: true``).
-    """
-    if not values:
-        return []
-    rows = session.scalars(
-        select(SyncRecord).where(
-            SyncRecord.kind == kind, SyncRecord.fields[key].as_string().in_(values)
-        )
-    ).all()
-    found = []
-    for row in rows:
-        if skip_deleted and row.fields.get("deleted"):
-            continue
-        try:
-            found.append(from_wire(kind, {**row.fields, "id": row.id}))
-        except WireError:
-            log.warning("%s %s does not read as a record; left out", kind, row.id)
-    return found
-
-
-def record_state(session: Session, kind: str, record_id: str) -> dict[str, Any] | None:
-    row = session.get(SyncRecord, (kind, record_id))
-    return dict(row.fields) if row else None
 
 
 @dataclass(frozen=True)

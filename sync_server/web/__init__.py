@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -32,10 +31,12 @@ from werkzeug.exceptions import HTTPException
 
 from shared.i18n import LANGUAGE_NAMES, LANGUAGES, Text, normalize_language, translate
 from shared.masking import mask_name, mask_plate
+from shared.shop_time import shop_time_text, shop_zone
 from shared.visit_status import VisitStatus, status_label
 from sync_server import db
 from sync_server.access import current_caller, public
 from sync_server.problems import Problem, request_language
+from sync_server.public_url import public_base_url
 from sync_server.shop import shop_settings
 
 csrf = CSRFProtect()
@@ -51,7 +52,19 @@ bp = Blueprint(
 )
 
 WEB_BLUEPRINTS = frozenset(
-    {"web", "auth_pages", "board", "visits", "quotes", "approval", "status", "admin"}
+    {
+        "web",
+        "auth_pages",
+        "board",
+        "visits",
+        "quotes",
+        "approval",
+        "status",
+        "admin",
+        "desk_steps",
+        "messages",
+        "customers",
+    }
 )
 
 
@@ -74,13 +87,13 @@ def render_text(text: Text) -> str:
 
 
 def shop_time(moment: datetime | None, fmt: str = "%H:%M") -> str:
-    """A time as the shop's wall clock shows it."""
+    """A time as the shop's wall clock shows it (``shared.shop_time``, as on the tablet)."""
     if moment is None:
         return ""
     zone = g.get("shop_zone")
     if zone is None:
-        zone = g.shop_zone = ZoneInfo(shop_settings(db.session()).timezone)
-    return moment.astimezone(zone).strftime(fmt)
+        zone = g.shop_zone = shop_zone(shop_settings(db.session()).timezone)
+    return shop_time_text(moment, zone, fmt)
 
 
 def visit_status_text(status: str) -> str:
@@ -100,7 +113,7 @@ def money(amount: Any, currency: str = "CNY") -> str:
 
 def safe_next(target: str | None, default: str) -> str:
     """Only a path on this site; never an open redirect."""
-    if not target:
+    if not target or not target.isprintable():  # CR, LF and other controls: never a header
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -182,14 +195,17 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.context_processor(_template_context)
 
-    from sync_server.web import admin, approval, auth, board, quotes, status, visits
+    from sync_server.web import admin, approval, auth, board, desk_steps, quotes, status, visits
+    from sync_server.web import customers as customer_pages
+    from sync_server.web import messages as message_pages
 
     app.register_blueprint(bp)
-    for module in (auth, board, visits, quotes, approval, status, admin):
+    for module in (auth, board, visits, quotes, approval, status, admin, desk_steps):
+        app.register_blueprint(module.bp)
+    for module in (message_pages, customer_pages):
         app.register_blueprint(module.bp)
 
 
 def page_url() -> str:
     """The public base address for links sent to customers (QR codes, messages)."""
-    base = current_app.config.get("PUBLIC_URL") or request.url_root
-    return base.rstrip("/")
+    return public_base_url()

@@ -1,9 +1,12 @@
 """The customer's phone page: see the quote line by line, approve or decline, and sign.
 
-Reached by a link carrying a signed, expiring token (no sign-in); it shows only this
-quote, this car's plate and the customer's masked name. A quote with options shows them
-side by side, each with its pros and cons and its total; the customer chooses one (or
-none of them), then answers the lines every option shares and the chosen option's lines.
+Reached by a link carrying a signed, expiring token (no sign-in). The link is the
+customer's own, so the page greets them by name and shows their own plate; it shows this
+quote only. A quote with options shows them side by side, each with its pros and cons
+and its total; the customer chooses one (or none of them), then answers the lines every
+option shares and the chosen option's lines. Declining a safety (red) line asks the
+customer to confirm they understand; that is kept with the approval. A link the advisor
+is revising says so at once (``quote_link``), and the customer never sees a status name.
 """
 
 from __future__ import annotations
@@ -14,25 +17,26 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from shared import domain
 from shared.i18n import Text
-from shared.masking import mask_name, mask_plate
 from sync_server import db
 from sync_server.access import public
 from sync_server.messaging import notify_customer
 from sync_server.models import Blob, Customer, Vehicle, Visit
 from sync_server.problems import Problem
+from sync_server.quote_changes import changes_since, seen_before
+from sync_server.quote_link import MESSAGES, LinkState, link_state
 from sync_server.quotes import (
     CHOOSABLE_KINDS,
     QuoteRefused,
     TokenRefused,
-    latest_version,
     option_letter,
     quote_for_token,
+    quote_versions,
     read_approval_token,
     record_approval,
 )
@@ -40,6 +44,9 @@ from sync_server.sync.blobs import BlobRefused
 from sync_server.sync.records import ChangeRefused
 from sync_server.web import currency_symbol, page_url, render_text
 from sync_server.web import gettext as _
+
+# How often an open page asks whether its link is still open (the advisor may revise).
+STATE_POLL_SECONDS = 8
 
 bp = Blueprint("approval", __name__)
 
@@ -102,19 +109,22 @@ def _page(
     assert visit is not None
     customer = session.get(Customer, visit.customer_id)
     vehicle = session.get(Vehicle, visit.vehicle_id)
-    latest = latest_version(session, quote.visit_id)
-    superseded = latest is not None and latest.quote.id != quote.id
-    approvals = latest.approvals if latest and not superseded else []
-    approval = approvals[-1] if approvals else None
+    state = link_state(session, quote)
+    versions = quote_versions(session, quote.visit_id)
+    mine = next((v for v in versions if v.quote.id == quote.id), None)
+    approval = mine.approval if mine and state == LinkState.answered else None
+    seen = seen_before(versions, quote.version)
     photo_hashes = {sha for line in quote.lines for sha in line.photo_sha256s}
     stored = set()
     if photo_hashes:
         stored = set(
             session.scalars(select(Blob.sha256).where(Blob.sha256.in_(sorted(photo_hashes))))
         )
+    name = customer.name.strip() if customer else ""
     context.setdefault("decisions", {})
+    context.setdefault("acknowledged", set())
     context.setdefault("errors", {})
-    context.setdefault("signer_name", "")
+    context.setdefault("signer_name", name)
     context.setdefault("chosen_option", "")
     body = render_template(
         "approval/approve.html",
@@ -123,12 +133,15 @@ def _page(
         totals=quote.totals(),
         option_totals=quote.option_totals(),
         option_letter=option_letter,
-        customer_name=_masked(customer),
-        plate=mask_plate(vehicle.plate) if vehicle else "",
-        superseded=superseded,
+        greeting=_("Hello {name}.", name=name) if name else _("Hello."),
+        plate=vehicle.plate if vehicle else "",
+        state=state.value,
+        state_message=render_text(MESSAGES[state]) if state in MESSAGES else "",
+        poll_seconds=current_app.config.get("APPROVAL_POLL_SECONDS", STATE_POLL_SECONDS),
         approval=approval,
         approved_lines=approval.approved_lines(quote) if approval else [],
         choosable=CHOOSABLE_KINDS,
+        changes=changes_since(seen.quote, quote) if seen else None,
         stored_photos=stored,
         urgency_label=lambda value: render_text(domain.urgency_label(value)),
         line_amounts=_line_amounts(quote),
@@ -138,14 +151,24 @@ def _page(
     return body, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-def _masked(customer: Customer | None) -> str:
-    return mask_name(customer.name) if customer else ""
-
-
 @bp.get("/approve/<token>")
 @public
 def approve(token: str) -> ResponseReturnValue:
     return _page(token, _quote_or_problem(token))
+
+
+@bp.get("/approve/<token>/state")
+@public
+def state(token: str) -> ResponseReturnValue:
+    """Whether the link is still open, for the page to say so at once when it is not."""
+    quote = _quote_or_problem(token)
+    current = link_state(db.session(), quote)
+    message = render_text(MESSAGES[current]) if current in MESSAGES else ""
+    return (
+        jsonify({"state": current.value, "message": message}),
+        200,
+        {"Cache-Control": "no-store"},
+    )
 
 
 @bp.get("/approve/<token>/photos/<sha256>")
@@ -207,8 +230,7 @@ def submit(token: str) -> ResponseReturnValue:
     quote = _quote_or_problem(token)
     session = db.session()
     form = request.form
-    latest = latest_version(session, quote.visit_id)
-    if latest is None or latest.quote.id != quote.id or latest.approvals:
+    if link_state(session, quote) != LinkState.open:
         return _page(token, quote, status=409)
     errors: dict[str, str] = {}
     option_id, chosen_option = None, form.get("option", "").strip()[:36]
@@ -233,6 +255,18 @@ def submit(token: str) -> ResponseReturnValue:
             decisions[line.id] = domain.LineDecision(given[line.id])
         else:
             errors[f"decision-{line.id}"] = _("Please choose yes or no for this item.")
+    # A safety line declined needs the customer's word that they understand the risk.
+    acknowledged = {line.id for line in quote.lines if form.get(f"safety-{line.id}", "") == "yes"}
+    for line in quote.lines_for(option_id):
+        if (
+            line.urgency == domain.Urgency.red
+            and decisions.get(line.id) == domain.LineDecision.declined
+            and line.id not in acknowledged
+        ):
+            errors[f"safety-{line.id}"] = _(
+                "This is a safety item. Please tick the box to confirm you do not want it "
+                "done now, or choose “Yes, do it”."
+            )
     signer_name = form.get("signer_name", "").strip()[:80]
     strokes = read_strokes(form.get("strokes", "[]"))
     png = read_png(form.get("signature_png", ""))
@@ -244,7 +278,12 @@ def submit(token: str) -> ResponseReturnValue:
     )
     if strokes is None or png is None or not signature.has_enough_ink():
         errors["signature"] = _("Please sign in the box with your finger.")
-    kept = {"decisions": given, "signer_name": signer_name, "chosen_option": chosen_option}
+    kept = {
+        "decisions": given,
+        "acknowledged": acknowledged,
+        "signer_name": signer_name,
+        "chosen_option": chosen_option,
+    }
     if errors:
         return _page(token, quote, status=400, errors=errors, **kept)
     assert strokes is not None and png is not None
@@ -260,6 +299,7 @@ def submit(token: str) -> ResponseReturnValue:
             ip_address=request.remote_addr or "",
             user_agent=request.user_agent.string,
             option_id=option_id,
+            safety_acknowledged=sorted(acknowledged),
         )
         notify_customer(session, quote.visit_id, "approved", base_url=page_url())
         session.commit()
@@ -267,8 +307,14 @@ def submit(token: str) -> ResponseReturnValue:
         session.rollback()
         errors["signature"] = _("Please sign in the box with your finger.")
         return _page(token, quote, status=400, errors=errors, **kept)
-    except (ChangeRefused, QuoteRefused) as refused:
+    except (ChangeRefused, QuoteRefused):
+        # The quote changed under the customer (revised a moment ago, or answered from
+        # another tab): the page says so in their words, never the desk's refusal.
         session.rollback()
-        errors["form"] = render_text(refused.message)
+        if link_state(session, quote) == LinkState.open:
+            errors["form"] = _(
+                "We could not take your answer just now. Please try again in a moment, or "
+                "call the service desk."
+            )
         return _page(token, quote, status=409, errors=errors, **kept)
     return _page(token, quote, thanks=True)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from sync_server import db
 from sync_server.access import STAFF, allow, public
 from sync_server.people import authenticate
+from sync_server.sign_in import (
+    SignInLocked,
+    check_not_locked,
+    end_session,
+    record_failure,
+    start_session,
+)
 from sync_server.web import gettext as _
-from sync_server.web import safe_next
+from sync_server.web import render_text, safe_next
 
 bp = Blueprint("auth_pages", __name__)
 
@@ -20,35 +27,34 @@ def login() -> ResponseReturnValue:
     target = safe_next(request.values.get("next"), url_for("board.board"))
     error = ""
     username = ""
+    status = 200
     if request.method == "POST":
         username = request.form.get("username", "").strip()[:64]
         password = request.form.get("password", "")[:256]
         if not username or not password:
             error = _("Please enter your username and password.")
         else:
-            user = authenticate(db.session(), username, password)
-            if user is None:
-                error = _("The username or password is not right.")
+            try:
+                check_not_locked(db.session(), username)
+            except SignInLocked as locked:
+                error, status = render_text(locked.message), 429
             else:
-                lang = session.get("lang")
-                session.clear()  # no session fixation: a fresh session for every sign-in
-                if lang:
-                    session["lang"] = lang
-                session["user_id"] = user.id
-                session["role"] = user.role.value
-                session.permanent = True
-                return redirect(target)
-    status = 400 if error else 200
+                user = authenticate(db.session(), username, password)
+                if user is None:
+                    record_failure(db.session(), username)
+                    error = _("The username or password is not right.")
+                else:
+                    start_session(db.session(), user)  # a fresh session: no fixation
+                    return redirect(target)
+    if error and status == 200:
+        status = 400
     return render_template("auth/login.html", error=error, username=username, next=target), status
 
 
 @bp.post("/logout")
 @allow(*STAFF)
 def logout() -> ResponseReturnValue:
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    end_session(db.session())
     return redirect(url_for("auth_pages.login"))
 
 

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from shared.validation import check_phone, normalize_vin, plate_key
 from shared.visit_status import ORDER, TERMINAL, VisitStatus
 from sync_server import db
 from sync_server.access import STAFF, allow
+from sync_server.messaging.outbox import visits_to_call
 from sync_server.models import Customer, Vehicle, Visit, utcnow
+from sync_server.search import is_last4_query, model_search_key, plate_search_key
 from sync_server.shop import shop_settings, today_bounds
 
 bp = Blueprint("board", __name__)
 
 OPEN_STATUSES = tuple(status.value for status in ORDER if status not in TERMINAL)
+TERMINAL_VALUES = frozenset(status.value for status in TERMINAL)
 SEARCH_LIMIT = 50
 # At most this many customers or cars per kind of match (a search for "王" is broad).
 MATCH_LIMIT = 200
@@ -42,6 +46,12 @@ class BoardCard:
     plate: str
     make: str
     model: str
+    to_call: bool = False  # the customer asked for a call, and it is not made yet
+
+    @property
+    def waiting(self) -> bool:
+        """A car handed back (or cancelled) no longer waits."""
+        return self.status not in TERMINAL_VALUES
 
     def waiting_minutes(self, now: datetime) -> int:
         return max(0, int((now - self.checked_in_at).total_seconds() // 60))
@@ -93,8 +103,11 @@ def board_cards(session: Session, now: datetime | None = None) -> dict[str, list
         )
     ).all()
     columns: dict[str, list[BoardCard]] = {status.value: [] for status in ORDER}
+    to_call = visits_to_call(session, (row[0] for row in rows))
     for row in rows:
         card = _card(row)
+        if card.visit_id in to_call:
+            card = replace(card, to_call=True)
         columns.setdefault(card.status, []).append(card)
     for cards in columns.values():
         cards.sort(key=lambda card: (not card.vip, card.checked_in_at))
@@ -102,10 +115,11 @@ def board_cards(session: Session, now: datetime | None = None) -> dict[str, list
 
 
 def search_visits(session: Session, query: str) -> list[BoardCard]:
-    """Visits whose plate, phone, VIN or customer name matches, newest first.
+    """Visits whose plate, phone, VIN, model or customer name matches, newest first.
 
-    Each kind of match is its own query on its own index (plate and VIN by prefix, phone
-    exactly); an OR across the joined tables would read every visit instead.
+    Each kind of match is its own query on its own index (plate, plate without province,
+    model and VIN by prefix; phone and its last four digits exactly); an OR across the
+    joined tables would read every visit instead.
     """
     query = query.strip()[:60]
     if not query:
@@ -119,6 +133,30 @@ def search_visits(session: Session, query: str) -> list[BoardCard]:
                 select(Vehicle.id)
                 .where(Vehicle.plate >= key, Vehicle.plate < key + PREFIX_END)
                 .limit(MATCH_LIMIT)
+            )
+        )
+    tail = plate_search_key(query)
+    if len(tail) >= 3:  # the plate without its province character, any case, dot or not
+        vehicle_ids.update(
+            session.scalars(
+                select(Vehicle.id)
+                .where(Vehicle.plate_search >= tail, Vehicle.plate_search < tail + PREFIX_END)
+                .limit(MATCH_LIMIT)
+            )
+        )
+    model = model_search_key(query)
+    if len(model) >= 2:
+        vehicle_ids.update(
+            session.scalars(
+                select(Vehicle.id)
+                .where(Vehicle.model_search >= model, Vehicle.model_search < model + PREFIX_END)
+                .limit(MATCH_LIMIT)
+            )
+        )
+    if is_last4_query(query):  # the last four digits of the customer's phone
+        customer_ids.update(
+            session.scalars(
+                select(Customer.id).where(Customer.phone_last4 == query).limit(MATCH_LIMIT)
             )
         )
     vin = normalize_vin(query)
@@ -136,13 +174,14 @@ def search_visits(session: Session, query: str) -> list[BoardCard]:
             customer_ids.update(
                 session.scalars(select(Customer.id).where(Customer.phone == phone.value))
             )
-    customer_ids.update(
-        session.scalars(
-            select(Customer.id)
-            .where(Customer.name.ilike(f"%{_escape_like(query)}%", escape="\\"))
-            .limit(MATCH_LIMIT)
+    # Names have no digits, and a query that is a model's very name is not a name:
+    # spare the scan of every name then.
+    if not any(ch.isdigit() for ch in query) and not _is_a_model(session, model):
+        customer_ids.update(
+            session.scalars(
+                select(Customer.id).where(_name_contains(session, query)).limit(MATCH_LIMIT)
+            )
         )
-    )
     found: dict[str, BoardCard] = {}
     for column, ids in ((Visit.vehicle_id, vehicle_ids), (Visit.customer_id, customer_ids)):
         if not ids:
@@ -156,6 +195,23 @@ def search_visits(session: Session, query: str) -> list[BoardCard]:
         for row in rows:
             found.setdefault(row[0], _card(row))
     return sorted(found.values(), key=lambda card: card.checked_in_at, reverse=True)[:SEARCH_LIMIT]
+
+
+def _is_a_model(session: Session, model: str) -> bool:
+    """Some car's model is exactly this (``sylphy``): an index look-up."""
+    if len(model) < 2:
+        return False
+    found = session.scalar(select(Vehicle.id).where(Vehicle.model_search == model).limit(1))
+    return found is not None
+
+
+def _name_contains(session: Session, query: str) -> ColumnElement[bool]:
+    """The customer's name contains ``query``, in any case. SQLite's LIKE already ignores
+    the case of Latin letters, and is far cheaper than ``lower(name) LIKE lower(?)``."""
+    pattern = f"%{_escape_like(query)}%"
+    if session.get_bind().dialect.name == "sqlite":
+        return Customer.name.like(pattern, escape="\\")
+    return Customer.name.ilike(pattern, escape="\\")
 
 
 def _escape_like(text: str) -> str:

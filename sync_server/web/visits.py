@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -24,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from shared.i18n import Text
+from shared.resources import diagram_dir
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allowed_events
-from shared.wire import WireError, from_wire
-from sync_server import db
+from sync_server import db, visit_records
 from sync_server.access import STAFF, allow, public, require_caller
 from sync_server.messaging import masked_recipient, notify_customer
 from sync_server.models import (
@@ -35,18 +34,23 @@ from sync_server.models import (
     FieldConflict,
     JobAssignment,
     OutboundMessage,
-    SyncRecord,
     Technician,
     Vehicle,
     Visit,
-    record_field,
     utcnow,
 )
+from sync_server.quote_changes import changes_by_version
 from sync_server.quotes import option_letter, quote_versions
 from sync_server.sync.records import (
     ChangeRefused,
     lock_feed,
     update_server_record,
+)
+from sync_server.walkaround_gate import (
+    WalkaroundNotSigned,
+    has_signed_walkaround,
+    overrides_of,
+    require_signed_walkaround,
 )
 from sync_server.web import gettext as _
 from sync_server.web import page_url, render_text
@@ -54,7 +58,7 @@ from sync_server.web import page_url, render_text
 bp = Blueprint("visits", __name__)
 log = logging.getLogger(__name__)
 
-DIAGRAM_DIR = Path(__file__).resolve().parents[2] / "assets" / "diagram"
+DIAGRAM_DIR = diagram_dir()
 # The drawings' own proportions (their SVG viewBox): marks are placed relative to them.
 DIAGRAM_SIZES = {
     "top": (1000, 460),
@@ -129,30 +133,6 @@ class WalkaroundView:
     signatures: list[tuple[domain.Signature, bool]]  # signature, still matches the sheet
 
 
-def records_of(session: Session, kind: str, key: str, values: list[str]) -> list[Any]:
-    """Live records of ``kind`` whose field ``key`` is one of ``values``, read back typed.
-
-    ``key`` is one of ``models.INDEXED_RECORD_FIELDS``: the lookup is a search of the
-    expression index on ``(kind, fields ->> key)``, not a read of every record's JSON.
-    A record that no longer reads (an old, half-written one) is left out with a warning;
-    so are tombstones (``deleted: true``).
-    """
-    if not values:
-        return []
-    rows = session.scalars(
-        select(SyncRecord).where(SyncRecord.kind == kind, record_field(key).in_(values))
-    ).all()
-    found = []
-    for row in rows:
-        if row.fields.get("deleted"):
-            continue
-        try:
-            found.append(from_wire(kind, {**row.fields, "id": row.id}))
-        except WireError:
-            log.warning("%s %s does not read as a record; left out", kind, row.id)
-    return found
-
-
 def _stored(session: Session, hashes: set[str]) -> set[str]:
     if not hashes:
         return set()
@@ -162,11 +142,11 @@ def _stored(session: Session, hashes: set[str]) -> set[str]:
 def walkaround_views(session: Session, visit_id: str) -> list[WalkaroundView]:
     """The visit's walk-arounds, put back together from their records, with the check of
     each check-in sheet signature against the sheet as it is now."""
-    walkarounds = records_of(session, "walkaround", "visit_id", [visit_id])
+    walkarounds = visit_records.walkarounds(session, visit_id)
     ids = [w.id for w in walkarounds]
-    marks = records_of(session, "damage_mark", "walkaround_id", ids)
-    photos = records_of(session, "photo", "visit_id", [visit_id])
-    signatures = records_of(session, "signature", "visit_id", [visit_id])
+    marks = visit_records.damage_marks(session, ids)
+    photos = visit_records.photos(session, visit_id)
+    signatures = visit_records.signatures(session, visit_id)
     hashes = {p.image.sha256 for p in photos} | {
         s.image.sha256 for s in signatures if s.image is not None
     }
@@ -206,8 +186,8 @@ def load_visit(session: Session, visit_id: str) -> Visit:
 def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
     customer = session.get(Customer, visit.customer_id)
     vehicle = session.get(Vehicle, visit.vehicle_id)
-    consents = records_of(session, "consent", "visit_id", [visit.id])
-    signatures = records_of(session, "signature", "visit_id", [visit.id])
+    consents = visit_records.consents(session, visit.id)
+    signatures = visit_records.signatures(session, visit.id)
     walkarounds = walkaround_views(session, visit.id)
     conflict_ids = [visit.id, visit.customer_id, visit.vehicle_id] + [
         view.walkaround.id for view in walkarounds
@@ -229,6 +209,7 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         .where(OutboundMessage.visit_id == visit.id)
         .order_by(OutboundMessage.id.desc())
     ).all()
+    versions = quote_versions(session, visit.id)
     status = VisitStatus(visit.status)
     events = [
         (event, render_text(EVENT_LABELS[event]))
@@ -247,7 +228,10 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         ],
         "stored_images": stored,
         "conflicts": conflicts,
-        "versions": quote_versions(session, visit.id),
+        "versions": versions,
+        "changes_by_version": changes_by_version(versions),
+        "walkaround_signed": has_signed_walkaround(session, visit.id),
+        "walkaround_overrides": overrides_of(session, visit.id),
         "option_letter": option_letter,
         "events": events,
         "technicians": session.scalars(
@@ -348,6 +332,10 @@ def change_status(visit_id: str) -> ResponseReturnValue:
         event = VisitEvent(raw)
         if event not in DESK_EVENTS:
             raise ValueError(raw)
+        if event == VisitEvent.revise_quote and request.form.get("confirmed") != "yes":
+            return redirect(url_for("desk_steps.confirm_revise", visit_id=visit_id))
+        if event == VisitEvent.complete_walkaround:
+            require_signed_walkaround(session, visit.id)
         target = step_visit(session, visit, event)
     except ValueError:
         session.rollback()
@@ -355,7 +343,7 @@ def change_status(visit_id: str) -> ResponseReturnValue:
     except TransitionRefused as refused:
         session.rollback()
         flash(render_text(refused.message), "error")
-    except ChangeRefused as refused:
+    except (ChangeRefused, WalkaroundNotSigned) as refused:
         session.rollback()
         flash(render_text(refused.message), "error")
     else:

@@ -1,0 +1,158 @@
+"""``checkin-server serve``: waitress, with limits that an unauthenticated caller cannot
+use to fill the disk or hold every connection.
+
+* **Bodies are refused before they are read** when their ``Content-Length`` is over the
+  route's limit (photo uploads from a device: 25 MB; any other body: the app's
+  ``MAX_CONTENT_LENGTH``; a caller with no credentials at all: 64 KB, enough to sign in
+  or pair). A chunked body is cut off as soon as it passes the limit. Waitress alone
+  would spool any body up to 1 GB into the temp folder before the app could say no.
+* **A request's header has ``HEADER_TIMEOUT_SECONDS`` to arrive** (and a new connection
+  that sends nothing, the same), so sockets that trickle a header byte by byte
+  ("slowloris") are closed; waitress alone keeps them while each byte is fresh.
+* ``CONNECTION_LIMIT`` connections at once, ``CHANNEL_TIMEOUT_SECONDS`` of silence.
+
+On the open internet, run it behind a reverse proxy (nginx, Caddy) that buffers
+requests and terminates TLS; these limits are for the shop's own network.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.server import MultiSocketServer, TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher
+from waitress.utilities import RequestEntityTooLarge
+
+from sync_server.sync.blobs import MAX_UPLOAD_BYTES
+
+ANONYMOUS_BODY_BYTES = 64 * 1024
+BLOB_UPLOAD_PREFIX = "/api/v1/blobs/"
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    """What one ``serve`` process allows; read from the app's settings."""
+
+    body_bytes: int = 2 * 1024 * 1024
+    upload_bytes: int = MAX_UPLOAD_BYTES
+    anonymous_body_bytes: int = ANONYMOUS_BODY_BYTES
+    header_timeout_s: float = 10.0
+    channel_timeout_s: int = 60
+    connection_limit: int = 500
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> ServeLimits:
+        return cls(
+            body_bytes=int(settings.get("MAX_CONTENT_LENGTH") or cls.body_bytes),
+            header_timeout_s=float(settings.get("HEADER_TIMEOUT_SECONDS", cls.header_timeout_s)),
+            channel_timeout_s=int(settings.get("CHANNEL_TIMEOUT_SECONDS", cls.channel_timeout_s)),
+            connection_limit=int(settings.get("CONNECTION_LIMIT", cls.connection_limit)),
+        )
+
+    def body_limit(self, method: str, path: str, headers: Mapping[str, str]) -> int:
+        """The most bytes of body this request may send (``headers`` as waitress names
+        them: ``AUTHORIZATION``, ``COOKIE``)."""
+        if "AUTHORIZATION" not in headers and "COOKIE" not in headers:
+            return self.anonymous_body_bytes
+        if method == "PUT" and path.startswith(BLOB_UPLOAD_PREFIX):
+            return self.upload_bytes
+        return self.body_bytes
+
+    def waitress_settings(self) -> dict[str, Any]:
+        return {
+            # Nothing is larger than a photo: longer bodies are refused by waitress itself.
+            "max_request_body_size": self.upload_bytes + 1,
+            # JSON bodies stay in memory; only photos go to a temp file.
+            "inbuf_overflow": self.body_bytes,
+            "channel_timeout": self.channel_timeout_s,
+            "connection_limit": self.connection_limit,
+            # How often the header deadline is checked (also waitress's idle check).
+            "cleanup_interval": max(1, int(self.header_timeout_s // 4) or 1),
+        }
+
+
+class RouteLimitedParser(HTTPRequestParser):
+    """Waitress's parser, refusing a body over its route's limit before reading it."""
+
+    def __init__(self, adj: Adjustments, limits: ServeLimits) -> None:
+        super().__init__(adj)
+        self.limits = limits
+        self.started = time.monotonic()
+        self.body_limit = adj.max_request_body_size
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)
+        self.body_limit = self.limits.body_limit(self.command, self.path, self.headers)
+        if not self.chunked and self.content_length > self.body_limit:
+            self._too_large()
+
+    def received(self, data: bytes) -> int:
+        if self.completed:
+            return 0
+        consumed = super().received(data)
+        if self.chunked and not self.completed and self.body_bytes_received > self.body_limit:
+            self._too_large()
+        return consumed
+
+    def _too_large(self) -> None:
+        self.error = RequestEntityTooLarge(f"the limit here is {self.body_limit} bytes")
+        self.completed = True
+        self.body_rcv = None
+
+
+class LimitedChannel(HTTPChannel):
+    server: LimitedServer
+
+    def parser_class(self, adj: Adjustments) -> RouteLimitedParser:  # type: ignore[override]
+        return RouteLimitedParser(adj, self.server.limits)
+
+
+class LimitedServer(TcpWSGIServer):
+    """Waitress's TCP server with the header deadline."""
+
+    channel_class = LimitedChannel
+    limits = ServeLimits()
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)
+        late = time.monotonic() - self.limits.header_timeout_s
+        silent_since = now - self.limits.header_timeout_s
+        for channel in list(self.active_channels.values()):
+            request = channel.request
+            if channel.requests:
+                continue  # being answered
+            if request is not None and not request.headers_finished and request.started < late:
+                channel.will_close = True  # a header that will not finish
+            elif (
+                request is None
+                and channel.creation_time == channel.last_activity
+                and channel.creation_time < silent_since
+            ):
+                channel.will_close = True  # connected, never said a word
+
+
+def make_server(
+    app: Any, *, host: str, port: int, threads: int, limits: ServeLimits
+) -> LimitedServer | MultiSocketServer:
+    """A waitress server for ``app`` with ``limits``, listening on ``host:port``."""
+    adj = Adjustments(
+        host=host, port=port, threads=threads, ident="service-lane", **limits.waitress_settings()
+    )
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(adj.threads)
+    socket_map: dict[int, Any] = {}
+    server_class = type("ShopServer", (LimitedServer,), {"limits": limits})
+    servers = [
+        server_class(app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=sockinfo)
+        for sockinfo in adj.listen
+    ]
+    if len(servers) == 1:
+        return servers[0]
+    listening = [(server.effective_host, server.effective_port) for server in servers]
+    return MultiSocketServer(socket_map, adj, listening, dispatcher, servers[-1].log_info)

@@ -1,0 +1,303 @@
+"""Synced records projected into typed tables: one explicit projector per kind.
+
+``sync_records`` is the merge engine's state and the changes feed; the back office reads
+typed tables only. :func:`project` is called by ``records.apply_change`` in the same
+transaction as the change, with the merged record as a ``shared.domain`` object, and
+writes its row (and, for a quote or an approval, its lines, options and decisions).
+Each projector names its columns itself: a record's field that is not written here is
+not a column, on purpose.
+
+While a device's push is applied as a batch, new rows are ``NewRow`` values written at
+the end in one multi-row INSERT per table (``records.flush_batch``); rows that existed
+are changed through the ORM. :func:`rebuild` projects every sync record again
+(``checkin-server projections rebuild``): the typed tables then hold exactly what the
+changes made them hold, record by record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from shared import domain
+from shared.wire import WireError, from_wire
+from sync_server.customers import SERVER_ORIGIN, record_contact_changes
+from sync_server.models import (
+    Appointment,
+    ApprovalRow,
+    Base,
+    Customer,
+    QuoteRow,
+    SyncRecord,
+    Vehicle,
+    Visit,
+)
+from sync_server.record_tables import (
+    ConsentRow,
+    DamageMarkRow,
+    SignatureRow,
+    VisitNoteRow,
+    VisitPhotoRow,
+    WalkaroundRow,
+)
+from sync_server.search import search_columns
+from sync_server.sync.projection_rows import CHILDREN, ROWS, approved_total
+
+log = logging.getLogger(__name__)
+
+# The typed table each kind of record is projected into (its row has the record's id).
+PROJECTIONS: Mapping[str, type[Base]] = {
+    "customer": Customer,
+    "vehicle": Vehicle,
+    "appointment": Appointment,
+    "visit": Visit,
+    "consent": ConsentRow,
+    "signature": SignatureRow,
+    "walkaround": WalkaroundRow,
+    "damage_mark": DamageMarkRow,
+    "photo": VisitPhotoRow,
+    "note": VisitNoteRow,
+    "quote": QuoteRow,
+    "approval": ApprovalRow,
+}
+assert set(ROWS) == set(PROJECTIONS)
+# Parents before children: the order a rebuild projects kinds in.
+KIND_ORDER: tuple[str, ...] = tuple(PROJECTIONS)
+
+# Fields of a record that name another record which must be on the server first, with
+# its table; a change that refers to one the server lacks is refused (422), clearly.
+REFERENCES: Mapping[str, tuple[tuple[str, type[Base]], ...]] = {
+    "vehicle": (("customer_id", Customer),),
+    "appointment": (("customer_id", Customer), ("vehicle_id", Vehicle)),
+    "visit": (("customer_id", Customer), ("vehicle_id", Vehicle), ("appointment_id", Appointment)),
+    "consent": (("visit_id", Visit),),
+    "signature": (("visit_id", Visit),),
+    "walkaround": (("visit_id", Visit),),
+    "photo": (("visit_id", Visit),),
+    "note": (("visit_id", Visit),),
+}
+
+
+def references(kind: str, record: Any) -> Iterator[tuple[str, type[Base], str]]:
+    """(field, table, id) of each record this one needs the server to have."""
+    for field_name, model in REFERENCES.get(kind, ()):
+        target = getattr(record, field_name)
+        if target is not None:
+            yield field_name, model, target
+
+
+def prefetch_keys(
+    kind: str, record_id: str, fields: Mapping[str, Any]
+) -> Iterator[tuple[type[Base], Any]]:
+    """The typed rows a change of this record reads, so a batch loads them at once."""
+    model = PROJECTIONS.get(kind)
+    if model is not None:
+        yield model, record_id
+    for field_name, target in REFERENCES.get(kind, ()):
+        value = fields.get(field_name)
+        if isinstance(value, str):
+            yield target, value
+
+
+# --- writing rows --------------------------------------------------------------------
+
+
+def _upsert(session: Session, model: type[Base], key: Any, values: dict[str, Any]) -> Any:
+    from sync_server.sync.records import NewRow, batch_cache, cached_get
+
+    row = cached_get(session, model, key)
+    if row is None:
+        cache = batch_cache(session)
+        if cache is not None:
+            return cache.add_new(model, key, values)
+        row = model(**values)
+        session.add(row)
+        return row
+    for name, value in values.items():
+        setattr(row, name, value)
+    if not isinstance(row, NewRow):
+        session.add(row)
+    return row
+
+
+def _replace_children(
+    session: Session,
+    parent: Any,
+    model: type[Base],
+    parent_column: str,
+    child_column: str,
+    rows: list[dict[str, Any]],
+) -> None:
+    """Make ``model``'s rows of this parent exactly ``rows`` (matched by child id)."""
+    from sync_server.sync.records import NewRow, batch_cache
+
+    parent_id = rows[0][parent_column] if rows else parent.id
+    cache = batch_cache(session)
+    if cache is not None and isinstance(parent, NewRow):
+        # The parent is new in this batch: its children are new rows too.
+        pending = cache.new_rows.get(model, [])
+        cache.new_rows[model] = [r for r in pending if getattr(r, parent_column) != parent_id]
+        for values in rows:
+            cache.add_new(model, (parent_id, values[child_column]), values)
+        return
+    column = getattr(model, parent_column)
+    existing = {
+        getattr(row, child_column): row
+        for row in session.scalars(select(model).where(column == parent_id))
+    }
+    # Rows added earlier in this transaction and not flushed yet (no autoflush in a push).
+    for row in session.new:
+        if isinstance(row, model) and getattr(row, parent_column) == parent_id:
+            existing[getattr(row, child_column)] = row
+    for values in rows:
+        row = existing.pop(values[child_column], None)
+        if row is None:
+            session.add(model(**values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+    for row in existing.values():
+        session.delete(row)
+
+
+# --- projecting: the row, its children, and what else the record changes -------------
+
+# Where the projection notes the check-in sheets a transaction touched, as ("visit", id)
+# or ("walkaround", id) for a damage mark; ``sync_server.walkarounds`` logs their state.
+SHEETS_TOUCHED = "walkaround_sheets_touched"
+
+
+def project(session: Session, kind: str, record: Any, origin: str = SERVER_ORIGIN) -> None:
+    """Write the typed rows of this record (merged and checked) in the caller's
+    transaction; ``origin`` (a device's uid or ``server``) is who sent the change."""
+    from sync_server.sync.records import cached_get
+
+    model = PROJECTIONS.get(kind)
+    if model is None:
+        return
+    values = ROWS[kind](record)
+    values.update(search_columns(kind, values))  # the board's normalised search columns
+    if kind == "customer":  # every change of contact details is kept, with who made it
+        record_contact_changes(
+            session, record.id, cached_get(session, model, record.id), values, origin
+        )
+    if kind == "approval":
+        values["approved_total"] = approved_total(
+            record, _synced(session, "quote", record.quote_id)
+        )
+    row = _upsert(session, model, record.id, values)
+    for child_model, parent_column, child_column, rows in CHILDREN.get(kind, ()):
+        _replace_children(session, row, child_model, parent_column, child_column, rows(record))
+    if kind in ("walkaround", "photo", "signature"):
+        session.info.setdefault(SHEETS_TOUCHED, set()).add(("visit", record.visit_id))
+    elif kind == "damage_mark":
+        session.info.setdefault(SHEETS_TOUCHED, set()).add(("walkaround", record.walkaround_id))
+    if kind == "visit":
+        _mark_appointment_arrived(session, record)
+    elif kind == "consent":
+        _take_customer_language(session, record)
+    elif kind == "quote":
+        _total_approvals_of(session, record)
+
+
+def _mark_appointment_arrived(session: Session, record: domain.Visit) -> None:
+    from sync_server.sync.records import cached_get
+
+    if record.appointment_id:
+        appointment = cached_get(session, Appointment, record.appointment_id)
+        if appointment is not None and appointment.status == "booked":
+            appointment.status = "arrived"
+
+
+def _take_customer_language(session: Session, record: domain.Consent) -> None:
+    """The language the customer chose with their latest consent is theirs."""
+    from sync_server.sync.records import cached_get
+
+    visit = cached_get(session, Visit, record.visit_id)
+    customer = cached_get(session, Customer, visit.customer_id) if visit is not None else None
+    if customer is not None and customer.language != record.language:
+        customer.language = record.language
+
+
+def _total_approvals_of(session: Session, record: domain.Quote) -> None:
+    """Approvals of this quote that arrived before it get their totals now."""
+    from sync_server.sync.records import batch_cache
+
+    if batch_cache(session) is not None:
+        return  # quotes and approvals are the server's own records, never in a push
+    for row in session.scalars(select(ApprovalRow).where(ApprovalRow.quote_id == record.id)):
+        approval = _synced(session, "approval", row.id)
+        if approval is not None:
+            row.approved_total = approved_total(approval, record)
+
+
+def _synced(session: Session, kind: str, record_id: str) -> Any | None:
+    """Another record as the merge engine holds it now (None if absent or unreadable)."""
+    from sync_server.sync.records import cached_get
+
+    state = cached_get(session, SyncRecord, (kind, record_id))
+    if state is None:
+        return None
+    try:
+        return from_wire(kind, {**state.fields, "id": record_id})
+    except WireError:
+        return None
+
+
+# --- rebuilding ----------------------------------------------------------------------
+
+# Tables a rebuild may empty of rows whose record is gone: nothing else refers to them
+# and no one edits them but the projection.
+_PURE_TABLES: Mapping[str, tuple[type[Base], ...]] = {
+    "consent": (ConsentRow,),
+    "signature": (SignatureRow,),
+    "walkaround": (WalkaroundRow,),
+    "damage_mark": (DamageMarkRow,),
+    "photo": (VisitPhotoRow,),
+    "note": (VisitNoteRow,),
+}
+
+
+def rebuild(session: Session, kinds: Iterable[str] | None = None) -> dict[str, int]:
+    """Project every sync record of ``kinds`` (all by default) again, in feed order;
+    rows of the projection-only tables whose record is gone are removed. Returns the
+    number of records projected per kind. The caller holds the feed lock and commits."""
+    wanted = [kind for kind in KIND_ORDER if kinds is None or kind in set(kinds)]
+    counts: dict[str, int] = {}
+    for kind in wanted:
+        ids = set()
+        count = 0
+        query = select(SyncRecord.id, SyncRecord.fields).where(SyncRecord.kind == kind)
+        for record_id, fields in session.execute(query.order_by(SyncRecord.seq)).all():
+            ids.add(record_id)
+            try:
+                record = from_wire(kind, {**fields, "id": record_id})
+            except WireError:
+                log.warning("%s %s does not read as a record; not projected", kind, record_id)
+                continue
+            missing = [
+                name
+                for name, model, target in references(kind, record)
+                if session.get(model, target) is None
+            ]
+            if missing:
+                log.warning("%s %s refers to no %s; not projected", kind, record_id, missing)
+                continue
+            project(session, kind, record)
+            count += 1
+        session.flush()
+        for model in _PURE_TABLES.get(kind, ()):
+            key = model.id  # type: ignore[attr-defined]
+            stale = [i for i in session.scalars(select(key)) if i not in ids]
+            for start in range(0, len(stale), 400):
+                session.execute(
+                    delete(model)
+                    .where(key.in_(stale[start : start + 400]))
+                    .execution_options(synchronize_session=False)
+                )
+        counts[kind] = count
+    return counts

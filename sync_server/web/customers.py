@@ -1,0 +1,106 @@
+"""The advisor edits a customer's contact details (from the visit page), and reads the
+history of every change: when, what it was, and who changed it (device or person)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from shared.domain import ContactChannel
+from sync_server import db
+from sync_server.access import STAFF, allow, require_caller
+from sync_server.customers import (
+    CONTACT_FIELDS,
+    FIELD_LABELS,
+    check_contact_form,
+    contact_history,
+    edit_contact_details,
+)
+from sync_server.models import Customer, Visit
+from sync_server.shop import shop_settings
+from sync_server.sync.records import ChangeRefused
+from sync_server.web import gettext as _
+from sync_server.web import render_text
+
+bp = Blueprint("customers", __name__)
+
+
+def _visit_id() -> str:
+    """The visit the advisor came from, if it is one (the page goes back there)."""
+    visit_id = (request.values.get("visit") or "")[:36]
+    return visit_id if visit_id and db.session().get(Visit, visit_id) is not None else ""
+
+
+def _page(
+    customer: Customer, form: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Any:
+    session = db.session()
+    body = render_template(
+        "customers/contact.html",
+        customer=customer,
+        form=form,
+        errors=errors,
+        visit_id=_visit_id(),
+        channels=[(channel.value, _channel_name(channel)) for channel in ContactChannel],
+        history=contact_history(session, customer.id),
+        field_names={name: render_text(label) for name, label in FIELD_LABELS.items()},
+        channel_name=lambda value: (
+            _channel_name(ContactChannel(value))
+            if value in ContactChannel._value2member_map_
+            else value
+        ),
+    )
+    return body, status
+
+
+def _channel_name(channel: ContactChannel) -> str:
+    from shared import domain
+
+    return render_text(domain.label(channel))
+
+
+def _load(customer_id: str) -> Customer:
+    customer = db.session().get(Customer, customer_id)
+    if customer is None:
+        abort(404)
+    return customer
+
+
+@bp.get("/customers/<customer_id>/contact")
+@allow(*STAFF)
+def contact(customer_id: str) -> ResponseReturnValue:
+    customer = _load(customer_id)
+    form = {
+        name: str(getattr(getattr(customer, name), "value", getattr(customer, name)) or "")
+        for name in CONTACT_FIELDS
+    }
+    return _page(customer, form, {})
+
+
+@bp.post("/customers/<customer_id>/contact")
+@allow(*STAFF)
+def save_contact(customer_id: str) -> ResponseReturnValue:
+    session = db.session()
+    customer = _load(customer_id)
+    checked = check_contact_form(request.form, shop_settings(session))
+    if not checked.ok:
+        errors = {name: render_text(text) for name, text in checked.issues.items()}
+        return _page(customer, checked.values, errors, 400)
+    try:
+        changed = edit_contact_details(
+            session, customer.id, checked.values, require_caller().id, _visit_id()
+        )
+        session.commit()
+    except ChangeRefused as refused:
+        session.rollback()
+        return _page(customer, checked.values, {"form": render_text(refused.message)}, 400)
+    if changed:
+        flash(_("Contact details saved; the change is kept in the customer's history."), "ok")
+    else:
+        flash(_("Nothing was changed."), "ok")
+    visit_id = _visit_id()
+    if visit_id:
+        return redirect(url_for("visits.visit", visit_id=visit_id))
+    return redirect(url_for("customers.contact", customer_id=customer.id))

@@ -1,0 +1,107 @@
+"""The board's search finds what advisors type: the plate without its province character,
+in any case, with or without the dot; the last four digits of the phone; the model."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from server_fixtures import Shop
+from web_fixtures import web_login
+
+from shared import domain
+from shared.visit_status import VisitStatus
+from sync_server import db
+from sync_server.models import Customer, Vehicle
+from sync_server.search import model_search_key, phone_last4, plate_search_key
+from sync_server.sync.records import lock_feed, put_server_record, update_server_record
+
+
+def add_visit(app: Flask, name: str, phone: str, plate: str, make: str, model: str) -> str:
+    with app.app_context():
+        session = db.session()
+        customer = domain.Customer(name=name, phone=phone)
+        vehicle = domain.Vehicle(customer_id=customer.id, plate=plate, make=make, model=model)
+        visit = domain.Visit(
+            ticket_number="A-003",
+            customer_id=customer.id,
+            vehicle_id=vehicle.id,
+            status=VisitStatus.checked_in,
+            checked_in_at=domain.utcnow() - timedelta(minutes=12),
+            status_token=domain.new_status_token(),
+        )
+        lock_feed(session)
+        put_server_record(session, "customer", customer)
+        put_server_record(session, "vehicle", vehicle)
+        put_server_record(session, "visit", visit)
+        session.commit()
+        return vehicle.id
+
+
+def cards(client: FlaskClient, query: str) -> str:
+    response = client.get("/board/cards", query_string={"q": query})
+    body = response.get_data(as_text=True)
+    response.close()
+    return body
+
+
+# Each of these, as an advisor types it, finds 苏A·3N2P8, Nissan Sylphy, +86 139 1234 5605.
+QUERIES = [
+    "A3N2P8",
+    "a3n2p8",
+    "苏A3N2P8",
+    "苏a·3n2p8",
+    "A·3N2P8",
+    "a.3n2p8",
+    " a3n2 ",
+    "5605",
+    "Sylphy",
+    "SYLPHY",
+    "sylphy",
+    "Zhou",
+]
+
+
+def test_board_search_finds_what_advisors_type(app: Flask, client: FlaskClient, shop: Shop) -> None:
+    add_visit(app, "Zhou Min", "+8613912345605", "苏A3N2P8", "Nissan", "Sylphy")
+    add_visit(app, "Other Olga", "+8613700002222", "沪B99999", "Toyota", "Camry")
+    web_login(client, shop)
+    for query in QUERIES:
+        body = cards(client, query)
+        assert "Zhou Min" in body, query
+        assert "Other Olga" not in body, query
+    # A plate is searched from its start (after the province), a phone by its last four.
+    for query in ("3N2P8", "560", "12345605x", "ylphy"):
+        assert "Zhou Min" not in cards(client, query), query
+
+
+def test_search_follows_a_changed_plate_and_phone(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    vehicle_id = add_visit(app, "Zhou Min", "+8613912345605", "苏A3N2P8", "Nissan", "Sylphy")
+    with app.app_context():
+        session = db.session()
+        customer_id = session.get(Vehicle, vehicle_id).customer_id
+        lock_feed(session)
+        update_server_record(
+            session, "vehicle", vehicle_id, {"plate": "苏E77Q21", "model": "Teana"}
+        )
+        update_server_record(session, "customer", customer_id, {"phone": "+8613912348888"})
+        session.commit()
+        assert session.get(Customer, customer_id).phone_last4 == "8888"
+    web_login(client, shop)
+    assert "Zhou Min" in cards(client, "e77q21")
+    assert "Zhou Min" in cards(client, "teana")
+    assert "Zhou Min" in cards(client, "8888")
+    assert "Zhou Min" not in cards(client, "a3n2p8")
+    assert "Zhou Min" not in cards(client, "5605")
+    assert "Zhou Min" not in cards(client, "sylphy")
+
+
+def test_search_keys() -> None:
+    assert plate_search_key("苏A·3N2P8") == plate_search_key("a3n2p8") == "A3N2P8"
+    assert plate_search_key("京") == ""
+    assert model_search_key("CR-V") == model_search_key("cr v") == "crv"
+    assert phone_last4("+86 139 1234 5605") == "5605"
+    assert phone_last4("123") == ""
