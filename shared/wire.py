@@ -74,7 +74,7 @@ from shared.domain import (
     Walkaround,
 )
 from shared.i18n import LANGUAGES, Text
-from shared.validation import FieldIssue
+from shared.validation import MAX_MILEAGE_KM, FieldIssue
 
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMAS: frozenset[int] = frozenset({1})
@@ -299,8 +299,31 @@ def _wrong_type(hint: Any, path: str, issues: _Issues) -> _Invalid:
     return _INVALID
 
 
+# Bounds every value on the wire keeps, so that any of them fits the server's columns
+# (docs/sync.md "What the server trusts"): text of at most MAX_TEXT_CHARS characters
+# (shorter where its column is, see MAX_LENGTHS) without NUL characters or unpaired
+# surrogates, and whole numbers that fit 32 bits.
+MAX_TEXT_CHARS = 10_000
+MAX_WHOLE_NUMBER = 2**31 - 1
+_UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
+_BAD_TEXT = Text("This text holds characters that cannot be kept (NUL or broken ones).")
+_TEXT_TOO_LONG = Text("At most {n} characters.", params={"n": MAX_TEXT_CHARS})
+_NUMBER_TOO_LARGE = Text(
+    "Must be between {minimum} and {maximum}.",
+    params={"minimum": str(-MAX_WHOLE_NUMBER - 1), "maximum": str(MAX_WHOLE_NUMBER)},
+)
+
+
 def _read_str(value: Any, path: str, issues: _Issues) -> Any:
-    return value if isinstance(value, str) else _wrong_type(str, path, issues)
+    if not isinstance(value, str):
+        return _wrong_type(str, path, issues)
+    if len(value) > MAX_TEXT_CHARS:
+        issues.append(Issue(path, "too_long", _TEXT_TOO_LONG))
+        return _INVALID
+    if "\x00" in value or (not value.isascii() and _UNPAIRED_SURROGATE.search(value)):
+        issues.append(Issue(path, "bad_text", _BAD_TEXT))
+        return _INVALID
+    return value
 
 
 def _read_bool(value: Any, path: str, issues: _Issues) -> Any:
@@ -309,7 +332,10 @@ def _read_bool(value: Any, path: str, issues: _Issues) -> Any:
 
 def _read_int(value: Any, path: str, issues: _Issues) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        if -MAX_WHOLE_NUMBER - 1 <= value <= MAX_WHOLE_NUMBER:
+            return value
+        issues.append(Issue(path, "out_of_range", _NUMBER_TOO_LARGE))
+        return _INVALID
     return _wrong_type(int, path, issues)
 
 
@@ -584,12 +610,34 @@ _UNIT = _between(0, 1)  # positions on a drawing, a photo or the signature pad
 _NOT_NEGATIVE = _at_least(0)
 _COUNTS_FROM_ONE = _at_least(1)
 
+_MILEAGE = _between(0, MAX_MILEAGE_KM)
+
+# The length of the server's column for text fields that have one (a test checks them
+# against sync_server.models): what fits here fits there.
+MAX_LENGTHS: dict[tuple[type, str], int] = {
+    (Customer, "name"): 120,
+    (Customer, "phone"): 20,
+    (Customer, "email"): 254,
+    (Vehicle, "plate"): 16,
+    (Vehicle, "plate_region"): 10,
+    (Vehicle, "vin"): 17,
+    (Vehicle, "make"): 60,
+    (Vehicle, "model"): 60,
+    (Appointment, "code"): 12,
+    (Visit, "ticket_number"): 16,
+    (Visit, "status_token"): 43,
+    (Quote, "option_label"): 120,
+    (Quote, "currency"): 3,
+    (Approval, "ip_address"): 45,
+    (Approval, "user_agent"): 400,
+}
+
 # Besides these, every text field named ``id`` or ``*_id`` must be a UUID.
 _FIELD_RULES: dict[tuple[type, str], tuple[_Rule, ...]] = {
     (Customer, "phone"): (_phone,),
     (Vehicle, "plate"): (_not_blank,),
     (Vehicle, "year"): (_between(1886, 2100),),
-    (Vehicle, "last_mileage_km"): (_NOT_NEGATIVE,),
+    (Vehicle, "last_mileage_km"): (_MILEAGE,),
     (Appointment, "code"): (_not_blank,),
     (Appointment, "expected_duration_minutes"): (_COUNTS_FROM_ONE,),
     (Consent, "text_version"): (_not_blank,),
@@ -608,7 +656,7 @@ _FIELD_RULES: dict[tuple[type, str], tuple[_Rule, ...]] = {
     (DamageMark, "severity"): (_between(1, 3),),
     (Belongings, "keys_count"): (_NOT_NEGATIVE,),
     (Walkaround, "version"): (_COUNTS_FROM_ONE,),
-    (Walkaround, "odometer_km"): (_NOT_NEGATIVE,),
+    (Walkaround, "odometer_km"): (_MILEAGE,),
     (Walkaround, "fuel_eighths"): (_between(0, 8),),
     (Walkaround, "tyre_tread_mm"): (
         _each_key(_one_of(TYRE_POSITIONS)),
@@ -616,7 +664,7 @@ _FIELD_RULES: dict[tuple[type, str], tuple[_Rule, ...]] = {
     ),
     (VisitNote, "text"): (_not_blank,),
     (Visit, "ticket_number"): (_not_blank,),
-    (Visit, "mileage_in_km"): (_NOT_NEGATIVE,),
+    (Visit, "mileage_in_km"): (_MILEAGE,),
     (Visit, "advisor_user_id"): (_COUNTS_FROM_ONE,),
     (QuoteLine, "description"): (_not_blank,),
     (QuoteLine, "hours"): (_NOT_NEGATIVE,),
@@ -692,8 +740,14 @@ def _field_types(record_type: type) -> dict[str, Any]:
     return get_type_hints(record_type)
 
 
-# name, required, reader, rules (per field), and the names of all fields.
-_RecordPlan = tuple[tuple[tuple[str, bool, _Reader, tuple[_Rule, ...]], ...], frozenset[str]]
+# name, required, reader, rules, the most characters (per field; checked inline, being
+# the commonest rule) with its message, and the names of all fields.
+_FieldPlan = tuple[str, bool, _Reader, tuple[_Rule, ...], int | None, Text | None]
+_RecordPlan = tuple[tuple[_FieldPlan, ...], frozenset[str]]
+
+
+def _too_long(limit: int | None) -> Text | None:
+    return None if limit is None else Text("At most {n} characters.", params={"n": str(limit)})
 
 
 @cache
@@ -706,6 +760,8 @@ def _record_plan(record_type: type) -> _RecordPlan:
             spec.default is MISSING and spec.default_factory is MISSING,
             _reader(hints[spec.name]),
             _rules_for(record_type, spec.name, hints[spec.name]),
+            MAX_LENGTHS.get((record_type, spec.name)),
+            _too_long(MAX_LENGTHS.get((record_type, spec.name))),
         )
         for spec in fields(record_type)
     )
@@ -718,7 +774,7 @@ def _read_record(record_type: type[Any], data: Any, path: str, issues: _Issues) 
     before = len(issues)
     plan, known = _record_plan(record_type)
     values: dict[str, Any] = {}
-    for name, required, read, rules in plan:
+    for name, required, read, rules, max_chars, too_long in plan:
         where = f"{path}.{name}" if path else name
         if name not in data:
             if required:
@@ -726,6 +782,9 @@ def _read_record(record_type: type[Any], data: Any, path: str, issues: _Issues) 
             continue
         value = read(data[name], where, issues)
         if value is _INVALID:
+            continue
+        if max_chars is not None and value is not None and len(value) > max_chars:
+            issues.append(Issue(where, "too_long", too_long))  # type: ignore[arg-type]
             continue
         if value is not None:
             for rule in rules:

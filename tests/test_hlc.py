@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.hlc import MAX_COUNTER, HybridClock, format_hlc, parse
+from shared.hlc import (
+    LATEST_WALL_MS,
+    MAX_COUNTER,
+    HLCOutOfRange,
+    HybridClock,
+    format_hlc,
+    limit_hlc,
+    parse,
+)
 
 
 class FakeWallClock:
@@ -186,3 +194,55 @@ def test_two_devices_observing_each_other_stay_ordered(
             assert clocks[receiver].tick() > sent
         wall_a.now += 1
         wall_b.now += 1
+
+
+# --- limits (issue 10: one poisoned clock must not stop a shop) ---------------------
+
+POISON = "9999999999999999-9999-x"
+
+
+def test_a_clock_beyond_the_year_9999_is_refused_and_moves_nothing() -> None:
+    clock = HybridClock("tablet", now_ms=FakeWallClock(1_000))
+    before = clock.tick()
+    assert clock.observe(POISON) is False
+    assert clock.restore(POISON) is False
+    after = clock.tick()
+    assert after > before and parse(after).wall_ms == 1_000
+
+
+def test_a_restart_from_a_poisoned_state_saves_again() -> None:
+    clock = HybridClock("tablet", now_ms=FakeWallClock(5_000), state=POISON)
+    assert parse(clock.tick())[:2] == (5_000, 0)
+
+
+def test_ticking_past_the_limit_is_refused_not_overflowed() -> None:
+    clock = HybridClock("tablet", now_ms=FakeWallClock(LATEST_WALL_MS + 1))
+    with pytest.raises(HLCOutOfRange, match="9999"):
+        clock.tick()
+
+
+def test_a_clock_more_than_the_max_offset_ahead_is_refused() -> None:
+    wall = FakeWallClock(1_000_000)
+    clock = HybridClock("server", now_ms=wall, max_ahead_ms=300_000)
+    assert clock.observe(format_hlc(1_300_000, 0, "tablet"))  # at the limit: fine
+    assert not clock.observe(format_hlc(1_300_001, 0, "tablet"))
+    assert parse(clock.state()).wall_ms == 1_300_000
+    assert clock.accepts(format_hlc(1_299_999, 5, "a"))
+    assert not clock.accepts(format_hlc(1_300_001, 0, "a"))
+
+
+def test_the_offset_corrects_ticks_and_a_state_beyond_the_range_is_forgotten() -> None:
+    wall = FakeWallClock(10**12 + 365 * 86_400_000)  # a year ahead
+    clock = HybridClock("tablet", now_ms=wall)
+    clock.tick()
+    clock.offset_ms = -365 * 86_400_000
+    clock.max_ahead_ms = 300_000
+    assert clock.forget_beyond_limits()
+    assert parse(clock.tick()).wall_ms == 10**12
+    assert not clock.forget_beyond_limits()
+
+
+def test_limit_hlc_compares_above_every_clock_of_its_millisecond() -> None:
+    limit = limit_hlc(5_000)
+    assert format_hlc(5_000, MAX_COUNTER, "zzzz") < limit < format_hlc(5_001, 0, "a")
+    assert limit < POISON

@@ -474,18 +474,21 @@ def test_a_change_the_disk_refuses_says_so_and_is_saved_with_the_next_one(
     store = harness.app.local_store
     harness.tap(flow.screen("damage").ids.header.ids.tab_car)
     car = flow.screen("car")
-    real_save = store.save
+    real_save, real_save_many = store.save, store.save_many
 
     def full_disk(*_args: Any, **_kwargs: Any) -> Any:
         raise OSError(28, "No space left on device")
 
+    # A walk-around is saved in one transaction (save_many): the disk refuses both ways.
     monkeypatch.setattr(store, "save", full_disk)
+    monkeypatch.setattr(store, "save_many", full_disk)
     harness.tap(car.fuel_tiles[2])
     assert "could not be saved on the tablet" in message(car)
     assert car.ids.header.ids.saved.text == "Not saved: see the message"
     assert flow.sheet.walkaround.fuel_eighths == 2  # still on the screen
     assert car.fuel_tiles[2].selected
     monkeypatch.setattr(store, "save", real_save)
+    monkeypatch.setattr(store, "save_many", real_save_many)
     harness.tap(car.light_tiles["oil"])
     (record,) = store.find("walkaround", visit_id=flow.sheet.walkaround.visit_id)
     assert (record["fuel_eighths"], record["warning_lights"]) == (2, ["oil"])

@@ -70,8 +70,10 @@ moments = st.datetimes(
 ).map(lambda moment: moment.replace(microsecond=moment.microsecond // 1000 * 1000))
 days = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
 unit = st.floats(min_value=0, max_value=1)
-words = st.text(max_size=20)
-filled = st.text(min_size=1, max_size=20).filter(str.strip)
+# Text the wire keeps: no NUL, within the shortest column it may land in (12 characters).
+kept_characters = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
+words = st.text(kept_characters, max_size=12)
+filled = st.text(kept_characters, min_size=1, max_size=12).filter(str.strip)
 money = st.decimals(min_value=0, max_value=1_000_000, places=2)
 phones = st.one_of(st.just(""), st.from_regex(r"\+[1-9][0-9]{1,14}", fullmatch=True))
 counts = st.integers(min_value=0, max_value=2_000_000)

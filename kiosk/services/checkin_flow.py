@@ -30,7 +30,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -41,7 +41,16 @@ from kiosk.services.appointment_lookup import (
     LookupResult,
     find_appointments,
 )
-from kiosk.services.local_store import LocalStore
+from kiosk.services.checkin_history import (
+    MINUTES_PER_CUSTOMER_AHEAD,
+    QUEUE_WINDOW_MINUTES,
+    CheckinReceipt,
+    expected_wait_minutes,
+    find_earlier_checkin,
+    next_ticket_number,
+    status_url,
+)
+from kiosk.services.local_store import LocalStore, RecordChange
 from kiosk.services.signature_image import IMAGE_HEIGHT, IMAGE_WIDTH, render_signature_png
 from shared.consent import CONSENT_VERSION, consent_sha256
 from shared.domain import (
@@ -77,9 +86,6 @@ log = logging.getLogger(__name__)
 
 MAX_CONCERN_TEXT = 500
 MAX_MAKE_MODEL = 40
-# Minutes an advisor needs per customer waiting ahead, for the wait shown on the ticket.
-MINUTES_PER_CUSTOMER_AHEAD = 5
-QUEUE_WINDOW_MINUTES = 30
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # Makes offered as tiles on the walk-in screen (the advisor corrects rare ones).
@@ -108,18 +114,6 @@ class CheckinPath(StrEnum):
 
     appointment = "appointment"
     walk_in = "walk_in"
-
-
-@dataclass(frozen=True)
-class CheckinReceipt:
-    """What the Done screen shows once every record of the check-in is committed."""
-
-    ticket_number: str
-    visit_id: str
-    status_token: str
-    status_url: str
-    expected_wait_minutes: int
-    saved_records: tuple[tuple[str, str], ...]  # (kind, id) in the order saved
 
 
 @dataclass(frozen=True)
@@ -311,11 +305,37 @@ class CheckinFlow:
             missing.append(_issue("signature", "signature_missing", NO_SIGNATURE))
         return missing
 
-    def save(self, store: LocalStore, now: datetime | None = None) -> CheckinReceipt:
-        """Save the check-in: signature image, then one transaction per record.
+    def check_in(self, store: LocalStore, now: datetime | None = None) -> CheckinReceipt:
+        """What the kiosk's last step does: the ticket of this very check-in if it is
+        saved already (the customer tries again after the kiosk lost power just as it
+        saved), else :meth:`save`. A retry never makes a second visit."""
+        earlier = self.earlier_checkin(store, now)
+        return earlier if earlier is not None else self.save(store, now)
 
-        Returns only after every record is committed, so the Done screen may say so.
-        ``ValueError`` when a step is missing (the UI never gets here then).
+    def earlier_checkin(
+        self, store: LocalStore, now: datetime | None = None
+    ) -> CheckinReceipt | None:
+        """This customer's check-in saved on this kiosk in the last
+        ``RETRY_WINDOW_MINUTES``: the same appointment, or (walk-in) the same phone and
+        plate. Found through the check-in time index, never by reading history."""
+        appointment_id = (
+            self.appointment.appointment_id
+            if self.path is CheckinPath.appointment and self.appointment is not None
+            else None
+        )
+        walk_in = (self.plate, self.phone) if self.path is CheckinPath.walk_in else None
+        device_id = self.setup.device_id if _UUID.fullmatch(self.setup.device_id) else None
+        return find_earlier_checkin(
+            store, device_id, appointment_id, walk_in, self.setup.server_url, now or utcnow()
+        )
+
+    def save(self, store: LocalStore, now: datetime | None = None) -> CheckinReceipt:
+        """Save the check-in: the signature image, then every record (customer, car,
+        visit, consent, signature) and their outbox entries in **one** transaction.
+
+        Returns only after that commit, so the Done screen may say so; after a crash
+        either the whole check-in is on the kiosk or none of it. ``ValueError`` when a
+        step is missing (the UI never gets here then).
         """
         missing = self.missing_steps()
         if missing:
@@ -373,6 +393,7 @@ class CheckinFlow:
             accepted_at=checked_in_at,
         )
         png = render_signature_png(self.strokes)
+        holding = store.unfinished_save()  # the image waits for its record: keep it
         blob = store.put_blob(png, ImageType.png.value)
         signature = Signature(
             visit_id=visit.id,
@@ -396,17 +417,19 @@ class CheckinFlow:
             signed_at=checked_in_at,
         )
         records += [("visit", visit), ("consent", consent), ("signature", signature)]
-        for kind, record in records:
-            found = problems(record)
-            if found:
-                raise ValueError(f"{kind} would be refused: {found}")
-        saved: list[tuple[str, str]] = []
-        for kind, record in records:
-            fields = to_wire(record)
-            record_id = fields.pop("id")
-            refs = (blob.sha256,) if kind == "signature" else ()
-            store.save(kind, record_id, fields, refs)
-            saved.append((kind, record_id))
+        with holding:
+            for kind, record in records:
+                found = problems(record)
+                if found:
+                    raise ValueError(f"{kind} would be refused: {found}")
+            changes: list[RecordChange] = []
+            for kind, record in records:
+                fields = to_wire(record)
+                record_id = fields.pop("id")
+                refs = (blob.sha256,) if kind == "signature" else ()
+                changes.append(RecordChange(kind, record_id, fields, refs))
+            store.save_many(changes)
+        saved = [(change.kind, change.record_id) for change in changes]
         log.info("Check-in %s saved (%s)", ticket, self.path)
         return CheckinReceipt(
             ticket_number=ticket,
@@ -422,44 +445,15 @@ def _region(setting: str) -> Any:
     return "generic" if setting == "generic" else "CN"
 
 
-def status_url(server_url: str, status_token: str) -> str:
-    """The customer's status page for the ticket's QR code."""
-    return f"{server_url.rstrip('/')}/status/{status_token}"
-
-
-def _local_day(moment: str | datetime) -> date | None:
-    try:
-        when = (
-            datetime.fromisoformat(moment.replace("Z", "+00:00"))
-            if isinstance(moment, str)
-            else moment
-        )
-    except ValueError:
-        return None
-    return when.astimezone().date()
-
-
-def next_ticket_number(store: LocalStore, prefix: str, now: datetime) -> str:
-    """``{prefix}-{n:03d}``: one more than the highest of today's tickets of this prefix."""
-    prefix = prefix or "K"
-    today = _local_day(now)
-    highest = 0
-    pattern = re.compile(rf"{re.escape(prefix)}-(\d+)")
-    for visit in store.find("visit"):
-        matched = pattern.fullmatch(str(visit.get("ticket_number") or ""))
-        if matched and _local_day(str(visit.get("checked_in_at") or "")) == today:
-            highest = max(highest, int(matched.group(1)))
-    return f"{prefix}-{highest + 1:03d}"
-
-
-def expected_wait_minutes(store: LocalStore, now: datetime) -> int:
-    """A rough wait to be greeted: a few minutes per customer checked in here lately."""
-    recent = 0
-    for visit in store.find("visit"):
-        try:
-            at = datetime.fromisoformat(str(visit.get("checked_in_at")).replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        if 0 <= (now - at).total_seconds() <= QUEUE_WINDOW_MINUTES * 60:
-            recent += 1
-    return MINUTES_PER_CUSTOMER_AHEAD * (recent + 1)
+__all__ = [
+    "MINUTES_PER_CUSTOMER_AHEAD",
+    "QUEUE_WINDOW_MINUTES",
+    "AppointmentMatch",
+    "CheckinFlow",
+    "CheckinReceipt",
+    "LookupKind",
+    "LookupResult",
+    "expected_wait_minutes",
+    "next_ticket_number",
+    "status_url",
+]

@@ -62,6 +62,9 @@ class DeviceSettings:
     staff_pin_hash: str = ""
     # Seconds without a touch before "Are you still there?" wipes a check-in.
     idle_timeout_s: float = 60.0
+    # Days a finished (delivered, cancelled) visit stays on a tablet once the server has
+    # all of it; a kiosk keeps its check-ins this long too, at most.
+    keep_finished_days: float = 7.0
 
     @property
     def is_paired(self) -> bool:

@@ -37,5 +37,7 @@ def render_signature_png(
         for x, y in points[:1] + points[-1:]:
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=INK)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False, compress_level=9)
+    # Fast compression: a signature picture is a few KB at any level, and the kiosk saves
+    # it while the customer waits (level 9 took three times as long).
+    image.save(buffer, format="PNG", optimize=False, compress_level=1)
     return buffer.getvalue()

@@ -47,6 +47,7 @@ from kiosk.services.server_client import (
     SERVER_UNREACHABLE,
     UNEXPECTED_RESPONSE,
 )
+from kiosk.services.server_time import ServerTime, restamp
 from shared.wire import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,8 @@ class SyncTransport:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.request_count = 0
+        # Set by SyncEngine: learns the server's time from every answer.
+        self.server_time: ServerTime | None = None
         self._count_lock = threading.Lock()
         self._sending = threading.Lock()  # one photo body on the wire at a time
         self.session = requests.Session()
@@ -281,11 +284,22 @@ class SyncTransport:
             release()
 
     def pull(self, since: int, limit: int = PULL_PAGE_SIZE) -> dict[str, Any]:
-        """``GET /sync/changes``: ``{"changes", "next_since", "more"}`` (or a snapshot)."""
-        body = self._request("GET", "/sync/changes", params={"since": since, "limit": limit})
+        """``GET /sync/changes``: ``{"changes", "next_since", "more"}`` (or a snapshot).
+
+        From the start (``since`` 0) a tablet asks for the shop's working set only, not
+        its whole past (``sync_server/sync/scope.py``)."""
+        params = {"since": since, "limit": limit} | ({"scope": "working_set"} if since == 0 else {})
+        body = self._request("GET", "/sync/changes", params=params)
         if not isinstance(body.get("changes"), list) or not isinstance(body.get("next_since"), int):
             raise UnexpectedResponse("changes answer without changes or next_since")
         return body
+
+    def vehicle_history(self, vehicle_id: str) -> list[dict[str, Any]]:
+        """``GET /vehicles/<id>/history``: a car's earlier visits, walk-arounds, marks."""
+        body = self._request("GET", f"/vehicles/{vehicle_id}/history")
+        if not isinstance(body.get("changes"), list):
+            raise UnexpectedResponse("history answer without changes")
+        return body["changes"]
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -299,10 +313,14 @@ class SyncTransport:
         with self._count_lock:  # photo uploads run on two threads
             self.request_count += 1
         url = self.base_url + API_PREFIX + path
+        server_time = self.server_time
+        sent_ms = server_time.wall_ms() if server_time is not None else 0
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
             raise ServerUnreachable(f"{method} {path}: {exc}") from exc
+        if server_time is not None:
+            server_time.learn(response.headers, sent_ms, server_time.wall_ms())
         with response:
             status = response.status_code
             try:
@@ -338,6 +356,7 @@ class SyncReport:
     pulled: int = 0
     requests: int = 0
     resent_after_restore: int = 0  # changes and photos the restored server lacked
+    restamped: int = 0
 
 
 class SyncEngine:
@@ -358,7 +377,11 @@ class SyncEngine:
         self.transport = transport
         self.batch_size = batch_size
         self.batch_bytes = batch_bytes
+        self.after_pull: Callable[[SyncEngine], None] | None = None
         self._round = threading.Lock()
+        self.server_time = ServerTime(store.clock)
+        transport.server_time = self.server_time
+        self._restamped: set[str] = set()  # this round's changes given a new clock
 
     def sync_once(self) -> SyncReport:
         """Push, upload photos, pull. Raises :class:`SyncError` when the round stops early.
@@ -369,6 +392,7 @@ class SyncEngine:
         with self._round:
             report = SyncReport()
             requests_before = self.transport.request_count
+            self._restamped.clear()
             try:
                 for _attempt in range(MAX_RESTARTS_PER_ROUND + 1):
                     # A server restored from a backup (seen by the push or the pull)
@@ -382,6 +406,8 @@ class SyncEngine:
                     if not self._pull(report):
                         break
                 feed_recovery.forget_old_sent(self.store)
+                if self.after_pull is not None:
+                    self.after_pull(self)  # e.g. cars' histories, pruning (working_set.py)
             except SyncError as error:
                 self.store.note_sync_error(error.code, str(error))
                 raise
@@ -440,6 +466,8 @@ class SyncEngine:
             status = result.get("status") if result else None
             if isinstance(status, int) and 200 <= status < 300:
                 acknowledged.append(change.change_id)
+            elif self._clock_was_ahead(change, status, result):
+                report.restamped += 1  # sent again, with a corrected clock, in this round
             elif isinstance(status, int) and 400 <= status < 500:
                 problem = result.get("problem") if result else None
                 self.store.park(change.change_id, _problem(status, problem))
@@ -454,6 +482,22 @@ class SyncEngine:
         if unsettled:
             self.store.note_attempt_failed(unsettled, "no final result from the server")
         return not unsettled
+
+    def _clock_was_ahead(self, change: Change, status: Any, result: Any) -> bool:
+        """A change refused only for its clock (saved while this device's wall clock was
+        ahead and the offset not yet known) gets a corrected clock, once per round."""
+        problem = result.get("problem") if isinstance(result, dict) else None
+        kind = problem.get("type", "") if isinstance(problem, dict) else ""
+        if status != 422 or not str(kind).endswith("/clock-ahead"):
+            return False
+        if change.change_id in self._restamped or not self.server_time.known:
+            return False
+        self._restamped.add(change.change_id)
+        new = restamp(self.store, change.change_id)
+        log.warning(
+            "%s %s was clocked ahead of the server: now %s", change.kind, change.record_id, new
+        )
+        return new is not None
 
     # -- photos ------------------------------------------------------------------------
 
@@ -558,7 +602,9 @@ class SyncEngine:
                 if page.get("snapshot"):
                     report.pulled += self.store.replace_snapshot(SNAPSHOT_KINDS, changes)
                     return False
-                report.pulled += self.store.apply_pulled(changes, next_since)
+                # The customers and cars of the page's visits come beside it (scope.py).
+                related = page.get("related") or []
+                report.pulled += self.store.apply_pulled([*related, *changes], next_since)
             except ValueError as exc:
                 raise UnexpectedResponse(f"changes page after {since}: {exc}") from exc
             if not page.get("more") or next_since <= since:
@@ -620,6 +666,10 @@ class SyncState:
     running: bool = False
     parked_blobs: int = 0
     last_error_detail: str | None = None
+    # How far this device's wall clock is off the server's (None until known), and
+    # whether it is far enough to tell staff; edits are clocked from corrected time.
+    clock_offset_ms: int | None = None
+    clock_warning: bool = False
 
 
 StateCallback = Callable[[SyncState], None]
@@ -710,7 +760,7 @@ class BackgroundSync:
 
     def _publish(self, *, running: bool) -> None:
         try:
-            store = self.engine.store
+            store, server_time = self.engine.store, self.engine.server_time
             counts, history = store.status(), store.sync_history()
             self._state = SyncState(
                 pending_changes=counts.pending_changes,
@@ -723,6 +773,8 @@ class BackgroundSync:
                 running=running,
                 parked_blobs=counts.parked_blobs,
                 last_error_detail=history.last_error_detail,
+                clock_offset_ms=server_time.offset_ms if server_time.known else None,
+                clock_warning=server_time.warning,
             )
         except Exception:
             log.exception("Could not read the sync state")

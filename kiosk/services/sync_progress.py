@@ -22,6 +22,17 @@ def megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
+def clock_offset_words(offset_ms: int) -> str:
+    """``+365 d``, ``-1 d``, ``+3 h``, ``-5 min``: server time minus the device's."""
+    sign = "-" if offset_ms > 0 else "+"  # the device's clock is behind when positive
+    minutes = abs(offset_ms) // 60_000
+    if minutes >= 24 * 60:
+        return f"{sign}{minutes // (24 * 60)} d"
+    if minutes >= 60:
+        return f"{sign}{minutes // 60} h"
+    return f"{sign}{minutes} min"
+
+
 @dataclass(frozen=True, slots=True)
 class ProgressReading:
     fraction: float  # 0..1 of the current backlog sent; 1 when nothing is waiting
@@ -50,8 +61,10 @@ class SyncProgress:
         state = self.state
         waiting = _waiting_bytes(state)
         fraction = 1.0 if waiting == 0 else 1 - waiting / max(self._backlog_bytes, waiting)
-        problem = bool(state.parked or state.parked_blobs) or (
-            waiting > 0 and state.last_error in (SERVER_UNREACHABLE, SERVER_OUT_OF_SPACE)
+        problem = (
+            bool(state.parked or state.parked_blobs)
+            or (waiting > 0 and state.last_error in (SERVER_UNREACHABLE, SERVER_OUT_OF_SPACE))
+            or state.clock_warning
         )
         if waiting == 0 and not (state.parked or state.parked_blobs):
             headline = Text("Everything is sent to the shop server.", "kiosk")
@@ -81,6 +94,13 @@ class SyncProgress:
 
     @staticmethod
     def _detail(state: SyncState, now: datetime | None) -> Text | None:
+        if state.clock_warning and state.clock_offset_ms is not None:
+            return Text(
+                "This tablet's clock is {offset} off the shop server's. Edits are timed "
+                "by the server's clock; set the date and time to automatic.",
+                "kiosk",
+                {"offset": clock_offset_words(state.clock_offset_ms)},
+            )
         refused = state.parked + state.parked_blobs
         if refused:
             return Text(

@@ -17,6 +17,9 @@ from shared.i18n import Text
 from shared.validation import format_plate, plate_key
 from shared.visit_status import VisitStatus, is_terminal
 
+# The statuses of a visit still in the shop (the queue reads these through an index).
+OPEN_STATUSES: tuple[str, ...] = tuple(s.value for s in VisitStatus if not is_terminal(s))
+
 log = logging.getLogger(__name__)
 
 
@@ -71,14 +74,16 @@ def open_visits(store: LocalStore, search: str = "") -> list[QueueEntry]:
     """Visits still in the shop (not delivered or cancelled): VIP first, then longest wait.
 
     ``search`` narrows to plates containing it (spaces, dots and case ignored, so
-    "a12" finds 京A·12345) or to a ticket number.
+    "a12" finds 京A·12345) or to a ticket number. Reads only the open visits and what
+    hangs off them, each through an index, however many visits the tablet has seen.
     """
-    customers = {c["id"]: c for c in store.find("customer")}
-    vehicles = {v["id"]: v for v in store.find("vehicle")}
-    started = _walkaround_progress(store)
+    visits = store.find_in("visit", "status", OPEN_STATUSES) + store.find_missing("visit", "status")
+    customers = store.get_many("customer", {str(v.get("customer_id")) for v in visits})
+    vehicles = store.get_many("vehicle", {str(v.get("vehicle_id")) for v in visits})
+    started = _walkaround_progress(store, [v["id"] for v in visits])
     wanted = plate_key(search) if search.strip() else ""
     entries: list[QueueEntry] = []
-    for visit in store.find("visit"):
+    for visit in visits:
         entry = _entry(visit, customers, vehicles, started)
         if entry is None:
             continue
@@ -122,35 +127,74 @@ def _entry(
     )
 
 
-def _walkaround_progress(store: LocalStore) -> dict[str, WalkaroundProgress]:
-    """Each visit's walk-around progress, from the records (no sheet is opened)."""
-    from kiosk.services.walkaround import SignatureState, WalkaroundSheet
+def _walkaround_progress(store: LocalStore, visit_ids: list[str]) -> dict[str, WalkaroundProgress]:
+    """The walk-around progress of these (open) visits, from their records.
+
+    Whether a signature still covers its sheet takes reading the whole sheet; that is
+    worked out again only for a visit whose records changed since the last queue read
+    (the queue is read after every sync round)."""
+    from kiosk.services.walkaround import signed_sheet_states
 
     progress: dict[str, WalkaroundProgress] = {}
-    signed_visits = {
-        s.get("visit_id")
-        for s in store.find("signature", purpose="checkin_sheet")
-        if not s.get("deleted")
-    }
-    for walkaround in store.find("walkaround"):
+    signatures: dict[str, list[dict[str, Any]]] = {}
+    found = store.find_in("signature", "visit_id", visit_ids, only=_SIGNATURE_FIELDS)
+    for signature in found:
+        if signature.get("purpose") == "checkin_sheet" and not signature.get("deleted"):
+            signatures.setdefault(str(signature.get("visit_id")), []).append(signature)
+    walkarounds = store.find_in("walkaround", "visit_id", visit_ids, only=("visit_id",))
+    for walkaround in walkarounds:
         visit_id = walkaround.get("visit_id")
-        if not isinstance(visit_id, str) or visit_id in progress:
-            continue
-        if visit_id not in signed_visits:
+        if isinstance(visit_id, str) and visit_id not in signatures:
             progress[visit_id] = WalkaroundProgress.in_progress
-            continue
+    signed = [w for w in walkarounds if w.get("visit_id") in signatures]
+    versions = _sheet_versions(store, signed)
+    cache = _SIGNED_STATES.setdefault(str(store.database_path), {})
+    stale = [w for w in signed if cache.get(w["visit_id"], (None,))[0] != versions[w["visit_id"]]]
+    if stale:
         try:
-            state = WalkaroundSheet.open(store, visit_id).signature_state
+            states = signed_sheet_states(store, [str(w["visit_id"]) for w in stale])
         except Exception:
-            log.exception("The walk-around of visit %s cannot be read", visit_id)
-            progress[visit_id] = WalkaroundProgress.in_progress
-            continue
+            log.exception("The walk-arounds of the queue cannot be read")
+            states = {}
+        for visit_id, state in states.items():
+            cache[visit_id] = (versions[visit_id], state)
+    if len(cache) > 2 * len(visit_ids) + 100:  # forget visits that left the queue
+        for visit_id in set(cache) - set(visit_ids):
+            del cache[visit_id]
+    for walkaround in signed:
+        visit_id = str(walkaround["visit_id"])
+        known = cache.get(visit_id)
+        state = known[1] if known is not None and known[0] == versions[visit_id] else None
         progress[visit_id] = (
-            WalkaroundProgress.signed
-            if state == SignatureState.signed_unchanged
+            WalkaroundProgress.in_progress
+            if state is None
+            else WalkaroundProgress.signed
+            if state == "signed_unchanged"
             else WalkaroundProgress.changed_after_signing
         )
     return progress
+
+
+_SIGNATURE_FIELDS = ("visit_id", "purpose", "deleted")
+# Each store's signed sheets' states, by visit: (the sheet's records' versions, state).
+_SIGNED_STATES: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {}
+
+
+def _sheet_versions(
+    store: LocalStore, walkarounds: list[dict[str, Any]]
+) -> dict[str, tuple[str, ...]]:
+    """For each visit of these walk-arounds: the versions of every record of its sheet."""
+    visit_ids = [str(w["visit_id"]) for w in walkarounds]
+    parts: dict[str, list[str]] = {visit_id: [] for visit_id in visit_ids}
+    sheet_visit = {str(w["id"]): str(w["visit_id"]) for w in walkarounds}
+    for kind in ("walkaround", "photo", "signature"):
+        for record_id, visit_id, version in store.versions_in(kind, "visit_id", visit_ids):
+            parts[visit_id].append(f"{kind}:{record_id}:{version}")
+    for record_id, sheet_id, version in store.versions_in(
+        "damage_mark", "walkaround_id", list(sheet_visit)
+    ):
+        parts[sheet_visit[sheet_id]].append(f"damage_mark:{record_id}:{version}")
+    return {visit_id: tuple(sorted(found)) for visit_id, found in parts.items()}
 
 
 def _time(value: object) -> datetime:

@@ -11,9 +11,9 @@ How it is kept (docs/sync.md):
   is a record of its own (``damage_mark`` with ``walkaround_id``, ``photo`` with
   ``visit_id`` and ``walkaround_id``), so two tablets' marks merge by union. A mark
   taken back is kept with ``deleted: true`` (a tombstone).
-* :meth:`WalkaroundSheet.save` writes every changed record through
-  ``LocalStore.save``, the walk-around before its marks and photos, each photo's file
-  (and a signature's picture) already in the blob store.
+* :meth:`WalkaroundSheet.save` writes every changed record in one transaction
+  (``LocalStore.save_many``), the walk-around before its marks and photos, each photo's
+  file (and a signature's picture) already in the blob store.
 * The signature is bound to the report: ``signed_sha256`` is
   ``Walkaround.report_sha256()`` of exactly what the customer saw. Any edit after the
   customer signed raises the sheet's ``version`` first, so the old signature visibly no
@@ -33,7 +33,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from kiosk.services.local_store import LocalStore
+from kiosk.services.local_store import LocalStore, RecordChange
+from kiosk.services.local_store.blobs import UnfinishedSave
 from kiosk.services.photos import (
     DEFAULT_SETTINGS,
     PhotoSettings,
@@ -283,6 +284,7 @@ class WalkaroundSheet:
         self._refresh_marks()
         self._dirty: dict[tuple[str, str], dict[str, Any]] = {}
         self._blob_refs: dict[tuple[str, str], list[str]] = {}
+        self._holding: UnfinishedSave | None = None
 
     # -- opening -----------------------------------------------------------------------
 
@@ -579,6 +581,7 @@ class WalkaroundSheet:
         ``source`` may be a picture already prepared by ``photos.prepare_photo`` (the
         screens do the decoding on a worker thread, then hand the result over here).
         """
+        self._hold_photos()
         stored: StoredPhoto = (
             store_photo(self.store, source)
             if isinstance(source, PreparedPhoto)
@@ -644,6 +647,7 @@ class WalkaroundSheet:
         if not signature.has_enough_ink():
             raise _refuse("signature", "too_little_ink", TOO_LITTLE_INK)
         png = render_signature_png(signature.strokes)
+        self._hold_photos()
         blob = self.store.put_blob(png, ImageType.png.value)
         signature.image = PhotoRef(
             sha256=blob.sha256,
@@ -652,8 +656,10 @@ class WalkaroundSheet:
             width=IMAGE_WIDTH,
             height=IMAGE_HEIGHT,
         )
-        self.save()
-        self.store.save("signature", signature.id, _fields(signature), [blob.sha256])
+        # The sheet as signed and the signature: one transaction.
+        self.save(
+            extra=[RecordChange("signature", signature.id, _fields(signature), [blob.sha256])]
+        )
         self.signatures.append(signature)
         return signature
 
@@ -664,33 +670,46 @@ class WalkaroundSheet:
         :class:`SheetRefused`). Returns False when the visit had moved on already (a
         second tablet, or the desk), True when this tablet moved it.
         """
-        self.save()
-        if not self.is_signed:
-            raise _refuse("signature", "not_signed", NOT_SIGNED)
         visit = self.store.get("visit", self.walkaround.visit_id) or {}
-        if visit.get("status") != VisitStatus.checked_in.value:
+        if not self.is_signed or visit.get("status") != VisitStatus.checked_in.value:
+            self.save()
+            if not self.is_signed:
+                raise _refuse("signature", "not_signed", NOT_SIGNED)
             return False
-        self.store.save(
-            "visit", self.walkaround.visit_id, {"status": VisitStatus.walkaround_done.value}
-        )
+        done = {"status": VisitStatus.walkaround_done.value}
+        self.save(extra=[RecordChange("visit", self.walkaround.visit_id, done)])
         return True
 
     # -- keeping it --------------------------------------------------------------------
 
-    def save(self) -> int:
+    def save(self, extra: Sequence[RecordChange] = ()) -> int:
         """Write every changed record durably (queued for the server); returns how many.
 
-        The walk-around goes first, then photos, then marks (whose pins name photos).
+        **One** transaction: the walk-around first, then photos, then marks (whose pins
+        name photos), then ``extra`` (a signature): after a crash either all of it is
+        on the tablet with its outbox entries, or none of it and the sheet still holds
+        the edits.
         """
         order = {"walkaround": 0, "photo": 1, "damage_mark": 2}
-        saved = 0
-        for key in sorted(self._dirty, key=lambda item: order.get(item[0], 3)):
-            kind, record_id = key
-            self.store.save(kind, record_id, self._dirty[key], self._blob_refs.get(key, ()))
-            saved += 1
+        changes = [
+            RecordChange(kind, record_id, self._dirty[(kind, record_id)],
+                         self._blob_refs.get((kind, record_id), ()))
+            for kind, record_id in sorted(self._dirty, key=lambda item: order.get(item[0], 3))
+        ]  # fmt: skip
+        changes += extra
+        self.store.save_many(changes)
         self._dirty.clear()
         self._blob_refs.clear()
-        return saved
+        if self._holding is not None:
+            self._holding.end()  # every photo taken is referred to by a saved record now
+            self._holding = None
+        return len(changes)
+
+    def _hold_photos(self) -> None:
+        """A photo is about to be kept before its record is saved: keep it safe from
+        ``LocalStore.remove_leftovers`` until :meth:`save`."""
+        if self._holding is None:
+            self._holding = self.store.unfinished_save()
 
     # -- inside ------------------------------------------------------------------------
 
@@ -766,3 +785,37 @@ def _earlier_damage(
                     earlier.append(EarlierMark(mark, visit["id"], visit.get("checked_in_at", "")))
     earlier.sort(key=lambda item: (item.checked_in_at, item.mark.id))
     return earlier, max(readings) if readings else None
+
+
+def signed_sheet_states(store: LocalStore, visit_ids: Sequence[str]) -> dict[str, SignatureState]:
+    """Each visit's :class:`SignatureState` as :meth:`WalkaroundSheet.open` would find
+    it, for many visits at once, with one indexed query per kind of record (the queue's
+    progress column). Visits without a walk-around are left out."""
+    latest: dict[str, Walkaround] = {}
+    for fields in store.find_in("walkaround", "visit_id", visit_ids):
+        walkaround = _read("walkaround", fields)
+        if walkaround is None:
+            continue
+        known = latest.get(walkaround.visit_id)
+        if known is None or walkaround.version > known.version:
+            latest[walkaround.visit_id] = walkaround
+    by_id = {walkaround.id: walkaround for walkaround in latest.values()}
+    for walkaround in by_id.values():
+        walkaround.marks, walkaround.photos = [], []
+    for fields in store.find_in("damage_mark", "walkaround_id", list(by_id)):
+        mark = _read("damage_mark", fields)
+        if mark is not None and not mark.deleted and mark.walkaround_id in by_id:
+            by_id[mark.walkaround_id].marks.append(mark)
+    for fields in store.find_in("photo", "visit_id", list(latest)):
+        photo = _read("photo", fields)
+        if photo is not None and photo.walkaround_id in by_id:
+            by_id[photo.walkaround_id].photos.append(photo.image)
+    signatures: dict[str, list[Signature]] = {}
+    for fields in store.find_in("signature", "visit_id", list(latest)):
+        signature = _read("signature", fields)
+        if signature is not None:
+            signatures.setdefault(signature.visit_id, []).append(signature)
+    return {
+        visit_id: signature_state(walkaround, signatures.get(visit_id, ()))
+        for visit_id, walkaround in latest.items()
+    }

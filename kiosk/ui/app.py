@@ -8,13 +8,12 @@ in background threads.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from kivy.app import App
-from kivy.clock import Clock, ClockEvent
+from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.metrics import dp
@@ -23,34 +22,23 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kivy.uix.widget import Widget
 
-from kiosk.services.advisors import (
-    Advisor,
-    AdvisorBook,
-    AdvisorSignIn,
-    SignedIn,
-    SignInRefused,
-)
-from kiosk.services.checkin_flow import CheckinFlow, CheckinReceipt, KioskSetup
-from kiosk.services.connection import (
-    CHECK_INTERVAL_S,
-    ConnectionChecker,
-    ConnectionReport,
-    ConnectionState,
-)
+from kiosk.services.advisors import Advisor, AdvisorBook, AdvisorSignIn
+from kiosk.services.checkin_flow import CheckinFlow, CheckinReceipt
+from kiosk.services.connection import CHECK_INTERVAL_S, ConnectionChecker, ConnectionState
 from kiosk.services.device_store import DeviceSettings, DeviceStore
-from kiosk.services.idle import DEFAULT_COUNTDOWN_S, IdleState, IdleWatch
+from kiosk.services.idle import DEFAULT_COUNTDOWN_S, IdleWatch
 from kiosk.services.local_store import LocalStore
-from kiosk.services.pairing import ClientFactory, PairingService
+from kiosk.services.pairing import ClientFactory
 from kiosk.services.pairing_code import normalize_code
 from kiosk.services.scanner import QrScanner, scanner
-from kiosk.services.server_client import ServerClient, ServerProblem
-from kiosk.services.staff_pin import verify_pin
-from kiosk.services.sync import BackgroundSync, SyncEngine, SyncState, SyncTransport
+from kiosk.services.server_client import ServerClient
+from kiosk.services.sync import BackgroundSync, SyncState
 from kiosk.services.sync_progress import SyncProgress
-from kiosk.services.tablet_queue import QueueEntry, open_visits
+from kiosk.services.working_set import DeviceWorkingSet
 from kiosk.ui import palette
 from kiosk.ui.background import BackgroundWork
 from kiosk.ui.checkin import CheckinController
+from kiosk.ui.device_link import SHUTDOWN_WAIT_S, DeviceLink
 from kiosk.ui.fonts import register_fonts
 from kiosk.ui.keypads import Keypad, PlatePicker  # noqa: F401  (kv classes)
 from kiosk.ui.overlays import IdleOverlay, StaffCorner, StaffPinOverlay
@@ -74,7 +62,9 @@ from kiosk.ui.screens.walk_in import (
     WalkInVinScreen,
 )
 from kiosk.ui.screens.welcome import WelcomeScreen
+from kiosk.ui.shared_screen import SharedScreenGuard
 from kiosk.ui.signature_pad import SignaturePad  # noqa: F401  (kv class)
+from kiosk.ui.tablet import TabletController
 from kiosk.ui.walkaround_flow import WALKAROUND_KV_FILES, WalkaroundController
 from kiosk.ui.widgets import Toast
 from shared.i18n import LANGUAGES, N_, Text, normalize_language, translate
@@ -133,30 +123,10 @@ CHECKIN_SCREENS: dict[str, type[Screen]] = {
 PREBUILD_AFTER_S = 2.0
 I18N_DOMAIN = "kiosk"
 WINDOW_TITLE = N_("Service check-in")
-# On exit, how long to wait for a request still running (they time out by themselves).
-SHUTDOWN_WAIT_S = 5.0
 
-WRONG_PIN = Text("That PIN is not right.", "kiosk")
-NO_PIN_SET = Text(
-    "No staff PIN is set. Start the app once with --staff-pin 1234 (your own digits).",
-    "kiosk",
-)
-IDLE_CHECK_S = 0.25
 # The tablet signs its advisor out after this long untouched on the queue (a shared
 # device left on a counter); never in the middle of a walk-around.
 ADVISOR_IDLE_S = 10 * 60
-# Waiting times on the queue are redrawn this often.
-QUEUE_TICK_S = 30.0
-SIGNED_IN_OFFLINE = Text(
-    "Signed in without the shop server (offline). Everything is kept on this tablet.",
-    "kiosk",
-)
-SIGN_IN_FAILED = Text("Signing in did not work. Try again.", "kiosk")
-SIGNED_OUT_IDLE = Text("Signed out after 10 minutes without use.", "kiosk")
-DEVICE_UNPAIRED = Text(
-    "This device was unpaired by the shop. Ask the service manager for a new pairing code.",
-    "kiosk",
-)
 
 _kv_loaded = False
 
@@ -184,17 +154,26 @@ class KioskRoot(FloatLayout):
 
 
 class CheckinApp(App):
-    """The kiosk/tablet app: pairing until a token is stored, then the welcome screen.
+    """The kiosk/tablet app: pairing until a token is stored, then the home screen.
 
-    On a paired kiosk it opens the device's :class:`LocalStore`, runs
-    :class:`BackgroundSync` for it, and wires the welcome choices to the check-in
-    screens (:class:`CheckinController`). ``scanner``, ``start_sync``, ``idle_timeout``,
-    ``idle_countdown`` and ``done_seconds`` are there for tests and demos.
+    The app builds the screens and holds the state the ``.kv`` files bind to (``lang``,
+    ``mode``, ``shop_name``, ``connection``, ``advisor_name``); the work is split by job:
+
+    * :class:`CheckinController` — the lobby kiosk's check-in screens;
+    * :class:`WalkaroundController` — the tablet's walk-around screens;
+    * :class:`TabletController` (``tablet``) — advisor sign-in and the queue;
+    * :class:`SharedScreenGuard` (``guard``) — idle timeout and the staff PIN;
+    * :class:`DeviceLink` (``link``) — pairing, connection checks, the local store
+      and background sync.
+
+    ``scanner``, ``start_sync``, ``idle_timeout``, ``idle_countdown`` and
+    ``done_seconds`` are there for tests and demos.
     """
 
     lang = StringProperty("en")
     mode = StringProperty("kiosk")
     shop_name = StringProperty("")
+    shop_timezone = StringProperty("")  # the shop's clock, for every time shown here
     shop_timezone = StringProperty("")  # the shop's clock, for every time shown here
     connection = StringProperty(ConnectionState.CHECKING.value)
     advisor_name = StringProperty("")
@@ -223,37 +202,30 @@ class CheckinApp(App):
         self.status_interval = status_interval
         self.work = BackgroundWork()
         self.checker = ConnectionChecker(store, client_factory)
-        self._status_event: ClockEvent | None = None
-        self._checking = False
         self.qr_scanner = qr_scanner or scanner()
         self.start_sync = start_sync
         self.sync_interval = sync_interval
         self.done_seconds = done_seconds
         self.local_store: LocalStore | None = None
         self.advisor: Advisor | None = None
-        self.advisor_sign_in = AdvisorSignIn(
-            AdvisorBook(store.data_dir), self._advisor_client, time_text=self._shop_clock
-        )
-        self.sync_progress = SyncProgress()
-        self._sign_in_screen: AdvisorSignInScreen | None = None
-        self._queue_screen: QueueScreen | None = None
-        self._queue_loading = False
-        self._queue_again = False
-        self._queue_event: ClockEvent | None = None
-        self._last_touch = time.monotonic()
         self.sync: BackgroundSync | None = None
+        self.working_set: DeviceWorkingSet | None = None
         self.sync_state: SyncState | None = None
+        self.sync_progress = SyncProgress()
         self.flow = CheckinFlow()
+        self.tablet = TabletController(self)
+        self.advisor_sign_in = AdvisorSignIn(
+            AdvisorBook(store.data_dir), self.tablet.advisor_client, time_text=self.shop_clock
+        )
         self.idle = IdleWatch(
             idle_timeout if idle_timeout is not None else self.settings.idle_timeout_s,
             idle_countdown,
         )
-        self._idle_event: ClockEvent | None = None
-        self._may_close = False
-        self._pairing_screen: PairingScreen | None = None
+        self.guard = SharedScreenGuard(self, self.idle, lambda: ADVISOR_IDLE_S)
+        self.link = DeviceLink(self)
         self.lang = normalize_language(self.settings.language)
         self.title = self.tr(WINDOW_TITLE)
-        self._show_settings(self.settings)
+        self.link.show_settings(self.settings)
 
     # -- i18n --------------------------------------------------------------------------
 
@@ -263,8 +235,7 @@ class CheckinApp(App):
 
     def on_lang(self, _app: App, lang: str) -> None:
         self.title = self.tr(WINDOW_TITLE, lang)
-        if self._queue_screen is not None:
-            self._queue_screen.render(lang)
+        self.tablet.render(lang)
 
     def set_language(self, lang: str) -> None:
         lang = normalize_language(lang)
@@ -306,7 +277,7 @@ class CheckinApp(App):
             on_closed=self.show_queue,
             on_saved=self.request_sync,
         )
-        self._open_local_store()
+        self.link.open_local_store()
         self.welcome_screen = WelcomeScreen()
         self.welcome_screen.bind(on_choice=self.on_choice)
         self.manager.add_widget(self.welcome_screen)
@@ -333,70 +304,41 @@ class CheckinApp(App):
         return root
 
     @property
-    def pairing_screen(self) -> PairingScreen:
-        """The pairing screen, built when first needed (a paired kiosk rarely needs it)."""
-        if self._pairing_screen is None:
-            screen = PairingScreen(server_url=self.settings.server_url)
-            screen.pairing = PairingService(self.store, self.client_factory)
-            screen.work = self.work
-            screen.bind(on_paired=self.on_paired)
-            self.manager.add_widget(screen)
-            self._pairing_screen = screen
-        return self._pairing_screen
-
-    @property
     def home_screen(self) -> str:
         """The home screen's name for this mode (tablet screens are built when needed)."""
-        if self.mode != "tablet":
-            return "welcome"
-        if self.advisor is None:
-            return self.sign_in_screen.name
-        return self.queue_screen.name
+        return "welcome" if self.mode != "tablet" else self.tablet.home_screen
+
+    @property
+    def pairing_screen(self) -> PairingScreen:
+        return self.link.pairing_screen
 
     @property
     def sign_in_screen(self) -> AdvisorSignInScreen:
-        if self._sign_in_screen is None:
-            screen = AdvisorSignInScreen()
-            screen.bind(on_sign_in=self._on_sign_in, on_refresh=lambda *_: self.refresh_advisors())
-            screen.advisors = self._advisor_rows(self.advisor_sign_in.book.people())
-            self.manager.add_widget(screen)
-            self._sign_in_screen = screen
-        return self._sign_in_screen
+        return self.tablet.sign_in_screen
 
     @property
     def queue_screen(self) -> QueueScreen:
-        if self._queue_screen is None:
-            screen = QueueScreen()
-            screen.bind(on_search_request=lambda *_: self.refresh_queue())
-            screen.show_sync(self.sync_progress.reading())
-            self.manager.add_widget(screen)
-            self._queue_screen = screen
-        return self._queue_screen
+        return self.tablet.queue_screen
 
     def on_start(self) -> None:
-        self._idle_event = Clock.schedule_interval(lambda _dt: self.check_idle(), IDLE_CHECK_S)
+        self.guard.start()
         if self.pair_code:
             code, self.pair_code = self.pair_code, None
             self.manager.current = self.pairing_screen.name
             self.pairing_screen.code = normalize_code(code)[:8]
             self.pairing_screen.submit()
         elif self.settings.is_paired:
-            self.start_status_checks(check_now=True)
-            self.start_background_sync()
-            self._schedule_prebuild()
-            self._start_tablet()
+            self.link.start_status_checks(check_now=True)
+            self.link.start_background_sync()
+            self.schedule_prebuild()
+            self.tablet.start()
 
     def on_stop(self) -> None:
-        self.stop_status_checks()
-        if self._queue_event is not None:
-            self._queue_event.cancel()
-            self._queue_event = None
-        if self._idle_event is not None:
-            self._idle_event.cancel()
-            self._idle_event = None
+        self.link.stop_status_checks()
+        self.tablet.stop()
+        self.guard.stop()
         Window.unbind(on_request_close=self._on_request_close)
-        if self._pairing_screen is not None:
-            self._pairing_screen.release_keyboard()
+        self.link.release()
         if hasattr(self, "checkin"):
             self.checkin.stop_scanning()
             # Only stop the ticket's countdown here: changing widget properties during
@@ -404,13 +346,10 @@ class CheckinApp(App):
             if self.manager.has_screen("done"):
                 self.checkin.screen("done").stop_countdown()  # type: ignore[attr-defined]
         self.work.close(timeout=SHUTDOWN_WAIT_S)
-        self.stop_background_sync()
-        if self.local_store is not None:
-            self.local_store.close()
-            self.local_store = None
-            self.checkin.store = None
+        self.link.stop_background_sync()
+        self.link.close_local_store()
 
-    def _schedule_prebuild(self) -> None:
+    def schedule_prebuild(self) -> None:
         if self.mode == "kiosk":
             Clock.schedule_once(lambda _dt: self._prebuild_next_screen(), PREBUILD_AFTER_S)
 
@@ -424,348 +363,56 @@ class CheckinApp(App):
                 Clock.schedule_once(lambda _dt: self._prebuild_next_screen(), 0)
                 return
 
-    # -- local store and sync ----------------------------------------------------------
+    # -- what screens and tests call (each part does the work) -------------------------
 
-    def _open_local_store(self) -> None:
-        """The check-ins' local database, once this device knows its id (paired)."""
-        settings = self.settings
-        if self.local_store is not None or not settings.is_paired or not settings.device_id:
-            return
-        try:
-            self.local_store = LocalStore(self.store.data_dir, settings.device_id)
-        except Exception:
-            log.exception("The local store in %s cannot be opened", self.store.data_dir)
-            return
-        self.checkin.store = self.local_store
-
-    def start_background_sync(self) -> None:
-        """Sync the local store with the server on a background thread (paired devices)."""
-        settings = self.settings
-        if not self.start_sync or self.sync is not None or self.local_store is None:
-            return
-        if not settings.token:
-            return
-        transport = SyncTransport(settings.server_url, settings.token)
-        self.sync = BackgroundSync(
-            SyncEngine(self.local_store, transport),
-            interval_s=self.sync_interval,
-            on_state=lambda state: Clock.schedule_once(lambda _dt: self._sync_state(state)),
-        )
-        self.sync.start()
-
-    def stop_background_sync(self) -> None:
-        if self.sync is not None:
-            self.sync.stop(timeout=SHUTDOWN_WAIT_S)
-            self.sync.engine.transport.close()
-            self.sync = None
-
-    def _sync_state(self, state: SyncState) -> None:
-        before = self.sync_state
-        finished_round = before is not None and before.running and not state.running
-        self.sync_state = state
-        reading = self.sync_progress.update(state)
-        if self._queue_screen is not None:
-            self._queue_screen.show_sync(reading)
-            if finished_round and self.advisor is not None:
-                # A round may have pulled new check-ins or changes from other devices.
-                self.refresh_queue()
+    def on_choice(self, _screen: WelcomeScreen, choice: str) -> None:
+        """A customer picked a way to check in."""
+        self.checkin.begin(choice)
 
     def _checked_in(self, receipt: CheckinReceipt) -> None:
         log.info("Checked in %s; asking the sync to send it", receipt.ticket_number)
         self.request_sync()
 
     def request_sync(self) -> None:
-        """Something was saved locally: ask the background sync to send it soon."""
-        if self.sync is not None:
-            self.sync.request_sync()
+        self.link.request_sync()
 
-    def show_queue(self) -> None:
-        """Back to the tablet's home (the queue once an advisor is signed in)."""
-        self.manager.current = self.home_screen
-        if self.advisor is not None:
-            self.refresh_queue()
+    def _sync_state(self, state: SyncState) -> None:
+        self.link.sync_state(state)
 
-    # -- tablet: advisors and the queue ------------------------------------------------
-
-    def _start_tablet(self) -> None:
-        if self.mode != "tablet":
-            return
-        self.refresh_advisors()
-        if self._queue_event is None:
-            self._queue_event = Clock.schedule_interval(
-                lambda _dt: self._queue_tick(), QUEUE_TICK_S
-            )
-
-    def _advisor_client(self) -> ServerClient:
-        settings = self.settings
-        return self.client_factory(settings.server_url, token=settings.token)
-
-    @staticmethod
-    def _advisor_rows(people: list[Any]) -> list[dict[str, Any]]:
-        return [{"username": p.username, "display_name": p.display_name} for p in people]
-
-    def refresh_advisors(self) -> None:
-        """Ask the server who may sign in (the remembered list stands in when offline)."""
-        if self.work.closed or not self.settings.is_paired:
-            return
-
-        def done(people: list[Any]) -> None:
-            screen = self.sign_in_screen
-            screen.advisors = self._advisor_rows(people)
-            screen.loaded = True
-
-        def failed(error: Exception) -> None:
-            if isinstance(error, ServerProblem) and error.needs_pairing:
-                self._unpaired_by_shop()
-                return
-            log.warning("Advisor list not refreshed: %r", error)
-            self.sign_in_screen.loaded = True
-
-        self.work.run(self.advisor_sign_in.refresh, done, failed, name="advisors")
-
-    def _on_sign_in(self, screen: AdvisorSignInScreen, username: str, pin: str) -> None:
-        screen.busy = True
-        screen.message = None
-        self.work.run(
-            lambda: self.advisor_sign_in.sign_in(username, pin),
-            self._signed_in,
-            self._sign_in_failed,
-            name="advisor-sign-in",
-        )
-
-    def _signed_in(self, result: SignedIn) -> None:
-        self.advisor = result.advisor
-        self.advisor_name = result.advisor.display_name
-        self._last_touch = time.monotonic()
-        self.sign_in_screen.reset()
-        if result.offline:
-            self.toast.show(SIGNED_IN_OFFLINE)
-        self.show_queue()
-
-    def _sign_in_failed(self, error: Exception) -> None:
-        if isinstance(error, SignInRefused):
-            self.sign_in_screen.show_refusal(error.message)
-        elif isinstance(error, ServerProblem) and error.needs_pairing:
-            self.sign_in_screen.reset()
-            self._unpaired_by_shop()
-        else:
-            log.error("Advisor sign-in failed: %r", error)
-            self.sign_in_screen.show_refusal(SIGN_IN_FAILED)
-
-    def _unpaired_by_shop(self) -> None:
-        """The server refused this tablet's token: forget it, sign out, back to pairing."""
-        log.warning("The server refused this device's token; pairing again")
-        self.store.forget_pairing(token=self.settings.token)
-        self.settings = self.store.load()
-        self.advisor = None
-        self.advisor_name = ""
-        self.show_pairing(DEVICE_UNPAIRED)
-
-    def sign_out_advisor(self, message: Text | None = None) -> None:
-        """The advisor leaves the tablet: back to the sign-in screen."""
-        if self.advisor is not None:
-            log.info("Advisor %s signed out", self.advisor.username)
-        self.advisor = None
-        self.advisor_name = ""
-        if self._queue_screen is not None:
-            self._queue_screen.clear_search()
-            self._queue_screen.show([], self.lang)
-            self._queue_screen.loaded = False
-        self.sign_in_screen.reset()
-        self.manager.current = self.sign_in_screen.name
-        if message is not None:
-            self.toast.show(message)
-        self.refresh_advisors()
-
-    def refresh_queue(self) -> None:
-        """Read the queue from the local store in the background and show it."""
-        if self.advisor is None or self.work.closed:
-            return
-        if self._queue_loading:
-            self._queue_again = True  # one more read when this one is done
-            return
-        store = self.local_store
-        screen = self.queue_screen
-        if store is None:
-            screen.show([], self.lang)
-            return
-        search = screen.search
-        self._queue_loading = True
-        self.work.run(
-            lambda: open_visits(store, search),
-            self._queue_read,
-            self._queue_failed,
-            name="queue",
-        )
-
-    def _queue_read(self, entries: list[QueueEntry]) -> None:
-        self._queue_loading = False
-        if self.advisor is not None:
-            self.queue_screen.show(entries, self.lang)
-        if self._queue_again:
-            self._queue_again = False
-            self.refresh_queue()
-
-    def _queue_failed(self, error: Exception) -> None:
-        self._queue_loading = False
-        self._queue_again = False
-        log.error("The queue could not be read: %r", error)
-
-    def _queue_tick(self) -> None:
-        if self._queue_screen is not None and self.advisor is not None:
-            self._queue_screen.render(self.lang)
-            self._queue_screen.show_sync(self.sync_progress.reading())
-
-    def open_visit(self, visit_id: str) -> None:
-        """The advisor tapped a car in the queue: its walk-around."""
-        self.walkaround.open(visit_id)
-
-    # -- shared screen: idle timeout and staff PIN -------------------------------------
-
-    def note_activity(self) -> None:
-        self.idle.touched()
-        self._last_touch = time.monotonic()
-
-    def check_idle(self) -> None:
-        """Ask "Are you still there?" after the idle time, and wipe the check-in after it.
-
-        On the tablet: sign the advisor out after ``ADVISOR_IDLE_S`` untouched, except
-        during a walk-around (the customer may be reading the sheet).
-        """
-        if self.mode == "tablet":
-            idle_for = time.monotonic() - self._last_touch
-            if (
-                self.advisor is not None
-                and idle_for > ADVISOR_IDLE_S
-                and not self.walkaround.in_progress
-            ):
-                self.sign_out_advisor(SIGNED_OUT_IDLE)
-            return
-        if not self.checkin.in_progress:
-            self.idle.touched()
-            self.idle_overlay.shown = False
-            return
-        reading = self.idle.reading()
-        if reading.state is IdleState.active:
-            self.idle_overlay.shown = False
-        elif reading.state is IdleState.asking:
-            self.idle_overlay.seconds_left = reading.seconds_left
-            self.idle_overlay.shown = True
-        else:
-            log.info("Nobody touched the kiosk: check-in wiped")
-            self.idle_overlay.shown = False
-            self.staff_overlay.close()
-            self.checkin.start_over()
-
-    def still_here(self) -> None:
-        self.idle.touched()
-        self.idle_overlay.shown = False
-
-    def open_staff_pin(self) -> None:
-        self.staff_overlay.open()
-        if not self.store.load().staff_pin_hash:
-            self.staff_overlay.message = NO_PIN_SET
-
-    def check_staff_pin(self, pin: str) -> None:
-        stored = self.store.load().staff_pin_hash
-        if not stored:
-            self.staff_overlay.message = NO_PIN_SET
-        elif verify_pin(pin, stored):
-            self.staff_overlay.message = None
-            self.staff_overlay.unlocked = True
-        else:
-            self.staff_overlay.message = WRONG_PIN
-            self.staff_overlay.ids.pin_pad.text = ""
-
-    def leave_kiosk_mode(self) -> None:
-        """Staff unlocked with the PIN: the app may close now."""
-        if not self.staff_overlay.unlocked:
-            return
-        log.info("Staff left kiosk mode with the PIN")
-        self._may_close = True
-        self.stop()
-
-    def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
-        # True keeps the window open: a lobby kiosk closes only through the staff PIN.
-        return self.mode == "kiosk" and self.settings.is_paired and not self._may_close
-
-    # -- pairing and status ------------------------------------------------------------
-
-    def on_paired(self, _screen: PairingScreen, settings: DeviceSettings) -> None:
-        self._show_settings(settings)
-        self.connection = ConnectionState.ONLINE.value
-        self.manager.current = self.home_screen
-        self._open_local_store()
-        self.start_status_checks(check_now=False)
-        self.start_background_sync()
-        self._schedule_prebuild()
-        self._start_tablet()
-
-    def show_pairing(self, message: Text | None = None) -> None:
-        """Back to pairing (the token was refused), saying why."""
-        self.stop_status_checks()
-        self.stop_background_sync()
-        self.checkin.clear()
-        self.connection = ConnectionState.NOT_PAIRED.value
-        self.pairing_screen.code = ""
-        self.pairing_screen.message = message
-        self.manager.current = self.pairing_screen.name
-
-    def start_status_checks(self, check_now: bool = True) -> None:
-        self.stop_status_checks()
-        self._status_event = Clock.schedule_interval(
-            lambda _dt: self.check_connection(), self.status_interval
-        )
-        if check_now:
-            self.check_connection()
-
-    def stop_status_checks(self) -> None:
-        if self._status_event is not None:
-            self._status_event.cancel()
-            self._status_event = None
-
-    def check_connection(self) -> None:
-        """Ask the server in the background whether it still knows this device."""
-        if self._checking or self.work.closed:
-            return
-        self._checking = True
-        self.work.run(self.checker.check, self._on_report, self._on_check_failed, name="status")
-
-    def _on_report(self, report: ConnectionReport) -> None:
-        self._checking = False
-        if report.state is ConnectionState.NOT_PAIRED:
-            self.settings = self.store.load()
-            self.show_pairing(DEVICE_UNPAIRED)
-            return
-        self.connection = report.state.value
-        if report.device is not None:
-            self._show_settings(self.store.load())
-
-    def _on_check_failed(self, error: Exception) -> None:
-        # Not a server answer (e.g. the disk refused a save): keep going, say offline.
-        self._checking = False
-        log.warning("Status check failed: %r", error)
-        self.connection = ConnectionState.OFFLINE.value
-
-    def _shop_clock(self, moment: datetime) -> str:
+    def shop_clock(self, moment: datetime) -> str:
         """A time as the shop's clock shows it (the same as the back office)."""
         return shop_time_text(moment, zone_or_local(self.shop_timezone))
 
-    def _show_settings(self, settings: DeviceSettings) -> None:
-        self.settings = settings
-        self.mode = settings.mode
-        self.shop_name = settings.shop_name
-        self.shop_timezone = settings.shop_timezone
-        self.flow.setup = KioskSetup(
-            device_id=settings.device_id or "",
-            ticket_prefix=settings.ticket_prefix or "K",
-            plate_region=settings.plate_region,
-            phone_region="CN",
-            server_url=settings.server_url,
-        )
+    def show_queue(self) -> None:
+        self.tablet.show_home()
 
-    # -- welcome -----------------------------------------------------------------------
+    def refresh_queue(self) -> None:
+        self.tablet.refresh_queue()
 
-    def on_choice(self, _screen: WelcomeScreen, choice: str) -> None:
-        """A customer picked a way to check in."""
-        self.checkin.begin(choice)
+    def open_visit(self, visit_id: str) -> None:
+        self.tablet.open_visit(visit_id)
+
+    def sign_out_advisor(self, message: Text | None = None) -> None:
+        self.tablet.sign_out(message)
+
+    def note_activity(self) -> None:
+        self.guard.note_activity()
+
+    def check_idle(self) -> None:
+        self.guard.check_idle()
+
+    def still_here(self) -> None:
+        self.guard.still_here()
+
+    def open_staff_pin(self) -> None:
+        self.guard.open_staff_pin()
+
+    def check_staff_pin(self, pin: str) -> None:
+        self.guard.check_staff_pin(pin)
+
+    def leave_kiosk_mode(self) -> None:
+        self.guard.leave_kiosk_mode()
+
+    def _on_request_close(self, *args: Any, **kwargs: Any) -> bool:
+        # True keeps the window open: a lobby kiosk closes only through the staff PIN.
+        return self.guard.keep_open(*args, **kwargs)

@@ -223,7 +223,7 @@ class CheckinController:
         if self.store is None:
             return [FieldIssue("signature", "no_store", NOT_SAVED)]
         try:
-            receipt = self.flow.save(self.store)
+            receipt = self.flow.check_in(self.store)
         except (OSError, ValueError) as error:
             log.exception("Check-in not saved: %r", error)
             return [FieldIssue("signature", "not_saved", NOT_SAVED)]

@@ -316,6 +316,12 @@ def document() -> dict[str, Any]:
                             "at most this many entries; records the caller wrote all of "
                             "itself are skipped without counting",
                         ),
+                        _query(
+                            "scope",
+                            {"type": "string", "enum": ["working_set"]},
+                            "with since=0: the shop's working set (open visits, today's and "
+                            "tomorrow's appointments) instead of the whole feed",
+                        ),
                     ],
                 )
             },
@@ -338,6 +344,14 @@ def document() -> dict[str, Any]:
                             },
                         }
                     ),
+                )
+            },
+            "/vehicles/{vehicle_id}/history": {
+                "get": _op(
+                    "A car's earlier visits with their walk-arounds and damage marks",
+                    DEVICE,
+                    {"200": {"description": "the records", **_json(OBJECT)}},
+                    parameters=[_path("vehicle_id")],
                 )
             },
             "/blobs/missing": {

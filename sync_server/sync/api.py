@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request, send_file
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from shared.i18n import Text
 from shared.wire import SUPPORTED_SCHEMAS
@@ -18,6 +20,7 @@ from sync_server.access import STAFF, allow, require_caller
 from sync_server.api.body import json_object, whole_number_arg
 from sync_server.models import Blob, FieldConflict, SyncRecord, utcnow
 from sync_server.problems import Problem, request_language
+from sync_server.sync import trust
 from sync_server.sync.blobs import MAX_UPLOAD_BYTES, BlobRefused, BlobStore
 from sync_server.sync.epoch import (
     EPOCH_HEADER,
@@ -41,6 +44,9 @@ from sync_server.sync.records import (
     read_change,
     start_batch,
 )
+from sync_server.sync.scope import WORKING_SET, vehicle_history, visit_people, working_set
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("sync", __name__)
 
@@ -58,7 +64,9 @@ def blob_store() -> BlobStore:
 
 
 def _refusal(refused: ChangeRefused, change_id: Any) -> dict[str, Any]:
-    problem = Problem(refused.status, refused.kind, refused.message, errors=refused.errors)
+    problem = Problem(
+        refused.status, refused.kind, refused.message, errors=refused.errors, extra=refused.extra
+    )
     return {
         "change_id": change_id if isinstance(change_id, str) else None,
         "status": refused.status,
@@ -98,10 +106,47 @@ def push() -> ResponseReturnValue:
             parsed.append(read_change(raw))
         except ChangeRefused as refused:
             parsed.append(refused)
+    try:
+        # Every check in apply_change comes before its first write, so a refused change
+        # leaves nothing behind and needs no savepoint; the batch is flushed once.
+        results, referenced = _apply_batch(session, changes, parsed, caller)
+    except STORE_FAILURES as error:
+        if not _is_the_changes_fault(error):
+            raise
+        # Something in the batch passed every check and still failed at the database:
+        # start again and apply the changes one by one, each in its own savepoint, so
+        # that the one that fails is refused alone (and parked by its device) and the
+        # rest are applied. (A savepoint around every batch would cost every push.)
+        log.warning("A push failed at the database; applying its changes one by one")
+        session.rollback()
+        lock_feed(session)
+        results, referenced = _apply_one_by_one(session, changes, parsed, caller)
+    session.commit()
+    return jsonify({"results": results, "missing_blobs": _missing_blobs(list(referenced))})
+
+
+# What a change that passed every check may still raise when it is written because of
+# its values: a constraint, a value the column cannot hold, a value the driver cannot
+# send. A database that is locked, gone or out of space is not the change's fault: that
+# fails the push (5xx), and the device sends it again later.
+STORE_FAILURES = (StatementError, OverflowError, ValueError, UnicodeError)
+
+
+def _is_the_changes_fault(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError):
+        return isinstance(error, IntegrityError | DataError)
+    return True
+
+
+def _change_id(raw: Any) -> Any:
+    return raw.get("change_id") if isinstance(raw, dict) else None
+
+
+def _apply_batch(
+    session: Any, changes: list[Any], parsed: list[Change | ChangeRefused], caller: Any
+) -> tuple[list[dict[str, Any]], dict[str, None]]:
     results: list[dict[str, Any]] = []
     referenced: dict[str, None] = {}
-    # Every check in apply_change comes before its first write, so a refused change
-    # leaves nothing behind and needs no savepoint; the batch is flushed once.
     start_batch(session, [item for item in parsed if isinstance(item, Change)])
     try:
         with session.no_autoflush:
@@ -112,13 +157,44 @@ def push() -> ResponseReturnValue:
                     results.append(apply_change(session, item, origin=caller.uid, role=caller.role))
                     referenced.update(dict.fromkeys(blob_refs(item.fields)))
                 except ChangeRefused as refused:
-                    change_id = raw.get("change_id") if isinstance(raw, dict) else None
-                    results.append(_refusal(refused, change_id))
+                    results.append(_refusal(refused, _change_id(raw)))
         flush_batch(session)
     finally:
         end_batch(session)
-    session.commit()
-    return jsonify({"results": results, "missing_blobs": _missing_blobs(list(referenced))})
+    return results, referenced
+
+
+def _apply_one_by_one(
+    session: Any, changes: list[Any], parsed: list[Change | ChangeRefused], caller: Any
+) -> tuple[list[dict[str, Any]], dict[str, None]]:
+    results: list[dict[str, Any]] = []
+    referenced: dict[str, None] = {}
+    for raw, item in zip(changes, parsed, strict=True):
+        try:
+            if isinstance(item, ChangeRefused):
+                raise item
+            with session.begin_nested():
+                one, refs = _apply_batch(session, [raw], [item], caller)
+            results.extend(one)
+            if one and one[0].get("status") == 201:
+                referenced.update(refs)
+        except ChangeRefused as refused:
+            results.append(_refusal(refused, _change_id(raw)))
+        except STORE_FAILURES as error:
+            if not _is_the_changes_fault(error):
+                raise
+            log.warning("Change %s could not be stored: %s", _change_id(raw), type(error).__name__)
+            refused = ChangeRefused(
+                422,
+                "not-storable",
+                Text(
+                    "The server could not store this change; its values are out of the "
+                    "bounds the server keeps. Check the record and save it again.",
+                    "server",
+                ),
+            )
+            results.append(_refusal(refused, _change_id(raw)))
+    return results, referenced
 
 
 def _missing_blobs(hashes: list[str]) -> list[str]:
@@ -248,12 +324,24 @@ def pull() -> ResponseReturnValue:
     limit = min(MAX_PULL_PAGE, max(1, whole_number_arg("limit", 200)))
     # A record whose every field this device wrote itself holds nothing it lacks: skip
     # the echo, but move the cursor past it all the same.
+    if since == 0 and request.args.get("scope") == WORKING_SET:
+        # A new tablet: the working set, not the past (with the feed's identity).
+        return jsonify(working_set(session) | {"feed": feed_info(session)})
     # The feed's epoch and head are read first: a restore after this cannot hide.
     feed = feed_info(session)
     page = feed_page(session, since, TABLET_FEED_KINDS, limit, reader=caller.uid)
+    related = visit_people(session, page.changes, caller.uid)
     return jsonify(
         {"changes": page.changes, "next_since": page.next_since, "more": page.more, "feed": feed}
+        | ({"related": related} if related else {})
     )
+
+
+@bp.get("/vehicles/<vehicle_id>/history")
+@allow("tablet")
+def history(vehicle_id: str) -> ResponseReturnValue:
+    """A car's earlier visits with their walk-arounds and marks (scope.vehicle_history)."""
+    return jsonify(vehicle_history(db.session(), vehicle_id))
 
 
 @bp.post("/sync/changes/missing")
@@ -355,3 +443,13 @@ def init_app(app: Flask) -> None:
     app.extensions["blob_store"] = store
     app.extensions["blob_rows"] = _blob_row_writer(app, store)
     app.register_blueprint(bp, url_prefix="/api/v1")
+    trust.init_app(app)
+    app.after_request(_tell_the_time)
+
+
+def _tell_the_time(response: Response) -> Response:
+    """Every API answer carries the server's time, so devices keep their clocks near it
+    (docs/sync.md "Clock rules")."""
+    if request.path.startswith("/api/"):
+        response.headers.update(trust.clock_headers())
+    return response

@@ -11,6 +11,7 @@ in the caller's transaction, together with the change's idempotency record.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -18,13 +19,13 @@ import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import String, cast, event, select, update
 from sqlalchemy.orm import Session
 
-from shared.hlc import HybridClock
+from shared.hlc import DEFAULT_MAX_OFFSET_MS, HybridClock
 from shared.i18n import Text
 from shared.visit_status import VisitStatus, allowed_events, next_status
 from shared.wire import WireError, from_wire, to_wire
@@ -38,7 +39,7 @@ from sync_server.models import (
     SyncRecord,
     utcnow,
 )
-from sync_server.sync import projections
+from sync_server.sync import projections, trust
 from sync_server.sync.projections import PROJECTIONS
 
 log = logging.getLogger(__name__)
@@ -105,13 +106,20 @@ class ChangeRefused(Exception):
     """A change that cannot be applied, with the HTTP-like status of its result."""
 
     def __init__(
-        self, status: int, kind: str, message: Text, errors: list[dict[str, Any]] | None = None
+        self,
+        status: int,
+        kind: str,
+        message: Text,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(kind)
         self.status = status
         self.kind = kind
         self.message = message
         self.errors = errors or []
+        self.extra = extra or {}  # more members of the problem document
 
 
 def read_change(raw: Any) -> Change:
@@ -203,7 +211,10 @@ def next_seq(session: Session) -> int:
 # The server's own clock. It observes every clock it meets, and before an edit it
 # observes the clocks of the record it edits, so an edit made at the desk after seeing a
 # record always wins over what it saw, even when a device's clock runs ahead.
-_server_clock = HybridClock(SERVER_ORIGIN)
+# A clock beyond the accepted range (sync_server/sync/trust.py) never moves it.
+_server_clock = HybridClock(
+    SERVER_ORIGIN, now_ms=lambda: trust.server_now_ms(), max_ahead_ms=DEFAULT_MAX_OFFSET_MS
+)
 _server_clock_lock = threading.Lock()
 
 
@@ -211,18 +222,21 @@ _newest_observed = ""
 
 
 def observe_clock(hlc: str) -> None:
+    """Remember a device's clock that passed every check; the server's clock merges
+    the newest one before its next tick (cheaper than a merge per change)."""
     global _newest_observed
     # HLCs compare as strings: one not above the newest seen so far changes nothing.
     if hlc <= _newest_observed:
         return
     with _server_clock_lock:
-        _server_clock.observe(hlc)
         _newest_observed = max(_newest_observed, hlc)
 
 
 def server_hlc(seen: Iterable[str] = ()) -> str:
     """A clock for the server's own edit, newer than every clock in ``seen``."""
     with _server_clock_lock:
+        if _newest_observed:
+            _server_clock.observe(_newest_observed)
         for hlc in seen:
             _server_clock.observe(hlc)
         return _server_clock.tick()
@@ -536,6 +550,22 @@ def _check_references(session: Session, kind: str, record: Any) -> None:
             )
 
 
+@functools.cache
+def _projected_columns(kind: str) -> tuple[str, ...]:
+    """The record's fields that are columns of its typed table (its id aside): the
+    values whose bounds the table sets (``trust.check_columns``)."""
+    from dataclasses import fields as dataclass_fields
+
+    from shared.wire import KINDS
+
+    columns = {column.key for column in PROJECTIONS[kind].__table__.columns}
+    return tuple(
+        item.name
+        for item in dataclass_fields(KINDS[kind])
+        if item.name in columns and item.name != "id"
+    )
+
+
 def apply_change(session: Session, change: Change, *, origin: str, role: str) -> dict[str, Any]:
     """Apply one change inside the caller's transaction; returns its result.
 
@@ -543,8 +573,8 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     returns its first result again; the same change id with other content is refused.
     """
     content = change.content_sha256()
-    if role != "server":
-        observe_clock(change.hlc)
+    # Stored clocks beyond this limit (from before the rule) lose to any change.
+    accepted_until = trust.check_clock(change.hlc) if role != "server" else trust.accepted_until()
     seen = cached_get(session, AppliedChange, change.change_id)
     if seen is not None:
         if seen.content_sha256 != content:
@@ -557,6 +587,13 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
 
     existing = cached_get(session, SyncRecord, (change.kind, change.id))
     _check_permission(change, origin, role, existing)
+    if change.kind == "visit":
+        trust.check_new_visit(change.fields, role, existing is None)
+        fields = trust.settle_status_token(
+            change.fields, role, existing.fields if existing else None
+        )
+        if fields is not change.fields:
+            change = replace(change, fields=fields)
     _check_status_change(change, role, existing)
     _check_customer_authorised(session, change, existing)
 
@@ -565,7 +602,7 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     losers: list[FieldConflict] = []
     for name, value in change.fields.items():
         current_hlc, current = clocks.get(name), state.get(name)
-        if current_hlc is None or change.hlc > current_hlc:
+        if current_hlc is None or change.hlc > current_hlc or current_hlc > accepted_until:
             # The change wins. What it replaces was lost only if it was set (not empty)
             # and the device did not know it when it made the change.
             if (
@@ -598,6 +635,10 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
             [issue_dict(issue) for issue in error.issues],
         ) from None
     _check_references(session, change.kind, record)
+    if change.kind in PROJECTIONS:
+        trust.check_columns(
+            session, PROJECTIONS[change.kind], _projected_columns(change.kind), record, cached_get
+        )
 
     now = utcnow()
     seq = next_seq(session)
@@ -630,6 +671,8 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     else:
         session.add(AppliedChange(**applied))
         session.flush()
+    if role != "server":
+        observe_clock(change.hlc)  # only now: it passed every check
     return result
 
 

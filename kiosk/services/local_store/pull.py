@@ -1,0 +1,208 @@
+"""The pull side: merging what the server publishes, and the history of sync rounds.
+
+A tablet merges pages of the changes feed field by field (the newer clock wins, so local
+edits not yet pushed stay); a kiosk replaces its appointments with the day's snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kiosk.services.local_store.database import META_HLC, StoreDatabase, utcnow_text
+from shared.hlc import HLC, limit_hlc, parse
+
+_META_PULL_CURSOR = "pull_cursor"
+_META_LAST_SUCCESS = "last_success_at"
+_META_LAST_ERROR = "last_error"
+_META_LAST_ERROR_DETAIL = "last_error_detail"
+_META_LAST_ERROR_AT = "last_error_at"
+
+
+@dataclass(frozen=True)
+class SyncHistory:
+    """When the last sync round succeeded and what went wrong since (survives restarts)."""
+
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_detail: str | None
+    last_error_at: datetime | None
+
+
+class PullMixin(StoreDatabase):
+    """Taking in the server's records; remembering how sync rounds went."""
+
+    # -- pull side ---------------------------------------------------------------------
+
+    def pull_cursor(self) -> int:
+        """The server sequence number up to which this device has applied changes."""
+        with self._lock:
+            value = self._meta(_META_PULL_CURSOR)
+        return int(value) if value else 0
+
+    def apply_pulled(self, changes: Sequence[Mapping[str, Any]], next_since: int) -> int:
+        """Merge a page of ``GET /sync/changes`` and move the cursor, in one transaction.
+
+        Each entry is a record's whole state (``kind``, ``id``, ``fields``, ``clocks``).
+        A field takes the server's value only if the server's HLC for it is newer than
+        this device's, so local edits not yet pushed (newer clocks) stay. Applying the
+        same page twice changes nothing. Returns how many records changed here.
+        """
+        _check_cursor(next_since)
+        return self._apply(changes, next_since)
+
+    def cache_records(self, records: Sequence[Mapping[str, Any]]) -> int:
+        """Merge records fetched outside the feed (a car's history), as :meth:`apply_pulled`
+        does, without moving the cursor. Returns how many records changed here."""
+        return self._apply(records, None)
+
+    def _apply(self, changes: Sequence[Mapping[str, Any]], next_since: int | None) -> int:
+        entries = [_pulled_entry(entry) for entry in changes]
+        now = utcnow_text()
+        with self._transaction() as db:
+            self._sync_clock_from_disk(db)
+            changed = sum(self._merge_pulled(db, entry, now) for entry in entries)
+            self._set_meta(db, META_HLC, self.clock.state())
+            if next_since is not None:
+                self._set_meta(db, _META_PULL_CURSOR, str(next_since))
+        return changed
+
+    def replace_snapshot(
+        self,
+        kinds: Collection[str],
+        records: Sequence[Mapping[str, Any]],
+        next_since: int = 0,
+    ) -> int:
+        """Take a complete set of records of ``kinds`` from the server, in one transaction.
+
+        A kiosk is not sent a changes feed but a snapshot of today's appointments: the
+        records listed replace this device's copies, and records of these kinds the
+        snapshot no longer lists (yesterday's, cancelled ones) are removed. A record
+        with changes still waiting in the outbox is merged by clocks instead, never
+        dropped. Returns how many records changed or went.
+        """
+        entries = [_pulled_entry(entry) for entry in records]
+        _check_cursor(next_since)
+        covered = sorted(set(kinds) | {entry[0] for entry in entries})
+        listed = {(kind, record_id) for kind, record_id, _, _ in entries}
+        now = utcnow_text()
+        changed = 0
+        with self._transaction() as db:
+            self._sync_clock_from_disk(db)
+            unsent = set(db.execute("SELECT DISTINCT kind, entity_id FROM outbox").fetchall())
+            for entry in entries:
+                kind, record_id, fields, clocks = entry
+                if (kind, record_id) in unsent:
+                    changed += self._merge_pulled(db, entry, now)
+                    continue
+                row = db.execute(
+                    "SELECT fields, clocks FROM records WHERE kind = ? AND id = ?",
+                    (kind, record_id),
+                ).fetchone()
+                if row is None or (json.loads(row[0]), json.loads(row[1])) != (fields, clocks):
+                    changed += 1
+                    self._put_record(db, kind, record_id, fields, clocks, now)
+                for hlc in clocks.values():
+                    self.clock.observe(hlc)
+            marks = ",".join("?" * len(covered))
+            stale = [
+                (kind, record_id)
+                for kind, record_id in db.execute(
+                    f"SELECT kind, id FROM records WHERE kind IN ({marks})", covered
+                ).fetchall()
+                if (kind, record_id) not in listed and (kind, record_id) not in unsent
+            ]
+            for kind, record_id in stale:
+                db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, record_id))
+                db.execute(
+                    "DELETE FROM blob_refs WHERE kind = ? AND record_id = ?", (kind, record_id)
+                )
+            changed += len(stale)
+            self._set_meta(db, META_HLC, self.clock.state())
+            self._set_meta(db, _META_PULL_CURSOR, str(next_since))
+        return changed
+
+    def _merge_pulled(self, db: sqlite3.Connection, entry: _PulledEntry, now: str) -> bool:
+        """Merge one pulled record field by field (newer HLC wins); True if it changed."""
+        kind, record_id, incoming, incoming_clocks = entry
+        row = db.execute(
+            "SELECT fields, clocks FROM records WHERE kind = ? AND id = ?", (kind, record_id)
+        ).fetchone()
+        record, clocks = (json.loads(row[0]), json.loads(row[1])) if row else ({}, {})
+        before = (dict(record), dict(clocks))
+        beyond = limit_hlc(self.clock.latest_accepted_ms())  # a poisoned clock loses
+        for name, value in incoming.items():
+            # A field the server sends without a clock never beats a local edit.
+            theirs, mine = incoming_clocks.get(name, ""), clocks.get(name, "")
+            if name not in record or theirs > mine or (mine > beyond and theirs):
+                record[name] = value
+                clocks[name] = theirs
+        for hlc in incoming_clocks.values():
+            self.clock.observe(hlc)
+        if row is not None and (record, clocks) == before:
+            return False
+        self._put_record(db, kind, record_id, record, clocks, now)
+        return True
+
+    # -- sync history ------------------------------------------------------------------
+
+    def note_sync_success(self, at: datetime | None = None) -> None:
+        """A whole sync round went through: remember when, and forget the last error."""
+        at = at or datetime.now(UTC)
+        with self._transaction() as db:
+            self._set_meta(db, _META_LAST_SUCCESS, at.isoformat())
+            db.execute(
+                "DELETE FROM meta WHERE key IN (?, ?, ?)",
+                (_META_LAST_ERROR, _META_LAST_ERROR_DETAIL, _META_LAST_ERROR_AT),
+            )
+
+    def note_sync_error(self, code: str, detail: str = "", at: datetime | None = None) -> None:
+        """A sync round stopped: remember why (``code`` is stable, ``detail`` for logs)."""
+        at = at or datetime.now(UTC)
+        with self._transaction() as db:
+            self._set_meta(db, _META_LAST_ERROR, code)
+            self._set_meta(db, _META_LAST_ERROR_DETAIL, detail[:1000])
+            self._set_meta(db, _META_LAST_ERROR_AT, at.isoformat())
+
+    def sync_history(self) -> SyncHistory:
+        with self._lock:
+            success = self._meta(_META_LAST_SUCCESS)
+            error = self._meta(_META_LAST_ERROR)
+            detail = self._meta(_META_LAST_ERROR_DETAIL)
+            error_at = self._meta(_META_LAST_ERROR_AT)
+        return SyncHistory(
+            datetime.fromisoformat(success) if success else None,
+            error,
+            detail,
+            datetime.fromisoformat(error_at) if error_at else None,
+        )
+
+
+_PulledEntry = tuple[str, str, dict[str, Any], dict[str, HLC]]
+
+
+def _check_cursor(next_since: object) -> None:
+    if isinstance(next_since, bool) or not isinstance(next_since, int) or next_since < 0:
+        raise ValueError(f"next_since must be a whole number >= 0, got {next_since!r}")
+
+
+def _pulled_entry(entry: Mapping[str, Any]) -> _PulledEntry:
+    """Check one entry of a pulled page before anything of the page is written."""
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"a pulled change must be an object, got {type(entry).__name__}")
+    kind, record_id = entry.get("kind"), entry.get("id")
+    fields, clocks = entry.get("fields"), entry.get("clocks") or {}
+    if not isinstance(kind, str) or not kind or not isinstance(record_id, str) or not record_id:
+        raise ValueError(f"a pulled change needs a kind and an id: {dict(entry)!r:.200}")
+    if not isinstance(fields, dict) or not isinstance(clocks, dict):
+        raise ValueError(f"pulled {kind} {record_id}: fields and clocks must be objects")
+    for name, hlc in clocks.items():
+        try:
+            parse(hlc)
+        except ValueError as exc:
+            raise ValueError(f"pulled {kind} {record_id}, field {name}: {exc}") from None
+    return kind, record_id, fields, clocks

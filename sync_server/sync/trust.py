@@ -1,0 +1,333 @@
+"""The sync trust boundary: what the server checks in a device's change before it
+believes any of it (docs/sync.md "Clock rules" and "What the server trusts").
+
+* **Clocks.** A change clocked more than ``SYNC_MAX_CLOCK_OFFSET_SECONDS`` (5 minutes)
+  ahead of the server's own time is refused, with a problem that names the device's
+  clock and the server's time; the server observes a change's clock only after the
+  change passed every check, so a refused clock never moves any clock. A field whose
+  stored clock lies beyond that limit (written before the rule existed) loses to any
+  accepted change.
+* **Values.** Every projected field keeps within its column: text no longer than the
+  column, whole numbers within the column's range, amounts within its digits, and
+  references (an advisor's user id) that exist. What ``shared.wire`` already refuses
+  (NUL characters, numbers beyond 32 bits) never gets this far.
+* **What only the server decides.** A device creates visits only as "checked in", and
+  a visit's status token (the customer's status link) is the server's: a device's is
+  kept only when it is 128 random bits, else the server makes one.
+
+No Flask here: :func:`init_app` copies the setting; everything else takes the session.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from functools import cache
+from typing import Any, NamedTuple, get_args, get_type_hints
+
+from sqlalchemy import Integer, Numeric, String
+from sqlalchemy.orm import Session
+
+from shared.domain import new_status_token
+from shared.hlc import DEFAULT_MAX_OFFSET_MS, limit_hlc, parse, wall_clock_ms
+from shared.i18n import Text
+from shared.validation import FieldIssue
+from shared.visit_status import VisitStatus
+from shared.wire import MAX_LENGTHS, MAX_WHOLE_NUMBER
+from sync_server.models import Base
+
+# The limit a device's clock may run ahead of the server's (``init_app`` sets it).
+max_clock_offset_ms = DEFAULT_MAX_OFFSET_MS
+# What tests put in place of the server's wall clock.
+server_now_ms: Callable[[], int] = wall_clock_ms
+
+SERVER_TIME_HEADER = "X-Server-Time-Ms"
+MAX_OFFSET_HEADER = "X-Max-Clock-Offset-Ms"
+
+INT32_MAX = 2**31 - 1
+_INT32 = -INT32_MAX - 1
+INITIAL_VISIT_STATUSES = frozenset({VisitStatus.checked_in.value})
+# secrets.token_urlsafe(16): 22 characters of URL-safe base64, 128 random bits.
+_STATUS_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+# 22 random characters out of 64 have about 19 different ones; fewer than 10 is a
+# made-up token ("aaaa…", "abcabc…"), not a random one.
+_STATUS_TOKEN_MIN_DISTINCT = 10
+
+
+def init_app(app: Any) -> None:
+    global max_clock_offset_ms
+    max_clock_offset_ms = int(app.config.get("SYNC_MAX_CLOCK_OFFSET_MS", DEFAULT_MAX_OFFSET_MS))
+    from sync_server.sync import records
+
+    records._server_clock.max_ahead_ms = max_clock_offset_ms
+
+
+# --- clocks -------------------------------------------------------------------------
+
+
+def latest_accepted_ms() -> int:
+    """The highest wall time a device's clock may have right now."""
+    return server_now_ms() + max_clock_offset_ms
+
+
+_limit = (0, "")
+
+
+def accepted_until() -> str:
+    """An HLC string above every acceptable clock (compare as strings, no parsing)."""
+    global _limit
+    latest = server_now_ms() + max_clock_offset_ms
+    if _limit[0] != latest:
+        _limit = (latest, limit_hlc(latest))
+    return _limit[1]
+
+
+def clock_headers() -> dict[str, str]:
+    """What every API answer tells a device about the server's time and the limit."""
+    return {SERVER_TIME_HEADER: str(server_now_ms()), MAX_OFFSET_HEADER: str(max_clock_offset_ms)}
+
+
+def _shown_time(wall_ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(wall_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return f"{wall_ms} ms"
+
+
+def check_clock(hlc: str) -> str:
+    """Refuse a change clocked too far ahead of the server (``ChangeRefused`` 422);
+    returns :func:`accepted_until` as it was checked."""
+    limit = accepted_until()
+    if hlc <= limit:
+        return limit
+    from sync_server.sync.records import ChangeRefused
+
+    now = server_now_ms()
+    device_ms = parse(hlc).wall_ms
+    raise ChangeRefused(
+        422,
+        "clock-ahead",
+        Text(
+            "This device's clock says {device_time}, but the server's time is {server_time}. "
+            "Set the device's date and time to automatic (network time) and sync again.",
+            "server",
+            {"device_time": _shown_time(device_ms), "server_time": _shown_time(now)},
+        ),
+        [
+            FieldIssue(
+                "hlc",
+                "clock_ahead",
+                Text(
+                    "The device's clock is more than {minutes} minutes ahead of the server's.",
+                    "server",
+                    {"minutes": max(1, max_clock_offset_ms // 60_000)},
+                ),
+            ).to_dict()
+        ],
+        extra={
+            "device_clock": hlc,
+            "server_time_ms": now,
+            "max_clock_offset_ms": max_clock_offset_ms,
+            "accepted_until": limit_hlc(now + max_clock_offset_ms),
+        },
+    )
+
+
+# --- values against their columns ---------------------------------------------------
+
+
+class _Bound(NamedTuple):
+    """What one projected column holds: worked out once per kind of record."""
+
+    name: str
+    max_chars: int | None  # String(n)
+    whole_numbers: bool  # Integer: 32 bits
+    max_amount: Decimal | None  # Numeric(p, s): below 10 ** (p - s)
+    refers_to: type[Base] | None  # a foreign key's table
+
+
+def _wire_keeps_length(record_type: type, name: str, length: int) -> bool:
+    """Whether ``shared.wire`` already keeps this text field within ``length``."""
+    if MAX_LENGTHS.get((record_type, name), length + 1) <= length:
+        return True
+    hint = get_type_hints(record_type)[name]
+    if (name == "id" or name.endswith("_id")) and str in (hint, *get_args(hint)):
+        return length >= 36  # a UUID
+    enums = [t for t in (hint, *get_args(hint)) if isinstance(t, type) and issubclass(t, Enum)]
+    return bool(enums) and all(len(member.value) <= length for member in enums[0])
+
+
+@cache
+def _column_bounds(
+    model: type[Base], names: tuple[str, ...], record_type: type
+) -> tuple[_Bound, ...]:
+    """The bound of each projected field whose column has one that ``shared.wire`` does
+    not already keep (every whole number on the wire fits 32 bits; most text fields have
+    their column's length there): typically the references, and the columns of a table
+    newer than the wire's limits."""
+    bounds = []
+    for name in names:
+        column = model.__table__.columns[name]
+        kind = column.type
+        max_chars = kind.length if isinstance(kind, String) else None
+        if max_chars is not None and _wire_keeps_length(record_type, name, max_chars):
+            max_chars = None
+        bound = _Bound(
+            name,
+            max_chars,
+            isinstance(kind, Integer) and MAX_WHOLE_NUMBER > INT32_MAX,
+            Decimal(10) ** (kind.precision - (kind.scale or 0))
+            if isinstance(kind, Numeric) and kind.precision
+            else None,
+            _referenced_model(column),
+        )
+        if bound.max_chars or bound.whole_numbers or bound.max_amount or bound.refers_to:
+            bounds.append(bound)
+    return tuple(bounds)
+
+
+def _issue(name: str, code: str, message: Text) -> dict[str, str]:
+    return FieldIssue(name, code, message).to_dict()
+
+
+def _value_issue(bound: _Bound, value: Any) -> dict[str, str] | None:
+    if bound.max_chars is not None and isinstance(value, str) and len(value) > bound.max_chars:
+        return _issue(
+            bound.name,
+            "too_long",
+            Text("At most {n} characters.", "server", {"n": bound.max_chars}),
+        )
+    if bound.whole_numbers and isinstance(value, int) and not -INT32_MAX - 1 <= value <= INT32_MAX:
+        return _issue(
+            bound.name, "out_of_range", Text("This number is too large to keep.", "server")
+        )
+    if (
+        bound.max_amount is not None
+        and isinstance(value, Decimal)
+        and value.is_finite()
+        and abs(value) >= bound.max_amount
+    ):
+        return _issue(
+            bound.name, "out_of_range", Text("This amount is too large to keep.", "server")
+        )
+    return None
+
+
+def check_columns(
+    session: Session,
+    model: type[Base],
+    names: tuple[str, ...],
+    record: Any,
+    get: Callable[[Session, type[Base], Any], Any],
+) -> None:
+    """Refuse values the record's typed table cannot hold (``ChangeRefused`` 422, one
+    issue per field), instead of failing the whole push at the database."""
+    issues = []
+    for bound in _column_bounds(model, names, type(record)):
+        value = getattr(record, bound.name)
+        if value is None:
+            continue
+        # Cheap tests first: nearly every value is within its bounds.
+        if (
+            (bound.max_chars is not None and type(value) is str and len(value) > bound.max_chars)
+            or (bound.whole_numbers and type(value) is int and not _INT32 <= value <= INT32_MAX)
+            or (bound.max_amount is not None and type(value) is Decimal)
+        ):
+            issue = _value_issue(bound, value)
+            if issue is not None:
+                issues.append(issue)
+                continue
+        if bound.refers_to is not None and get(session, bound.refers_to, value) is None:
+            issues.append(
+                _issue(
+                    bound.name,
+                    "reference_missing",
+                    Text(
+                        "This record refers to one the server does not have ({field}).",
+                        "server",
+                        {"field": bound.name},
+                    ),
+                )
+            )
+    if issues:
+        from sync_server.sync.records import ChangeRefused
+
+        raise ChangeRefused(
+            422,
+            "validation",
+            Text("Some fields of this record need attention.", "server"),
+            issues,
+        )
+
+
+@cache
+def _models_by_table() -> dict[str, type[Base]]:
+    return {
+        mapper.class_.__tablename__: mapper.class_
+        for mapper in Base.registry.mappers
+        if hasattr(mapper.class_, "__tablename__")
+    }
+
+
+def _referenced_model(column: Any) -> type[Base] | None:
+    (foreign_key,) = tuple(column.foreign_keys)[:1] or (None,)
+    if foreign_key is None:
+        return None
+    return _models_by_table().get(foreign_key.column.table.name)
+
+
+# --- what only the server decides ---------------------------------------------------
+
+
+def check_new_visit(fields: dict[str, Any], role: str, is_new: bool) -> None:
+    """A device creates a visit only as "checked in"; its later steps are the
+    status machine's (``records._check_status_change``)."""
+    if role == "server" or not is_new:
+        return
+    status = fields.get("status", VisitStatus.checked_in.value)
+    if status not in INITIAL_VISIT_STATUSES:
+        from sync_server.sync.records import ChangeRefused
+
+        raise ChangeRefused(
+            422,
+            "status-transition",
+            Text(
+                "A device creates visits only as checked in, not as {wanted}.",
+                "server",
+                {"wanted": status},
+            ),
+            [{"field": "status", "code": "transition_refused"}],
+        )
+
+
+def is_random_status_token(token: Any) -> bool:
+    """Whether ``token`` looks like 128 random bits as ``new_status_token`` makes them."""
+    return (
+        isinstance(token, str)
+        and _STATUS_TOKEN.fullmatch(token) is not None
+        and len(set(token)) >= _STATUS_TOKEN_MIN_DISTINCT
+    )
+
+
+def settle_status_token(
+    fields: dict[str, Any], role: str, existing_fields: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The fields of a visit change with the status token made the server's.
+
+    A new visit keeps the device's token (the kiosk prints it on the ticket while
+    offline) only when it is 128 random bits; any other is replaced by one the server
+    makes. A token never changes afterwards: a device's attempt is dropped. Returns
+    ``fields`` itself when nothing changes, else a copy.
+    """
+    if role == "server":
+        return fields
+    if existing_fields is None:
+        if is_random_status_token(fields.get("status_token")):
+            return fields
+        return {**fields, "status_token": new_status_token()}
+    if "status_token" in fields and fields["status_token"] != existing_fields.get("status_token"):
+        return {name: value for name, value in fields.items() if name != "status_token"}
+    return fields
