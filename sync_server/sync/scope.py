@@ -29,8 +29,9 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from shared.visit_status import TERMINAL
-from sync_server.models import Appointment, SyncRecord, Visit, record_field
+from sync_server.models import Appointment, SyncRecord, Visit
 from sync_server.shop import shop_settings, today_bounds
+from sync_server.sync.projections import PROJECTIONS
 
 WORKING_SET = "working_set"
 # The records hanging off a visit (by ``visit_id``) and off a walk-around (``walkaround_id``).
@@ -139,10 +140,14 @@ def _records(session: Session, kind: str, ids: Iterable[str | None]) -> list[dic
 def _records_by(
     session: Session, kinds: Iterable[str], field: str, values: list[str]
 ) -> list[dict[str, Any]]:
+    """The records of these kinds whose ``field`` is one of ``values``, found through
+    the typed tables' indexes (``visit_id``, ``walkaround_id``)."""
     found: list[dict[str, Any]] = []
     for kind in kinds:
+        model = PROJECTIONS[kind]
         for chunk in _chunks(sorted(set(values))):
-            found += _entries(session, (SyncRecord.kind == kind, record_field(field).in_(chunk)))
+            ids = session.scalars(select(model.id).where(getattr(model, field).in_(chunk)))
+            found += _records(session, kind, ids)
     return found
 
 
