@@ -40,7 +40,7 @@ def render_typing(lang: str, out_dir: Path) -> list[Path]:
                 shop_name=SHOP,
                 plate_region="CN",
                 ticket_prefix="K3",
-                    language=lang,
+                language=lang,
             )
         )
         app = CheckinApp(
