@@ -7,7 +7,7 @@ messages a customer sees on wrong input. The advisor tablet's walk-around screen
 rendered by walking a car's walk-around by touch (``tablet-walkaround-*``). Usage::
 
     .venv/bin/python scripts/render_screenshots.py [--out DIR] \
-        [--only pairing|kiosk|tablet|walkaround]
+        [--only pairing|kiosk|tablet|walkaround|typing]
 """
 
 from __future__ import annotations
@@ -267,7 +267,8 @@ class DemoTabletServer(DemoShopServer):
         from kiosk.services.server_client import ServerProblem
 
         if pin != "2026":
-            raise ServerProblem("request_refused", None, 403, {"type": "demo/pin-wrong"})  # type: ignore[arg-type]
+            wrong = {"type": "demo/pin-wrong", "tries_left": 4, "lock_minutes": 15}
+            raise ServerProblem("request_refused", None, 403, wrong)  # type: ignore[arg-type]
         return next(a for a in self.advisors() if a["username"] == username)
 
 
@@ -570,6 +571,10 @@ def render(out_dir: Path, only: str | None = None) -> list[Path]:
             written += render_checkin(lang, out_dir)
         if only in (None, "walkaround"):
             written += render_walkaround(lang, out_dir)
+        if only in (None, "typing"):
+            from render_typing_screenshots import render_typing
+
+            written += render_typing(lang, out_dir)
     return written
 
 
@@ -577,10 +582,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument(
-        "--only", choices=("pairing", "kiosk", "tablet", "walkaround"), help="render only these"
+        "--only",
+        choices=("pairing", "kiosk", "tablet", "walkaround", "typing"),
+        help="render only these",
     )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
+    sys.path.insert(0, str(REPO / "scripts"))
     with tempfile.TemporaryDirectory(prefix="kivy-home-") as kivy_home:
         _prepare_kivy(kivy_home)
         for path in render(args.out, args.only):

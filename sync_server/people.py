@@ -113,11 +113,18 @@ PIN_LOCK_MINUTES = 15
 class PinRefused(Exception):
     """A tablet sign-in refused: ``code`` is ``pin_wrong``, ``pin_locked`` or ``no_pin``."""
 
-    def __init__(self, code: str, message: Text, locked_until: datetime | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: Text,
+        locked_until: datetime | None = None,
+        tries_left: int | None = None,
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.message = message
         self.locked_until = locked_until
+        self.tries_left = tries_left  # wrong PINs still allowed before the lock
 
 
 def set_pin(session: Session, user: User, pin: str) -> None:
@@ -162,7 +169,11 @@ def check_pin(session: Session, username: str, pin: str, now: datetime | None = 
                 user.pin_locked_until,
             )
         session.commit()
-        raise PinRefused("pin_wrong", Text("That PIN is not right.", "server"))
+        raise PinRefused(
+            "pin_wrong",
+            Text("That PIN is not right.", "server"),
+            tries_left=PIN_MAX_FAILURES - user.pin_failures,
+        )
     user.pin_failures = 0
     user.pin_locked_until = None
     user.last_login_at = now

@@ -71,6 +71,7 @@ def test_right_pin_signs_in_wrong_pin_is_refused_clearly(
     assert wrong.status_code == 403
     assert wrong.json["type"].endswith("pin-wrong")
     assert wrong.json["detail"] == "That PIN is not right."
+    assert (wrong.json["tries_left"], wrong.json["lock_minutes"]) == (4, 15)
     zh = client.post(
         "/api/v1/advisor-sign-ins",
         json={"username": "li.na", "pin": "1111"},
@@ -90,8 +91,10 @@ def test_five_wrong_pins_lock_even_the_right_one_until_a_manager_resets(
     shop.user("li.na")
     _set_pin(app, "li.na", "2468")
     token = shop.device_token("tablet")
-    for _ in range(PIN_MAX_FAILURES - 1):
-        assert _sign_in(client, token, "li.na", "0000").status_code == 403
+    for attempt in range(PIN_MAX_FAILURES - 1):
+        wrong = _sign_in(client, token, "li.na", "0000")
+        assert wrong.status_code == 403
+        assert wrong.json["tries_left"] == PIN_MAX_FAILURES - 1 - attempt
     locked = _sign_in(client, token, "li.na", "0000")
     assert locked.status_code == 423
     assert locked.json["locked_until"]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kiosk_flow_fixtures import DEVICE_ID, LOOKUP_KEY, store_with_appointments, zigzag_strokes
+from kiosk_flow_fixtures import DEVICE_ID, store_with_appointments, zigzag_strokes
 from PIL import Image
 
 from kiosk.services.checkin_flow import CheckinFlow, KioskSetup, LookupKind
@@ -36,7 +36,7 @@ from shared.wire import to_wire
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 
 NOW = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
-SETUP = KioskSetup(device_id=DEVICE_ID, ticket_prefix="K3", lookup_key_hex=LOOKUP_KEY.hex())
+SETUP = KioskSetup(device_id=DEVICE_ID, ticket_prefix="K3")
 TABLET_ID = "7a1c2e3f-4b5d-4c6e-9f70-8a9b0c1d2e3f"
 CHECKIN_KINDS = ("customer", "vehicle", "visit", "consent", "signature")
 WALKAROUND_KINDS = ("walkaround", "photo", "damage_mark", "signature")

@@ -75,11 +75,14 @@ def test_advisor_signs_in_sees_the_queue_searches_and_signs_out(
     type_pin(harness, "1111")
     harness.tap(screen.ids.sign_in)
     harness.wait_until(lambda: not screen.busy)
-    assert screen.ids.message.text == "That PIN is not right."
+    # ... saying how many tries are left before the lock.
+    assert screen.ids.message.text == (
+        "That PIN is not right. 4 more wrong PINs lock it for 15 minutes."
+    )
     assert screen.ids.pin_pad.text == ""
     assert harness.screen == "advisor_sign_in"
     harness.tap(screen.ids.language.ids.zh_CN)
-    assert screen.ids.message.text == "PIN 码不正确。"
+    assert screen.ids.message.text == "PIN 码不正确。再输错 4 次，PIN 码将被锁定 15 分钟。"
     harness.tap(screen.ids.language.ids.en)
 
     sign_in(harness, "li.na", PIN)
@@ -127,14 +130,19 @@ def test_offline_sign_in_for_an_advisor_who_signed_in_here_before_with_the_curre
     # A manager changes the PIN: the server refuses the old one, and the tablet forgets it.
     demo_server.cli("set-pin", "li.na", "--pin", "8642")
     sign_in(harness, "li.na", PIN)
-    assert screen.ids.message.text == "That PIN is not right."
+    assert screen.ids.message.text.startswith("That PIN is not right. 4 more wrong PINs")
     sign_in(harness, "li.na", "8642")
     assert harness.screen == "queue"
     harness.tap(app.queue_screen.ids.sign_out)
 
     demo_server.stop()  # the shop's network is down
     sign_in(harness, "li.na", PIN)  # the old PIN does not work offline either
-    assert screen.ids.message.text == "That PIN is not right."
+    assert screen.ids.message.text.startswith("That PIN is not right. 4 more wrong PINs")
+    for _ in range(3):
+        sign_in(harness, "li.na", PIN)
+    assert screen.ids.message.text == (
+        "That PIN is not right. One more wrong PIN locks it for 15 minutes."
+    )
     sign_in(harness, "li.na", "8642")
     assert harness.screen == "queue", screen.ids.message.text
     assert "offline" in app.toast.text

@@ -135,6 +135,14 @@ def test_offline_wrong_pins_lock_then_the_lock_ends(
             sign_in.sign_in("li.na", "0000")
         expected = "pin_locked" if attempt == OFFLINE_MAX_FAILURES - 1 else "pin_wrong"
         assert refused.value.code == expected
+        left = OFFLINE_MAX_FAILURES - 1 - attempt
+        if left > 1:  # the advisor is told how many tries the lock still allows
+            assert f"{left} more wrong PINs lock it for 15 minutes" in (
+                refused.value.message.render("en")
+            )
+        elif left == 1:
+            assert "One more wrong PIN locks it" in refused.value.message.render("en")
+            assert "再输错 1 次" in refused.value.message.render("zh_CN")
     assert "10:15" in refused.value.message.render("en")
     with pytest.raises(SignInRefused) as locked:
         sign_in.sign_in("li.na", "2468")  # locked: even the right PIN waits

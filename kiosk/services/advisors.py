@@ -37,6 +37,12 @@ OFFLINE_MAX_FAILURES = 5
 OFFLINE_LOCK = timedelta(minutes=15)
 
 WRONG_PIN = Text("That PIN is not right.", "kiosk")
+WRONG_PIN_LAST_TRY = Text(
+    "That PIN is not right. One more wrong PIN locks it for {minutes} minutes.", "kiosk"
+)
+WRONG_PIN_TRIES_LEFT = Text(
+    "That PIN is not right. {tries} more wrong PINs lock it for {minutes} minutes.", "kiosk"
+)
 PIN_FORMAT = Text("A PIN is 4 to 8 digits.", "kiosk")
 NO_PIN = Text("{name} has no tablet PIN yet. A manager can set one.", "kiosk")
 PIN_LOCKED = Text("Too many wrong PINs. Try again after {time}.", "kiosk")
@@ -275,6 +281,12 @@ class AdvisorSignIn:
         if known and kind in ("pin-wrong", "pin-locked", "pin-not-set"):
             self.book.update(username, pin_verifier=None, failures=0, locked_until=None)
         if kind == "pin-wrong":
+            tries = problem.document.get("tries_left")
+            minutes = problem.document.get("lock_minutes")
+            if isinstance(minutes, bool) or not isinstance(minutes, int):
+                minutes = int(OFFLINE_LOCK.total_seconds() // 60)
+            if isinstance(tries, int) and not isinstance(tries, bool) and tries > 0:
+                raise SignInRefused("pin_wrong", wrong_pin(tries, minutes))
             raise SignInRefused("pin_wrong", WRONG_PIN)
         if kind == "pin-locked":
             until = _parse_time(problem.document.get("locked_until"))
@@ -302,10 +314,18 @@ class AdvisorSignIn:
             self.book.update(username, failures=0, locked_until=until)
             raise SignInRefused("pin_locked", self._locked(until))
         self.book.update(username, failures=failures)
-        raise SignInRefused("pin_wrong", WRONG_PIN)
+        minutes = int(OFFLINE_LOCK.total_seconds() // 60)
+        raise SignInRefused("pin_wrong", wrong_pin(OFFLINE_MAX_FAILURES - failures, minutes))
 
     def _locked(self, until: datetime) -> Text:
         return Text(PIN_LOCKED.message, "kiosk", {"time": self.time_text(until)})
+
+
+def wrong_pin(tries_left: int, minutes: int) -> Text:
+    """ "That PIN is not right", with how many more wrong PINs the lock allows."""
+    if tries_left == 1:
+        return Text(WRONG_PIN_LAST_TRY.message, "kiosk", {"minutes": minutes})
+    return Text(WRONG_PIN_TRIES_LEFT.message, "kiosk", {"tries": tries_left, "minutes": minutes})
 
 
 def _parse_time(value: object) -> datetime | None:

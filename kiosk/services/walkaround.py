@@ -283,6 +283,8 @@ class WalkaroundSheet:
         self._all_marks: dict[str, DamageMark] = {mark.id: mark for mark in walkaround.marks}
         self._refresh_marks()
         self._dirty: dict[tuple[str, str], dict[str, Any]] = {}
+        # The mileage the customer typed at the kiosk, if any (compared, never kept here).
+        self.kiosk_km: int | None = None
         self._blob_refs: dict[tuple[str, str], list[str]] = {}
         self._holding: UnfinishedSave | None = None
 
@@ -328,9 +330,11 @@ class WalkaroundSheet:
             previous_km=previous_km,
             **options,
         )
+        if isinstance(visit.get("mileage_in_km"), int):
+            sheet.kiosk_km = visit["mileage_in_km"]
         if fresh:
-            if isinstance(visit.get("mileage_in_km"), int):
-                sheet.walkaround.odometer_km = visit["mileage_in_km"]
+            if sheet.kiosk_km is not None:
+                sheet.walkaround.odometer_km = sheet.kiosk_km
             sheet._touch_walkaround(*_fields(sheet.walkaround).keys())
         return sheet
 
@@ -435,6 +439,15 @@ class WalkaroundSheet:
         ]  # fmt: skip
 
     # -- the car's state ---------------------------------------------------------------
+
+    @property
+    def odometer_difference(self) -> int | None:
+        """The walk-around's reading minus what the customer typed at the kiosk, when
+        both are there and differ (the walk-around's reading is the one kept)."""
+        reading = self.walkaround.odometer_km
+        if reading is None or self.kiosk_km is None or reading == self.kiosk_km:
+            return None
+        return reading - self.kiosk_km
 
     def set_odometer(self, raw: int | str | None) -> list[FieldIssue]:
         """Take the odometer reading; returns warnings (lower than last time, say)."""

@@ -40,6 +40,7 @@ from kiosk.ui.background import BackgroundWork
 from kiosk.ui.checkin import CheckinController
 from kiosk.ui.device_link import SHUTDOWN_WAIT_S, DeviceLink
 from kiosk.ui.fonts import register_fonts
+from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.keypads import Keypad, PlatePicker  # noqa: F401  (kv classes)
 from kiosk.ui.overlays import IdleOverlay, StaffCorner, StaffPinOverlay
 from kiosk.ui.screens.advisor_sign_in import AdvisorSignInScreen
@@ -77,6 +78,7 @@ UI_DIR = Path(__file__).parent
 KV_FILES: tuple[Path, ...] = (
     UI_DIR / "widgets.kv",
     UI_DIR / "keypads.kv",
+    UI_DIR / "keyboard.kv",
     UI_DIR / "signature_pad.kv",
     UI_DIR / "overlays.kv",
     *(
@@ -221,7 +223,7 @@ class CheckinApp(App):
             idle_timeout if idle_timeout is not None else self.settings.idle_timeout_s,
             idle_countdown,
         )
-        self.guard = SharedScreenGuard(self, self.idle, lambda: ADVISOR_IDLE_S)
+        self.guard = SharedScreenGuard(self, lambda: ADVISOR_IDLE_S)
         self.link = DeviceLink(self)
         self.lang = normalize_language(self.settings.language)
         self.title = self.tr(WINDOW_TITLE)
@@ -281,6 +283,8 @@ class CheckinApp(App):
         self.welcome_screen = WelcomeScreen()
         self.welcome_screen.bind(on_choice=self.on_choice)
         self.manager.add_widget(self.welcome_screen)
+        self.keyboard = OnScreenKeyboard(pan=self.manager)
+        self.manager.bind(current=lambda *_: self.keyboard.close(keep_letters=False))
         self.toast = Toast()
         self.idle_overlay = IdleOverlay()
         self.staff_overlay = StaffPinOverlay()
@@ -290,6 +294,7 @@ class CheckinApp(App):
         root = KioskRoot()
         for layer in (
             self.manager,
+            self.keyboard,
             self.toast,
             self.idle_overlay,
             self.staff_corner,

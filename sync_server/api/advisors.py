@@ -20,7 +20,7 @@ from sync_server import db
 from sync_server.access import allow
 from sync_server.api.body import json_object, text_field
 from sync_server.models import User
-from sync_server.people import PinRefused, check_pin, tablet_people
+from sync_server.people import PIN_LOCK_MINUTES, PinRefused, check_pin, tablet_people
 from sync_server.problems import Problem
 from sync_server.shop import shop_settings
 
@@ -70,5 +70,8 @@ def advisor_sign_in() -> ResponseReturnValue:
                 extra={"locked_until": refused.locked_until.isoformat()},
             ) from None
         kind = "pin-wrong" if refused.code == "pin_wrong" else "pin-not-set"
-        raise Problem(PIN_REFUSED_STATUS, kind, refused.message) from None
+        extra = {}
+        if refused.tries_left is not None:
+            extra = {"tries_left": refused.tries_left, "lock_minutes": PIN_LOCK_MINUTES}
+        raise Problem(PIN_REFUSED_STATUS, kind, refused.message, extra=extra) from None
     return jsonify({"advisor": advisor_json(user)})

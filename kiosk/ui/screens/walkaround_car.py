@@ -20,6 +20,9 @@ PREVIOUS_KM = Text("Last recorded for this car: {km} km", "kiosk")
 FUEL_EMPTY = Text("Empty", "kiosk")
 FUEL_FULL = Text("Full", "kiosk")
 FUEL_NOT_READ = Text("Not read yet", "kiosk")
+# The customer's own mileage from the kiosk, when the advisor's reading differs.
+KIOSK_KM_LOWER = Text("Kiosk: {kiosk} km ({difference} km less). This reading is kept.", "kiosk")
+KIOSK_KM_HIGHER = Text("Kiosk: {kiosk} km ({difference} km more). This reading is kept.", "kiosk")
 
 
 class WalkaroundCarScreen(WalkaroundStepScreen):
@@ -29,6 +32,7 @@ class WalkaroundCarScreen(WalkaroundStepScreen):
     fuel_text = StringProperty("")
     previous_km = StringProperty("")
     saved_km = StringProperty("")  # the reading on the sheet, shown until one is typed
+    kiosk_km_note = StringProperty("")  # the kiosk's mileage, when it differs
     fuel_tiles = DictProperty()
     light_tiles = DictProperty()
 
@@ -137,6 +141,13 @@ class WalkaroundCarScreen(WalkaroundStepScreen):
             tile.selected = code in walkaround.warning_lights
         odometer = walkaround.odometer_km
         self.saved_km = "" if odometer is None else f"{odometer:,} km"
+        difference = sheet.odometer_difference
+        if difference is None or sheet.kiosk_km is None:
+            self.kiosk_km_note = ""
+        else:
+            note = KIOSK_KM_LOWER if difference > 0 else KIOSK_KM_HIGHER
+            params = {"kiosk": f"{sheet.kiosk_km:,}", "difference": f"{abs(difference):,}"}
+            self.kiosk_km_note = replace(note, params=params).render(lang)
         previous = sheet.previous_km
         last = replace(PREVIOUS_KM, params={"km": f"{previous:,}"}) if previous else None
         self.previous_km = last.render(lang) if last is not None else ""

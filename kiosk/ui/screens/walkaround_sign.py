@@ -11,10 +11,12 @@ from dataclasses import replace
 from typing import Any
 
 from kivy.app import App
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
+from kiosk.ui import palette
 from kiosk.ui.screens.walkaround_common import WalkaroundStepScreen
 from shared.i18n import Text
 
@@ -31,7 +33,11 @@ STATE_DETAIL: dict[str, Text] = {
     ),
 }
 REPORT_TITLE = Text("Condition report, version {version}", "kiosk")
-FINGERPRINT = Text("Fingerprint of this version: {digest}", "kiosk")
+# The report's lines get smaller, down to this, until all of them show at once: the
+# customer signs what they can read, without scrolling (the SHA-256 that the signature
+# binds is on the printed sheet and in the back office, not in front of the customer).
+SUMMARY_FONT = palette.FONT_SMALL
+SUMMARY_FONT_MIN = 13
 
 
 class SummaryRow(BoxLayout):
@@ -39,13 +45,14 @@ class SummaryRow(BoxLayout):
 
     label = StringProperty("")
     value = StringProperty("")
+    font = NumericProperty(SUMMARY_FONT)
 
 
 class WalkaroundSignScreen(WalkaroundStepScreen):
     """The summary on the left; the signature, print and finish on the right."""
 
     report_title = StringProperty("")
-    fingerprint = StringProperty("")
+    summary_font = NumericProperty(SUMMARY_FONT)
     state_detail = StringProperty("")
     # The pad shows the signature that covers the sheet as it is now.
     pad_signed = BooleanProperty(False)
@@ -54,6 +61,21 @@ class WalkaroundSignScreen(WalkaroundStepScreen):
         app: Any = App.get_running_app()
         if app is not None:
             app.bind(lang=lambda *_: self.refresh())
+        fit = Clock.create_trigger(lambda _dt: self._fit_summary(), 0)
+        self.ids.summary.bind(minimum_height=fit)
+        self.ids.summary_view.bind(height=fit)
+
+    def _fit_summary(self) -> None:
+        """One size smaller while the report is taller than its card (a frame each)."""
+        too_tall = self.ids.summary.minimum_height > self.ids.summary_view.height
+        if too_tall and self.summary_font > SUMMARY_FONT_MIN:
+            self.summary_font -= 1
+            for row in self.ids.summary.children:
+                row.font = self.summary_font
+
+    @property
+    def summary_fits(self) -> bool:
+        return self.ids.summary.minimum_height <= self.ids.summary_view.height
 
     # -- what the customer and the advisor do ------------------------------------------
 
@@ -98,8 +120,6 @@ class WalkaroundSignScreen(WalkaroundStepScreen):
         sheet, lang = flow.sheet, _lang()
         version = sheet.walkaround.version
         self.report_title = replace(REPORT_TITLE, params={"version": version}).render(lang)
-        digest = sheet.report_sha256()
-        self.fingerprint = replace(FINGERPRINT, params={"digest": f"{digest[:16]}…"}).render(lang)
         state = sheet.signature_state.value
         self.state_detail = replace(STATE_DETAIL[state], params={"version": version}).render(lang)
         if state != "signed_unchanged" and self.pad_signed:
@@ -107,9 +127,10 @@ class WalkaroundSignScreen(WalkaroundStepScreen):
             self.pad_signed = False
         rows = self.ids.summary
         rows.clear_widgets()
+        self.summary_font = SUMMARY_FONT
         for line in sheet.summary():
             name, value = line.render(lang)
-            rows.add_widget(SummaryRow(label=name, value=value))
+            rows.add_widget(SummaryRow(label=name, value=value, font=self.summary_font))
 
 
 def _lang() -> str:
