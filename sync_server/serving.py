@@ -45,6 +45,9 @@ class ServeLimits:
     header_timeout_s: float = 10.0
     channel_timeout_s: int = 60
     connection_limit: int = 500
+    # The reverse proxy's address: only its X-Forwarded-For/-Proto are believed, so the
+    # sign-in limits count each client's own address, not the proxy's.
+    trusted_proxy: str = ""
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> ServeLimits:
@@ -53,6 +56,7 @@ class ServeLimits:
             header_timeout_s=float(settings.get("HEADER_TIMEOUT_SECONDS", cls.header_timeout_s)),
             channel_timeout_s=int(settings.get("CHANNEL_TIMEOUT_SECONDS", cls.channel_timeout_s)),
             connection_limit=int(settings.get("CONNECTION_LIMIT", cls.connection_limit)),
+            trusted_proxy=str(settings.get("TRUSTED_PROXY") or ""),
         )
 
     def body_limit(self, method: str, path: str, headers: Mapping[str, str]) -> int:
@@ -65,7 +69,16 @@ class ServeLimits:
         return self.body_bytes
 
     def waitress_settings(self) -> dict[str, Any]:
+        proxy: dict[str, Any] = {}
+        if self.trusted_proxy:
+            proxy = {
+                "trusted_proxy": self.trusted_proxy,
+                "trusted_proxy_count": 1,
+                "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+                "clear_untrusted_proxy_headers": True,
+            }
         return {
+            **proxy,
             # Nothing is larger than a photo: longer bodies are refused by waitress itself.
             "max_request_body_size": self.upload_bytes + 1,
             # JSON bodies stay in memory; only photos go to a temp file.
