@@ -140,3 +140,50 @@ def test_searches_are_index_look_ups_not_scans(app: Flask) -> None:
                         assert scans == [], (query, statement, scans)
     finally:
         event.remove(engine, "before_cursor_execute", keep)
+
+
+def test_the_board_reads_through_indexes_with_a_years_statistics(app: Flask) -> None:
+    """With the table statistics of a year (100,000 visits, most delivered), every
+    statement of the board is an index search: no scan of customers or visits."""
+    engine = app.extensions["db_engine"]
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL plans by its own statistics
+    add_visit(app, "Zhou Min", "+8613912345605", "苏A3N2P8", "Nissan", "Sylphy")
+    year = [
+        ("visits", "ix_visits_status", "100000 11000"),
+        ("visits", "ix_visits_checked_in_at", "100000 2"),
+        ("visits", "ix_visits_customer_id", "100000 5"),
+        ("visits", "ix_visits_vehicle_id", "100000 5"),
+        ("visits", None, "100000"),
+        ("customers", None, "20000"),
+        ("vehicles", None, "20000"),
+    ]
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+        connection.exec_driver_sql("DELETE FROM sqlite_stat1")
+        for table, index, stat in year:
+            connection.exec_driver_sql(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)", (table, index, stat)
+            )
+    engine.dispose()  # new connections read the statistics
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        statements.append((statement, parameters))
+
+    from sync_server.web.board import board_cards
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with app.app_context():
+            columns = board_cards(db.session())
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert [card.plate for card in columns[VisitStatus.checked_in.value]] == ["苏A3N2P8"]
+    board_statements = [s for s in statements if "FROM visits JOIN customers" in s[0]]
+    assert len(board_statements) >= 1
+    with engine.connect() as connection:
+        for statement, parameters in board_statements:
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            scans = [row[-1] for row in plan if str(row[-1]).startswith("SCAN")]
+            assert scans == [], (statement, scans)

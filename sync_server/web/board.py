@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import and_, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -94,14 +94,18 @@ def _card(row: tuple) -> BoardCard:  # type: ignore[type-arg]
 def board_cards(session: Session, now: datetime | None = None) -> dict[str, list[BoardCard]]:
     """Today's visits and every visit still open, by status; VIPs first, then longest wait."""
     start, end = today_bounds(shop_settings(session), now)
-    rows = session.execute(
-        _cards_query().where(
-            or_(
-                and_(Visit.checked_in_at >= start, Visit.checked_in_at < end),
-                Visit.status.in_(OPEN_STATUSES),
-            )
-        )
-    ).all()
+    # Two queries, each on its own index, rather than one with an OR: with a year's
+    # statistics SQLite planned the OR as a scan of every customer (1.8 s at 100,000).
+    today = _cards_query().where(Visit.checked_in_at >= start, Visit.checked_in_at < end)
+    is_open = Visit.status.in_(OPEN_STATUSES)
+    if session.get_bind().dialect.name == "sqlite":
+        # Its statistics hold only rows per status on average, not that open visits are
+        # few among a year of delivered ones: say so, or it scans every customer.
+        is_open = func.unlikely(is_open)
+    still_open = _cards_query().where(is_open)
+    by_visit = {row[0]: row for row in session.execute(today)}
+    by_visit.update((row[0], row) for row in session.execute(still_open))
+    rows = list(by_visit.values())
     columns: dict[str, list[BoardCard]] = {status.value: [] for status in ORDER}
     to_call = visits_to_call(session, (row[0] for row in rows))
     for row in rows:
