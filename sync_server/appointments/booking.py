@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from shared.i18n import Text
-from shared.wire import _format_datetime
 from shared.shop_calendar import ShopCalendar
+from shared.wire import _format_datetime
 from sync_server.appointment_tables import AppointmentPlan, AppointmentSlotClaim, ServiceBay
 from sync_server.appointments.capacity import (
     SLOT,
