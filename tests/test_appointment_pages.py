@@ -118,6 +118,6 @@ def test_the_appointment_page_speaks_chinese(
 ) -> None:
     plan_shop(app)
     web_login(client, shop)
-    client.get("/language/zh_CN")
+    client.get("/lang/zh_CN")
     page = text(client.get("/appointments"))
     assert "预约" in page and "Book an appointment" not in page
