@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sync_server.models import Base, utcnow
@@ -72,3 +72,16 @@ class AppointmentSlotClaim(Base):
     resource: Mapped[str] = mapped_column(String(24), primary_key=True)
     slot_start: Mapped[datetime] = mapped_column(primary_key=True)
     appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"), index=True)
+
+
+class OutboundAttachment(Base):
+    """A file sent with an outbox e-mail (an appointment's invite and QR code), made when
+    the message was queued, so a retry sends exactly what was queued."""
+
+    __tablename__ = "outbound_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbound_messages.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(80))
+    content_type: Mapped[str] = mapped_column(String(80))
+    content: Mapped[bytes] = mapped_column(LargeBinary)

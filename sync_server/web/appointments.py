@@ -23,6 +23,7 @@ from sync_server.access import STAFF, allow, require_caller
 from sync_server.appointment_tables import AppointmentPlan, ServiceBay
 from sync_server.appointments.booking import BookingRequest, SlotFull, book, cancel, move
 from sync_server.appointments.capacity import day_capacity, shop_calendar
+from sync_server.appointments.confirmation import notify_appointment
 from sync_server.appointments.presets import JOB_PRESETS, PRESETS
 from sync_server.models import Appointment, Customer, Technician, Vehicle
 from sync_server.shop import shop_settings
@@ -31,8 +32,17 @@ from sync_server.web import render_text
 bp = Blueprint("appointments", __name__)
 
 FORM_FIELDS = (
-    "channel", "name", "phone", "plate", "starts", "preset", "minutes",
-    "requested_work", "bay", "technician", "vip",
+    "channel",
+    "name",
+    "phone",
+    "plate",
+    "starts",
+    "preset",
+    "minutes",
+    "requested_work",
+    "bay",
+    "technician",
+    "vip",
 )
 CHANNELS = (
     ("phone", Text("Phone", "server")),
@@ -165,9 +175,7 @@ def create() -> ResponseReturnValue:
     session = db.session()
     calendar = shop_calendar(shop_settings(session))
     vip = form["channel"] == "vip" or form["vip"] == "on"
-    channel = domain.AppointmentChannel(
-        form["channel"] if form["channel"] != "vip" else "phone"
-    )
+    channel = domain.AppointmentChannel(form["channel"] if form["channel"] != "vip" else "phone")
     work = form["requested_work"] or (render_text(preset.label) if preset else "")
     try:
         appointment = book(
@@ -191,6 +199,7 @@ def create() -> ResponseReturnValue:
         session.rollback()
         errors["starts"] = render_text(full.reason)
         return _page(form, errors, full.next_free, 409)
+    notify_appointment(session, appointment.id, "booked")
     session.commit()
     return redirect(url_for("appointments.detail", appointment_id=appointment.id))
 
@@ -233,8 +242,10 @@ def move_appointment(appointment_id: str) -> ResponseReturnValue:
     starts = _local((request.form.get("starts") or "").strip())
     if starts is None:
         return _detail(
-            appointment_id, {"starts": render_text(Text("Give the expected arrival.", "server"))},
-            [], 400,
+            appointment_id,
+            {"starts": render_text(Text("Give the expected arrival.", "server"))},
+            [],
+            400,
         )
     session = db.session()
     try:
@@ -242,6 +253,7 @@ def move_appointment(appointment_id: str) -> ResponseReturnValue:
     except SlotFull as full:
         session.rollback()
         return _detail(appointment_id, {"starts": render_text(full.reason)}, full.next_free, 409)
+    notify_appointment(session, appointment_id, "moved")
     session.commit()
     return redirect(url_for("appointments.detail", appointment_id=appointment_id))
 
@@ -256,5 +268,6 @@ def cancel_appointment(appointment_id: str) -> ResponseReturnValue:
     except SlotFull as full:
         session.rollback()
         return _detail(appointment_id, {"form": render_text(full.reason)}, [], 409)
+    notify_appointment(session, appointment_id, "cancelled")
     session.commit()
     return redirect(url_for("appointments.detail", appointment_id=appointment_id))

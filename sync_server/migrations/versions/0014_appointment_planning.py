@@ -1,4 +1,4 @@
-"""appointment planning: bays, technicians' absences, appointment plans, slot claims
+"""appointment planning: bays, absences, plans, slot claims, e-mail attachments
 
 Revision ID: 0014
 Revises: 0010
@@ -103,8 +103,30 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "outbound_attachments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=80), nullable=False),
+        sa.Column("content_type", sa.String(length=80), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["outbound_messages.id"],
+            name=op.f("fk_outbound_attachments_message_id_outbound_messages"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_attachments")),
+    )
+    with op.batch_alter_table("outbound_attachments", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_outbound_attachments_message_id"), ["message_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbound_attachments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbound_attachments_message_id"))
+    op.drop_table("outbound_attachments")
     with op.batch_alter_table("appointment_slot_claims", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_appointment_slot_claims_appointment_id"))
     op.drop_table("appointment_slot_claims")
