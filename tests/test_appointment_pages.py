@@ -97,9 +97,7 @@ def test_a_web_booked_appointment_is_found_by_the_kiosk_and_cancelled(
     assert "This time is fully booked." in full and 'id="next-free"' in full
 
     kiosk = shop.device_token("kiosk")
-    found = client.get(
-        f"/api/v1/appointments/lookup?code={code.group(1)}", headers=bearer(kiosk)
-    )
+    found = client.get(f"/api/v1/appointments/lookup?code={code.group(1)}", headers=bearer(kiosk))
     assert found.status_code == 200
     (appointment,) = found.json["appointments"]
     assert appointment["requested_work"] == "Brake pads and discs"
@@ -113,11 +111,45 @@ def test_a_web_booked_appointment_is_found_by_the_kiosk_and_cancelled(
     assert gone.json["appointments"] == []
 
 
-def test_the_appointment_page_speaks_chinese(
-    app: Flask, client: FlaskClient, shop: Shop
-) -> None:
+def test_the_appointment_page_speaks_chinese(app: Flask, client: FlaskClient, shop: Shop) -> None:
     plan_shop(app)
     web_login(client, shop)
     client.get("/lang/zh_CN")
     page = text(client.get("/appointments"))
     assert "预约" in page and "Book an appointment" not in page
+
+
+def test_day_plan_shows_load_and_no_shows_and_the_desk_undoes_one(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    from sync_server.appointment_tables import AppointmentPlan
+    from sync_server.appointments.booking import BookingRequest, book
+
+    made = plan_shop(app)
+    zone, later = morning_shop(app)
+    early = later - timedelta(hours=3)  # 09:00, an hour ago: past the grace period
+    with engine_session(app) as session:
+        calendar = shop_calendar(session.get(ShopRow, 1))  # type: ignore[arg-type]
+        yesterday = datetime.now(UTC) - timedelta(days=1)
+        for start in (early, later):
+            booked = book(
+                session,
+                calendar,
+                BookingRequest(made.customer_id, made.vehicle_id, start, 60, "engine", "Oil"),
+                now=yesterday,
+            )
+            session.get(AppointmentPlan, booked.id).updated_at = yesterday  # type: ignore[union-attr]
+        session.commit()
+    web_login(client, shop)
+    page = text(client.get("/appointments/day-plan"))
+    assert page.count("No-show") == 1
+    assert 'class="full">60<' in page  # the bay and the technician, the hour booked
+    undo = re.search(r'action="(/appointments/[^"]+/no-show/undo)"', page)
+    assert undo
+    token = csrf_token(client, "/appointments/day-plan")
+    assert client.post(undo.group(1), data={"csrf_token": token}).status_code == 302
+    again = text(client.get("/appointments/day-plan"))
+    assert "No-show" not in again.replace("marked a no-show", "")
+    client.get("/lang/zh_CN")
+    chinese = text(client.get("/appointments/day-plan"))
+    assert "当日计划" in chinese and zone is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -24,6 +24,12 @@ from sync_server.appointment_tables import AppointmentPlan, ServiceBay
 from sync_server.appointments.booking import BookingRequest, SlotFull, book, cancel, move
 from sync_server.appointments.capacity import day_capacity, shop_calendar
 from sync_server.appointments.confirmation import notify_appointment
+from sync_server.appointments.day_plan import (
+    DEFAULT_GRACE_MINUTES,
+    day_plan,
+    mark_no_shows,
+    undo_no_show,
+)
 from sync_server.appointments.presets import JOB_PRESETS, PRESETS
 from sync_server.models import Appointment, Customer, Technician, Vehicle
 from sync_server.shop import shop_settings
@@ -271,3 +277,32 @@ def cancel_appointment(appointment_id: str) -> ResponseReturnValue:
     notify_appointment(session, appointment_id, "cancelled")
     session.commit()
     return redirect(url_for("appointments.detail", appointment_id=appointment_id))
+
+
+@bp.get("/appointments/day-plan")
+@allow(*STAFF)
+def plan_of_day() -> ResponseReturnValue:
+    session = db.session()
+    calendar = shop_calendar(shop_settings(session))
+    grace = int(current_app.config.get("NO_SHOW_GRACE_MINUTES", DEFAULT_GRACE_MINUTES))
+    if mark_no_shows(session, datetime.now(UTC), grace):
+        session.commit()
+    day = _day()
+    return render_template(
+        "appointments/day_plan.html",
+        plan=day_plan(session, calendar, day),
+        previous_day=day - timedelta(days=1),
+        next_day=day + timedelta(days=1),
+        grace=grace,
+    )
+
+
+@bp.post("/appointments/<appointment_id>/no-show/undo")
+@allow(*STAFF)
+def undo_no_show_view(appointment_id: str) -> ResponseReturnValue:
+    appointment, _plan = _load(appointment_id)
+    session = db.session()
+    undo_no_show(session, appointment_id)
+    session.commit()
+    day = appointment.expected_arrival.astimezone(_zone()).date().isoformat()
+    return redirect(url_for("appointments.plan_of_day", day=day))
