@@ -154,6 +154,12 @@ def _pick_customer(form: dict[str, str], errors: dict[str, str]) -> tuple[str, s
     return customer_id, vehicle_id
 
 
+def _chosen_start() -> str:
+    """The time typed, or the offered free time tapped (its button comes after the field)."""
+    given = [value.strip() for value in request.form.getlist("starts") if value.strip()]
+    return given[-1] if given else ""
+
+
 def _int_or_none(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
@@ -162,6 +168,7 @@ def _int_or_none(text: str) -> int | None:
 @allow(*STAFF)
 def create() -> ResponseReturnValue:
     form = {name: (request.form.get(name) or "").strip() for name in FORM_FIELDS}
+    form["starts"] = _chosen_start()
     errors: dict[str, str] = {}
     starts = _local(form["starts"])
     if starts is None:
@@ -245,7 +252,7 @@ def detail(appointment_id: str) -> ResponseReturnValue:
 @allow(*STAFF)
 def move_appointment(appointment_id: str) -> ResponseReturnValue:
     _load(appointment_id)
-    starts = _local((request.form.get("starts") or "").strip())
+    starts = _local(_chosen_start())
     if starts is None:
         return _detail(
             appointment_id,
