@@ -20,6 +20,8 @@ done
 as_postgres psql -p "$port" -qtAc \
   "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'checkin_test') THEN
      CREATE ROLE checkin_test LOGIN CREATEDB PASSWORD 'checkin_test'; END IF; END \$\$;" >&2
+# Dropping a test database WITH (FORCE) must be able to end an autovacuum worker in it.
+as_postgres psql -p "$port" -qtAc "GRANT pg_signal_backend TO checkin_test" >&2
 if ! as_postgres psql -p "$port" -qtAc "select 1 from pg_database where datname='checkin_test'" | grep -q 1; then
   as_postgres createdb -p "$port" -O checkin_test checkin_test >&2
 fi

@@ -17,7 +17,7 @@ from render_screenshots import REPO, SHOP, SIZE, DemoShopServer
 
 def render_typing(lang: str, out_dir: Path) -> list[Path]:
     sys.path.insert(0, str(REPO / "tests"))
-    from kiosk_flow_fixtures import DEVICE_ID, LOOKUP_KEY, store_with_appointments
+    from kiosk_flow_fixtures import DEVICE_ID, store_with_appointments
 
     from kiosk.services.device_store import DeviceSettings, DeviceStore
     from kiosk.services.pinyin_input import pinyin_dictionary
@@ -40,7 +40,6 @@ def render_typing(lang: str, out_dir: Path) -> list[Path]:
                 shop_name=SHOP,
                 plate_region="CN",
                 ticket_prefix="K3",
-                kiosk_lookup_key=LOOKUP_KEY.hex(),
                 language=lang,
             )
         )

@@ -66,6 +66,7 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "HEADER_TIMEOUT_SECONDS": _env_int("HEADER_TIMEOUT_SECONDS", 10),
         "CHANNEL_TIMEOUT_SECONDS": _env_int("CHANNEL_TIMEOUT_SECONDS", 60),
         "CONNECTION_LIMIT": _env_int("CONNECTION_LIMIT", 500),
+        "TRUSTED_PROXY": os.environ.get("TRUSTED_PROXY", ""),
         # How far ahead of the server's clock a device's change may be clocked.
         "SYNC_MAX_CLOCK_OFFSET_MS": _env_int("SYNC_MAX_CLOCK_OFFSET_SECONDS", 300) * 1000,
     }

@@ -184,3 +184,13 @@ class ApprovalDecisionRow(Base):
     approval_id: Mapped[str] = mapped_column(ForeignKey("approvals.id"), primary_key=True)
     line_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     decision: Mapped[LineDecision] = mapped_column(_enum(LineDecision, "line_decision"))
+
+
+class ApprovalSafetyAcknowledgementRow(Base):
+    """A safety (red) line the customer declined after confirming they understood the
+    risk, kept with their approval."""
+
+    __tablename__ = "approval_safety_acknowledgements"
+
+    approval_id: Mapped[str] = mapped_column(ForeignKey("approvals.id"), primary_key=True)
+    line_id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -19,6 +19,7 @@ from shared import domain
 from sync_server.models import ApprovalRow, QuoteRow
 from sync_server.record_tables import (
     ApprovalDecisionRow,
+    ApprovalSafetyAcknowledgementRow,
     ConsentRow,
     DamageMarkRow,
     QuoteLineRow,
@@ -252,7 +253,7 @@ def quote(session: Session, quote_id: str) -> domain.Quote | None:
 def approval_of(session: Session, row: ApprovalRow) -> domain.Approval:
     decisions = session.scalars(
         select(ApprovalDecisionRow).where(ApprovalDecisionRow.approval_id == row.id)
-    )
+    ).all()
     return domain.Approval(
         id=row.id,
         quote_id=row.quote_id,
@@ -263,4 +264,11 @@ def approval_of(session: Session, row: ApprovalRow) -> domain.Approval:
         ip_address=row.ip_address,
         user_agent=row.user_agent,
         option_id=row.option_id,
+        safety_acknowledged=sorted(
+            session.scalars(
+                select(ApprovalSafetyAcknowledgementRow.line_id).where(
+                    ApprovalSafetyAcknowledgementRow.approval_id == row.id
+                )
+            )
+        ),
     )

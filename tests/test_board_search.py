@@ -4,10 +4,12 @@ in any case, with or without the dot; the last four digits of the phone; the mod
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop
+from sqlalchemy import event
 from web_fixtures import web_login
 
 from shared import domain
@@ -105,3 +107,36 @@ def test_search_keys() -> None:
     assert model_search_key("CR-V") == model_search_key("cr v") == "crv"
     assert phone_last4("+86 139 1234 5605") == "5605"
     assert phone_last4("123") == ""
+
+
+def test_searches_are_index_look_ups_not_scans(app: Flask) -> None:
+    """What advisors type is found through the indexes of the normalised columns: no
+    statement of the search reads a whole table (SQLite's query plans, read back)."""
+    if app.extensions["db_engine"].dialect.name != "sqlite":
+        return  # the plans are read on SQLite; PostgreSQL plans by its table statistics
+    add_visit(app, "Zhou Min", "+8613912345605", "苏A3N2P8", "Nissan", "Sylphy")
+    engine = app.extensions["db_engine"]
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        statements.append((statement, parameters))
+
+    from sync_server.web.board import search_visits
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with app.app_context():
+            for query in ("a3n2p8", "5605", "sylphy", "苏A·3N2P8"):
+                statements.clear()
+                assert [card.plate for card in search_visits(db.session(), query)] == [
+                    "苏A3N2P8"
+                ], query
+                with engine.connect() as connection:
+                    for statement, parameters in list(statements):
+                        plan = connection.exec_driver_sql(
+                            f"EXPLAIN QUERY PLAN {statement}", parameters
+                        ).all()
+                        scans = [row[-1] for row in plan if str(row[-1]).startswith("SCAN")]
+                        assert scans == [], (query, statement, scans)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)

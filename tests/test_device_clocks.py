@@ -53,6 +53,13 @@ def test_the_offset_is_learnt_from_the_middle_of_the_round_trip() -> None:
     assert not server_time.learn(headers(9_000_000), sent_ms=0, received_ms=60_000)
     assert not server_time.learn({}, sent_ms=0, received_ms=10)
     assert server_time.offset_ms == 5_000_000 - 1_000_100
+    # A less precise answer that agrees is not taken; a more precise one is.
+    assert not server_time.learn(headers(5_000_250), sent_ms=1_000_000, received_ms=1_000_500)
+    assert server_time.learn(headers(5_000_050), sent_ms=1_000_000, received_ms=1_000_020)
+    assert server_time.offset_ms == 5_000_050 - 1_000_010
+    # One that cannot agree (the wall clock was set meanwhile) is taken at once.
+    assert server_time.learn(headers(9_000_000), sent_ms=1_000_000, received_ms=1_000_900)
+    assert server_time.offset_ms == 9_000_000 - 1_000_450
 
 
 def test_a_clock_beyond_the_range_is_forgotten_once_the_range_is_known() -> None:
@@ -144,7 +151,9 @@ def test_skewed_tablets_order_edits_by_real_time_and_drag_nobody_ahead(
             (ahead, behind, behind_sync),
         ):
             first.save("visit", visit_id, {"concern_text": f"earlier by {first.node_id}"})
-            time.sleep(0.01)  # the second edit comes later in real time
+            # The second edit comes later in real time: by more than the error of the
+            # tablets' offsets (half a round trip on loopback, on a busy machine too).
+            time.sleep(1.0)
             second.save("visit", visit_id, {"concern_text": f"later by {second.node_id}"})
             for engine in (pushes_first, behind_sync if pushes_first is ahead_sync else ahead_sync):
                 engine.sync_once()

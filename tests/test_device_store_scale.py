@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kiosk_flow_fixtures import DEVICE_ID, LOOKUP_KEY, store_with_appointments, zigzag_strokes
+from kiosk_flow_fixtures import DEVICE_ID, store_with_appointments, zigzag_strokes
 from PIL import Image
 
 from kiosk.services.checkin_flow import (
@@ -34,7 +34,7 @@ from shared.wire import to_wire
 
 TABLET_ID = "7a1c2e3f-4b5d-4c6e-9f70-8a9b0c1d2e3f"
 SERVER_CLOCK = "0001700000000000-0000-server"
-SETUP = KioskSetup(device_id=DEVICE_ID, ticket_prefix="K3", lookup_key_hex=LOOKUP_KEY.hex())
+SETUP = KioskSetup(device_id=DEVICE_ID, ticket_prefix="K3")
 
 
 def pulled(kind: str, record: Any) -> dict[str, Any]:

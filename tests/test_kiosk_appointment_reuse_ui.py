@@ -28,7 +28,7 @@ def test_work_booked_comes_into_the_visit_and_the_customer_adds_to_it(start_kios
     touches.tap(harness.app.welcome_screen.ids.phone_or_plate)
     lookup = screen(harness, "lookup")
     touches.keys(lookup.ids.phone_pad, "13912345601")
-    touches.tap(lookup.ids.find)
+    harness.pump(2)  # looked up at the 11th digit
     assert harness.screen == "vehicle"
     assert screen(harness, "vehicle").ids.work.text == "Air conditioning not cooling"
     touches.tap(screen(harness, "vehicle").ids.next)
@@ -36,12 +36,16 @@ def test_work_booked_comes_into_the_visit_and_the_customer_adds_to_it(start_kios
     words = concern.ids.words
     assert words.text == "Air conditioning not cooling"  # shown, for the customer to add to
     assert concern.tiles["air_conditioning"].selected
-    touches.tap(words)
-    words.cursor = (len(words.text), 0)
-    words.insert_text(", and a rattle on the left")
+    touches.tap(words)  # the on-screen keyboard opens; the customer types on after it
+    keyboard = harness.app.keyboard
+    assert keyboard.shown and not keyboard.chinese
+    for char in " and a rattle":
+        touches.tap(keyboard.ids.space if char == " " else keyboard.key_buttons[char])
+    touches.tap(keyboard.ids.done)
+    assert words.text == "Air conditioning not cooling and a rattle"
     finish_common_steps(harness, touches)
     _store, visit = saved(harness)
-    assert visit["concern_text"] == "Air conditioning not cooling, and a rattle on the left"
+    assert visit["concern_text"] == "Air conditioning not cooling and a rattle"
     assert visit["concern_codes"] == ["air_conditioning"]
 
 
@@ -73,7 +77,7 @@ def test_a_second_scan_of_a_used_appointment_gives_its_ticket(start_kiosk) -> No
     touches.tap(harness.app.welcome_screen.ids.phone_or_plate)
     lookup = screen(harness, "lookup")
     touches.keys(lookup.ids.phone_pad, "13812345678")
-    touches.tap(lookup.ids.find)
+    harness.pump(2)  # looked up at the 11th digit
     assert harness.screen == "lookup"
     assert "您已登记过了 — 排队号 K3-001。" in shown_messages(harness, "lookup")
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kiosk_flow_fixtures import DEVICE_ID, LOOKUP_KEY, store_with_appointments
+from kiosk_flow_fixtures import DEVICE_ID, store_with_appointments
 
 from kiosk.services.device_store import DeviceSettings, DeviceStore
 from kiosk.services.pinyin_input import PinyinComposer, pinyin_dictionary
@@ -40,7 +40,6 @@ def kiosk(kiosk_app: Callable[..., HeadlessApp], tmp_path: Path, chinese_input: 
             shop_name="Bright Auto Service",
             plate_region="CN",
             ticket_prefix="K3",
-            kiosk_lookup_key=LOOKUP_KEY.hex(),
         )
     )
     return kiosk_app(devices, qr_scanner=DummyScanner(), start_sync=False)

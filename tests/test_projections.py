@@ -516,3 +516,31 @@ def test_typed_rows_read_back_as_the_records_that_were_synced(app: Flask) -> Non
         assert customer is not None
         assert customer.language == written["consent"][0].language
         assert from_wire("quote", to_wire(read_quote)) == quote
+
+
+def test_the_rebuild_command_puts_back_typed_rows_from_the_sync_records(app: Flask) -> None:
+    rng = random.Random(3)
+    with app.app_context():
+        session = db.session()
+        shop = Shop()
+        for op in ("visit", "consent", "note"):
+            lock_feed(session)
+            for kind, record in _records(shop, op, rng):
+                put_server_record(session, kind, record)
+            session.commit()
+        before = _snapshot(session)
+        _wipe(session)
+        assert _snapshot(session)["consents"] == []
+
+    result = app.test_cli_runner().invoke(args=["projections", "rebuild", "--kind", "consent"])
+    assert result.exit_code == 0, result.output
+    assert "consent: 1 records projected" in result.output
+    with app.app_context():
+        after = _snapshot(db.session())
+    assert after["consents"] == before["consents"]
+    assert after["visit_notes"] == []  # only the kind asked for
+
+    result = app.test_cli_runner().invoke(args=["projections", "rebuild"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert _snapshot(db.session()) == before

@@ -174,3 +174,14 @@ def test_limits_per_route() -> None:
     assert limits.body_limit("POST", "/visits/x/quote", {"COOKIE": "session=s"}) == 2 * MIB
     assert limits.body_limit("PUT", "/api/v1/blobs/" + "a" * 64, {}) == 64 * 1024
     assert limits.body_limit("POST", "/api/v1/devices/pair", {}) == 64 * 1024
+
+
+def test_a_trusted_proxy_is_believed_and_no_one_else() -> None:
+    from waitress.adjustments import Adjustments
+
+    assert "trusted_proxy" not in ServeLimits().waitress_settings()
+    behind = ServeLimits(trusted_proxy="10.0.0.2").waitress_settings()
+    adjustments = Adjustments(host="127.0.0.1", port=0, **behind)
+    assert adjustments.trusted_proxy == "10.0.0.2"
+    assert adjustments.trusted_proxy_headers == {"x-forwarded-for", "x-forwarded-proto"}
+    assert adjustments.clear_untrusted_proxy_headers

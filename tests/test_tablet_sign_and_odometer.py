@@ -63,10 +63,7 @@ def test_a_kiosk_mileage_that_differs_is_shown_and_the_walkarounds_reading_kept(
     for key in "52420":
         harness.tap(car.ids.odometer_pad.key_buttons[key])
     harness.tap(car.ids.save_odometer)
-    assert car.ids.kiosk_km.text == (
-        "The customer typed 52,340 km at the kiosk: 80 km less than this reading. "
-        "This reading is the one kept."
-    )
+    assert car.ids.kiosk_km.text == "Kiosk: 52,340 km (80 km less). This reading is kept."
     (walkaround,) = store.find("walkaround", visit_id=tablet_data.visit_id)
     assert walkaround["odometer_km"] == 52420
     assert store.get("visit", tablet_data.visit_id)["mileage_in_km"] == 52340  # as typed

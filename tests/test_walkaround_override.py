@@ -4,17 +4,21 @@ manager's word with the reason, which is kept and shown on the visit page; migra
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop
+from sqlalchemy import inspect, text
 from web_fixtures import make_visit, page_text, post_form, web_login
 
 from shared import domain
 from shared.visit_status import VisitStatus
 from sync_server import db
 from sync_server.migrate import alembic_config, current_revision, upgrade
-from sync_server.models import Visit, WalkaroundOverride
+from sync_server.models import SyncRecord, Visit, WalkaroundOverride
+from sync_server.record_tables import ApprovalSafetyAcknowledgementRow
 from sync_server.sync.records import lock_feed, put_server_record
 
 
@@ -119,12 +123,51 @@ def test_a_manager_overrides_with_a_reason_that_is_kept_and_shown(
         assert db.session().query(WalkaroundOverride).count() == 1
 
 
-def test_migration_0009_keeps_every_visit(app: Flask) -> None:
-    made = make_visit(app, status=VisitStatus.checked_in)
-    command.downgrade(alembic_config(app), "0005")
-    assert current_revision(app) == "0005"
+def test_migration_0009_adds_its_tables_and_keeps_acknowledged_safety_lines(app: Flask) -> None:
+    """Down to 0008 (an empty shop: a later revision's downgrade is not this test's
+    business), an approval whose record names an acknowledged safety line, up again."""
+    command.downgrade(alembic_config(app), "0008")
+    assert current_revision(app) == "0008"
+    tables = set(inspect(app.extensions["db_engine"]).get_table_names())
+    assert "walkaround_overrides" not in tables
+    approval_id, line_id = domain.new_id(), domain.new_id()
+    fields = {
+        "quote_id": domain.new_id(),
+        "quote_version": 1,
+        "decisions": {line_id: "declined"},
+        "signature_id": domain.new_id(),
+        "safety_acknowledged": [line_id],
+    }
+    with app.extensions["db_engine"].begin() as connection:
+        connection.execute(
+            SyncRecord.__table__.insert().values(
+                kind="approval",
+                id=approval_id,
+                fields=fields,
+                clocks={},
+                seq=1,
+                created_by="server",
+                updated_by="server",
+                created_at=datetime.now(UTC),
+                updated_at=datetime.now(UTC),
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO approvals (id, quote_id, quote_version, signature_id, approved_at,"
+                " ip_address, user_agent) VALUES (:id, :quote, 1, :signature, :at, '', '')"
+            ),
+            {
+                "id": approval_id,
+                "quote": fields["quote_id"],
+                "signature": fields["signature_id"],
+                "at": datetime(2026, 12, 6, 8, tzinfo=UTC),
+            },
+        )
     upgrade(app, "0009")
     assert current_revision(app) == "0009"
-    assert status_of(app, made.visit_id) == VisitStatus.checked_in
     with app.app_context():
-        assert db.session().query(WalkaroundOverride).count() == 0
+        session = db.session()
+        assert session.query(WalkaroundOverride).count() == 0
+        kept = session.query(ApprovalSafetyAcknowledgementRow).one()
+        assert (kept.approval_id, kept.line_id) == (approval_id, line_id)

@@ -28,7 +28,7 @@ from web_fixtures import (
 from shared.visit_status import VisitStatus
 from sync_server import db
 from sync_server.models import ApprovalRow, OutboundMessage, QuoteRow, SyncRecord, Visit
-from sync_server.quotes import approval_token, latest_version
+from sync_server.quotes import approval_token, latest_version, read_approval_token
 from sync_server.sync.records import ChangeRefused, lock_feed, update_server_record
 
 STROKES = [[[0.1, 0.5, 0], [0.5, 0.2, 40], [0.9, 0.6, 90]]]
@@ -145,7 +145,14 @@ def test_the_whole_authorisation_flow(app: Flask, client: FlaskClient, shop: Sho
     assert status_of(app, made.visit_id) == VisitStatus.quote_sent
     with app.app_context():
         message = db.session().query(OutboundMessage).one()
-        assert message.event == "quote_sent" and path in message.body
+        # The message's link opens the same quote version as the desk's (the token is
+        # signed with its time, so the two may differ by the second they were made in).
+        sent = re.search(r"/approve/([^\s]+)", message.body)
+        assert message.event == "quote_sent" and sent is not None
+        secret = app.config["SECRET_KEY"]
+        assert read_approval_token(secret, sent.group(1)) == read_approval_token(
+            secret, path.removeprefix("/approve/")
+        )
 
     # Work cannot start yet: the desk has no button for it, and the write path refuses.
     with app.app_context(), pytest.raises(ChangeRefused):

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 SERVER_TIME_HEADER = "X-Server-Time-Ms"
 MAX_OFFSET_HEADER = "X-Max-Clock-Offset-Ms"
 # An answer that took longer than this says little about when the server read its
-# clock (a photo upload): it corrects the offset only while none is known yet.
+# clock (a photo upload): it sets the offset only while none is known yet.
 MAX_SAMPLE_ROUND_TRIP_MS = 2_000
 # The device's own wall clock is this far off the server's or more: staff should fix it.
 WARN_OFFSET_MS = 60_000
@@ -47,6 +47,8 @@ class ServerTime:
         self.clock = clock
         self.known = False
         self.max_offset_ms: int | None = None
+        self._estimate = 0  # server time minus wall clock, as last taken
+        self._round_trip = 0  # of the answer it was taken from
         self._lock = threading.Lock()
 
     def wall_ms(self) -> int:
@@ -64,17 +66,30 @@ class ServerTime:
         return self.known and abs(self.clock.offset_ms) >= WARN_OFFSET_MS
 
     def learn(self, headers: Mapping[str, str], sent_ms: int, received_ms: int) -> bool:
-        """Take the server's time from an answer's headers; True when it was used."""
+        """Take the server's time from an answer's headers; True when it was used.
+
+        The server read its clock somewhere in the round trip: the estimate is off by at
+        most half of it. A new estimate replaces the one in use when its round trip was
+        shorter (more precise), or when the two cannot both be right (the device's wall
+        clock was set meanwhile).
+        """
         try:
             server_ms = int(headers[SERVER_TIME_HEADER])
         except (KeyError, TypeError, ValueError):
             return False
         round_trip = received_ms - sent_ms
+        if round_trip < 0:
+            return False
+        estimate = server_ms - (sent_ms + received_ms) // 2
         with self._lock:
-            if self.known and not 0 <= round_trip <= MAX_SAMPLE_ROUND_TRIP_MS:
-                return False
-            offset = server_ms - (sent_ms + received_ms) // 2
-            self.clock.offset_ms = offset if abs(offset) >= MIN_CORRECTION_MS else 0
+            if self.known:
+                apart = abs(estimate - self._estimate)
+                if round_trip > MAX_SAMPLE_ROUND_TRIP_MS or (
+                    round_trip > self._round_trip and apart <= (round_trip + self._round_trip) // 2
+                ):
+                    return False
+            self._estimate, self._round_trip = estimate, round_trip
+            self.clock.offset_ms = estimate if abs(estimate) >= MIN_CORRECTION_MS else 0
             self.known = True
             with contextlib.suppress(KeyError, TypeError, ValueError):
                 self.max_offset_ms = int(headers[MAX_OFFSET_HEADER])

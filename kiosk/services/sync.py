@@ -760,7 +760,9 @@ class BackgroundSync:
 
     def _publish(self, *, running: bool) -> None:
         try:
-            store, server_time = self.engine.store, self.engine.server_time
+            store = self.engine.store
+            server_time: ServerTime | None = getattr(self.engine, "server_time", None)
+            known = server_time is not None and server_time.known
             counts, history = store.status(), store.sync_history()
             self._state = SyncState(
                 pending_changes=counts.pending_changes,
@@ -773,8 +775,8 @@ class BackgroundSync:
                 running=running,
                 parked_blobs=counts.parked_blobs,
                 last_error_detail=history.last_error_detail,
-                clock_offset_ms=server_time.offset_ms if server_time.known else None,
-                clock_warning=server_time.warning,
+                clock_offset_ms=server_time.offset_ms if server_time and known else None,
+                clock_warning=bool(server_time and server_time.warning),
             )
         except Exception:
             log.exception("Could not read the sync state")

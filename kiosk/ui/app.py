@@ -223,7 +223,7 @@ class CheckinApp(App):
             idle_timeout if idle_timeout is not None else self.settings.idle_timeout_s,
             idle_countdown,
         )
-        self.guard = SharedScreenGuard(self, self.idle, lambda: ADVISOR_IDLE_S)
+        self.guard = SharedScreenGuard(self, lambda: ADVISOR_IDLE_S)
         self.link = DeviceLink(self)
         self.lang = normalize_language(self.settings.language)
         self.title = self.tr(WINDOW_TITLE)

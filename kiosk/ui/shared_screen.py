@@ -41,14 +41,16 @@ class SharedScreenGuard:
     ``advisor_idle_s`` is read at each check (the app's setting, tests shorten it).
     """
 
-    def __init__(
-        self, app: CheckinApp, idle: IdleWatch, advisor_idle_s: Callable[[], float]
-    ) -> None:
+    def __init__(self, app: CheckinApp, advisor_idle_s: Callable[[], float]) -> None:
         self.app = app
-        self.idle = idle
         self.advisor_idle_s = advisor_idle_s
         self.may_close = False
         self._idle_event: ClockEvent | None = None
+
+    @property
+    def idle(self) -> IdleWatch:
+        """The app's idle watch (read each time: tests replace it with a fake clock)."""
+        return self.app.idle
 
     def start(self) -> None:
         self._idle_event = Clock.schedule_interval(lambda _dt: self.check_idle(), IDLE_CHECK_S)

@@ -15,7 +15,12 @@ from typing import Any
 from shared import domain
 from shared.wire import to_wire
 from sync_server.models import Base
-from sync_server.record_tables import ApprovalDecisionRow, QuoteLineRow, QuoteOptionRow
+from sync_server.record_tables import (
+    ApprovalDecisionRow,
+    ApprovalSafetyAcknowledgementRow,
+    QuoteLineRow,
+    QuoteOptionRow,
+)
 
 
 def _plain(value: Any) -> Any:
@@ -270,13 +275,28 @@ def approval_decisions(record: domain.Approval) -> list[dict[str, Any]]:
     ]
 
 
+def approval_safety_acknowledgements(record: domain.Approval) -> list[dict[str, Any]]:
+    return [
+        {"approval_id": record.id, "line_id": line_id}
+        for line_id in sorted(set(record.safety_acknowledged))
+    ]
+
+
 # A record's rows of its own in other tables: (table, parent column, own id column, rows).
 CHILDREN: Mapping[str, tuple[tuple[type[Base], str, str, Callable[[Any], list[dict]]], ...]] = {
     "quote": (
         (QuoteLineRow, "quote_id", "line_id", quote_lines),
         (QuoteOptionRow, "quote_id", "option_id", quote_options),
     ),
-    "approval": ((ApprovalDecisionRow, "approval_id", "line_id", approval_decisions),),
+    "approval": (
+        (ApprovalDecisionRow, "approval_id", "line_id", approval_decisions),
+        (
+            ApprovalSafetyAcknowledgementRow,
+            "approval_id",
+            "line_id",
+            approval_safety_acknowledgements,
+        ),
+    ),
 }
 
 

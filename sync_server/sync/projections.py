@@ -219,7 +219,8 @@ def _take_customer_language(session: Session, record: domain.Consent) -> None:
 
     visit = cached_get(session, Visit, record.visit_id)
     customer = cached_get(session, Customer, visit.customer_id) if visit is not None else None
-    if customer is not None and customer.language != record.language:
+    # A customer new in this batch is a plain NewRow without the column set yet.
+    if customer is not None and getattr(customer, "language", None) != record.language:
         customer.language = record.language
 
 

@@ -73,7 +73,8 @@ class PruneMixin(BlobsMixin):
                 ]
         visits = removed = kept = 0
         photos: set[str] = set()
-        for chunk in chunks(sorted(set(candidates)), 200):
+        # Short transactions: a check-in saved meanwhile waits for one of them at most.
+        for chunk in chunks(sorted(set(candidates)), 20):
             with self._transaction() as db:
                 for visit_id in chunk:
                     gone = _remove_visit(db, visit_id)

@@ -20,16 +20,9 @@ PREVIOUS_KM = Text("Last recorded for this car: {km} km", "kiosk")
 FUEL_EMPTY = Text("Empty", "kiosk")
 FUEL_FULL = Text("Full", "kiosk")
 FUEL_NOT_READ = Text("Not read yet", "kiosk")
-KIOSK_KM_LOWER = Text(
-    "The customer typed {kiosk} km at the kiosk: {difference} km less than this reading. "
-    "This reading is the one kept.",
-    "kiosk",
-)
-KIOSK_KM_HIGHER = Text(
-    "The customer typed {kiosk} km at the kiosk: {difference} km more than this reading. "
-    "This reading is the one kept.",
-    "kiosk",
-)
+# The customer's own mileage from the kiosk, when the advisor's reading differs.
+KIOSK_KM_LOWER = Text("Kiosk: {kiosk} km ({difference} km less). This reading is kept.", "kiosk")
+KIOSK_KM_HIGHER = Text("Kiosk: {kiosk} km ({difference} km more). This reading is kept.", "kiosk")
 
 
 class WalkaroundCarScreen(WalkaroundStepScreen):
