@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -214,7 +214,13 @@ class EmailSender:
         self.starttls = bool(config.get("SMTP_STARTTLS", False))
         self.sender = config.get("MAIL_FROM", "service@localhost")
 
-    def send(self, recipient: str, subject: str, body: str) -> None:
+    def send(
+        self,
+        recipient: str,
+        subject: str,
+        body: str,
+        attachments: Sequence[tuple[str, str, bytes]] = (),
+    ) -> None:
         if not self.host:
             log.info("email to %s not sent: SMTP_HOST is not set", mask_email(recipient))
             raise NoGateway("SMTP_HOST is not set")
@@ -224,12 +230,34 @@ class EmailSender:
         message["Subject"] = subject
         message["Message-ID"] = make_msgid(domain="service-lane")
         message.set_content(body)
+        for filename, content_type, content in attachments:
+            maintype, _, subtype = content_type.partition("/")
+            subtype, _, extra = subtype.partition(";")
+            params = dict(part.strip().split("=", 1) for part in extra.split(";") if "=" in part)
+            message.add_attachment(
+                content,
+                maintype=maintype,
+                subtype=subtype.strip(),
+                filename=filename,
+                params=params,
+            )
         with smtplib.SMTP(self.host, self.port, timeout=20) as smtp:
             if self.starttls:
                 smtp.starttls()
             if self.user:
                 smtp.login(self.user, self.password)
             smtp.send_message(message)
+
+
+def _attachments(session: Session, message: OutboundMessage) -> list[tuple[str, str, bytes]]:
+    from sync_server.appointment_tables import OutboundAttachment
+
+    rows = session.scalars(
+        select(OutboundAttachment)
+        .where(OutboundAttachment.message_id == message.id)
+        .order_by(OutboundAttachment.id)
+    )
+    return [(row.filename, row.content_type, row.content) for row in rows]
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -269,7 +297,9 @@ def send_due(
         assert message is not None
         try:
             if message.channel == "email":
-                email.send(message.recipient, message.subject, message.body)
+                email.send(
+                    message.recipient, message.subject, message.body, _attachments(session, message)
+                )
             else:
                 sms.send(message.recipient, message.body)
         except NoGateway as missing:
