@@ -1,6 +1,6 @@
 """appointment planning: bays, absences, plans, slot claims, e-mail attachments
 
-Revision ID: 0014
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-06 23:59:00.000000
 
@@ -15,7 +15,7 @@ from alembic import op
 
 import sync_server.models
 
-revision = "0014"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
