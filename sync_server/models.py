@@ -184,9 +184,6 @@ class PairingCode(Base):
 
 class Customer(Base):
     __tablename__ = "customers"
-    # The board's search by name reads this index (name and id: all it needs), not the
-    # whole table.
-    __table_args__ = (Index("ix_customers_name", "name", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(120), default="")

@@ -17,6 +17,7 @@ requests and terminates TLS; these limits are for the shop's own network.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,7 +29,11 @@ from waitress.parser import HTTPRequestParser
 from waitress.server import MultiSocketServer, TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 from waitress.utilities import RequestEntityTooLarge
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
+from shared.i18n import Text, normalize_language
+from sync_server.problems import Problem
 from sync_server.sync.blobs import MAX_UPLOAD_BYTES
 
 ANONYMOUS_BODY_BYTES = 64 * 1024
@@ -90,6 +95,33 @@ class ServeLimits:
         }
 
 
+class TooLargeProblem(RequestEntityTooLarge):
+    """Waitress's 413, written as the app writes every refusal: a problem document
+    (RFC 9457) in the caller's language, so a device shows it like any other."""
+
+    def __init__(self, limit: int, accept_language: str) -> None:
+        super().__init__(f"the limit here is {limit} bytes")
+        self.limit = limit
+        best = parse_accept_header(accept_language, LanguageAccept).best_match(
+            ["en", "zh-CN", "zh"]
+        )
+        self.lang = normalize_language(best)
+
+    def to_response(self, ident: str | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
+        megabytes = round(self.limit / 1_048_576, 1)
+        problem = Problem(
+            413,
+            "too-large",
+            Text("The limit here is {megabytes} MB.", "server", {"megabytes": megabytes}),
+        )
+        body = json.dumps(problem.to_dict(self.lang), ensure_ascii=False).encode("utf-8")
+        headers = [
+            ("Content-Type", "application/problem+json"),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+        return f"{self.code} {self.reason}", headers, body
+
+
 class RouteLimitedParser(HTTPRequestParser):
     """Waitress's parser, refusing a body over its route's limit before reading it."""
 
@@ -104,6 +136,7 @@ class RouteLimitedParser(HTTPRequestParser):
         self.body_limit = self.limits.body_limit(self.command, self.path, self.headers)
         if not self.chunked and self.content_length > self.body_limit:
             self._too_large()
+        self._as_problem()
 
     def received(self, data: bytes) -> int:
         if self.completed:
@@ -111,10 +144,18 @@ class RouteLimitedParser(HTTPRequestParser):
         consumed = super().received(data)
         if self.chunked and not self.completed and self.body_bytes_received > self.body_limit:
             self._too_large()
+        self._as_problem()
         return consumed
 
+    def _as_problem(self) -> None:
+        """Waitress's own body limit answers in plain text: answer as the app does."""
+        if isinstance(self.error, RequestEntityTooLarge) and not isinstance(
+            self.error, TooLargeProblem
+        ):
+            self.error = TooLargeProblem(self.body_limit, self.headers.get("ACCEPT_LANGUAGE", ""))
+
     def _too_large(self) -> None:
-        self.error = RequestEntityTooLarge(f"the limit here is {self.body_limit} bytes")
+        self.error = TooLargeProblem(self.body_limit, self.headers.get("ACCEPT_LANGUAGE", ""))
         self.completed = True
         self.body_rcv = None
 

@@ -149,10 +149,16 @@ def test_a_check_in_killed_at_every_step_is_all_or_nothing_and_a_retry_makes_one
                 assert set(found.values()) == {0}, (step, found)
                 assert _outbox_kinds(store) == [], step
             _no_leftovers(store)
-            # The customer tries again (a new flow: the kiosk forgot them).
-            flow = _walk_in(CheckinFlow(SETUP)) if path == "walk_in" else _appointment(store)
-            receipt = flow.check_in(store, now=NOW)
-            assert receipt.ticket_number == "K3-001", step
+            # The customer tries again (a new flow: the kiosk forgot them). An appointment
+            # already used says so at the look-up, with its ticket (issue 16, item 4).
+            if path == "appointment" and found["visit"]:
+                again = CheckinFlow(SETUP).find_appointments(store, LookupKind.code, "Q7M4KX")
+                assert [issue.code for issue in again.issues] == ["already_checked_in"], step
+                assert "K3-001" in again.issues[0].message.render("en"), step
+            else:
+                flow = _walk_in(CheckinFlow(SETUP)) if path == "walk_in" else _appointment(store)
+                receipt = flow.check_in(store, now=NOW)
+                assert receipt.ticket_number == "K3-001", step
             assert _kinds(store, kinds) == dict.fromkeys(kinds, 1), step
             assert _outbox_kinds(store) == sorted(kinds), step
             _no_leftovers(store)

@@ -62,6 +62,7 @@ def walk_in(at: int = 1_700_000_000_000, node: str = "dev-a") -> tuple[list[dict
         vehicle_id=vehicle.id,
         concern_text="Brake noise",
         checked_in_device_id=None,
+        status_token=domain.new_status_token(),  # as the kiosk makes it (else the server's)
     )
     changes = [
         change("customer", customer.id, fields_of(customer), at, node),

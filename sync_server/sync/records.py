@@ -587,13 +587,14 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
 
     existing = cached_get(session, SyncRecord, (change.kind, change.id))
     _check_permission(change, origin, role, existing)
+    token_settled = False  # the server set the visit's status token, not the device
     if change.kind == "visit":
         trust.check_new_visit(change.fields, role, existing is None)
         fields = trust.settle_status_token(
             change.fields, role, existing.fields if existing else None
         )
         if fields is not change.fields:
-            change = replace(change, fields=fields)
+            change, token_settled = replace(change, fields=fields), True
     _check_status_change(change, role, existing)
     _check_customer_authorised(session, change, existing)
 
@@ -624,6 +625,9 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
         elif change.hlc < current_hlc and value is not None and value != current:
             losers.append(_conflict(change, name, value, change.hlc, origin, current, current_hlc))
 
+    if token_settled and "status_token" in state:
+        # A server edit: its clock is the server's, so the device takes the token back.
+        clocks["status_token"] = server_hlc([change.hlc])
     state["id"] = change.id
     try:
         record = from_wire(change.kind, state)

@@ -67,7 +67,6 @@ def upgrade() -> None:
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.alter_column("phone_last4", server_default=None)
         batch_op.create_index(batch_op.f("ix_customers_phone_last4"), ["phone_last4"])
-        batch_op.create_index("ix_customers_name", ["name", "id"])
     with op.batch_alter_table("vehicles", schema=None) as batch_op:
         batch_op.alter_column("plate_search", server_default=None)
         batch_op.alter_column("model_search", server_default=None)
@@ -122,6 +121,5 @@ def downgrade() -> None:
         batch_op.drop_column("model_search")
         batch_op.drop_column("plate_search")
     with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.drop_index("ix_customers_name")
         batch_op.drop_index(batch_op.f("ix_customers_phone_last4"))
         batch_op.drop_column("phone_last4")
