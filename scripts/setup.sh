@@ -36,6 +36,8 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 extras="postgres"
 [ "$want_test" = 1 ] && extras="postgres,dev"
-.venv/bin/python -m pip install -q -e ".[${extras}]" 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -c 'import kivy, flask, sqlalchemy, alembic, qrcode, PIL, babel' \
+# setuptools warns about every editable install (BuildBackendWarning): not for the shop's eyes.
+PYTHONWARNINGS=ignore::UserWarning .venv/bin/python -m pip install -q -e ".[${extras}]" 2>&1 | grep -v "^WARNING: Location" || true
+# Kivy (and alembic under Kivy's logger) would log a screenful at INFO on import.
+KIVY_NO_CONSOLELOG=1 .venv/bin/python -c 'import kivy, flask, sqlalchemy, alembic, qrcode, PIL, babel' \
   || { echo "Python packages did not install" >&2; exit 1; }

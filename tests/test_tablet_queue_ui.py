@@ -175,17 +175,32 @@ def test_tapping_a_car_opens_its_walkaround(kiosk_app: Any, tablet_store: Device
 def test_the_advisor_is_signed_out_after_idle_time_on_the_queue(
     kiosk_app: Any, tablet_store: DeviceStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kiosk.ui.app as app_module
+    # The tablet's own clock, moved by hand: a slow tap (the on-screen keyboard opens
+    # on the search field) must not count as idle time.
+    import types
 
+    import kiosk.ui.app as app_module
+    import kiosk.ui.shared_screen as guard_module
+    import kiosk.ui.tablet as tablet_module
+
+    now = [1000.0]
+    clock = types.SimpleNamespace(monotonic=lambda: now[0])
+    monkeypatch.setattr(guard_module, "time", clock)
+    monkeypatch.setattr(tablet_module, "time", clock)
     monkeypatch.setattr(app_module, "ADVISOR_IDLE_S", 2.0)
+
+    def idle_for(seconds: float) -> None:
+        now[0] += seconds
+        harness.idle_for(guard_module.IDLE_CHECK_S * 3)  # the guard looks at least once
+
     harness = start(kiosk_app, tablet_store)
     sign_in(harness, "li.na")
     assert harness.screen == "queue"
-    harness.idle_for(1.2)
+    idle_for(1.2)
     harness.tap(harness.app.queue_screen.ids.search)  # a touch keeps the advisor signed in
-    harness.idle_for(1.2)
+    idle_for(1.2)
     assert harness.screen == "queue"
-    harness.idle_for(1.5)
+    idle_for(1.5)
     assert harness.screen == "advisor_sign_in"
     assert harness.app.advisor is None
     assert harness.app.queue_screen.rows == []  # nothing left for the next person to see
