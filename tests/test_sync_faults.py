@@ -31,6 +31,7 @@ import io
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import struct
@@ -459,6 +460,9 @@ def two_tablets_scenario(
             concern_text="Noise",
             checked_in_device_id=tablets["A"].device_id,
             checked_in_at=datetime(2026, 11, 22, 9, 30, tzinfo=UTC),
+            # A token the server keeps: one it replaced would be stamped with the server's
+            # real clock, which both tablets would then observe (the test sets the clocks).
+            status_token=secrets.token_urlsafe(16),
         )
         for kind, record in (("customer", customer), ("vehicle", vehicle), ("visit", visit)):
             stores["A"].save(kind, record.id, fields_of(record))
