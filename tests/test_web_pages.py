@@ -338,3 +338,23 @@ def test_error_pages_say_what_to_do(client: FlaskClient, shop: Shop) -> None:
     assert "does not exist" in missing
     stranger = text(client.application.test_client().get("/nothing-here"))
     assert "does not exist" in stranger and '· <a href="/board">' not in stranger
+
+
+def test_every_page_form_without_csrf_token_is_refused(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    """Whatever blueprint a page is in (appointments included), a POST without the form's
+    token is refused before the page does anything."""
+    web_login(client, shop, "manager")
+    pages = app.extensions["page_blueprints"]
+    posts = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if "POST" in (rule.methods or ()) and rule.endpoint.split(".")[0] in pages
+    ]
+    assert any(rule.endpoint.startswith("appointments.") for rule in posts)
+    for rule in posts:
+        url = rule.build(dict.fromkeys(rule.arguments, "1"), append_unknown=False)[1]
+        response = client.post(url, data={})
+        assert response.status_code == 400, rule.endpoint
+        assert "reload the page" in text(response), rule.endpoint

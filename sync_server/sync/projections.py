@@ -1,14 +1,14 @@
 """Synced records projected into typed tables: one explicit projector per kind.
 
 ``sync_records`` is the merge engine's state and the changes feed; the back office reads
-typed tables only. :func:`project` is called by ``records.apply_change`` in the same
+typed tables only. :func:`project` is called by ``merge.apply_change`` in the same
 transaction as the change, with the merged record as a ``shared.domain`` object, and
 writes its row (and, for a quote or an approval, its lines, options and decisions).
 Each projector names its columns itself: a record's field that is not written here is
 not a column, on purpose.
 
 While a device's push is applied as a batch, new rows are ``NewRow`` values written at
-the end in one multi-row INSERT per table (``records.flush_batch``); rows that existed
+the end in one multi-row INSERT per table (``batch.flush_batch``); rows that existed
 are changed through the ORM. :func:`rebuild` projects every sync record again
 (``checkin-server projections rebuild``): the typed tables then hold exactly what the
 changes made them hold, record by record.
@@ -45,6 +45,7 @@ from sync_server.record_tables import (
     WalkaroundRow,
 )
 from sync_server.search import search_columns
+from sync_server.sync.batch import NewRow, batch_cache, cached_get
 from sync_server.sync.projection_rows import CHILDREN, ROWS, approved_total
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,6 @@ def prefetch_keys(
 
 
 def _upsert(session: Session, model: type[Base], key: Any, values: dict[str, Any]) -> Any:
-    from sync_server.sync.records import NewRow, batch_cache, cached_get
 
     row = cached_get(session, model, key)
     if row is None:
@@ -133,8 +133,6 @@ def _replace_children(
     rows: list[dict[str, Any]],
 ) -> None:
     """Make ``model``'s rows of this parent exactly ``rows`` (matched by child id)."""
-    from sync_server.sync.records import NewRow, batch_cache
-
     parent_id = rows[0][parent_column] if rows else parent.id
     cache = batch_cache(session)
     if cache is not None and isinstance(parent, NewRow):
@@ -174,8 +172,6 @@ SHEETS_TOUCHED = "walkaround_sheets_touched"
 def project(session: Session, kind: str, record: Any, origin: str = SERVER_ORIGIN) -> None:
     """Write the typed rows of this record (merged and checked) in the caller's
     transaction; ``origin`` (a device's uid or ``server``) is who sent the change."""
-    from sync_server.sync.records import cached_get
-
     model = PROJECTIONS.get(kind)
     if model is None:
         return
@@ -205,8 +201,6 @@ def project(session: Session, kind: str, record: Any, origin: str = SERVER_ORIGI
 
 
 def _mark_appointment_arrived(session: Session, record: domain.Visit) -> None:
-    from sync_server.sync.records import cached_get
-
     if record.appointment_id:
         appointment = cached_get(session, Appointment, record.appointment_id)
         if appointment is not None and appointment.status == "booked":
@@ -215,7 +209,6 @@ def _mark_appointment_arrived(session: Session, record: domain.Visit) -> None:
 
 def _take_customer_language(session: Session, record: domain.Consent) -> None:
     """The language the customer chose with their latest consent is theirs."""
-    from sync_server.sync.records import cached_get
 
     visit = cached_get(session, Visit, record.visit_id)
     customer = cached_get(session, Customer, visit.customer_id) if visit is not None else None
@@ -226,8 +219,6 @@ def _take_customer_language(session: Session, record: domain.Consent) -> None:
 
 def _total_approvals_of(session: Session, record: domain.Quote) -> None:
     """Approvals of this quote that arrived before it get their totals now."""
-    from sync_server.sync.records import batch_cache
-
     if batch_cache(session) is not None:
         return  # quotes and approvals are the server's own records, never in a push
     for row in session.scalars(select(ApprovalRow).where(ApprovalRow.quote_id == record.id)):
@@ -238,7 +229,6 @@ def _total_approvals_of(session: Session, record: domain.Quote) -> None:
 
 def _synced(session: Session, kind: str, record_id: str) -> Any | None:
     """Another record as the merge engine holds it now (None if absent or unreadable)."""
-    from sync_server.sync.records import cached_get
 
     state = cached_get(session, SyncRecord, (kind, record_id))
     if state is None:

@@ -41,6 +41,7 @@ from sync_server.quotes import (
     record_approval,
 )
 from sync_server.sync.blobs import BlobRefused
+from sync_server.sync.photo_files import send_photo
 from sync_server.sync.records import ChangeRefused
 from sync_server.web import currency_symbol, page_url, render_text
 from sync_server.web import gettext as _
@@ -178,9 +179,7 @@ def photo(token: str, sha256: str) -> ResponseReturnValue:
     quote = _quote_or_problem(token)
     if sha256 not in {sha for line in quote.lines for sha in line.photo_sha256s}:
         raise Problem(404, "not-found")
-    from sync_server.sync.api import _send_blob
-
-    return _send_blob(sha256, thumbnail=request.args.get("size") != "full")
+    return send_photo(sha256, thumbnail=request.args.get("size") != "full")
 
 
 def read_strokes(raw: str) -> list[list[domain.StrokePoint]] | None:

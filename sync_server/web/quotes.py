@@ -7,12 +7,9 @@ back with a mistake comes back exactly as typed, with the message beside the fie
 
 from __future__ import annotations
 
-import base64
-import io
 from decimal import Decimal
 from typing import Any
 
-import qrcode
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -33,7 +30,7 @@ from sync_server.quotes import (
 )
 from sync_server.sync.records import ChangeRefused
 from sync_server.web import gettext as _
-from sync_server.web import money, page_url, render_text
+from sync_server.web import load_visit, money, page_url, qr_data_uri, render_text
 from sync_server.web.quote_form import (
     LINE_KINDS,
     URGENCIES,
@@ -46,7 +43,6 @@ from sync_server.web.quote_form import (
     read_options,
     whole,
 )
-from sync_server.web.visits import load_visit
 
 bp = Blueprint("quotes", __name__)
 
@@ -244,13 +240,6 @@ def send(visit_id: str) -> ResponseReturnValue:
 def approval_link(quote: domain.Quote) -> str:
     token = approval_token(current_app.config["SECRET_KEY"], quote)
     return page_url() + url_for("approval.approve", token=token)
-
-
-def qr_data_uri(text: str) -> str:
-    image = qrcode.make(text, box_size=8, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 @bp.get("/visits/<visit_id>/quote/share")

@@ -53,7 +53,7 @@ from sync_server.walkaround_gate import (
     require_signed_walkaround,
 )
 from sync_server.web import gettext as _
-from sync_server.web import page_url, render_text
+from sync_server.web import load_visit, page_url, render_text, speciality_names
 
 bp = Blueprint("visits", __name__)
 log = logging.getLogger(__name__)
@@ -176,13 +176,6 @@ def walkaround_views(session: Session, visit_id: str) -> list[WalkaroundView]:
     return views
 
 
-def load_visit(session: Session, visit_id: str) -> Visit:
-    visit = session.get(Visit, visit_id)
-    if visit is None:
-        abort(404)
-    return visit
-
-
 def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
     customer = session.get(Customer, visit.customer_id)
     vehicle = session.get(Vehicle, visit.vehicle_id)
@@ -246,7 +239,7 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         "enum_label": enum_label,
         "light_label": light_label,
         "tyre_treads": tyre_treads,
-        "speciality_names": _speciality_names(),
+        "speciality_names": speciality_names(),
         "now": utcnow(),
         "checkin_sheet_url": (
             url_for(CHECKIN_SHEET_ENDPOINT, visit_id=visit.id)
@@ -254,12 +247,6 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
             else None
         ),
     }
-
-
-def _speciality_names() -> dict[str, str]:
-    from sync_server.web.admin import speciality_names
-
-    return speciality_names()
 
 
 def light_label(code: str) -> str:
