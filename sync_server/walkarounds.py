@@ -7,38 +7,26 @@ the visit's newest walk-around, its marks (tombstoned ones left out) and its pho
 tablet computed it when the customer signed. :func:`signature_state` then says whether
 the latest check-in sheet signature still covers the sheet.
 
-Everything is read from the typed tables (``sync_server.visit_records``). The check also
-runs on every sync: the projection notes the walk-arounds and visits whose sheet a
-transaction touched, and after the flush the state of each such visit is logged, with a
-warning when a signed sheet was changed afterwards. The same state is in
-``GET /api/v1/visits/<visit_id>/walkaround``, on the visit page and on the printed sheet
-(``GET /api/v1/visits/<visit_id>/checkin-sheet.pdf``).
+Everything is read from the typed tables (``sync_server.visit_records``), and the state is
+computed when it is read: in ``GET /api/v1/visits/<visit_id>/walkaround`` and the printed
+sheet (``sync_server/api/walkarounds.py``), on the visit page and at the desk's
+"walk-around done" step (``walkaround_gate``). A sync only writes the records; the
+projection logs a warning when a sheet's new version arrives, i.e. an edit made after
+the customer signed (the tablet raises the version for nothing else).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from flask import Blueprint, Response, jsonify, request
-from flask.typing import ResponseReturnValue
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.domain import DamageMark, Signature, SignaturePurpose, VisitPhoto, Walkaround
-from shared.i18n import LANGUAGES, Text, normalize_language
-from shared.wire import to_wire
-from sync_server import db, visit_records
-from sync_server.access import STAFF, allow
+from shared.i18n import Text
+from sync_server import visit_records
 from sync_server.models import Blob, Visit
-from sync_server.problems import Problem
-from sync_server.record_tables import WalkaroundRow
-from sync_server.sync.projections import SHEETS_TOUCHED
-
-log = logging.getLogger(__name__)
-
-bp = Blueprint("walkarounds", __name__)
 
 SignatureStateName = Literal["signed_unchanged", "changed_after_signing", "unsigned"]
 
@@ -142,128 +130,3 @@ def signature_state(session: Session, visit_id: str) -> SignatureStateName:
     check-in sheet signature.
     """
     return assemble(session, visit_id).state
-
-
-# -- the check on every sync ----------------------------------------------------------
-
-
-@event.listens_for(Session, "after_flush_postexec")
-def _check_touched_sheets(session: Session, _context: Any) -> None:
-    touched: set[tuple[str, str]] = session.info.pop(SHEETS_TOUCHED, set())
-    if not touched:
-        return
-    try:
-        _log_sheet_states(session, touched)
-    except Exception:  # a check that only informs must never fail a device's push
-        log.exception("could not check the check-in sheets of %d records", len(touched))
-
-
-def _log_sheet_states(session: Session, touched: set[tuple[str, str]]) -> None:
-    visits = {record_id for kind, record_id in touched if kind == "visit"}
-    walkaround_ids = sorted(record_id for kind, record_id in touched if kind == "walkaround")
-    if walkaround_ids:
-        visits.update(
-            session.scalars(
-                select(WalkaroundRow.visit_id).where(WalkaroundRow.id.in_(walkaround_ids))
-            )
-        )
-    for visit_id in sorted(visits):
-        state = signature_state(session, visit_id)
-        if state == "changed_after_signing":
-            log.warning("check-in sheet of visit %s changed after the customer signed", visit_id)
-        else:
-            log.debug("check-in sheet of visit %s: %s", visit_id, state)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_touched(session: Session) -> None:
-    session.info.pop(SHEETS_TOUCHED, None)
-
-
-# -- the API --------------------------------------------------------------------------
-
-
-def _load(visit_id: str) -> tuple[Session, AssembledWalkaround]:
-    session = db.session()
-    if session.get(Visit, visit_id) is None:
-        raise Problem(404, "not-found")
-    return session, assemble(session, visit_id, with_earlier=True)
-
-
-def _mark_json(mark: DamageMark) -> dict[str, Any]:
-    data = to_wire(mark)
-    data["condition_code"] = mark.condition_code
-    return data
-
-
-def walkaround_json(sheet: AssembledWalkaround) -> dict[str, Any]:
-    """The assembled sheet as ``GET /visits/<id>/walkaround`` returns it."""
-    walkaround = sheet.walkaround
-    fields = None
-    if walkaround is not None:
-        fields = to_wire(walkaround)
-        fields.pop("marks"), fields.pop("photos")
-    latest = sheet.latest_signature
-    state_text = STATE_TEXT[sheet.state]
-    return {
-        "visit_id": sheet.visit_id,
-        "walkaround": fields,
-        "report": walkaround.condition_report() if walkaround else None,
-        "report_sha256": walkaround.report_sha256() if walkaround else None,
-        "marks": [_mark_json(mark) for mark in walkaround.marks] if walkaround else [],
-        "earlier_marks": [
-            {**_mark_json(item.mark), "visit_id": item.visit_id} for item in sheet.earlier
-        ],
-        "photos": [
-            {
-                "id": photo.id,
-                "sha256": photo.image.sha256,
-                "width": photo.image.width,
-                "height": photo.image.height,
-                "caption": photo.caption,
-                "taken_at": to_wire(photo)["taken_at"],
-                "state": sheet.photo_state(photo.image.sha256),
-            }
-            for photo in sheet.photos
-        ],
-        "signature": {
-            "state": sheet.state,
-            "message": {lang: state_text.render(lang) for lang in LANGUAGES},
-            "signature_id": latest.id if latest else None,
-            "signed_sha256": latest.signed_sha256 if latest else None,
-            "signed_at": to_wire(latest)["signed_at"] if latest else None,
-            "signer_name": latest.signer_name if latest else None,
-            "image_state": (
-                sheet.photo_state(latest.image.sha256) if latest and latest.image else None
-            ),
-        },
-    }
-
-
-@bp.get("/visits/<visit_id>/walkaround")
-@allow("tablet", *STAFF)
-def visit_walkaround(visit_id: str) -> ResponseReturnValue:
-    """The visit's check-in sheet: fields, marks, photos (pending/stored), signature check."""
-    _, sheet = _load(visit_id)
-    return jsonify(walkaround_json(sheet))
-
-
-@bp.get("/visits/<visit_id>/checkin-sheet.pdf")
-@allow("tablet", *STAFF)
-def checkin_sheet_pdf(visit_id: str) -> ResponseReturnValue:
-    """The printable check-in sheet (接车单), in English or Simplified Chinese."""
-    from flask import current_app
-
-    from sync_server.sheets.checkin_sheet import render_checkin_sheet
-
-    lang = normalize_language(request.args.get("lang"))
-    if request.args.get("lang") not in (None, *LANGUAGES):
-        raise Problem(400, "bad-request", Text("lang must be en or zh_CN.", "server"))
-    session, sheet = _load(visit_id)
-    pdf = render_checkin_sheet(session, sheet, lang, current_app.extensions["blob_store"])
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'inline; filename="checkin-sheet-{visit_id[:8]}-{lang}.pdf"'
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -164,10 +164,6 @@ def _replace_children(
 
 # --- projecting: the row, its children, and what else the record changes -------------
 
-# Where the projection notes the check-in sheets a transaction touched, as ("visit", id)
-# or ("walkaround", id) for a damage mark; ``sync_server.walkarounds`` logs their state.
-SHEETS_TOUCHED = "walkaround_sheets_touched"
-
 
 def project(session: Session, kind: str, record: Any, origin: str = SERVER_ORIGIN) -> None:
     """Write the typed rows of this record (merged and checked) in the caller's
@@ -185,19 +181,29 @@ def project(session: Session, kind: str, record: Any, origin: str = SERVER_ORIGI
         values["approved_total"] = approved_total(
             record, _synced(session, "quote", record.quote_id)
         )
+    if kind == "walkaround":
+        _log_new_version(cached_get(session, model, record.id), record)
     row = _upsert(session, model, record.id, values)
     for child_model, parent_column, child_column, rows in CHILDREN.get(kind, ()):
         _replace_children(session, row, child_model, parent_column, child_column, rows(record))
-    if kind in ("walkaround", "photo", "signature"):
-        session.info.setdefault(SHEETS_TOUCHED, set()).add(("visit", record.visit_id))
-    elif kind == "damage_mark":
-        session.info.setdefault(SHEETS_TOUCHED, set()).add(("walkaround", record.walkaround_id))
     if kind == "visit":
         _mark_appointment_arrived(session, record)
     elif kind == "consent":
         _take_customer_language(session, record)
     elif kind == "quote":
         _total_approvals_of(session, record)
+
+
+def _log_new_version(row: Any | None, record: domain.Walkaround) -> None:
+    """A check-in sheet's new version is an edit made after the customer signed (the
+    tablet raises the version for nothing else): worth a line for the operator. Whether
+    a signature covers the sheet now is computed when read (``sync_server.walkarounds``)."""
+    if record.version > max(row.version if row is not None else 0, 1):
+        log.warning(
+            "check-in sheet of visit %s changed after the customer signed (version %d)",
+            record.visit_id,
+            record.version,
+        )
 
 
 def _mark_appointment_arrived(session: Session, record: domain.Visit) -> None:
