@@ -30,7 +30,7 @@ from shared import domain
 from shared.i18n import Text
 from shared.visit_status import VisitStatus
 from shared.wire import canonical_sha256, to_wire
-from sync_server import visit_records
+from sync_server import visits
 from sync_server.models import ApprovalRow, Blob, QuoteRow, Visit, utcnow
 from sync_server.sync.blobs import BlobStore
 from sync_server.sync.records import lock_feed, put_server_record, update_server_record
@@ -85,9 +85,9 @@ def quote_versions(session: Session, visit_id: str) -> list[QuoteVersion]:
         ).all()
         versions.append(
             QuoteVersion(
-                visit_records.quote_of(session, row),
+                visits.quote_of(session, row),
                 row.sent_at,
-                [visit_records.approval_of(session, approval) for approval in approvals],
+                [visits.approval_of(session, approval) for approval in approvals],
             )
         )
     return versions
@@ -245,7 +245,7 @@ def read_approval_token(
 
 
 def quote_for_token(session: Session, quote_id: str, version: int) -> domain.Quote | None:
-    quote = visit_records.quote(session, quote_id)
+    quote = visits.quote(session, quote_id)
     if quote is None or quote.version != version:
         return None
     return quote

@@ -7,7 +7,7 @@ the visit's newest walk-around, its marks (tombstoned ones left out) and its pho
 tablet computed it when the customer signed. :func:`signature_state` then says whether
 the latest check-in sheet signature still covers the sheet.
 
-Everything is read from the typed tables (``sync_server.visit_records``), and the state is
+Everything is read from the typed tables (``sync_server.visits``), and the state is
 computed when it is read: in ``GET /api/v1/visits/<visit_id>/walkaround`` and the printed
 sheet (``sync_server/api/walkarounds.py``), on the visit page and at the desk's
 "walk-around done" step (``walkaround_gate``). A sync only writes the records; the
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from shared.domain import DamageMark, Signature, SignaturePurpose, VisitPhoto, Walkaround
 from shared.i18n import Text
-from sync_server import visit_records
+from sync_server import visits
 from sync_server.models import Blob, Visit
 
 SignatureStateName = Literal["signed_unchanged", "changed_after_signing", "unsigned"]
@@ -81,15 +81,15 @@ class AssembledWalkaround:
 
 def assemble(session: Session, visit_id: str, *, with_earlier: bool = False) -> AssembledWalkaround:
     """The visit's newest walk-around with its marks and photos, and the visit's signatures."""
-    walkarounds = visit_records.walkarounds(session, visit_id)
-    signatures = visit_records.signatures(session, visit_id)
+    walkarounds = visits.walkarounds(session, visit_id)
+    signatures = visits.signatures(session, visit_id)
     assembled = AssembledWalkaround(visit_id, None, signatures=signatures)
     if walkarounds:
         walkaround = max(walkarounds, key=lambda w: (w.version, w.id))
-        walkaround.marks = visit_records.damage_marks(session, [walkaround.id])
+        walkaround.marks = visits.damage_marks(session, [walkaround.id])
         photos = [
             photo
-            for photo in visit_records.photos(session, visit_id)
+            for photo in visits.photos(session, visit_id)
             if photo.walkaround_id == walkaround.id
         ]
         walkaround.photos = [photo.image for photo in photos]

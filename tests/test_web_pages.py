@@ -306,20 +306,20 @@ def test_visit_page_reads_only_this_visits_records_and_leaves_out_taken_back_mar
     _walkaround(app, other.visit_id, stored_photo=False, edit_after_signing=False)
     with app.app_context():
         session = db.session()
-        from sync_server import visit_records
+        from sync_server import visits
 
-        walkaround = visit_records.walkarounds(session, made.visit_id)[0]
-        (mark,) = visit_records.damage_marks(session, [walkaround.id])
+        walkaround = visits.walkarounds(session, made.visit_id)[0]
+        (mark,) = visits.damage_marks(session, [walkaround.id])
         lock_feed(session)
         update_server_record(session, "damage_mark", mark.id, {"deleted": True})
         update_server_record(
             session, "walkaround", walkaround.id, {"warning_lights": ["engine", "abs"]}
         )
         session.commit()
-        assert visit_records.damage_marks(session, [walkaround.id]) == []
-        (taken_back,) = visit_records.damage_marks(session, [walkaround.id], with_deleted=True)
+        assert visits.damage_marks(session, [walkaround.id]) == []
+        (taken_back,) = visits.damage_marks(session, [walkaround.id], with_deleted=True)
         assert taken_back.deleted and taken_back.id == mark.id
-        assert len(visit_records.walkarounds(session, made.visit_id)) == 1
+        assert len(visits.walkarounds(session, made.visit_id)) == 1
     web_login(client, shop)
     body = text(client.get(f"/visits/{made.visit_id}"))
     assert ">A2</span>" not in body  # the mark taken back is gone, its photo stays

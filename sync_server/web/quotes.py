@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 
 from shared import domain
-from sync_server import db, visit_records
+from sync_server import db, visits
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.messaging import notify_customer
 from sync_server.quote_changes import changes_since, seen_before
@@ -51,7 +51,7 @@ BLANK_OPTION_ROWS = 2
 
 
 def _photos(visit_id: str) -> list[str]:
-    photos = visit_records.photos(db.session(), visit_id)
+    photos = visits.photos(db.session(), visit_id)
     return [photo.image.sha256 for photo in photos]
 
 

@@ -25,7 +25,7 @@ from shared import domain
 from shared.i18n import Text
 from shared.resources import diagram_dir
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allowed_events
-from sync_server import db, visit_records
+from sync_server import db, visits
 from sync_server.access import STAFF, allow, public, require_caller
 from sync_server.messaging import masked_recipient, notify_customer
 from sync_server.models import (
@@ -142,11 +142,11 @@ def _stored(session: Session, hashes: set[str]) -> set[str]:
 def walkaround_views(session: Session, visit_id: str) -> list[WalkaroundView]:
     """The visit's walk-arounds, put back together from their records, with the check of
     each check-in sheet signature against the sheet as it is now."""
-    walkarounds = visit_records.walkarounds(session, visit_id)
+    walkarounds = visits.walkarounds(session, visit_id)
     ids = [w.id for w in walkarounds]
-    marks = visit_records.damage_marks(session, ids)
-    photos = visit_records.photos(session, visit_id)
-    signatures = visit_records.signatures(session, visit_id)
+    marks = visits.damage_marks(session, ids)
+    photos = visits.photos(session, visit_id)
+    signatures = visits.signatures(session, visit_id)
     hashes = {p.image.sha256 for p in photos} | {
         s.image.sha256 for s in signatures if s.image is not None
     }
@@ -179,8 +179,8 @@ def walkaround_views(session: Session, visit_id: str) -> list[WalkaroundView]:
 def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
     customer = session.get(Customer, visit.customer_id)
     vehicle = session.get(Vehicle, visit.vehicle_id)
-    consents = visit_records.consents(session, visit.id)
-    signatures = visit_records.signatures(session, visit.id)
+    consents = visits.consents(session, visit.id)
+    signatures = visits.signatures(session, visit.id)
     walkarounds = walkaround_views(session, visit.id)
     conflict_ids = [visit.id, visit.customer_id, visit.vehicle_id] + [
         view.walkaround.id for view in walkarounds
