@@ -17,7 +17,6 @@ from shared import domain
 from sync_server import db, visits
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.messaging import notify_customer
-from sync_server.quote_changes import changes_since, seen_before
 from sync_server.quotes import (
     MAX_OPTIONS,
     OPTION_LETTERS,
@@ -28,6 +27,7 @@ from sync_server.quotes import (
     save_quote,
     send_quote,
 )
+from sync_server.quotes.changes import changes_since, seen_before
 from sync_server.sync.records import ChangeRefused
 from sync_server.web import gettext as _
 from sync_server.web import load_visit, money, page_url, qr_data_uri, render_text

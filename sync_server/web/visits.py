@@ -39,8 +39,8 @@ from sync_server.models import (
     Visit,
     utcnow,
 )
-from sync_server.quote_changes import changes_by_version
 from sync_server.quotes import option_letter, quote_versions
+from sync_server.quotes.changes import changes_by_version
 from sync_server.sync.records import (
     ChangeRefused,
     lock_feed,

@@ -5,13 +5,18 @@ through the single write path like everything else. A version once sent to the c
 is never edited: a change makes the next version, which needs its own approval. The
 customer approves or declines line by line on their phone, through a link that carries a
 signed, expiring token, and signs; the approval, the signature and the visit's step to
-``approved`` are written in one transaction. ``sync.records`` refuses ``approved`` and
+``approved`` are written in one transaction. ``sync.policy`` refuses ``approved`` and
 ``in_progress`` without a stored approval of the latest version, whoever asks.
 
 Where useful a version offers options ("genuine pads" or "aftermarket pads", "repair" or
 "replace"): two to four alternatives, each with its own lines and pros and cons, beside
 the lines every option shares. The customer chooses one option, or none, and answers
 the shared lines and the chosen option's lines; the approval names the option chosen.
+
+The quotes area: this module (versions, sending, approval), ``changes`` (what changed
+since the version the customer saw), ``link`` (whether the customer's link still
+answers); its pages are ``web/quotes.py`` (the advisor's editor, with ``quote_form``)
+and ``web/approval.py`` (the customer's phone).
 """
 
 from __future__ import annotations
