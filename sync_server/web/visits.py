@@ -46,7 +46,7 @@ from sync_server.sync.records import (
     lock_feed,
     update_server_record,
 )
-from sync_server.walkaround_gate import (
+from sync_server.walkarounds.gate import (
     WalkaroundNotSigned,
     has_signed_walkaround,
     overrides_of,

@@ -10,7 +10,7 @@ the latest check-in sheet signature still covers the sheet.
 Everything is read from the typed tables (``sync_server.visits``), and the state is
 computed when it is read: in ``GET /api/v1/visits/<visit_id>/walkaround`` and the printed
 sheet (``sync_server/api/walkarounds.py``), on the visit page and at the desk's
-"walk-around done" step (``walkaround_gate``). A sync only writes the records; the
+"walk-around done" step (``walkarounds.gate``). A sync only writes the records; the
 projection logs a warning when a sheet's new version arrives, i.e. an edit made after
 the customer signed (the tablet raises the version for nothing else).
 """
