@@ -175,7 +175,7 @@ def init_app(app: Flask) -> None:
     )
     from sync_server.web import appointments as appointment_pages
     from sync_server.web import customers as customer_pages
-    from sync_server.web import messages as message_pages
+    from sync_server.web import messaging as message_pages
 
     pages = (site, auth, board, visits, quotes, approval, status, admin, desk_steps)
     pages += (message_pages, customer_pages, appointment_pages)
