@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from shared.wire import WireError, from_wire
-from sync_server.customers import SERVER_ORIGIN, record_contact_changes
 from sync_server.models import (
     Appointment,
     ApprovalRow,
@@ -46,6 +45,7 @@ from sync_server.record_tables import (
 )
 from sync_server.search import search_columns
 from sync_server.sync.batch import NewRow, batch_cache, cached_get
+from sync_server.sync.contact_changes import SERVER_ORIGIN, record_contact_changes
 from sync_server.sync.projection_rows import CHILDREN, ROWS, approved_total
 
 log = logging.getLogger(__name__)
