@@ -109,6 +109,7 @@ class WalkaroundController(EventDispatcher):
     saved_at = StringProperty("")
     save_failed = BooleanProperty(False)
     busy = BooleanProperty(False)  # a photo is being read
+    saving = BooleanProperty(False)  # signed or finished: being saved on a worker thread
     printing = BooleanProperty(False)
     print_message = ObjectProperty(None, allownone=True, rebind=True)
     last_print = ObjectProperty(None, allownone=True, rebind=True)
@@ -124,6 +125,7 @@ class WalkaroundController(EventDispatcher):
         camera: Camera | None = None,
         printer: Printer | None = None,
         work: BackgroundWork | None = None,
+        history: Callable[[str], int] | None = None,
     ) -> None:
         super().__init__()
         self.manager = manager
@@ -134,6 +136,9 @@ class WalkaroundController(EventDispatcher):
         self.camera = camera
         self.printer = printer
         self._work = work
+        # Fetches a car's history from the server and caches it (worker thread); how
+        # many records changed (``SyncError`` offline: the cache serves).
+        self.history = history
         self.sheet: WalkaroundSheet | None = None
         # After the first change to a signed sheet was confirmed, until it is signed again.
         self._unlocked = False
@@ -149,11 +154,14 @@ class WalkaroundController(EventDispatcher):
 
     def open(self, visit_id: str) -> None:
         """Show the walk-around of ``visit_id`` (a new sheet, or the one saved before)."""
+        if self.saving:
+            return  # the last walk-around is still being saved
         store = self.local_store()
         if store is None:
             _toast(NO_STORE)
             return
-        if store.get("visit", visit_id) is None:
+        visit = store.get("visit", visit_id)
+        if visit is None:
             _toast(NO_VISIT)
             return
         if self.sheet is not None:  # another visit's walk-around is open: keep what it has
@@ -175,6 +183,30 @@ class WalkaroundController(EventDispatcher):
             self._save()  # a new sheet (odometer from the check-in) exists from now on
         self._changed()
         self.show("damage")
+        self._fetch_history(visit.get("vehicle_id"))
+
+    def _fetch_history(self, vehicle_id: object) -> None:
+        """The car's earlier visits from the server, in the background: the sheet shows
+        what this tablet has now, and the rest once it comes (offline, the cache)."""
+        fetch, sheet = self.history, self.sheet
+        if fetch is None or sheet is None or not isinstance(vehicle_id, str) or not vehicle_id:
+            return
+        self._worker().run(
+            lambda: fetch(vehicle_id),
+            lambda changed: self._history_came(sheet, changed),
+            lambda error: log.info("History of car %s not fetched: %r", vehicle_id, error),
+            name="car-history",
+        )
+
+    def _history_came(self, sheet: WalkaroundSheet, changed: int) -> None:
+        if self.sheet is not sheet or not changed or self.saving:
+            return
+        try:
+            sheet.reload_history()
+        except (OSError, sqlite3.Error, ValueError):
+            log.exception("the car's history could not be read")
+            return
+        self._changed()
 
     # -- moving around -----------------------------------------------------------------
 
@@ -195,6 +227,8 @@ class WalkaroundController(EventDispatcher):
 
     def close(self) -> None:
         """Back to the queue; everything is saved already (what is typed, now)."""
+        if self.saving:
+            return  # signed or finished and being saved: the screen says so
         self._commit_current()
         if self.asking:
             return  # typed on a signed sheet: the advisor says first whether it changes
@@ -205,21 +239,31 @@ class WalkaroundController(EventDispatcher):
         self.on_closed()
 
     def finish(self, screen: WalkaroundStepScreen) -> None:
-        """The customer signed: the walk-around is done, the visit moves on."""
+        """The customer signed: the walk-around is done, the visit moves on (saved on
+        a worker thread; a second tap meanwhile does nothing)."""
         sheet = self.sheet
-        if sheet is None:
+        if sheet is None or self.saving:
             return
         self._commit_current()
         if self.asking:
             return
-        try:
-            moved = sheet.complete()
-        except SheetRefused as refused:
-            screen.issues = refused.issues
+        self._in_background(
+            sheet.complete,
+            lambda moved: self._finished(sheet, moved),
+            lambda error: self._not_finished(error, screen),
+            name="walkaround-finish",
+        )
+
+    def _not_finished(self, error: Exception, screen: WalkaroundStepScreen) -> None:
+        if isinstance(error, SheetRefused):
+            screen.issues = error.issues
             return
-        except (OSError, sqlite3.Error, ValueError):
-            log.exception("the walk-around could not be completed")
-            screen.issues = [FieldIssue("walkaround", "not_saved", NOT_SAVED)]
+        log.error("the walk-around could not be completed: %r", error)
+        self.save_failed = True
+        screen.issues = [FieldIssue("walkaround", "not_saved", NOT_SAVED)]
+
+    def _finished(self, sheet: WalkaroundSheet, moved: bool) -> None:
+        if self.sheet is not sheet:
             return
         visit_id = sheet.walkaround.visit_id
         log.info("walk-around of %s finished (visit moved on: %s)", visit_id, moved)
@@ -245,29 +289,68 @@ class WalkaroundController(EventDispatcher):
         """
         if self.sheet is None:
             return
+        if self.saving:
+            screen.refresh()  # signed or finished and being saved: this change waits
+            return
         if self.locked:
             self._ask_new_version(lambda: self._apply(change, screen, done), screen, cancelled)
             return
         self._apply(change, screen, done)
 
-    def sign(self, strokes: list[list[StrokePoint]], signer_name: str) -> list[FieldIssue]:
-        """The customer signed under the summary: bind it to the sheet as it is now."""
+    def sign(
+        self,
+        strokes: list[list[StrokePoint]],
+        signer_name: str,
+        done: Callable[[list[FieldIssue]], None],
+    ) -> None:
+        """The customer signed under the summary: bind it to the sheet as it is now,
+        saved on a worker thread; ``done(messages)`` after (no messages: saved). A
+        second tap meanwhile does nothing; a failed save keeps the sheet and the pad."""
         sheet = self.sheet
-        if sheet is None:
-            return []
+        if sheet is None or self.saving:
+            return
         self._commit_current(but_not="sign")
-        try:
-            sheet.sign(strokes, signer_name)
-        except SheetRefused as refused:
-            return refused.issues
-        except (OSError, sqlite3.Error, ValueError):
-            log.exception("the signature could not be saved")
+        strokes = [list(stroke) for stroke in strokes]
+
+        def signed(_signature: object) -> None:
+            if self.sheet is sheet:
+                self._unlocked = False
+                self._saved()
+                self._changed()
+            done([])
+
+        def refused(error: Exception) -> None:
+            if isinstance(error, SheetRefused):
+                done(error.issues)
+                return
+            log.error("the signature could not be saved: %r", error)
             self.save_failed = True
-            return [FieldIssue("signature", "not_saved", NOT_SAVED)]
-        self._unlocked = False
-        self._saved()
-        self._changed()
-        return []
+            done([FieldIssue("signature", "not_saved", NOT_SAVED)])
+
+        self._in_background(
+            lambda: sheet.sign(strokes, signer_name), signed, refused, name="walkaround-sign"
+        )
+
+    def _in_background(
+        self,
+        save: Callable[[], T],
+        done: Callable[[T], None],
+        failed: Callable[[Exception], None],
+        name: str,
+    ) -> None:
+        """Run a save of the sheet on a worker thread, ``saving`` meanwhile (no change
+        to the sheet is taken until it is done); ``done``/``failed`` on the UI thread."""
+        self.saving = True
+
+        def finished(result: T) -> None:
+            self.saving = False
+            done(result)
+
+        def not_finished(error: Exception) -> None:
+            self.saving = False
+            failed(error)
+
+        self._worker().run(save, finished, not_finished, name=name)
 
     # -- photos ------------------------------------------------------------------------
 
