@@ -226,9 +226,11 @@ class DeviceLink:
         ``SyncError`` when the server cannot be asked: the next round fetches it, and
         meanwhile the cache serves."""
         app = self.app
-        store, working_set, settings = app.local_store, app.working_set, app.settings
-        if store is None or working_set is None or not settings.token:
-            raise ServerUnreachable("this device does not sync (not paired)")
+        store, settings = app.local_store, app.settings
+        if store is None or not settings.token:
+            raise ServerUnreachable("this device is not paired")
+        # The working set notes the car fetched (or, offline, due in the next round).
+        working_set = app.working_set or DeviceWorkingSet(settings.keep_finished_days)
         with SyncTransport(settings.server_url, settings.token) as transport:
             return working_set.fetch_history(store, transport, vehicle_id)
 
