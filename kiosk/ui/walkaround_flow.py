@@ -10,7 +10,8 @@ background sync asked to send it (``on_saved``).
 
 A sheet the customer signed is locked: the first change asks the advisor, since it
 makes a new version of the sheet that the customer must sign again. Slow work (reading
-a camera picture, drawing the PDF) runs on a worker thread.
+a camera picture, drawing the PDF, saving the signed or finished sheet, fetching the
+car's history) runs on a worker thread (``kiosk/ui/walkaround_work.py``).
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.screenmanager import ScreenManager
 
 from kiosk.services.advisors import Advisor
-from kiosk.services.camera import Camera, FileImportCamera, camera
+from kiosk.services.camera import Camera, FileImportCamera
 from kiosk.services.local_store import LocalStore
 from kiosk.services.photos import PhotoUnreadable, PreparedPhoto, prepare_photo
-from kiosk.services.printing import Printer, PrintOutcome, print_checkin_sheet, printer
+from kiosk.services.printing import Printer
 from kiosk.services.walkaround import SheetRefused, VisitHeader, WalkaroundSheet, visit_header
 from kiosk.ui.background import BackgroundWork
 from kiosk.ui.diagram import load_kv as load_diagram_kv
@@ -44,6 +45,7 @@ from kiosk.ui.screens.walkaround_common import SignedSheetDialog, WalkaroundStep
 from kiosk.ui.screens.walkaround_damage import WalkaroundDamageScreen
 from kiosk.ui.screens.walkaround_photos import WalkaroundPhotosScreen
 from kiosk.ui.screens.walkaround_sign import WalkaroundSignScreen
+from kiosk.ui.walkaround_work import WalkaroundWork
 from shared.domain import StrokePoint
 from shared.i18n import Text
 from shared.shop_time import shop_time_text, zone_or_local
@@ -80,16 +82,12 @@ NO_VISIT = Text(
 )
 PHOTO_UNREADABLE = Text("That file is not a photo this tablet can read (JPEG or PNG).", "kiosk")
 NO_PHOTO = Text("No photo was taken.", "kiosk")
-PRINTED = Text("The check-in sheet went to the printer. It is also kept at {path}", "kiosk")
-SAVED_ONLY = Text("No printer on this tablet: the check-in sheet is saved at {path}", "kiosk")
-PRINT_FAILED = Text("The printer did not take the sheet ({error}). It is saved at {path}", "kiosk")
-NOT_RENDERED = Text("The check-in sheet could not be made: {error}", "kiosk")
 FINISHED = Text("Walk-around {ticket} finished and saved.", "kiosk")
 
 T = TypeVar("T")
 
 
-class WalkaroundController(EventDispatcher):
+class WalkaroundController(WalkaroundWork, EventDispatcher):
     """Opens a visit's walk-around on the tablet and walks the advisor through it.
 
     ``camera``, ``printer`` and ``work`` default to this machine's camera and printer
@@ -184,29 +182,6 @@ class WalkaroundController(EventDispatcher):
         self._changed()
         self.show("damage")
         self._fetch_history(visit.get("vehicle_id"))
-
-    def _fetch_history(self, vehicle_id: object) -> None:
-        """The car's earlier visits from the server, in the background: the sheet shows
-        what this tablet has now, and the rest once it comes (offline, the cache)."""
-        fetch, sheet = self.history, self.sheet
-        if fetch is None or sheet is None or not isinstance(vehicle_id, str) or not vehicle_id:
-            return
-        self._worker().run(
-            lambda: fetch(vehicle_id),
-            lambda changed: self._history_came(sheet, changed),
-            lambda error: log.info("History of car %s not fetched: %r", vehicle_id, error),
-            name="car-history",
-        )
-
-    def _history_came(self, sheet: WalkaroundSheet, changed: int) -> None:
-        if self.sheet is not sheet or not changed or self.saving:
-            return
-        try:
-            sheet.reload_history()
-        except (OSError, sqlite3.Error, ValueError):
-            log.exception("the car's history could not be read")
-            return
-        self._changed()
 
     # -- moving around -----------------------------------------------------------------
 
@@ -331,27 +306,6 @@ class WalkaroundController(EventDispatcher):
             lambda: sheet.sign(strokes, signer_name), signed, refused, name="walkaround-sign"
         )
 
-    def _in_background(
-        self,
-        save: Callable[[], T],
-        done: Callable[[T], None],
-        failed: Callable[[Exception], None],
-        name: str,
-    ) -> None:
-        """Run a save of the sheet on a worker thread, ``saving`` meanwhile (no change
-        to the sheet is taken until it is done); ``done``/``failed`` on the UI thread."""
-        self.saving = True
-
-        def finished(result: T) -> None:
-            self.saving = False
-            done(result)
-
-        def not_finished(error: Exception) -> None:
-            self.saving = False
-            failed(error)
-
-        self._worker().run(save, finished, not_finished, name=name)
-
     # -- photos ------------------------------------------------------------------------
 
     def take_photo(self, screen: WalkaroundStepScreen) -> None:
@@ -409,58 +363,6 @@ class WalkaroundController(EventDispatcher):
             return
         log.error("reading a photo failed: %r", error)
         screen.issues = [FieldIssue("photo", "unreadable", PHOTO_UNREADABLE)]
-
-    # -- the printed sheet -------------------------------------------------------------
-
-    def print_sheet(self, lang: str) -> None:
-        """Draw the check-in sheet from this tablet's records, keep it, print it."""
-        sheet, store = self.sheet, self.local_store()
-        if sheet is None or store is None or self.printing:
-            return
-        self._commit_current()
-        if self.asking:
-            return
-        if sheet.unsaved:
-            self._save()
-        app: Any = App.get_running_app()
-        shop_name = str(getattr(app, "shop_name", "") or "")
-        shop_timezone = str(getattr(app, "shop_timezone", "") or "")
-        folder = store.data_dir / "sheets"
-        visit_id = sheet.walkaround.visit_id
-        device_printer = self._printer()
-        self.printing = True
-        self.print_message = None
-        self._worker().run(
-            lambda: print_checkin_sheet(
-                store,
-                visit_id,
-                lang,
-                shop_name=shop_name,
-                folder=folder,
-                device_printer=device_printer,
-                shop_timezone=shop_timezone,
-            ),
-            self._printed,
-            self._print_failed,
-            name="walkaround-print",
-        )
-
-    def _printed(self, outcome: PrintOutcome) -> None:
-        self.printing = False
-        self.last_print = outcome
-        path = str(outcome.path)
-        if outcome.printed:
-            self.print_message = replace(PRINTED, params={"path": path})
-        elif outcome.error:
-            params = {"path": path, "error": outcome.error}
-            self.print_message = replace(PRINT_FAILED, params=params)
-        else:
-            self.print_message = replace(SAVED_ONLY, params={"path": path})
-
-    def _print_failed(self, error: Exception) -> None:
-        self.printing = False
-        log.error("the check-in sheet could not be drawn: %r", error)
-        self.print_message = replace(NOT_RENDERED, params={"error": str(error)})
 
     # -- what the header and the screens show ------------------------------------------
 
@@ -572,22 +474,6 @@ class WalkaroundController(EventDispatcher):
         current = self.manager.current
         if current in SCREEN_NAMES and current != f"walkaround_{but_not}":
             self.manager.get_screen(current).commit()  # type: ignore[attr-defined]
-
-    def _camera(self) -> Camera:
-        if self.camera is None:
-            self.camera = camera()
-        return self.camera
-
-    def _printer(self) -> Printer:
-        if self.printer is None:
-            self.printer = printer()
-        return self.printer
-
-    def _worker(self) -> BackgroundWork:
-        if self._work is None:
-            app: Any = App.get_running_app()
-            self._work = getattr(app, "work", None) or BackgroundWork()
-        return self._work
 
 
 def _title(header: VisitHeader) -> str:

@@ -10,9 +10,10 @@ order, so the next durable commit makes it durable too, and a power cut can only
 suffix of such writes, never a saved check-in.
 
 Checkpoints (copying the log into the database file) run on a thread of their own,
-never in a save: with a year of check-ins a save touches ~70 pages of the indexes, and
+not in a save: with a year of check-ins a save touches ~70 pages of the indexes, and
 SQLite's automatic checkpoint, every 1,000 pages, made every 14th save on the kiosk
-wait for copying and fsyncing some 4 MB.
+wait for copying and fsyncing some 4 MB. SQLite's own stays as a backstop at 4,000
+pages, reached only when writes never pause (the checkpointer cannot then finish).
 
 Threads: the UI thread (saving a check-in) and the sync thread (pushing, pulling) both
 use one store. It holds **one connection guarded by a re-entrant lock** rather than a
@@ -185,7 +186,10 @@ class StoreDatabase:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's job
+            # Checkpoints are the checkpointer's job; SQLite's own, at a 16 MB log, only
+            # backs it up when writes never pause (a first pull, pruning a year).
+            self._db.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
+            self._db.execute(f"PRAGMA journal_size_limit={LOG_SIZE_LIMIT}")
             self._checkpointer = LogCheckpointer(self.database_path)
             self._migrate()
             self.clock = HybridClock(node_id, now_ms=now_ms)
@@ -362,6 +366,8 @@ class LogCheckpointer:
 
 
 CHECKPOINT_DELAY_SECONDS = 0.05
+BACKSTOP_CHECKPOINT_PAGES = 4000
+LOG_SIZE_LIMIT = 32 * 1024 * 1024  # bytes the log file keeps once checkpointed
 
 
 # --- helpers shared by the parts of the store ------------------------------------------
