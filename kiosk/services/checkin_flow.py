@@ -27,7 +27,6 @@ of the day from its own saved visits, so numbering works offline and survives re
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -80,13 +79,13 @@ from shared.validation import (
     check_vin,
     check_year,
 )
+from shared.sync_protocol import is_uuid
 from shared.wire import canonical_sha256, problems, to_wire
 
 log = logging.getLogger(__name__)
 
 MAX_CONCERN_TEXT = 500
 MAX_MAKE_MODEL = 40
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # Makes offered as tiles on the walk-in screen (the advisor corrects rare ones).
 COMMON_MAKES: tuple[str, ...] = (
@@ -324,7 +323,7 @@ class CheckinFlow:
             else None
         )
         walk_in = (self.plate, self.phone) if self.path is CheckinPath.walk_in else None
-        device_id = self.setup.device_id if _UUID.fullmatch(self.setup.device_id) else None
+        device_id = self.setup.device_id if is_uuid(self.setup.device_id) else None
         return find_earlier_checkin(
             store, device_id, appointment_id, walk_in, self.setup.server_url, now or utcnow()
         )
@@ -341,7 +340,7 @@ class CheckinFlow:
         if missing:
             raise ValueError("; ".join(issue.code for issue in missing))
         checked_in_at = now or utcnow()
-        device_id = self.setup.device_id if _UUID.fullmatch(self.setup.device_id) else None
+        device_id = self.setup.device_id if is_uuid(self.setup.device_id) else None
         ticket = next_ticket_number(store, self.setup.ticket_prefix, checked_in_at)
         wait = expected_wait_minutes(store, checked_in_at)
 

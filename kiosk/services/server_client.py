@@ -15,10 +15,10 @@ import requests
 
 from kiosk.services.pairing_code import normalize_code
 from shared.i18n import Text, normalize_language
+from shared.sync_protocol import API_PREFIX
 
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 10.0
-API_PREFIX = "/api/v1"
 
 
 class UserMessage(Protocol):

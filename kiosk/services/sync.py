@@ -48,22 +48,26 @@ from kiosk.services.server_client import (
     UNEXPECTED_RESPONSE,
 )
 from kiosk.services.server_time import ServerTime, restamp
-from shared.wire import SCHEMA_VERSION
+from shared.sync_protocol import (
+    API_PREFIX,
+    MAX_PULL_PAGE,
+    MAX_PUSH_BYTES,
+    MAX_PUSH_CHANGES,
+    push_message,
+)
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
-# The server takes at most 500 changes and 2 MiB per push (docs/sync.md).
-MAX_PUSH_CHANGES = 500
-MAX_PUSH_BYTES = 2 * 1024 * 1024
-# One change must fit in a push with room for the envelope around it.
+# The server takes at most MAX_PUSH_CHANGES changes and MAX_PUSH_BYTES per push
+# (shared.sync_protocol). One change must fit in a push with room for the message
+# around it.
 MAX_CHANGE_BYTES = MAX_PUSH_BYTES - 64 * 1024
 MISSING_BLOBS_CHUNK = 1000
 PARALLEL_UPLOADS = 4
 SEND_BLOCK_BYTES = 256 * 1024
 # Photos sent are recorded on the device this many at a time (one commit, one fsync).
 MARK_SENT_EVERY = 8
-PULL_PAGE_SIZE = 500
+PULL_PAGE_SIZE = MAX_PULL_PAGE
 # A kiosk is sent a snapshot of these kinds instead of a changes feed.
 SNAPSHOT_KINDS = frozenset({"appointment"})
 SYNC_FAILED = "sync_failed"
@@ -233,7 +237,7 @@ class SyncTransport:
         body = self._request(
             "POST",
             "/sync/push",
-            json={"schema": SCHEMA_VERSION, "changes": list(changes)},
+            json=push_message(changes),
             headers={EPOCH_HEADER: epoch} if epoch else None,
         )
         if not isinstance(body.get("results"), list):
@@ -372,7 +376,7 @@ class SyncEngine:
         if not 1 <= batch_size <= MAX_PUSH_CHANGES:
             raise ValueError(f"batch_size must be 1..{MAX_PUSH_CHANGES}")
         if not 1 <= batch_bytes <= MAX_CHANGE_BYTES:
-            raise ValueError("batch_bytes must leave room under the server's 2 MiB limit")
+            raise ValueError(f"batch_bytes must be 1..{MAX_CHANGE_BYTES}, under the push limit")
         self.store = store
         self.transport = transport
         self.batch_size = batch_size

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_file
@@ -14,7 +13,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from shared.i18n import Text
-from shared.wire import SUPPORTED_SCHEMAS
+from shared.sync_protocol import (
+    API_PREFIX,
+    MAX_PULL_PAGE,
+    MAX_PUSH_CHANGES,
+    is_sha256,
+    is_supported_schema,
+    is_uuid,
+)
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.api.body import json_object, whole_number_arg
@@ -50,12 +56,8 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("sync", __name__)
 
-MAX_CHANGES_PER_PUSH = 500
 # How long ``POST /blobs/missing`` waits for photos this server is storing at that moment.
 STORING_WAIT_S = 10.0
-MAX_PULL_PAGE = 500
-SHA256_URL = re.compile(r"[0-9a-f]{64}")
-UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TABLET_FEED_KINDS = frozenset(DEVICE_KINDS | {"appointment"})
 
 
@@ -79,7 +81,7 @@ def _refusal(refused: ChangeRefused, change_id: Any) -> dict[str, Any]:
 def push() -> ResponseReturnValue:
     body = json_object()
     schema = body.get("schema")
-    if not isinstance(schema, int) or isinstance(schema, bool) or schema not in SUPPORTED_SCHEMAS:
+    if not is_supported_schema(schema):
         raise Problem(
             400,
             "schema-unsupported",
@@ -90,11 +92,11 @@ def push() -> ResponseReturnValue:
     changes = body.get("changes")
     if not isinstance(changes, list):
         raise Problem(400, "bad-request", Text("'changes' must be a list.", "server"))
-    if len(changes) > MAX_CHANGES_PER_PUSH:
+    if len(changes) > MAX_PUSH_CHANGES:
         raise Problem(
             413,
             "too-many-changes",
-            Text("Send at most {n} changes at a time.", "server", {"n": MAX_CHANGES_PER_PUSH}),
+            Text("Send at most {n} changes at a time.", "server", {"n": MAX_PUSH_CHANGES}),
         )
     caller = require_caller()
     session = db.session()
@@ -212,7 +214,7 @@ def missing_blobs() -> ResponseReturnValue:
     if (
         not isinstance(hashes, list)
         or len(hashes) > 5000
-        or not all(isinstance(item, str) and SHA256_URL.fullmatch(item) for item in hashes)
+        or not all(is_sha256(item) for item in hashes)
     ):
         raise Problem(
             422,
@@ -232,7 +234,7 @@ def missing_blobs() -> ResponseReturnValue:
 @bp.put("/blobs/<sha256>")
 @allow("kiosk", "tablet")
 def upload_blob(sha256: str) -> ResponseReturnValue:
-    if not SHA256_URL.fullmatch(sha256):
+    if not is_sha256(sha256):
         raise Problem(404, "not-found")
     request.max_content_length = MAX_UPLOAD_BYTES
     # The body has arrived (waitress reads it before calling the app): from now until
@@ -286,7 +288,7 @@ def download_thumbnail(sha256: str) -> ResponseReturnValue:
 
 
 def _send_blob(sha256: str, *, thumbnail: bool) -> ResponseReturnValue:
-    blob = db.session().get(Blob, sha256) if SHA256_URL.fullmatch(sha256) else None
+    blob = db.session().get(Blob, sha256) if is_sha256(sha256) else None
     if blob is None:
         raise Problem(
             404,
@@ -353,7 +355,7 @@ def missing_changes() -> ResponseReturnValue:
     if (
         not isinstance(change_ids, list)
         or len(change_ids) > MAX_CHANGE_IDS_PER_ASK
-        or not all(isinstance(item, str) and UUID_TEXT.fullmatch(item) for item in change_ids)
+        or not all(is_uuid(item) for item in change_ids)
     ):
         raise Problem(
             422,
@@ -442,7 +444,7 @@ def init_app(app: Flask) -> None:
     store = BlobStore(root)
     app.extensions["blob_store"] = store
     app.extensions["blob_rows"] = _blob_row_writer(app, store)
-    app.register_blueprint(bp, url_prefix="/api/v1")
+    app.register_blueprint(bp, url_prefix=API_PREFIX)
     trust.init_app(app)
     app.after_request(_tell_the_time)
 

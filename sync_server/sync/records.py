@@ -15,7 +15,6 @@ import functools
 import hashlib
 import json
 import logging
-import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from shared.hlc import DEFAULT_MAX_OFFSET_MS, HybridClock
 from shared.i18n import Text
+from shared.sync_protocol import HLC_PATTERN, SHA256_PATTERN, change_problems
 from shared.visit_status import VisitStatus, allowed_events, next_status
 from shared.wire import WireError, from_wire, to_wire
 from sync_server.models import (
@@ -45,9 +45,6 @@ from sync_server.sync.projections import PROJECTIONS
 log = logging.getLogger(__name__)
 
 SERVER_ORIGIN = "server"
-HLC_PATTERN = re.compile(r"\d{16}-\d{4}-[A-Za-z0-9_.:-]{1,40}")
-UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 # What each kind of caller may send. Appointments, quotes and approvals are made on the
 # server only. A kiosk creates check-ins; it never changes what others made.
@@ -128,27 +125,7 @@ def read_change(raw: Any) -> Change:
         raise ChangeRefused(
             422, "change-malformed", Text("Each change must be a JSON object.", "server")
         )
-    problems = []
-    change_id, kind, record_id = raw.get("change_id"), raw.get("kind"), raw.get("id")
-    hlc, fields = raw.get("hlc"), raw.get("fields")
-    if not (isinstance(change_id, str) and UUID_PATTERN.fullmatch(change_id)):
-        problems.append("change_id")
-    if not (isinstance(kind, str) and kind in DEVICE_KINDS | set(PROJECTIONS)):
-        problems.append("kind")
-    if not (isinstance(record_id, str) and UUID_PATTERN.fullmatch(record_id)):
-        problems.append("id")
-    if not (isinstance(hlc, str) and HLC_PATTERN.fullmatch(hlc)):
-        problems.append("hlc")
-    if not (isinstance(fields, dict) and fields):
-        problems.append("fields")
-    base = raw.get("base")
-    if base is not None and not (
-        isinstance(base, dict)
-        and all(
-            v is None or (isinstance(v, str) and HLC_PATTERN.fullmatch(v)) for v in base.values()
-        )
-    ):
-        problems.append("base")
+    problems = change_problems(raw, DEVICE_KINDS | set(PROJECTIONS))
     if problems:
         raise ChangeRefused(
             422,
@@ -160,8 +137,7 @@ def read_change(raw: Any) -> Change:
             ),
             [{"field": name, "code": "invalid"} for name in problems],
         )
-    assert isinstance(fields, dict)
-    return Change(change_id, kind, record_id, hlc, fields, base)
+    return Change(raw["change_id"], raw["kind"], raw["id"], raw["hlc"], raw["fields"], raw.get("base"))
 
 
 _FEED_COUNTER = "sync_feed_counter"

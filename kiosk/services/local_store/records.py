@@ -31,7 +31,8 @@ from kiosk.services.local_store.database import (
     json_copy,
     utcnow_text,
 )
-from kiosk.services.local_store.outbox import Change, wire_change
+from kiosk.services.local_store.outbox import Change
+from shared.sync_protocol import change_message
 
 
 class RecordChange(NamedTuple):
@@ -105,7 +106,7 @@ class RecordsMixin(StoreDatabase):
             "INSERT OR IGNORE INTO blob_refs (sha256, kind, record_id) VALUES (?, ?, ?)",
             [(sha, kind, record_id) for sha in refs],
         )
-        wire = wire_change(change_id, kind, record_id, hlc, dict(field_values), base)
+        wire = change_message(change_id, kind, record_id, hlc, dict(field_values), base)
         byte_size = len(dumps(wire).encode("utf-8"))
         cursor = db.execute(
             """INSERT INTO outbox (change_id, kind, entity_id, hlc, fields, blob_refs,
