@@ -70,6 +70,7 @@ from shared.domain import (
     utcnow,
 )
 from shared.i18n import LANGUAGES, Text, normalize_language
+from shared.sync_protocol import is_uuid
 from shared.validation import (
     FieldIssue,
     check_mileage,
@@ -79,7 +80,6 @@ from shared.validation import (
     check_vin,
     check_year,
 )
-from shared.sync_protocol import is_uuid
 from shared.wire import canonical_sha256, problems, to_wire
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,12 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import threading
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+from shared.atomic_file import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -152,33 +153,6 @@ class DeviceStore:
 
 
 def write_private_file(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically and durably, readable by its owner only.
-
-    A temporary file in the same folder (``mkstemp`` makes it 0600, so a token is never
-    readable by others) is written and fsynced, renamed over ``path``, and the folder
-    fsynced; on any error the previous file is intact and the temporary file gone.
-    """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as tmp:
-            tmp.write(text)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable (POSIX; Windows has no directory handles)."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Replace ``path`` with ``text`` atomically and durably, readable by its owner only
+    (``shared.atomic_file``: a token is never readable by others, even for a moment)."""
+    write_atomically(path, text)

@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -29,6 +28,7 @@ from pathlib import Path
 from kiosk.services.local_store import LocalStore
 from kiosk.services.photos import PhotoUnreadable, make_thumbnail
 from kiosk.services.walkaround import WalkaroundSheet, visit_header
+from shared.atomic_file import write_atomically
 from shared.checkin_sheet import SheetContent, render_sheet_pdf
 from shared.domain import Consent
 from shared.i18n import Text
@@ -298,7 +298,7 @@ def print_checkin_sheet(
     pdf = render_tablet_sheet(store, visit_id, lang, shop_name, shop_timezone)
     ticket = visit_header(store, visit_id).ticket_number or visit_id[:8]
     name = f"checkin-sheet-{_safe(ticket)}-{lang}.pdf"
-    path = _write_atomically(Path(folder) / name, pdf)
+    path = write_atomically(Path(folder) / name, pdf)
     if not device_printer.has_printer:
         return PrintOutcome(path, printed=False)
     title = f"{SHEET_TEXT['title'].render(lang)} {ticket}"
@@ -313,21 +313,6 @@ def print_checkin_sheet(
 
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "visit"
-
-
-def _write_atomically(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    try:
-        with os.fdopen(descriptor, "wb") as temp_file:
-            temp_file.write(data)
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _time(value: object) -> datetime | None:

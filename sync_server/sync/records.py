@@ -137,7 +137,9 @@ def read_change(raw: Any) -> Change:
             ),
             [{"field": name, "code": "invalid"} for name in problems],
         )
-    return Change(raw["change_id"], raw["kind"], raw["id"], raw["hlc"], raw["fields"], raw.get("base"))
+    return Change(
+        raw["change_id"], raw["kind"], raw["id"], raw["hlc"], raw["fields"], raw.get("base")
+    )
 
 
 _FEED_COUNTER = "sync_feed_counter"

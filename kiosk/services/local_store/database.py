@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, Self
 
 from shared.hlc import HLC, HybridClock, wall_clock_ms
-from shared.sync_protocol import UUID_PATTERN as UUID_RE
 from shared.sync_protocol import is_sha256
 
 log = logging.getLogger(__name__)

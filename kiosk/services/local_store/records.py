@@ -22,7 +22,6 @@ from typing import Any, NamedTuple
 
 from kiosk.services.local_store.database import (
     INDEXED_FIELDS,
-    UUID_RE,
     StoreDatabase,
     check_name,
     chunks,
@@ -32,7 +31,7 @@ from kiosk.services.local_store.database import (
     utcnow_text,
 )
 from kiosk.services.local_store.outbox import Change
-from shared.sync_protocol import change_message
+from shared.sync_protocol import change_message, is_uuid
 
 
 class RecordChange(NamedTuple):
@@ -288,7 +287,7 @@ def _checked(item: RecordChange) -> RecordChange:
     """One record change as it will be written, or ``ValueError`` before anything is."""
     kind, record_id, fields, blob_refs = item
     check_name("kind", kind)
-    if not isinstance(record_id, str) or not UUID_RE.fullmatch(record_id):
+    if not is_uuid(record_id):
         # The server refuses anything else; say so now, not in a parked change later.
         raise ValueError(f"record ids are lowercase UUIDs made on the device: {record_id!r}")
     if not isinstance(fields, Mapping) or not fields:
