@@ -247,3 +247,106 @@ def test_only_the_atomic_file_module_renames_temporary_files_into_place() -> Non
             if name in {"os.replace", "os.rename"} and relative not in NOT_A_FILE_WRITE:
                 found.append(f"{relative}:{node.lineno}: {name}")
     assert found == [], "write files with shared.atomic_file"
+
+
+# --- the walk-around's words and the sheet's words ------------------------------------------
+
+
+def _defined_words() -> set[str]:
+    from shared import checkin_words
+
+    words = {
+        text.message
+        for vocabulary in (
+            checkin_words.WARNING_LIGHTS,
+            checkin_words.TYRES,
+            checkin_words.BELONGINGS,
+            checkin_words.SIGNATURE_STATES,
+        )
+        for text in vocabulary.values()
+    }
+    # The sheet's own sentences (short words such as "Fuel" serve other screens too).
+    words |= {text.message for text in checkin_words.SHEET_WORDS.values() if len(text.message) > 20}
+    return words
+
+
+def test_the_vocabularies_and_the_sheets_words_are_defined_once() -> None:
+    words = _defined_words()
+    assert {"Jack and tools", "Front left", "Vehicle check-in sheet"} <= words
+    found = []
+    for relative, tree in product_modules():
+        if relative == "shared/checkin_words.py":
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", "") == "Text"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value in words
+            ):
+                found.append(f"{relative}:{node.lineno}: {node.args[0].value!r}")
+    assert found == [], "use shared.checkin_words"
+
+
+def test_the_sheets_words_read_in_both_languages() -> None:
+    import re
+
+    from shared.checkin_words import TYRES, sheet_labels
+    from shared.domain import TYRE_POSITIONS
+
+    assert tuple(TYRES) == TYRE_POSITIONS
+    english, chinese = sheet_labels("en"), sheet_labels("zh_CN")
+    assert english.keys() == chinese.keys()
+    for key, word in chinese.items():
+        if key not in {"vin", "light.abs"}:
+            assert re.search(r"[\u4e00-\u9fff]", word), (key, word)
+    assert "{number}" in chinese["page"]
+
+
+# --- one walk-around assembly ---------------------------------------------------------------
+
+
+def _orders_by_version(node: ast.AST) -> bool:
+    """``max(..., key=...version...)`` or ``sorted(..., key=...version...)``."""
+    if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") in {"max", "sorted"}):
+        return False
+    return any(
+        keyword.arg == "key"
+        and any(
+            isinstance(inner, ast.Attribute) and inner.attr == "version"
+            for inner in ast.walk(keyword.value)
+        )
+        for keyword in node.keywords
+    )
+
+
+def _gives_a_sheet_its_parts(node: ast.AST) -> bool:
+    """``something.marks = ...`` or ``something.photos = ...`` on a walk-around."""
+    return isinstance(node, ast.Assign) and any(
+        isinstance(target, ast.Attribute)
+        and target.attr in {"marks", "photos"}
+        and isinstance(target.value, ast.Name)
+        and target.value.id in {"w", "walkaround", "sheet"}
+        for target in node.targets
+    )
+
+
+def test_only_the_shared_assembly_picks_the_newest_walkaround_and_its_parts() -> None:
+    """Nowhere else is a sheet chosen by its version, nor given its marks and photos."""
+    found = []
+    for relative, tree in product_modules():
+        if relative == "shared/walkaround_report.py":
+            continue
+        for node in ast.walk(tree):
+            if _orders_by_version(node) or _gives_a_sheet_its_parts(node):
+                found.append(f"{relative}:{node.lineno}")  # type: ignore[attr-defined]
+    assert found == [], "put walk-arounds together with shared.walkaround_report"
+
+
+def test_the_assembly_checks_find_a_second_assembly() -> None:
+    tree = ast.parse(
+        "w = max(stored, key=lambda w: w.version)\nwalkaround.marks = [m for m in marks]\n"
+    )
+    assert any(_orders_by_version(node) for node in ast.walk(tree))
+    assert any(_gives_a_sheet_its_parts(node) for node in ast.walk(tree))
