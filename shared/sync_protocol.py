@@ -26,11 +26,16 @@ from shared.hlc import HLC, HLC_PATTERN
 __all__ = [
     "API_PREFIX",
     "CHANGE_MEMBERS",
+    "EPOCH_HEADER",
     "HLC_PATTERN",
+    "MAX_CHANGE_IDS_PER_ASK",
+    "MAX_HASHES_PER_ASK",
+    "MAX_OFFSET_HEADER",
     "MAX_PULL_PAGE",
     "MAX_PUSH_BYTES",
     "MAX_PUSH_CHANGES",
     "SCHEMA_VERSION",
+    "SERVER_TIME_HEADER",
     "SHA256_PATTERN",
     "SUPPORTED_SCHEMAS",
     "UUID_PATTERN",
@@ -46,6 +51,13 @@ __all__ = [
 # Where the server answers devices (and the back office's JSON API).
 API_PREFIX = "/api/v1"
 
+# Headers of the protocol: the feed epoch a device knows (a restored server refuses a
+# push from an older one), and on every answer the server's clock and how far ahead of
+# it a change may be clocked (docs/sync.md, "Clock rules").
+EPOCH_HEADER = "X-Feed-Epoch"
+SERVER_TIME_HEADER = "X-Server-Time-Ms"
+MAX_OFFSET_HEADER = "X-Max-Clock-Offset-Ms"
+
 # The version of the push message; a server refuses versions it does not know.
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMAS: frozenset[int] = frozenset({SCHEMA_VERSION})
@@ -56,6 +68,11 @@ MAX_PUSH_CHANGES = 500
 MAX_PUSH_BYTES = 2 * 1024 * 1024
 # One page of the changes feed holds at most this many changes.
 MAX_PULL_PAGE = 500
+# A device asks which of its photos (``POST /blobs/missing``) and which of its changes
+# (``POST /sync/changes/missing``, after a restore) the server lacks, at most this many
+# at a time.
+MAX_HASHES_PER_ASK = 5000
+MAX_CHANGE_IDS_PER_ASK = 1000
 
 # Record ids and change ids: lowercase canonical UUIDs, as ``uuid.uuid4()`` writes them.
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

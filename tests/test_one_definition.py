@@ -65,6 +65,9 @@ PROTOCOL_TEXT = {
     "[0-9a-f]{8}-[0-9a-f]{4}": "the id pattern",
     "[0-9a-f]{64}": "the SHA-256 pattern",
     r"\d{16}-\d{4}": "the clock pattern",
+    sync_protocol.EPOCH_HEADER: "the feed epoch header",
+    sync_protocol.SERVER_TIME_HEADER: "the server time header",
+    sync_protocol.MAX_OFFSET_HEADER: "the clock offset header",
 }
 
 
@@ -112,6 +115,16 @@ def test_only_the_protocol_module_defines_the_push_limits() -> None:
                 ):
                     found.append(f"{relative}:{node.lineno}: {names[0]} = 500")
     assert found == [], "the push limits live in shared.sync_protocol only"
+
+
+def test_the_device_asks_within_the_servers_limits() -> None:
+    from kiosk.services import feed_recovery, sync
+
+    assert sync.MAX_CHANGE_BYTES < sync_protocol.MAX_PUSH_BYTES
+    assert sync.PULL_PAGE_SIZE <= sync_protocol.MAX_PULL_PAGE
+    assert sync.MISSING_BLOBS_CHUNK <= sync_protocol.MAX_HASHES_PER_ASK
+    assert feed_recovery.ASK_BLOBS_CHUNK <= sync_protocol.MAX_HASHES_PER_ASK
+    assert feed_recovery.ASK_CHANGES_CHUNK <= sync_protocol.MAX_CHANGE_IDS_PER_ASK
 
 
 def test_the_checks_themselves_find_a_second_definition() -> None:

@@ -50,6 +50,7 @@ from kiosk.services.server_client import (
 from kiosk.services.server_time import ServerTime, restamp
 from shared.sync_protocol import (
     API_PREFIX,
+    EPOCH_HEADER,
     MAX_PULL_PAGE,
     MAX_PUSH_BYTES,
     MAX_PUSH_CHANGES,
@@ -71,7 +72,6 @@ PULL_PAGE_SIZE = MAX_PULL_PAGE
 # A kiosk is sent a snapshot of these kinds instead of a changes feed.
 SNAPSHOT_KINDS = frozenset({"appointment"})
 SYNC_FAILED = "sync_failed"
-EPOCH_HEADER = "X-Feed-Epoch"
 # A round that finds the server restored starts again, at most this often.
 MAX_RESTARTS_PER_ROUND = 2
 

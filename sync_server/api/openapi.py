@@ -14,6 +14,8 @@ from flask.typing import ResponseReturnValue
 from shared.sync_protocol import (
     API_PREFIX,
     HLC_PATTERN,
+    MAX_CHANGE_IDS_PER_ASK,
+    MAX_HASHES_PER_ASK,
     MAX_PULL_PAGE,
     MAX_PUSH_CHANGES,
     SCHEMA_VERSION,
@@ -348,8 +350,8 @@ def document() -> dict[str, Any]:
                             "properties": {
                                 "change_ids": {
                                     "type": "array",
-                                    "maxItems": 1000,
-                                    "items": {"type": "string", "format": "uuid"},
+                                    "maxItems": MAX_CHANGE_IDS_PER_ASK,
+                                    "items": {"type": "string", "format": "uuid", "pattern": UUID},
                                 }
                             },
                         }
@@ -377,7 +379,7 @@ def document() -> dict[str, Any]:
                             "properties": {
                                 "sha256": {
                                     "type": "array",
-                                    "maxItems": 5000,
+                                    "maxItems": MAX_HASHES_PER_ASK,
                                     "items": {"type": "string", "pattern": SHA},
                                 }
                             },

@@ -15,6 +15,9 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from shared.i18n import Text
 from shared.sync_protocol import (
     API_PREFIX,
+    EPOCH_HEADER,
+    MAX_CHANGE_IDS_PER_ASK,
+    MAX_HASHES_PER_ASK,
     MAX_PULL_PAGE,
     MAX_PUSH_CHANGES,
     is_sha256,
@@ -29,8 +32,6 @@ from sync_server.problems import Problem, request_language
 from sync_server.sync import trust
 from sync_server.sync.blobs import MAX_UPLOAD_BYTES, BlobRefused, BlobStore
 from sync_server.sync.epoch import (
-    EPOCH_HEADER,
-    MAX_CHANGE_IDS_PER_ASK,
     check_device_epoch,
     feed_info,
     missing_change_ids,
@@ -213,13 +214,17 @@ def missing_blobs() -> ResponseReturnValue:
     hashes = body.get("sha256")
     if (
         not isinstance(hashes, list)
-        or len(hashes) > 5000
+        or len(hashes) > MAX_HASHES_PER_ASK
         or not all(is_sha256(item) for item in hashes)
     ):
         raise Problem(
             422,
             "validation",
-            Text("'sha256' must be a list of at most 5000 lowercase SHA-256 hashes.", "server"),
+            Text(
+                "'sha256' must be a list of at most {n} lowercase SHA-256 hashes.",
+                "server",
+                {"n": MAX_HASHES_PER_ASK},
+            ),
         )
     missing = _missing_blobs(list(dict.fromkeys(hashes)))
     if missing:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from shared.domain import new_status_token
 from shared.hlc import DEFAULT_MAX_OFFSET_MS, limit_hlc, parse, wall_clock_ms
 from shared.i18n import Text
+from shared.sync_protocol import MAX_OFFSET_HEADER, SERVER_TIME_HEADER
 from shared.validation import FieldIssue
 from shared.visit_status import VisitStatus
 from shared.wire import MAX_LENGTHS, MAX_WHOLE_NUMBER
@@ -44,8 +45,6 @@ max_clock_offset_ms = DEFAULT_MAX_OFFSET_MS
 # What tests put in place of the server's wall clock.
 server_now_ms: Callable[[], int] = wall_clock_ms
 
-SERVER_TIME_HEADER = "X-Server-Time-Ms"
-MAX_OFFSET_HEADER = "X-Max-Clock-Offset-Ms"
 
 INT32_MAX = 2**31 - 1
 _INT32 = -INT32_MAX - 1
