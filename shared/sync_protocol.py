@@ -37,6 +37,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SERVER_TIME_HEADER",
     "SHA256_PATTERN",
+    "STATUS_TOKEN_PATTERN",
     "SUPPORTED_SCHEMAS",
     "UUID_PATTERN",
     "change_message",
@@ -78,6 +79,11 @@ MAX_CHANGE_IDS_PER_ASK = 1000
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # A photo or signature picture is known by its SHA-256: 64 lowercase hex digits.
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+# A visit's status token as a device may make it (``shared.domain.new_status_token``,
+# ``secrets.token_urlsafe(16)``): 22 URL-safe characters, 128 random bits. The kiosk
+# prints it on the ticket offline; the server keeps it only when it has this form.
+STATUS_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
 
 # The members of one change; ``base`` may be left out.
 CHANGE_MEMBERS: frozenset[str] = frozenset({"change_id", "kind", "id", "hlc", "fields", "base"})

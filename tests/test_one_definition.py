@@ -65,6 +65,7 @@ PROTOCOL_TEXT = {
     "[0-9a-f]{8}-[0-9a-f]{4}": "the id pattern",
     "[0-9a-f]{64}": "the SHA-256 pattern",
     r"\d{16}-\d{4}": "the clock pattern",
+    "[A-Za-z0-9_-]{22}": "the status token pattern",
     sync_protocol.EPOCH_HEADER: "the feed epoch header",
     sync_protocol.SERVER_TIME_HEADER: "the server time header",
     sync_protocol.MAX_OFFSET_HEADER: "the clock offset header",

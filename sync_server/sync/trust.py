@@ -20,7 +20,6 @@ No Flask here: :func:`init_app` copies the setting; everything else takes the se
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -34,7 +33,7 @@ from sqlalchemy.orm import Session
 from shared.domain import new_status_token
 from shared.hlc import DEFAULT_MAX_OFFSET_MS, limit_hlc, parse, wall_clock_ms
 from shared.i18n import Text
-from shared.sync_protocol import MAX_OFFSET_HEADER, SERVER_TIME_HEADER
+from shared.sync_protocol import MAX_OFFSET_HEADER, SERVER_TIME_HEADER, STATUS_TOKEN_PATTERN
 from shared.validation import FieldIssue
 from shared.visit_status import VisitStatus
 from shared.wire import MAX_LENGTHS, MAX_WHOLE_NUMBER
@@ -49,8 +48,7 @@ server_now_ms: Callable[[], int] = wall_clock_ms
 INT32_MAX = 2**31 - 1
 _INT32 = -INT32_MAX - 1
 INITIAL_VISIT_STATUSES = frozenset({VisitStatus.checked_in.value})
-# secrets.token_urlsafe(16): 22 characters of URL-safe base64, 128 random bits.
-_STATUS_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+_STATUS_TOKEN = STATUS_TOKEN_PATTERN  # 22 URL-safe characters (shared.sync_protocol)
 # 22 random characters out of 64 have about 19 different ones; fewer than 10 is a
 # made-up token ("aaaa…", "abcabc…"), not a random one.
 _STATUS_TOKEN_MIN_DISTINCT = 10
