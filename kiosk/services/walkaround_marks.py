@@ -42,10 +42,12 @@ class SheetRefused(ValueError):
 
 
 def refuse(field: str, code: str, message: Text) -> SheetRefused:
+    """The refusal of one edit, naming the field and saying why."""
     return SheetRefused([FieldIssue(field=field, code=code, message=message)])
 
 
 def record_fields(record: Any) -> dict[str, Any]:
+    """A record's fields as a change carries them (its id is the change's own member)."""
     data = to_wire(record)
     data.pop("id", None)
     return data
