@@ -18,6 +18,9 @@ everything that crosses a boundary, and ``shared.wire.problems(record)`` checks 
 made on the device before it is saved.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import math
 import secrets
@@ -48,8 +51,20 @@ TYRE_POSITIONS: tuple[str, ...] = ("fl", "fr", "rl", "rr")
 
 
 def new_status_token() -> str:
-    """An unguessable token for a visit's public status page."""
+    """An unguessable token for a visit's public status page (the server's own visits)."""
     return secrets.token_urlsafe(16)
+
+
+def status_token_for(status_link_key: str, visit_id: str) -> str:
+    """The status token of a visit made on a device: a keyed derivation of the visit's
+    id with the device's status-link key (given at pairing), so the kiosk prints a
+    working status link offline and the server, which derives the same key, recomputes
+    it and keeps no other (docs/sync.md "Status links"). 128 bits, 22 URL-safe
+    characters, like :func:`new_status_token`."""
+    digest = hmac.new(
+        status_link_key.encode("utf-8"), b"status-token:" + visit_id.encode("utf-8"), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
 
 
 def new_id() -> str:
@@ -561,9 +576,10 @@ class Visit:
     checked_in_device_id: str | None = None  # the kiosk's or tablet's device id; None at the desk
     advisor_user_id: int | None = None  # server id of the advisor
     expected_ready_at: datetime | None = None
-    # Random, made where the visit is made (offline too): the customer's status page is
-    # /status/<status_token>, printed as the ticket's QR code. Not a secret worth more
-    # than the car's whereabouts, but unguessable (128 bits).
+    # Made where the visit is made (offline too), from the device's status-link key
+    # (``status_token_for``); the server keeps no token but its own derivation. The
+    # customer's status page is /status/<status_token>, printed as the ticket's QR code.
+    # Not a secret worth more than the car's whereabouts, but unguessable (128 bits).
     status_token: str = ""
 
     def apply(self, event: VisitEvent) -> VisitStatus:
