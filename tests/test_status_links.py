@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop, bearer
 from test_sync_server import change, push, walk_in
+from test_sync_trust import _poisoned_visits
 from test_walkaround_server import a_signature, check_in, new_car
 
 from kiosk.services.local_store import LocalStore
@@ -25,6 +26,7 @@ from shared.hlc import wall_clock_ms
 from sync_server import create_app, db
 from sync_server.models import DeviceRole, Visit
 from sync_server.pairing import issue_code
+from sync_server.sync import trust
 
 SERVER_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 
@@ -283,3 +285,28 @@ def test_the_desks_own_step_and_a_device_repeating_the_status_are_not_refused(
     same = change("visit", visit.id, {"status": "walkaround_done", "concern_text": "x"},
                   wall_clock_ms(), node=store.node_id)  # fmt: skip
     assert push(client, tablet, [same]).json["results"][0]["status"] == 201
+
+
+def test_the_signature_counts_when_the_batch_is_applied_one_by_one(
+    app: Flask,
+    client: FlaskClient,
+    shop: Shop,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A change in the batch fails at the database: the rest is applied again one by
+    one, and the signed step still comes after its signature."""
+    monkeypatch.setattr(trust, "check_columns", lambda *args: None)  # a check forgotten
+    tablet, store, visit = tablet_visit(client, shop, tmp_path)
+    sheet = WalkaroundSheet.open(store, visit.id)
+    sheet.set_fuel(4)
+    sheet.sign(a_signature(), signer_name="王芳")
+    assert sheet.complete()
+    batch = pending(store)
+    (done,) = [item for item in batch if item["kind"] == "visit"]
+    (bad,) = _poisoned_visits(visit.customer_id, visit.vehicle_id, wall_clock_ms())[:1]
+    batch = [done, bad, *[item for item in batch if item is not done]]
+    results = push(client, tablet, batch).json["results"]
+    assert [r["status"] for r in results] == [201, 422] + [201] * (len(batch) - 2)
+    assert results[1]["problem"]["type"].endswith("/not-storable")
+    assert status_of(app, visit.id) == "walkaround_done"
