@@ -19,6 +19,8 @@ from test_sync_server import change, push, walk_in
 from test_sync_trust import _poisoned_visits
 from test_walkaround_server import a_signature, check_in, new_car
 
+from kiosk.services.connection import ConnectionChecker, ConnectionState
+from kiosk.services.device_store import DeviceStore
 from kiosk.services.local_store import LocalStore
 from kiosk.services.walkaround import WalkaroundSheet
 from shared import domain
@@ -310,3 +312,17 @@ def test_the_signature_counts_when_the_batch_is_applied_one_by_one(
     assert [r["status"] for r in results] == [201, 422] + [201] * (len(batch) - 2)
     assert results[1]["problem"]["type"].endswith("/not-storable")
     assert status_of(app, visit.id) == "walkaround_done"
+
+
+# --- the key on the kiosk -------------------------------------------------------------
+
+
+def test_the_kiosk_keeps_its_key_like_its_token(paired_store: DeviceStore) -> None:
+    """Kept in device.json (0600), out of ``repr`` (so out of any log line), kept when
+    a status answer carries none (an older server), and dropped with the pairing."""
+    settings = paired_store.update(status_link_key="k" * 43)
+    assert "k" * 43 not in repr(settings) and "k" * 43 in paired_store.path.read_text()
+    assert ConnectionChecker(paired_store).check().state is ConnectionState.ONLINE
+    assert paired_store.load().status_link_key == "k" * 43
+    assert paired_store.forget_pairing().status_link_key == ""
+    assert "k" * 43 not in paired_store.path.read_text()
