@@ -236,7 +236,7 @@ def test_a_signature_changed_since_is_refused_with_its_reason(
     store.acknowledge([item["change_id"] for item in pending(store)])
     # A walk-around edited on the server's copy after the signature (another tablet).
     with app.app_context():
-        from sync_server.visit_records import walkarounds
+        from sync_server.visits import walkarounds
 
         (walkaround,) = walkarounds(db.session(), visit.id)
     edit = change("walkaround", walkaround.id, {"fuel_eighths": 6}, wall_clock_ms() + 5, "tab-x")

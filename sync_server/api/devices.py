@@ -16,12 +16,12 @@ from sync_server.models import Device, DeviceRole
 from sync_server.pairing import (
     PairingRefused,
     issue_code,
+    pairing_qr_payload,
     redeem_code,
     revoke_device,
     status_link_key,
 )
 from sync_server.problems import Problem, field_error
-from sync_server.public_url import public_base_url
 from sync_server.shop import shop_settings
 
 bp = Blueprint("devices", __name__)
@@ -56,11 +56,6 @@ def device_secrets(device: Device) -> dict[str, Any]:
     its visits' status links offline (``sync_server.pairing.status_link_key``). A
     kiosk's offline look-ups need no key (``shared.lookup``)."""
     return {"status_link_key": status_link_key(current_app.config["SECRET_KEY"], device.uid)}
-
-
-def pairing_qr_payload(code: str) -> str:
-    base = public_base_url()
-    return f"checkin-pair:{base}#{code}"
 
 
 @bp.post("/pairing-codes")

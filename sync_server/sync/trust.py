@@ -288,7 +288,7 @@ def _referenced_model(column: Any) -> type[Base] | None:
 
 def check_new_visit(fields: dict[str, Any], role: str, is_new: bool) -> None:
     """A device creates a visit only as "checked in"; its later steps are the
-    status machine's (``records._check_status_change``)."""
+    status machine's (``policy.check_status_change``)."""
     if role == "server" or not is_new:
         return
     status = fields.get("status", VisitStatus.checked_in.value)
@@ -324,13 +324,13 @@ def check_walkaround_signed(
     """A device moves a visit to "walk-around done" only when the customer's signature
     covers the walk-around as the server holds it now (``ChangeRefused`` 422 otherwise,
     with what to do). The desk's own step has its gate, with a manager's override
-    (``sync_server.walkaround_gate``)."""
+    (``sync_server.walkarounds.gate``)."""
     if role == "server" or existing_fields is None:
         return
     wanted = fields.get("status")
     if wanted not in SIGNED_WALKAROUND_STATUSES or wanted == existing_fields.get("status"):
         return
-    from sync_server.walkaround_gate import WalkaroundNotSigned, require_signed_walkaround
+    from sync_server.walkarounds.gate import WalkaroundNotSigned, require_signed_walkaround
 
     try:
         require_signed_walkaround(session, visit_id)
