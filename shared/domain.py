@@ -18,6 +18,9 @@ everything that crosses a boundary, and ``shared.wire.problems(record)`` checks 
 made on the device before it is saved.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import math
 from collections.abc import Iterable
@@ -56,6 +59,7 @@ from shared.domain_words import (
     label,
     new_id,
     new_status_token,
+    status_token_for,
     to_cents,
     urgency_label,
     utcnow,
@@ -375,9 +379,10 @@ class Visit:
     checked_in_device_id: str | None = None  # the kiosk's or tablet's device id; None at the desk
     advisor_user_id: int | None = None  # server id of the advisor
     expected_ready_at: datetime | None = None
-    # Random, made where the visit is made (offline too): the customer's status page is
-    # /status/<status_token>, printed as the ticket's QR code. Not a secret worth more
-    # than the car's whereabouts, but unguessable (128 bits).
+    # Made where the visit is made (offline too), from the device's status-link key
+    # (``status_token_for``); the server keeps no token but its own derivation. The
+    # customer's status page is /status/<status_token>, printed as the ticket's QR code.
+    # Not a secret worth more than the car's whereabouts, but unguessable (128 bits).
     status_token: str = ""
 
     def apply(self, event: VisitEvent) -> VisitStatus:
@@ -428,6 +433,7 @@ __all__ = [
     "label",
     "new_id",
     "new_status_token",
+    "status_token_for",
     "to_cents",
     "urgency_label",
     "utcnow",

@@ -3,6 +3,9 @@
 Part of ``shared.domain`` (import them from there); kept apart by job.
 """
 
+import base64
+import hashlib
+import hmac
 import secrets
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -26,8 +29,20 @@ TYRE_POSITIONS: tuple[str, ...] = ("fl", "fr", "rl", "rr")
 
 
 def new_status_token() -> str:
-    """An unguessable token for a visit's public status page."""
+    """An unguessable token for a visit's public status page (the server's own visits)."""
     return secrets.token_urlsafe(16)
+
+
+def status_token_for(status_link_key: str, visit_id: str) -> str:
+    """The status token of a visit made on a device: a keyed derivation of the visit's
+    id with the device's status-link key (given at pairing), so the kiosk prints a
+    working status link offline and the server, which derives the same key, recomputes
+    it and keeps no other (docs/sync.md "Status links"). 128 bits, 22 URL-safe
+    characters, like :func:`new_status_token`."""
+    digest = hmac.new(
+        status_link_key.encode("utf-8"), b"status-token:" + visit_id.encode("utf-8"), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
 
 
 def new_id() -> str:

@@ -68,6 +68,7 @@ from shared.domain import (
     Visit,
     new_id,
     new_status_token,
+    status_token_for,
     utcnow,
 )
 from shared.i18n import LANGUAGES, Text, normalize_language
@@ -125,6 +126,11 @@ class KioskSetup:
     plate_region: str = "CN"  # "CN" or "generic"
     phone_region: str = "CN"
     server_url: str = ""
+    # The device's status-link key (given at pairing): the ticket's status link is made
+    # from it offline and kept by the server. Without it (a device paired before keys
+    # existed, until its next status check) the server replaces the token, and the
+    # kiosk learns the server's on its next sync.
+    status_link_key: str = field(default="", repr=False)
 
 
 def shop_plate_region(setting: str) -> str:
@@ -401,7 +407,11 @@ class CheckinFlow:
             reminders_opt_in=self.reminders_opt_in,
             checked_in_at=checked_in_at,
             checked_in_device_id=device_id,
-            status_token=new_status_token(),
+        )
+        visit.status_token = (
+            status_token_for(self.setup.status_link_key, visit.id)
+            if self.setup.status_link_key
+            else new_status_token()
         )
         language = self.consent_language or "en"
         consent = Consent(

@@ -2,8 +2,8 @@
 
 The file is replaced atomically (temporary file in the same folder, fsync, rename,
 fsync of the folder), so a power cut during a save leaves either the old file or the
-new one, never half of one. It holds the device's bearer token, so it is readable by
-its owner only (0600) inside a 0700 folder.
+new one, never half of one. It holds the device's bearer token and its status-link
+key, so it is readable by its owner only (0600) inside a 0700 folder.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import threading
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,10 @@ class DeviceSettings:
     device_name: str = ""
     token: str | None = None
     role: str | None = None
+    # Given at pairing (or by ``GET /devices/me`` to a device paired before): the key
+    # this device makes its visits' status links with, offline (docs/sync.md). A secret
+    # like the token: never shown, never logged.
+    status_link_key: str = field(default="", repr=False)
     shop_name: str = ""
     plate_region: str = ""
     # The shop's time zone (IANA name), sent with the shop settings: times shown here
@@ -72,8 +76,10 @@ class DeviceSettings:
         return bool(self.token)
 
     def unpaired(self) -> DeviceSettings:
-        """The same settings without the pairing (token, id and role dropped)."""
-        return replace(self, token=None, device_id=None, role=None, ticket_prefix="")
+        """The same settings without the pairing (token, key, id and role dropped)."""
+        return replace(
+            self, token=None, device_id=None, role=None, ticket_prefix="", status_link_key=""
+        )
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -165,10 +165,13 @@ class SyncEngine:
             return self._push_batch(batch[:half], report) and self._push_batch(batch[half:], report)
         acknowledged: list[str] = []
         unsettled: list[str] = []
+        server_set: list[dict[str, Any]] = []
         for change, result in zip(batch, _results_in_order(batch, answer["results"]), strict=True):
             status = result.get("status") if result else None
             if isinstance(status, int) and 200 <= status < 300:
                 acknowledged.append(change.change_id)
+                if result and (fields_set := _server_set(change, result)):
+                    server_set.append(fields_set)
             elif self._clock_was_ahead(change, status, result):
                 report.restamped += 1  # sent again, with a corrected clock, in this round
             elif isinstance(status, int) and 400 <= status < 500:
@@ -180,6 +183,13 @@ class SyncEngine:
                 )
             else:
                 unsettled.append(change.change_id)
+        if server_set:
+            # What the server decided instead (a visit's status token: the kiosk shows
+            # and reprints the server's link), before the changes leave the outbox.
+            try:
+                self.store.cache_records(server_set)
+            except ValueError as exc:  # an answer out of shape: the changes went through
+                log.warning("The server's own values in a push answer are unusable: %s", exc)
         self.store.acknowledge(acknowledged)
         report.pushed += len(acknowledged)
         if unsettled:
@@ -313,6 +323,15 @@ class SyncEngine:
             if not page.get("more") or next_since <= since:
                 return False
             since = next_since
+
+
+def _server_set(change: Change, result: dict[str, Any]) -> dict[str, Any] | None:
+    """The fields the server set in place of the change's own (with their clocks), as
+    a record to merge, or None."""
+    fields, clocks = result.get("server_fields"), result.get("server_clocks")
+    if not (isinstance(fields, dict) and fields and isinstance(clocks, dict)):
+        return None
+    return {"kind": change.kind, "id": change.record_id, "fields": fields, "clocks": clocks}
 
 
 def _results_in_order(batch: Sequence[Change], results: list[Any]) -> list[dict[str, Any] | None]:

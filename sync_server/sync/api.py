@@ -106,6 +106,10 @@ def push() -> ResponseReturnValue:
             parsed.append(read_change(raw))
         except ChangeRefused as refused:
             parsed.append(refused)
+    # Steps that need the customer's signature on the walk-around are applied after the
+    # rest of the batch, which may bring that signature; answers keep the batch's order.
+    order = sorted(range(len(parsed)), key=lambda index: _is_signed_step(parsed[index]))
+    changes, parsed = [changes[i] for i in order], [parsed[i] for i in order]
     try:
         # Every check in apply_change comes before its first write, so a refused change
         # leaves nothing behind and needs no savepoint; the batch is flushed once.
@@ -122,7 +126,14 @@ def push() -> ResponseReturnValue:
         lock_feed(session)
         results, referenced = _apply_one_by_one(session, changes, parsed, caller)
     session.commit()
-    return jsonify({"results": results, "missing_blobs": _missing_blobs(list(referenced))})
+    in_order: list[dict[str, Any]] = [{}] * len(results)
+    for index, result in zip(order, results, strict=True):
+        in_order[index] = result
+    return jsonify({"results": in_order, "missing_blobs": _missing_blobs(list(referenced))})
+
+
+def _is_signed_step(item: Change | ChangeRefused) -> bool:
+    return isinstance(item, Change) and trust.needs_signed_walkaround(item.kind, item.fields)
 
 
 # What a change that passed every check may still raise when it is written because of
@@ -147,20 +158,29 @@ def _apply_batch(
 ) -> tuple[list[dict[str, Any]], dict[str, None]]:
     results: list[dict[str, Any]] = []
     referenced: dict[str, None] = {}
-    start_batch(session, [item for item in parsed if isinstance(item, Change)])
-    try:
-        with session.no_autoflush:
-            for raw, item in zip(changes, parsed, strict=True):
-                try:
-                    if isinstance(item, ChangeRefused):
-                        raise item
-                    results.append(apply_change(session, item, origin=caller.uid, role=caller.role))
-                    referenced.update(dict.fromkeys(blob_refs(item.fields)))
-                except ChangeRefused as refused:
-                    results.append(_refusal(refused, _change_id(raw)))
-        flush_batch(session)
-    finally:
-        end_batch(session)
+    # The signed steps (last, see ``push``) check the walk-around in the typed tables:
+    # what the batch wrote before them is flushed first.
+    split = next((index for index, item in enumerate(parsed) if _is_signed_step(item)), len(parsed))
+    for part in (slice(0, split), slice(split, None)):
+        part_changes, part_parsed = changes[part], parsed[part]
+        if not part_parsed:
+            continue
+        start_batch(session, [item for item in part_parsed if isinstance(item, Change)])
+        try:
+            with session.no_autoflush:
+                for raw, item in zip(part_changes, part_parsed, strict=True):
+                    try:
+                        if isinstance(item, ChangeRefused):
+                            raise item
+                        results.append(
+                            apply_change(session, item, origin=caller.uid, role=caller.role)
+                        )
+                        referenced.update(dict.fromkeys(blob_refs(item.fields)))
+                    except ChangeRefused as refused:
+                        results.append(_refusal(refused, _change_id(raw)))
+            flush_batch(session)
+        finally:
+            end_batch(session)
     return results, referenced
 
 
