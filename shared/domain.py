@@ -18,9 +18,6 @@ everything that crosses a boundary, and ``shared.wire.problems(record)`` checks 
 made on the device before it is saved.
 """
 
-import base64
-import hashlib
-import hmac
 import json
 import math
 from collections.abc import Iterable

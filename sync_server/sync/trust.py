@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from shared.domain import new_status_token, status_token_for
 from shared.hlc import DEFAULT_MAX_OFFSET_MS, limit_hlc, parse, wall_clock_ms
 from shared.i18n import Text
-from shared.sync_protocol import MAX_OFFSET_HEADER, SERVER_TIME_HEADER, STATUS_TOKEN_PATTERN
+from shared.sync_protocol import MAX_OFFSET_HEADER, SERVER_TIME_HEADER
 from shared.validation import FieldIssue
 from shared.visit_status import VisitStatus
 from shared.wire import MAX_LENGTHS, MAX_WHOLE_NUMBER
