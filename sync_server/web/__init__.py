@@ -64,6 +64,8 @@ WEB_BLUEPRINTS = frozenset(
         "desk_steps",
         "messages",
         "customers",
+        "appointments",
+        "capacity_settings",
     }
 )
 
@@ -197,13 +199,14 @@ def init_app(app: Flask) -> None:
 
     from sync_server.web import admin, approval, auth, board, desk_steps, quotes, status, visits
     from sync_server.web import appointments as appointment_pages
+    from sync_server.web import capacity_settings as capacity_pages
     from sync_server.web import customers as customer_pages
     from sync_server.web import messages as message_pages
 
     app.register_blueprint(bp)
     for module in (auth, board, visits, quotes, approval, status, admin, desk_steps):
         app.register_blueprint(module.bp)
-    for module in (message_pages, customer_pages, appointment_pages):
+    for module in (message_pages, customer_pages, appointment_pages, capacity_pages):
         app.register_blueprint(module.bp)
 
 
