@@ -92,6 +92,8 @@ class AppointmentPlan(Base):
     state: Mapped[str] = mapped_column(String(12), default="booked")
     no_show_at: Mapped[datetime | None]
     note: Mapped[str] = mapped_column(Text, default="")
+    # The day-before reminder queued for the booking as it stands (cleared by a move).
+    reminder_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,4 +1,5 @@
-"""capacity settings: technicians' hours, absences from–to, the rules row, VIP customers
+"""capacity settings: technicians' hours, absences from–to, the rules row, VIP customers,
+each booking's reminder
 
 Revision ID: 0012
 Revises: 0011
@@ -86,6 +87,22 @@ def upgrade() -> None:
         ],
     )
 
+    with op.batch_alter_table("appointment_plans", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reminder_message_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_appointment_plans_reminder_message_id_outbound_messages"),
+            "outbound_messages",
+            ["reminder_message_id"],
+            ["id"],
+        )
+    # Reminders queued before: the pending one of each booking is its reminder.
+    op.execute(
+        "UPDATE appointment_plans SET reminder_message_id = ("
+        " SELECT max(m.id) FROM outbound_messages m JOIN appointments a"
+        " ON m.event = 'appointment_reminder:' || a.code"
+        " WHERE a.id = appointment_plans.appointment_id AND m.state <> 'withdrawn')"
+    )
+
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("vip", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -100,6 +117,12 @@ def downgrade() -> None:
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_column("vip_reason")
         batch_op.drop_column("vip")
+    with op.batch_alter_table("appointment_plans", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_appointment_plans_reminder_message_id_outbound_messages"),
+            type_="foreignkey",
+        )
+        batch_op.drop_column("reminder_message_id")
     op.drop_table("appointment_settings")
     op.drop_table("technician_hours")
     with op.batch_alter_table("technician_absences", schema=None) as batch_op:
