@@ -88,9 +88,11 @@ def test_an_absent_technician_takes_no_bookings(app: Flask) -> None:
     made = plan_shop(app, bays=2, specialities=(("engine",), ("body",)))
     engine_tech = made.technician_ids[0]
     with engine_session(app) as session:
-        session.add(TechnicianAbsence(
+        session.add(
+            TechnicianAbsence(
                 technician_id=engine_tech, first_day=MONDAY, last_day=MONDAY, reason="leave"
-            ))
+            )
+        )
         session.commit()
         with pytest.raises(SlotFull) as refused:
             book(session, CALENDAR, request_for(made, at(MONDAY, 10)), now=EARLY)
