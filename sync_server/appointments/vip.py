@@ -1,9 +1,10 @@
 """VIP customers: the appointment's VIP line, priority and a flag on the board and tablet.
 
 A customer is a VIP when ``customers.vip`` is set — by a manager, with a reason, or by
-the tier rules (which call :func:`set_vip` with their own reason). The flag is the
-server's alone: a device never sets it. The customer's synced record carries it to the
-tablets as ``tier: vip``. The lobby kiosk is never told (its look-up answer has no tier).
+the tier rules (which call :func:`set_vip` with their own reason) — or their tier is
+``vip``. Both are the server's alone: a device's tier is never believed
+(``sync_server.sync.trust``). The customer's synced record carries it to the tablets as
+``tier: vip``. The lobby kiosk is never told (its look-up answer has no tier).
 
 A walk-in typed in at the kiosk becomes a new customer record; the board still knows
 them by their phone number (:func:`vip_phones`).
@@ -11,7 +12,7 @@ them by their phone number (:func:`vip_phones`).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from shared.domain import CustomerTier
@@ -53,6 +54,11 @@ def set_vip(session: Session, customer_id: str, vip: bool, reason: str) -> Custo
     return customer
 
 
+def is_vip() -> ColumnElement[bool]:
+    """Whether a customer row is a VIP, for a query."""
+    return or_(Customer.vip.is_(True), Customer.tier == CustomerTier.vip)
+
+
 def vip_phones(session: Session) -> set[str]:
     """The phone numbers of VIP customers (few: a shop has tens, not thousands)."""
-    return {phone for phone in session.scalars(select(Customer.phone).where(Customer.vip)) if phone}
+    return {phone for phone in session.scalars(select(Customer.phone).where(is_vip())) if phone}

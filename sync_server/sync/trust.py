@@ -13,7 +13,9 @@ believes any of it (docs/sync.md "Clock rules" and "What the server trusts").
   (NUL characters, numbers beyond 32 bits) never gets this far.
 * **What only the server decides.** A device creates visits only as "checked in", and
   a visit's status token (the customer's status link) is the server's: a device's is
-  kept only when it is 128 random bits, else the server makes one.
+  kept only when it is 128 random bits, else the server makes one. A customer's tier
+  (VIP) is the server's too: a device's new customer is "regular", and a device's
+  change of the tier is dropped.
 
 No Flask here: :func:`init_app` copies the setting; everything else takes the session.
 """
@@ -301,6 +303,18 @@ def check_new_visit(fields: dict[str, Any], role: str, is_new: bool) -> None:
             ),
             [{"field": "status", "code": "transition_refused"}],
         )
+
+
+def settle_customer_tier(
+    fields: dict[str, Any], role: str, existing_fields: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A customer change with the tier made the server's (``fields`` itself when the
+    change leaves it alone, else a copy)."""
+    if role == "server" or "tier" not in fields:
+        return fields
+    if existing_fields is None:
+        return fields if fields["tier"] == "regular" else {**fields, "tier": "regular"}
+    return {name: value for name, value in fields.items() if name != "tier"}
 
 
 def is_random_status_token(token: Any) -> bool:

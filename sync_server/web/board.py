@@ -15,7 +15,7 @@ from shared.validation import check_phone, normalize_vin, plate_key
 from shared.visit_status import ORDER, TERMINAL, VisitStatus
 from sync_server import db
 from sync_server.access import STAFF, allow
-from sync_server.appointments.vip import vip_phones
+from sync_server.appointments.vip import is_vip, vip_phones
 from sync_server.messaging.outbox import visits_to_call
 from sync_server.models import Customer, Vehicle, Visit, utcnow
 from sync_server.search import is_last4_query, model_search_key, plate_search_key
@@ -67,7 +67,7 @@ def _cards_query():  # type: ignore[no-untyped-def]
             Visit.checked_in_at,
             Visit.concern_text,
             Customer.name,
-            Customer.vip,
+            is_vip(),
             Vehicle.plate,
             Vehicle.make,
             Vehicle.model,
