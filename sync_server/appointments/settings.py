@@ -103,11 +103,15 @@ def countries() -> frozenset[str]:
     return frozenset(code for code in holidays.list_supported_countries() if len(code) == 2)
 
 
-def country_names(language: str) -> list[tuple[str, str]]:
+@cache
+def country_names(language: str) -> tuple[tuple[str, str], ...]:
     """(code, name) of every country with holidays, named in ``language`` (Babel's CLDR)."""
     territories = Locale.parse(language).territories
-    return sorted(
-        ((code, territories.get(code, code)) for code in countries()), key=lambda pair: pair[1]
+    return tuple(
+        sorted(
+            ((code, territories.get(code, code)) for code in countries()),
+            key=lambda pair: pair[1],
+        )
     )
 
 
