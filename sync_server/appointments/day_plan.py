@@ -1,6 +1,6 @@
 """The day plan: each bay's and technician's load hour by hour, the day's arrivals, and
 the no-shows — a booked customer not arrived a grace period after their time (the
-``NO_SHOW_GRACE_MINUTES`` setting) is marked a no-show, which the desk can undo."""
+managers set it on the capacity page) is marked a no-show, which the desk can undo."""
 
 from __future__ import annotations
 
