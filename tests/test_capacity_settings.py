@@ -244,3 +244,31 @@ def test_the_capacity_page_is_the_managers_and_keeps_what_was_typed(
     client.get("/lang/zh_CN")
     chinese = client.get("/settings/capacity").get_data(as_text=True)
     assert "中国 (CN)" in chinese and "星期一" in chinese and "Capacity settings" not in chinese
+
+
+def test_the_day_plan_shows_who_is_absent_and_the_hours_each_technician_is_off(
+    app: Flask,
+) -> None:
+    from sync_server.appointments.day_plan import day_plan
+
+    made = plan_shop(app, bays=2, specialities=(("engine",), ("engine",)))
+    morning, away = made.technician_ids
+    with engine_session(app) as session:
+        settings.save_technician(session, morning, "Tech 1", ["engine"], {0: "08:30-12:30"})
+        settings.add_absence(
+            session,
+            {
+                "technician": str(away),
+                "first_day": MONDAY.isoformat(),
+                "last_day": MONDAY.isoformat(),
+            },
+            None,
+            ZONE,
+        )
+        session.commit()
+        plan = day_plan(session, calendar(session), MONDAY)
+        first, second = plan.technicians
+        assert not first.absent and second.absent
+        # 08:00 (from 08:30) to 12:00 (until 12:30) worked; the afternoon is off.
+        assert first.working[:5] == [True] * 5 and not any(first.working[5:])
+        assert all(row.working == [] for row in plan.bays)
