@@ -78,7 +78,12 @@ class AppointmentPlan(Base):
     """What the desk planned for an appointment: bay, technician, work and its state."""
 
     __tablename__ = "appointment_plans"
-    __table_args__ = (Index("ix_appointment_plans_starts_at", "starts_at"),)
+    __table_args__ = (
+        Index("ix_appointment_plans_starts_at", "starts_at"),
+        # A bay's or technician's bookings (may it be deleted, retired; who it hits).
+        Index("ix_appointment_plans_bay_id", "bay_id"),
+        Index("ix_appointment_plans_technician_id", "technician_id"),
+    )
 
     appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"), primary_key=True)
     starts_at: Mapped[datetime]

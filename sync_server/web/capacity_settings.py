@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from shared.i18n import Text
 from sync_server import db
@@ -42,9 +42,8 @@ def _page(
     today = datetime.now(UTC).astimezone(zone).date()
     rules = settings.rules_row(session)
     technicians = list(session.scalars(select(Technician).order_by(Technician.name)))
-    booked_bays = set(
-        session.scalars(select(AppointmentPlan.bay_id).where(AppointmentPlan.bay_id.is_not(None)))
-    )
+    ever_booked = exists().where(AppointmentPlan.bay_id == ServiceBay.id)
+    booked_bays = set(session.scalars(select(ServiceBay.id).where(ever_booked)))
     body = render_template(
         "capacity/settings.html",
         rules={name: getattr(rules, name) for name in RULE_FIELDS},

@@ -89,6 +89,10 @@ def upgrade() -> None:
 
     with op.batch_alter_table("appointment_plans", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reminder_message_id", sa.Integer(), nullable=True))
+        batch_op.create_index("ix_appointment_plans_bay_id", ["bay_id"], unique=False)
+        batch_op.create_index(
+            "ix_appointment_plans_technician_id", ["technician_id"], unique=False
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_appointment_plans_reminder_message_id_outbound_messages"),
             "outbound_messages",
@@ -123,6 +127,8 @@ def downgrade() -> None:
             type_="foreignkey",
         )
         batch_op.drop_column("reminder_message_id")
+        batch_op.drop_index("ix_appointment_plans_technician_id")
+        batch_op.drop_index("ix_appointment_plans_bay_id")
     op.drop_table("appointment_settings")
     op.drop_table("technician_hours")
     with op.batch_alter_table("technician_absences", schema=None) as batch_op:
