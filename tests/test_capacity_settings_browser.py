@@ -2,8 +2,8 @@
 bay (a duplicate name is refused with the name kept), sets a technician's weekly hours
 (a bad day is refused, the rest typed stays), records an absence, and a refused rule
 keeps what was typed; then books a new customer on the VIP line with a reason.
-Screenshots go to ``docs/screenshots/web-capacity*-{en,zh}.png`` and
-``web-appointment-vip-{en,zh}.png``."""
+Screenshots go to ``docs/screenshots/web-capacity*-{en,zh}.png``,
+``web-day-plan-staff-{en,zh}.png`` and ``web-appointment-vip-{en,zh}.png``."""
 
 from __future__ import annotations
 
@@ -71,6 +71,18 @@ def test_the_manager_keeps_the_capacity_and_books_a_vip(
     page.fill("#new-absence input[name=reason]", "Training")
     page.click("#new-absence button.primary")
     assert "Training" in page.inner_text("#absences tbody")
+
+    # The day plan of the absence's first day: the absent technician is marked, and the
+    # hours each technician does not work are hatched.
+    page.goto(f"{server.url}/appointments/day-plan?day={first.isoformat()}")
+    assert "(absent)" in page.inner_text("#load")
+    assert page.locator("#load td.off").count() >= 1
+    page.screenshot(path=str(SCREENSHOTS / "web-day-plan-staff-en.png"), full_page=True)
+    switch_language(page, "zh_CN")
+    assert "（缺勤）" in page.inner_text("#load") or "(缺勤)" in page.inner_text("#load")
+    page.screenshot(path=str(SCREENSHOTS / "web-day-plan-staff-zh.png"), full_page=True)
+    switch_language(page, "en")
+    page.click("nav >> text=Capacity")
 
     page.fill("#rules input[name=vip_share_percent]", "95")
     page.click("#rules button.primary")
