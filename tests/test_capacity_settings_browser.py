@@ -15,11 +15,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from live_server import LiveServer
 from test_appointment_kiosk_live import morning_zone
-from test_web_browser import PASSWORD, browser, server, switch_language  # noqa: F401
+from test_web_browser import CHROMIUM, PASSWORD, browser, server, switch_language  # noqa: F401
 
 from shared.shop_calendar import ShopCalendar
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+# A real server process and a browser: not in the quick loop.
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
+]
 
 
 def test_the_manager_keeps_the_capacity_and_books_a_vip(
