@@ -34,6 +34,7 @@ from sync_server.models import (
     Appointment,
     ApprovalRow,
     Blob,
+    Customer,
     JobAssignment,
     OutboundMessage,
     QuoteRow,
@@ -306,6 +307,11 @@ def seed_demo(
                 last_mileage_km=item.mileage,
             ),
         )
+
+    for item in CUSTOMERS:  # the demo's VIPs, as a manager would have marked them
+        customer = session.get(Customer, demo_id("customer", item.key))
+        if customer is not None and item.tier == "vip" and not customer.vip:
+            customer.vip, customer.vip_reason = True, "VIP tier"
 
     zone = ZoneInfo(shop.timezone)
     today = now.astimezone(zone).date()
