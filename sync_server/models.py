@@ -553,3 +553,4 @@ class WalkaroundOverride(Base):
 
 # The typed tables of a visit's records, on the same metadata (Alembic sees them here).
 from sync_server import appointment_tables, record_tables  # noqa: E402, F401
+from sync_server.complaints import tables as complaint_tables  # noqa: E402, F401

@@ -175,11 +175,13 @@ def init_app(app: Flask) -> None:
     )
     from sync_server.web import appointments as appointment_pages
     from sync_server.web import capacity_settings as capacity_pages
+    from sync_server.web import complaints as complaint_pages
     from sync_server.web import customers as customer_pages
     from sync_server.web import messaging as message_pages
 
     pages = (site, auth, board, visits, quotes, approval, status, admin, desk_steps)
     pages += (message_pages, customer_pages, appointment_pages, capacity_pages)
+    pages += (complaint_pages,)
     for module in pages:
         app.register_blueprint(module.bp)
     # Every page's form is checked for its CSRF token, whichever blueprint it is in.
