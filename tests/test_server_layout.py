@@ -24,6 +24,7 @@ REGISTRATIONS = frozenset(
     {
         ("sync_server.models", "sync_server.appointment_tables"),
         ("sync_server.models", "sync_server.record_tables"),
+        ("sync_server.models", "sync_server.complaints.tables"),
     }
 )
 
