@@ -83,8 +83,14 @@ def test_the_desk_takes_a_complaint_and_the_late_one_stands_out(
     page.goto(f"{server.url}/complaints/new")
     page.fill("#find-customer input[name=q]", "陈静")
     page.click("#find-customer button")
-    page.check("#intake input[name=customer]")
-    page.select_option("#intake select[name=visit]", visit_id)
+    assert "陈静 · +8613800138000" in page.inner_text("#intake fieldset")
+    # From the visit: its customer and the visit itself are chosen already.
+    page.goto(f"{server.url}/complaints/new?visit={visit_id}")
+    assert page.input_value("#intake select[name=visit]") == visit_id
+    page.fill("#intake textarea[name=summary]", "  ")
+    page.click("#intake button.primary")
+    assert "Write what the customer says is wrong." in page.inner_text("#intake")
+    assert page.input_value("#intake select[name=visit]") == visit_id
     page.select_option("#intake select[name=channel]", "phone")
     page.select_option("#intake select[name=category]", label="Paint and body")
     page.fill("#intake textarea[name=summary]", "A new scratch on the rear door")

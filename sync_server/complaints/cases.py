@@ -340,11 +340,12 @@ def find_customers(session: Session, query: str) -> Sequence[Customer]:
     if len(text) < 2:
         return []
     like = f"%{text}%"
-    plate_key = f"%{plate_search_key(text)}%"
-    by_plate = select(Vehicle.customer_id).where(Vehicle.plate_search.like(plate_key))
-    found = select(Customer).where(
-        or_(Customer.phone.like(like), Customer.name.ilike(like), Customer.id.in_(by_plate))
-    )
+    matches = [Customer.phone.like(like), Customer.name.ilike(like)]
+    plate_key = plate_search_key(text)
+    if len(plate_key) >= 2:
+        by_plate = select(Vehicle.customer_id).where(Vehicle.plate_search.like(f"%{plate_key}%"))
+        matches.append(Customer.id.in_(by_plate))
+    found = select(Customer).where(or_(*matches))
     return session.scalars(found.order_by(Customer.name).limit(20)).all()
 
 
