@@ -197,6 +197,7 @@ def init_app(app: Flask) -> None:
 
     from sync_server.web import admin, approval, auth, board, desk_steps, quotes, status, visits
     from sync_server.web import appointments as appointment_pages
+    from sync_server.web import customer_merge, vehicles
     from sync_server.web import customers as customer_pages
     from sync_server.web import messages as message_pages
 
@@ -204,6 +205,8 @@ def init_app(app: Flask) -> None:
     for module in (auth, board, visits, quotes, approval, status, admin, desk_steps):
         app.register_blueprint(module.bp)
     for module in (message_pages, customer_pages, appointment_pages):
+        app.register_blueprint(module.bp)
+    for module in (customer_merge, vehicles):
         app.register_blueprint(module.bp)
 
 
