@@ -26,7 +26,11 @@ ZONE = "Asia/Shanghai"
 
 
 def test_km_per_day_from_many_readings_uses_first_and_last() -> None:
-    readings = [(date(2025, 1, 1), 10_000), (date(2025, 4, 11), 13_000), (date(2025, 7, 20), 20_000)]
+    readings = [
+        (date(2025, 1, 1), 10_000),
+        (date(2025, 4, 11), 13_000),
+        (date(2025, 7, 20), 20_000),
+    ]
     assert km_per_day(readings) == pytest.approx(10_000 / 200)
 
 
@@ -120,7 +124,7 @@ def test_health_file_reads_every_visit(app: Flask) -> None:
         found = health_file(db.session(), vehicle_id, ZONE)
     assert found is not None
     assert [entry.visit.id for entry in found.entries] == list(reversed(visits))
-    oldest, middle, newest = reversed(found.entries)
+    oldest, middle, _newest = reversed(found.entries)
     assert (oldest.odometer_km, oldest.fuel_eighths, oldest.tread_mm["fl"]) == (10_000, 3, 7.0)
     # The scratch seen again is "already there"; the stone chip is new.
     assert sorted((m.damage_type, m.already_there) for m in middle.marks) == [
@@ -172,7 +176,7 @@ def test_health_file_page_in_both_languages(app: Flask, client: FlaskClient, sho
     assert "<svg" in page and "projection" in page and "Rear wiper" in page
     client.get("/lang/zh_CN")
     page = page_text(client.get(f"/vehicles/{vehicle_id}"))
-    assert "车辆健康档案" in page and "已有" in page
+    assert "车辆健康档案" in page and "原有" in page and "延后项目" in page
     assert client.get("/vehicles/nope").status_code == 404
 
 

@@ -162,7 +162,9 @@ def health_file(session: Session, vehicle_id: str, zone_name: str) -> HealthFile
             fuel_eighths=walkaround.fuel_eighths if walkaround else None,
             tread_mm={
                 position: float(depth)
-                for position, depth in ((walkaround.tyre_tread_mm if walkaround else {}) or {}).items()
+                for position, depth in (
+                    (walkaround.tyre_tread_mm if walkaround else {}) or {}
+                ).items()
             },
             marks=[
                 MarkView(
@@ -195,9 +197,7 @@ def health_file(session: Session, vehicle_id: str, zone_name: str) -> HealthFile
     }
     deferred = _deferred(vehicle.id, entries, declined, zone_name)
     entries.reverse()
-    return HealthFile(
-        vehicle, customer, entries, rate, dict(readings), projections, deferred
-    )
+    return HealthFile(vehicle, customer, entries, rate, dict(readings), projections, deferred)
 
 
 def _latest_walkarounds(session: Session, visit_ids: list[str]) -> dict[str, WalkaroundRow]:

@@ -76,7 +76,9 @@ def likely_duplicates(session: Session, limit: int = DUPLICATES_SHOWN) -> list[D
         seen.add(members)
         customers = list(
             session.scalars(
-                select(Customer).where(Customer.id.in_(sorted(members))).order_by(Customer.created_at)
+                select(Customer)
+                .where(Customer.id.in_(sorted(members)))
+                .order_by(Customer.created_at)
             )
         )
         groups.append(DuplicateGroup(reason, key, customers))
@@ -178,7 +180,7 @@ def merge_preview(session: Session, surviving_id: str, merged_id: str) -> MergeP
                 )
             )
     preview = MergePreview(surviving, merged)
-    for kind, model in SYNCED:
+    for _kind, model in SYNCED:
         preview.moves[model.__tablename__] = list(
             session.scalars(select(model.id).where(model.customer_id == merged.id))  # type: ignore[attr-defined]
         )
@@ -186,15 +188,21 @@ def merge_preview(session: Session, surviving_id: str, merged_id: str) -> MergeP
         key = _key_of(table)
         column = table.c.customer_id  # type: ignore[attr-defined]
         if key is None:
-            count = session.scalar(select(func.count()).select_from(table).where(column == merged.id))  # type: ignore[arg-type]
+            count = session.scalar(
+                select(func.count()).select_from(table).where(column == merged.id)
+            )  # type: ignore[arg-type]
             preview.moves[name] = ["?"] * (count or 0)
         else:
-            preview.moves[name] = [str(v) for v in session.scalars(select(key).where(column == merged.id))]  # type: ignore[call-overload]
+            preview.moves[name] = [
+                str(v) for v in session.scalars(select(key).where(column == merged.id))
+            ]  # type: ignore[call-overload]
     visit_ids = preview.moves.get(Visit.__tablename__, [])
     if visit_ids:
         preview.consents = (
             session.scalar(
-                select(func.count()).select_from(ConsentRow).where(ConsentRow.visit_id.in_(visit_ids))
+                select(func.count())
+                .select_from(ConsentRow)
+                .where(ConsentRow.visit_id.in_(visit_ids))
             )
             or 0
         )

@@ -111,7 +111,9 @@ def customer_file(session: Session, customer_id: str) -> CustomerFile | None:
         for visit in visits
         if visit.id in version_of
     ]
-    merged_into = session.get(Customer, customer.merged_into_id) if customer.merged_into_id else None
+    merged_into = (
+        session.get(Customer, customer.merged_into_id) if customer.merged_into_id else None
+    )
     merged_from = list(
         session.execute(
             select(Customer, CustomerMerge)
@@ -151,7 +153,9 @@ def _consents(session: Session, visit_ids: list[str]) -> list[ConsentRow]:
 def _device_names(session: Session, uids: set[str]) -> dict[str, str]:
     if not uids:
         return {}
-    return dict(session.execute(select(Device.uid, Device.name).where(Device.uid.in_(sorted(uids)))))
+    return dict(
+        session.execute(select(Device.uid, Device.name).where(Device.uid.in_(sorted(uids))))
+    )
 
 
 def _approved_totals(session: Session, visit_ids: list[str]) -> dict[str, Decimal]:

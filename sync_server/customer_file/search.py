@@ -76,7 +76,9 @@ def find_customers(session: Session, query: str, limit: int = LIMIT) -> list[Fou
     # VIN: whole, or its last characters (six or more).
     vin = normalize_vin(text)
     if _VIN_PART.match(vin) and any(ch.isdigit() for ch in vin):
-        condition = Vehicle.vin == vin if len(vin) == 17 else Vehicle.vin.like(_like(vin), escape="\\")
+        condition = (
+            Vehicle.vin == vin if len(vin) == 17 else Vehicle.vin.like(_like(vin), escape="\\")
+        )
         rows = session.execute(
             select(Vehicle, Customer)
             .join(Customer, Customer.id == Vehicle.customer_id)
@@ -101,7 +103,9 @@ def find_customers(session: Session, query: str, limit: int = LIMIT) -> list[Fou
         if is_last4_query(digits):  # four digits may also be in the middle of a number
             for customer in session.scalars(
                 select(Customer)
-                .where(Customer.phone.like(_like(digits), escape="\\"), Customer.phone_last4 != digits)
+                .where(
+                    Customer.phone.like(_like(digits), escape="\\"), Customer.phone_last4 != digits
+                )
                 .order_by(Customer.name)
                 .limit(limit)
             ):
@@ -111,7 +115,12 @@ def find_customers(session: Session, query: str, limit: int = LIMIT) -> list[Fou
     if not digits.isdigit():
         for customer in session.scalars(
             select(Customer)
-            .where(or_(Customer.name.ilike(_like(text), escape="\\"), Customer.email.ilike(_like(text), escape="\\")))
+            .where(
+                or_(
+                    Customer.name.ilike(_like(text), escape="\\"),
+                    Customer.email.ilike(_like(text), escape="\\"),
+                )
+            )
             .order_by(Customer.name)
             .limit(limit)
         ):

@@ -98,9 +98,7 @@ def figures_of(
             approvals = approvals.where(QuoteRow.visit_id.in_(list(owner)))
         latest: dict[str, tuple[datetime, Decimal]] = {}
         for visit_id, approved_at, total in session.execute(approvals):
-            if visit_id in owner and (
-                visit_id not in latest or approved_at > latest[visit_id][0]
-            ):
+            if visit_id in owner and (visit_id not in latest or approved_at > latest[visit_id][0]):
                 latest[visit_id] = (approved_at, total)
         for visit_id, (_at, total) in latest.items():
             spend[owner[visit_id]] += total
@@ -161,9 +159,14 @@ def recompute_tiers(
         own = figures.get(customer_id, Figures(0, Decimal(0)))
         earned = earned_tier(own, rules)
         state = states.get(customer_id)
-        if state is None and earned == REGULAR and not manual_vip and customer_id not in figures:
-            if _synced_tier(synced_tier) != CustomerTier.vip:
-                continue  # nothing to say about a customer without visits
+        if (
+            state is None
+            and earned == REGULAR
+            and not manual_vip
+            and customer_id not in figures
+            and _synced_tier(synced_tier) != CustomerTier.vip
+        ):
+            continue  # nothing to say about a customer without visits
         tier, grace_until = next_state(state, earned, rules, now, grace_days)
         if state is None:
             state = CustomerTierState(customer_id=customer_id, tier=tier, tier_since=now)

@@ -62,9 +62,15 @@ def tread_chart(
         values = sorted(readings[position], key=lambda r: r.day)
         line = Series(position, COLOURS.get(position, "#555555"), "")
         line.points = " ".join(f"{x(r.day)},{y(r.value)}" for r in values)
-        line.dots = [(x(r.day), y(r.value), f"{r.day.isoformat()}: {r.value:.1f} mm") for r in values]
+        line.dots = [
+            (x(r.day), y(r.value), f"{r.day.isoformat()}: {r.value:.1f} mm") for r in values
+        ]
         projection = projections.get(position)
-        if projection is not None and projection.on_day is not None and not projection.already_below:
+        if (
+            projection is not None
+            and projection.on_day is not None
+            and not projection.already_below
+        ):
             latest = values[-1]
             line.projected = f"{x(latest.day)},{y(latest.value)} {x(projection.on_day)},{y(limit)}"
         series.append(line)

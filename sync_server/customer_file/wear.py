@@ -29,9 +29,7 @@ class Reading:
     value: float
 
 
-def km_per_day(
-    odometers: list[tuple[date, int]], bought: date | None = None
-) -> float | None:
+def km_per_day(odometers: list[tuple[date, int]], bought: date | None = None) -> float | None:
     """The car's kilometres per day from its ``(day, odometer)`` readings."""
     readings = sorted((day, km) for day, km in odometers if km is not None and km >= 0)
     if len(readings) >= 2:

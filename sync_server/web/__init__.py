@@ -195,9 +195,19 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.context_processor(_template_context)
 
-    from sync_server.web import admin, approval, auth, board, desk_steps, quotes, status, visits
+    from sync_server.web import (
+        admin,
+        approval,
+        auth,
+        board,
+        customer_merge,
+        desk_steps,
+        quotes,
+        status,
+        vehicles,
+        visits,
+    )
     from sync_server.web import appointments as appointment_pages
-    from sync_server.web import customer_merge, vehicles
     from sync_server.web import customers as customer_pages
     from sync_server.web import messages as message_pages
 

@@ -86,7 +86,10 @@ def merge() -> ResponseReturnValue:
         session.rollback()
         return _preview_page(keep, other, 400, render_text(refused.message))
     moved = sum(len(ids) for ids in record.moved.values())
-    flash(_("Merged: {count} records moved; the other file is kept, marked merged.", count=moved), "ok")
+    flash(
+        _("Merged: {count} records moved; the other file is kept, marked merged.", count=moved),
+        "ok",
+    )
     return redirect(url_for("customers.customer_page", customer_id=keep))
 
 
@@ -144,7 +147,9 @@ def save_tier_rules() -> ResponseReturnValue:
         for tier in TIER_NAMES[1:]:
             visits, spend = thresholds[tier]
             if previous and (visits < previous[0] or spend < previous[1]):
-                errors[f"{tier}_visits"] = _("A higher tier cannot ask for less than the one below.")
+                errors[f"{tier}_visits"] = _(
+                    "A higher tier cannot ask for less than the one below."
+                )
             previous = (visits, spend)
     if errors:
         return _rules_page(form, errors, 400)
