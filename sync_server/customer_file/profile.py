@@ -58,6 +58,13 @@ class CustomerFile:
     merged_into: Customer | None
     merged_from: list[tuple[Customer, CustomerMerge]]
 
+    @property
+    def reminders_now(self) -> bool:
+        """The customer's latest answer to reminders (the customer's row without one)."""
+        if self.marketing_consents:
+            return self.marketing_consents[0].given
+        return self.customer.reminders_opt_in
+
 
 def customer_file(session: Session, customer_id: str) -> CustomerFile | None:
     """Everything on the customer page, or ``None`` for an unknown customer."""

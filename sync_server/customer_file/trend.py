@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from sync_server.customer_file.wear import NEW_TREAD_MM, Projection, Reading
 
-WIDTH, HEIGHT = 640, 240
+WIDTH, HEIGHT = 960, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 12, 28
 COLOURS = {"fl": "#1f6feb", "fr": "#d97706", "rl": "#16a34a", "rr": "#9333ea"}
 
