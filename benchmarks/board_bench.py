@@ -148,6 +148,7 @@ def seed(engine, visits: int, now: datetime, advisors: list[int]) -> dict[str, s
     from sync_server.models import ApprovalRow, Customer, QuoteRow, SyncRecord, Vehicle, Visit
     from sync_server.record_tables import (
         ApprovalDecisionRow,
+        ApprovalSafetyAcknowledgementRow,
         ConsentRow,
         DamageMarkRow,
         QuoteLineRow,
@@ -177,6 +178,7 @@ def seed(engine, visits: int, now: datetime, advisors: list[int]) -> dict[str, s
         QuoteOptionRow,
         ApprovalRow,
         ApprovalDecisionRow,
+        ApprovalSafetyAcknowledgementRow,
         SyncRecord,
     ]
     rows: dict[type, list[dict]] = {model: [] for model in order}  # type: ignore[type-arg]

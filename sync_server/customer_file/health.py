@@ -244,48 +244,69 @@ def _approved_work(
     declined: dict[str, list[tuple[WorkLine, str, datetime]]] = defaultdict(list)
     if not visit_ids:
         return work, declined
-    latest: dict[str, tuple[ApprovalRow, str]] = {}
-    for approval, visit_id in session.execute(
-        select(ApprovalRow, QuoteRow.visit_id)
+    # Plain rows, not ORM objects: a long history has hundreds of lines and decisions.
+    latest: dict[str, tuple[str, str, str | None, datetime]] = {}
+    for approval_id, quote_id, option_id, approved_at, visit_id in session.execute(
+        select(
+            ApprovalRow.id,
+            ApprovalRow.quote_id,
+            ApprovalRow.option_id,
+            ApprovalRow.approved_at,
+            QuoteRow.visit_id,
+        )
         .join(QuoteRow, QuoteRow.id == ApprovalRow.quote_id)
         .where(QuoteRow.visit_id.in_(visit_ids))
         .order_by(ApprovalRow.approved_at, ApprovalRow.id)
     ):
-        latest[visit_id] = (approval, visit_id)
+        latest[visit_id] = (approval_id, quote_id, option_id, approved_at)
     if not latest:
         return work, declined
-    approvals = {approval.id: (approval, visit_id) for approval, visit_id in latest.values()}
+    by_approval = {approval_id: visit_id for visit_id, (approval_id, *_rest) in latest.items()}
+    by_quote = {quote_id: visit_id for visit_id, (_a, quote_id, *_rest) in latest.items()}
     decisions: dict[str, dict[str, str]] = defaultdict(dict)
-    for row in session.scalars(
-        select(ApprovalDecisionRow).where(ApprovalDecisionRow.approval_id.in_(sorted(approvals)))
+    for approval_id, line_id, decision in session.execute(
+        select(
+            ApprovalDecisionRow.approval_id,
+            ApprovalDecisionRow.line_id,
+            ApprovalDecisionRow.decision,
+        ).where(ApprovalDecisionRow.approval_id.in_(sorted(by_approval)))
     ):
-        decisions[row.approval_id][row.line_id] = str(getattr(row.decision, "value", row.decision))
-    by_quote = {approval.quote_id: approval for approval, _visit in approvals.values()}
-    for line in session.scalars(
-        select(QuoteLineRow)
+        decisions[by_approval[approval_id]][line_id] = str(getattr(decision, "value", decision))
+    for row in session.execute(
+        select(
+            QuoteLineRow.quote_id,
+            QuoteLineRow.line_id,
+            QuoteLineRow.option_id,
+            QuoteLineRow.kind,
+            QuoteLineRow.description,
+            QuoteLineRow.part_number,
+            QuoteLineRow.quantity,
+            QuoteLineRow.urgency,
+            QuoteLineRow.amount,
+        )
         .where(QuoteLineRow.quote_id.in_(sorted(by_quote)))
-        .order_by(QuoteLineRow.position)
+        .order_by(QuoteLineRow.quote_id, QuoteLineRow.position)
     ):
-        approval = by_quote[line.quote_id]
-        visit_id = approvals[approval.id][1]
-        if line.option_id is not None and line.option_id != approval.option_id:
+        visit_id = by_quote[row.quote_id]
+        _approval, _quote, chosen_option, approved_at = latest[visit_id]
+        if row.option_id is not None and row.option_id != chosen_option:
             continue
-        kind = str(getattr(line.kind, "value", line.kind))
+        kind = str(getattr(row.kind, "value", row.kind))
         view = WorkLine(
             kind,
-            line.description,
-            line.part_number,
-            line.quantity.normalize(),
-            str(getattr(line.urgency, "value", line.urgency)),
-            line.amount,
+            row.description,
+            row.part_number,
+            row.quantity.normalize(),
+            str(getattr(row.urgency, "value", row.urgency)),
+            row.amount,
         )
-        answer = decisions[approval.id].get(line.line_id)
+        answer = decisions[visit_id].get(row.line_id)
         if answer == domain.LineDecision.approved or (
             answer is None and kind in ("fee", "discount")
         ):
             work[visit_id].append(view)
         elif answer == domain.LineDecision.declined:
-            declined[visit_id].append((view, line.line_id, approval.approved_at))
+            declined[visit_id].append((view, row.line_id, approved_at))
     return work, declined
 
 

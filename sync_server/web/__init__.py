@@ -69,9 +69,15 @@ WEB_BLUEPRINTS = frozenset(
 
 
 def language() -> str:
-    """The reader's language: their own choice, else what the browser asks for."""
+    """The reader's language: their own choice, else what the browser asks for (worked
+    out once per request and choice: a long page asks for it thousands of times)."""
     chosen = session.get("lang")
-    return normalize_language(chosen) if chosen else request_language()
+    known = g.get("_reader_language")
+    if known is not None and known[0] == chosen:
+        return known[1]
+    found = normalize_language(chosen) if chosen else request_language()
+    g._reader_language = (chosen, found)
+    return found
 
 
 def gettext(message: str, **params: Any) -> str:

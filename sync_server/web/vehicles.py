@@ -21,11 +21,9 @@ from sync_server.web import render_text
 bp = Blueprint("vehicles", __name__)
 
 
-def _label(enum_type: type[StrEnum], value: str) -> str:
-    try:
-        return render_text(domain.label(enum_type(value)))
-    except (KeyError, ValueError):
-        return value
+def _labels(enum_type: type[StrEnum]) -> dict[str, str]:
+    """Every value of a shop word in the reader's words, once per page."""
+    return {member.value: render_text(domain.label(member)) for member in enum_type}
 
 
 @bp.get("/vehicles/<vehicle_id>", endpoint="health_file")
@@ -44,9 +42,9 @@ def health_file_page(vehicle_id: str) -> ResponseReturnValue:
         chart=tread_chart(found.readings, found.projections, TREAD_LIMIT_MM),
         limit_mm=TREAD_LIMIT_MM,
         tyre_names={position: render_text(label) for position, label in TYRES.items()},
-        concern_name=lambda code: _label(domain.ConcernCode, code),
-        damage_name=lambda code: _label(domain.DamageType, code),
-        view_name=lambda code: _label(domain.DiagramView, code),
-        kind_name=lambda code: _label(domain.QuoteLineKind, code),
-        urgency_name=lambda code: _label(domain.Urgency, code),
+        concern_names=_labels(domain.ConcernCode),
+        damage_names=_labels(domain.DamageType),
+        view_names=_labels(domain.DiagramView),
+        kind_names=_labels(domain.QuoteLineKind),
+        urgency_names=_labels(domain.Urgency),
     )
