@@ -379,6 +379,9 @@ def seed_demo(
         david_quote(),
     )
     _seed_messages(session, "liu-yang", [("quote_sent", 20)], now, liu_quote())
+    from sync_server.customer_file.tiers import keep_earlier_vips
+
+    keep_earlier_vips(session)  # the demo's VIPs stay VIPs whatever the tier rules say
     session.commit()
     people_note = (
         f"people {', '.join(made_people)} (password {DEMO_PASSWORD!r}, "

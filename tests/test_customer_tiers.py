@@ -25,8 +25,8 @@ from sync_server.customer_file.tiers import (
     tier_rules,
 )
 from sync_server.customer_file_tables import CustomerTierState
+from sync_server.models import Customer, SyncRecord
 from sync_server.models import Shop as Shop_
-from sync_server.models import SyncRecord
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -221,3 +221,38 @@ def test_rules_page_refuses_nonsense_and_keeps_what_was_typed(
         saved |= {f"{r.tier}_spend": f"{r.min_spend:.0f}" for r in tier_rules(session)}
         saved["grace_days"] = str(session.get(Shop_, 1).tier_grace_days)
     assert saved[field] == fixed[field]
+
+
+def test_migration_keeps_earlier_vips_and_starts_the_rules(app: Flask) -> None:
+    """Down to 0011 with a VIP and a regular customer, up again: the VIP is a VIP by
+    hand (with the reason saying why), the regular is not, the rules are there."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from shared import domain
+    from sync_server.customer_file.tiers import EARLIER_VIP_REASON
+    from sync_server.migrate import alembic_config, upgrade
+    from sync_server.sync.records import lock_feed, put_server_record
+
+    with app.app_context():
+        session = db.session()
+        lock_feed(session)
+        vip = domain.Customer(name="Old VIP", tier=domain.CustomerTier.vip)
+        regular = domain.Customer(name="Old regular")
+        put_server_record(session, "customer", vip)
+        put_server_record(session, "customer", regular)
+        session.commit()
+    command.downgrade(alembic_config(app), "0011")
+    with app.extensions["db_engine"].connect() as connection:
+        assert (
+            "vip"
+            not in {row[1] for row in connection.execute(text("PRAGMA table_info(customers)"))}
+            or app.extensions["db_engine"].dialect.name != "sqlite"
+        )
+    upgrade(app)
+    with app.app_context():
+        session = db.session()
+        kept = session.get(Customer, vip.id)
+        assert kept is not None and kept.vip and kept.vip_reason == EARLIER_VIP_REASON
+        assert not session.get(Customer, regular.id).vip  # type: ignore[union-attr]
+        assert [rule.tier for rule in tier_rules(session)] == ["silver", "gold", "vip"]

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import sync_server.models
+from sync_server.customer_file.tiers import EARLIER_VIP_REASON
 
 revision = "0012"
 down_revision = "0011"
@@ -45,7 +46,7 @@ def upgrade() -> None:
     op.execute(
         sa.text(
             "UPDATE customers SET vip = :yes, vip_reason = :reason WHERE tier = 'vip'"
-        ).bindparams(yes=True, reason="VIP before the tier rules / 分级规则之前的VIP")
+        ).bindparams(yes=True, reason=EARLIER_VIP_REASON)
     )
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.alter_column("vip", server_default=None)
