@@ -7,7 +7,8 @@ walk-arounds, tread readings, damage marks, approved and declined quote lines an
 diagnoses (written through the server's own write path), then times through the Flask
 test client: the customer page and the health file of 100 customers and cars picked at
 random and of the regular, and the search by part of a phone, by plate and by name.
-Prints p50/p95; the goal is p95 ≤ 100 ms.
+Prints p50/p95 of the wall clock and of the process's CPU time (what a request costs
+when the machine is shared); the goal is p95 ≤ 100 ms.
 
     .venv/bin/python benchmarks/customer_file_bench.py [--visits 100000] [--runs 40]
         [--postgres postgresql+psycopg://user:pw@host/db]
@@ -183,18 +184,23 @@ def main() -> None:
             data={"username": "advisor0", "password": "bench-password", "csrf_token": token},
         )
 
-        def timed(targets: list[str]) -> list[float]:
-            timings = []
+        def timed(targets: list[str]) -> tuple[list[float], list[float]]:
+            """Wall-clock and CPU milliseconds of each request. On a shared, busy machine
+            the CPU time (this process's own, SQLite included) is what the page costs;
+            the wall clock also counts the time other processes had the CPU."""
+            wall, cpu = [], []
             for target in targets:
-                begin = time.perf_counter()
+                begin, begin_cpu = time.perf_counter(), time.process_time()
                 response = client.get(target)
                 response.get_data()
-                timings.append((time.perf_counter() - begin) * 1000)
+                wall.append((time.perf_counter() - begin) * 1000)
+                cpu.append((time.process_time() - begin_cpu) * 1000)
                 assert response.status_code == 200, (target, response.status_code)
                 response.close()
-            return timings
+            return wall, cpu
 
         cases = {
+            "sign-in page (baseline)": ["/login"] * args.runs,
             "customer page": [f"/customers/{c}" for c in picked_customers][: args.runs * 3],
             "customer page (40 visits)": [f"/customers/{regular}"] * args.runs,
             "vehicle health file": [f"/vehicles/{v}" for v in picked_vehicles][: args.runs * 3],
@@ -203,11 +209,14 @@ def main() -> None:
             "search: plate, no province": [f"/customers?q={sample['plate_tail']}"] * args.runs,
             "search: name": [f"/customers?q={sample['name']}"] * args.runs,
         }
-        print(f"{'page':<30} {'p50 ms':>8} {'p95 ms':>8}")
+        print(f"{'page':<30} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8}")
         for label, targets in cases.items():
             timed(targets[:3])  # warm
-            timings = timed(targets)
-            print(f"{label:<30} {statistics.median(timings):8.1f} {percentile(timings, 0.95):8.1f}")
+            wall, cpu = timed(targets)
+            print(
+                f"{label:<30} {statistics.median(wall):8.1f} {percentile(wall, 0.95):8.1f}"
+                f" {statistics.median(cpu):8.1f} {percentile(cpu, 0.95):8.1f}"
+            )
     finally:
         app.extensions["db_engine"].dispose()
         if admin is not None:

@@ -103,6 +103,12 @@ def test_customer_and_vehicle_pages(
     page.press("#customer-query", "Enter")
     results = page.inner_text("#search-results")
     assert "黄磊" in results and "粤B86420" in results and "plate" in results
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "web-customer-search-en.png"), full_page=True)
+    switch_language(page, "zh_CN")
+    assert "车牌" in page.inner_text("#search-results")
+    page.screenshot(path=str(SCREENSHOTS / "web-customer-search-zh_CN.png"), full_page=True)
+    switch_language(page, "en")
     page.click("#search-results >> text=黄磊")
     assert "Visits (3)" in page.inner_text("#visits")
     assert page.inner_text("#consent-service").count("Agreed at") == 3
@@ -115,7 +121,6 @@ def test_customer_and_vehicle_pages(
     page.click("#vip-form button")
     assert page.inner_text("#tier-badge") == "VIP"
     assert "Fleet account, 12 cars" in page.inner_text("#tier")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "web-customer-file-en.png"), full_page=True)
     switch_language(page, "zh_CN")
     assert "客户档案" in page.title()
@@ -140,10 +145,19 @@ def test_customer_and_vehicle_pages(
 
     # The duplicate: listed, previewed, merged; nothing deleted.
     page.goto(f"{server.url}/customers/duplicates")
+    for code in ("en", "zh_CN"):
+        if code != "en":
+            switch_language(page, code)
+        page.screenshot(path=str(SCREENSHOTS / f"web-customer-duplicates-{code}.png"))
+    switch_language(page, "en")
     group = page.locator(".duplicate-group", has_text="+8613566667777")
     group.locator(f"a.merge-link[href*='merge={duplicate}']").click()
     assert "Cars: 1" in page.inner_text("#what-moves")
     page.screenshot(path=str(SCREENSHOTS / "web-customer-merge-en.png"), full_page=True)
+    switch_language(page, "zh_CN")
+    assert "将转移的内容" in page.inner_text("#what-moves")
+    page.screenshot(path=str(SCREENSHOTS / "web-customer-merge-zh_CN.png"), full_page=True)
+    switch_language(page, "en")
     page.click("#confirm-merge")
     assert "records moved" in page.inner_text("main")
     assert "粤B13579" in page.inner_text("#vehicles")
@@ -152,5 +166,18 @@ def test_customer_and_vehicle_pages(
             text("SELECT merged_into_id FROM customers WHERE id = :id"), {"id": duplicate}
         ).scalar_one()
     assert merged_into == customer
+
+    # The tier rules: a higher tier asking for less is refused, what was typed stays.
+    page.goto(f"{server.url}/customers/tiers")
+    page.fill("input[name=gold_visits]", "1")
+    page.click("#tier-rules button[type=submit]")
+    assert "cannot ask for less" in page.inner_text("#tier-rules")
+    assert page.input_value("input[name=gold_visits]") == "1"
+    page.fill("input[name=gold_visits]", "5")
+    page.click("#tier-rules button[type=submit]")
+    assert "Tier rules saved" in page.inner_text("main")
+    page.screenshot(path=str(SCREENSHOTS / "web-customer-tiers-en.png"), full_page=True)
+    switch_language(page, "zh_CN")
+    page.screenshot(path=str(SCREENSHOTS / "web-customer-tiers-zh_CN.png"), full_page=True)
     assert not browser.refusals, browser.refusals
     desk.close()

@@ -73,9 +73,15 @@ def find_customers(session: Session, query: str, limit: int = LIMIT) -> list[Fou
                 continue
             take(customer, "plate", vehicle)
 
-    # VIN: whole, or its last characters (six or more).
+    # VIN: whole, or its last characters (six or more; a part that is also a plate on
+    # file is taken as the plate, so the desk's plate search stays an index look-up).
     vin = normalize_vin(text)
-    if _VIN_PART.match(vin) and any(ch.isdigit() for ch in vin):
+    plate_found = bool(found)
+    if (
+        _VIN_PART.match(vin)
+        and any(ch.isdigit() for ch in vin)
+        and (len(vin) == 17 or not plate_found)
+    ):
         condition = (
             Vehicle.vin == vin if len(vin) == 17 else Vehicle.vin.like(_like(vin), escape="\\")
         )
@@ -111,8 +117,9 @@ def find_customers(session: Session, query: str, limit: int = LIMIT) -> list[Fou
             ):
                 take(customer, "phone")
 
-    # Name: any part, in any case.
-    if not digits.isdigit():
+    # Name or e-mail: any part, in any case; not for letters and digits alone (a plate,
+    # a VIN), which no name is made of.
+    if not (text.isascii() and text.isalnum() and not text.isalpha()):
         for customer in session.scalars(
             select(Customer)
             .where(
