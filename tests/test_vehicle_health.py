@@ -193,3 +193,18 @@ def test_one_visit_car_without_purchase_date_tells_km_not_day(
     web_login(client, shop)
     page = page_text(client.get(f"/vehicles/{vehicle_id}"))
     assert "64,000 km" in page and "Not known yet" in page
+
+
+def test_tablet_gets_the_open_deferred_work_with_the_car_history(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    from server_fixtures import bearer
+
+    _customer, vehicle_id, _visits = three_visits(app)
+    tablet = shop.device_token("tablet", "Bay tablet")
+    answer = client.get(f"/api/v1/vehicles/{vehicle_id}/history", headers=bearer(tablet)).json
+    assert answer is not None
+    assert [(item["description"], item["due_on"]) for item in answer["deferred_work"]] == [
+        ("Rear wiper", "2025-07-09")
+    ]
+    assert answer["changes"]  # the car's records, as before
