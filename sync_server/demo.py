@@ -28,11 +28,13 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.validation import check_vin
 from shared.visit_status import VisitStatus
+from shared.walkaround_report import assemble
 from sync_server.messaging.outbox import Gateways
 from sync_server.models import (
     Appointment,
     ApprovalRow,
     Blob,
+    Customer,
     JobAssignment,
     OutboundMessage,
     QuoteRow,
@@ -306,6 +308,11 @@ def seed_demo(
             ),
         )
 
+    for item in CUSTOMERS:  # the demo's VIPs, as a manager would have marked them
+        customer = session.get(Customer, demo_id("customer", item.key))
+        if customer is not None and item.tier == "vip" and not customer.vip:
+            customer.vip, customer.vip_reason = True, "VIP tier"
+
     zone = ZoneInfo(shop.timezone)
     today = now.astimezone(zone).date()
     for key, code, local_time, work, concerns, minutes in APPOINTMENTS:
@@ -379,9 +386,6 @@ def seed_demo(
         david_quote(),
     )
     _seed_messages(session, "liu-yang", [("quote_sent", 20)], now, liu_quote())
-    from sync_server.customer_file.tiers import keep_earlier_vips
-
-    keep_earlier_vips(session)  # the demo's VIPs stay VIPs whatever the tier rules say
     session.commit()
     people_note = (
         f"people {', '.join(made_people)} (password {DEMO_PASSWORD!r}, "
@@ -732,8 +736,8 @@ def _seed_walkaround(
                     created_at=_millis(checked_in + timedelta(minutes=5 + index)),
                 )
             )
-    walkaround.photos = [photo.image for photo in photos]
-    walkaround.marks = marks
+    # Put together as the tablet does before the customer signs (shared.walkaround_report).
+    assemble(visit_id, [walkaround], marks, photos, [])
     strokes = signature_strokes(len(key))
     image = _store_picture(session, blob_store, signature_png(strokes), "image/png")
     signature = domain.Signature(

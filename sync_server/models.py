@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.dialects.postgresql import JSONB
@@ -207,9 +208,10 @@ class Customer(Base):
     language: Mapped[str | None] = mapped_column(String(10))
     # The phone's last four digits, for the board's search ("5605"); see sync_server.search.
     phone_last4: Mapped[str] = mapped_column(String(4), default="", index=True)
-    # A VIP by the desk's word (whatever the tier rules say), and why.
-    vip: Mapped[bool] = mapped_column(default=False)
-    vip_reason: Mapped[str] = mapped_column(Text, default="")
+    # A VIP (the appointment's VIP line, priority on the board and the tablet): set by a
+    # manager with a reason, or by the tier rules; the server's alone, never a device's.
+    vip: Mapped[bool] = mapped_column(default=False, server_default=false())
+    vip_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # A duplicate merged into another customer: kept, with everything moved to that one.
     merged_into_id: Mapped[str | None] = mapped_column(String(36), index=True)
     merged_at: Mapped[datetime | None]

@@ -39,9 +39,6 @@ TIER_LABELS = {
     "vip": Text("VIP", "server"),
 }
 WINDOW = timedelta(days=365)
-# Why a customer who was a VIP before the tier rules existed (or came as one, from the
-# demo shop or a device) is one by hand: kept, in both languages, as the desk reads it.
-EARLIER_VIP_REASON = "VIP before the tier rules / 分级规则之前的VIP"
 
 
 @dataclass(frozen=True)
@@ -197,30 +194,16 @@ def _synced_tier(value: object) -> CustomerTier:
         return CustomerTier.regular
 
 
-def keep_earlier_vips(session: Session) -> int:
-    """Customers whose synced tier says VIP but who are not VIPs by hand become VIPs by
-    hand (with :data:`EARLIER_VIP_REASON`), so the tier rules never drop them; returns
-    how many. Migration 0012 does the same to the customers already there."""
-    customers = session.scalars(
-        select(Customer).where(Customer.tier == CustomerTier.vip, Customer.vip.is_(False))
-    ).all()
-    for customer in customers:
-        customer.vip, customer.vip_reason = True, EARLIER_VIP_REASON
-    session.flush()
-    return len(customers)
-
-
 def set_manual_vip(session: Session, customer_id: str, vip: bool, reason: str) -> None:
-    """The desk makes a customer a VIP (a reason is required) or takes it back; the
-    customer's tier is worked out again at once. The caller commits."""
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise LookupError(customer_id)
-    reason = (reason or "").strip()
-    if vip and not reason:
-        raise ValueError("reason")
-    customer.vip, customer.vip_reason = vip, (reason if vip else "")
-    session.flush()
+    """The desk makes a customer a VIP (a reason is required) or takes it back, through
+    ``sync_server.appointments.vip.set_vip`` (which raises its ``SettingsError`` for a
+    missing or overlong reason); the tier is worked out again at once, so a customer
+    the rules make a VIP stays one. The caller commits."""
+    from sync_server.appointments.vip import set_vip
+    from sync_server.sync.records import lock_feed
+
+    lock_feed(session)
+    set_vip(session, customer_id, vip, reason)
     recompute_tiers(session, [customer_id])
 
 
@@ -312,7 +295,6 @@ __all__ = [
     "customers_by_tier",
     "earned_tier",
     "figures_of",
-    "keep_earlier_vips",
     "next_state",
     "recompute_tiers",
     "save_rules",

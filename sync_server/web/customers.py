@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from shared.domain import ContactChannel
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
+from sync_server.appointments.settings import SettingsError
 from sync_server.customer_file.profile import customer_file
 from sync_server.customer_file.search import find_customers
 from sync_server.customer_file.tiers import TIER_LABELS, set_manual_vip, tier_view
@@ -172,7 +173,12 @@ def save_vip(customer_id: str) -> ResponseReturnValue:
     if wanted and not reason:
         errors = {"reason": _("Say why this customer is a VIP.")}
         return _customer_page(customer.id, {"reason": reason}, errors, 400)
-    set_manual_vip(session, customer.id, wanted, reason)
+    try:
+        set_manual_vip(session, customer.id, wanted, reason)
+    except SettingsError as refused:
+        session.rollback()
+        errors = {"reason": render_text(next(iter(refused.errors.values())))}
+        return _customer_page(customer.id, {"reason": reason}, errors, 400)
     session.commit()
     flash(_("VIP marked.") if wanted else _("No longer a VIP by hand."), "ok")
     return redirect(url_for("customers.customer_page", customer_id=customer.id))

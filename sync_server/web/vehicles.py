@@ -9,12 +9,12 @@ from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 
 from shared import domain
+from shared.checkin_words import TYRES
 from sync_server import db
 from sync_server.access import STAFF, allow
 from sync_server.customer_file.health import health_file
 from sync_server.customer_file.trend import tread_chart
 from sync_server.customer_file.wear import TREAD_LIMIT_MM
-from sync_server.sheets.checkin_sheet import TYRES
 from sync_server.shop import shop_settings
 from sync_server.web import render_text
 

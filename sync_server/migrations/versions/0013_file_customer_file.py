@@ -1,12 +1,11 @@
 """customer file: diagnoses, manual VIP, merged customers, tier rules and tiers
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 02:00:00.000000
 
-``customers`` gains ``vip`` / ``vip_reason`` (a VIP by the desk's word) and
-``merged_into_id`` / ``merged_at`` (a duplicate merged into another customer, kept);
-a customer who was a VIP before stays one (``vip`` set, with that reason); none is merged. ``shop.tier_grace_days``
+``customers`` gains ``merged_into_id`` / ``merged_at`` (a duplicate merged into another
+customer, kept); none is merged. (``vip`` / ``vip_reason`` came with 0012.) ``shop.tier_grace_days``
 (90 days). New tables: ``diagnoses``, ``customer_merges``, ``customer_tier_rules``
 (filled with the shop's starting thresholds, which the manager can change) and
 ``customer_tiers`` (empty until the first run of ``checkin-server tiers recompute``;
@@ -19,10 +18,9 @@ import sqlalchemy as sa
 from alembic import op
 
 import sync_server.models
-from sync_server.customer_file.tiers import EARLIER_VIP_REASON
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -36,21 +34,8 @@ STARTING_RULES = (
 
 def upgrade() -> None:
     with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("vip", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(sa.Column("vip_reason", sa.Text(), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("merged_into_id", sa.String(length=36), nullable=True))
         batch_op.add_column(sa.Column("merged_at", UTC_TIME, nullable=True))
-    # A customer who was a VIP before the tier rules stays one, by the desk's word.
-    op.execute(
-        sa.text(
-            "UPDATE customers SET vip = :yes, vip_reason = :reason WHERE tier = 'vip'"
-        ).bindparams(yes=True, reason=EARLIER_VIP_REASON)
-    )
-    with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.alter_column("vip", server_default=None)
-        batch_op.alter_column("vip_reason", server_default=None)
         batch_op.create_index(batch_op.f("ix_customers_merged_into_id"), ["merged_into_id"])
     with op.batch_alter_table("shop", schema=None) as batch_op:
         batch_op.add_column(
@@ -156,5 +141,3 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_customers_merged_into_id"))
         batch_op.drop_column("merged_at")
         batch_op.drop_column("merged_into_id")
-        batch_op.drop_column("vip_reason")
-        batch_op.drop_column("vip")
