@@ -199,3 +199,4 @@ def test_intake_page_refuses_and_keeps_what_was_typed(
     )
     assert wrong.status_code == 400
     assert "cannot be taken while the case is" in wrong.get_data(as_text=True)
+    assert client.get("/complaints/settings").status_code == 403  # the manager's page
