@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.dialects.postgresql import JSONB
@@ -436,13 +437,17 @@ class Technician(Base):
 
 
 class JobAssignment(Base):
-    """Which technician a visit's work was dispatched to (the latest row counts)."""
+    """Which technician a visit's work was dispatched to (the latest row counts), or the
+    desk's explicit "any technician" (``technician_id`` empty, ``any_technician`` set),
+    and the job type (speciality) it was dispatched as."""
 
     __tablename__ = "job_assignments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
-    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"))
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"))
+    any_technician: Mapped[bool] = mapped_column(default=False, server_default=false())
+    speciality: Mapped[str] = mapped_column(String(40), default="", server_default="")
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
     assigned_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -547,4 +552,4 @@ class WalkaroundOverride(Base):
 
 
 # The typed tables of a visit's records, on the same metadata (Alembic sees them here).
-from sync_server import appointment_tables, record_tables  # noqa: E402, F401
+from sync_server import appointment_tables, diagnoses, record_tables, work_tables  # noqa: E402, F401

@@ -24,6 +24,11 @@ class LoadRow:
 
     name: str
     minutes: list[int] = field(default_factory=list)
+    resource_id: int | None = None  # the bay's or technician's id
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(self.minutes)
 
 
 @dataclass
@@ -86,13 +91,13 @@ def day_plan(session: Session, calendar: ShopCalendar, day: date) -> DayPlan:
         )
     ]
     bays = {
-        bay.id: LoadRow(bay.name, [0] * len(hours))
+        bay.id: LoadRow(bay.name, [0] * len(hours), bay.id)
         for bay in session.scalars(
             select(ServiceBay).where(ServiceBay.active.is_(True)).order_by(ServiceBay.id)
         )
     }
     people = {
-        person.id: LoadRow(person.name, [0] * len(hours))
+        person.id: LoadRow(person.name, [0] * len(hours), person.id)
         for person in session.scalars(
             select(Technician).where(Technician.active.is_(True)).order_by(Technician.id)
         )

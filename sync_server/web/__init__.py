@@ -64,6 +64,7 @@ WEB_BLUEPRINTS = frozenset(
         "desk_steps",
         "messages",
         "customers",
+        "work_records",
     }
 )
 
@@ -199,11 +200,12 @@ def init_app(app: Flask) -> None:
     from sync_server.web import appointments as appointment_pages
     from sync_server.web import customers as customer_pages
     from sync_server.web import messages as message_pages
+    from sync_server.web import work_records as work_record_pages
 
     app.register_blueprint(bp)
     for module in (auth, board, visits, quotes, approval, status, admin, desk_steps):
         app.register_blueprint(module.bp)
-    for module in (message_pages, customer_pages, appointment_pages):
+    for module in (message_pages, customer_pages, appointment_pages, work_record_pages):
         app.register_blueprint(module.bp)
 
 
