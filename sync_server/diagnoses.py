@@ -11,19 +11,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Text, select
+from sqlalchemy import ForeignKey, Index, select
+from sqlalchemy import Text as SqlText
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shared.i18n import Text as Message
+from shared.i18n import Text
 from sync_server.models import Base, utcnow
 
 MAX_FINDING = 1000
 MAX_CAUSE = 1000
 MIN_WORDS = 3  # characters: "ABS" is a finding, "x" is not
 
-FINDING_MISSING = Message("Write what was found.", "server")
-CAUSE_MISSING = Message("Write the cause of the fault.", "server")
-TOO_LONG = Message("Please keep this to {maximum} characters.", "server", {"maximum": MAX_FINDING})
+FINDING_MISSING = Text("Write what was found.", "server")
+CAUSE_MISSING = Text("Write the cause of the fault.", "server")
+TOO_LONG = Text("Please keep this to {maximum} characters.", "server", {"maximum": MAX_FINDING})
 
 
 class Diagnosis(Base):
@@ -34,8 +35,8 @@ class Diagnosis(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"))
-    finding: Mapped[str] = mapped_column(Text)
-    cause: Mapped[str] = mapped_column(Text)
+    finding: Mapped[str] = mapped_column(SqlText)
+    cause: Mapped[str] = mapped_column(SqlText)
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -43,7 +44,7 @@ class Diagnosis(Base):
 class DiagnosisRefused(Exception):
     """What is wrong with a finding as typed, by field (``finding``, ``cause``)."""
 
-    def __init__(self, errors: dict[str, Message]) -> None:
+    def __init__(self, errors: dict[str, Text]) -> None:
         self.errors = errors
         super().__init__(", ".join(errors))
 
@@ -66,7 +67,7 @@ def record_diagnosis(
     then, and the caller shows the words back with the message.
     """
     finding, cause = _clean(finding), _clean(cause)
-    errors: dict[str, Message] = {}
+    errors: dict[str, Text] = {}
     if len(finding) < MIN_WORDS:
         errors["finding"] = FINDING_MISSING
     elif len(finding) > MAX_FINDING:
