@@ -163,11 +163,13 @@ class CheckinFlow:
     reminders_opt_in: bool = False
     consent_language: str | None = None
     strokes: list[list[StrokePoint]] = field(default_factory=list)
+    # The advisor taking the check-in at the car (tablet); None on the lobby kiosk.
+    advisor_user_id: int | None = None
 
     def reset(self) -> None:
         """Forget everything this customer entered (the next one must see none of it)."""
-        setup = self.setup
-        self.__init__(setup=setup)  # type: ignore[misc]
+        setup, advisor = self.setup, self.advisor_user_id
+        self.__init__(setup=setup, advisor_user_id=advisor)  # type: ignore[misc]
 
     # -- identify ----------------------------------------------------------------------
 
@@ -382,6 +384,7 @@ class CheckinFlow:
             reminders_opt_in=self.reminders_opt_in,
             checked_in_at=checked_in_at,
             checked_in_device_id=device_id,
+            advisor_user_id=self.advisor_user_id,
             status_token=new_status_token(),
         )
         language = self.consent_language or "en"

@@ -36,6 +36,7 @@ from kiosk.services.sync import BackgroundSync, SyncState
 from kiosk.services.sync_progress import SyncProgress
 from kiosk.services.working_set import DeviceWorkingSet
 from kiosk.ui import palette
+from kiosk.ui.advisor_checkin import AdvisorCheckinController
 from kiosk.ui.background import BackgroundWork
 from kiosk.ui.checkin import CheckinController
 from kiosk.ui.device_link import SHUTDOWN_WAIT_S, DeviceLink
@@ -99,6 +100,9 @@ KV_FILES: tuple[Path, ...] = (
             "consent",
             "signature",
             "done",
+            "advisor_arrivals",
+            "advisor_car",
+            "advisor_sign",
         )
     ),
     *WALKAROUND_KV_FILES,
@@ -279,6 +283,7 @@ class CheckinApp(App):
             on_closed=self.show_queue,
             on_saved=self.request_sync,
         )
+        self.advisor_checkin = AdvisorCheckinController(self, on_saved=self._checked_in)
         self.link.open_local_store()
         self.welcome_screen = WelcomeScreen()
         self.welcome_screen.bind(on_choice=self.on_choice)
