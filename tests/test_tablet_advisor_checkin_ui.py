@@ -5,6 +5,7 @@ saved in the tablet's local store (the live test sends them to a real server).""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -233,3 +234,48 @@ def test_cancel_leaves_nothing_of_the_customer_on_the_screens(
     assert car.ids.phone.text == ""
     assert records(tablet_store, "customer", phone="+8613800138000") == []
     assert TabletShop.down is False
+
+
+def test_the_queue_highlights_customers_not_greeted_within_the_target(
+    kiosk_app: Any, tablet_store: DeviceStore
+) -> None:
+    harness = start(kiosk_app, tablet_store)
+    sign_in(harness, "li.na")
+    queue = harness.app.queue_screen
+    harness.wait_until(lambda: queue.loaded, message="queue read")
+    late = {row["ticket"]: row["not_greeted"] for row in queue.rows}
+    # A-011 waits 42 minutes without a walk-around; A-012 only 8; are
+    # past check-in; A-020 was checked in just now.
+    assert late == {
+        "A-011": "已等待接待 42 分钟",
+        "A-012": "",
+        "A-009": "",
+        "A-010": "",
+        "A-020": "",
+    }
+    harness.app.set_language("en")
+    row = next(r for r in queue.rows if r["ticket"] == "A-011")
+    assert row["not_greeted"] == "Not greeted for 42 min"
+
+
+def test_a_customer_checked_in_by_an_advisor_counts_as_greeted() -> None:
+    from kiosk.services.tablet_queue import QueueEntry, WalkaroundProgress
+    from shared.visit_status import VisitStatus
+
+    long_ago = datetime.now(UTC) - timedelta(minutes=30)
+    entry = QueueEntry(
+        visit_id="v",
+        ticket_number="T-001",
+        plate="京A·12345",
+        customer_name="",
+        vip=False,
+        checked_in_at=long_ago,
+        status=VisitStatus.checked_in,
+        concern="",
+        make_model="",
+        progress=WalkaroundProgress.not_started,
+    )
+    assert entry.not_greeted_in_time(10)
+    assert not entry.not_greeted_in_time(31)
+    assert not replace(entry, taken_by_advisor=True).not_greeted_in_time(10)
+    assert not replace(entry, progress=WalkaroundProgress.in_progress).not_greeted_in_time(10)

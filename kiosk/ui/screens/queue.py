@@ -6,6 +6,7 @@ tapping a row opens that visit's walk-around.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,9 +25,11 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.services.sync_progress import ProgressReading
 from kiosk.services.tablet_queue import PROGRESS_LABELS, QueueEntry, waiting_text
+from shared.i18n import Text
 from shared.visit_status import status_label
 
 SEARCH_DELAY_S = 0.3
+NOT_GREETED = Text("Not greeted for {minutes} min", "kiosk")
 
 
 class QueueRow(ButtonBehavior, BoxLayout):
@@ -43,6 +46,7 @@ class QueueRow(ButtonBehavior, BoxLayout):
     progress = StringProperty("")
     progress_code = StringProperty("")
     status = StringProperty("")
+    not_greeted = StringProperty("")  # "Not greeted for 12 min" past the greeting target
 
     def on_release(self) -> None:
         app = App.get_running_app()
@@ -65,6 +69,7 @@ class QueueScreen(Screen):
     loaded = BooleanProperty(False)
     sync_reading = ObjectProperty(None, allownone=True)
     count = NumericProperty(0)
+    greeting_target_minutes = NumericProperty(10)
 
     __events__ = ("on_search_request",)
 
@@ -95,14 +100,21 @@ class QueueScreen(Screen):
     def render(self, lang: str, now: datetime | None = None) -> None:
         """The rows in ``lang``; waiting times as of ``now``."""
         now = now or datetime.now(UTC)
-        self.rows = [_row(entry, lang, now) for entry in self.entries]
+        target = int(self.greeting_target_minutes)
+        self.rows = [_row(entry, lang, now, target) for entry in self.entries]
 
     def show_sync(self, reading: ProgressReading) -> None:
         self.sync_reading = reading
 
 
-def _row(entry: QueueEntry, lang: str, now: datetime) -> dict[str, Any]:
+def _row(entry: QueueEntry, lang: str, now: datetime, target: int) -> dict[str, Any]:
+    late = entry.not_greeted_in_time(target, now)
     return {
+        "not_greeted": (
+            replace(NOT_GREETED, params={"minutes": entry.waiting_minutes(now)}).render(lang)
+            if late
+            else ""
+        ),
         "visit_id": entry.visit_id,
         "ticket": entry.ticket_number,
         "plate": entry.plate or "—",
