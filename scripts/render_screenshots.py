@@ -7,7 +7,7 @@ messages a customer sees on wrong input. The advisor tablet's walk-around screen
 rendered by walking a car's walk-around by touch (``tablet-walkaround-*``). Usage::
 
     .venv/bin/python scripts/render_screenshots.py [--out DIR] \
-        [--only pairing|kiosk|tablet|walkaround|typing]
+        [--only pairing|kiosk|tablet|walkaround|typing|advisor]
 """
 
 from __future__ import annotations
@@ -575,6 +575,10 @@ def render(out_dir: Path, only: str | None = None) -> list[Path]:
             from render_typing_screenshots import render_typing
 
             written += render_typing(lang, out_dir)
+        if only in (None, "advisor"):
+            from render_advisor_checkin_screenshots import render_advisor_checkin
+
+            written += render_advisor_checkin(lang, out_dir)
     return written
 
 
@@ -583,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument(
         "--only",
-        choices=("pairing", "kiosk", "tablet", "walkaround", "typing"),
+        choices=("pairing", "kiosk", "tablet", "walkaround", "typing", "advisor"),
         help="render only these",
     )
     args = parser.parse_args(argv)

@@ -107,7 +107,7 @@ def checklist(job_type: str, configured: Mapping[str, Any] | None = None) -> lis
 
 
 class QualityCheckRefused(Exception):
-    """A check the form cannot record as filled in, by field (``items``, ``notes``)."""
+    """A check the form cannot record as filled in, by field (``checklist``, ``notes``)."""
 
     def __init__(self, errors: dict[str, Text]) -> None:
         self.errors = errors
@@ -129,7 +129,7 @@ def record_quality_check(
     notes = notes.strip()
     errors: dict[str, Text] = {}
     if passed and any(item.key not in ticked for item in items):
-        errors["items"] = ITEMS_NOT_TICKED
+        errors["checklist"] = ITEMS_NOT_TICKED
     if not passed and len(" ".join(notes.split())) < MIN_REASON:
         errors["notes"] = REASON_MISSING
     if len(notes) > MAX_NOTES:

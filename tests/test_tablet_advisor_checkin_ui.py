@@ -11,107 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from advisor_checkin_fixtures import APPOINTMENT, CUSTOMER, store_with_arrivals
 from tablet_fixtures import SIGNATURE_WAVE
-from tablet_queue_fixtures import TABLET_ID, pulled, store_with_cars
+from tablet_queue_fixtures import TABLET_ID
 from test_tablet_queue_ui import TabletShop, sign_in, start
 
-from kiosk.services.device_store import DeviceSettings, DeviceStore
+from kiosk.services.device_store import DeviceStore
 from kiosk.services.local_store import LocalStore
 from shared.consent import CONSENT_VERSION, consent_sha256
 
 pytestmark = pytest.mark.ui
 
-APPOINTMENT = "5b0c7c36-2a5c-4d9f-8a8b-6f3c1e2d4a10"
-TOMORROW = "5b0c7c36-2a5c-4d9f-8a8b-6f3c1e2d4a11"
-ALREADY_HERE = "5b0c7c36-2a5c-4d9f-8a8b-6f3c1e2d4a12"
-CUSTOMER = "6c1d8d47-3b6d-4e0a-9b9c-7a4d2f3e5b20"
-VEHICLE = "7d2e9e58-4c7e-4f1b-8cad-8b5e3a4f6c30"
-
 
 @pytest.fixture
 def tablet_store(tmp_path: Path) -> DeviceStore:
-    now = datetime.now(UTC)
-    store, _visits = store_with_cars(tmp_path, now)
-    soon = (now + timedelta(minutes=1)).isoformat()
-    store.apply_pulled(
-        [
-            pulled(
-                "customer", {"name": "周杰", "phone": "+8613912345678", "tier": "vip"}, CUSTOMER
-            ),
-            pulled(
-                "vehicle",
-                {
-                    "customer_id": CUSTOMER,
-                    "plate": "京N88888",
-                    "make": "Audi",
-                    "model": "A6L",
-                    "last_mileage_km": 51000,
-                },
-                VEHICLE,
-            ),
-            pulled(
-                "appointment",
-                {
-                    "customer_id": CUSTOMER,
-                    "vehicle_id": VEHICLE,
-                    "code": "Q7K2M9",
-                    "expected_arrival": soon,
-                    "requested_work": "Front brake pads",
-                    "concern_codes": ["brakes"],
-                },
-                APPOINTMENT,
-            ),
-            pulled(
-                "appointment",
-                {
-                    "customer_id": CUSTOMER,
-                    "vehicle_id": VEHICLE,
-                    "code": "Q7K2M8",
-                    "expected_arrival": (now + timedelta(days=1)).isoformat(),
-                    "requested_work": "Tomorrow's work",
-                },
-                TOMORROW,
-            ),
-            pulled(
-                "appointment",
-                {
-                    "customer_id": CUSTOMER,
-                    "vehicle_id": VEHICLE,
-                    "code": "Q7K2M7",
-                    "expected_arrival": soon,
-                    "requested_work": "Already here",
-                },
-                ALREADY_HERE,
-            ),
-            pulled(
-                "visit",
-                {
-                    "ticket_number": "A-020",
-                    "customer_id": CUSTOMER,
-                    "vehicle_id": VEHICLE,
-                    "appointment_id": ALREADY_HERE,
-                    "status": "checked_in",
-                    "checked_in_at": now.isoformat(),
-                },
-            ),
-        ],
-        next_since=100,
-    )
-    store.close()
-    devices = DeviceStore(tmp_path)
-    devices.save(
-        DeviceSettings(
-            server_url="http://shop.invalid",
-            mode="tablet",
-            role="tablet",
-            token="tablet-token",
-            device_id=TABLET_ID,
-            shop_name="Bright Auto Service",
-            language="zh_CN",
-            ticket_prefix="T",
-        )
-    )
-    return devices
+    return store_with_arrivals(tmp_path)
 
 
 def records(devices: DeviceStore, kind: str, **match: Any) -> list[dict[str, Any]]:
@@ -254,6 +168,7 @@ def test_the_queue_highlights_customers_not_greeted_within_the_target(
         "A-020": "",
     }
     harness.app.set_language("en")
+    harness.pump(3)  # the list redrawn in English before the app stops
     row = next(r for r in queue.rows if r["ticket"] == "A-011")
     assert row["not_greeted"] == "Not greeted for 42 min"
 

@@ -177,7 +177,7 @@ def test_dispatch_suggests_the_speciality_then_the_lightest_day_and_absent_last(
     options = re.findall(r'<option value="(\d+|any)"[^>]*>([^<]+)</option>', page)
     names = [label.split(" —")[0].rstrip(" ✓") for value, label in options if value != "any"]
     assert names == ["Free Brakes", "Busy Brakes", "Engine Only", "Away Brakes"]
-    assert "1 jobs open" in page and "absent today" in page
+    assert "open jobs: 1" in page and "absent today" in page
 
     # Dispatching to the absent technician is refused; to Free Brakes it is recorded.
     refused = post_form(client, f"{url}/dispatch", {"technician_id": str(ids["Away Brakes"])}, url)

@@ -78,9 +78,6 @@ class HeadlessApp:
         for child in Window.children[:]:
             Window.remove_widget(child)
         EventLoop.touches.clear()
-        # Lists redrawn by the last frames (a queue refreshed by a sync round) lay out
-        # while their kv rules can still reach the app.
-        self.pump(1)
         App._running_app = None
         self.pump(1)
 
