@@ -50,15 +50,20 @@ def people_names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
 
 
 def visit_views(
-    session: Session, visit: Visit, checklists: Mapping[str, Any], now: datetime
+    session: Session,
+    visit: Visit,
+    checklists: Mapping[str, Any],
+    now: datetime,
+    asked_job_type: str | None = None,
 ) -> dict[str, Any]:
-    """The work records' part of the visit page's context."""
+    """The work records' part of the visit page's context; ``asked_job_type`` is the job
+    type the desk asks suggestions for (else the visit's own)."""
     status = VisitStatus(visit.status)
     findings = diagnoses_of(session, visit.id)
     checks = quality_checks_of(session, visit.id)
     hand_back = hand_back_of(session, visit.id)
     assignment = current_assignment(session, visit.id)
-    kind = job_type(session, visit)
+    kind = job_type(session, visit) if asked_job_type is None else asked_job_type[:40]
     calendar = shop_calendar(shop_settings(session))
     suggestions = (
         suggest_technicians(session, calendar, kind, now.astimezone(calendar.timezone).date())

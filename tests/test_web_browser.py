@@ -373,7 +373,8 @@ def test_quote_approved_on_the_phone_then_work_may_start(server: LiveServer, bro
     assert "The customer chose option A: Genuine Honda pads" in quote_text
     assert "Not chosen" in advisor.inner_text("#quote .quote-option.not-chosen")
     # Work is dispatched first: the technician with the job's speciality comes first.
-    advisor.select_option(".dispatch select[name=job_type]", "brakes")
+    advisor.select_option(".job-type select[name=job_type]", "brakes")
+    advisor.click(".job-type button[type=submit]")
     first = advisor.locator(".dispatch select[name=technician_id] option").first.inner_text()
     assert first.startswith("Chen Gang 陈刚 ✓"), first
     advisor.click(".dispatch button[type=submit]")

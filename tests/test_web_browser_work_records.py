@@ -78,7 +78,10 @@ def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:
 
     # A-001 is in work: dispatch with the engine speciality first, then the check.
     open_visit(advisor, server, "A-001")
-    advisor.select_option(".dispatch select[name=job_type]", "engine")
+    advisor.select_option(".job-type select[name=job_type]", "engine")
+    advisor.click(".job-type button[type=submit]")
+    first = advisor.locator(".dispatch select[name=technician_id] option").first.inner_text()
+    assert " ✓ — " in first, first  # a technician with the engine speciality first
     advisor.click(".dispatch button[type=submit]")
     advisor.wait_for_load_state("networkidle")
     assert advisor.locator(".flash.ok").count() == 1

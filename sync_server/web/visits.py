@@ -215,7 +215,11 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         "option_letter": option_letter,
         "events": events,
         **work_records.visit_views(
-            session, visit, current_app.config.get("QUALITY_CHECKLISTS") or {}, utcnow()
+            session,
+            visit,
+            current_app.config.get("QUALITY_CHECKLISTS") or {},
+            utcnow(),
+            request.args.get("job_type"),
         ),
         "messages": messages,
         "masked_recipient": masked_recipient,
