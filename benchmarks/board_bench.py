@@ -179,6 +179,10 @@ def seed(engine, visits: int, now: datetime, advisors: list[int]) -> dict[str, s
         ApprovalDecisionRow,
         SyncRecord,
     ]
+    for children in projections.CHILDREN.values():  # child tables added since (each after
+        for model, *_rest in children:  # its parent, before the sync records)
+            if model not in order:
+                order.insert(len(order) - 1, model)
     rows: dict[type, list[dict]] = {model: [] for model in order}  # type: ignore[type-arg]
     pending = 0
 

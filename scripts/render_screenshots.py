@@ -13,9 +13,12 @@ rendered by walking a car's walk-around by touch (``tablet-walkaround-*``). Usag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,24 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 SIZE = (1280, 800)
 SHOP = "Bright Auto Service"
+
+
+@contextlib.contextmanager
+def _held_save(store: Any) -> Iterator[Callable[[], None]]:
+    """Hold the store's next ``save_many`` until the callable given is called."""
+    gate = threading.Event()
+    real = store.save_many
+
+    def held(changes: Any) -> Any:
+        gate.wait(30)
+        return real(changes)
+
+    store.save_many = held
+    try:
+        yield gate.set
+    finally:
+        gate.set()
+        del store.save_many
 
 
 def _prepare_kivy(kivy_home: str) -> None:
@@ -202,7 +223,11 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
             shot("signature-error")
             harness.drag(screen("signature").ids.pad, SIGNATURE)
             shot("signature")
-            harness.tap(screen("signature").ids.finish)
+            with _held_save(app.local_store) as release:
+                harness.tap(screen("signature").ids.finish, wait_for_saves=False)
+                shot("signature-saving")  # the check-in being saved: the buttons wait
+                release()
+                harness.wait_until(lambda: harness.screen == "done")
             shot("done")
             app.checkin.start_over()
             harness.tap(app.welcome_screen.ids.scan_appointment_qr)

@@ -28,11 +28,13 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.validation import check_vin
 from shared.visit_status import VisitStatus
+from shared.walkaround_report import assemble
 from sync_server.messaging.outbox import Gateways
 from sync_server.models import (
     Appointment,
     ApprovalRow,
     Blob,
+    Customer,
     JobAssignment,
     OutboundMessage,
     QuoteRow,
@@ -305,6 +307,11 @@ def seed_demo(
                 last_mileage_km=item.mileage,
             ),
         )
+
+    for item in CUSTOMERS:  # the demo's VIPs, as a manager would have marked them
+        customer = session.get(Customer, demo_id("customer", item.key))
+        if customer is not None and item.tier == "vip" and not customer.vip:
+            customer.vip, customer.vip_reason = True, "VIP tier"
 
     zone = ZoneInfo(shop.timezone)
     today = now.astimezone(zone).date()
@@ -729,8 +736,8 @@ def _seed_walkaround(
                     created_at=_millis(checked_in + timedelta(minutes=5 + index)),
                 )
             )
-    walkaround.photos = [photo.image for photo in photos]
-    walkaround.marks = marks
+    # Put together as the tablet does before the customer signs (shared.walkaround_report).
+    assemble(visit_id, [walkaround], marks, photos, [])
     strokes = signature_strokes(len(key))
     image = _store_picture(session, blob_store, signature_png(strokes), "image/png")
     signature = domain.Signature(

@@ -206,6 +206,10 @@ class Customer(Base):
     language: Mapped[str | None] = mapped_column(String(10))
     # The phone's last four digits, for the board's search ("5605"); see sync_server.search.
     phone_last4: Mapped[str] = mapped_column(String(4), default="", index=True)
+    # A VIP (the appointment's VIP line, priority on the board and the tablet): set by a
+    # manager with a reason, or by the tier rules; the server's alone, never a device's.
+    vip: Mapped[bool] = mapped_column(default=False, server_default=false())
+    vip_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -27,7 +27,6 @@ of the day from its own saved visits, so numbering works offline and survives re
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +47,7 @@ from kiosk.services.checkin_history import (
     expected_wait_minutes,
     find_earlier_checkin,
     next_ticket_number,
+    recent_checkins,
     status_url,
 )
 from kiosk.services.local_store import LocalStore, RecordChange
@@ -68,9 +68,11 @@ from shared.domain import (
     Visit,
     new_id,
     new_status_token,
+    status_token_for,
     utcnow,
 )
 from shared.i18n import LANGUAGES, Text, normalize_language
+from shared.sync_protocol import is_uuid
 from shared.validation import (
     FieldIssue,
     check_mileage,
@@ -86,7 +88,6 @@ log = logging.getLogger(__name__)
 
 MAX_CONCERN_TEXT = 500
 MAX_MAKE_MODEL = 40
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # Makes offered as tiles on the walk-in screen (the advisor corrects rare ones).
 COMMON_MAKES: tuple[str, ...] = (
@@ -125,6 +126,11 @@ class KioskSetup:
     plate_region: str = "CN"  # "CN" or "generic"
     phone_region: str = "CN"
     server_url: str = ""
+    # The device's status-link key (given at pairing): the ticket's status link is made
+    # from it offline and kept by the server. Without it (a device paired before keys
+    # existed, until its next status check) the server replaces the token, and the
+    # kiosk learns the server's on its next sync.
+    status_link_key: str = field(default="", repr=False)
 
 
 def shop_plate_region(setting: str) -> str:
@@ -311,11 +317,16 @@ class CheckinFlow:
         """What the kiosk's last step does: the ticket of this very check-in if it is
         saved already (the customer tries again after the kiosk lost power just as it
         saved), else :meth:`save`. A retry never makes a second visit."""
-        earlier = self.earlier_checkin(store, now)
-        return earlier if earlier is not None else self.save(store, now)
+        now = now or utcnow()
+        recent = recent_checkins(store, now)  # read once for the retry, ticket and wait
+        earlier = self.earlier_checkin(store, now, recent)
+        return earlier if earlier is not None else self.save(store, now, recent)
 
     def earlier_checkin(
-        self, store: LocalStore, now: datetime | None = None
+        self,
+        store: LocalStore,
+        now: datetime | None = None,
+        recent: list[dict[str, Any]] | None = None,
     ) -> CheckinReceipt | None:
         """This customer's check-in saved on this kiosk in the last
         ``RETRY_WINDOW_MINUTES``: the same appointment, or (walk-in) the same phone and
@@ -326,26 +337,40 @@ class CheckinFlow:
             else None
         )
         walk_in = (self.plate, self.phone) if self.path is CheckinPath.walk_in else None
-        device_id = self.setup.device_id if _UUID.fullmatch(self.setup.device_id) else None
+        device_id = self.setup.device_id if is_uuid(self.setup.device_id) else None
         return find_earlier_checkin(
-            store, device_id, appointment_id, walk_in, self.setup.server_url, now or utcnow()
+            store,
+            device_id,
+            appointment_id,
+            walk_in,
+            self.setup.server_url,
+            now or utcnow(),
+            recent,
         )
 
-    def save(self, store: LocalStore, now: datetime | None = None) -> CheckinReceipt:
+    def save(
+        self,
+        store: LocalStore,
+        now: datetime | None = None,
+        recent: list[dict[str, Any]] | None = None,
+    ) -> CheckinReceipt:
         """Save the check-in: the signature image, then every record (customer, car,
         visit, consent, signature) and their outbox entries in **one** transaction.
 
         Returns only after that commit, so the Done screen may say so; after a crash
         either the whole check-in is on the kiosk or none of it. ``ValueError`` when a
-        step is missing (the UI never gets here then).
+        step is missing (the UI never gets here then). ``recent`` is
+        :func:`kiosk.services.checkin_history.recent_checkins` if read already.
         """
         missing = self.missing_steps()
         if missing:
             raise ValueError("; ".join(issue.code for issue in missing))
         checked_in_at = now or utcnow()
-        device_id = self.setup.device_id if _UUID.fullmatch(self.setup.device_id) else None
-        ticket = next_ticket_number(store, self.setup.ticket_prefix, checked_in_at)
-        wait = expected_wait_minutes(store, checked_in_at)
+        device_id = self.setup.device_id if is_uuid(self.setup.device_id) else None
+        if recent is None:
+            recent = recent_checkins(store, checked_in_at)
+        ticket = next_ticket_number(store, self.setup.ticket_prefix, checked_in_at, recent)
+        wait = expected_wait_minutes(store, checked_in_at, recent)
 
         records: list[tuple[str, Any]] = []
         if self.path is CheckinPath.walk_in:
@@ -385,7 +410,11 @@ class CheckinFlow:
             checked_in_at=checked_in_at,
             checked_in_device_id=device_id,
             advisor_user_id=self.advisor_user_id,
-            status_token=new_status_token(),
+        )
+        visit.status_token = (
+            status_token_for(self.setup.status_link_key, visit.id)
+            if self.setup.status_link_key
+            else new_status_token()
         )
         language = self.consent_language or "en"
         consent = Consent(

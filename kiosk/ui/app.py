@@ -282,6 +282,7 @@ class CheckinApp(App):
             advisor=lambda: self.advisor,
             on_closed=self.show_queue,
             on_saved=self.request_sync,
+            history=self.link.fetch_history,
         )
         self.advisor_checkin = AdvisorCheckinController(self, on_saved=self._checked_in)
         self.link.open_local_store()

@@ -13,9 +13,15 @@ from sync_server import db
 from sync_server.access import allow, public, require_caller
 from sync_server.api.body import json_object, text_field
 from sync_server.models import Device, DeviceRole
-from sync_server.pairing import PairingRefused, issue_code, redeem_code, revoke_device
+from sync_server.pairing import (
+    PairingRefused,
+    issue_code,
+    pairing_qr_payload,
+    redeem_code,
+    revoke_device,
+    status_link_key,
+)
 from sync_server.problems import Problem, field_error
-from sync_server.public_url import public_base_url
 from sync_server.shop import shop_settings
 
 bp = Blueprint("devices", __name__)
@@ -46,14 +52,10 @@ def shop_json() -> dict[str, Any]:
 
 
 def device_secrets(device: Device) -> dict[str, Any]:
-    """What only the device itself is told. Nothing, today: a kiosk's offline look-ups
-    need no key (``shared.lookup``), so a stolen kiosk holds none."""
-    return {}
-
-
-def pairing_qr_payload(code: str) -> str:
-    base = public_base_url()
-    return f"checkin-pair:{base}#{code}"
+    """What only the device itself is told: its status-link key, from which it makes
+    its visits' status links offline (``sync_server.pairing.status_link_key``). A
+    kiosk's offline look-ups need no key (``shared.lookup``)."""
+    return {"status_link_key": status_link_key(current_app.config["SECRET_KEY"], device.uid)}
 
 
 @bp.post("/pairing-codes")

@@ -23,10 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared import domain
+from shared.checkin_words import BELONGINGS, TYRES, WARNING_LIGHTS
 from shared.i18n import Text
 from shared.resources import diagram_dir
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allowed_events
-from sync_server import db, visit_records, visit_steps, work_records
+from shared.walkaround_report import assemble_versions
+from sync_server import db, visit_steps, visits, work_records
 from sync_server.access import STAFF, allow, public
 from sync_server.dispatch import DispatchRefused, require_dispatch
 from sync_server.messaging import masked_recipient
@@ -39,17 +41,17 @@ from sync_server.models import (
     Visit,
     utcnow,
 )
-from sync_server.quote_changes import changes_by_version
 from sync_server.quotes import option_letter, quote_versions
+from sync_server.quotes.changes import changes_by_version
 from sync_server.sync.records import ChangeRefused
-from sync_server.walkaround_gate import (
+from sync_server.walkarounds.gate import (
     WalkaroundNotSigned,
     has_signed_walkaround,
     overrides_of,
     require_signed_walkaround,
 )
 from sync_server.web import gettext as _
-from sync_server.web import page_url, render_text
+from sync_server.web import load_visit, page_url, render_text, speciality_names
 
 bp = Blueprint("visits", __name__)
 log = logging.getLogger(__name__)
@@ -126,24 +128,29 @@ def _stored(session: Session, hashes: set[str]) -> set[str]:
 
 
 def walkaround_views(session: Session, visit_id: str) -> list[WalkaroundView]:
-    """The visit's walk-arounds, put back together from their records, with the check of
-    each check-in sheet signature against the sheet as it is now."""
-    walkarounds = visit_records.walkarounds(session, visit_id)
-    ids = [w.id for w in walkarounds]
-    marks = visit_records.damage_marks(session, ids)
-    photos = visit_records.photos(session, visit_id)
-    signatures = visit_records.signatures(session, visit_id)
+    """The visit's walk-arounds, oldest first, put back together from their records
+    (``shared.walkaround_report``, as the tablet and the printed sheet do), with the
+    check of each check-in sheet signature against the sheet as it is now."""
+    walkarounds = visits.walkarounds(session, visit_id)
+    photos = visits.photos(session, visit_id)
+    signatures = visits.signatures(session, visit_id)
+    reports = assemble_versions(
+        visit_id,
+        walkarounds,
+        visits.damage_marks(session, [w.id for w in walkarounds]),
+        photos,
+        signatures,
+    )
     hashes = {p.image.sha256 for p in photos} | {
         s.image.sha256 for s in signatures if s.image is not None
     }
     stored = _stored(session, hashes)
     views = []
-    for walkaround in sorted(walkarounds, key=lambda w: w.version):
-        walkaround.marks = [m for m in marks if m.walkaround_id == walkaround.id]
-        own_photos = [p for p in photos if p.walkaround_id == walkaround.id]
-        walkaround.photos = [p.image for p in own_photos]
+    for report in reports:
+        walkaround = report.walkaround
+        assert walkaround is not None  # a version is a walk-around
         photo_views = []
-        for photo in own_photos:
+        for photo in report.photos:
             pins = [
                 (pin.x, pin.y, mark.condition_code)
                 for mark in walkaround.marks
@@ -153,27 +160,17 @@ def walkaround_views(session: Session, visit_id: str) -> list[WalkaroundView]:
             photo_views.append(
                 PhotoView(photo.image.sha256, photo.image.sha256 in stored, photo.caption, pins)
             )
-        checks = [
-            (signature, walkaround.is_covered_by(signature))
-            for signature in signatures
-            if signature.purpose == domain.SignaturePurpose.checkin_sheet
-        ]
-        views.append(WalkaroundView(walkaround, walkaround.marks, photo_views, checks))
+        views.append(
+            WalkaroundView(walkaround, walkaround.marks, photo_views, report.signature_checks())
+        )
     return views
-
-
-def load_visit(session: Session, visit_id: str) -> Visit:
-    visit = session.get(Visit, visit_id)
-    if visit is None:
-        abort(404)
-    return visit
 
 
 def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
     customer = session.get(Customer, visit.customer_id)
     vehicle = session.get(Vehicle, visit.vehicle_id)
-    consents = visit_records.consents(session, visit.id)
-    signatures = visit_records.signatures(session, visit.id)
+    consents = visits.consents(session, visit.id)
+    signatures = visits.signatures(session, visit.id)
     walkarounds = walkaround_views(session, visit.id)
     conflict_ids = [visit.id, visit.customer_id, visit.vehicle_id] + [
         view.walkaround.id for view in walkarounds
@@ -227,8 +224,9 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         "urgency_label": lambda value: render_text(domain.urgency_label(value)),
         "enum_label": enum_label,
         "light_label": light_label,
+        "belongings_left": belongings_left,
         "tyre_treads": tyre_treads,
-        "speciality_names": _speciality_names(),
+        "speciality_names": speciality_names(),
         "now": utcnow(),
         "checkin_sheet_url": (
             url_for(CHECKIN_SHEET_ENDPOINT, visit_id=visit.id)
@@ -238,23 +236,22 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
     }
 
 
-def _speciality_names() -> dict[str, str]:
-    from sync_server.web.admin import speciality_names
-
-    return speciality_names()
-
-
 def light_label(code: str) -> str:
     """A warning light as the check-in sheet names it (the tablet sends its code)."""
-    from sync_server.sheets.checkin_sheet import LIGHT_LABELS
+    return render_text(WARNING_LIGHTS[code]) if code in WARNING_LIGHTS else code
 
-    return render_text(LIGHT_LABELS[code]) if code in LIGHT_LABELS else code
+
+def belongings_left(walkaround: domain.Walkaround) -> list[str]:
+    """What was left in the car, in the words of the tablet and the check-in sheet."""
+    return [
+        render_text(text)
+        for name, text in BELONGINGS.items()
+        if getattr(walkaround.belongings, name)
+    ]
 
 
 def tyre_treads(walkaround: domain.Walkaround) -> list[tuple[str, float]]:
     """Each tyre's tread depth, in the order front left, front right, rear left, right."""
-    from sync_server.sheets.checkin_sheet import TYRES
-
     return [
         (render_text(TYRES[position]), walkaround.tyre_tread_mm[position])
         for position in domain.TYRE_POSITIONS

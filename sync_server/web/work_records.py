@@ -25,7 +25,7 @@ from sync_server.shop import shop_settings
 from sync_server.sync.records import ChangeRefused
 from sync_server.visit_steps import step_visit
 from sync_server.web import gettext as _
-from sync_server.web import page_url, render_text
+from sync_server.web import page_url, render_text, speciality_names
 from sync_server.work_records import DIAGNOSIS_STATUSES, DISPATCH_STATUSES
 
 bp = Blueprint("work_records", __name__)
@@ -44,8 +44,6 @@ def _back(visit_id: str, anchor: str = "job") -> ResponseReturnValue:
 
 def speciality_name(key: str) -> str:
     """A job type in the reader's words (the technicians' specialities)."""
-    from sync_server.web.admin import speciality_names
-
     return speciality_names().get(key, key) if key else _("general")
 
 

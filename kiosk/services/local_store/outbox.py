@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from kiosk.services.local_store.database import StoreDatabase, chunks, dumps, utcnow_text
 from shared.hlc import HLC
+from shared.sync_protocol import change_message
 
 ChangeState = Literal["pending", "parked"]
 
@@ -39,7 +40,7 @@ class Change:
 
     def to_wire(self) -> dict[str, Any]:
         """The change as ``POST /sync/push`` carries it (docs/sync.md)."""
-        return wire_change(
+        return change_message(
             self.change_id, self.kind, self.record_id, self.hlc, self.fields, self.base
         )
 
@@ -90,7 +91,8 @@ class OutboxMixin(StoreDatabase):
         changes sent (offered again if the server is restored from a backup)."""
         ids = list(change_ids)
         now = utcnow_text()
-        with self._transaction() as db:
+        # Lost to a power cut, they are sent again, and the server knows them by id.
+        with self._transaction(durable=False) as db:
             deleted = 0
             for chunk in chunks(ids, 500):
                 marks = ",".join("?" * len(chunk))
@@ -190,20 +192,6 @@ def _change_from_row(row: Sequence[Any]) -> Change:
         created_at=created_at,
         base=json.loads(base) if base else None,
     )
-
-
-def wire_change(
-    change_id: str,
-    kind: str,
-    record_id: str,
-    hlc: HLC,
-    fields: dict[str, Any],
-    base: dict[str, HLC | None] | None = None,
-) -> dict[str, Any]:
-    wire = {"change_id": change_id, "kind": kind, "id": record_id, "hlc": hlc, "fields": fields}
-    if base is not None:
-        wire["base"] = base
-    return wire
 
 
 def _problem_summary(problem: Mapping[str, Any]) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from kivy.properties import BooleanProperty
+
 from kiosk.ui.screens.step import StepScreen
 
 
 class SignatureScreen(StepScreen):
     """The signature pad and the button that saves the check-in."""
+
+    saving = BooleanProperty(False)  # the check-in is being saved: the buttons wait
 
     def reset(self) -> None:
         super().reset()

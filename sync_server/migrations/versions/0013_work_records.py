@@ -1,7 +1,7 @@
 """work records: diagnoses, quality checks, hand-backs; dispatch's job type and "any"
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 02:00:00.000000
 
 New tables, and two columns on ``job_assignments`` (both with defaults, so every
@@ -16,8 +16,8 @@ from alembic import op
 
 import sync_server.models
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
