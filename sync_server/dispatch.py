@@ -106,9 +106,7 @@ def suggest_technicians(
     least loaded (day plan plus open jobs), then by name."""
     plan = day_plan(session, calendar, day)
     booked = {row.resource_id: row.total_minutes for row in plan.technicians}
-    absent = set(
-        session.scalars(select(TechnicianAbsence.technician_id).where(TechnicianAbsence.day == day))
-    )
+    absent = {row.resource_id for row in plan.technicians if row.absent}
     jobs = open_jobs_by_technician(session)
     suggestions = [
         TechnicianSuggestion(
@@ -145,7 +143,9 @@ def dispatch(
             raise DispatchRefused(CHOOSE_TECHNICIAN)
         absent = session.scalar(
             select(TechnicianAbsence.id).where(
-                TechnicianAbsence.technician_id == technician_id, TechnicianAbsence.day == day
+                TechnicianAbsence.technician_id == technician_id,
+                TechnicianAbsence.first_day <= day,
+                TechnicianAbsence.last_day >= day,
             )
         )
         if absent is not None:

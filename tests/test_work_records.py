@@ -168,7 +168,11 @@ def test_dispatch_suggests_the_speciality_then_the_lightest_day_and_absent_last(
         from sync_server.shop import shop_settings
 
         local_day = today.astimezone(shop_calendar(shop_settings(session)).timezone).date()
-        session.add(TechnicianAbsence(technician_id=ids["Away Brakes"], day=local_day))
+        session.add(
+            TechnicianAbsence(
+                technician_id=ids["Away Brakes"], first_day=local_day, last_day=local_day
+            )
+        )
         session.commit()
     web_login(client, shop)
     url = f"/visits/{made.visit_id}"
