@@ -66,6 +66,9 @@ def test_an_arrival_checked_in_at_the_car_arrives_on_the_server(
         return status.pending_changes == 0 and status.pending_blobs == 0
 
     harness.wait_until(everything_sent, timeout=60, message="sent to the server")
+    # No more sync rounds: the queue's last redraw is laid out while the app still runs.
+    app.link.stop_background_sync()
+    harness.pump(5)
     with Session(live_server.db_engine()) as session:
         visit = session.scalars(select(Visit).where(Visit.appointment_id == appointment_id)).one()
         assert visit.mileage_in_km == 86420 and visit.advisor_user_id == ADVISOR.user_id
