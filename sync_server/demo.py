@@ -29,6 +29,7 @@ from shared import domain
 from shared.validation import check_vin
 from shared.visit_status import VisitStatus
 from shared.walkaround_report import assemble
+from sync_server.appointment_tables import ServiceBay
 from sync_server.messaging.outbox import Gateways
 from sync_server.models import (
     Appointment,
@@ -369,6 +370,7 @@ def seed_demo(
             ),
         )
     technicians = _seed_technicians(session)
+    _seed_bays(session)
     ago = {key: now - timedelta(minutes=minutes) for key, _t, _s, minutes, _c, _x in VISITS}
     _seed_walkaround(
         session, blob_store, "david-mueller", DAVID_WALKAROUND, mileage, ago["david-mueller"]
@@ -469,6 +471,16 @@ def _seed_technicians(session: Session) -> dict[str, int]:
             session.flush()
         ids[name] = technician.id
     return ids
+
+
+# The demo shop's lifts: the appointment pages book against them from the start.
+BAYS = ("1号工位 Bay 1", "2号工位 Bay 2", "3号工位 Bay 3", "4号工位 Bay 4")
+
+
+def _seed_bays(session: Session) -> None:
+    known = set(session.scalars(select(ServiceBay.name)))
+    session.add_all(ServiceBay(name=name) for name in BAYS if name not in known)
+    session.flush()
 
 
 def _seed_dispatch(session: Session, key: str, technician_id: int) -> None:

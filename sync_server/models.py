@@ -124,6 +124,8 @@ class Shop(Base):
     default_language: Mapped[str] = mapped_column(String(10), default="zh_CN")
     address: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
+    # Days a customer keeps a tier after the rules stop giving it (sync_server.tiers).
+    tier_grace_days: Mapped[int] = mapped_column(default=90, server_default="90")
 
 
 class User(Base):
@@ -210,6 +212,9 @@ class Customer(Base):
     # manager with a reason, or by the tier rules; the server's alone, never a device's.
     vip: Mapped[bool] = mapped_column(default=False, server_default=false())
     vip_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # A duplicate merged into another customer: kept, with everything moved to that one.
+    merged_into_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    merged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -556,4 +561,9 @@ class WalkaroundOverride(Base):
 
 
 # The typed tables of a visit's records, on the same metadata (Alembic sees them here).
-from sync_server import appointment_tables, diagnoses, record_tables, work_tables  # noqa: E402, F401
+from sync_server import (  # noqa: E402, F401
+    appointment_tables,
+    customer_file_tables,
+    record_tables,
+    work_tables,
+)

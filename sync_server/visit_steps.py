@@ -32,6 +32,10 @@ def step_visit(
     notice = NOTIFY_ON.get(event)
     if notice:
         notify_customer(session, visit.id, notice, base_url=base_url)
+    if target is VisitStatus.delivered:  # a hand-back counts towards the customer's tier
+        from sync_server.customer_file.tiers import recompute_tiers
+
+        recompute_tiers(session, [visit.customer_id])
     if commit:
         session.commit()
     return target

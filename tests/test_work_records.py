@@ -114,7 +114,7 @@ def test_the_diagnosis_is_recorded_in_words_and_moves_the_visit_on(
     ).close()
     assert status_of(app, made.visit_id) == VisitStatus.diagnosed
     with app.app_context():
-        rows = db.session().query(Diagnosis).order_by(Diagnosis.id).all()
+        rows = db.session().query(Diagnosis).order_by(Diagnosis.recorded_at).all()
         assert [r.finding for r in rows] == ["Front pads worn to 2 mm", "Wiper blades split"]
         assert all(r.recorded_by_user_id is not None and r.recorded_at for r in rows)
     findings = text(client.get(url))

@@ -1,7 +1,7 @@
-"""work records: diagnoses, quality checks, hand-backs; dispatch's job type and "any"
+"""work records: quality checks, hand-backs; dispatch's job type and "any"
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 02:00:00.000000
 
 New tables, and two columns on ``job_assignments`` (both with defaults, so every
@@ -16,8 +16,8 @@ from alembic import op
 
 import sync_server.models
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
@@ -26,26 +26,6 @@ JSON = sync_server.models.JsonType
 
 
 def upgrade() -> None:
-    op.create_table(
-        "diagnoses",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("visit_id", sa.String(length=36), nullable=False),
-        sa.Column("finding", sa.Text(), nullable=False),
-        sa.Column("cause", sa.Text(), nullable=False),
-        sa.Column("recorded_by_user_id", sa.Integer(), nullable=True),
-        sa.Column("recorded_at", UTC_TIME, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["visit_id"], ["visits.id"], name=op.f("fk_diagnoses_visit_id_visits")
-        ),
-        sa.ForeignKeyConstraint(
-            ["recorded_by_user_id"],
-            ["users.id"],
-            name=op.f("fk_diagnoses_recorded_by_user_id_users"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_diagnoses")),
-    )
-    with op.batch_alter_table("diagnoses", schema=None) as batch_op:
-        batch_op.create_index("ix_diagnoses_visit_id", ["visit_id", "recorded_at"], unique=False)
     op.create_table(
         "quality_checks",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -111,6 +91,3 @@ def downgrade() -> None:
     with op.batch_alter_table("quality_checks", schema=None) as batch_op:
         batch_op.drop_index("ix_quality_checks_visit_id")
     op.drop_table("quality_checks")
-    with op.batch_alter_table("diagnoses", schema=None) as batch_op:
-        batch_op.drop_index("ix_diagnoses_visit_id")
-    op.drop_table("diagnoses")
