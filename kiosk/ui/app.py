@@ -46,7 +46,7 @@ from kiosk.ui.overlays import IdleOverlay, StaffCorner, StaffPinOverlay
 from kiosk.ui.screens.advisor_sign_in import AdvisorSignInScreen
 from kiosk.ui.screens.code_entry import CodeScreen
 from kiosk.ui.screens.concern import ConcernScreen
-from kiosk.ui.screens.consent import ConsentScreen
+from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.contact import ContactScreen
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.lookup import LookupScreen
@@ -54,7 +54,6 @@ from kiosk.ui.screens.matches import MatchesScreen
 from kiosk.ui.screens.pairing import PairingScreen
 from kiosk.ui.screens.queue import QueueRow, QueueScreen, SyncBar  # noqa: F401  (kv classes)
 from kiosk.ui.screens.scan import ScanScreen
-from kiosk.ui.screens.signature import SignatureScreen
 from kiosk.ui.screens.vehicle import VehicleScreen
 from kiosk.ui.screens.walk_in import (
     WalkInCarScreen,
@@ -96,8 +95,7 @@ KV_FILES: tuple[Path, ...] = (
             "vehicle",
             "concern",
             "contact",
-            "consent",
-            "signature",
+            "confirm",
             "done",
         )
     ),
@@ -118,8 +116,7 @@ CHECKIN_SCREENS: dict[str, type[Screen]] = {
     "vehicle": VehicleScreen,
     "concern": ConcernScreen,
     "contact": ContactScreen,
-    "consent": ConsentScreen,
-    "signature": SignatureScreen,
+    "confirm": ConfirmScreen,
     "done": DoneScreen,
 }
 PREBUILD_AFTER_S = 2.0

@@ -1,0 +1,81 @@
+"""The last step, on one screen: what the check-in says, the privacy promise, the
+signature and "I agree — check in".
+
+The customer reads what the kiosk has (masked: the kiosk knows no name or plate of an
+appointment), may change what needs doing, the odometer reading and how to be contacted
+(each a detour that comes back here), reads the promise of the current version in the
+language on screen, and signs. The touch on "I agree — check in" records the consent
+for the text shown (version and hash, as before) and saves the check-in.
+"""
+
+from __future__ import annotations
+
+from kivy.properties import NumericProperty, StringProperty
+
+from kiosk.ui.screens.step import StepScreen
+from kiosk.ui.text_wrap import TidyLabel  # noqa: F401  (kv class)
+from shared.consent import CONSENT_VERSION, consent_text
+from shared.domain import ConcernCode, ContactChannel, concern_label, label
+from shared.i18n import Text
+
+
+class ConfirmScreen(StepScreen):
+    """Summary with "Change" buttons, the promise, the signature pad, the last touch."""
+
+    version = CONSENT_VERSION
+    owner = StringProperty("")
+    plate = StringProperty("")
+    car = StringProperty("")
+    work = StringProperty("")  # the concern words (for a booking: the work booked)
+    codes = StringProperty("")  # chosen concern codes, comma-separated
+    mileage = StringProperty("")  # "48,500", or "" (the advisor reads it)
+    channel = StringProperty("sms")
+    reminders = NumericProperty(0)
+
+    @staticmethod
+    def text_for(lang: str) -> str:
+        return consent_text(lang)
+
+    def prepare(self) -> None:
+        flow = self.checkin.flow
+        self.owner, self.plate, self.car, _booked = self.checkin.vehicle_summary()
+        self.work = flow.concern_text
+        self.codes = ",".join(flow.concern_codes)
+        self.mileage = f"{flow.mileage_km:,}" if flow.mileage_km is not None else ""
+        self.channel = flow.contact_channel.value
+        self.reminders = int(flow.reminders_opt_in)
+
+    def concerns_text(self, lang: str) -> str:
+        """The concern tiles chosen and the customer's words, or that nothing is said."""
+        tiles = [concern_label(code).render(lang) for code in self.codes.split(",") if code]
+        words = [*tiles, self.work] if self.work else tiles
+        if not words:
+            return Text("Nothing chosen: your advisor will ask you", "kiosk").render(lang)
+        separator = "；" if lang == "zh_CN" else "; "
+        return separator.join(words)
+
+    def contact_text(self, lang: str) -> str:
+        channel = label(ContactChannel(self.channel)).render(lang)
+        reminders = (
+            Text("maintenance reminders", "kiosk")
+            if self.reminders
+            else Text("no reminders", "kiosk")
+        ).render(lang)
+        return f"{channel}{'，' if lang == 'zh_CN' else ', '}{reminders}"
+
+    def reset(self) -> None:
+        super().reset()
+        self.ids.pad.clear()
+        self.owner = self.plate = self.car = self.work = self.codes = self.mileage = ""
+
+    def clear(self) -> None:
+        self.ids.pad.clear()
+        self.issues = []
+
+    def finish(self) -> None:
+        """Agree to the promise shown and check in, if there is a signature."""
+        self.checkin.accept_consent()
+        self.issues = self.checkin.finish(self.ids.pad.strokes)
+
+
+__all__ = ["ConcernCode", "ConfirmScreen"]
