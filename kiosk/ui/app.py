@@ -67,7 +67,7 @@ from kiosk.ui.signature_pad import SignaturePad  # noqa: F401  (kv class)
 from kiosk.ui.tablet import TabletController
 from kiosk.ui.walkaround_flow import WALKAROUND_KV_FILES, WalkaroundController
 from kiosk.ui.widgets import Toast
-from shared.i18n import LANGUAGES, N_, Text, normalize_language, translate
+from shared.i18n import LANGUAGES, N_, Text, normalize_language, translate, translate_plural
 from shared.shop_time import shop_time_text, zone_or_local
 from shared.validation import FieldIssue
 
@@ -231,6 +231,12 @@ class CheckinApp(App):
     def tr(self, message: str, lang: str | None = None, **params: Any) -> str:
         """``message`` in ``lang``; kv passes ``app.lang`` so the text follows the toggle."""
         return translate(message, lang or self.lang, I18N_DOMAIN, **params)
+
+    def ntr(
+        self, singular: str, plural: str, count: int, lang: str | None = None, **params: Any
+    ) -> str:
+        """A message with a count: "1 minute" / "2 minutes" (``params`` name the count)."""
+        return translate_plural(singular, plural, count, lang or self.lang, I18N_DOMAIN, **params)
 
     def on_lang(self, _app: App, lang: str) -> None:
         self.title = self.tr(WINDOW_TITLE, lang)

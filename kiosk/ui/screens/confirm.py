@@ -45,20 +45,29 @@ class ConfirmScreen(StepScreen):
         self.channel = flow.contact_channel.value
         self.reminders = int(flow.reminders_opt_in)
 
-    def concerns_text(self, lang: str) -> str:
-        """The concern tiles chosen and the customer's words, or that nothing is said."""
-        tiles = [concern_label(code).render(lang) for code in self.codes.split(",") if code]
-        words = [*tiles, self.work] if self.work else tiles
+    def concerns_text(self, lang: str, codes: str | None = None, work: str | None = None) -> str:
+        """The concern tiles chosen and the customer's words, or that nothing is said
+        (``codes`` and ``work`` default to the screen's; the .kv passes them to follow
+        changes)."""
+        codes = self.codes if codes is None else codes
+        work = self.work if work is None else work
+        tiles = [concern_label(code).render(lang) for code in codes.split(",") if code]
+        words = [*tiles, work] if work else tiles
         if not words:
             return Text("Nothing chosen: your advisor will ask you", "kiosk").render(lang)
         separator = "；" if lang == "zh_CN" else "; "
         return separator.join(words)
 
-    def contact_text(self, lang: str) -> str:
-        channel = label(ContactChannel(self.channel)).render(lang)
+    def contact_text(
+        self, lang: str, channel_value: str | None = None, reminders_on: int | None = None
+    ) -> str:
+        """The channel and whether reminders were asked for, in ``lang``."""
+        channel_value = self.channel if channel_value is None else channel_value
+        reminders_on = self.reminders if reminders_on is None else reminders_on
+        channel = label(ContactChannel(channel_value)).render(lang)
         reminders = (
             Text("maintenance reminders", "kiosk")
-            if self.reminders
+            if reminders_on
             else Text("no reminders", "kiosk")
         ).render(lang)
         return f"{channel}{'，' if lang == 'zh_CN' else ', '}{reminders}"
