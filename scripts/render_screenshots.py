@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 SIZE = (1280, 800)
 SHOP = "Bright Auto Service"
+# The shop's clock; the renderer's own clock is UTC, so a time shown in the shop's zone
+# (the queue's check-in times, the walk-around's "saved" time) is visibly the shop's.
+SHOP_TIMEZONE = "Asia/Shanghai"
 
 
 def _prepare_kivy(kivy_home: str) -> None:
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    os.environ["TZ"] = "UTC"  # the device's clock: not the shop's (SHOP_TIMEZONE)
+    time.tzset()
     os.environ.update(KIVY_NO_ARGS="1", KIVY_NO_FILELOG="1", KIVY_HOME=kivy_home)
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     from kivy.config import Config
@@ -314,6 +320,7 @@ def render_tablet(lang: str, out_dir: Path) -> list[Path]:
         token="demo",
         device_id=TABLET_ID,
         shop_name=SHOP,
+        shop_timezone=SHOP_TIMEZONE,
         language=lang,
     )
     with tempfile.TemporaryDirectory() as data_dir:
@@ -421,6 +428,7 @@ def render_walkaround(lang: str, out_dir: Path) -> list[Path]:
                 device_id=TABLET_ID,
                 device_name="Advisor tablet 1",
                 shop_name=SHOP,
+                shop_timezone=SHOP_TIMEZONE,
                 plate_region="CN",
                 ticket_prefix="T",
                 language=lang,
