@@ -75,8 +75,10 @@ def fields_of(record: Any) -> tuple[str, dict[str, Any]]:
     return record_id, data
 
 
-def strokes() -> list[list[StrokePoint]]:
-    return [[StrokePoint(0.1 + 0.07 * i, 0.3 + 0.4 * (i % 2), i * 20) for i in range(12)]]
+def strokes(seed: int = 0) -> list[list[StrokePoint]]:
+    """A signature; each ``seed`` a different one (so a different picture to keep)."""
+    rise = (seed % 997) / 2000
+    return [[StrokePoint(0.1 + 0.07 * i, 0.3 + rise + 0.2 * (i % 2), i * 20) for i in range(12)]]
 
 
 # --- a year of a busy shop --------------------------------------------------------------
@@ -280,7 +282,7 @@ def walk_in(store: LocalStore, n: int) -> None:
     flow.set_contact("", f"1371234{n:04d}")
     flow.set_plate(f"粤C{n:05d}")
     flow.accept_consent("en")
-    flow.set_signature(strokes())
+    flow.set_signature(strokes(n))  # each customer signs differently: a new picture
     flow.check_in(store)
 
 

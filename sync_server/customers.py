@@ -3,9 +3,10 @@
 Every change of a customer's name, phone, e-mail or preferred channel is kept
 (``customer_contact_changes``) with its time, its old and new value and who made it:
 a device (its changes arrive by sync), a person at the desk, or the server itself.
-The history is written by :func:`record_contact_changes`, which the sync projection of
-``customer`` records calls in the same transaction as the change, so a change that comes
-by any path (kiosk, tablet, desk) is kept, and never one that was rolled back.
+The history is written by ``sync.contact_changes.record_contact_changes``, which the sync
+projection of ``customer`` records calls in the same transaction as the change, so a
+change that comes by any path (kiosk, tablet, desk) is kept, and never one that was
+rolled back.
 
 The desk edits through :func:`edit_contact_details`, which goes through the single
 write path of the sync engine, so devices get the new details in their feed.
@@ -13,8 +14,7 @@ write path of the sync engine, so devices get the new details in their feed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,80 +25,22 @@ from sqlalchemy.orm import Session
 from shared.domain import ContactChannel
 from shared.i18n import Text
 from shared.validation import check_email, check_phone
-from sync_server.models import CustomerContactChange, Device, Shop, User, utcnow
+from sync_server.models import Customer, CustomerContactChange, Device, Shop, User, Visit
+from sync_server.sync.contact_changes import (
+    CONTACT_FIELDS,
+    acting_person,
+    contact_text,
+    record_contact_changes,
+)
+from sync_server.sync.records import lock_feed, update_server_record
 
-# The contact details whose every change is kept.
-CONTACT_FIELDS = ("name", "phone", "email", "preferred_channel")
 FIELD_LABELS = {
     "name": Text("Name", "server"),
     "phone": Text("Phone", "server"),
     "email": Text("Email", "server"),
     "preferred_channel": Text("Contact by", "server"),
 }
-SERVER_ORIGIN = "server"
-# Who the server is acting for (a person's user id), while a desk edit is applied.
-_ACTING_PERSON = "customers.acting_person"
 NAME_MAX = 120
-
-
-def _text(value: Any) -> str:
-    value = getattr(value, "value", value)
-    return "" if value is None else str(value)
-
-
-@contextmanager
-def acting_person(session: Session, user_id: int) -> Iterator[None]:
-    """Changes the server applies inside this block were made by this person."""
-    previous = session.info.get(_ACTING_PERSON)
-    session.info[_ACTING_PERSON] = user_id
-    try:
-        yield
-    finally:
-        if previous is None:
-            session.info.pop(_ACTING_PERSON, None)
-        else:
-            session.info[_ACTING_PERSON] = previous
-
-
-def record_contact_changes(
-    session: Session,
-    customer_id: str,
-    before: Any,
-    after: Mapping[str, Any],
-    origin: str,
-    now: datetime | None = None,
-) -> int:
-    """Keep each contact detail of ``before`` (the customer's typed row as it was) that
-    ``after`` changes; returns how many. ``origin`` is the device's uid or ``server``."""
-    if before is None:
-        return 0
-    now = now or utcnow()
-    if origin == SERVER_ORIGIN:
-        user_id = session.info.get(_ACTING_PERSON)
-        source, device_uid = ("person" if user_id else "server"), None
-    else:
-        source, device_uid, user_id = "device", origin, None
-    count = 0
-    for name in CONTACT_FIELDS:
-        if name not in after:
-            continue
-        old, new = _text(getattr(before, name, None)), _text(after[name])
-        if old == new:
-            continue
-        session.add(
-            CustomerContactChange(
-                customer_id=customer_id,
-                field=name,
-                old_value=old[:254],
-                new_value=new[:254],
-                changed_at=now,
-                source=source,
-                device_uid=device_uid,
-                user_id=user_id,
-            )
-        )
-        count += 1
-    return count
 
 
 @dataclass(frozen=True)
@@ -193,16 +135,13 @@ def edit_contact_details(
     returns how many details changed. A new preferred channel also becomes the channel
     of ``visit_id`` (the visit the advisor edits from), so its messages follow it.
     The caller commits."""
-    from sync_server.models import Customer, Visit
-    from sync_server.sync.records import lock_feed, update_server_record
-
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise LookupError(customer_id)
     changed = {
         name: values[name]
         for name in CONTACT_FIELDS
-        if name in values and _text(getattr(customer, name)) != values[name]
+        if name in values and contact_text(getattr(customer, name)) != values[name]
     }
     visit = session.get(Visit, visit_id) if visit_id else None
     channel = values.get("preferred_channel")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from shared.i18n import Text
 from sync_server.access import token_hash
 from sync_server.models import Device, DeviceRole, PairingCode, utcnow
+from sync_server.public_url import public_base_url
 
 # No 0/O, 1/I/L: codes are read off a screen and typed on a touch keypad.
 PAIRING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -134,3 +135,8 @@ def revoke_device(session: Session, device: Device, *, by_user_id: int | None = 
         device.revoked_at = utcnow()
         device.revoked_by_user_id = by_user_id
         session.commit()
+
+
+def pairing_qr_payload(code: str) -> str:
+    """What a pairing code's QR holds: ``checkin-pair:<server-url>#<code>``."""
+    return f"checkin-pair:{public_base_url()}#{code}"

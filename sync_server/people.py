@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -27,6 +28,18 @@ _HASH_METHOD = (
 )
 # Checked against a dummy hash when the user is unknown, so timing does not tell.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method=_HASH_METHOD)
+
+
+# What technicians do, the work a booking needs one for, in the order the pages list them.
+SPECIALITIES: Mapping[str, Text] = {
+    "maintenance": Text("Maintenance", "server"),
+    "engine": Text("Engine", "server"),
+    "brakes": Text("Brakes", "server"),
+    "tyres": Text("Tyres", "server"),
+    "electrics": Text("Electrics", "server"),
+    "air_conditioning": Text("Air conditioning", "server"),
+    "body": Text("Body and paint", "server"),
+}
 
 
 class PeopleError(ValueError):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from shared.wire import from_wire, to_wire
-from sync_server import db, visit_records
+from sync_server import db, visits
 from sync_server.models import ApprovalRow, Base, Customer, QuoteRow, Visit
 from sync_server.record_tables import (
     ApprovalDecisionRow,
@@ -495,19 +495,19 @@ def test_typed_rows_read_back_as_the_records_that_were_synced(app: Flask) -> Non
         session.commit()
 
         visit_id = shop.visits[0]
-        (walkaround,) = visit_records.walkarounds(session, visit_id)
+        (walkaround,) = visits.walkarounds(session, visit_id)
         assert walkaround == written["walkaround"][0]
-        assert visit_records.damage_marks(session, [walkaround.id]) == written["damage_mark"]
-        assert visit_records.photos(session, visit_id) == written["photo"]
-        assert visit_records.signatures(session, visit_id) == written["signature"]
-        assert visit_records.consents(session, visit_id) == written["consent"]
-        assert visit_records.notes(session, visit_id) == written["note"]
-        read_quote = visit_records.quote(session, quote.id)
+        assert visits.damage_marks(session, [walkaround.id]) == written["damage_mark"]
+        assert visits.photos(session, visit_id) == written["photo"]
+        assert visits.signatures(session, visit_id) == written["signature"]
+        assert visits.consents(session, visit_id) == written["consent"]
+        assert visits.notes(session, visit_id) == written["note"]
+        read_quote = visits.quote(session, quote.id)
         assert read_quote == quote
         assert read_quote is not None and read_quote.totals() == quote.totals()
         row = session.get(ApprovalRow, approval.id)
         assert row is not None
-        assert visit_records.approval_of(session, row) == approval
+        assert visits.approval_of(session, row) == approval
         assert row.approved_total == approval.approved_total(quote)
         quote_row = session.get(QuoteRow, quote.id)
         assert quote_row is not None and quote_row.total == quote.total

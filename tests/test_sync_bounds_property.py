@@ -19,7 +19,7 @@ from shared import domain
 from shared.hlc import wall_clock_ms
 from sync_server import db
 from sync_server.models import SyncRecord
-from sync_server.sync import records
+from sync_server.sync import projection_hook
 
 DEVICE_KINDS_WITH_TABLES = ("customer", "vehicle", "visit")
 
@@ -40,7 +40,7 @@ NUMBERS = (
 
 
 def _values_for(kind: str, name: str) -> st.SearchStrategy[Any]:
-    column = records.PROJECTIONS[kind].__table__.columns[name]
+    column = projection_hook.PROJECTIONS[kind].__table__.columns[name]
     if column.foreign_keys:
         if isinstance(column.type, Integer):
             return st.integers(min_value=-5, max_value=10**12)
@@ -53,7 +53,11 @@ def _values_for(kind: str, name: str) -> st.SearchStrategy[Any]:
 
 
 POISON = st.sampled_from(
-    [(kind, name) for kind in DEVICE_KINDS_WITH_TABLES for name in records._projected_columns(kind)]
+    [
+        (kind, name)
+        for kind in DEVICE_KINDS_WITH_TABLES
+        for name in projection_hook.projected_columns(kind)
+    ]
 ).flatmap(lambda key: st.tuples(st.just(key[0]), st.just(key[1]), _values_for(*key)))
 
 

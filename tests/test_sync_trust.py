@@ -18,7 +18,7 @@ from shared import domain
 from shared.hlc import parse, wall_clock_ms
 from sync_server import db
 from sync_server.models import SyncRecord, Visit
-from sync_server.sync import records, trust
+from sync_server.sync import projection_hook, records, trust
 
 DAY_MS = 24 * 3600 * 1000
 YEAR_MS = 365 * DAY_MS
@@ -267,11 +267,11 @@ def test_every_projected_text_column_is_bounded_on_the_wire_or_by_the_server() -
 
     for (record_type, name), length in MAX_LENGTHS.items():
         kind = next(k for k, t in KINDS.items() if t is record_type)
-        if kind in records.PROJECTIONS and name in records._projected_columns(kind):
-            column = records.PROJECTIONS[kind].__table__.columns[name]
+        if kind in projection_hook.PROJECTIONS and name in projection_hook.projected_columns(kind):
+            column = projection_hook.PROJECTIONS[kind].__table__.columns[name]
             assert length <= column.type.length, f"{kind}.{name}"
-    for kind, model in records.PROJECTIONS.items():
-        names = records._projected_columns(kind)
+    for kind, model in projection_hook.PROJECTIONS.items():
+        names = projection_hook.projected_columns(kind)
         checked = {
             bound.name: bound.max_chars for bound in trust._column_bounds(model, names, KINDS[kind])
         }

@@ -306,20 +306,20 @@ def test_visit_page_reads_only_this_visits_records_and_leaves_out_taken_back_mar
     _walkaround(app, other.visit_id, stored_photo=False, edit_after_signing=False)
     with app.app_context():
         session = db.session()
-        from sync_server import visit_records
+        from sync_server import visits
 
-        walkaround = visit_records.walkarounds(session, made.visit_id)[0]
-        (mark,) = visit_records.damage_marks(session, [walkaround.id])
+        walkaround = visits.walkarounds(session, made.visit_id)[0]
+        (mark,) = visits.damage_marks(session, [walkaround.id])
         lock_feed(session)
         update_server_record(session, "damage_mark", mark.id, {"deleted": True})
         update_server_record(
             session, "walkaround", walkaround.id, {"warning_lights": ["engine", "abs"]}
         )
         session.commit()
-        assert visit_records.damage_marks(session, [walkaround.id]) == []
-        (taken_back,) = visit_records.damage_marks(session, [walkaround.id], with_deleted=True)
+        assert visits.damage_marks(session, [walkaround.id]) == []
+        (taken_back,) = visits.damage_marks(session, [walkaround.id], with_deleted=True)
         assert taken_back.deleted and taken_back.id == mark.id
-        assert len(visit_records.walkarounds(session, made.visit_id)) == 1
+        assert len(visits.walkarounds(session, made.visit_id)) == 1
     web_login(client, shop)
     body = text(client.get(f"/visits/{made.visit_id}"))
     assert ">A2</span>" not in body  # the mark taken back is gone, its photo stays
@@ -338,3 +338,23 @@ def test_error_pages_say_what_to_do(client: FlaskClient, shop: Shop) -> None:
     assert "does not exist" in missing
     stranger = text(client.application.test_client().get("/nothing-here"))
     assert "does not exist" in stranger and '· <a href="/board">' not in stranger
+
+
+def test_every_page_form_without_csrf_token_is_refused(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    """Whatever blueprint a page is in (appointments included), a POST without the form's
+    token is refused before the page does anything."""
+    web_login(client, shop, "manager")
+    pages = app.extensions["page_blueprints"]
+    posts = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if "POST" in (rule.methods or ()) and rule.endpoint.split(".")[0] in pages
+    ]
+    assert any(rule.endpoint.startswith("appointments.") for rule in posts)
+    for rule in posts:
+        url = rule.build(dict.fromkeys(rule.arguments, "1"), append_unknown=False)[1]
+        response = client.post(url, data={})
+        assert response.status_code == 400, rule.endpoint
+        assert "reload the page" in text(response), rule.endpoint

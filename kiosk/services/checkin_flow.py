@@ -48,6 +48,7 @@ from kiosk.services.checkin_history import (
     expected_wait_minutes,
     find_earlier_checkin,
     next_ticket_number,
+    recent_checkins,
     status_url,
 )
 from kiosk.services.local_store import LocalStore, RecordChange
@@ -337,11 +338,16 @@ class CheckinFlow:
         """What the kiosk's last step does: the ticket of this very check-in if it is
         saved already (the customer tries again after the kiosk lost power just as it
         saved), else :meth:`save`. A retry never makes a second visit."""
-        earlier = self.earlier_checkin(store, now)
-        return earlier if earlier is not None else self.save(store, now)
+        now = now or utcnow()
+        recent = recent_checkins(store, now)  # read once for the retry, ticket and wait
+        earlier = self.earlier_checkin(store, now, recent)
+        return earlier if earlier is not None else self.save(store, now, recent)
 
     def earlier_checkin(
-        self, store: LocalStore, now: datetime | None = None
+        self,
+        store: LocalStore,
+        now: datetime | None = None,
+        recent: list[dict[str, Any]] | None = None,
     ) -> CheckinReceipt | None:
         """This customer's check-in saved on this kiosk in the last
         ``RETRY_WINDOW_MINUTES``: the same appointment, or (walk-in) the same phone and
@@ -354,24 +360,38 @@ class CheckinFlow:
         walk_in = (self.plate, self.phone) if self.path is CheckinPath.walk_in else None
         device_id = self.setup.device_id if _UUID.fullmatch(self.setup.device_id) else None
         return find_earlier_checkin(
-            store, device_id, appointment_id, walk_in, self.setup.server_url, now or utcnow()
+            store,
+            device_id,
+            appointment_id,
+            walk_in,
+            self.setup.server_url,
+            now or utcnow(),
+            recent,
         )
 
-    def save(self, store: LocalStore, now: datetime | None = None) -> CheckinReceipt:
+    def save(
+        self,
+        store: LocalStore,
+        now: datetime | None = None,
+        recent: list[dict[str, Any]] | None = None,
+    ) -> CheckinReceipt:
         """Save the check-in: the signature image, then every record (customer, car,
         visit, consent, signature) and their outbox entries in **one** transaction.
 
         Returns only after that commit, so the Done screen may say so; after a crash
         either the whole check-in is on the kiosk or none of it. ``ValueError`` when a
-        step is missing (the UI never gets here then).
+        step is missing (the UI never gets here then). ``recent`` is
+        :func:`kiosk.services.checkin_history.recent_checkins` if read already.
         """
         missing = self.missing_steps()
         if missing:
             raise ValueError("; ".join(issue.code for issue in missing))
         checked_in_at = now or utcnow()
         device_id = self.setup.device_id if _UUID.fullmatch(self.setup.device_id) else None
-        ticket = next_ticket_number(store, self.setup.ticket_prefix, checked_in_at)
-        wait = expected_wait_minutes(store, checked_in_at)
+        if recent is None:
+            recent = recent_checkins(store, checked_in_at)
+        ticket = next_ticket_number(store, self.setup.ticket_prefix, checked_in_at, recent)
+        wait = expected_wait_minutes(store, checked_in_at, recent)
 
         records: list[tuple[str, Any]] = []
         if self.path is CheckinPath.walk_in:

@@ -45,24 +45,44 @@ def find_earlier_checkin(
     walk_in: tuple[str, str] | None,
     server_url: str,
     now: datetime,
+    recent: list[dict[str, Any]] | None = None,
 ) -> CheckinReceipt | None:
     """The receipt of a check-in this kiosk saved in the last ``RETRY_WINDOW_MINUTES``
-    for this appointment, or for this walk-in's ``(plate, phone)``; else ``None``."""
+    for this appointment, or for this walk-in's ``(plate, phone)``; else ``None``.
+
+    ``recent`` is :func:`recent_checkins` when the caller read it already. Only the
+    visits of the window are compared; a walk-in's cars and customers are read in one
+    query each, however many customers checked in lately."""
     if appointment_id is None and not (walk_in and all(walk_in)):
         return None
-    for visit in recent_visits(store, now, RETRY_WINDOW_MINUTES):
-        if visit.get("deleted") or visit.get("checked_in_device_id") != device_id:
-            continue
-        if appointment_id is not None:
-            same = visit.get("appointment_id") == appointment_id
-        else:
-            vehicle = store.get("vehicle", str(visit.get("vehicle_id") or "")) or {}
-            customer = store.get("customer", str(visit.get("customer_id") or "")) or {}
-            same = (vehicle.get("plate"), customer.get("phone")) == walk_in
-        if same:
-            log.info("Check-in %s was saved already: shown again", visit.get("ticket_number"))
-            return receipt_of(store, visit, server_url, now)
-    return None
+    window = now - timedelta(minutes=RETRY_WINDOW_MINUTES)
+    candidates = [
+        visit
+        for visit in (recent_checkins(store, now) if recent is None else recent)
+        if not visit.get("deleted")
+        and visit.get("checked_in_device_id") == device_id
+        and _at_or_after(visit.get("checked_in_at"), window)
+    ]
+    if appointment_id is not None:
+        same = [visit for visit in candidates if visit.get("appointment_id") == appointment_id]
+    else:
+        candidates = [visit for visit in candidates if not visit.get("appointment_id")]
+        vehicles = store.get_many("vehicle", {str(v.get("vehicle_id")) for v in candidates})
+        customers = store.get_many("customer", {str(v.get("customer_id")) for v in candidates})
+        same = [
+            visit
+            for visit in candidates
+            if (
+                vehicles.get(str(visit.get("vehicle_id")), {}).get("plate"),
+                customers.get(str(visit.get("customer_id")), {}).get("phone"),
+            )
+            == walk_in
+        ]
+    if not same:
+        return None
+    visit = max(same, key=lambda v: str(v.get("checked_in_at") or ""))
+    log.info("Check-in %s was saved already: shown again", visit.get("ticket_number"))
+    return receipt_of(store, visit, server_url, now, recent)
 
 
 def status_url(server_url: str, status_token: str) -> str:
@@ -82,51 +102,85 @@ def _local_day(moment: str | datetime) -> date | None:
     return when.astimezone().date()
 
 
-def recent_visits(store: LocalStore, now: datetime, minutes: float) -> list[dict[str, Any]]:
-    """Visits checked in on this device from ``minutes`` before ``now`` (a little more,
-    checked exactly by the caller) to now, through the check-in time index."""
-    return visits_checked_in_between(store, now - timedelta(minutes=minutes), now)
+# The fields of a visit the kiosk's own history needs (the rest is never decoded).
+CHECKIN_FIELDS: tuple[str, ...] = (
+    "ticket_number",
+    "checked_in_at",
+    "checked_in_device_id",
+    "appointment_id",
+    "customer_id",
+    "vehicle_id",
+    "status_token",
+    "deleted",
+)
 
 
-def visits_checked_in_between(
-    store: LocalStore, start: datetime, end: datetime
-) -> list[dict[str, Any]]:
-    """Visits whose check-in time is between ``start`` and ``end`` (a day's margin
-    each side, since times on the wire may carry an offset; callers test exactly)."""
-    low = (start - timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%d")
-    high = (end + timedelta(days=2)).astimezone(UTC).strftime("%Y-%m-%d")
-    return store.find_between("visit", "checked_in_at", low, high)
+# Times on the wire may carry an offset (at most 14 h): a range of their text is
+# widened by this much each side, and the caller tests each time exactly.
+OFFSET_MARGIN = timedelta(hours=14)
 
 
-def next_ticket_number(store: LocalStore, prefix: str, now: datetime) -> str:
+def recent_checkins(store: LocalStore, now: datetime) -> list[dict[str, Any]]:
+    """What the next ticket, the wait and a retry need, read once through the check-in
+    time index: the visits checked in since the start of today (or of the retry
+    window, if earlier) up to ``now``, only :data:`CHECKIN_FIELDS`."""
+    local = now.astimezone()
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = min(midnight, now - timedelta(minutes=RETRY_WINDOW_MINUTES)) - OFFSET_MARGIN
+    end = max(now, midnight + timedelta(days=1)) + OFFSET_MARGIN
+    low, high = (moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M") for moment in (start, end))
+    return store.find_between("visit", "checked_in_at", low, high, only=CHECKIN_FIELDS)
+
+
+def next_ticket_number(
+    store: LocalStore, prefix: str, now: datetime, recent: list[dict[str, Any]] | None = None
+) -> str:
     """``{prefix}-{n:03d}``: one more than the highest of today's tickets of this prefix
-    (today's check-ins only are read, through the check-in time index)."""
+    (today's check-ins only are read, through the check-in time index; ``recent`` is
+    :func:`recent_checkins` when the caller read it already)."""
     prefix = prefix or "K"
     today = _local_day(now)
     highest = 0
     pattern = re.compile(rf"{re.escape(prefix)}-(\d+)")
-    for visit in visits_checked_in_between(store, now - timedelta(days=1), now + timedelta(days=1)):
+    for visit in recent_checkins(store, now) if recent is None else recent:
         matched = pattern.fullmatch(str(visit.get("ticket_number") or ""))
         if matched and _local_day(str(visit.get("checked_in_at") or "")) == today:
             highest = max(highest, int(matched.group(1)))
     return f"{prefix}-{highest + 1:03d}"
 
 
-def expected_wait_minutes(store: LocalStore, now: datetime) -> int:
+def expected_wait_minutes(
+    store: LocalStore, now: datetime, recent: list[dict[str, Any]] | None = None
+) -> int:
     """A rough wait to be greeted: a few minutes per customer checked in here lately."""
-    recent = 0
-    for visit in recent_visits(store, now, QUEUE_WINDOW_MINUTES):
-        try:
-            at = datetime.fromisoformat(str(visit.get("checked_in_at")).replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        if 0 <= (now - at).total_seconds() <= QUEUE_WINDOW_MINUTES * 60:
-            recent += 1
-    return MINUTES_PER_CUSTOMER_AHEAD * (recent + 1)
+    since = now - timedelta(minutes=QUEUE_WINDOW_MINUTES)
+    ahead = sum(
+        1
+        for visit in (recent_checkins(store, now) if recent is None else recent)
+        if _at_or_after(visit.get("checked_in_at"), since)
+        and not _at_or_after(visit.get("checked_in_at"), now, strictly=True)
+    )
+    return MINUTES_PER_CUSTOMER_AHEAD * (ahead + 1)
+
+
+def _at_or_after(moment: object, start: datetime, *, strictly: bool = False) -> bool:
+    """Whether the wire time ``moment`` is at or after ``start`` (after, ``strictly``);
+    False when it is not a time."""
+    try:
+        at = datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    return at > start if strictly else at >= start
 
 
 def receipt_of(
-    store: LocalStore, visit: dict[str, Any], server_url: str, now: datetime
+    store: LocalStore,
+    visit: dict[str, Any],
+    server_url: str,
+    now: datetime,
+    recent: list[dict[str, Any]] | None = None,
 ) -> CheckinReceipt:
     """The Done screen's receipt for a check-in saved earlier."""
     visit_id = str(visit["id"])
@@ -145,6 +199,6 @@ def receipt_of(
         visit_id=visit_id,
         status_token=token,
         status_url=status_url(server_url, token),
-        expected_wait_minutes=expected_wait_minutes(store, now),
+        expected_wait_minutes=expected_wait_minutes(store, now, recent),
         saved_records=tuple(saved),
     )

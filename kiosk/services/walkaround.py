@@ -354,6 +354,13 @@ class WalkaroundSheet:
     def marks_on(self, view: DiagramView | str) -> list[DamageMark]:
         return [mark for mark in self.walkaround.marks if mark.view == DiagramView(view)]
 
+    def reload_history(self) -> None:
+        """Read the earlier visits' damage and odometer again (the car's history came)."""
+        visit = self.store.get("visit", self.walkaround.visit_id) or {}
+        self.earlier, self.previous_km = _earlier_damage(
+            self.store, self.walkaround.visit_id, visit.get("vehicle_id")
+        )
+
     def earlier_on(self, view: DiagramView | str) -> list[EarlierMark]:
         return [item for item in self.earlier if item.mark.view == DiagramView(view)]
 

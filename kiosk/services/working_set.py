@@ -5,7 +5,9 @@ Run after each sync round's pull (``SyncEngine.after_pull``), on the sync thread
 * a tablet caches the history of the cars of its open visits (their earlier visits,
   walk-arounds and damage marks, ``GET /vehicles/<id>/history``), and of any car whose
   walk-around was just opened (:meth:`DeviceWorkingSet.want_history`): the walk-around
-  shows earlier damage and the last odometer reading from this cache, offline too;
+  shows earlier damage and the last odometer reading from this cache, offline too. A
+  walk-around that opens also fetches its car's history at once, on a worker thread
+  (:meth:`DeviceWorkingSet.fetch_history`), and shows it when it comes;
 * once an hour, visits finished more than ``keep_days`` ago leave the device, only
   once the server has every change and photo of them
   (``LocalStore.prune_finished_visits``); a kiosk lets its check-ins go the same way.
@@ -21,7 +23,7 @@ import time
 from collections.abc import Callable
 
 from kiosk.services.local_store import LocalStore, PruneReport
-from kiosk.services.sync import SyncEngine, SyncError
+from kiosk.services.sync import SyncEngine, SyncError, SyncTransport
 from kiosk.services.tablet_queue import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
@@ -75,19 +77,32 @@ class DeviceWorkingSet:
         fetched = 0
         for vehicle_id in due[:HISTORIES_PER_ROUND]:
             try:
-                records = engine.transport.vehicle_history(vehicle_id)
-                store.cache_records(records)
+                self.fetch_history(store, engine.transport, vehicle_id)
             except SyncError as error:
                 log.info("History of car %s not fetched (%s)", vehicle_id, error.code)
                 break  # offline or refused: the cache serves, the next round tries again
-            except ValueError:
-                log.warning("History of car %s does not read; skipped", vehicle_id)
-            with self._lock:
-                self._fetched.add(vehicle_id)
-                if vehicle_id in self._wanted:
-                    self._wanted.remove(vehicle_id)
             fetched += 1
         return fetched
+
+    def fetch_history(self, store: LocalStore, transport: SyncTransport, vehicle_id: str) -> int:
+        """Fetch one car's history now and cache it (a walk-around of it just opened);
+        returns how many records changed here. ``SyncError`` when the server cannot be
+        asked: the car is then fetched in the next sync round, and the cache serves."""
+        try:
+            records = transport.vehicle_history(vehicle_id)
+        except SyncError:
+            self.want_history(vehicle_id)
+            raise
+        changed = 0
+        try:
+            changed = store.cache_records(records)
+        except ValueError:
+            log.warning("History of car %s does not read; skipped", vehicle_id)
+        with self._lock:
+            self._fetched.add(vehicle_id)
+            if vehicle_id in self._wanted:
+                self._wanted.remove(vehicle_id)
+        return changed
 
     def prune(self, store: LocalStore, *, force: bool = False) -> PruneReport | None:
         """Let finished, fully synced visits go (at most once per ``PRUNE_EVERY_S``)."""

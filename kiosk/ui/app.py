@@ -281,6 +281,7 @@ class CheckinApp(App):
             advisor=lambda: self.advisor,
             on_closed=self.show_queue,
             on_saved=self.request_sync,
+            history=self.link.fetch_history,
         )
         self.link.open_local_store()
         self.welcome_screen = WelcomeScreen()

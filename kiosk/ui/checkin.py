@@ -9,6 +9,7 @@ background sync is only told to hurry.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from kiosk.services.checkin_flow import (
 )
 from kiosk.services.local_store import LocalStore
 from kiosk.services.scanner import QrScanner
+from kiosk.ui.background import BackgroundWork
 from shared.domain import StrokePoint
 from shared.i18n import Text
 from shared.masking import mask_name, mask_phone
@@ -67,6 +69,7 @@ class CheckinController:
         home: str = "welcome",
         done_seconds: float = DONE_SECONDS,
         on_saved: Callable[[CheckinReceipt], None] | None = None,
+        work: BackgroundWork | None = None,
     ) -> None:
         self.manager = manager
         self.flow = flow
@@ -78,6 +81,8 @@ class CheckinController:
         self.on_saved = on_saved
         self.history: list[str] = []
         self.receipt: CheckinReceipt | None = None
+        self.work = work  # the app's worker threads unless given
+        self.saving = False  # a check-in is being saved on a worker thread
 
     # -- navigation --------------------------------------------------------------------
 
@@ -268,25 +273,56 @@ class CheckinController:
         self.flow.accept_consent(getattr(_app(), "lang", "en"))
 
     def finish(self, strokes: Sequence[Sequence[StrokePoint]]) -> list[FieldIssue]:
-        """Check the signature, save the whole check-in, then (and only then) the ticket."""
+        """Check the signature, then save the whole check-in on a worker thread; the
+        ticket shows once it is saved (:meth:`_saved`). While it saves, the confirm
+        screen shows so (``saving``) and a second tap saves nothing more."""
+        if self.saving:
+            return []
         issues = self.flow.set_signature(strokes)
         if issues:
             return issues
-        if self.store is None:
+        store = self.store
+        if store is None:
             return [FieldIssue("signature", "no_store", NOT_SAVED)]
-        try:
-            receipt = self.flow.check_in(self.store)
-        except (OSError, ValueError) as error:
-            log.exception("Check-in not saved: %r", error)
-            return [FieldIssue("signature", "not_saved", NOT_SAVED)]
+        # The worker saves a copy: nothing the screens do meanwhile can change it, and
+        # what the customer entered stays here if the save fails.
+        entered = copy.deepcopy(self.flow)
+        self._set_saving(True)
+        self._worker().run(
+            lambda: entered.check_in(store),
+            self._saved,
+            self._not_saved,
+            name="checkin-save",
+        )
+        return []
+
+    def _saved(self, receipt: CheckinReceipt) -> None:
+        self._set_saving(False)
         self.receipt = receipt
+        if self.on_saved is not None:
+            self.on_saved(receipt)
+        if self.manager.current != "confirm":
+            return  # started over meanwhile (idle timeout): saved, nothing to show
         done = self.screen("done")
         done.show(receipt, self.done_seconds)  # type: ignore[attr-defined]
         self.history.clear()
         self.manager.current = "done"
-        if self.on_saved is not None:
-            self.on_saved(receipt)
-        return []
+
+    def _not_saved(self, error: Exception) -> None:
+        self._set_saving(False)
+        log.error("Check-in not saved: %r", error)
+        if self.manager.has_screen("confirm"):
+            self.screen("confirm").issues = [FieldIssue("signature", "not_saved", NOT_SAVED)]
+
+    def _set_saving(self, saving: bool) -> None:
+        self.saving = saving
+        if self.manager.has_screen("confirm"):
+            self.screen("confirm").saving = saving  # type: ignore[attr-defined]
+
+    def _worker(self) -> BackgroundWork:
+        if self.work is None:
+            self.work = getattr(_app(), "work", None) or BackgroundWork()
+        return self.work
 
     def _step(self, issues: list[FieldIssue], next_screen: str) -> list[FieldIssue]:
         if any(issue.severity == "error" for issue in issues):

@@ -19,7 +19,13 @@ from kiosk.services.connection import ConnectionReport, ConnectionState
 from kiosk.services.device_store import DeviceSettings
 from kiosk.services.local_store import LocalStore
 from kiosk.services.pairing import PairingService
-from kiosk.services.sync import BackgroundSync, SyncEngine, SyncState, SyncTransport
+from kiosk.services.sync import (
+    BackgroundSync,
+    ServerUnreachable,
+    SyncEngine,
+    SyncState,
+    SyncTransport,
+)
 from kiosk.services.sync_progress import clock_offset_words
 from kiosk.services.working_set import DeviceWorkingSet
 from kiosk.ui.screens.pairing import PairingScreen
@@ -213,6 +219,20 @@ class DeviceLink:
             offset = clock_offset_words(state.clock_offset_ms or 0)
             log.warning("This device's clock is %s off the shop server's: set it right", offset)
         app.tablet.show_sync(app.sync_progress.update(state), finished_round)
+
+    def fetch_history(self, vehicle_id: str) -> int:
+        """A car's history from the server now, cached in the local store (a worker
+        thread calls this when a walk-around opens); how many records changed here.
+        ``SyncError`` when the server cannot be asked: the next round fetches it, and
+        meanwhile the cache serves."""
+        app = self.app
+        store, settings = app.local_store, app.settings
+        if store is None or not settings.token:
+            raise ServerUnreachable("this device is not paired")
+        # The working set notes the car fetched (or, offline, due in the next round).
+        working_set = app.working_set or DeviceWorkingSet(settings.keep_finished_days)
+        with SyncTransport(settings.server_url, settings.token) as transport:
+            return working_set.fetch_history(store, transport, vehicle_id)
 
     def request_sync(self) -> None:
         """Something was saved locally: ask the background sync to send it soon."""

@@ -114,8 +114,10 @@ class HeadlessApp:
 
     # -- input -------------------------------------------------------------------------
 
-    def tap(self, widget: Widget) -> None:
-        """Touch ``widget`` at its centre and lift the finger, as a person would."""
+    def tap(self, widget: Widget, *, wait_for_saves: bool = True) -> None:
+        """Touch ``widget`` at its centre and lift the finger, as a person would; then,
+        as a person looks at the screen, wait for a save it started on a worker thread
+        (a check-in, a walk-around signed or finished) to finish."""
         self.pump()  # lay out what the last step changed, so the widget is where it shows
         x, y = widget.to_window(*widget.center)
         if not (0 <= x < Window.width and 0 <= y < Window.height):
@@ -125,6 +127,15 @@ class HeadlessApp:
         self.pump()
         EventLoop.post_dispatch_input("end", touch)
         self.pump()
+        if wait_for_saves and self.saving():
+            self.wait_until(lambda: not self.saving(), message="a save did not finish")
+
+    def saving(self) -> bool:
+        """A check-in or a walk-around is being saved on a worker thread."""
+        return any(
+            getattr(getattr(self.app, name, None), "saving", False)
+            for name in ("checkin", "walkaround")
+        )
 
     def drag(self, widget: Widget, points: list[tuple[float, float]]) -> None:
         """One finger stroke across ``widget``: ``points`` in widget units (0..1, y up)."""

@@ -226,15 +226,9 @@ class TabletController:
             self._queue_screen.show_sync(self.app.sync_progress.reading())
 
     def open_visit(self, visit_id: str) -> None:
-        """The advisor tapped a car in the queue: its walk-around (and, in the
-        background, its car's history for next time)."""
-        app = self.app
-        app.walkaround.open(visit_id)
-        sheet = app.walkaround.sheet
-        visit = app.local_store.get("visit", visit_id) if app.local_store and sheet else None
-        if app.working_set is not None and visit and visit.get("vehicle_id"):
-            app.working_set.want_history(str(visit["vehicle_id"]))
-            app.request_sync()
+        """The advisor tapped a car in the queue: its walk-around (which fetches its
+        car's history in the background)."""
+        self.app.walkaround.open(visit_id)
 
 
 def _advisor_rows(people: list[Any]) -> list[dict[str, Any]]:

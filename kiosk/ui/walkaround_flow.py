@@ -10,7 +10,8 @@ background sync asked to send it (``on_saved``).
 
 A sheet the customer signed is locked: the first change asks the advisor, since it
 makes a new version of the sheet that the customer must sign again. Slow work (reading
-a camera picture, drawing the PDF) runs on a worker thread.
+a camera picture, drawing the PDF, saving the signed or finished sheet, fetching the
+car's history) runs on a worker thread (``kiosk/ui/walkaround_work.py``).
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.screenmanager import ScreenManager
 
 from kiosk.services.advisors import Advisor
-from kiosk.services.camera import Camera, FileImportCamera, camera
+from kiosk.services.camera import Camera, FileImportCamera
 from kiosk.services.local_store import LocalStore
 from kiosk.services.photos import PhotoUnreadable, PreparedPhoto, prepare_photo
-from kiosk.services.printing import Printer, PrintOutcome, print_checkin_sheet, printer
+from kiosk.services.printing import Printer
 from kiosk.services.walkaround import SheetRefused, VisitHeader, WalkaroundSheet, visit_header
 from kiosk.ui.background import BackgroundWork
 from kiosk.ui.diagram import load_kv as load_diagram_kv
@@ -44,6 +45,7 @@ from kiosk.ui.screens.walkaround_common import SignedSheetDialog, WalkaroundStep
 from kiosk.ui.screens.walkaround_damage import WalkaroundDamageScreen
 from kiosk.ui.screens.walkaround_photos import WalkaroundPhotosScreen
 from kiosk.ui.screens.walkaround_sign import WalkaroundSignScreen
+from kiosk.ui.walkaround_work import WalkaroundWork
 from shared.domain import StrokePoint
 from shared.i18n import Text
 from shared.shop_time import shop_time_text, zone_or_local
@@ -80,16 +82,12 @@ NO_VISIT = Text(
 )
 PHOTO_UNREADABLE = Text("That file is not a photo this tablet can read (JPEG or PNG).", "kiosk")
 NO_PHOTO = Text("No photo was taken.", "kiosk")
-PRINTED = Text("The check-in sheet went to the printer. It is also kept at {path}", "kiosk")
-SAVED_ONLY = Text("No printer on this tablet: the check-in sheet is saved at {path}", "kiosk")
-PRINT_FAILED = Text("The printer did not take the sheet ({error}). It is saved at {path}", "kiosk")
-NOT_RENDERED = Text("The check-in sheet could not be made: {error}", "kiosk")
 FINISHED = Text("Walk-around {ticket} finished and saved.", "kiosk")
 
 T = TypeVar("T")
 
 
-class WalkaroundController(EventDispatcher):
+class WalkaroundController(WalkaroundWork, EventDispatcher):
     """Opens a visit's walk-around on the tablet and walks the advisor through it.
 
     ``camera``, ``printer`` and ``work`` default to this machine's camera and printer
@@ -109,6 +107,7 @@ class WalkaroundController(EventDispatcher):
     saved_at = StringProperty("")
     save_failed = BooleanProperty(False)
     busy = BooleanProperty(False)  # a photo is being read
+    saving = BooleanProperty(False)  # signed or finished: being saved on a worker thread
     printing = BooleanProperty(False)
     print_message = ObjectProperty(None, allownone=True, rebind=True)
     last_print = ObjectProperty(None, allownone=True, rebind=True)
@@ -124,6 +123,7 @@ class WalkaroundController(EventDispatcher):
         camera: Camera | None = None,
         printer: Printer | None = None,
         work: BackgroundWork | None = None,
+        history: Callable[[str], int] | None = None,
     ) -> None:
         super().__init__()
         self.manager = manager
@@ -134,6 +134,9 @@ class WalkaroundController(EventDispatcher):
         self.camera = camera
         self.printer = printer
         self._work = work
+        # Fetches a car's history from the server and caches it (worker thread); how
+        # many records changed (``SyncError`` offline: the cache serves).
+        self.history = history
         self.sheet: WalkaroundSheet | None = None
         # After the first change to a signed sheet was confirmed, until it is signed again.
         self._unlocked = False
@@ -149,11 +152,14 @@ class WalkaroundController(EventDispatcher):
 
     def open(self, visit_id: str) -> None:
         """Show the walk-around of ``visit_id`` (a new sheet, or the one saved before)."""
+        if self.saving:
+            return  # the last walk-around is still being saved
         store = self.local_store()
         if store is None:
             _toast(NO_STORE)
             return
-        if store.get("visit", visit_id) is None:
+        visit = store.get("visit", visit_id)
+        if visit is None:
             _toast(NO_VISIT)
             return
         if self.sheet is not None:  # another visit's walk-around is open: keep what it has
@@ -175,6 +181,7 @@ class WalkaroundController(EventDispatcher):
             self._save()  # a new sheet (odometer from the check-in) exists from now on
         self._changed()
         self.show("damage")
+        self._fetch_history(visit.get("vehicle_id"))
 
     # -- moving around -----------------------------------------------------------------
 
@@ -195,6 +202,8 @@ class WalkaroundController(EventDispatcher):
 
     def close(self) -> None:
         """Back to the queue; everything is saved already (what is typed, now)."""
+        if self.saving:
+            return  # signed or finished and being saved: the screen says so
         self._commit_current()
         if self.asking:
             return  # typed on a signed sheet: the advisor says first whether it changes
@@ -205,21 +214,31 @@ class WalkaroundController(EventDispatcher):
         self.on_closed()
 
     def finish(self, screen: WalkaroundStepScreen) -> None:
-        """The customer signed: the walk-around is done, the visit moves on."""
+        """The customer signed: the walk-around is done, the visit moves on (saved on
+        a worker thread; a second tap meanwhile does nothing)."""
         sheet = self.sheet
-        if sheet is None:
+        if sheet is None or self.saving:
             return
         self._commit_current()
         if self.asking:
             return
-        try:
-            moved = sheet.complete()
-        except SheetRefused as refused:
-            screen.issues = refused.issues
+        self._in_background(
+            sheet.complete,
+            lambda moved: self._finished(sheet, moved),
+            lambda error: self._not_finished(error, screen),
+            name="walkaround-finish",
+        )
+
+    def _not_finished(self, error: Exception, screen: WalkaroundStepScreen) -> None:
+        if isinstance(error, SheetRefused):
+            screen.issues = error.issues
             return
-        except (OSError, sqlite3.Error, ValueError):
-            log.exception("the walk-around could not be completed")
-            screen.issues = [FieldIssue("walkaround", "not_saved", NOT_SAVED)]
+        log.error("the walk-around could not be completed: %r", error)
+        self.save_failed = True
+        screen.issues = [FieldIssue("walkaround", "not_saved", NOT_SAVED)]
+
+    def _finished(self, sheet: WalkaroundSheet, moved: bool) -> None:
+        if self.sheet is not sheet:
             return
         visit_id = sheet.walkaround.visit_id
         log.info("walk-around of %s finished (visit moved on: %s)", visit_id, moved)
@@ -245,29 +264,47 @@ class WalkaroundController(EventDispatcher):
         """
         if self.sheet is None:
             return
+        if self.saving:
+            screen.refresh()  # signed or finished and being saved: this change waits
+            return
         if self.locked:
             self._ask_new_version(lambda: self._apply(change, screen, done), screen, cancelled)
             return
         self._apply(change, screen, done)
 
-    def sign(self, strokes: list[list[StrokePoint]], signer_name: str) -> list[FieldIssue]:
-        """The customer signed under the summary: bind it to the sheet as it is now."""
+    def sign(
+        self,
+        strokes: list[list[StrokePoint]],
+        signer_name: str,
+        done: Callable[[list[FieldIssue]], None],
+    ) -> None:
+        """The customer signed under the summary: bind it to the sheet as it is now,
+        saved on a worker thread; ``done(messages)`` after (no messages: saved). A
+        second tap meanwhile does nothing; a failed save keeps the sheet and the pad."""
         sheet = self.sheet
-        if sheet is None:
-            return []
+        if sheet is None or self.saving:
+            return
         self._commit_current(but_not="sign")
-        try:
-            sheet.sign(strokes, signer_name)
-        except SheetRefused as refused:
-            return refused.issues
-        except (OSError, sqlite3.Error, ValueError):
-            log.exception("the signature could not be saved")
+        strokes = [list(stroke) for stroke in strokes]
+
+        def signed(_signature: object) -> None:
+            if self.sheet is sheet:
+                self._unlocked = False
+                self._saved()
+                self._changed()
+            done([])
+
+        def refused(error: Exception) -> None:
+            if isinstance(error, SheetRefused):
+                done(error.issues)
+                return
+            log.error("the signature could not be saved: %r", error)
             self.save_failed = True
-            return [FieldIssue("signature", "not_saved", NOT_SAVED)]
-        self._unlocked = False
-        self._saved()
-        self._changed()
-        return []
+            done([FieldIssue("signature", "not_saved", NOT_SAVED)])
+
+        self._in_background(
+            lambda: sheet.sign(strokes, signer_name), signed, refused, name="walkaround-sign"
+        )
 
     # -- photos ------------------------------------------------------------------------
 
@@ -326,58 +363,6 @@ class WalkaroundController(EventDispatcher):
             return
         log.error("reading a photo failed: %r", error)
         screen.issues = [FieldIssue("photo", "unreadable", PHOTO_UNREADABLE)]
-
-    # -- the printed sheet -------------------------------------------------------------
-
-    def print_sheet(self, lang: str) -> None:
-        """Draw the check-in sheet from this tablet's records, keep it, print it."""
-        sheet, store = self.sheet, self.local_store()
-        if sheet is None or store is None or self.printing:
-            return
-        self._commit_current()
-        if self.asking:
-            return
-        if sheet.unsaved:
-            self._save()
-        app: Any = App.get_running_app()
-        shop_name = str(getattr(app, "shop_name", "") or "")
-        shop_timezone = str(getattr(app, "shop_timezone", "") or "")
-        folder = store.data_dir / "sheets"
-        visit_id = sheet.walkaround.visit_id
-        device_printer = self._printer()
-        self.printing = True
-        self.print_message = None
-        self._worker().run(
-            lambda: print_checkin_sheet(
-                store,
-                visit_id,
-                lang,
-                shop_name=shop_name,
-                folder=folder,
-                device_printer=device_printer,
-                shop_timezone=shop_timezone,
-            ),
-            self._printed,
-            self._print_failed,
-            name="walkaround-print",
-        )
-
-    def _printed(self, outcome: PrintOutcome) -> None:
-        self.printing = False
-        self.last_print = outcome
-        path = str(outcome.path)
-        if outcome.printed:
-            self.print_message = replace(PRINTED, params={"path": path})
-        elif outcome.error:
-            params = {"path": path, "error": outcome.error}
-            self.print_message = replace(PRINT_FAILED, params=params)
-        else:
-            self.print_message = replace(SAVED_ONLY, params={"path": path})
-
-    def _print_failed(self, error: Exception) -> None:
-        self.printing = False
-        log.error("the check-in sheet could not be drawn: %r", error)
-        self.print_message = replace(NOT_RENDERED, params={"error": str(error)})
 
     # -- what the header and the screens show ------------------------------------------
 
@@ -489,22 +474,6 @@ class WalkaroundController(EventDispatcher):
         current = self.manager.current
         if current in SCREEN_NAMES and current != f"walkaround_{but_not}":
             self.manager.get_screen(current).commit()  # type: ignore[attr-defined]
-
-    def _camera(self) -> Camera:
-        if self.camera is None:
-            self.camera = camera()
-        return self.camera
-
-    def _printer(self) -> Printer:
-        if self.printer is None:
-            self.printer = printer()
-        return self.printer
-
-    def _worker(self) -> BackgroundWork:
-        if self._work is None:
-            app: Any = App.get_running_app()
-            self._work = getattr(app, "work", None) or BackgroundWork()
-        return self._work
 
 
 def _title(header: VisitHeader) -> str:

@@ -8,8 +8,7 @@ API_PREFIX = "/api/v1"
 
 
 def init_app(app: Flask) -> None:
-    from sync_server import walkarounds
-    from sync_server.api import advisors, auth, devices, lookup, openapi
+    from sync_server.api import advisors, auth, devices, lookup, openapi, walkarounds
 
     for module in (advisors, auth, devices, lookup, openapi, walkarounds):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)

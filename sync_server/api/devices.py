@@ -13,9 +13,14 @@ from sync_server import db
 from sync_server.access import allow, public, require_caller
 from sync_server.api.body import json_object, text_field
 from sync_server.models import Device, DeviceRole
-from sync_server.pairing import PairingRefused, issue_code, redeem_code, revoke_device
+from sync_server.pairing import (
+    PairingRefused,
+    issue_code,
+    pairing_qr_payload,
+    redeem_code,
+    revoke_device,
+)
 from sync_server.problems import Problem, field_error
-from sync_server.public_url import public_base_url
 from sync_server.shop import shop_settings
 
 bp = Blueprint("devices", __name__)
@@ -49,11 +54,6 @@ def device_secrets(device: Device) -> dict[str, Any]:
     """What only the device itself is told. Nothing, today: a kiosk's offline look-ups
     need no key (``shared.lookup``), so a stolen kiosk holds none."""
     return {}
-
-
-def pairing_qr_payload(code: str) -> str:
-    base = public_base_url()
-    return f"checkin-pair:{base}#{code}"
 
 
 @bp.post("/pairing-codes")

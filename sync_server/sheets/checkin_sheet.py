@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from shared.checkin_sheet import SheetContent, render_sheet_pdf
 from shared.i18n import Text
 from shared.shop_time import shop_zone
-from sync_server import visit_records
+from sync_server import visits
 from sync_server.models import Customer, Vehicle, Visit
 from sync_server.shop import shop_settings
 from sync_server.sync.blobs import BlobStore
@@ -163,5 +163,5 @@ def render_checkin_sheet(
 
 
 def _consent(session: Session, visit_id: str) -> Any:
-    consents = visit_records.consents(session, visit_id)
+    consents = visits.consents(session, visit_id)
     return max(consents, key=lambda c: c.accepted_at) if consents else None

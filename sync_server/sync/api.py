@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_file
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -31,6 +31,7 @@ from sync_server.sync.epoch import (
 )
 from sync_server.sync.group_commit import GroupCommit
 from sync_server.sync.kiosk_snapshot import kiosk_snapshot
+from sync_server.sync.photo_files import blob_store, send_photo
 from sync_server.sync.records import (
     DEVICE_KINDS,
     Change,
@@ -57,10 +58,6 @@ MAX_PULL_PAGE = 500
 SHA256_URL = re.compile(r"[0-9a-f]{64}")
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TABLET_FEED_KINDS = frozenset(DEVICE_KINDS | {"appointment"})
-
-
-def blob_store() -> BlobStore:
-    return current_app.extensions["blob_store"]
 
 
 def _refusal(refused: ChangeRefused, change_id: Any) -> dict[str, Any]:
@@ -276,41 +273,13 @@ def _store_upload(sha256: str) -> ResponseReturnValue:
 @bp.get("/blobs/<sha256>")
 @allow("tablet", *STAFF)
 def download_blob(sha256: str) -> ResponseReturnValue:
-    return _send_blob(sha256, thumbnail=False)
+    return send_photo(sha256, thumbnail=False)
 
 
 @bp.get("/blobs/<sha256>/thumbnail")
 @allow("tablet", *STAFF)
 def download_thumbnail(sha256: str) -> ResponseReturnValue:
-    return _send_blob(sha256, thumbnail=True)
-
-
-def _send_blob(sha256: str, *, thumbnail: bool) -> ResponseReturnValue:
-    blob = db.session().get(Blob, sha256) if SHA256_URL.fullmatch(sha256) else None
-    if blob is None:
-        raise Problem(
-            404,
-            "photo-pending",
-            Text(
-                "This photo has not reached the server yet; it will appear when the device syncs.",
-                "server",
-            ),
-        )
-    store = blob_store()
-    path = store.original_path(sha256)
-    if thumbnail:
-        try:
-            path = store.make_thumbnail(sha256)
-        except (OSError, ValueError, SyntaxError):
-            raise Problem(
-                422,
-                "image-unreadable",
-                Text("This photo is damaged and cannot be shown. Take it again.", "server"),
-            ) from None
-    mimetype = "image/jpeg" if thumbnail else blob.content_type
-    response = send_file(path, mimetype=mimetype, etag=sha256, max_age=31_536_000)
-    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
+    return send_photo(sha256, thumbnail=True)
 
 
 @bp.get("/sync/changes")

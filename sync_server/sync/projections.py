@@ -1,14 +1,14 @@
 """Synced records projected into typed tables: one explicit projector per kind.
 
 ``sync_records`` is the merge engine's state and the changes feed; the back office reads
-typed tables only. :func:`project` is called by ``records.apply_change`` in the same
+typed tables only. :func:`project` is called by ``merge.apply_change`` in the same
 transaction as the change, with the merged record as a ``shared.domain`` object, and
 writes its row (and, for a quote or an approval, its lines, options and decisions).
 Each projector names its columns itself: a record's field that is not written here is
 not a column, on purpose.
 
 While a device's push is applied as a batch, new rows are ``NewRow`` values written at
-the end in one multi-row INSERT per table (``records.flush_batch``); rows that existed
+the end in one multi-row INSERT per table (``batch.flush_batch``); rows that existed
 are changed through the ORM. :func:`rebuild` projects every sync record again
 (``checkin-server projections rebuild``): the typed tables then hold exactly what the
 changes made them hold, record by record.
@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from shared.wire import WireError, from_wire
-from sync_server.customers import SERVER_ORIGIN, record_contact_changes
 from sync_server.models import (
     Appointment,
     ApprovalRow,
@@ -45,6 +44,8 @@ from sync_server.record_tables import (
     WalkaroundRow,
 )
 from sync_server.search import search_columns
+from sync_server.sync.batch import NewRow, batch_cache, cached_get
+from sync_server.sync.contact_changes import SERVER_ORIGIN, record_contact_changes
 from sync_server.sync.projection_rows import CHILDREN, ROWS, approved_total
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,6 @@ def prefetch_keys(
 
 
 def _upsert(session: Session, model: type[Base], key: Any, values: dict[str, Any]) -> Any:
-    from sync_server.sync.records import NewRow, batch_cache, cached_get
 
     row = cached_get(session, model, key)
     if row is None:
@@ -133,8 +133,6 @@ def _replace_children(
     rows: list[dict[str, Any]],
 ) -> None:
     """Make ``model``'s rows of this parent exactly ``rows`` (matched by child id)."""
-    from sync_server.sync.records import NewRow, batch_cache
-
     parent_id = rows[0][parent_column] if rows else parent.id
     cache = batch_cache(session)
     if cache is not None and isinstance(parent, NewRow):
@@ -166,16 +164,10 @@ def _replace_children(
 
 # --- projecting: the row, its children, and what else the record changes -------------
 
-# Where the projection notes the check-in sheets a transaction touched, as ("visit", id)
-# or ("walkaround", id) for a damage mark; ``sync_server.walkarounds`` logs their state.
-SHEETS_TOUCHED = "walkaround_sheets_touched"
-
 
 def project(session: Session, kind: str, record: Any, origin: str = SERVER_ORIGIN) -> None:
     """Write the typed rows of this record (merged and checked) in the caller's
     transaction; ``origin`` (a device's uid or ``server``) is who sent the change."""
-    from sync_server.sync.records import cached_get
-
     model = PROJECTIONS.get(kind)
     if model is None:
         return
@@ -189,13 +181,11 @@ def project(session: Session, kind: str, record: Any, origin: str = SERVER_ORIGI
         values["approved_total"] = approved_total(
             record, _synced(session, "quote", record.quote_id)
         )
+    if kind == "walkaround":
+        _log_new_version(cached_get(session, model, record.id), record)
     row = _upsert(session, model, record.id, values)
     for child_model, parent_column, child_column, rows in CHILDREN.get(kind, ()):
         _replace_children(session, row, child_model, parent_column, child_column, rows(record))
-    if kind in ("walkaround", "photo", "signature"):
-        session.info.setdefault(SHEETS_TOUCHED, set()).add(("visit", record.visit_id))
-    elif kind == "damage_mark":
-        session.info.setdefault(SHEETS_TOUCHED, set()).add(("walkaround", record.walkaround_id))
     if kind == "visit":
         _mark_appointment_arrived(session, record)
     elif kind == "consent":
@@ -204,9 +194,19 @@ def project(session: Session, kind: str, record: Any, origin: str = SERVER_ORIGI
         _total_approvals_of(session, record)
 
 
-def _mark_appointment_arrived(session: Session, record: domain.Visit) -> None:
-    from sync_server.sync.records import cached_get
+def _log_new_version(row: Any | None, record: domain.Walkaround) -> None:
+    """A check-in sheet's new version is an edit made after the customer signed (the
+    tablet raises the version for nothing else): worth a line for the operator. Whether
+    a signature covers the sheet now is computed when read (``sync_server.walkarounds``)."""
+    if record.version > max(row.version if row is not None else 0, 1):
+        log.warning(
+            "check-in sheet of visit %s changed after the customer signed (version %d)",
+            record.visit_id,
+            record.version,
+        )
 
+
+def _mark_appointment_arrived(session: Session, record: domain.Visit) -> None:
     if record.appointment_id:
         appointment = cached_get(session, Appointment, record.appointment_id)
         if appointment is not None and appointment.status == "booked":
@@ -215,7 +215,6 @@ def _mark_appointment_arrived(session: Session, record: domain.Visit) -> None:
 
 def _take_customer_language(session: Session, record: domain.Consent) -> None:
     """The language the customer chose with their latest consent is theirs."""
-    from sync_server.sync.records import cached_get
 
     visit = cached_get(session, Visit, record.visit_id)
     customer = cached_get(session, Customer, visit.customer_id) if visit is not None else None
@@ -226,8 +225,6 @@ def _take_customer_language(session: Session, record: domain.Consent) -> None:
 
 def _total_approvals_of(session: Session, record: domain.Quote) -> None:
     """Approvals of this quote that arrived before it get their totals now."""
-    from sync_server.sync.records import batch_cache
-
     if batch_cache(session) is not None:
         return  # quotes and approvals are the server's own records, never in a push
     for row in session.scalars(select(ApprovalRow).where(ApprovalRow.quote_id == record.id)):
@@ -238,7 +235,6 @@ def _total_approvals_of(session: Session, record: domain.Quote) -> None:
 
 def _synced(session: Session, kind: str, record_id: str) -> Any | None:
     """Another record as the merge engine holds it now (None if absent or unreadable)."""
-    from sync_server.sync.records import cached_get
 
     state = cached_get(session, SyncRecord, (kind, record_id))
     if state is None:

@@ -1,7 +1,10 @@
 """The web back office and the customer's phone pages: server-rendered Jinja, both languages.
 
-One blueprint per area (``auth``, ``board``, ``visits``, ``quotes``, ``approval``,
-``status``, ``admin``); templates live in ``templates/<blueprint>/``. Every string a
+One blueprint module per area (``board``, ``visits``, ``quotes``, ``approval``, ...), each
+beside its service module in ``sync_server/`` (docs/architecture.md, "Server layout");
+``site`` holds the static files, the templates and the language switch. Templates live in
+``templates/<blueprint>/``. Blueprint modules never import each other: what several pages
+share is here (this package's face) or in a service module. Every string a
 reader sees goes through the ``_()`` template global (gettext domain ``server``), which
 ``tests/test_web_i18n.py`` extracts from the templates and checks for a translation.
 Every form carries a CSRF token (Flask-WTF), checked for each POST to a page.
@@ -9,14 +12,17 @@ Every form carries a CSRF token (Flask-WTF), checked for each POST to a page.
 
 from __future__ import annotations
 
+import base64
+import io
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import qrcode
 from flask import (
-    Blueprint,
     Flask,
     Response,
+    abort,
     current_app,
     g,
     redirect,
@@ -25,47 +31,23 @@ from flask import (
     session,
     url_for,
 )
-from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from shared.i18n import LANGUAGE_NAMES, LANGUAGES, Text, normalize_language, translate
+from shared.i18n import LANGUAGE_NAMES, Text, normalize_language, translate
 from shared.masking import mask_name, mask_plate
 from shared.shop_time import shop_time_text, shop_zone
 from shared.visit_status import VisitStatus, status_label
 from sync_server import db
-from sync_server.access import current_caller, public
+from sync_server.access import current_caller
+from sync_server.models import Visit
+from sync_server.people import SPECIALITIES
 from sync_server.problems import Problem, request_language
 from sync_server.public_url import public_base_url
 from sync_server.shop import shop_settings
 
 csrf = CSRFProtect()
-
-# Holds the static files (CSS, the board's and the signature pad's JS) and the
-# language switch, which every page shares.
-bp = Blueprint(
-    "web",
-    __name__,
-    static_folder="static",
-    static_url_path="/static/web",
-    template_folder="templates",
-)
-
-WEB_BLUEPRINTS = frozenset(
-    {
-        "web",
-        "auth_pages",
-        "board",
-        "visits",
-        "quotes",
-        "approval",
-        "status",
-        "admin",
-        "desk_steps",
-        "messages",
-        "customers",
-    }
-)
 
 
 def language() -> str:
@@ -121,21 +103,6 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-@bp.get("/lang/<code>")
-@public
-def switch_language(code: str) -> ResponseReturnValue:
-    if code in LANGUAGES:
-        session["lang"] = code
-    if request.args.get("next"):
-        return redirect(safe_next(request.args["next"], url_for("board.board")))
-    back = request.referrer or ""
-    parts = urlsplit(back)
-    target = parts.path + (f"?{parts.query}" if parts.query else "") if back else ""
-    if parts.netloc and parts.netloc != request.host:
-        target = ""
-    return redirect(safe_next(target, url_for("board.board")))
-
-
 def _error_page(problem: Problem) -> Response:
     if problem.status == 401:
         return redirect(url_for("auth_pages.login", next=request.full_path.rstrip("?")))  # type: ignore[return-value]
@@ -156,7 +123,7 @@ def _error_page(problem: Problem) -> Response:
 
 
 def _check_csrf() -> None:
-    if request.method == "POST" and request.blueprint in WEB_BLUEPRINTS:
+    if request.method == "POST" and request.blueprint in current_app.extensions["page_blueprints"]:
         csrf.protect()
 
 
@@ -195,18 +162,50 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_csrf)
     app.context_processor(_template_context)
 
-    from sync_server.web import admin, approval, auth, board, desk_steps, quotes, status, visits
+    from sync_server.web import (
+        admin,
+        approval,
+        auth,
+        board,
+        desk_steps,
+        quotes,
+        site,
+        status,
+        visits,
+    )
     from sync_server.web import appointments as appointment_pages
     from sync_server.web import customers as customer_pages
-    from sync_server.web import messages as message_pages
+    from sync_server.web import messaging as message_pages
 
-    app.register_blueprint(bp)
-    for module in (auth, board, visits, quotes, approval, status, admin, desk_steps):
+    pages = (site, auth, board, visits, quotes, approval, status, admin, desk_steps)
+    pages += (message_pages, customer_pages, appointment_pages)
+    for module in pages:
         app.register_blueprint(module.bp)
-    for module in (message_pages, customer_pages, appointment_pages):
-        app.register_blueprint(module.bp)
+    # Every page's form is checked for its CSRF token, whichever blueprint it is in.
+    app.extensions["page_blueprints"] = frozenset(module.bp.name for module in pages)
 
 
 def page_url() -> str:
     """The public base address for links sent to customers (QR codes, messages)."""
     return public_base_url()
+
+
+def qr_data_uri(text: str) -> str:
+    """A QR code of ``text`` as an ``<img src>`` (a quote link, a pairing code)."""
+    image = qrcode.make(text, box_size=8, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def load_visit(session: Session, visit_id: str) -> Visit:
+    """The visit a page is about, or the 404 page."""
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        abort(404)
+    return visit
+
+
+def speciality_names() -> dict[str, str]:
+    """The technicians' specialities (``people.SPECIALITIES``) in the reader's words."""
+    return {code: render_text(name) for code, name in SPECIALITIES.items()}

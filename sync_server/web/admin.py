@@ -12,18 +12,14 @@ from sqlalchemy import select
 
 from sync_server import db
 from sync_server.access import allow, require_caller
-from sync_server.api.devices import pairing_qr_payload
 from sync_server.models import Device, DeviceRole, Technician, User, UserRole, utcnow
-from sync_server.pairing import issue_code, revoke_device
-from sync_server.people import PeopleError, create_user, set_pin
+from sync_server.pairing import issue_code, pairing_qr_payload, revoke_device
+from sync_server.people import SPECIALITIES, PeopleError, create_user, set_pin
 from sync_server.problems import Problem
 from sync_server.web import gettext as _
-from sync_server.web import render_text
-from sync_server.web.quotes import qr_data_uri
+from sync_server.web import qr_data_uri, render_text, speciality_names
 
 bp = Blueprint("admin", __name__)
-
-SPECIALITIES = ("maintenance", "engine", "brakes", "tyres", "electrics", "air_conditioning", "body")
 
 
 def _page(status: int = 200, **context: Any) -> ResponseReturnValue:
@@ -42,19 +38,6 @@ def _page(status: int = 200, **context: Any) -> ResponseReturnValue:
         **context,
     )
     return body, status
-
-
-def speciality_names() -> dict[str, str]:
-    """The specialities in the reader's words."""
-    return {
-        "maintenance": _("Maintenance"),
-        "engine": _("Engine"),
-        "brakes": _("Brakes"),
-        "tyres": _("Tyres"),
-        "electrics": _("Electrics"),
-        "air_conditioning": _("Air conditioning"),
-        "body": _("Body and paint"),
-    }
 
 
 @bp.get("/admin")

@@ -6,7 +6,7 @@ quote only. A quote with options shows them side by side, each with its pros and
 and its total; the customer chooses one (or none of them), then answers the lines every
 option shares and the chosen option's lines. Declining a safety (red) line asks the
 customer to confirm they understand; that is kept with the approval. A link the advisor
-is revising says so at once (``quote_link``), and the customer never sees a status name.
+is revising says so at once (``quotes.link``), and the customer never sees a status name.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ from sync_server.access import public
 from sync_server.messaging import notify_customer
 from sync_server.models import Blob, Customer, Vehicle, Visit
 from sync_server.problems import Problem
-from sync_server.quote_changes import changes_since, seen_before
-from sync_server.quote_link import MESSAGES, LinkState, link_state
 from sync_server.quotes import (
     CHOOSABLE_KINDS,
     QuoteRefused,
@@ -40,7 +38,10 @@ from sync_server.quotes import (
     read_approval_token,
     record_approval,
 )
+from sync_server.quotes.changes import changes_since, seen_before
+from sync_server.quotes.link import MESSAGES, LinkState, link_state
 from sync_server.sync.blobs import BlobRefused
+from sync_server.sync.photo_files import send_photo
 from sync_server.sync.records import ChangeRefused
 from sync_server.web import currency_symbol, page_url, render_text
 from sync_server.web import gettext as _
@@ -178,9 +179,7 @@ def photo(token: str, sha256: str) -> ResponseReturnValue:
     quote = _quote_or_problem(token)
     if sha256 not in {sha for line in quote.lines for sha in line.photo_sha256s}:
         raise Problem(404, "not-found")
-    from sync_server.sync.api import _send_blob
-
-    return _send_blob(sha256, thumbnail=request.args.get("size") != "full")
+    return send_photo(sha256, thumbnail=request.args.get("size") != "full")
 
 
 def read_strokes(raw: str) -> list[list[domain.StrokePoint]] | None:

@@ -7,20 +7,16 @@ back with a mistake comes back exactly as typed, with the message beside the fie
 
 from __future__ import annotations
 
-import base64
-import io
 from decimal import Decimal
 from typing import Any
 
-import qrcode
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from shared import domain
-from sync_server import db, visit_records
+from sync_server import db, visits
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.messaging import notify_customer
-from sync_server.quote_changes import changes_since, seen_before
 from sync_server.quotes import (
     MAX_OPTIONS,
     OPTION_LETTERS,
@@ -31,9 +27,10 @@ from sync_server.quotes import (
     save_quote,
     send_quote,
 )
+from sync_server.quotes.changes import changes_since, seen_before
 from sync_server.sync.records import ChangeRefused
 from sync_server.web import gettext as _
-from sync_server.web import money, page_url, render_text
+from sync_server.web import load_visit, money, page_url, qr_data_uri, render_text
 from sync_server.web.quote_form import (
     LINE_KINDS,
     URGENCIES,
@@ -46,7 +43,6 @@ from sync_server.web.quote_form import (
     read_options,
     whole,
 )
-from sync_server.web.visits import load_visit
 
 bp = Blueprint("quotes", __name__)
 
@@ -55,7 +51,7 @@ BLANK_OPTION_ROWS = 2
 
 
 def _photos(visit_id: str) -> list[str]:
-    photos = visit_records.photos(db.session(), visit_id)
+    photos = visits.photos(db.session(), visit_id)
     return [photo.image.sha256 for photo in photos]
 
 
@@ -244,13 +240,6 @@ def send(visit_id: str) -> ResponseReturnValue:
 def approval_link(quote: domain.Quote) -> str:
     token = approval_token(current_app.config["SECRET_KEY"], quote)
     return page_url() + url_for("approval.approve", token=token)
-
-
-def qr_data_uri(text: str) -> str:
-    image = qrcode.make(text, box_size=8, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 @bp.get("/visits/<visit_id>/quote/share")

@@ -25,7 +25,7 @@ from shared import domain
 from shared.i18n import Text
 from shared.resources import diagram_dir
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allowed_events
-from sync_server import db, visit_records
+from sync_server import db, visits
 from sync_server.access import STAFF, allow, public, require_caller
 from sync_server.messaging import masked_recipient, notify_customer
 from sync_server.models import (
@@ -39,21 +39,21 @@ from sync_server.models import (
     Visit,
     utcnow,
 )
-from sync_server.quote_changes import changes_by_version
 from sync_server.quotes import option_letter, quote_versions
+from sync_server.quotes.changes import changes_by_version
 from sync_server.sync.records import (
     ChangeRefused,
     lock_feed,
     update_server_record,
 )
-from sync_server.walkaround_gate import (
+from sync_server.walkarounds.gate import (
     WalkaroundNotSigned,
     has_signed_walkaround,
     overrides_of,
     require_signed_walkaround,
 )
 from sync_server.web import gettext as _
-from sync_server.web import page_url, render_text
+from sync_server.web import load_visit, page_url, render_text, speciality_names
 
 bp = Blueprint("visits", __name__)
 log = logging.getLogger(__name__)
@@ -142,11 +142,11 @@ def _stored(session: Session, hashes: set[str]) -> set[str]:
 def walkaround_views(session: Session, visit_id: str) -> list[WalkaroundView]:
     """The visit's walk-arounds, put back together from their records, with the check of
     each check-in sheet signature against the sheet as it is now."""
-    walkarounds = visit_records.walkarounds(session, visit_id)
+    walkarounds = visits.walkarounds(session, visit_id)
     ids = [w.id for w in walkarounds]
-    marks = visit_records.damage_marks(session, ids)
-    photos = visit_records.photos(session, visit_id)
-    signatures = visit_records.signatures(session, visit_id)
+    marks = visits.damage_marks(session, ids)
+    photos = visits.photos(session, visit_id)
+    signatures = visits.signatures(session, visit_id)
     hashes = {p.image.sha256 for p in photos} | {
         s.image.sha256 for s in signatures if s.image is not None
     }
@@ -176,18 +176,11 @@ def walkaround_views(session: Session, visit_id: str) -> list[WalkaroundView]:
     return views
 
 
-def load_visit(session: Session, visit_id: str) -> Visit:
-    visit = session.get(Visit, visit_id)
-    if visit is None:
-        abort(404)
-    return visit
-
-
 def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
     customer = session.get(Customer, visit.customer_id)
     vehicle = session.get(Vehicle, visit.vehicle_id)
-    consents = visit_records.consents(session, visit.id)
-    signatures = visit_records.signatures(session, visit.id)
+    consents = visits.consents(session, visit.id)
+    signatures = visits.signatures(session, visit.id)
     walkarounds = walkaround_views(session, visit.id)
     conflict_ids = [visit.id, visit.customer_id, visit.vehicle_id] + [
         view.walkaround.id for view in walkarounds
@@ -246,7 +239,7 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         "enum_label": enum_label,
         "light_label": light_label,
         "tyre_treads": tyre_treads,
-        "speciality_names": _speciality_names(),
+        "speciality_names": speciality_names(),
         "now": utcnow(),
         "checkin_sheet_url": (
             url_for(CHECKIN_SHEET_ENDPOINT, visit_id=visit.id)
@@ -254,12 +247,6 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
             else None
         ),
     }
-
-
-def _speciality_names() -> dict[str, str]:
-    from sync_server.web.admin import speciality_names
-
-    return speciality_names()
 
 
 def light_label(code: str) -> str:

@@ -83,7 +83,9 @@ class BlobsMixin(StoreDatabase):
         if not _file_holds(path, sha, len(data)):
             _write_atomically(path, data)
         info = BlobInfo(sha, len(data), content_type)
-        with self._transaction() as db:
+        # No fsync of its own: the file is durable already, and the row matters only
+        # once a record refers to it, whose (durable) commit comes after it in the log.
+        with self._transaction(durable=False) as db:
             db.execute(
                 """INSERT OR IGNORE INTO blobs (sha256, content_type, size, uploaded, created_at)
                    VALUES (?, ?, ?, 0, ?)""",
@@ -124,7 +126,7 @@ class BlobsMixin(StoreDatabase):
         Nothing is lost if the device dies before this: the next round asks the server
         which photos it lacks before it sends any.
         """
-        with self._transaction() as db:
+        with self._transaction(durable=False) as db:
             db.executemany(
                 "UPDATE blobs SET uploaded = 1, problem = NULL WHERE sha256 = ?",
                 [(sha,) for sha in sha256s],

@@ -90,7 +90,8 @@ class OutboxMixin(StoreDatabase):
         changes sent (offered again if the server is restored from a backup)."""
         ids = list(change_ids)
         now = utcnow_text()
-        with self._transaction() as db:
+        # Lost to a power cut, they are sent again, and the server knows them by id.
+        with self._transaction(durable=False) as db:
             deleted = 0
             for chunk in chunks(ids, 500):
                 marks = ",".join("?" * len(chunk))

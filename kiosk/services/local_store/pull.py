@@ -63,7 +63,8 @@ class PullMixin(StoreDatabase):
     def _apply(self, changes: Sequence[Mapping[str, Any]], next_since: int | None) -> int:
         entries = [_pulled_entry(entry) for entry in changes]
         now = utcnow_text()
-        with self._transaction() as db:
+        # Lost to a power cut, the page is pulled again from the cursor saved with it.
+        with self._transaction(durable=False) as db:
             self._sync_clock_from_disk(db)
             changed = sum(self._merge_pulled(db, entry, now) for entry in entries)
             self._set_meta(db, META_HLC, self.clock.state())

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from kiosk.services.local_store.database import (
     INDEXED_FIELDS,
+    META_HLC,
     UUID_RE,
     StoreDatabase,
     check_name,
@@ -32,6 +33,7 @@ from kiosk.services.local_store.database import (
     utcnow_text,
 )
 from kiosk.services.local_store.outbox import Change, wire_change
+from shared.hlc import HLC
 
 
 class RecordChange(NamedTuple):
@@ -84,14 +86,17 @@ class RecordsMixin(StoreDatabase):
                     f"save {items[0].kind} {items[0].record_id}: photo(s) not in the blob "
                     f"store: {', '.join(missing)} (put_blob first)"
                 )
+            # The clock's state on disk is authoritative: read once, ticked once per
+            # record, stored once with the records it stamps (so never issued twice).
+            self._sync_clock_from_disk(db)
             for item in items:
-                saved.append(self._save_one(db, item, now))
+                saved.append(self._save_one(db, item, now, self.clock.tick()))
+            self._set_meta(db, META_HLC, self.clock.state())
         return saved
 
-    def _save_one(self, db: sqlite3.Connection, item: RecordChange, now: str) -> Change:
+    def _save_one(self, db: sqlite3.Connection, item: RecordChange, now: str, hlc: HLC) -> Change:
         kind, record_id, field_values, refs = item
         change_id = str(uuid.uuid4())
-        hlc = self._tick(db)
         row = db.execute(
             "SELECT fields, clocks FROM records WHERE kind = ? AND id = ?", (kind, record_id)
         ).fetchone()
@@ -259,13 +264,23 @@ class RecordsMixin(StoreDatabase):
         """Records of ``kind`` without the indexed ``field_name`` (or with ``null``)."""
         return self._select([f"kind = ? AND {field_expression(field_name)} IS NULL"], [kind], {})
 
-    def find_between(self, kind: str, field_name: str, low: str, high: str) -> list[dict[str, Any]]:
+    def find_between(
+        self,
+        kind: str,
+        field_name: str,
+        low: str,
+        high: str,
+        *,
+        only: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
         """Records of ``kind`` whose indexed text ``field_name`` is in ``[low, high)``
-        (e.g. visits checked in today), through the index."""
+        (e.g. visits checked in today), through the index; ``only`` as for
+        :meth:`find_in`."""
         expression = field_expression(field_name)
-        return self._select(
-            [f"kind = ? AND {expression} >= ? AND {expression} < ?"], [kind, low, high], {}
-        )
+        where = [f"kind = ? AND {expression} >= ? AND {expression} < ?"]
+        if only is None:
+            return self._select(where, [kind, low, high], {})
+        return self._select_only(where, [kind, low, high], only)
 
     def _select(
         self, where: list[str], params: list[Any], exact: Mapping[str, Any]

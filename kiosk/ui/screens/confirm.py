@@ -10,7 +10,7 @@ for the text shown (version and hash, as before) and saves the check-in.
 
 from __future__ import annotations
 
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.ui.screens.step import StepScreen
 from kiosk.ui.text_wrap import TidyLabel  # noqa: F401  (kv class)
@@ -31,6 +31,7 @@ class ConfirmScreen(StepScreen):
     mileage = StringProperty("")  # "48,500", or "" (the advisor reads it)
     channel = StringProperty("sms")
     reminders = NumericProperty(0)
+    saving = BooleanProperty(False)  # the check-in is being saved: the buttons wait
 
     @staticmethod
     def text_for(lang: str) -> str:

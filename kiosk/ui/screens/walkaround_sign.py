@@ -81,7 +81,9 @@ class WalkaroundSignScreen(WalkaroundStepScreen):
 
     def sign(self) -> None:
         pad = self.ids.pad
-        issues = self.controller.sign(pad.strokes, self.ids.signer_name.text)
+        self.controller.sign(pad.strokes, self.ids.signer_name.text, self._signed)
+
+    def _signed(self, issues: list[Any]) -> None:
         self.issues = issues
         if not issues:
             self.pad_signed = True

@@ -5,13 +5,18 @@ through the single write path like everything else. A version once sent to the c
 is never edited: a change makes the next version, which needs its own approval. The
 customer approves or declines line by line on their phone, through a link that carries a
 signed, expiring token, and signs; the approval, the signature and the visit's step to
-``approved`` are written in one transaction. ``sync.records`` refuses ``approved`` and
+``approved`` are written in one transaction. ``sync.policy`` refuses ``approved`` and
 ``in_progress`` without a stored approval of the latest version, whoever asks.
 
 Where useful a version offers options ("genuine pads" or "aftermarket pads", "repair" or
 "replace"): two to four alternatives, each with its own lines and pros and cons, beside
 the lines every option shares. The customer chooses one option, or none, and answers
 the shared lines and the chosen option's lines; the approval names the option chosen.
+
+The quotes area: this module (versions, sending, approval), ``changes`` (what changed
+since the version the customer saw), ``link`` (whether the customer's link still
+answers); its pages are ``web/quotes.py`` (the advisor's editor, with ``quote_form``)
+and ``web/approval.py`` (the customer's phone).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from shared import domain
 from shared.i18n import Text
 from shared.visit_status import VisitStatus
 from shared.wire import canonical_sha256, to_wire
-from sync_server import visit_records
+from sync_server import visits
 from sync_server.models import ApprovalRow, Blob, QuoteRow, Visit, utcnow
 from sync_server.sync.blobs import BlobStore
 from sync_server.sync.records import lock_feed, put_server_record, update_server_record
@@ -85,9 +90,9 @@ def quote_versions(session: Session, visit_id: str) -> list[QuoteVersion]:
         ).all()
         versions.append(
             QuoteVersion(
-                visit_records.quote_of(session, row),
+                visits.quote_of(session, row),
                 row.sent_at,
-                [visit_records.approval_of(session, approval) for approval in approvals],
+                [visits.approval_of(session, approval) for approval in approvals],
             )
         )
     return versions
@@ -245,7 +250,7 @@ def read_approval_token(
 
 
 def quote_for_token(session: Session, quote_id: str, version: int) -> domain.Quote | None:
-    quote = visit_records.quote(session, quote_id)
+    quote = visits.quote(session, quote_id)
     if quote is None or quote.version != version:
         return None
     return quote
