@@ -12,13 +12,15 @@ Two ways in:
   appointments the server gave this kiosk, which holds no customer's name, phone or
   plate. Matches show what the customer typed, masked ("138****5678"); the work booked
   becomes the visit's concern text, which the customer may add to.
-* **Walk-in**: phone (checked), plate, optional VIN (a wrong check digit is a warning,
-  not a stop), make, model, year; the name is optional, the advisor completes it.
+* **Walk-in**: phone (checked), plate, then name, make, model and year (all optional;
+  the advisor completes them) and an optional VIN (a wrong check digit is a warning,
+  not a stop), then the concern.
 
-Then, for both: mileage (optional; the advisor reads the odometer if it is left empty),
-concern tiles and words, contact channel and an explicit reminders opt-in (off unless
-chosen), the privacy consent (text version and hash stored), and a signature (vector
-strokes plus a PNG rendered from them).
+Then, for both, on one screen (the UI's few touches: ``tests/test_kiosk_flow_ui.py``):
+mileage (optional; the advisor reads the odometer if it is left empty), concern tiles
+and words, contact channel and an explicit reminders opt-in (off unless chosen), the
+privacy consent (text version and hash stored, for the language shown when agreeing),
+and a signature (vector strokes plus a PNG rendered from them).
 
 Ticket numbers are ``{ticket_prefix}-{n:03d}``, ``n`` counting this device's check-ins
 of the day from its own saved visits, so numbering works offline and survives restarts.
