@@ -112,6 +112,8 @@ def in_process_rate() -> float:
     upgrade(app)
     token = Shop(app).device_token("tablet")
     client = app.test_client()
+    # The device's status-link key: its visits' tokens are the ones the server keeps.
+    link_key = client.get("/api/v1/devices/me", headers=bearer(token)).json.get("status_link_key")
     start_ms = wall_clock_ms() - 10_000_000
 
     def fields_of(record: object) -> dict[str, object]:
@@ -129,7 +131,11 @@ def in_process_rate() -> float:
                 customer_id=customer.id,
                 vehicle_id=vehicle.id,
                 concern_text="Benchmark visit",
-                status_token=domain.new_status_token(),
+            )
+            visit.status_token = (
+                domain.status_token_for(link_key, visit.id)
+                if link_key
+                else domain.new_status_token()  # a tree before status-link keys
             )
             for offset, (kind, record) in enumerate(
                 (("customer", customer), ("vehicle", vehicle), ("visit", visit))

@@ -13,10 +13,13 @@ rendered by walking a car's walk-around by touch (``tablet-walkaround-*``). Usag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,24 @@ SHOP = "Bright Auto Service"
 # The shop's clock; the renderer's own clock is UTC, so a time shown in the shop's zone
 # (the queue's check-in times, the walk-around's "saved" time) is visibly the shop's.
 SHOP_TIMEZONE = "Asia/Shanghai"
+
+
+@contextlib.contextmanager
+def _held_save(store: Any) -> Iterator[Callable[[], None]]:
+    """Hold the store's next ``save_many`` until the callable given is called."""
+    gate = threading.Event()
+    real = store.save_many
+
+    def held(changes: Any) -> Any:
+        gate.wait(30)
+        return real(changes)
+
+    store.save_many = held
+    try:
+        yield gate.set
+    finally:
+        gate.set()
+        del store.save_many
 
 
 def _prepare_kivy(kivy_home: str) -> None:
@@ -216,7 +237,11 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
             shot("confirm-error")
             harness.drag(screen("confirm").ids.pad, SIGNATURE)
             shot("confirm-signed")
-            harness.tap(screen("confirm").ids.finish)
+            with _held_save(app.local_store) as release:
+                harness.tap(screen("confirm").ids.finish, wait_for_saves=False)
+                shot("confirm-saving")  # the check-in being saved: the buttons wait
+                release()
+                harness.wait_until(lambda: harness.screen == "done")
             shot("done")
             app.checkin.start_over()
             harness.tap(app.welcome_screen.ids.scan_appointment_qr)

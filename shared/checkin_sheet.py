@@ -4,7 +4,8 @@ The server prints it from what tablets synced (``sync_server.sheets``), and the 
 tablet prints the very same sheet from its own local records, so it prints offline too
 (``kiosk.services.printing``). Each side gathers a :class:`SheetContent` from where it
 keeps its records and passes the words of the sheet in the reader's language
-(``labels``: one string per key of :data:`LABEL_KEYS`, from its own catalog); this
+(``labels``: one string per key of :data:`LABEL_KEYS`, made by
+``shared.checkin_words.sheet_labels``, the one definition of the sheet's words); this
 module only draws. No database, no Flask, no Kivy here: fpdf2 and the domain.
 
 It shows what the customer and the advisor agreed at the walk-around: the shop, the
@@ -33,6 +34,7 @@ from typing import Literal
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from shared.checkin_words import BELONGINGS, TYRES, WARNING_LIGHTS, sheet_labels
 from shared.domain import (
     DamageMark,
     DiagramView,
@@ -55,34 +57,11 @@ FONT_NAME = "wqy"
 SheetState = Literal["signed_unchanged", "changed_after_signing", "unsigned"]
 ImageSource = str | os.PathLike[str] | io.BytesIO
 
-BELONGING_KEYS = ("spare_wheel", "jack", "documents", "valuables", "child_seat")
-LIGHT_KEYS = (
-    "engine",
-    "abs",
-    "airbag",
-    "oil",
-    "battery",
-    "brake",
-    "tyre_pressure",
-    "coolant",
-)
-TYRE_KEYS = ("fl", "fr", "rl", "rr")
-STATE_KEYS: tuple[SheetState, ...] = ("signed_unchanged", "changed_after_signing", "unsigned")
+BELONGING_KEYS = tuple(BELONGINGS)
+LIGHT_KEYS = tuple(WARNING_LIGHTS)
+TYRE_KEYS = tuple(TYRES)
 # Every word of the sheet; ``page`` holds a ``{number}`` placeholder.
-LABEL_KEYS: frozenset[str] = frozenset(
-    {
-        "title", "ticket", "checked_in", "customer", "phone", "vehicle", "plate", "vin",
-        "model", "concern", "diagram", "legend", "codes", "marks", "no_marks", "photos",
-        "photo_pending", "odometer", "fuel", "lights", "belongings", "keys", "other",
-        "exterior", "interior", "tread", "none", "no_walkaround", "consent", "consent_text",
-        "privacy_agreed", "signature", "signed_at", "not_signed", "verification", "version",
-        "fingerprint", "page",
-        *(f"belonging.{key}" for key in BELONGING_KEYS),
-        *(f"light.{key}" for key in LIGHT_KEYS),
-        *(f"tyre.{key}" for key in TYRE_KEYS),
-        *(f"state.{key}" for key in STATE_KEYS),
-    }
-)  # fmt: skip
+LABEL_KEYS: frozenset[str] = frozenset(sheet_labels("en"))
 
 INK = (17, 17, 17)
 GREY = (120, 120, 120)

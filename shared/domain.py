@@ -20,233 +20,48 @@ made on the device before it is saved.
 
 import json
 import math
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
+from datetime import date, datetime
 from itertools import pairwise
 from typing import Any
-from uuid import uuid4
 
-from shared.i18n import Text
+from shared.domain_quotes import (
+    Approval,
+    Quote,
+    QuoteLine,
+    QuoteOption,
+    QuoteTotals,
+)
+from shared.domain_words import (
+    CENT,
+    CONDITION_REPORT_FORMAT,
+    MIN_INK_LENGTH,
+    TYRE_POSITIONS,
+    ZERO,
+    AppointmentChannel,
+    ConcernCode,
+    ContactChannel,
+    CustomerTier,
+    DamageType,
+    DiagramView,
+    ImageType,
+    LineDecision,
+    PlateRegion,
+    QuoteLineKind,
+    SignaturePurpose,
+    Urgency,
+    concern_label,
+    damage_label,
+    label,
+    new_id,
+    new_status_token,
+    status_token_for,
+    to_cents,
+    urgency_label,
+    utcnow,
+)
 from shared.visit_status import VisitEvent, VisitStatus, next_status
-
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-
-# Bump when the shape of ``Walkaround.condition_report()`` changes: old signatures then
-# keep verifying against the shape they were made with.
-CONDITION_REPORT_FORMAT = 1
-
-# Total stroke length (in pad widths) below which a signature is a dot or a slip of the
-# finger rather than a signature.
-MIN_INK_LENGTH = 0.3
-
-TYRE_POSITIONS: tuple[str, ...] = ("fl", "fr", "rl", "rr")
-
-
-def new_status_token() -> str:
-    """An unguessable token for a visit's public status page."""
-    return secrets.token_urlsafe(16)
-
-
-def new_id() -> str:
-    """A fresh record id, made on the device: a random UUID in its canonical text form."""
-    return str(uuid4())
-
-
-def utcnow() -> datetime:
-    """Now, in UTC, cut to the millisecond the wire format carries."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def to_cents(amount: Decimal) -> Decimal:
-    """Round a money amount to the cent, halves away from zero (as the till does)."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-# --- words of the shop ---------------------------------------------------------------
-
-
-class ContactChannel(StrEnum):
-    """How the customer wants to hear from the shop."""
-
-    sms = "sms"
-    phone = "phone"
-    email = "email"
-
-
-class CustomerTier(StrEnum):
-    """Customer tier (分级管理): VIPs get their own appointment channel and priority."""
-
-    regular = "regular"
-    vip = "vip"
-
-
-class PlateRegion(StrEnum):
-    """Which plate rules apply: Chinese plates (京A·12345) or anything else."""
-
-    cn = "CN"
-    generic = "generic"
-
-
-class AppointmentChannel(StrEnum):
-    """Where an appointment was made."""
-
-    phone = "phone"
-    web = "web"
-    wechat = "wechat"
-    walk_in = "walk_in"
-    app = "app"
-
-
-class ConcernCode(StrEnum):
-    """What the customer came for, as the kiosk offers it (初步问诊)."""
-
-    maintenance = "maintenance"
-    oil_change = "oil_change"
-    tyres = "tyres"
-    brakes = "brakes"
-    warning_light = "warning_light"
-    noise = "noise"
-    air_conditioning = "air_conditioning"
-    body_work = "body_work"
-    inspection = "inspection"
-    other = "other"
-
-
-class SignaturePurpose(StrEnum):
-    """What a signature confirms."""
-
-    consent = "consent"
-    checkin_sheet = "checkin_sheet"
-    approval = "approval"
-
-
-class ImageType(StrEnum):
-    """The picture formats the devices send."""
-
-    jpeg = "image/jpeg"
-    png = "image/png"
-
-
-class DamageType(StrEnum):
-    """Kind of damage, valued by the auction-sheet condition letter (A2 = light scratch)."""
-
-    scratch = "A"
-    dent = "U"
-    chip = "G"
-    crack = "Y"
-    rust = "S"
-    missing = "M"
-    broken = "B"
-    other = "O"
-
-
-class DiagramView(StrEnum):
-    """Which drawing of the car a damage mark sits on."""
-
-    top = "top"
-    left = "left"
-    right = "right"
-    front = "front"
-    rear = "rear"
-
-
-class QuoteLineKind(StrEnum):
-    """What a quote line charges for."""
-
-    labour = "labour"
-    part = "part"
-    fee = "fee"
-    discount = "discount"
-
-
-class Urgency(StrEnum):
-    """The traffic light on a quote line: how soon the work is needed."""
-
-    red = "red"
-    yellow = "yellow"
-    green = "green"
-
-
-class LineDecision(StrEnum):
-    """The customer's answer to one quote line."""
-
-    approved = "approved"
-    declined = "declined"
-
-
-# Labels per enum: StrEnum members compare equal to their text, so one shared dict
-# would let two enums with the same value overwrite each other's label.
-_LABELS: dict[type[StrEnum], dict[StrEnum, Text]] = {
-    ContactChannel: {
-        ContactChannel.sms: Text("Text message"),
-        ContactChannel.phone: Text("Phone call"),
-        ContactChannel.email: Text("Email"),
-    },
-    ConcernCode: {
-        ConcernCode.maintenance: Text("Scheduled maintenance"),
-        ConcernCode.oil_change: Text("Oil change"),
-        ConcernCode.tyres: Text("Tyres"),
-        ConcernCode.brakes: Text("Brakes"),
-        ConcernCode.warning_light: Text("A warning light is on"),
-        ConcernCode.noise: Text("A strange noise"),
-        ConcernCode.air_conditioning: Text("Air conditioning"),
-        ConcernCode.body_work: Text("Body and paint work"),
-        ConcernCode.inspection: Text("Inspection"),
-        ConcernCode.other: Text("Something else"),
-    },
-    DamageType: {
-        DamageType.scratch: Text("Scratch"),
-        DamageType.dent: Text("Dent"),
-        DamageType.chip: Text("Stone chip"),
-        DamageType.crack: Text("Crack"),
-        DamageType.rust: Text("Rust"),
-        DamageType.missing: Text("Missing part"),
-        DamageType.broken: Text("Broken"),
-        DamageType.other: Text("Other damage"),
-    },
-    DiagramView: {
-        DiagramView.top: Text("Top"),
-        DiagramView.left: Text("Left side"),
-        DiagramView.right: Text("Right side"),
-        DiagramView.front: Text("Front"),
-        DiagramView.rear: Text("Rear"),
-    },
-    QuoteLineKind: {
-        QuoteLineKind.labour: Text("Labour"),
-        QuoteLineKind.part: Text("Parts"),
-        QuoteLineKind.fee: Text("Fee"),
-        QuoteLineKind.discount: Text("Discount"),
-    },
-    Urgency: {
-        Urgency.red: Text("Safety: needs doing now"),
-        Urgency.yellow: Text("Needs doing soon"),
-        Urgency.green: Text("Fine for now"),
-    },
-}
-
-
-def label(value: StrEnum) -> Text:
-    """The bilingual label of a shop word (channel, concern, damage, view, line, urgency)."""
-    return _LABELS[type(value)][value]
-
-
-def concern_label(code: ConcernCode | str) -> Text:
-    return label(ConcernCode(code))
-
-
-def damage_label(damage_type: DamageType | str) -> Text:
-    return label(DamageType(damage_type))
-
-
-def urgency_label(urgency: Urgency | str) -> Text:
-    return label(Urgency(urgency))
-
 
 # --- customers, vehicles, appointments -----------------------------------------------
 
@@ -561,9 +376,10 @@ class Visit:
     checked_in_device_id: str | None = None  # the kiosk's or tablet's device id; None at the desk
     advisor_user_id: int | None = None  # server id of the advisor
     expected_ready_at: datetime | None = None
-    # Random, made where the visit is made (offline too): the customer's status page is
-    # /status/<status_token>, printed as the ticket's QR code. Not a secret worth more
-    # than the car's whereabouts, but unguessable (128 bits).
+    # Made where the visit is made (offline too), from the device's status-link key
+    # (``status_token_for``); the server keeps no token but its own derivation. The
+    # customer's status page is /status/<status_token>, printed as the ticket's QR code.
+    # Not a secret worth more than the car's whereabouts, but unguessable (128 bits).
     status_token: str = ""
 
     def apply(self, event: VisitEvent) -> VisitStatus:
@@ -572,197 +388,50 @@ class Visit:
         return self.status
 
 
-# --- the transparent quote (透明报价) and the customer's approval ----------------------
-
-
-@dataclass(slots=True, kw_only=True)
-class QuoteOption:
-    """One of the alternatives a quote offers, e.g. "Genuine pads" or "Aftermarket pads",
-    "Repair" or "Replace". The customer chooses one (or none); the lines of an option
-    count only when it is the chosen one.
-    """
-
-    id: str = field(default_factory=new_id)
-    label: str
-    notes: str = ""  # its pros and cons, in plain words
-
-
-@dataclass(slots=True, kw_only=True)
-class QuoteLine:
-    """One line of a quote, in plain words.
-
-    Labour is ``hours × labour_rate``; parts and fees are ``quantity × unit_price``; a
-    discount line states its ``unit_price`` as a positive amount and takes it off.
-    ``option_id`` names the option the line belongs to; a line without one is part of
-    every option (the oil change that is done whichever pads are chosen).
-    """
-
-    id: str = field(default_factory=new_id)
-    kind: QuoteLineKind
-    description: str
-    hours: Decimal = Decimal("0")
-    labour_rate: Decimal = ZERO
-    quantity: Decimal = Decimal("1")
-    unit_price: Decimal = ZERO
-    part_number: str = ""
-    urgency: Urgency = Urgency.green
-    photo_sha256s: list[str] = field(default_factory=list)  # photos that show the need
-    option_id: str | None = None
-
-    @property
-    def amount(self) -> Decimal:
-        """The line's money, rounded to the cent; negative for a discount."""
-        if self.kind == QuoteLineKind.labour:
-            return to_cents(self.hours * self.labour_rate)
-        amount = to_cents(self.quantity * self.unit_price)
-        return -abs(amount) if self.kind == QuoteLineKind.discount else amount
-
-
-@dataclass(frozen=True, slots=True)
-class QuoteTotals:
-    """The bottom of a quote.
-
-    ``subtotal`` adds every charge; ``discount_total`` is what the discounts take off, as a
-    positive amount and never more than the subtotal; tax is charged on what remains,
-    once, on the total (not line by line).
-    """
-
-    subtotal: Decimal
-    discount_total: Decimal
-    tax: Decimal
-    total: Decimal
-
-    @classmethod
-    def of(cls, lines: Iterable[QuoteLine], tax_rate: Decimal) -> "QuoteTotals":
-        subtotal = discounts = ZERO
-        for line in lines:
-            if line.kind == QuoteLineKind.discount:
-                discounts -= line.amount
-            else:
-                subtotal += line.amount
-        discounts = min(discounts, subtotal)
-        tax = to_cents((subtotal - discounts) * tax_rate)
-        return cls(
-            subtotal=to_cents(subtotal),
-            discount_total=to_cents(discounts),
-            tax=tax,
-            total=to_cents(subtotal - discounts + tax),
-        )
-
-
-@dataclass(slots=True, kw_only=True)
-class Quote:
-    """One version of a visit's quote; a change once sent makes a new version.
-
-    Without ``options`` the customer answers every line. With options (two or more) the
-    customer chooses one of them, or none, and answers the lines shared by all options
-    and the lines of the chosen one. ``option_label`` is the heading of the quote as a
-    whole (quotes written before options existed kept their one option's name there).
-    """
-
-    id: str = field(default_factory=new_id)
-    visit_id: str
-    version: int = 1
-    option_label: str = ""  # the quote's heading, e.g. "Front brakes"
-    lines: list[QuoteLine] = field(default_factory=list)
-    tax_rate: Decimal = Decimal("0.13")
-    currency: str = "CNY"
-    notes: str = ""  # what the customer should know, in plain words
-    options: list[QuoteOption] = field(default_factory=list)
-
-    def option(self, option_id: str | None) -> QuoteOption | None:
-        """The option with this id, or None."""
-        return next((option for option in self.options if option.id == option_id), None)
-
-    @property
-    def shared_lines(self) -> list[QuoteLine]:
-        """The lines that belong to every option (all lines of a quote without options)."""
-        return [line for line in self.lines if line.option_id is None]
-
-    def option_lines(self, option_id: str) -> list[QuoteLine]:
-        """The lines of one option only."""
-        return [line for line in self.lines if line.option_id == option_id]
-
-    def lines_for(self, option_id: str | None) -> list[QuoteLine]:
-        """What the customer is offered with this option chosen: the shared lines and the
-        option's own, in the quote's order. ``None`` (no option, or none chosen) gives
-        the shared lines alone; for a quote without options, that is every line."""
-        return [line for line in self.lines if line.option_id in (None, option_id)]
-
-    def totals(self, option_id: str | None = None) -> QuoteTotals:
-        """Totals of everything offered with ``option_id`` (see :meth:`lines_for`)."""
-        return QuoteTotals.of(self.lines_for(option_id), self.tax_rate)
-
-    def option_totals(self) -> dict[str, QuoteTotals]:
-        """Per option, by id: the totals if the customer chooses it and approves all."""
-        return {option.id: self.totals(option.id) for option in self.options}
-
-    @property
-    def subtotal(self) -> Decimal:
-        return self.totals().subtotal
-
-    @property
-    def discount_total(self) -> Decimal:
-        return self.totals().discount_total
-
-    @property
-    def tax(self) -> Decimal:
-        return self.totals().tax
-
-    @property
-    def total(self) -> Decimal:
-        return self.totals().total
-
-
-@dataclass(slots=True, kw_only=True)
-class Approval:
-    """The customer's explicit authorisation (方案确认), line by line, of one quote version.
-
-    For a quote with options, ``option_id`` is the option the customer chose (None: none
-    of them); the lines of the other options are not part of what was agreed.
-    """
-
-    id: str = field(default_factory=new_id)
-    quote_id: str
-    quote_version: int
-    decisions: dict[str, LineDecision] = field(default_factory=dict)  # by quote line id
-    signature_id: str
-    approved_at: datetime = field(default_factory=utcnow)
-    ip_address: str = ""  # when approved from the customer's own phone
-    user_agent: str = ""
-    option_id: str | None = None
-    # The safety (red) lines the customer declined after confirming they understood the
-    # risk, by quote line id.
-    safety_acknowledged: list[str] = field(default_factory=list)
-
-    def approved_lines(self, quote: Quote) -> list[QuoteLine]:
-        """The lines the work may go ahead on.
-
-        Labour and parts count only when approved: nothing starts without the customer's
-        yes. Fees and discounts are not the customer's to pick, so they count unless
-        explicitly declined; a discount, though, only when some work or part is approved
-        (a discount on nothing would show money off that the total cannot take). Lines
-        of an option the customer did not choose never count.
-        """
-        if quote.id != self.quote_id or quote.version != self.quote_version:
-            raise ValueError(
-                f"approval {self.id} is for quote {self.quote_id} v{self.quote_version}, "
-                f"not {quote.id} v{quote.version}"
-            )
-        chosen = []
-        for line in quote.lines_for(self.option_id):
-            decision = self.decisions.get(line.id)
-            if decision is None and line.kind in (QuoteLineKind.fee, QuoteLineKind.discount):
-                decision = LineDecision.approved
-            if decision == LineDecision.approved:
-                chosen.append(line)
-        if not any(line.kind in (QuoteLineKind.labour, QuoteLineKind.part) for line in chosen):
-            chosen = [line for line in chosen if line.kind != QuoteLineKind.discount]
-        return chosen
-
-    def approved_totals(self, quote: Quote) -> QuoteTotals:
-        return QuoteTotals.of(self.approved_lines(quote), quote.tax_rate)
-
-    def approved_total(self, quote: Quote) -> Decimal:
-        """What the customer agreed to pay, tax included."""
-        return self.approved_totals(quote).total
+__all__ = [
+    "CENT",
+    "CONDITION_REPORT_FORMAT",
+    "MIN_INK_LENGTH",
+    "TYRE_POSITIONS",
+    "ZERO",
+    "Appointment",
+    "AppointmentChannel",
+    "Approval",
+    "Belongings",
+    "ConcernCode",
+    "Consent",
+    "ContactChannel",
+    "Customer",
+    "CustomerTier",
+    "DamageMark",
+    "DamageType",
+    "DiagramView",
+    "ImageType",
+    "LineDecision",
+    "PhotoPin",
+    "PhotoRef",
+    "PlateRegion",
+    "Quote",
+    "QuoteLine",
+    "QuoteLineKind",
+    "QuoteOption",
+    "QuoteTotals",
+    "Signature",
+    "SignaturePurpose",
+    "StrokePoint",
+    "Urgency",
+    "Vehicle",
+    "Visit",
+    "VisitNote",
+    "VisitPhoto",
+    "Walkaround",
+    "concern_label",
+    "damage_label",
+    "label",
+    "new_id",
+    "new_status_token",
+    "status_token_for",
+    "to_cents",
+    "urgency_label",
+    "utcnow",
+]

@@ -48,7 +48,10 @@ DEFAULT_MAX_OFFSET_MS = 5 * 60 * 1000
 # Device uids (UUIDs), "server", "dev-7c2a…": the characters the server accepts.
 _NODE_PATTERN = r"[A-Za-z0-9_.:-]{1,40}"
 _NODE_RE = re.compile(_NODE_PATTERN)
-_HLC_RE = re.compile(rf"(\d{{{WALL_DIGITS}}})-(\d{{{COUNTER_DIGITS}}})-({_NODE_PATTERN})")
+# The one definition of an HLC's form (``shared.sync_protocol`` uses it too); ASCII
+# digits only: ``\d`` would take any script's digits.
+HLC_PATTERN = re.compile(rf"([0-9]{{{WALL_DIGITS}}})-([0-9]{{{COUNTER_DIGITS}}})-({_NODE_PATTERN})")
+_HLC_RE = HLC_PATTERN
 
 
 class HLCOutOfRange(ValueError):

@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Flask
 
+from shared.sync_protocol import MAX_PUSH_BYTES
+
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the server. ``test_config`` replaces settings read from the environment."""
@@ -31,7 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                 "SECRET_KEY": "test",
                 "PAIRING_CODE_MINUTES": 10,
                 "LOG_LEVEL": "INFO",
-                "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+                "MAX_CONTENT_LENGTH": MAX_PUSH_BYTES,
                 "PUBLIC_URL": "",
             }
         )

@@ -35,6 +35,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.engine import URL, Engine
 
+from shared.atomic_file import atomic_write, fsync_file, fsync_folder, write_atomically
 from sync_server.models import Blob
 
 MANIFEST = "manifest.json"
@@ -88,6 +89,7 @@ def make_backup(app: Flask, to_dir: Path) -> BackupReport:
             _pg_dump(engine.url, work / PG_DUMP_FILE)
         else:
             raise BackupError(f"cannot back up a {engine.dialect.name} database")
+        fsync_file(work / (SQLITE_FILE if engine.dialect.name == "sqlite" else PG_DUMP_FILE))
         # Photos after the database: every photo row in the copy has its file here.
         with sessionmaker() as session:
             hashes = list(session.scalars(select(Blob.sha256).order_by(Blob.sha256)))
@@ -106,8 +108,10 @@ def make_backup(app: Flask, to_dir: Path) -> BackupReport:
             else:
                 _copy_checked(source, target, sha)
             copied.append(sha)
-        (work / PHOTO_LIST).write_text(
-            "".join(f"{sha}  photos/{sha[:2]}/{sha}\n" for sha in copied), encoding="ascii"
+        write_atomically(
+            work / PHOTO_LIST,
+            "".join(f"{sha}  photos/{sha[:2]}/{sha}\n" for sha in copied),
+            sync_folder=False,
         )
         manifest = {
             "format": 1,
@@ -118,10 +122,10 @@ def make_backup(app: Flask, to_dir: Path) -> BackupReport:
             "feed_head": feed["head"],
             "photos": len(copied),
         }
-        (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        write_atomically(work / MANIFEST, json.dumps(manifest, indent=2) + "\n", sync_folder=False)
         _fsync_tree(work)
-        os.replace(work, final)
-        _fsync_dir(to_dir)
+        os.replace(work, final)  # the whole folder at once: a backup is complete or absent
+        fsync_folder(to_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -186,30 +190,21 @@ def _link_from_earlier(earlier: list[Path], sha: str, target: Path) -> bool:
 def _copy_checked(source: Path, target: Path, sha: str) -> None:
     """Copy ``source`` to ``target``, hashing on the way; refuse a damaged photo."""
     digest = hashlib.sha256()
-    temporary = target.with_name(target.name + ".part")
-    with source.open("rb") as reader, temporary.open("wb") as writer:
+    # The folder is fsynced by the caller: the whole backup's tree, or the restored photo's.
+    with (
+        source.open("rb") as reader,
+        atomic_write(target, suffix=".part", sync_folder=False) as writer,
+    ):
         while block := reader.read(_CHUNK):
             digest.update(block)
             writer.write(block)
-        writer.flush()
-        os.fsync(writer.fileno())
-    if digest.hexdigest() != sha:
-        temporary.unlink()
-        raise BackupError(f"photo {sha} on disk does not match its hash: it is damaged")
-    os.replace(temporary, target)
+        if digest.hexdigest() != sha:
+            raise BackupError(f"photo {sha} on disk does not match its hash: it is damaged")
 
 
 def _fsync_tree(root: Path) -> None:
     for folder, _dirs, _files in os.walk(root):
-        _fsync_dir(Path(folder))
-
-
-def _fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        fsync_folder(folder)
 
 
 # --- restore -----------------------------------------------------------------------------
@@ -254,7 +249,7 @@ def restore_backup(app: Flask, folder: Path) -> RestoreReport:
             continue  # newer photos and unchanged ones stay as they are
         wanted.parent.mkdir(parents=True, exist_ok=True)
         _copy_checked(folder / "photos" / sha[:2] / sha, wanted, sha)
-        _fsync_dir(wanted.parent)
+        fsync_folder(wanted.parent)
         restored += 1
     upgrade(app)  # an older backup may have an older schema
     with app.extensions["db_sessionmaker"]() as session:

@@ -12,6 +12,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from shared.sync_protocol import MAX_PUSH_BYTES
+
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -45,7 +47,7 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret_key(instance_path),
         # JSON bodies are small; photo uploads raise their own limit per request.
-        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", MAX_PUSH_BYTES),
         "PAIRING_CODE_MINUTES": _env_int("PAIRING_CODE_MINUTES", 10),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
         "SESSION_COOKIE_HTTPONLY": True,

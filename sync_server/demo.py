@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.validation import check_vin
 from shared.visit_status import VisitStatus
+from shared.walkaround_report import assemble
 from sync_server.messaging.outbox import Gateways
 from sync_server.models import (
     Appointment,
@@ -729,8 +730,8 @@ def _seed_walkaround(
                     created_at=_millis(checked_in + timedelta(minutes=5 + index)),
                 )
             )
-    walkaround.photos = [photo.image for photo in photos]
-    walkaround.marks = marks
+    # Put together as the tablet does before the customer signs (shared.walkaround_report).
+    assemble(visit_id, [walkaround], marks, photos, [])
     strokes = signature_strokes(len(key))
     image = _store_picture(session, blob_store, signature_png(strokes), "image/png")
     signature = domain.Signature(

@@ -3,10 +3,19 @@
 A manager issues a short code for a role (kiosk or tablet). The device redeems it once,
 within its validity, for a long random token of its own. The server keeps only hashes
 of both, so a copy of the database pairs nothing.
+
+With its token the device gets its *status-link key* (:func:`status_link_key`), from
+which it makes its visits' status tokens offline (``shared.domain.status_token_for``).
+The key is derived from the server's secret and the device's id, so the server stores
+none and recomputes it; devices paired before keys existed get theirs from
+``GET /devices/me``. It is never logged.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -32,6 +41,21 @@ class PairingRefused(Exception):
         super().__init__(reason)
         self.reason = reason
         self.message = message
+
+
+def status_link_key(server_secret: str, device_uid: str) -> str:
+    """The device's status-link key: HMAC-SHA256 of its id under the server's secret.
+
+    A new pairing (a new device id) or a new server secret gives a new key; tokens
+    already stored on visits stay valid, as the server checks a token only when the
+    visit is created.
+    """
+    digest = hmac.new(
+        server_secret.encode("utf-8"),
+        b"status-link:" + device_uid.encode("utf-8"),
+        hashlib.sha256,
+    ).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 @dataclass(frozen=True)

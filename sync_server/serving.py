@@ -33,18 +33,19 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 from shared.i18n import Text, normalize_language
+from shared.sync_protocol import API_PREFIX, MAX_PUSH_BYTES
 from sync_server.problems import Problem
 from sync_server.sync.blobs import MAX_UPLOAD_BYTES
 
 ANONYMOUS_BODY_BYTES = 64 * 1024
-BLOB_UPLOAD_PREFIX = "/api/v1/blobs/"
+BLOB_UPLOAD_PREFIX = f"{API_PREFIX}/blobs/"
 
 
 @dataclass(frozen=True)
 class ServeLimits:
     """What one ``serve`` process allows; read from the app's settings."""
 
-    body_bytes: int = 2 * 1024 * 1024
+    body_bytes: int = MAX_PUSH_BYTES
     upload_bytes: int = MAX_UPLOAD_BYTES
     anonymous_body_bytes: int = ANONYMOUS_BODY_BYTES
     header_timeout_s: float = 10.0

@@ -43,6 +43,7 @@ class PairedDevice:
     token: str
     device_id: str
     role: str
+    status_link_key: str = ""  # the key it makes its visits' status links with
 
 
 def free_port() -> int:
@@ -178,7 +179,9 @@ class LiveServer:
         )
         assert response.status_code == 201, response.text
         body = response.json()
-        return PairedDevice(body["token"], body["device_id"], body["role"])
+        return PairedDevice(
+            body["token"], body["device_id"], body["role"], body.get("status_link_key", "")
+        )
 
     def pair(self, role: str = "tablet") -> str:
         """A fresh bearer token for a device of ``role``."""

@@ -31,7 +31,6 @@ import io
 import json
 import os
 import random
-import secrets
 import shutil
 import signal
 import struct
@@ -460,10 +459,11 @@ def two_tablets_scenario(
             concern_text="Noise",
             checked_in_device_id=tablets["A"].device_id,
             checked_in_at=datetime(2026, 11, 22, 9, 30, tzinfo=UTC),
-            # A token the server keeps: one it replaced would be stamped with the server's
-            # real clock, which both tablets would then observe (the test sets the clocks).
-            status_token=secrets.token_urlsafe(16),
         )
+        # A token the server keeps (tablet A's derivation): one it replaced would be
+        # stamped with the server's real clock, which both tablets would then observe
+        # (the test sets the clocks).
+        visit.status_token = domain.status_token_for(tablets["A"].status_link_key, visit.id)
         for kind, record in (("customer", customer), ("vehicle", vehicle), ("visit", visit)):
             stores["A"].save(kind, record.id, fields_of(record))
         engines["A"].sync_once()

@@ -52,8 +52,11 @@ def fields_of(record: Any) -> dict[str, Any]:
     return data
 
 
-def walk_in(at: int = 1_700_000_000_000, node: str = "dev-a") -> tuple[list[dict[str, Any]], str]:
-    """The changes of one walk-in check-in: customer, vehicle, visit."""
+def walk_in(
+    at: int = 1_700_000_000_000, node: str = "dev-a", status_link_key: str = ""
+) -> tuple[list[dict[str, Any]], str]:
+    """The changes of one walk-in check-in: customer, vehicle, visit. With the device's
+    status-link key, the visit's status token is the one the server keeps."""
     customer = domain.Customer(name="张伟", phone="+8613812345678")
     vehicle = domain.Vehicle(customer_id=customer.id, plate="京A12345")
     visit = domain.Visit(
@@ -62,7 +65,11 @@ def walk_in(at: int = 1_700_000_000_000, node: str = "dev-a") -> tuple[list[dict
         vehicle_id=vehicle.id,
         concern_text="Brake noise",
         checked_in_device_id=None,
-        status_token=domain.new_status_token(),  # as the kiosk makes it (else the server's)
+    )
+    visit.status_token = (
+        domain.status_token_for(status_link_key, visit.id)
+        if status_link_key
+        else domain.new_status_token()  # a device without its key: the server replaces it
     )
     changes = [
         change("customer", customer.id, fields_of(customer), at, node),
@@ -70,6 +77,12 @@ def walk_in(at: int = 1_700_000_000_000, node: str = "dev-a") -> tuple[list[dict
         change("visit", visit.id, fields_of(visit), at + 2, node),
     ]
     return changes, visit.id
+
+
+def device_id_and_key(client: FlaskClient, token: str) -> tuple[str, str]:
+    """The device's id and status-link key, as its status check tells it."""
+    me = client.get("/api/v1/devices/me", headers=bearer(token)).json
+    return me["device_id"], me["status_link_key"]
 
 
 def push(client: FlaskClient, token: str, changes: list[dict[str, Any]]) -> Any:
@@ -417,8 +430,19 @@ def test_status_moves_only_along_the_status_machine(
     (result,) = push(client, tablet, [skip]).json["results"]
     assert result["status"] == 422
     assert result["problem"]["errors"][0]["code"] == "transition_refused"
-    desk_step = change("visit", visit_id, {"status": "walkaround_done"}, 1_700_000_100_001)
-    assert push(client, tablet, [desk_step]).json["results"][0]["status"] == 201
+    # A device's one step needs the customer's signature on the walk-around
+    # (tests/test_status_links.py); the desk's override takes it here.
+    unsigned = change("visit", visit_id, {"status": "walkaround_done"}, 1_700_000_100_001)
+    (result,) = push(client, tablet, [unsigned]).json["results"]
+    assert (result["status"], result["problem"]["errors"][0]["code"]) == (
+        422,
+        "walkaround_not_signed",
+    )
+    with app.app_context():
+        session = db.session()
+        lock_feed(session)
+        update_server_record(session, "visit", visit_id, {"status": "walkaround_done"})
+        session.commit()
     diagnose = change("visit", visit_id, {"status": "diagnosed"}, 1_700_000_100_002)
     assert push(client, tablet, [diagnose]).json["results"][0]["status"] == 403
     with app.app_context():
@@ -456,8 +480,8 @@ def test_the_feed_skips_what_the_device_wrote_itself(
     app: Flask, client: FlaskClient, shop: Shop
 ) -> None:
     tablet_a = shop.device_token("tablet")
-    me = client.get("/api/v1/devices/me", headers=bearer(tablet_a)).json["device_id"]
-    changes, visit_id = walk_in(node=me)
+    me, key = device_id_and_key(client, tablet_a)
+    changes, visit_id = walk_in(node=me, status_link_key=key)
     push(client, tablet_a, changes)
     page = client.get("/api/v1/sync/changes?since=0", headers=bearer(tablet_a)).json
     assert page["changes"] == [] and page["next_since"] > 0  # echoes skipped, cursor moved
@@ -475,9 +499,9 @@ def test_a_page_of_the_feed_does_not_count_the_devices_own_records(
     client: FlaskClient, shop: Shop
 ) -> None:
     tablet_a, tablet_b = shop.device_token("tablet"), shop.device_token("tablet")
-    me = client.get("/api/v1/devices/me", headers=bearer(tablet_a)).json["device_id"]
+    me, key = device_id_and_key(client, tablet_a)
     for n in range(3):  # nine records of its own first, then three from another tablet
-        push(client, tablet_a, walk_in(1_700_000_000_000 + n * 10, node=me)[0])
+        push(client, tablet_a, walk_in(1_700_000_000_000 + n * 10, node=me, status_link_key=key)[0])
     others, _ = walk_in(1_700_000_100_000, node="dev-b")
     push(client, tablet_b, others)
     page = client.get("/api/v1/sync/changes?since=0&limit=2", headers=bearer(tablet_a)).json

@@ -198,44 +198,7 @@ def test_a_change_that_fails_at_the_database_is_refused_alone(
     assert push(client, kiosk, [*changes, bad, *later]).json["results"] == results
 
 
-# --- 4: status tokens and mileage ---------------------------------------------------
-
-
-@pytest.mark.parametrize("token", ["aaaaaaaaaaaaaaaa", "a" * 22, "", "../../admin"])
-def test_a_made_up_status_token_is_replaced_by_the_servers(
-    app: Flask, client: FlaskClient, shop: Shop, token: str
-) -> None:
-    kiosk = shop.device_token("kiosk")
-    changes, visit_id = walk_in(at=wall_clock_ms())
-    changes[2]["fields"]["status_token"] = token
-    assert push(client, kiosk, changes).json["results"][2]["status"] == 201
-    with app.app_context():
-        made = db.session().get(Visit, visit_id).status_token
-    assert made != token and trust.is_random_status_token(made)
-    if token.isalnum():
-        assert client.get(f"/status/{token}").status_code == 404
-    assert client.get(f"/status/{made}").status_code == 200
-
-
-def test_a_random_status_token_is_kept_and_never_changed_by_a_device(
-    app: Flask, client: FlaskClient, shop: Shop
-) -> None:
-    """The kiosk prints its ticket's status link offline: a random token stays."""
-    kiosk = shop.device_token("kiosk")
-    now = wall_clock_ms()
-    changes, visit_id = walk_in(at=now)
-    token = changes[2]["fields"]["status_token"] = domain.new_status_token()
-    push(client, kiosk, changes)
-    swap = change(
-        "visit",
-        visit_id,
-        {"status_token": domain.new_status_token(), "concern_text": "Rattle"},
-        now + 50,
-    )
-    assert push(client, kiosk, [swap]).json["results"][0]["status"] == 201
-    with app.app_context():
-        visit = db.session().get(Visit, visit_id)
-        assert (visit.status_token, visit.concern_text) == (token, "Rattle")
+# --- 4: status tokens are the server's: tests/test_status_links.py -----------------
 
 
 # --- 5: the status machine is the server's ------------------------------------------

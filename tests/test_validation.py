@@ -608,8 +608,15 @@ BAD_INPUTS: list[Checked[object]] = [
 
 
 def _module_messages() -> list[str]:
-    source = Path(validation.__file__)
-    return [msg for _, msg, _, _ in extract_from_file("python", source, keywords={"Text": None})]
+    from shared import field_issues, validation_plates
+
+    return [
+        msg
+        for module in (validation, validation_plates, field_issues)
+        for _, msg, _, _ in extract_from_file(
+            "python", Path(module.__file__), keywords={"Text": None}
+        )
+    ]
 
 
 def test_every_issue_code_is_exercised() -> None:

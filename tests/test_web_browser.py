@@ -105,8 +105,8 @@ def car_photo() -> bytes:
 
 def sync_a_checkin(server: LiveServer) -> tuple[str, str]:
     """What the tablet sends for one car; returns (visit id, status token)."""
-    token = server.pair("tablet")
-    headers = {"Authorization": f"Bearer {token}"}
+    tablet = server.pair_device("tablet")
+    headers = {"Authorization": f"Bearer {tablet.token}"}
     photo_bytes = car_photo()
     photo_sha = hashlib.sha256(photo_bytes).hexdigest()
     customer = domain.Customer(name="陈静", phone="+8613800138000", email="chen.jing@example.com")
@@ -120,8 +120,9 @@ def sync_a_checkin(server: LiveServer) -> tuple[str, str]:
         concern_codes=[domain.ConcernCode.brakes, domain.ConcernCode.noise],
         concern_text="Squealing from the front when braking",
         mileage_in_km=61250,
-        status_token=domain.new_status_token(),
     )
+    # The tablet's own status link: the one the server keeps (docs/sync.md).
+    visit.status_token = domain.status_token_for(tablet.status_link_key, visit.id)
     consent = domain.Consent(
         visit_id=visit.id, text_version="2026-1", text_sha256="c" * 64, language="zh_CN"
     )

@@ -1,4 +1,4 @@
-"""The wire format: canonical JSON, strict reading with field-level issues, envelopes."""
+"""The wire format: canonical JSON, strict reading with field-level issues."""
 
 import hashlib
 import json
@@ -47,15 +47,11 @@ from shared.i18n import LANGUAGES
 from shared.visit_status import VisitStatus
 from shared.wire import (
     KINDS,
-    SCHEMA_VERSION,
-    SUPPORTED_SCHEMAS,
     Issue,
     WireError,
     canonical_json,
     canonical_sha256,
-    envelope,
     from_wire,
-    open_envelope,
     problems,
     sha256_hex,
     to_wire,
@@ -315,17 +311,6 @@ def test_every_kind_reads_back_equal_after_json(kind: str, data: st.DataObject) 
     assert problems(record) == []
 
 
-@pytest.mark.parametrize("kind", sorted(RECORDS))
-@settings(max_examples=20, deadline=None)
-@given(data=st.data())
-def test_every_kind_travels_in_an_envelope(kind: str, data: st.DataObject) -> None:
-    record = data.draw(RECORDS[kind])
-    message = json.loads(json.dumps(envelope(record)))
-    assert message["schema"] == SCHEMA_VERSION
-    assert message["kind"] == kind
-    assert open_envelope(message) == record
-
-
 json_values = st.recursive(
     st.none()
     | st.booleans()
@@ -356,13 +341,6 @@ def test_any_json_in_any_field_is_read_or_refused_with_issues(
         assert refused.issues
         for issue in refused.issues:
             assert issue.message.render("zh_CN")
-
-
-@settings(max_examples=100, deadline=None)
-@given(message=json_values)
-def test_any_json_as_an_envelope_is_refused_with_issues(message: Any) -> None:
-    with pytest.raises(WireError):
-        open_envelope(message)
 
 
 # --- example records ------------------------------------------------------------------
@@ -639,66 +617,6 @@ def test_problems_checks_a_record_made_on_the_device() -> None:
 
 def test_unknown_kind_names_are_refused() -> None:
     assert issues_of("invoice", {}) == {"kind": "unknown_kind"}
-
-
-# --- envelopes -------------------------------------------------------------------------
-
-
-def test_the_envelope_names_schema_kind_and_id() -> None:
-    customer = Customer(name="王芳", phone="+8613812345678")
-    assert envelope(customer) == {
-        "schema": 1,
-        "kind": "customer",
-        "id": customer.id,
-        "data": to_wire(customer),
-    }
-    assert envelope(PHOTO)["id"] == PHOTO.sha256
-    assert SCHEMA_VERSION in SUPPORTED_SCHEMAS
-
-
-@pytest.mark.parametrize("schema", [2, 0, "1", True, None])
-def test_an_unknown_schema_version_is_refused_before_anything_else(schema: Any) -> None:
-    message = envelope(Customer()) | {"schema": schema, "kind": "nonsense"}
-    with pytest.raises(WireError) as refused:
-        open_envelope(message)
-    assert refused.value.codes == {"schema": "schema_unsupported"}
-    issue = refused.value.issues[0]
-    assert "update" in issue.message.render("en")
-    assert "更新" in issue.message.render("zh_CN")
-
-
-def test_an_envelope_without_a_schema_is_refused() -> None:
-    message = envelope(Customer())
-    del message["schema"]
-    with pytest.raises(WireError) as refused:
-        open_envelope(message)
-    assert refused.value.codes == {"schema": "required"}
-
-
-def test_an_envelope_must_be_complete_and_known() -> None:
-    with pytest.raises(WireError) as refused:
-        open_envelope({"schema": 1, "kind": "invoice", "extra": 1})
-    assert refused.value.codes == {
-        "extra": "unknown_field",
-        "id": "required",
-        "data": "required",
-        "kind": "unknown_kind",
-    }
-
-
-def test_the_envelope_id_must_be_the_record_id() -> None:
-    message = envelope(Customer()) | {"id": new_id()}
-    with pytest.raises(WireError) as refused:
-        open_envelope(message)
-    assert refused.value.codes == {"id": "mismatch"}
-
-
-def test_issues_inside_an_envelope_point_into_the_record() -> None:
-    message = envelope(Customer())
-    message["data"]["tier"] = "gold"
-    with pytest.raises(WireError) as refused:
-        open_envelope(message)
-    assert refused.value.codes == {"tier": "unknown_value"}
 
 
 # --- messages in both languages -------------------------------------------------------

@@ -29,7 +29,6 @@ of the day from its own saved visits, so numbering works offline and survives re
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,9 +70,11 @@ from shared.domain import (
     Visit,
     new_id,
     new_status_token,
+    status_token_for,
     utcnow,
 )
 from shared.i18n import LANGUAGES, Text, normalize_language
+from shared.sync_protocol import is_uuid
 from shared.validation import (
     FieldIssue,
     check_mileage,
@@ -91,7 +92,6 @@ MAX_CONCERN_TEXT = 500
 # A Chinese mobile number is complete at 11 digits: looked up (or taken) at once.
 CN_MOBILE_DIGITS = 11
 MAX_MAKE_MODEL = 40
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # Makes offered as tiles on the walk-in screen (the advisor corrects rare ones).
 COMMON_MAKES: tuple[str, ...] = (
@@ -130,6 +130,11 @@ class KioskSetup:
     plate_region: str = "CN"  # "CN" or "generic"
     phone_region: str = "CN"
     server_url: str = ""
+    # The device's status-link key (given at pairing): the ticket's status link is made
+    # from it offline and kept by the server. Without it (a device paired before keys
+    # existed, until its next status check) the server replaces the token, and the
+    # kiosk learns the server's on its next sync.
+    status_link_key: str = field(default="", repr=False)
 
 
 def shop_plate_region(setting: str) -> str:
@@ -360,7 +365,7 @@ class CheckinFlow:
             else None
         )
         walk_in = (self.plate, self.phone) if self.path is CheckinPath.walk_in else None
-        device_id = self.setup.device_id if _UUID.fullmatch(self.setup.device_id) else None
+        device_id = self.setup.device_id if is_uuid(self.setup.device_id) else None
         return find_earlier_checkin(
             store,
             device_id,
@@ -389,7 +394,7 @@ class CheckinFlow:
         if missing:
             raise ValueError("; ".join(issue.code for issue in missing))
         checked_in_at = now or utcnow()
-        device_id = self.setup.device_id if _UUID.fullmatch(self.setup.device_id) else None
+        device_id = self.setup.device_id if is_uuid(self.setup.device_id) else None
         if recent is None:
             recent = recent_checkins(store, checked_in_at)
         ticket = next_ticket_number(store, self.setup.ticket_prefix, checked_in_at, recent)
@@ -432,7 +437,11 @@ class CheckinFlow:
             reminders_opt_in=self.reminders_opt_in,
             checked_in_at=checked_in_at,
             checked_in_device_id=device_id,
-            status_token=new_status_token(),
+        )
+        visit.status_token = (
+            status_token_for(self.setup.status_link_key, visit.id)
+            if self.setup.status_link_key
+            else new_status_token()
         )
         language = self.consent_language or "en"
         consent = Consent(

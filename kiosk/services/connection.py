@@ -60,6 +60,7 @@ class ConnectionChecker:
             device.device_name,
             device.ticket_prefix or settings.ticket_prefix,
             device.shop_timezone or settings.shop_timezone,
+            device.status_link_key or settings.status_link_key,
         )
         if known != (
             settings.shop_name,
@@ -67,14 +68,17 @@ class ConnectionChecker:
             settings.device_name,
             settings.ticket_prefix,
             settings.shop_timezone,
+            settings.status_link_key,
         ):
-            # Kiosks paired before the server sent a ticket prefix get it here; an
-            # answer without one never erases what is stored.
+            # Kiosks paired before the server sent a ticket prefix or a status-link key
+            # get it here (a new key too, should the server's secret change); an answer
+            # without one never erases what is stored.
             self.store.update(
                 shop_name=device.shop_name,
                 plate_region=device.plate_region,
                 device_name=device.device_name or settings.device_name,
                 ticket_prefix=known[3],
                 shop_timezone=known[4],
+                status_link_key=known[5],
             )
         return ConnectionReport(ConnectionState.ONLINE, device=device)

@@ -2,8 +2,8 @@
 
 The file is replaced atomically (temporary file in the same folder, fsync, rename,
 fsync of the folder), so a power cut during a save leaves either the old file or the
-new one, never half of one. It holds the device's bearer token, so it is readable by
-its owner only (0600) inside a 0700 folder.
+new one, never half of one. It holds the device's bearer token and its status-link
+key, so it is readable by its owner only (0600) inside a 0700 folder.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import threading
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from shared.atomic_file import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,10 @@ class DeviceSettings:
     device_name: str = ""
     token: str | None = None
     role: str | None = None
+    # Given at pairing (or by ``GET /devices/me`` to a device paired before): the key
+    # this device makes its visits' status links with, offline (docs/sync.md). A secret
+    # like the token: never shown, never logged.
+    status_link_key: str = field(default="", repr=False)
     shop_name: str = ""
     plate_region: str = ""
     # The shop's time zone (IANA name), sent with the shop settings: times shown here
@@ -71,8 +76,10 @@ class DeviceSettings:
         return bool(self.token)
 
     def unpaired(self) -> DeviceSettings:
-        """The same settings without the pairing (token, id and role dropped)."""
-        return replace(self, token=None, device_id=None, role=None, ticket_prefix="")
+        """The same settings without the pairing (token, key, id and role dropped)."""
+        return replace(
+            self, token=None, device_id=None, role=None, ticket_prefix="", status_link_key=""
+        )
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -152,33 +159,6 @@ class DeviceStore:
 
 
 def write_private_file(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically and durably, readable by its owner only.
-
-    A temporary file in the same folder (``mkstemp`` makes it 0600, so a token is never
-    readable by others) is written and fsynced, renamed over ``path``, and the folder
-    fsynced; on any error the previous file is intact and the temporary file gone.
-    """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as tmp:
-            tmp.write(text)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable (POSIX; Windows has no directory handles)."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Replace ``path`` with ``text`` atomically and durably, readable by its owner only
+    (``shared.atomic_file``: a token is never readable by others, even for a moment)."""
+    write_atomically(path, text)

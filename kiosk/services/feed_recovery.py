@@ -26,14 +26,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kiosk.services.local_store import LocalStore
+from shared.sync_protocol import MAX_CHANGE_IDS_PER_ASK
 
 log = logging.getLogger(__name__)
 
 # Changes the server acknowledged are kept this long: a restore from a backup older
 # than this loses what only this device held (the shop backs up nightly).
 SENT_KEEP_DAYS = 60
-ASK_CHANGES_CHUNK = 1000
-ASK_BLOBS_CHUNK = 1000
+ASK_CHANGES_CHUNK = MAX_CHANGE_IDS_PER_ASK
+ASK_BLOBS_CHUNK = 1000  # at most MAX_HASHES_PER_ASK (shared.sync_protocol)
 _META_SERVER_ID = "feed_server_id"
 _META_EPOCH = "feed_epoch"
 _META_RECOVERY_DUE = "feed_recovery_due"

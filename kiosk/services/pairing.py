@@ -81,6 +81,7 @@ class PairingService:
             plate_region=result.plate_region,
             shop_timezone=result.shop_timezone,
             ticket_prefix=result.ticket_prefix,
+            status_link_key=result.status_link_key,
         )
         try:
             self.store.save(paired)

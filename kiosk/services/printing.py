@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -29,9 +28,10 @@ from pathlib import Path
 from kiosk.services.local_store import LocalStore
 from kiosk.services.photos import PhotoUnreadable, make_thumbnail
 from kiosk.services.walkaround import WalkaroundSheet, visit_header
+from shared.atomic_file import write_atomically
 from shared.checkin_sheet import SheetContent, render_sheet_pdf
+from shared.checkin_words import SHEET_WORDS, sheet_labels
 from shared.domain import Consent
-from shared.i18n import Text
 from shared.shop_time import zone_or_local
 from shared.wire import WireError, from_wire
 
@@ -41,94 +41,6 @@ SHEETS_DIR = "sheets"
 # Photos on the sheet are 44 mm wide: 480 px is about 280 dpi, sharp on paper.
 SHEET_PHOTO_EDGE = 480
 LP_TIMEOUT_S = 30.0
-
-# The sheet's words on the tablet: the same as the server's sheet (sync_server.sheets),
-# from the tablet's own catalog (tests/test_tablet_walkaround_ui.py checks they agree).
-SHEET_TEXT: dict[str, Text] = {
-    "title": Text("Vehicle check-in sheet", "kiosk"),
-    "ticket": Text("Ticket", "kiosk"),
-    "checked_in": Text("Checked in", "kiosk"),
-    "customer": Text("Customer", "kiosk"),
-    "phone": Text("Phone", "kiosk"),
-    "vehicle": Text("Vehicle", "kiosk"),
-    "plate": Text("Plate", "kiosk"),
-    "vin": Text("VIN", "kiosk"),
-    "model": Text("Make and model", "kiosk"),
-    "concern": Text("What the customer came for", "kiosk"),
-    "diagram": Text("Condition of the car", "kiosk"),
-    "legend": Text(
-        "Red: damage recorded today (code: letter and grade). Grey outline: damage "
-        "recorded at an earlier visit.",
-        "kiosk",
-    ),
-    "codes": Text(
-        "A scratch · U dent · G stone chip · Y crack · S rust · M missing · B broken · "
-        "O other; 1 light, 2 clearly visible, 3 severe",
-        "kiosk",
-    ),
-    "marks": Text("Damage marks", "kiosk"),
-    "no_marks": Text("No damage recorded.", "kiosk"),
-    "photos": Text("Photos", "kiosk"),
-    "photo_pending": Text("Photo not received yet", "kiosk"),
-    "odometer": Text("Odometer", "kiosk"),
-    "fuel": Text("Fuel", "kiosk"),
-    "lights": Text("Warning lights on", "kiosk"),
-    "belongings": Text("Items left in the car", "kiosk"),
-    "keys": Text("Keys handed over", "kiosk"),
-    "other": Text("Other", "kiosk"),
-    "exterior": Text("Exterior notes", "kiosk"),
-    "interior": Text("Interior notes", "kiosk"),
-    "tread": Text("Tyre tread (mm)", "kiosk"),
-    "none": Text("None", "kiosk"),
-    "no_walkaround": Text("The walk-around has not been recorded yet.", "kiosk"),
-    "consent": Text("Confirmation", "kiosk"),
-    "consent_text": Text(
-        "I walked around the car with the service advisor and confirm that this sheet "
-        "records its condition, the fuel level, the odometer reading and the items left "
-        "in it when I handed it over. My data is used only for service and communication "
-        "and is kept strictly confidential.",
-        "kiosk",
-    ),
-    "privacy_agreed": Text("Privacy notice accepted", "kiosk"),
-    "signature": Text("Customer's signature", "kiosk"),
-    "signed_at": Text("Signed at", "kiosk"),
-    "not_signed": Text("Not signed", "kiosk"),
-    "verification": Text("Signature check", "kiosk"),
-    "version": Text("Sheet version", "kiosk"),
-    "fingerprint": Text("Fingerprint of the signed content", "kiosk"),
-    "page": Text("Page {number}", "kiosk"),
-    "belonging.spare_wheel": Text("Spare wheel", "kiosk"),
-    "belonging.jack": Text("Jack and tools", "kiosk"),
-    "belonging.documents": Text("Vehicle documents", "kiosk"),
-    "belonging.valuables": Text("Valuables", "kiosk"),
-    "belonging.child_seat": Text("Child seat", "kiosk"),
-    "light.engine": Text("Check engine", "kiosk"),
-    "light.abs": Text("ABS", "kiosk"),
-    "light.airbag": Text("Airbag", "kiosk"),
-    "light.oil": Text("Oil pressure", "kiosk"),
-    "light.battery": Text("Battery", "kiosk"),
-    "light.brake": Text("Brake system", "kiosk"),
-    "light.tyre_pressure": Text("Tyre pressure", "kiosk"),
-    "light.coolant": Text("Coolant temperature", "kiosk"),
-    "tyre.fl": Text("front left", "kiosk"),
-    "tyre.fr": Text("front right", "kiosk"),
-    "tyre.rl": Text("rear left", "kiosk"),
-    "tyre.rr": Text("rear right", "kiosk"),
-    "state.signed_unchanged": Text(
-        "Signed by the customer; the sheet is unchanged since it was signed.", "kiosk"
-    ),
-    "state.changed_after_signing": Text(
-        "Changed after the customer signed: the customer must sign this version again.",
-        "kiosk",
-    ),
-    "state.unsigned": Text("Not signed by the customer yet.", "kiosk"),
-}
-
-
-def sheet_labels(lang: str) -> dict[str, str]:
-    """Every word of the sheet in ``lang`` ("Page {number}" keeps its placeholder)."""
-    return {key: text.render(lang) for key, text in SHEET_TEXT.items()}
-
 
 # -- what goes on the sheet --------------------------------------------------------------
 
@@ -153,11 +65,10 @@ def sheet_content(
     state = "unsigned"
     signature_image: str | None = None
     if sheet is not None:
-        # Numbered in the order they were drawn, as the server numbers them.
-        sheet.walkaround.marks.sort(key=lambda mark: (mark.created_at, mark.id))
+        # Put together as the server puts it together (shared.walkaround_report): marks
+        # in the order they were drawn, photos in the order they were taken.
         state = sheet.signature_state.value
-        signatures = [s for s in sheet.signatures if s.purpose.value == "checkin_sheet"]
-        signature = max(signatures, key=lambda s: (s.signed_at, s.id)) if signatures else None
+        signature = sheet.latest_signature
     if signature is not None and signature.image is not None:
         path = store.blob_path(signature.image.sha256)
         signature_image = str(path) if path.exists() else None
@@ -184,7 +95,7 @@ def sheet_content(
         concern_codes=header.concern_codes,
         concern_text=header.concern_text,
         walkaround=sheet.walkaround if sheet is not None else None,
-        photos=sorted(sheet.photos, key=lambda p: (p.taken_at, p.id)) if sheet else [],
+        photos=list(sheet.photos) if sheet is not None else [],
         earlier_marks=[item.mark for item in sheet.earlier] if sheet is not None else [],
         signature=signature,
         state=state,  # type: ignore[arg-type]
@@ -298,10 +209,10 @@ def print_checkin_sheet(
     pdf = render_tablet_sheet(store, visit_id, lang, shop_name, shop_timezone)
     ticket = visit_header(store, visit_id).ticket_number or visit_id[:8]
     name = f"checkin-sheet-{_safe(ticket)}-{lang}.pdf"
-    path = _write_atomically(Path(folder) / name, pdf)
+    path = write_atomically(Path(folder) / name, pdf)
     if not device_printer.has_printer:
         return PrintOutcome(path, printed=False)
-    title = f"{SHEET_TEXT['title'].render(lang)} {ticket}"
+    title = f"{SHEET_WORDS['title'].render(lang)} {ticket}"
     try:
         job = device_printer.print_file(path, title)
     except PrintFailed as error:
@@ -313,21 +224,6 @@ def print_checkin_sheet(
 
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "visit"
-
-
-def _write_atomically(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    try:
-        with os.fdopen(descriptor, "wb") as temp_file:
-            temp_file.write(data)
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _time(value: object) -> datetime | None:

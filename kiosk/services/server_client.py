@@ -8,17 +8,17 @@ screen can act on, in either language.
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import requests
 
 from kiosk.services.pairing_code import normalize_code
 from shared.i18n import Text, normalize_language
+from shared.sync_protocol import API_PREFIX
 
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 10.0
-API_PREFIX = "/api/v1"
 
 
 class UserMessage(Protocol):
@@ -106,6 +106,8 @@ class DeviceInfo:
     phone_region: str = ""
     # The shop's time zone: every time this device shows is the shop's clock time.
     shop_timezone: str = ""
+    # The key this device makes its visits' status links with (a secret: not shown).
+    status_link_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -308,4 +310,5 @@ def _device_fields(body: dict[str, Any]) -> dict[str, Any]:
         "ticket_prefix": str(body.get("ticket_prefix") or ""),
         "phone_region": str(shop.get("phone_region") or ""),
         "shop_timezone": str(shop.get("timezone") or ""),
+        "status_link_key": str(body.get("status_link_key") or ""),
     }

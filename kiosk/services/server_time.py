@@ -23,12 +23,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from shared.hlc import HybridClock
+from shared.sync_protocol import MAX_OFFSET_HEADER, SERVER_TIME_HEADER
 
 if TYPE_CHECKING:
     from kiosk.services.local_store import LocalStore
 
-SERVER_TIME_HEADER = "X-Server-Time-Ms"
-MAX_OFFSET_HEADER = "X-Max-Clock-Offset-Ms"
 # An answer that took longer than this says little about when the server read its
 # clock (a photo upload): it sets the offset only while none is known yet.
 MAX_SAMPLE_ROUND_TRIP_MS = 2_000

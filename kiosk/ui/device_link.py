@@ -112,6 +112,7 @@ class DeviceLink:
             plate_region=settings.plate_region,
             phone_region="CN",
             server_url=settings.server_url,
+            status_link_key=settings.status_link_key,
         )
 
     def release(self) -> None:

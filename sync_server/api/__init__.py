@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-API_PREFIX = "/api/v1"
+from shared.sync_protocol import API_PREFIX
 
 
 def init_app(app: Flask) -> None:

@@ -19,6 +19,7 @@ from sync_server.pairing import (
     pairing_qr_payload,
     redeem_code,
     revoke_device,
+    status_link_key,
 )
 from sync_server.problems import Problem, field_error
 from sync_server.shop import shop_settings
@@ -51,9 +52,10 @@ def shop_json() -> dict[str, Any]:
 
 
 def device_secrets(device: Device) -> dict[str, Any]:
-    """What only the device itself is told. Nothing, today: a kiosk's offline look-ups
-    need no key (``shared.lookup``), so a stolen kiosk holds none."""
-    return {}
+    """What only the device itself is told: its status-link key, from which it makes
+    its visits' status links offline (``sync_server.pairing.status_link_key``). A
+    kiosk's offline look-ups need no key (``shared.lookup``)."""
+    return {"status_link_key": status_link_key(current_app.config["SECRET_KEY"], device.uid)}
 
 
 @bp.post("/pairing-codes")

@@ -11,6 +11,17 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from shared.sync_protocol import (
+    API_PREFIX,
+    HLC_PATTERN,
+    MAX_CHANGE_IDS_PER_ASK,
+    MAX_HASHES_PER_ASK,
+    MAX_PULL_PAGE,
+    MAX_PUSH_CHANGES,
+    SCHEMA_VERSION,
+    SHA256_PATTERN,
+    UUID_PATTERN,
+)
 from sync_server.access import public
 from sync_server.sync.records import DEVICE_KINDS
 
@@ -64,19 +75,20 @@ def _path(name: str, pattern: str = "") -> dict[str, Any]:
 
 
 OBJECT = {"type": "object"}
-SHA = "^[0-9a-f]{64}$"
+SHA = f"^{SHA256_PATTERN.pattern}$"
+UUID = f"^{UUID_PATTERN.pattern}$"
 
 CHANGE = {
     "type": "object",
     "required": ["change_id", "kind", "id", "hlc", "fields"],
     "properties": {
-        "change_id": {"type": "string", "format": "uuid"},
+        "change_id": {"type": "string", "format": "uuid", "pattern": UUID},
         "kind": {
             "type": "string",
             "enum": sorted(DEVICE_KINDS),
         },
-        "id": {"type": "string", "format": "uuid"},
-        "hlc": {"type": "string", "pattern": r"^\d{16}-\d{4}-.+$"},
+        "id": {"type": "string", "format": "uuid", "pattern": UUID},
+        "hlc": {"type": "string", "pattern": f"^{HLC_PATTERN.pattern}$"},
         "fields": {"type": "object", "minProperties": 1},
     },
 }
@@ -92,7 +104,7 @@ def document() -> dict[str, Any]:
             "pairing; people with a session cookie from /auth/login. Errors are RFC 9457 "
             "problem documents. See docs/sync.md for the protocol.",
         },
-        "servers": [{"url": "/api/v1"}],
+        "servers": [{"url": API_PREFIX}],
         "components": {
             "securitySchemes": {
                 "deviceToken": {"type": "http", "scheme": "bearer"},
@@ -291,10 +303,10 @@ def document() -> dict[str, Any]:
                             "type": "object",
                             "required": ["schema", "changes"],
                             "properties": {
-                                "schema": {"const": 1},
+                                "schema": {"const": SCHEMA_VERSION},
                                 "changes": {
                                     "type": "array",
-                                    "maxItems": 500,
+                                    "maxItems": MAX_PUSH_CHANGES,
                                     "items": {"$ref": "#/components/schemas/Change"},
                                 },
                             },
@@ -312,7 +324,7 @@ def document() -> dict[str, Any]:
                         _query("since", {"type": "integer", "minimum": 0}),
                         _query(
                             "limit",
-                            {"type": "integer", "minimum": 1, "maximum": 500},
+                            {"type": "integer", "minimum": 1, "maximum": MAX_PULL_PAGE},
                             "at most this many entries; records the caller wrote all of "
                             "itself are skipped without counting",
                         ),
@@ -338,8 +350,8 @@ def document() -> dict[str, Any]:
                             "properties": {
                                 "change_ids": {
                                     "type": "array",
-                                    "maxItems": 1000,
-                                    "items": {"type": "string", "format": "uuid"},
+                                    "maxItems": MAX_CHANGE_IDS_PER_ASK,
+                                    "items": {"type": "string", "format": "uuid", "pattern": UUID},
                                 }
                             },
                         }
@@ -367,7 +379,7 @@ def document() -> dict[str, Any]:
                             "properties": {
                                 "sha256": {
                                     "type": "array",
-                                    "maxItems": 5000,
+                                    "maxItems": MAX_HASHES_PER_ASK,
                                     "items": {"type": "string", "pattern": SHA},
                                 }
                             },

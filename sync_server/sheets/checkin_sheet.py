@@ -3,8 +3,9 @@
 The drawing is shared with the advisor tablet (``shared.checkin_sheet``, which prints
 the same sheet offline from its own records); this module gathers the visit, customer,
 car, consent, the assembled walk-around and its signature check
-(``sync_server.walkarounds``) from the database, and gives the sheet its words from the
-server's catalog. Photos are placed from the blob store's thumbnails.
+(``sync_server.walkarounds``) from the database; the sheet's words are
+``shared.checkin_words``, the same the tablet prints. Photos are placed from the blob
+store's thumbnails.
 """
 
 from __future__ import annotations
@@ -14,102 +15,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared.checkin_sheet import SheetContent, render_sheet_pdf
-from shared.i18n import Text
+from shared.checkin_words import sheet_labels
 from shared.shop_time import shop_zone
 from sync_server import visits
 from sync_server.models import Customer, Vehicle, Visit
 from sync_server.shop import shop_settings
 from sync_server.sync.blobs import BlobStore
-from sync_server.walkarounds import STATE_TEXT, AssembledWalkaround
-
-T = {
-    "title": Text("Vehicle check-in sheet", "server"),
-    "ticket": Text("Ticket", "server"),
-    "checked_in": Text("Checked in", "server"),
-    "customer": Text("Customer", "server"),
-    "phone": Text("Phone", "server"),
-    "vehicle": Text("Vehicle", "server"),
-    "plate": Text("Plate", "server"),
-    "vin": Text("VIN", "server"),
-    "model": Text("Make and model", "server"),
-    "concern": Text("What the customer came for", "server"),
-    "diagram": Text("Condition of the car", "server"),
-    "legend": Text(
-        "Red: damage recorded today (code: letter and grade). Grey outline: damage "
-        "recorded at an earlier visit.",
-        "server",
-    ),
-    "codes": Text(
-        "A scratch · U dent · G stone chip · Y crack · S rust · M missing · B broken · "
-        "O other; 1 light, 2 clearly visible, 3 severe",
-        "server",
-    ),
-    "marks": Text("Damage marks", "server"),
-    "no_marks": Text("No damage recorded.", "server"),
-    "photos": Text("Photos", "server"),
-    "photo_pending": Text("Photo not received yet", "server"),
-    "odometer": Text("Odometer", "server"),
-    "fuel": Text("Fuel", "server"),
-    "lights": Text("Warning lights on", "server"),
-    "belongings": Text("Items left in the car", "server"),
-    "keys": Text("Keys handed over", "server"),
-    "other": Text("Other", "server"),
-    "exterior": Text("Exterior notes", "server"),
-    "interior": Text("Interior notes", "server"),
-    "tread": Text("Tyre tread (mm)", "server"),
-    "none": Text("None", "server"),
-    "no_walkaround": Text("The walk-around has not been recorded yet.", "server"),
-    "consent": Text("Confirmation", "server"),
-    "consent_text": Text(
-        "I walked around the car with the service advisor and confirm that this sheet "
-        "records its condition, the fuel level, the odometer reading and the items left "
-        "in it when I handed it over. My data is used only for service and communication "
-        "and is kept strictly confidential.",
-        "server",
-    ),
-    "privacy_agreed": Text("Privacy notice accepted", "server"),
-    "signature": Text("Customer's signature", "server"),
-    "signed_at": Text("Signed at", "server"),
-    "not_signed": Text("Not signed", "server"),
-    "verification": Text("Signature check", "server"),
-    "version": Text("Sheet version", "server"),
-    "fingerprint": Text("Fingerprint of the signed content", "server"),
-    "page": Text("Page {number}", "server"),
-}
-BELONGING_LABELS = {
-    "spare_wheel": Text("Spare wheel", "server"),
-    "jack": Text("Jack and tools", "server"),
-    "documents": Text("Vehicle documents", "server"),
-    "valuables": Text("Valuables", "server"),
-    "child_seat": Text("Child seat", "server"),
-}
-LIGHT_LABELS = {
-    "engine": Text("Check engine", "server"),
-    "abs": Text("ABS", "server"),
-    "airbag": Text("Airbag", "server"),
-    "oil": Text("Oil pressure", "server"),
-    "battery": Text("Battery", "server"),
-    "brake": Text("Brake system", "server"),
-    "tyre_pressure": Text("Tyre pressure", "server"),
-    "coolant": Text("Coolant temperature", "server"),
-}
-TYRES = {
-    "fl": Text("front left", "server"),
-    "fr": Text("front right", "server"),
-    "rl": Text("rear left", "server"),
-    "rr": Text("rear right", "server"),
-}
-
-
-def sheet_labels(lang: str) -> dict[str, str]:
-    """Every word of the sheet in ``lang``, from the server's catalog."""
-    # Rendered without parameters, "Page {number}" keeps its placeholder for each page.
-    labels = {key: text.render(lang) for key, text in T.items()}
-    labels.update({f"belonging.{k}": v.render(lang) for k, v in BELONGING_LABELS.items()})
-    labels.update({f"light.{k}": v.render(lang) for k, v in LIGHT_LABELS.items()})
-    labels.update({f"tyre.{k}": v.render(lang) for k, v in TYRES.items()})
-    labels.update({f"state.{k}": v.render(lang) for k, v in STATE_TEXT.items()})
-    return labels
+from sync_server.walkarounds import AssembledWalkaround
 
 
 def render_checkin_sheet(

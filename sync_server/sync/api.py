@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -14,7 +13,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from shared.i18n import Text
-from shared.wire import SUPPORTED_SCHEMAS
+from shared.sync_protocol import (
+    API_PREFIX,
+    EPOCH_HEADER,
+    MAX_CHANGE_IDS_PER_ASK,
+    MAX_HASHES_PER_ASK,
+    MAX_PULL_PAGE,
+    MAX_PUSH_CHANGES,
+    is_sha256,
+    is_supported_schema,
+    is_uuid,
+)
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.api.body import json_object, whole_number_arg
@@ -23,8 +32,6 @@ from sync_server.problems import Problem, request_language
 from sync_server.sync import trust
 from sync_server.sync.blobs import MAX_UPLOAD_BYTES, BlobRefused, BlobStore
 from sync_server.sync.epoch import (
-    EPOCH_HEADER,
-    MAX_CHANGE_IDS_PER_ASK,
     check_device_epoch,
     feed_info,
     missing_change_ids,
@@ -51,12 +58,8 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("sync", __name__)
 
-MAX_CHANGES_PER_PUSH = 500
 # How long ``POST /blobs/missing`` waits for photos this server is storing at that moment.
 STORING_WAIT_S = 10.0
-MAX_PULL_PAGE = 500
-SHA256_URL = re.compile(r"[0-9a-f]{64}")
-UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TABLET_FEED_KINDS = frozenset(DEVICE_KINDS | {"appointment"})
 
 
@@ -76,7 +79,7 @@ def _refusal(refused: ChangeRefused, change_id: Any) -> dict[str, Any]:
 def push() -> ResponseReturnValue:
     body = json_object()
     schema = body.get("schema")
-    if not isinstance(schema, int) or isinstance(schema, bool) or schema not in SUPPORTED_SCHEMAS:
+    if not is_supported_schema(schema):
         raise Problem(
             400,
             "schema-unsupported",
@@ -87,11 +90,11 @@ def push() -> ResponseReturnValue:
     changes = body.get("changes")
     if not isinstance(changes, list):
         raise Problem(400, "bad-request", Text("'changes' must be a list.", "server"))
-    if len(changes) > MAX_CHANGES_PER_PUSH:
+    if len(changes) > MAX_PUSH_CHANGES:
         raise Problem(
             413,
             "too-many-changes",
-            Text("Send at most {n} changes at a time.", "server", {"n": MAX_CHANGES_PER_PUSH}),
+            Text("Send at most {n} changes at a time.", "server", {"n": MAX_PUSH_CHANGES}),
         )
     caller = require_caller()
     session = db.session()
@@ -103,6 +106,10 @@ def push() -> ResponseReturnValue:
             parsed.append(read_change(raw))
         except ChangeRefused as refused:
             parsed.append(refused)
+    # Steps that need the customer's signature on the walk-around are applied after the
+    # rest of the batch, which may bring that signature; answers keep the batch's order.
+    order = sorted(range(len(parsed)), key=lambda index: _is_signed_step(parsed[index]))
+    changes, parsed = [changes[i] for i in order], [parsed[i] for i in order]
     try:
         # Every check in apply_change comes before its first write, so a refused change
         # leaves nothing behind and needs no savepoint; the batch is flushed once.
@@ -119,7 +126,14 @@ def push() -> ResponseReturnValue:
         lock_feed(session)
         results, referenced = _apply_one_by_one(session, changes, parsed, caller)
     session.commit()
-    return jsonify({"results": results, "missing_blobs": _missing_blobs(list(referenced))})
+    in_order: list[dict[str, Any]] = [{}] * len(results)
+    for index, result in zip(order, results, strict=True):
+        in_order[index] = result
+    return jsonify({"results": in_order, "missing_blobs": _missing_blobs(list(referenced))})
+
+
+def _is_signed_step(item: Change | ChangeRefused) -> bool:
+    return isinstance(item, Change) and trust.needs_signed_walkaround(item.kind, item.fields)
 
 
 # What a change that passed every check may still raise when it is written because of
@@ -144,20 +158,29 @@ def _apply_batch(
 ) -> tuple[list[dict[str, Any]], dict[str, None]]:
     results: list[dict[str, Any]] = []
     referenced: dict[str, None] = {}
-    start_batch(session, [item for item in parsed if isinstance(item, Change)])
-    try:
-        with session.no_autoflush:
-            for raw, item in zip(changes, parsed, strict=True):
-                try:
-                    if isinstance(item, ChangeRefused):
-                        raise item
-                    results.append(apply_change(session, item, origin=caller.uid, role=caller.role))
-                    referenced.update(dict.fromkeys(blob_refs(item.fields)))
-                except ChangeRefused as refused:
-                    results.append(_refusal(refused, _change_id(raw)))
-        flush_batch(session)
-    finally:
-        end_batch(session)
+    # The signed steps (last, see ``push``) check the walk-around in the typed tables:
+    # what the batch wrote before them is flushed first.
+    split = next((index for index, item in enumerate(parsed) if _is_signed_step(item)), len(parsed))
+    for part in (slice(0, split), slice(split, None)):
+        part_changes, part_parsed = changes[part], parsed[part]
+        if not part_parsed:
+            continue
+        start_batch(session, [item for item in part_parsed if isinstance(item, Change)])
+        try:
+            with session.no_autoflush:
+                for raw, item in zip(part_changes, part_parsed, strict=True):
+                    try:
+                        if isinstance(item, ChangeRefused):
+                            raise item
+                        results.append(
+                            apply_change(session, item, origin=caller.uid, role=caller.role)
+                        )
+                        referenced.update(dict.fromkeys(blob_refs(item.fields)))
+                    except ChangeRefused as refused:
+                        results.append(_refusal(refused, _change_id(raw)))
+            flush_batch(session)
+        finally:
+            end_batch(session)
     return results, referenced
 
 
@@ -208,13 +231,17 @@ def missing_blobs() -> ResponseReturnValue:
     hashes = body.get("sha256")
     if (
         not isinstance(hashes, list)
-        or len(hashes) > 5000
-        or not all(isinstance(item, str) and SHA256_URL.fullmatch(item) for item in hashes)
+        or len(hashes) > MAX_HASHES_PER_ASK
+        or not all(is_sha256(item) for item in hashes)
     ):
         raise Problem(
             422,
             "validation",
-            Text("'sha256' must be a list of at most 5000 lowercase SHA-256 hashes.", "server"),
+            Text(
+                "'sha256' must be a list of at most {n} lowercase SHA-256 hashes.",
+                "server",
+                {"n": MAX_HASHES_PER_ASK},
+            ),
         )
     missing = _missing_blobs(list(dict.fromkeys(hashes)))
     if missing:
@@ -229,7 +256,7 @@ def missing_blobs() -> ResponseReturnValue:
 @bp.put("/blobs/<sha256>")
 @allow("kiosk", "tablet")
 def upload_blob(sha256: str) -> ResponseReturnValue:
-    if not SHA256_URL.fullmatch(sha256):
+    if not is_sha256(sha256):
         raise Problem(404, "not-found")
     request.max_content_length = MAX_UPLOAD_BYTES
     # The body has arrived (waitress reads it before calling the app): from now until
@@ -322,7 +349,7 @@ def missing_changes() -> ResponseReturnValue:
     if (
         not isinstance(change_ids, list)
         or len(change_ids) > MAX_CHANGE_IDS_PER_ASK
-        or not all(isinstance(item, str) and UUID_TEXT.fullmatch(item) for item in change_ids)
+        or not all(is_uuid(item) for item in change_ids)
     ):
         raise Problem(
             422,
@@ -411,7 +438,7 @@ def init_app(app: Flask) -> None:
     store = BlobStore(root)
     app.extensions["blob_store"] = store
     app.extensions["blob_rows"] = _blob_row_writer(app, store)
-    app.register_blueprint(bp, url_prefix="/api/v1")
+    app.register_blueprint(bp, url_prefix=API_PREFIX)
     trust.init_app(app)
     app.after_request(_tell_the_time)
 

@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 import time
 import warnings
@@ -27,6 +26,7 @@ from typing import IO
 import simplejpeg
 from PIL import Image, UnidentifiedImageError
 
+from shared.atomic_file import atomic_write, fsync_folder
 from shared.i18n import Text
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,6 @@ class BlobStore:
         self.incoming.mkdir(parents=True, exist_ok=True)
         self.remove_stale_temp_files()
         self._last_upload = time.monotonic()
-        self._folders: set[Path] = set()  # folders of originals known to exist
         self._storing: Counter[str] = Counter()  # photos being stored now, by SHA-256
         self._stored = threading.Condition()
         self._thumbnailer = ThreadPoolExecutor(
@@ -123,28 +122,26 @@ class BlobStore:
                 Text("Only JPEG and PNG images are accepted.", "server"),
             )
         self._last_upload = time.monotonic()
-        descriptor, temp_name = tempfile.mkstemp(dir=self.incoming, suffix=".part")
-        temp_path = Path(temp_name)
-        try:
+        final = self.original_path(sha256)
+        with atomic_write(
+            final, temp_folder=self.incoming, suffix=".part", sync_folder=sync_folder
+        ) as temp_file:
             digest = hashlib.sha256()
             size = 0
-            with os.fdopen(descriptor, "wb") as temp_file:
-                while chunk := stream.read(CHUNK_BYTES):
-                    size += len(chunk)
-                    if size > MAX_UPLOAD_BYTES:
-                        raise BlobRefused(
-                            413,
-                            "too-large",
-                            Text(
-                                "The image is larger than {megabytes} MB.",
-                                "server",
-                                {"megabytes": MAX_UPLOAD_BYTES // 1_048_576},
-                            ),
-                        )
-                    digest.update(chunk)
-                    temp_file.write(chunk)
-                temp_file.flush()
-                os.fsync(temp_file.fileno())
+            while chunk := stream.read(CHUNK_BYTES):
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    raise BlobRefused(
+                        413,
+                        "too-large",
+                        Text(
+                            "The image is larger than {megabytes} MB.",
+                            "server",
+                            {"megabytes": MAX_UPLOAD_BYTES // 1_048_576},
+                        ),
+                    )
+                digest.update(chunk)
+                temp_file.write(chunk)
             if digest.hexdigest() != sha256:
                 raise BlobRefused(
                     422,
@@ -154,16 +151,11 @@ class BlobStore:
                         "server",
                     ),
                 )
-            width, height = self._check(temp_path, FORMATS[content_type])
-            final = self.original_path(sha256)
-            self._make_folder(final.parent)
-            os.replace(temp_path, final)
-            if sync_folder:
-                _fsync_directory(final.parent)
-            self.make_thumbnail_later(sha256)
-            return StoredBlob(sha256, content_type, size, width, height)
-        finally:
-            temp_path.unlink(missing_ok=True)
+            temp_file.flush()
+            # Refused here, the upload is removed and nothing takes its final name.
+            width, height = self._check(Path(temp_file.name), FORMATS[content_type])
+        self.make_thumbnail_later(sha256)
+        return StoredBlob(sha256, content_type, size, width, height)
 
     @contextlib.contextmanager
     def storing(self, sha256: str) -> Iterator[None]:
@@ -194,16 +186,7 @@ class BlobStore:
     def sync_folders(self, sha256s: Iterable[str]) -> None:
         """Make the names of these originals durable (one fsync per folder)."""
         for folder in {self.original_path(sha).parent for sha in sha256s}:
-            _fsync_directory(folder)
-
-    def _make_folder(self, folder: Path) -> None:
-        """Make ``originals/ab/`` if need be, durably (its entry in ``originals/`` too)."""
-        if folder in self._folders:
-            return
-        if not folder.is_dir():
-            folder.mkdir(parents=True, exist_ok=True)
-            _fsync_directory(folder.parent)
-        self._folders.add(folder)
+            fsync_folder(folder)
 
     def _check(self, path: Path, expected_format: str) -> tuple[int, int]:
         """Check the image: what it is, how big, and that it is whole.
@@ -260,11 +243,9 @@ class BlobStore:
             image.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))
             image.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
             thumbnail = image.convert("RGB")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
-        with os.fdopen(descriptor, "wb") as temp_file:
+        # Not fsynced folder by folder: a thumbnail lost in a power cut is made again.
+        with atomic_write(target, suffix=".part", sync_folder=False) as temp_file:
             thumbnail.save(temp_file, "JPEG", quality=80)
-        os.replace(temp_name, target)
         return target
 
     def make_thumbnail_later(self, sha256: str) -> None:
@@ -314,11 +295,3 @@ def _unreadable() -> BlobRefused:
         "image-unreadable",
         Text("The image is damaged or incomplete. Take or send it again.", "server"),
     )
-
-
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from shared.i18n import Text
+from shared.sync_protocol import change_problems, is_hlc, is_sha256
 from sync_server.sync.projections import PROJECTIONS
 
-HLC_PATTERN = re.compile(r"\d{16}-\d{4}-[A-Za-z0-9_.:-]{1,40}")
-UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 # Every kind of record the sync engine knows: each has its typed table.
 SYNCED_KINDS = frozenset(PROJECTIONS)
 
@@ -82,27 +79,7 @@ def read_change(raw: Any) -> Change:
         raise ChangeRefused(
             422, "change-malformed", Text("Each change must be a JSON object.", "server")
         )
-    problems = []
-    change_id, kind, record_id = raw.get("change_id"), raw.get("kind"), raw.get("id")
-    hlc, fields = raw.get("hlc"), raw.get("fields")
-    if not (isinstance(change_id, str) and UUID_PATTERN.fullmatch(change_id)):
-        problems.append("change_id")
-    if not (isinstance(kind, str) and kind in SYNCED_KINDS):
-        problems.append("kind")
-    if not (isinstance(record_id, str) and UUID_PATTERN.fullmatch(record_id)):
-        problems.append("id")
-    if not (isinstance(hlc, str) and HLC_PATTERN.fullmatch(hlc)):
-        problems.append("hlc")
-    if not (isinstance(fields, dict) and fields):
-        problems.append("fields")
-    base = raw.get("base")
-    if base is not None and not (
-        isinstance(base, dict)
-        and all(
-            v is None or (isinstance(v, str) and HLC_PATTERN.fullmatch(v)) for v in base.values()
-        )
-    ):
-        problems.append("base")
+    problems = change_problems(raw, SYNCED_KINDS)  # the form both ends agree on
     if problems:
         raise ChangeRefused(
             422,
@@ -114,8 +91,9 @@ def read_change(raw: Any) -> Change:
             ),
             [{"field": name, "code": "invalid"} for name in problems],
         )
-    assert isinstance(fields, dict)
-    return Change(change_id, kind, record_id, hlc, fields, base)
+    return Change(
+        raw["change_id"], raw["kind"], raw["id"], raw["hlc"], raw["fields"], raw.get("base")
+    )
 
 
 def issue_dict(issue: Any) -> dict[str, Any]:
@@ -130,7 +108,7 @@ def blob_refs(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         for key, item in value.items():
             if key in ("sha256", "photo_sha256") and isinstance(item, str):
-                if SHA256_PATTERN.fullmatch(item):
+                if is_sha256(item):
                     yield item
             elif isinstance(item, dict | list):
                 yield from blob_refs(item)
@@ -142,4 +120,4 @@ def blob_refs(value: Any) -> Iterator[str]:
 
 def stamped_by(hlc: str) -> str:
     """The node id in an HLC: the device (its uid) or the server that made the change."""
-    return hlc.split("-", 2)[2] if HLC_PATTERN.fullmatch(hlc) else ""
+    return hlc.split("-", 2)[2] if is_hlc(hlc) else ""

@@ -22,9 +22,6 @@ from shared.i18n import Text
 from sync_server.models import AppliedChange, ServerIdentity, SyncCounter, utcnow
 from sync_server.problems import Problem
 
-MAX_CHANGE_IDS_PER_ASK = 1000
-EPOCH_HEADER = "X-Feed-Epoch"
-
 
 def server_identity(session: Session) -> ServerIdentity:
     """The identity row, made the first time it is asked for (migration 0008 makes it)."""

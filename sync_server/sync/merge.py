@@ -98,11 +98,19 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     if change.kind == "visit":
         trust.check_new_visit(change.fields, role, existing is None)
         fields = trust.settle_status_token(
-            change.fields, role, existing.fields if existing else None
+            change.fields,
+            role,
+            existing.fields if existing else None,
+            visit_id=change.id,
+            device_uid=origin,
         )
         if fields is not change.fields:
             change, token_settled = replace(change, fields=fields), True
     policy.check_status_change(change, role, existing)
+    if change.kind == "visit":
+        trust.check_walkaround_signed(
+            session, change.fields, role, existing.fields if existing else None, change.id
+        )
     policy.check_customer_authorised(session, change, existing)
 
     state = dict(existing.fields) if existing else {}
@@ -164,7 +172,12 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     existing.seq, existing.updated_by, existing.updated_at = seq, origin, now
     session.add_all(losers)
     projection_hook.project(session, change.kind, record, origin)
-    result = {"change_id": change.change_id, "status": 201}
+    result: dict[str, Any] = {"change_id": change.change_id, "status": 201}
+    if token_settled and "status_token" in change.fields:
+        # The device's token was not the server's: it learns the one the customer's
+        # link uses (a kiosk gets no feed), with the server's clock for it.
+        result["server_fields"] = {"status_token": state["status_token"]}
+        result["server_clocks"] = {"status_token": clocks["status_token"]}
     applied = {
         "change_id": change.change_id,
         "content_sha256": content,

@@ -3,17 +3,14 @@ the blob store. Used by the sync API and by the customer's approval page."""
 
 from __future__ import annotations
 
-import re
-
 from flask import Response, current_app, send_file
 
 from shared.i18n import Text
+from shared.sync_protocol import is_sha256
 from sync_server import db
 from sync_server.models import Blob
 from sync_server.problems import Problem
 from sync_server.sync.blobs import BlobStore
-
-SHA256_TEXT = re.compile(r"[0-9a-f]{64}")
 
 
 def blob_store() -> BlobStore:
@@ -24,7 +21,7 @@ def blob_store() -> BlobStore:
 def send_photo(sha256: str, *, thumbnail: bool) -> Response:
     """The photo (or its JPEG thumbnail) as a long-cached answer, or a problem saying
     why not; the caller has checked who may see it."""
-    blob = db.session().get(Blob, sha256) if SHA256_TEXT.fullmatch(sha256) else None
+    blob = db.session().get(Blob, sha256) if is_sha256(sha256) else None
     if blob is None:
         raise Problem(
             404,

@@ -12,15 +12,18 @@ believes any of it (docs/sync.md "Clock rules" and "What the server trusts").
   references (an advisor's user id) that exist. What ``shared.wire`` already refuses
   (NUL characters, numbers beyond 32 bits) never gets this far.
 * **What only the server decides.** A device creates visits only as "checked in", and
-  a visit's status token (the customer's status link) is the server's: a device's is
-  kept only when it is 128 random bits, else the server makes one.
+  moves one to "walk-around done" only when the customer's signature covers the
+  walk-around as the server holds it (the same batch may bring it, in any order). A
+  visit's status token (the customer's status link) is the server's: a device's is
+  kept only when it is exactly the derivation of the visit's id with that device's
+  status-link key (``shared.domain.status_token_for``), else the server makes one.
 
-No Flask here: :func:`init_app` copies the setting; everything else takes the session.
+No Flask here: :func:`init_app` copies the settings; everything else takes the session.
 """
 
 from __future__ import annotations
 
-import re
+import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -31,35 +34,35 @@ from typing import Any, NamedTuple, get_args, get_type_hints
 from sqlalchemy import Integer, Numeric, String
 from sqlalchemy.orm import Session
 
-from shared.domain import new_status_token
+from shared.domain import new_status_token, status_token_for
 from shared.hlc import DEFAULT_MAX_OFFSET_MS, limit_hlc, parse, wall_clock_ms
 from shared.i18n import Text
+from shared.sync_protocol import MAX_OFFSET_HEADER, SERVER_TIME_HEADER
 from shared.validation import FieldIssue
 from shared.visit_status import VisitStatus
 from shared.wire import MAX_LENGTHS, MAX_WHOLE_NUMBER
 from sync_server.models import Base
+from sync_server.pairing import status_link_key
 
 # The limit a device's clock may run ahead of the server's (``init_app`` sets it).
 max_clock_offset_ms = DEFAULT_MAX_OFFSET_MS
 # What tests put in place of the server's wall clock.
 server_now_ms: Callable[[], int] = wall_clock_ms
 
-SERVER_TIME_HEADER = "X-Server-Time-Ms"
-MAX_OFFSET_HEADER = "X-Max-Clock-Offset-Ms"
 
 INT32_MAX = 2**31 - 1
 _INT32 = -INT32_MAX - 1
 INITIAL_VISIT_STATUSES = frozenset({VisitStatus.checked_in.value})
-# secrets.token_urlsafe(16): 22 characters of URL-safe base64, 128 random bits.
-_STATUS_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
-# 22 random characters out of 64 have about 19 different ones; fewer than 10 is a
-# made-up token ("aaaa…", "abcabc…"), not a random one.
-_STATUS_TOKEN_MIN_DISTINCT = 10
+# What a device may move a visit to only with the customer's signature on the walk-around.
+SIGNED_WALKAROUND_STATUSES = frozenset({VisitStatus.walkaround_done.value})
+# The server's secret, from which each device's status-link key is derived (never logged).
+_status_link_secret = ""
 
 
 def init_app(app: Any) -> None:
-    global max_clock_offset_ms
+    global max_clock_offset_ms, _status_link_secret
     max_clock_offset_ms = int(app.config.get("SYNC_MAX_CLOCK_OFFSET_MS", DEFAULT_MAX_OFFSET_MS))
+    _status_link_secret = str(app.config["SECRET_KEY"])
     from sync_server.sync import records
 
     records._server_clock.max_ahead_ms = max_clock_offset_ms
@@ -284,7 +287,7 @@ def _referenced_model(column: Any) -> type[Base] | None:
 
 def check_new_visit(fields: dict[str, Any], role: str, is_new: bool) -> None:
     """A device creates a visit only as "checked in"; its later steps are the
-    status machine's (``records._check_status_change``)."""
+    status machine's (``policy.check_status_change``)."""
     if role == "server" or not is_new:
         return
     status = fields.get("status", VisitStatus.checked_in.value)
@@ -303,29 +306,76 @@ def check_new_visit(fields: dict[str, Any], role: str, is_new: bool) -> None:
         )
 
 
-def is_random_status_token(token: Any) -> bool:
-    """Whether ``token`` looks like 128 random bits as ``new_status_token`` makes them."""
-    return (
-        isinstance(token, str)
-        and _STATUS_TOKEN.fullmatch(token) is not None
-        and len(set(token)) >= _STATUS_TOKEN_MIN_DISTINCT
-    )
+def needs_signed_walkaround(kind: str, fields: dict[str, Any]) -> bool:
+    """Whether a device's change asks for a step that needs the customer's signature on
+    the walk-around: the push applies such changes after the rest of their batch, so a
+    signature in the same batch counts whatever the order (``sync.api``)."""
+    return kind == "visit" and fields.get("status") in SIGNED_WALKAROUND_STATUSES
+
+
+def check_walkaround_signed(
+    session: Session,
+    fields: dict[str, Any],
+    role: str,
+    existing_fields: dict[str, Any] | None,
+    visit_id: str,
+) -> None:
+    """A device moves a visit to "walk-around done" only when the customer's signature
+    covers the walk-around as the server holds it now (``ChangeRefused`` 422 otherwise,
+    with what to do). The desk's own step has its gate, with a manager's override
+    (``sync_server.walkarounds.gate``)."""
+    if role == "server" or existing_fields is None:
+        return
+    wanted = fields.get("status")
+    if wanted not in SIGNED_WALKAROUND_STATUSES or wanted == existing_fields.get("status"):
+        return
+    from sync_server.walkarounds.gate import WalkaroundNotSigned, require_signed_walkaround
+
+    try:
+        require_signed_walkaround(session, visit_id)
+    except WalkaroundNotSigned as refused:
+        from sync_server.sync.records import ChangeRefused
+
+        raise ChangeRefused(
+            422,
+            "walkaround-not-signed",
+            refused.message,
+            [_issue("status", "walkaround_not_signed", refused.message)],
+        ) from None
+
+
+def device_status_link_key(device_uid: str) -> str:
+    """The status-link key of the device ``device_uid`` (``sync_server.pairing``): from
+    the secret of the app serving the request, as ``GET /devices/me`` gives it."""
+    from flask import current_app, has_app_context
+
+    secret = current_app.config["SECRET_KEY"] if has_app_context() else _status_link_secret
+    return status_link_key(str(secret), device_uid)
 
 
 def settle_status_token(
-    fields: dict[str, Any], role: str, existing_fields: dict[str, Any] | None
+    fields: dict[str, Any],
+    role: str,
+    existing_fields: dict[str, Any] | None,
+    *,
+    visit_id: str,
+    device_uid: str,
 ) -> dict[str, Any]:
     """The fields of a visit change with the status token made the server's.
 
     A new visit keeps the device's token (the kiosk prints it on the ticket while
-    offline) only when it is 128 random bits; any other is replaced by one the server
-    makes. A token never changes afterwards: a device's attempt is dropped. Returns
-    ``fields`` itself when nothing changes, else a copy.
+    offline) only when it is exactly ``status_token_for(key, visit_id)`` with the
+    sending device's status-link key; any other (made up, random, another device's, or
+    made before the device had its key) is replaced by one the server makes. A token
+    never changes afterwards: a device's attempt is dropped. Returns ``fields`` itself
+    when nothing changes, else a copy.
     """
     if role == "server":
         return fields
     if existing_fields is None:
-        if is_random_status_token(fields.get("status_token")):
+        token = fields.get("status_token")
+        derived = status_token_for(device_status_link_key(device_uid), visit_id)
+        if isinstance(token, str) and hmac.compare_digest(token.encode(), derived.encode()):
             return fields
         return {**fields, "status_token": new_status_token()}
     if "status_token" in fields and fields["status_token"] != existing_fields.get("status_token"):

@@ -1,10 +1,10 @@
 """Walk-arounds on the server: the check-in sheet put back together, and its signature check.
 
 Devices send a walk-around's fields, each damage mark and each photo as records of their
-own (docs/sync.md). :func:`assemble` puts the sheet back together from those records —
-the visit's newest walk-around, its marks (tombstoned ones left out) and its photos as
-``PhotoRef``s — so that ``Walkaround.report_sha256()`` is computed here exactly as the
-tablet computed it when the customer signed. :func:`signature_state` then says whether
+own (docs/sync.md). :func:`assemble` reads them from the typed tables and puts the sheet
+back together with ``shared.walkaround_report`` — the assembly the tablet uses too — so
+that ``Walkaround.report_sha256()`` is computed here exactly as the tablet computed it
+when the customer signed. :func:`signature_state` then says whether
 the latest check-in sheet signature still covers the sheet.
 
 Everything is read from the typed tables (``sync_server.visits``), and the state is
@@ -23,23 +23,17 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.domain import DamageMark, Signature, SignaturePurpose, VisitPhoto, Walkaround
-from shared.i18n import Text
+from shared.checkin_words import SIGNATURE_STATES
+from shared.domain import DamageMark
+from shared.walkaround_report import SignatureState, WalkaroundReport, newest
+from shared.walkaround_report import assemble as assemble_report
 from sync_server import visits
 from sync_server.models import Blob, Visit
 
-SignatureStateName = Literal["signed_unchanged", "changed_after_signing", "unsigned"]
-
-STATE_TEXT: dict[str, Text] = {
-    "signed_unchanged": Text(
-        "Signed by the customer; the sheet is unchanged since it was signed.", "server"
-    ),
-    "changed_after_signing": Text(
-        "Changed after the customer signed: the customer must sign this version again.",
-        "server",
-    ),
-    "unsigned": Text("Not signed by the customer yet.", "server"),
-}
+# The states are ``shared.walkaround_report.SignatureState`` (a StrEnum: each equals its
+# name as text), and their words ``shared.checkin_words.SIGNATURE_STATES``.
+SignatureStateName = SignatureState
+STATE_TEXT = SIGNATURE_STATES
 
 
 @dataclass
@@ -51,29 +45,12 @@ class EarlierDamage:
 
 
 @dataclass
-class AssembledWalkaround:
-    """A visit's check-in sheet as the server holds it now."""
+class AssembledWalkaround(WalkaroundReport):
+    """A visit's check-in sheet as the server holds it now, with which of its pictures
+    the server has stored and the damage of the car's earlier visits."""
 
-    visit_id: str
-    walkaround: Walkaround | None
-    photos: list[VisitPhoto] = field(default_factory=list)
-    signatures: list[Signature] = field(default_factory=list)
     stored_blobs: set[str] = field(default_factory=set)
     earlier: list[EarlierDamage] = field(default_factory=list)
-
-    @property
-    def latest_signature(self) -> Signature | None:
-        sheet = [s for s in self.signatures if s.purpose == SignaturePurpose.checkin_sheet]
-        return max(sheet, key=lambda s: (s.signed_at, s.id)) if sheet else None
-
-    @property
-    def state(self) -> SignatureStateName:
-        latest = self.latest_signature
-        if latest is None:
-            return "unsigned"
-        if self.walkaround is not None and self.walkaround.is_covered_by(latest):
-            return "signed_unchanged"
-        return "changed_after_signing"
 
     def photo_state(self, sha256: str) -> Literal["stored", "pending"]:
         return "stored" if sha256 in self.stored_blobs else "pending"
@@ -81,19 +58,16 @@ class AssembledWalkaround:
 
 def assemble(session: Session, visit_id: str, *, with_earlier: bool = False) -> AssembledWalkaround:
     """The visit's newest walk-around with its marks and photos, and the visit's signatures."""
-    walkarounds = visits.walkarounds(session, visit_id)
-    signatures = visits.signatures(session, visit_id)
-    assembled = AssembledWalkaround(visit_id, None, signatures=signatures)
-    if walkarounds:
-        walkaround = max(walkarounds, key=lambda w: (w.version, w.id))
-        walkaround.marks = visits.damage_marks(session, [walkaround.id])
-        photos = [
-            photo
-            for photo in visits.photos(session, visit_id)
-            if photo.walkaround_id == walkaround.id
-        ]
-        walkaround.photos = [photo.image for photo in photos]
-        assembled.walkaround, assembled.photos = walkaround, photos
+    walkaround = newest(visits.walkarounds(session, visit_id))
+    report = assemble_report(
+        visit_id,
+        [walkaround] if walkaround is not None else [],
+        visits.damage_marks(session, [walkaround.id]) if walkaround is not None else [],
+        visits.photos(session, visit_id) if walkaround is not None else [],
+        visits.signatures(session, visit_id),
+    )
+    assembled = AssembledWalkaround(visit_id, report.walkaround, report.photos, report.signatures)
+    signatures = assembled.signatures
     hashes = {photo.image.sha256 for photo in assembled.photos} | {
         s.image.sha256 for s in signatures if s.image is not None
     }

@@ -22,9 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared import domain
+from shared.checkin_words import BELONGINGS, TYRES, WARNING_LIGHTS
 from shared.i18n import Text
 from shared.resources import diagram_dir
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allowed_events
+from shared.walkaround_report import assemble_versions
 from sync_server import db, visits
 from sync_server.access import STAFF, allow, public, require_caller
 from sync_server.messaging import masked_recipient, notify_customer
@@ -140,24 +142,29 @@ def _stored(session: Session, hashes: set[str]) -> set[str]:
 
 
 def walkaround_views(session: Session, visit_id: str) -> list[WalkaroundView]:
-    """The visit's walk-arounds, put back together from their records, with the check of
-    each check-in sheet signature against the sheet as it is now."""
+    """The visit's walk-arounds, oldest first, put back together from their records
+    (``shared.walkaround_report``, as the tablet and the printed sheet do), with the
+    check of each check-in sheet signature against the sheet as it is now."""
     walkarounds = visits.walkarounds(session, visit_id)
-    ids = [w.id for w in walkarounds]
-    marks = visits.damage_marks(session, ids)
     photos = visits.photos(session, visit_id)
     signatures = visits.signatures(session, visit_id)
+    reports = assemble_versions(
+        visit_id,
+        walkarounds,
+        visits.damage_marks(session, [w.id for w in walkarounds]),
+        photos,
+        signatures,
+    )
     hashes = {p.image.sha256 for p in photos} | {
         s.image.sha256 for s in signatures if s.image is not None
     }
     stored = _stored(session, hashes)
     views = []
-    for walkaround in sorted(walkarounds, key=lambda w: w.version):
-        walkaround.marks = [m for m in marks if m.walkaround_id == walkaround.id]
-        own_photos = [p for p in photos if p.walkaround_id == walkaround.id]
-        walkaround.photos = [p.image for p in own_photos]
+    for report in reports:
+        walkaround = report.walkaround
+        assert walkaround is not None  # a version is a walk-around
         photo_views = []
-        for photo in own_photos:
+        for photo in report.photos:
             pins = [
                 (pin.x, pin.y, mark.condition_code)
                 for mark in walkaround.marks
@@ -167,12 +174,9 @@ def walkaround_views(session: Session, visit_id: str) -> list[WalkaroundView]:
             photo_views.append(
                 PhotoView(photo.image.sha256, photo.image.sha256 in stored, photo.caption, pins)
             )
-        checks = [
-            (signature, walkaround.is_covered_by(signature))
-            for signature in signatures
-            if signature.purpose == domain.SignaturePurpose.checkin_sheet
-        ]
-        views.append(WalkaroundView(walkaround, walkaround.marks, photo_views, checks))
+        views.append(
+            WalkaroundView(walkaround, walkaround.marks, photo_views, report.signature_checks())
+        )
     return views
 
 
@@ -238,6 +242,7 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         "urgency_label": lambda value: render_text(domain.urgency_label(value)),
         "enum_label": enum_label,
         "light_label": light_label,
+        "belongings_left": belongings_left,
         "tyre_treads": tyre_treads,
         "speciality_names": speciality_names(),
         "now": utcnow(),
@@ -251,15 +256,20 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
 
 def light_label(code: str) -> str:
     """A warning light as the check-in sheet names it (the tablet sends its code)."""
-    from sync_server.sheets.checkin_sheet import LIGHT_LABELS
+    return render_text(WARNING_LIGHTS[code]) if code in WARNING_LIGHTS else code
 
-    return render_text(LIGHT_LABELS[code]) if code in LIGHT_LABELS else code
+
+def belongings_left(walkaround: domain.Walkaround) -> list[str]:
+    """What was left in the car, in the words of the tablet and the check-in sheet."""
+    return [
+        render_text(text)
+        for name, text in BELONGINGS.items()
+        if getattr(walkaround.belongings, name)
+    ]
 
 
 def tyre_treads(walkaround: domain.Walkaround) -> list[tuple[str, float]]:
     """Each tyre's tread depth, in the order front left, front right, rear left, right."""
-    from sync_server.sheets.checkin_sheet import TYRES
-
     return [
         (render_text(TYRES[position]), walkaround.tyre_tread_mm[position])
         for position in domain.TYRE_POSITIONS

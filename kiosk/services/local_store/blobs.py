@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -28,6 +27,7 @@ from kiosk.services.local_store.database import (
     is_sha256,
     utcnow_text,
 )
+from shared.atomic_file import TEMP_PREFIX, write_atomically
 
 # The image types a photo or a signature may have (the server accepts these only).
 BLOB_CONTENT_TYPES: Mapping[str, bytes] = {
@@ -81,7 +81,7 @@ class BlobsMixin(StoreDatabase):
         path = self.blob_path(sha)
         UnfinishedSave.note_photo(self.data_dir, sha)
         if not _file_holds(path, sha, len(data)):
-            _write_atomically(path, data)
+            write_atomically(path, data)
         info = BlobInfo(sha, len(data), content_type)
         # No fsync of its own: the file is durable already, and the row matters only
         # once a record refers to it, whose (durable) commit comes after it in the log.
@@ -204,7 +204,7 @@ class BlobsMixin(StoreDatabase):
                 if not folder.is_dir(follow_symlinks=False):
                     continue
                 for entry in os.scandir(folder.path):
-                    if entry.name.startswith(".incoming-"):
+                    if entry.name.startswith(TEMP_PREFIX):
                         temp_files.append(Path(entry.path))
                     elif is_sha256(entry.name) and entry.name not in needed:
                         photos.append(Path(entry.path))
@@ -313,39 +313,3 @@ def _file_holds(path: Path, sha256: str, size: int) -> bool:
     except FileNotFoundError:
         return False
     return digest.hexdigest() == sha256
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same folder → fsync → rename → fsync folder."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_dir(path.parent)
-    if path.parent not in _DURABLE_FOLDERS:
-        # The ab/ folder's own entry in blobs/: once per folder and process is enough
-        # (a folder made by a process that died unsynced is synced by the next one).
-        _fsync_dir(path.parent.parent)
-        _DURABLE_FOLDERS.add(path.parent)
-
-
-_DURABLE_FOLDERS: set[Path] = set()
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename durable (POSIX; Windows has no directory handles)."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -29,7 +29,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from shared.hlc import HLC, HybridClock, wall_clock_ms
+from shared.sync_protocol import is_sha256
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,6 @@ UPLOADING_DIR = "uploading"
 
 META_HLC = "hlc"
 
-_SHA256_HEX = frozenset("0123456789abcdef")
-UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # The record fields the store keeps an index on: every look-up a screen or a sync round
 # makes goes by one of these (a visit's walk-around, a walk-around's marks, a car's
@@ -381,10 +379,6 @@ def check_name(what: str, value: object) -> None:
 def check_sha256(value: str) -> None:
     if not is_sha256(value):
         raise ValueError(f"not a SHA-256 (64 lowercase hex digits): {value!r:.80}")
-
-
-def is_sha256(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and set(value) <= _SHA256_HEX
 
 
 def dumps(value: Any) -> str:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from kiosk.services.local_store.database import StoreDatabase, chunks, dumps, utcnow_text
 from shared.hlc import HLC
+from shared.sync_protocol import change_message
 
 ChangeState = Literal["pending", "parked"]
 
@@ -39,7 +40,7 @@ class Change:
 
     def to_wire(self) -> dict[str, Any]:
         """The change as ``POST /sync/push`` carries it (docs/sync.md)."""
-        return wire_change(
+        return change_message(
             self.change_id, self.kind, self.record_id, self.hlc, self.fields, self.base
         )
 
@@ -191,20 +192,6 @@ def _change_from_row(row: Sequence[Any]) -> Change:
         created_at=created_at,
         base=json.loads(base) if base else None,
     )
-
-
-def wire_change(
-    change_id: str,
-    kind: str,
-    record_id: str,
-    hlc: HLC,
-    fields: dict[str, Any],
-    base: dict[str, HLC | None] | None = None,
-) -> dict[str, Any]:
-    wire = {"change_id": change_id, "kind": kind, "id": record_id, "hlc": hlc, "fields": fields}
-    if base is not None:
-        wire["base"] = base
-    return wire
 
 
 def _problem_summary(problem: Mapping[str, Any]) -> str:

@@ -23,7 +23,6 @@ from typing import Any, NamedTuple
 from kiosk.services.local_store.database import (
     INDEXED_FIELDS,
     META_HLC,
-    UUID_RE,
     StoreDatabase,
     check_name,
     chunks,
@@ -32,8 +31,9 @@ from kiosk.services.local_store.database import (
     json_copy,
     utcnow_text,
 )
-from kiosk.services.local_store.outbox import Change, wire_change
+from kiosk.services.local_store.outbox import Change
 from shared.hlc import HLC
+from shared.sync_protocol import change_message, is_uuid
 
 
 class RecordChange(NamedTuple):
@@ -110,7 +110,7 @@ class RecordsMixin(StoreDatabase):
             "INSERT OR IGNORE INTO blob_refs (sha256, kind, record_id) VALUES (?, ?, ?)",
             [(sha, kind, record_id) for sha in refs],
         )
-        wire = wire_change(change_id, kind, record_id, hlc, dict(field_values), base)
+        wire = change_message(change_id, kind, record_id, hlc, dict(field_values), base)
         byte_size = len(dumps(wire).encode("utf-8"))
         cursor = db.execute(
             """INSERT INTO outbox (change_id, kind, entity_id, hlc, fields, blob_refs,
@@ -302,7 +302,7 @@ def _checked(item: RecordChange) -> RecordChange:
     """One record change as it will be written, or ``ValueError`` before anything is."""
     kind, record_id, fields, blob_refs = item
     check_name("kind", kind)
-    if not isinstance(record_id, str) or not UUID_RE.fullmatch(record_id):
+    if not is_uuid(record_id):
         # The server refuses anything else; say so now, not in a parked change later.
         raise ValueError(f"record ids are lowercase UUIDs made on the device: {record_id!r}")
     if not isinstance(fields, Mapping) or not fields:
