@@ -148,6 +148,7 @@ def seed(engine, visits: int, now: datetime, advisors: list[int]) -> dict[str, s
     from sync_server.models import ApprovalRow, Customer, QuoteRow, SyncRecord, Vehicle, Visit
     from sync_server.record_tables import (
         ApprovalDecisionRow,
+        ApprovalSafetyAcknowledgementRow,
         ConsentRow,
         DamageMarkRow,
         QuoteLineRow,
@@ -177,8 +178,13 @@ def seed(engine, visits: int, now: datetime, advisors: list[int]) -> dict[str, s
         QuoteOptionRow,
         ApprovalRow,
         ApprovalDecisionRow,
+        ApprovalSafetyAcknowledgementRow,
         SyncRecord,
     ]
+    for children in projections.CHILDREN.values():  # child tables added since (each after
+        for model, *_rest in children:  # its parent, before the sync records)
+            if model not in order:
+                order.insert(len(order) - 1, model)
     rows: dict[type, list[dict]] = {model: [] for model in order}  # type: ignore[type-arg]
     pending = 0
 

@@ -80,11 +80,152 @@ def prepare_shop(root: Path, url: str) -> dict[str, str]:
                 check_pin(session, "tom", "0000")
         assert session.scalar(select(User.pin_locked_until).where(User.username == "tom"))
         ids = {key: demo_id("visit", key) for key in ("david-mueller", "liu-yang", "zhao-min")}
+        ids["liu-customer"] = demo_id("customer", "liu-yang")
+        ids["liu-car"] = demo_id("vehicle", "liu-yang")
+        seed_car_history(session, ids["liu-customer"], ids["liu-car"])
         visit = session.get(Visit, ids["david-mueller"])
         assert visit is not None
         ids["status-token"] = visit.status_token
     app.extensions["db_engine"].dispose()
     return ids
+
+
+def seed_car_history(session: Any, customer_id: str, vehicle_id: str) -> None:
+    """Two earlier visits of Liu Yang's car, so its health file has a history: tread
+    readings, a scratch seen again, a diagnosis, parts replaced and tyres declined."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from shared import domain
+    from shared.visit_status import VisitStatus
+    from sync_server.customer_file.diagnoses import record_diagnosis
+    from sync_server.sync.records import lock_feed, put_server_record
+
+    lock_feed(session)
+    now = datetime.now(UTC)
+    earlier = (
+        (now - timedelta(days=365), 40_120, {"fl": 5.5, "fr": 5.6, "rl": 6.2, "rr": 6.1}, ()),
+        (
+            now - timedelta(days=182),
+            49_030,
+            {"fl": 3.6, "fr": 4.4, "rl": 5.2, "rr": 5.1},
+            (
+                ("Front tyres (pair)", "TY-205-55R16", "yellow", domain.LineDecision.declined),
+                ("Brake fluid change", "BF-DOT4", "red", domain.LineDecision.approved),
+            ),
+        ),
+    )
+    for number, (day, km, tread, lines) in enumerate(earlier, start=1):
+        visit = domain.Visit(
+            ticket_number=f"A-9{number:02d}",
+            customer_id=customer_id,
+            vehicle_id=vehicle_id,
+            status=VisitStatus.delivered,
+            concern_codes=[domain.ConcernCode.maintenance],
+            concern_text="定期保养 Scheduled service",
+            mileage_in_km=km,
+            checked_in_at=day,
+            status_token=domain.new_status_token(),
+            reminders_opt_in=True,
+        )
+        put_server_record(session, "visit", visit)
+        put_server_record(
+            session,
+            "consent",
+            domain.Consent(
+                visit_id=visit.id,
+                text_version="2026-11-v1",
+                text_sha256="0" * 64,
+                language="zh_CN",
+                accepted_at=day,
+            ),
+        )
+        walkaround = domain.Walkaround(
+            visit_id=visit.id, odometer_km=km, fuel_eighths=3, tyre_tread_mm=tread
+        )
+        put_server_record(session, "walkaround", walkaround)
+        put_server_record(
+            session,
+            "damage_mark",
+            domain.DamageMark(
+                walkaround_id=walkaround.id,
+                view=domain.DiagramView.left,
+                x=0.45,
+                y=0.6,
+                damage_type=domain.DamageType.scratch,
+                note="驾驶员侧车门 Driver's door",
+                created_at=day,
+            ),
+        )
+        quote_lines = [
+            domain.QuoteLine(
+                kind=domain.QuoteLineKind.part,
+                description="Oil and filter 机油及滤清器",
+                unit_price=Decimal("380"),
+                part_number="OIL-5W30",
+                urgency=domain.Urgency.yellow,
+            )
+        ] + [
+            domain.QuoteLine(
+                kind=domain.QuoteLineKind.part,
+                description=text,
+                unit_price=Decimal("300"),
+                part_number=part,
+                urgency=domain.Urgency(urgency),
+            )
+            for text, part, urgency, _decision in lines
+        ]
+        quote = domain.Quote(visit_id=visit.id, lines=quote_lines)
+        put_server_record(session, "quote", quote)
+        signature = domain.Signature(
+            visit_id=visit.id,
+            purpose=domain.SignaturePurpose.approval,
+            signed_sha256="0" * 64,
+            signed_at=day,
+        )
+        put_server_record(session, "signature", signature)
+        decisions = [domain.LineDecision.approved] + [line[3] for line in lines]
+        put_server_record(
+            session,
+            "approval",
+            domain.Approval(
+                quote_id=quote.id,
+                quote_version=1,
+                decisions={
+                    line.id: decision for line, decision in zip(quote_lines, decisions, strict=True)
+                },
+                signature_id=signature.id,
+                approved_at=day + timedelta(hours=1),
+            ),
+        )
+        if lines:
+            record_diagnosis(
+                session,
+                visit.id,
+                "前轮胎花纹 3.6 毫米，偏磨 Front tread 3.6 mm, worn on the inside",
+                "四轮定位偏差 Wheel alignment out",
+                at=day + timedelta(minutes=40),
+            )
+    session.commit()
+
+
+def customer_file_pages(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) -> None:
+    """Search, the customer page, the vehicle health file, duplicates and the tier rules."""
+    for lang in LANGUAGES:
+        context = browser.new_context(**DESK)
+        page = context.new_page()
+        sign_in(page, base, lang, "manager")
+        page.goto(f"{base}/customers?q=A7K8M9")
+        shoot(page, "customer-search", lang)
+        page.goto(f"{base}/customers/{ids['liu-customer']}")
+        shoot(page, "customer-file", lang)
+        page.goto(f"{base}/vehicles/{ids['liu-car']}")
+        shoot(page, "vehicle-health", lang)
+        page.goto(f"{base}/customers/duplicates")
+        shoot(page, "customer-duplicates", lang)
+        page.goto(f"{base}/customers/tiers")
+        shoot(page, "customer-tiers", lang)
+        context.close()
 
 
 @contextmanager
@@ -395,7 +536,8 @@ def revised_quote(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) 
 
 
 def manager_pages(browser: Any, base: str, shoot: Shooter) -> None:
-    """People with their tablet PINs, a refused PIN, a pairing code, a refused form."""
+    """People with their tablet PINs, a refused PIN, a pairing code, the capacity
+    settings and a refused rule, a refused form."""
     for lang in LANGUAGES:
         context = browser.new_context(**DESK)
         page = context.new_page()
@@ -411,6 +553,11 @@ def manager_pages(browser: Any, base: str, shoot: Shooter) -> None:
         page.select_option("#devices select[name=role]", "tablet")
         page.click("#devices button.primary")
         shoot(page, "admin-pairing", lang)
+        page.goto(f"{base}/settings/capacity")
+        shoot(page, "capacity-settings", lang)
+        page.fill("#rules input[name=vip_share_percent]", "95")
+        page.click("#rules button.primary")
+        shoot(page, "capacity-settings-error", lang)
         page.goto(f"{base}/admin")
         page.evaluate("document.querySelector('.pin-form input[name=csrf_token]').remove()")
         page.locator(".pin-form button").first.click()
@@ -442,6 +589,7 @@ def main() -> None:
                 after_approval(browser, base, ids, shoot)
                 revised_quote(browser, base, ids, shoot)
                 manager_pages(browser, base, shoot)
+                customer_file_pages(browser, base, ids, shoot)
             finally:
                 browser.close()
     finally:

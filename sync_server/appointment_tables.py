@@ -12,7 +12,7 @@ transaction; cancelling gives them back.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -31,22 +31,59 @@ class ServiceBay(Base):
 
 
 class TechnicianAbsence(Base):
-    """A day a technician is not at work (leave, sick, training)."""
+    """Days a technician is not at work (leave, sick, training), first to last inclusive."""
 
     __tablename__ = "technician_absences"
     __table_args__ = (Index("ix_technician_absences_day", "day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"))
-    day: Mapped[date]
+    # The column keeps its first name ("day"): absences were single days before 0012.
+    first_day: Mapped[date] = mapped_column("day")
+    last_day: Mapped[date]
     reason: Mapped[str] = mapped_column(String(120), default="")
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class TechnicianHours(Base):
+    """A technician's working hours on one weekday (Monday = 0). A technician without
+    any rows works the shop's opening hours; with rows, only the weekdays listed."""
+
+    __tablename__ = "technician_hours"
+
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"), primary_key=True)
+    weekday: Mapped[int] = mapped_column(primary_key=True)
+    starts: Mapped[time]
+    ends: Mapped[time]
+
+
+class AppointmentSettings(Base):
+    """The shop's capacity rules, one row, edited by managers on the capacity page."""
+
+    __tablename__ = "appointment_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Percent of a day's technician-hours kept for VIPs until the cut-off before the day.
+    vip_share_percent: Mapped[int] = mapped_column(default=20)
+    vip_cutoff_hours: Mapped[int] = mapped_column(default=24)
+    # A booked customer not arrived this long after their time is marked a no-show.
+    no_show_grace_minutes: Mapped[int] = mapped_column(default=30)
+    # ISO 3166 country whose public holidays close the shop ("CN": with 调休 days).
+    holiday_country: Mapped[str] = mapped_column(String(2), default="CN")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class AppointmentPlan(Base):
     """What the desk planned for an appointment: bay, technician, work and its state."""
 
     __tablename__ = "appointment_plans"
-    __table_args__ = (Index("ix_appointment_plans_starts_at", "starts_at"),)
+    __table_args__ = (
+        Index("ix_appointment_plans_starts_at", "starts_at"),
+        # A bay's or technician's bookings (may it be deleted, retired; who it hits).
+        Index("ix_appointment_plans_bay_id", "bay_id"),
+        Index("ix_appointment_plans_technician_id", "technician_id"),
+    )
 
     appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.id"), primary_key=True)
     starts_at: Mapped[datetime]
@@ -60,6 +97,8 @@ class AppointmentPlan(Base):
     state: Mapped[str] = mapped_column(String(12), default="booked")
     no_show_at: Mapped[datetime | None]
     note: Mapped[str] = mapped_column(Text, default="")
+    # The day-before reminder queued for the booking as it stands (cleared by a move).
+    reminder_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -278,6 +278,23 @@ def restore_command(backup: Path, yes: bool) -> None:
     )
 
 
+@click.group("tiers")
+def tiers_group() -> None:
+    """Customer tiers (the rules are on the tier rules page)."""
+
+
+@tiers_group.command("recompute")
+@with_appcontext
+def tiers_recompute_command() -> None:
+    """Work out every customer's tier again (run it nightly, e.g. from cron)."""
+    from sync_server.customer_file.tiers import recompute_tiers
+
+    session = db.session()
+    changed = recompute_tiers(session)
+    session.commit()
+    click.echo(f"Tiers worked out again; {changed} customers changed tier.")
+
+
 def init_app(app: Flask) -> None:
     from sync_server.sync.projections_cli import projections_group
 
@@ -294,6 +311,7 @@ def init_app(app: Flask) -> None:
         demo_command,
         backup_command,
         restore_command,
+        tiers_group,
     ):
         app.cli.add_command(command)
 

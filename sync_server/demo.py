@@ -29,11 +29,13 @@ from shared import domain
 from shared.validation import check_vin
 from shared.visit_status import VisitStatus
 from shared.walkaround_report import assemble
+from sync_server.appointment_tables import ServiceBay
 from sync_server.messaging.outbox import Gateways
 from sync_server.models import (
     Appointment,
     ApprovalRow,
     Blob,
+    Customer,
     JobAssignment,
     OutboundMessage,
     QuoteRow,
@@ -307,6 +309,11 @@ def seed_demo(
             ),
         )
 
+    for item in CUSTOMERS:  # the demo's VIPs, as a manager would have marked them
+        customer = session.get(Customer, demo_id("customer", item.key))
+        if customer is not None and item.tier == "vip" and not customer.vip:
+            customer.vip, customer.vip_reason = True, "VIP tier"
+
     zone = ZoneInfo(shop.timezone)
     today = now.astimezone(zone).date()
     for key, code, local_time, work, concerns, minutes in APPOINTMENTS:
@@ -363,6 +370,7 @@ def seed_demo(
             ),
         )
     technicians = _seed_technicians(session)
+    _seed_bays(session)
     ago = {key: now - timedelta(minutes=minutes) for key, _t, _s, minutes, _c, _x in VISITS}
     _seed_walkaround(
         session, blob_store, "david-mueller", DAVID_WALKAROUND, mileage, ago["david-mueller"]
@@ -463,6 +471,16 @@ def _seed_technicians(session: Session) -> dict[str, int]:
             session.flush()
         ids[name] = technician.id
     return ids
+
+
+# The demo shop's lifts: the appointment pages book against them from the start.
+BAYS = ("1号工位 Bay 1", "2号工位 Bay 2", "3号工位 Bay 3", "4号工位 Bay 4")
+
+
+def _seed_bays(session: Session) -> None:
+    known = set(session.scalars(select(ServiceBay.name)))
+    session.add_all(ServiceBay(name=name) for name in BAYS if name not in known)
+    session.flush()
 
 
 def _seed_dispatch(session: Session, key: str, technician_id: int) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.dialects.postgresql import JSONB
@@ -123,6 +124,8 @@ class Shop(Base):
     default_language: Mapped[str] = mapped_column(String(10), default="zh_CN")
     address: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
+    # Days a customer keeps a tier after the rules stop giving it (sync_server.tiers).
+    tier_grace_days: Mapped[int] = mapped_column(default=90, server_default="90")
 
 
 class User(Base):
@@ -205,6 +208,13 @@ class Customer(Base):
     language: Mapped[str | None] = mapped_column(String(10))
     # The phone's last four digits, for the board's search ("5605"); see sync_server.search.
     phone_last4: Mapped[str] = mapped_column(String(4), default="", index=True)
+    # A VIP (the appointment's VIP line, priority on the board and the tablet): set by a
+    # manager with a reason, or by the tier rules; the server's alone, never a device's.
+    vip: Mapped[bool] = mapped_column(default=False, server_default=false())
+    vip_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # A duplicate merged into another customer: kept, with everything moved to that one.
+    merged_into_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    merged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -547,4 +557,8 @@ class WalkaroundOverride(Base):
 
 
 # The typed tables of a visit's records, on the same metadata (Alembic sees them here).
-from sync_server import appointment_tables, record_tables  # noqa: E402, F401
+from sync_server import (  # noqa: E402, F401
+    appointment_tables,
+    customer_file_tables,
+    record_tables,
+)

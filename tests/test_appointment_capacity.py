@@ -88,7 +88,11 @@ def test_an_absent_technician_takes_no_bookings(app: Flask) -> None:
     made = plan_shop(app, bays=2, specialities=(("engine",), ("body",)))
     engine_tech = made.technician_ids[0]
     with engine_session(app) as session:
-        session.add(TechnicianAbsence(technician_id=engine_tech, day=MONDAY, reason="leave"))
+        session.add(
+            TechnicianAbsence(
+                technician_id=engine_tech, first_day=MONDAY, last_day=MONDAY, reason="leave"
+            )
+        )
         session.commit()
         with pytest.raises(SlotFull) as refused:
             book(session, CALENDAR, request_for(made, at(MONDAY, 10)), now=EARLY)
@@ -188,17 +192,38 @@ def _postgres_only(app: Flask) -> None:
         pytest.skip("two writing sessions at once need PostgreSQL")
 
 
-def test_two_sessions_racing_for_the_last_slot_one_wins(app: Flask) -> None:
+RACES = {
+    # What the two desks contest: one bay (two technicians free), one technician (two
+    # bays free), or both.
+    "bay": (1, (("engine",), ("engine",)), ({"technician_id": 0}, {"technician_id": 1})),
+    "technician": (2, (("engine",),), ({"bay_id": 0}, {"bay_id": 1})),
+    "both": (1, (("engine",),), ({}, {})),
+}
+
+
+@pytest.mark.parametrize("contested", sorted(RACES))
+def test_two_sessions_racing_for_the_last_slot_one_wins(app: Flask, contested: str) -> None:
     _postgres_only(app)
-    made = plan_shop(app)
+    bays, specialities, asks = RACES[contested]
+    made = plan_shop(app, bays=bays, specialities=specialities)
+
+    def named(ask: dict[str, int]) -> dict[str, int]:
+        ids = {"technician_id": made.technician_ids, "bay_id": made.bay_ids}
+        return {key: ids[key][index] for key, index in ask.items()}
+
     outcome: dict[str, object] = {}
     first = engine_session(app)
-    won = book(first, CALENDAR, request_for(made, at(MONDAY, 10)), now=EARLY)
+    won = book(first, CALENDAR, request_for(made, at(MONDAY, 10), **named(asks[0])), now=EARLY)
 
     def second_desk() -> None:
         with engine_session(app) as second:
             try:
-                book(second, CALENDAR, request_for(made, at(MONDAY, 10)), now=EARLY)
+                book(
+                    second,
+                    CALENDAR,
+                    request_for(made, at(MONDAY, 10), **named(asks[1])),
+                    now=EARLY,
+                )
                 second.commit()
                 outcome["second"] = "booked"
             except SlotFull as full:
@@ -212,14 +237,18 @@ def test_two_sessions_racing_for_the_last_slot_one_wins(app: Flask) -> None:
     first.close()
     racer.join(timeout=30)
     assert isinstance(outcome["second"], SlotFull)
+    assert outcome["second"].next_free  # the loser is offered other times
     with engine_session(app) as session:
         plans = session.scalars(select(AppointmentPlan)).all()
         assert [plan.appointment_id for plan in plans] == [won.id]
 
 
+@pytest.mark.parametrize("resource", ["bay", "tech"])
 def test_the_database_refuses_a_second_claim_of_a_slot_from_another_session(
-    app: Flask,
+    app: Flask, resource: str
 ) -> None:
+    """Even without the writers' lock, two sessions cannot both claim one bay's or one
+    technician's slot: the claim's primary key refuses the second on commit."""
     _postgres_only(app)
     made = plan_shop(app)
     with engine_session(app) as session:
@@ -229,13 +258,14 @@ def test_the_database_refuses_a_second_claim_of_a_slot_from_another_session(
     slot = at(MONDAY, 15).astimezone(UTC)
     errors: list[Exception] = []
     first = engine_session(app)
-    first.add(AppointmentSlotClaim(resource="bay:1", slot_start=slot, appointment_id=held.id))
+    claimed = f"{resource}:{made.bay_ids[0] if resource == 'bay' else made.technician_ids[0]}"
+    first.add(AppointmentSlotClaim(resource=claimed, slot_start=slot, appointment_id=held.id))
     first.flush()
 
     def second_claim() -> None:
         with engine_session(app) as second:
             second.add(
-                AppointmentSlotClaim(resource="bay:1", slot_start=slot, appointment_id=other.id)
+                AppointmentSlotClaim(resource=claimed, slot_start=slot, appointment_id=other.id)
             )
             try:
                 second.commit()

@@ -73,3 +73,40 @@ def test_approved_totals_by_advisor_and_month(app: Flask) -> None:
         AdvisorMonth(li, 2026, 4, 1, Decimal("55.00")),
         AdvisorMonth(tom, 2026, 3, 1, Decimal("1100.00")),
     ]
+
+
+def test_months_are_the_shops_own_months(app: Flask) -> None:
+    """An approval late on the last evening of a month, shop time, counts for that month
+    although UTC has it in the next one, and one just after midnight on the first counts
+    for the new month although UTC still has it in the old one; daylight saving too."""
+    from zoneinfo import ZoneInfo
+
+    from sync_server.shop import shop_settings
+
+    with app.app_context():
+        session = db.session()
+        li = create_user(session, "li.na", "long-password-1", UserRole.ADVISOR).id
+        shop_settings(session).timezone = "Asia/Shanghai"
+        lock_feed(session)
+        for when, price in (
+            (datetime(2026, 3, 31, 15, 30, tzinfo=UTC), "100"),  # 31 March 23:30 in Shanghai
+            (datetime(2026, 4, 30, 16, 30, tzinfo=UTC), "200"),  # 1 May 00:30 in Shanghai
+        ):
+            for kind, record in _approved_visit(li, when, price):
+                put_server_record(session, kind, record)
+        session.commit()
+        year = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+        in_shanghai = approved_totals_by_advisor_month(session, *year)
+        in_utc = approved_totals_by_advisor_month(session, *year, zone=UTC)
+        # Berlin: summer time from 29 March; 1 May 00:30 there is 30 April 22:30 UTC.
+        berlin = ZoneInfo("Europe/Berlin")
+        in_berlin = approved_totals_by_advisor_month(session, *year, zone=berlin)
+    assert in_shanghai == [
+        AdvisorMonth(li, 2026, 3, 1, Decimal("110.00")),
+        AdvisorMonth(li, 2026, 5, 1, Decimal("220.00")),
+    ]
+    assert in_utc == [
+        AdvisorMonth(li, 2026, 3, 1, Decimal("110.00")),
+        AdvisorMonth(li, 2026, 4, 1, Decimal("220.00")),
+    ]
+    assert in_berlin == in_utc  # 17:30 and 18:30 Berlin time: the same months as UTC

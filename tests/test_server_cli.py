@@ -66,6 +66,10 @@ def test_demo_is_repeatable(app: Flask, runner: FlaskCliRunner) -> None:
         assert session.scalar(select(func.count()).select_from(Visit)) == 3
         names = set(session.scalars(select(Customer.name)))
         assert "张伟" in names and "Emily Carter" in names
+        # The appointment pages can book from the start: the demo shop has its bays.
+        from sync_server.appointment_tables import ServiceBay
+
+        assert session.scalar(select(func.count()).select_from(ServiceBay)) == 4
 
 
 def test_db_upgrade_command(app: Flask, runner: FlaskCliRunner) -> None:

@@ -107,7 +107,14 @@ def test_language_switch_sticks(client: FlaskClient, shop: Shop) -> None:
 def test_board_shows_columns_vip_first_and_waiting_time(
     app: Flask, client: FlaskClient, shop: Shop
 ) -> None:
-    make_visit(app, name="Regular Rita", plate="京A11111", minutes_ago=50, ticket="K-001")
+    make_visit(
+        app,
+        name="Regular Rita",
+        plate="京A11111",
+        phone="+8613700001111",
+        minutes_ago=50,
+        ticket="K-001",
+    )
     make_visit(app, name="Vip Victor", plate="京A22222", tier="vip", minutes_ago=5, ticket="K-002")
     make_visit(
         app, name="Quoted Quinn", plate="京A33333", status=VisitStatus.quote_sent, ticket="K-003"

@@ -28,8 +28,10 @@ from sync_server.appointments.capacity import (
     day_capacity,
     day_slots,
     free_pair,
+    shifts_on,
     slots_of,
     technicians_on,
+    works_through,
 )
 from sync_server.models import Appointment, Technician
 
@@ -108,13 +110,17 @@ def _place(
     if not set(slots) <= open_slots:
         return Text("The work would not fit in the shop's opening hours.", "server")
     bays = [bay for bay in active_bays(session) if bay_id is None or bay.id == bay_id]
-    people = [
+    present = [
         person
         for person in technicians_on(session, day, speciality)
         if technician_id is None or person.id == technician_id
     ]
-    if technician_id is not None and not people:
+    if technician_id is not None and not present:
         return Text("This technician is not at work that day.", "server")
+    shifts = shifts_on(session, calendar, day, present)
+    people = [person for person in present if works_through(shifts, person.id, slots)]
+    if technician_id is not None and not people:
+        return Text("This technician does not work at that time.", "server")
     capacity = day_capacity(session, calendar, day, now, speciality=speciality, excluding=excluding)
     hours = len(slots) * SLOT.total_seconds() / 3600
     if hours > (capacity.free_for_vip if vip else capacity.free) + 1e-9:

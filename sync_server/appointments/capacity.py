@@ -1,13 +1,17 @@
 """How much work the shop can take, per day and per half-hour slot.
 
-A slot is open when the shop calendar (``shared.shop_calendar``: opening hours, China's
-statutory holidays and make-up working days, the shop's own closed days) says the shop
-works then. Technicians work the shop's hours on the days they are not absent; a booking
-needs one bay and one technician of the work's speciality for each of its slots.
+A slot is open when the shop calendar (``shared.shop_calendar``: opening hours, the
+public holidays of the shop's holiday country — China's with their make-up working days
+— and the shop's own closed days) says the shop works then. Technicians work their own
+hours per weekday (the shop's hours when none are set; a make-up working day takes
+Monday's) on the days they are not absent; a booking needs one bay and one technician of
+the work's speciality for each of its slots.
 
-A day's bookable technician-hours are the present technicians' hours, minus a buffer
-for walk-ins learned from the shop's own walk-ins on that weekday (the average over the
-last weeks), minus — until the VIP cut-off — the share reserved for VIP customers.
+A slot's bookable hours are the smaller of the bays in service and the technicians at
+work in it; a day's are their sum, minus a buffer for walk-ins learned from the shop's
+own walk-ins on that weekday (the average over the last weeks), minus — until the VIP
+cut-off — the share reserved for VIP customers. Managers set the share, the cut-off and
+the holiday country (``sync_server.appointments.settings``).
 """
 
 from __future__ import annotations
@@ -27,23 +31,30 @@ from sync_server.appointment_tables import (
     AppointmentSlotClaim,
     ServiceBay,
     TechnicianAbsence,
+    TechnicianHours,
 )
+from sync_server.appointments.settings import capacity_rules
 from sync_server.models import Shop, Technician, Visit
 
 SLOT = timedelta(minutes=30)
 # Walk-ins are learned from this many past same weekdays; each takes this many hours.
 WALK_IN_WEEKS = 8
 WALK_IN_HOURS = 1.0
-# The share of a day's technician-hours kept for VIPs until the cut-off before the day.
-VIP_SHARE = 0.2
-VIP_CUTOFF = timedelta(hours=24)
 ACTIVE_STATES = ("booked", "arrived")
 
 
-def shop_calendar(shop: Shop) -> ShopCalendar:
-    """The shop's working calendar in its own time zone."""
-    country = shop.phone_region if shop.phone_region and len(shop.phone_region) == 2 else "CN"
+def shop_calendar(shop: Shop, country: str | None = None) -> ShopCalendar:
+    """The shop's working calendar in its own time zone, with ``country``'s holidays
+    (without one: the shop's phone region's)."""
+    if country is None:
+        region = shop.phone_region or ""
+        country = region if len(region) == 2 else "CN"
     return ShopCalendar(timezone=shop_zone(shop.timezone), country=country)
+
+
+def calendar_for(session: Session, shop: Shop) -> ShopCalendar:
+    """The shop's calendar with the holiday country its manager chose."""
+    return shop_calendar(shop, capacity_rules(session).holiday_country)
 
 
 def day_slots(calendar: ShopCalendar, day: date) -> list[datetime]:
@@ -67,14 +78,54 @@ def slots_of(start: datetime, minutes: int) -> list[datetime]:
 
 
 def technicians_on(session: Session, day: date, speciality: str = "") -> list[Technician]:
-    """Active technicians at work on ``day`` who do ``speciality`` (any when empty)."""
-    absent = select(TechnicianAbsence.technician_id).where(TechnicianAbsence.day == day)
+    """Active technicians not absent on ``day`` who do ``speciality`` (any when empty)."""
+    absent = select(TechnicianAbsence.technician_id).where(
+        TechnicianAbsence.first_day <= day, TechnicianAbsence.last_day >= day
+    )
     people = session.scalars(
         select(Technician)
         .where(Technician.active.is_(True), Technician.id.not_in(absent))
         .order_by(Technician.id)
     ).all()
     return [person for person in people if not speciality or speciality in person.specialities]
+
+
+Shift = tuple[datetime, datetime] | None  # UTC start and end; None: the shop's hours
+
+
+def shifts_on(
+    session: Session, calendar: ShopCalendar, day: date, people: Sequence[Technician]
+) -> dict[int, Shift]:
+    """When each of ``people`` works on ``day``: their own hours for that weekday (Monday's
+    on a make-up working day), ``None`` for the shop's hours, absent when off that day."""
+    ids = [person.id for person in people]
+    rows: dict[int, dict[int, TechnicianHours]] = {}
+    if ids:
+        for row in session.scalars(
+            select(TechnicianHours).where(TechnicianHours.technician_id.in_(ids))
+        ):
+            rows.setdefault(row.technician_id, {})[row.weekday] = row
+    weekday = 0 if calendar.is_makeup_working_day(day) else day.weekday()
+    shifts: dict[int, Shift] = {}
+    for person_id in ids:
+        own = rows.get(person_id)
+        if own is None:
+            shifts[person_id] = None
+        elif weekday in own:
+            hours = own[weekday]
+            shifts[person_id] = (
+                datetime.combine(day, hours.starts, calendar.timezone).astimezone(UTC),
+                datetime.combine(day, hours.ends, calendar.timezone).astimezone(UTC),
+            )
+    return shifts
+
+
+def works_through(shifts: dict[int, Shift], person_id: int, slots: Sequence[datetime]) -> bool:
+    """Whether the technician is at work in every one of ``slots``."""
+    if person_id not in shifts:
+        return False
+    shift = shifts[person_id]
+    return shift is None or all(shift[0] <= slot and slot + SLOT <= shift[1] for slot in slots)
 
 
 def active_bays(session: Session) -> list[ServiceBay]:
@@ -127,10 +178,12 @@ class DayCapacity:
         return max(0.0, self.hours - self.walk_in_buffer - self.booked)
 
 
-def vip_reserve_applies(calendar: ShopCalendar, day: date, now: datetime) -> bool:
+def vip_reserve_applies(
+    calendar: ShopCalendar, day: date, now: datetime, cutoff: timedelta
+) -> bool:
     """VIP hours stay reserved until the cut-off before the day opens."""
     interval = calendar.opening_interval(day)
-    return interval is not None and now < interval[0] - VIP_CUTOFF
+    return interval is not None and now < interval[0] - cutoff
 
 
 def day_capacity(
@@ -145,9 +198,13 @@ def day_capacity(
     """The day's capacity for work of ``speciality`` (``excluding`` one booking being moved)."""
     slots = day_slots(calendar, day)
     people = technicians_on(session, day, speciality)
-    bays = active_bays(session)
+    shifts = shifts_on(session, calendar, day, people)
+    bays = len(active_bays(session))
     slot_hours = SLOT.total_seconds() / 3600
-    hours = len(slots) * slot_hours * min(len(people), len(bays))
+    hours = slot_hours * sum(
+        min(bays, sum(1 for person in people if works_through(shifts, person.id, (slot,))))
+        for slot in slots
+    )
     if not slots or not hours:
         return DayCapacity(day, bool(slots), 0.0, 0.0, 0.0, 0.0)
     query = select(AppointmentPlan.starts_at, AppointmentPlan.ends_at).where(
@@ -161,7 +218,9 @@ def day_capacity(
         query = query.where(AppointmentPlan.appointment_id != excluding)
     booked = sum((end - start).total_seconds() / 3600 for start, end in session.execute(query))
     buffer = min(hours, walk_in_buffer_hours(session, calendar, day))
-    reserve = hours * VIP_SHARE if vip_reserve_applies(calendar, day, now) else 0.0
+    rules = capacity_rules(session)
+    reserved = vip_reserve_applies(calendar, day, now, rules.vip_cutoff)
+    reserve = hours * rules.vip_share if reserved else 0.0
     return DayCapacity(day, True, hours, buffer, reserve, booked)
 
 

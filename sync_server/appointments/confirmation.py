@@ -104,6 +104,26 @@ def reminder_time(arrival: datetime, now: datetime, zone_name: str) -> datetime 
     return None
 
 
+def message_params(
+    appointment: Appointment,
+    plan: AppointmentPlan,
+    customer: Customer,
+    vehicle: Vehicle,
+    shop: Shop,
+) -> dict[str, str]:
+    """What the messages about ``appointment`` fill in, in the shop's time."""
+    local = plan.starts_at.astimezone(shop_zone(shop.timezone))
+    return {
+        "shop": shop.name,
+        "name": customer.name,
+        "plate": vehicle.plate,
+        "when": local.strftime("%Y-%m-%d %H:%M"),
+        "time": local.strftime("%H:%M"),
+        "work": appointment.requested_work,
+        "code": appointment.code,
+    }
+
+
 def _language(customer: Customer, shop: Shop) -> str:
     return normalize_language(customer.language or shop.default_language or "zh_CN")
 
@@ -124,17 +144,7 @@ def notify_appointment(
     if customer is None or vehicle is None:
         return []
     language = _language(customer, shop)
-    zone = shop_zone(shop.timezone)
-    local = plan.starts_at.astimezone(zone)
-    params = {
-        "shop": shop.name,
-        "name": customer.name,
-        "plate": vehicle.plate,
-        "when": local.strftime("%Y-%m-%d %H:%M"),
-        "time": local.strftime("%H:%M"),
-        "work": appointment.requested_work,
-        "code": appointment.code,
-    }
+    params = message_params(appointment, plan, customer, vehicle, shop)
     queued: list[OutboundMessage] = []
     subject = Text(SUBJECTS[event].message, "server", params).render(language)
     body = Text(BODIES[event].message, "server", params).render(language)
@@ -196,26 +206,45 @@ def _reminder(
     params: dict[str, str],
     now: datetime,
 ) -> None:
-    tag = f"appointment_reminder:{appointment.code}"
+    tag = reminder_event(appointment.code)
     for pending in session.scalars(
         select(OutboundMessage).where(
             OutboundMessage.event == tag, OutboundMessage.state == "pending"
         )
     ):
         pending.state = WITHDRAWN
+    plan.reminder_message_id = None
     if plan.state == "cancelled" or not customer.phone:
         return
     due = reminder_time(plan.starts_at, now, shop.timezone)
     if due is None:
-        return
-    session.add(
-        OutboundMessage(
-            event=tag[:30],
-            channel="sms",
-            recipient=customer.phone,
-            language=language,
-            subject="",
-            body=Text(BODIES["reminder"].message, "server", params).render(language),
-            next_attempt_at=due,
-        )
+        return  # too late for the planned time: the reminder job tries after quiet hours
+    queue_reminder(session, plan, customer, language, params, due)
+
+
+def reminder_event(code: str) -> str:
+    return f"appointment_reminder:{code}"[:30]
+
+
+def queue_reminder(
+    session: Session,
+    plan: AppointmentPlan,
+    customer: Customer,
+    language: str,
+    params: dict[str, str],
+    due: datetime,
+) -> OutboundMessage:
+    """Queue the day-before text for ``plan``, due at ``due``, and remember it on the plan."""
+    message = OutboundMessage(
+        event=reminder_event(params["code"]),
+        channel="sms",
+        recipient=customer.phone,
+        language=language,
+        subject="",
+        body=Text(BODIES["reminder"].message, "server", params).render(language),
+        next_attempt_at=due,
     )
+    session.add(message)
+    session.flush()
+    plan.reminder_message_id = message.id
+    return message

@@ -1,6 +1,6 @@
 """The day plan: each bay's and technician's load hour by hour, the day's arrivals, and
 the no-shows — a booked customer not arrived a grace period after their time (the
-``NO_SHOW_GRACE_MINUTES`` setting) is marked a no-show, which the desk can undo."""
+managers set it on the capacity page) is marked a no-show, which the desk can undo."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from shared.shop_calendar import ShopCalendar
 from sync_server.appointment_tables import AppointmentPlan, ServiceBay
+from sync_server.appointments.capacity import SLOT, shifts_on, technicians_on, works_through
 from sync_server.models import Appointment, Technician
 
 DEFAULT_GRACE_MINUTES = 30
@@ -24,6 +25,9 @@ class LoadRow:
 
     name: str
     minutes: list[int] = field(default_factory=list)
+    # Whether the technician works in each hour (bays: always); absent all day.
+    working: list[bool] = field(default_factory=list)
+    absent: bool = False
 
 
 @dataclass
@@ -91,11 +95,25 @@ def day_plan(session: Session, calendar: ShopCalendar, day: date) -> DayPlan:
             select(ServiceBay).where(ServiceBay.active.is_(True)).order_by(ServiceBay.id)
         )
     }
-    people = {
-        person.id: LoadRow(person.name, [0] * len(hours))
-        for person in session.scalars(
+    everyone = list(
+        session.scalars(
             select(Technician).where(Technician.active.is_(True)).order_by(Technician.id)
         )
+    )
+    present = {person.id for person in technicians_on(session, day)}
+    shifts = shifts_on(session, calendar, day, [p for p in everyone if p.id in present])
+    people = {
+        person.id: LoadRow(
+            person.name,
+            [0] * len(hours),
+            [
+                works_through(shifts, person.id, (hour,))
+                or works_through(shifts, person.id, (hour + SLOT,))
+                for hour in hours
+            ],
+            absent=person.id not in present,
+        )
+        for person in everyone
     }
     for _appointment, plan in arrivals:
         if plan is None or plan.state not in ("booked", "arrived"):

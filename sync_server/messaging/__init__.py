@@ -272,8 +272,13 @@ def send_due(
     sms: SmsSender | None = None,
     now: datetime | None = None,
 ) -> dict[str, int]:
-    """Send every message that is due; returns counts of sent, retried and failed."""
+    """Send every message that is due; returns counts of sent, retried and failed.
+    The appointment reminders are made ready first (queued if missing, held in quiet
+    hours: ``sync_server.appointments.reminders``)."""
+    from sync_server.appointments.reminders import prepare_reminders
+
     now = now or utcnow()
+    prepare_reminders(session, now)
     email = EmailSender(config)
     sms = sms or config.get("SMS_SENDER") or LoggingSmsSender()
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}

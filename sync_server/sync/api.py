@@ -336,8 +336,27 @@ def pull() -> ResponseReturnValue:
 @bp.get("/vehicles/<vehicle_id>/history")
 @allow("tablet")
 def history(vehicle_id: str) -> ResponseReturnValue:
-    """A car's earlier visits with their walk-arounds and marks (scope.vehicle_history)."""
-    return jsonify(vehicle_history(db.session(), vehicle_id))
+    """A car's earlier visits with their walk-arounds and marks (scope.vehicle_history),
+    and the work declined on them not done since (``deferred_work``, soonest due first),
+    for the advisor to raise again at this check-in."""
+    from sync_server.customer_file.health import open_deferred_work
+    from sync_server.shop import shop_settings
+
+    session = db.session()
+    answer = vehicle_history(session, vehicle_id)
+    answer["deferred_work"] = [
+        {
+            "visit_id": item.visit_id,
+            "line_id": item.line_id,
+            "description": item.description,
+            "part_number": item.part_number,
+            "urgency": item.urgency,
+            "declined_on": item.declined_on.isoformat(),
+            "due_on": item.due_on.isoformat(),
+        }
+        for item in open_deferred_work(session, vehicle_id, shop_settings(session).timezone)
+    ]
+    return jsonify(answer)
 
 
 @bp.post("/sync/changes/missing")

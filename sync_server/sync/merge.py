@@ -95,6 +95,7 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     existing = cached_get(session, SyncRecord, (change.kind, change.id))
     policy.check_permission(change, origin, role, existing)
     token_settled = False  # the server set the visit's status token, not the device
+    tier_settled = False  # the server set a new customer's tier, not the device
     if change.kind == "visit":
         trust.check_new_visit(change.fields, role, existing is None)
         fields = trust.settle_status_token(
@@ -106,6 +107,12 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
         )
         if fields is not change.fields:
             change, token_settled = replace(change, fields=fields), True
+    elif change.kind == "customer":
+        fields = trust.settle_customer_tier(
+            change.fields, role, existing.fields if existing else None
+        )
+        if fields is not change.fields:
+            change, tier_settled = replace(change, fields=fields), "tier" in fields
     policy.check_status_change(change, role, existing)
     if change.kind == "visit":
         trust.check_walkaround_signed(
@@ -143,6 +150,8 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     if token_settled and "status_token" in state:
         # A server edit: its clock is the server's, so the device takes the token back.
         clocks["status_token"] = server_hlc([change.hlc])
+    if tier_settled:
+        clocks["tier"] = server_hlc([change.hlc])
     state["id"] = change.id
     try:
         record = from_wire(change.kind, state)

@@ -16,7 +16,9 @@ believes any of it (docs/sync.md "Clock rules" and "What the server trusts").
   walk-around as the server holds it (the same batch may bring it, in any order). A
   visit's status token (the customer's status link) is the server's: a device's is
   kept only when it is exactly the derivation of the visit's id with that device's
-  status-link key (``shared.domain.status_token_for``), else the server makes one.
+  status-link key (``shared.domain.status_token_for``), else the server makes one. A customer's tier
+  (VIP) is the server's too: a device's new customer is "regular", and a device's
+  change of the tier is dropped.
 
 No Flask here: :func:`init_app` copies the settings; everything else takes the session.
 """
@@ -351,6 +353,18 @@ def device_status_link_key(device_uid: str) -> str:
 
     secret = current_app.config["SECRET_KEY"] if has_app_context() else _status_link_secret
     return status_link_key(str(secret), device_uid)
+
+
+def settle_customer_tier(
+    fields: dict[str, Any], role: str, existing_fields: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A customer change with the tier made the server's (``fields`` itself when the
+    change leaves it alone, else a copy)."""
+    if role == "server" or "tier" not in fields:
+        return fields
+    if existing_fields is None:
+        return fields if fields["tier"] == "regular" else {**fields, "tier": "regular"}
+    return {name: value for name, value in fields.items() if name != "tier"}
 
 
 def settle_status_token(

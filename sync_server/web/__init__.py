@@ -51,9 +51,15 @@ csrf = CSRFProtect()
 
 
 def language() -> str:
-    """The reader's language: their own choice, else what the browser asks for."""
+    """The reader's language: their own choice, else what the browser asks for (worked
+    out once per request and choice: a long page asks for it thousands of times)."""
     chosen = session.get("lang")
-    return normalize_language(chosen) if chosen else request_language()
+    known = g.get("_reader_language")
+    if known is not None and known[0] == chosen:
+        return known[1]
+    found = normalize_language(chosen) if chosen else request_language()
+    g._reader_language = (chosen, found)
+    return found
 
 
 def gettext(message: str, **params: Any) -> str:
@@ -167,18 +173,22 @@ def init_app(app: Flask) -> None:
         approval,
         auth,
         board,
+        customer_merge,
         desk_steps,
         quotes,
         site,
         status,
+        vehicles,
         visits,
     )
     from sync_server.web import appointments as appointment_pages
+    from sync_server.web import capacity_settings as capacity_pages
     from sync_server.web import customers as customer_pages
     from sync_server.web import messaging as message_pages
 
     pages = (site, auth, board, visits, quotes, approval, status, admin, desk_steps)
-    pages += (message_pages, customer_pages, appointment_pages)
+    pages += (message_pages, customer_pages, appointment_pages, capacity_pages)
+    pages += (customer_merge, vehicles)
     for module in pages:
         app.register_blueprint(module.bp)
     # Every page's form is checked for its CSRF token, whichever blueprint it is in.

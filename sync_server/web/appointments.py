@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -22,15 +22,12 @@ from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.appointment_tables import AppointmentPlan, ServiceBay
 from sync_server.appointments.booking import BookingRequest, SlotFull, book, cancel, move
-from sync_server.appointments.capacity import day_capacity, shop_calendar
+from sync_server.appointments.capacity import calendar_for, day_capacity
 from sync_server.appointments.confirmation import notify_appointment
-from sync_server.appointments.day_plan import (
-    DEFAULT_GRACE_MINUTES,
-    day_plan,
-    mark_no_shows,
-    undo_no_show,
-)
+from sync_server.appointments.day_plan import day_plan, mark_no_shows, undo_no_show
 from sync_server.appointments.presets import JOB_PRESETS, PRESETS
+from sync_server.appointments.settings import SettingsError, capacity_rules
+from sync_server.appointments.vip import set_vip
 from sync_server.models import Appointment, Customer, Technician, Vehicle
 from sync_server.shop import shop_settings
 from sync_server.web import render_text
@@ -48,7 +45,7 @@ FORM_FIELDS = (
     "requested_work",
     "bay",
     "technician",
-    "vip",
+    "vip_reason",
 )
 CHANNELS = (
     ("phone", Text("Phone", "server")),
@@ -58,8 +55,13 @@ CHANNELS = (
 )
 
 
+def _calendar() -> Any:
+    session = db.session()
+    return calendar_for(session, shop_settings(session))
+
+
 def _zone() -> Any:
-    return shop_calendar(shop_settings(db.session())).timezone
+    return _calendar().timezone
 
 
 def _day() -> date:
@@ -87,7 +89,7 @@ def _day_rows(day: date) -> list[tuple[Appointment, AppointmentPlan | None]]:
 def _page(form: dict[str, str], errors: dict[str, str], free: list[datetime], status: int = 200):  # type: ignore[no-untyped-def]
     session = db.session()
     day = _day()
-    calendar = shop_calendar(shop_settings(session))
+    calendar = _calendar()
     capacity = day_capacity(session, calendar, day, datetime.now(UTC))
     body = render_template(
         "appointments/index.html",
@@ -154,6 +156,25 @@ def _pick_customer(form: dict[str, str], errors: dict[str, str]) -> tuple[str, s
     return customer_id, vehicle_id
 
 
+def _vip_line(form: dict[str, str], customer_id: str, errors: dict[str, str]) -> None:
+    """The VIP line is for VIPs: a manager may make the customer one here, with a reason."""
+    customer = db.session().get(Customer, customer_id)
+    if form["channel"] != "vip" or (customer is not None and customer.vip):
+        return
+    if require_caller().role != "manager":
+        errors["channel"] = render_text(
+            Text(
+                "The VIP line is for VIP customers; ask a manager to make this customer a VIP.",
+                "server",
+            )
+        )
+        return
+    try:
+        set_vip(db.session(), customer_id, True, form["vip_reason"])
+    except SettingsError as refused:
+        errors["vip_reason"] = render_text(refused.errors["vip_reason"])
+
+
 def _chosen_start() -> str:
     """The time typed, or the offered free time tapped (its button comes after the field)."""
     given = [value.strip() for value in request.form.getlist("starts") if value.strip()]
@@ -182,12 +203,15 @@ def create() -> ResponseReturnValue:
     if form["channel"] not in dict(CHANNELS):
         form["channel"] = "phone"
     picked = _pick_customer(form, errors)
+    if picked is not None and not errors:
+        _vip_line(form, picked[0], errors)
     if picked is None or starts is None or errors:
         db.session().rollback()
         return _page(form, errors, [], 400)
     session = db.session()
-    calendar = shop_calendar(shop_settings(session))
-    vip = form["channel"] == "vip" or form["vip"] == "on"
+    calendar = _calendar()
+    customer = session.get(Customer, picked[0])
+    vip = form["channel"] == "vip" or bool(customer and customer.vip)
     channel = domain.AppointmentChannel(form["channel"] if form["channel"] != "vip" else "phone")
     work = form["requested_work"] or (render_text(preset.label) if preset else "")
     try:
@@ -262,7 +286,7 @@ def move_appointment(appointment_id: str) -> ResponseReturnValue:
         )
     session = db.session()
     try:
-        move(session, shop_calendar(shop_settings(session)), appointment_id, starts)
+        move(session, _calendar(), appointment_id, starts)
     except SlotFull as full:
         session.rollback()
         return _detail(appointment_id, {"starts": render_text(full.reason)}, full.next_free, 409)
@@ -290,8 +314,8 @@ def cancel_appointment(appointment_id: str) -> ResponseReturnValue:
 @allow(*STAFF)
 def plan_of_day() -> ResponseReturnValue:
     session = db.session()
-    calendar = shop_calendar(shop_settings(session))
-    grace = int(current_app.config.get("NO_SHOW_GRACE_MINUTES", DEFAULT_GRACE_MINUTES))
+    calendar = _calendar()
+    grace = capacity_rules(session).no_show_grace_minutes
     if mark_no_shows(session, datetime.now(UTC), grace):
         session.commit()
     day = _day()
@@ -313,3 +337,28 @@ def undo_no_show_view(appointment_id: str) -> ResponseReturnValue:
     session.commit()
     day = appointment.expected_arrival.astimezone(_zone()).date().isoformat()
     return redirect(url_for("appointments.plan_of_day", day=day))
+
+
+@bp.post("/appointments/<appointment_id>/vip")
+@allow("manager")
+def customer_vip(appointment_id: str) -> ResponseReturnValue:
+    """A manager makes the appointment's customer a VIP (with a reason) or takes it back."""
+    from sync_server.sync.records import lock_feed
+
+    appointment, _plan = _load(appointment_id)
+    session = db.session()
+    lock_feed(session)
+    try:
+        set_vip(
+            session,
+            appointment.customer_id,
+            request.form.get("vip") == "on",
+            request.form.get("vip_reason", ""),
+        )
+    except SettingsError as refused:
+        session.rollback()
+        errors = {key: render_text(text) for key, text in refused.errors.items()}
+        errors["vip_typed"] = request.form.get("vip_reason", "")
+        return _detail(appointment_id, errors, [], 400)
+    session.commit()
+    return redirect(url_for("appointments.detail", appointment_id=appointment_id) + "#vip")

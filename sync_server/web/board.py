@@ -15,6 +15,7 @@ from shared.validation import check_phone, normalize_vin, plate_key
 from shared.visit_status import ORDER, TERMINAL, VisitStatus
 from sync_server import db
 from sync_server.access import STAFF, allow
+from sync_server.appointments.vip import is_vip, vip_phones
 from sync_server.messaging.outbox import visits_to_call
 from sync_server.models import Customer, Vehicle, Visit, utcnow
 from sync_server.search import is_last4_query, model_search_key, plate_search_key
@@ -66,17 +67,19 @@ def _cards_query():  # type: ignore[no-untyped-def]
             Visit.checked_in_at,
             Visit.concern_text,
             Customer.name,
-            Customer.tier,
+            is_vip(),
             Vehicle.plate,
             Vehicle.make,
             Vehicle.model,
+            Customer.phone,
         )
         .join(Customer, Customer.id == Visit.customer_id)
         .join(Vehicle, Vehicle.id == Visit.vehicle_id)
     )
 
 
-def _card(row: tuple) -> BoardCard:  # type: ignore[type-arg]
+def _card(row: tuple, vip_phones: set[str] = frozenset()) -> BoardCard:  # type: ignore[type-arg,assignment]
+    """A card; a VIP by their own flag or, a walk-in typed in anew, by a VIP's phone."""
     return BoardCard(
         visit_id=row[0],
         ticket_number=row[1],
@@ -84,7 +87,7 @@ def _card(row: tuple) -> BoardCard:  # type: ignore[type-arg]
         checked_in_at=row[3],
         concern_text=row[4],
         customer_name=row[5],
-        vip=row[6] == "vip",
+        vip=bool(row[6]) or bool(row[10] and row[10] in vip_phones),
         plate=row[7],
         make=row[8],
         model=row[9],
@@ -108,8 +111,9 @@ def board_cards(session: Session, now: datetime | None = None) -> dict[str, list
     rows = list(by_visit.values())
     columns: dict[str, list[BoardCard]] = {status.value: [] for status in ORDER}
     to_call = visits_to_call(session, (row[0] for row in rows))
+    known_vips = vip_phones(session)
     for row in rows:
-        card = _card(row)
+        card = _card(row, known_vips)
         if card.visit_id in to_call:
             card = replace(card, to_call=True)
         columns.setdefault(card.status, []).append(card)

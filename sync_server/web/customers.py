@@ -1,5 +1,6 @@
-"""The advisor edits a customer's contact details (from the visit page), and reads the
-history of every change: when, what it was, and who changed it (device or person)."""
+"""The customer file at the desk: search customers and cars, the customer's page (contact
+details and their history, consents, cars, every visit, tier and why), the advisor's
+edit of the contact details, and a manager's VIP by hand."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from flask.typing import ResponseReturnValue
 from shared.domain import ContactChannel
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
+from sync_server.appointments.settings import SettingsError
+from sync_server.customer_file.profile import customer_file
+from sync_server.customer_file.search import find_customers
+from sync_server.customer_file.tiers import TIER_LABELS, set_manual_vip, tier_view
 from sync_server.customers import (
     CONTACT_FIELDS,
     FIELD_LABELS,
@@ -103,4 +108,77 @@ def save_contact(customer_id: str) -> ResponseReturnValue:
     visit_id = _visit_id()
     if visit_id:
         return redirect(url_for("visits.visit", visit_id=visit_id))
-    return redirect(url_for("customers.contact", customer_id=customer.id))
+    return redirect(url_for("customers.customer_page", customer_id=customer.id))
+
+
+@bp.get("/customers")
+@allow(*STAFF)
+def search() -> ResponseReturnValue:
+    query = (request.args.get("q") or "").strip()[:64]
+    results = find_customers(db.session(), query) if query else []
+    return render_template(
+        "customers/search.html",
+        query=query,
+        results=results,
+        matched_names={
+            "name": _("name"),
+            "phone": _("phone"),
+            "plate": _("plate"),
+            "vin": _("VIN"),
+        },
+    )
+
+
+@bp.get("/customers/<customer_id>")
+@allow(*STAFF)
+def customer_page(customer_id: str) -> ResponseReturnValue:
+    return _customer_page(customer_id, {}, {})
+
+
+def _customer_page(
+    customer_id: str, vip_form: dict[str, str], errors: dict[str, str], status: int = 200
+) -> ResponseReturnValue:
+    session = db.session()
+    found = customer_file(session, customer_id[:36])
+    if found is None:
+        abort(404)
+    body = render_template(
+        "customers/page.html",
+        file=found,
+        customer=found.customer,
+        tier=tier_view(session, found.customer, render_text),
+        tier_names={name: render_text(label) for name, label in TIER_LABELS.items()},
+        field_names={
+            **{name: render_text(label) for name, label in FIELD_LABELS.items()},
+            "merged_from": _("Merged from"),
+        },
+        channel_name=lambda value: (
+            _channel_name(ContactChannel(value))
+            if value in ContactChannel._value2member_map_
+            else value
+        ),
+        vip_form=vip_form,
+        errors=errors,
+    )
+    return body, status
+
+
+@bp.post("/customers/<customer_id>/vip")
+@allow("manager")
+def save_vip(customer_id: str) -> ResponseReturnValue:
+    session = db.session()
+    customer = _load(customer_id)
+    wanted = request.form.get("vip") == "yes"
+    reason = (request.form.get("reason") or "").strip()[:500]
+    if wanted and not reason:
+        errors = {"reason": _("Say why this customer is a VIP.")}
+        return _customer_page(customer.id, {"reason": reason}, errors, 400)
+    try:
+        set_manual_vip(session, customer.id, wanted, reason)
+    except SettingsError as refused:
+        session.rollback()
+        errors = {"reason": render_text(next(iter(refused.errors.values())))}
+        return _customer_page(customer.id, {"reason": reason}, errors, 400)
+    session.commit()
+    flash(_("VIP marked.") if wanted else _("No longer a VIP by hand."), "ok")
+    return redirect(url_for("customers.customer_page", customer_id=customer.id))

@@ -315,6 +315,10 @@ def step_visit(session: Session, visit: Visit, event: VisitEvent) -> VisitStatus
     notice = NOTIFY_ON.get(event)
     if notice:
         notify_customer(session, visit.id, notice, base_url=page_url())
+    if target is VisitStatus.delivered:  # a hand-back counts towards the customer's tier
+        from sync_server.customer_file.tiers import recompute_tiers
+
+        recompute_tiers(session, [visit.customer_id])
     session.commit()
     return target
 

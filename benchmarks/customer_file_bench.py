@@ -1,0 +1,240 @@
+"""How fast the customer page, the vehicle health file and the customer search answer
+with 100,000 visits, on SQLite and on PostgreSQL.
+
+Seeds visits as ``board_bench`` does (60,000 customers for 100,000 visits: more than the
+20,000 the goal names), adds one regular customer whose car has 40 visits with
+walk-arounds, tread readings, damage marks, approved and declined quote lines and
+diagnoses (written through the server's own write path), then times through the Flask
+test client: the customer page and the health file of 100 customers and cars picked at
+random and of the regular, and the search by part of a phone, by plate and by name.
+Prints p50/p95 of the wall clock and of the process's CPU time (what a request costs
+when the machine is shared); the goal is p95 ≤ 100 ms.
+
+    .venv/bin/python benchmarks/customer_file_bench.py [--visits 100000] [--runs 40]
+        [--postgres postgresql+psycopg://user:pw@host/db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from board_bench import percentile, seed
+
+REGULAR_VISITS = 40
+
+
+def seed_regular(app, now: datetime) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A customer whose car came 40 times; returns (customer id, vehicle id)."""
+    from shared import domain
+    from shared.visit_status import VisitStatus
+    from sync_server import db
+    from sync_server.customer_file.diagnoses import record_diagnosis
+    from sync_server.sync.records import lock_feed, put_server_record
+
+    with app.app_context():
+        session = db.session()
+        lock_feed(session)
+        customer = domain.Customer(name="Regular Zhou", phone="+8613999990000")
+        vehicle = domain.Vehicle(customer_id=customer.id, plate="粤B99999", make="BYD", model="Han")
+        put_server_record(session, "customer", customer)
+        put_server_record(session, "vehicle", vehicle)
+        for n in range(REGULAR_VISITS):
+            day = now - timedelta(days=(REGULAR_VISITS - n) * 45)
+            visit = domain.Visit(
+                ticket_number=f"R-{n:03d}",
+                customer_id=customer.id,
+                vehicle_id=vehicle.id,
+                status=VisitStatus.delivered,
+                concern_text="Service",
+                mileage_in_km=5_000 + n * 4_000,
+                checked_in_at=day,
+                status_token=uuid.uuid4().hex,
+            )
+            put_server_record(session, "visit", visit)
+            walkaround = domain.Walkaround(
+                visit_id=visit.id,
+                odometer_km=5_000 + n * 4_000,
+                fuel_eighths=4,
+                tyre_tread_mm={p: round(8.0 - (n % 12) * 0.5, 1) for p in domain.TYRE_POSITIONS},
+            )
+            put_server_record(session, "walkaround", walkaround)
+            for m in range(3):
+                put_server_record(
+                    session,
+                    "damage_mark",
+                    domain.DamageMark(
+                        walkaround_id=walkaround.id,
+                        view=domain.DiagramView.left,
+                        x=0.1 + m * 0.2,
+                        y=0.5,
+                        damage_type=domain.DamageType.scratch,
+                        created_at=day,
+                    ),
+                )
+            lines = [
+                domain.QuoteLine(
+                    kind=domain.QuoteLineKind.part,
+                    description=f"Part {k}",
+                    unit_price=Decimal(100 + k),
+                    part_number=f"P-{k}",
+                    urgency=domain.Urgency.yellow,
+                )
+                for k in range(6)
+            ]
+            quote = domain.Quote(visit_id=visit.id, lines=lines)
+            put_server_record(session, "quote", quote)
+            signature = domain.Signature(
+                visit_id=visit.id,
+                purpose=domain.SignaturePurpose.approval,
+                signed_sha256="b" * 64,
+                signed_at=day,
+            )
+            put_server_record(session, "signature", signature)
+            put_server_record(
+                session,
+                "approval",
+                domain.Approval(
+                    quote_id=quote.id,
+                    quote_version=1,
+                    decisions={
+                        line.id: domain.LineDecision.declined
+                        if k % 3 == 0
+                        else domain.LineDecision.approved
+                        for k, line in enumerate(lines)
+                    },
+                    signature_id=signature.id,
+                    approved_at=day,
+                ),
+            )
+            record_diagnosis(session, visit.id, "Worn pads", "Mileage", at=day)
+        session.commit()
+        return customer.id, vehicle.id
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visits", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--postgres", metavar="URL")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="customer-file-bench-"))
+    os.environ["CHECKIN_INSTANCE_PATH"] = str(folder / "instance")
+    from sync_server import create_app, db
+    from sync_server.migrate import upgrade
+    from sync_server.models import Customer, UserRole, Vehicle
+    from sync_server.people import create_user
+
+    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    admin = name = None
+    if args.postgres:
+        name = f"customer_file_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    try:
+        upgrade(app)
+        with app.app_context():
+            advisors = [
+                create_user(db.session(), "advisor0", "bench-password", UserRole.ADVISOR).id
+            ]
+        now = datetime.now(UTC)
+        started = time.perf_counter()
+        engine = app.extensions["db_engine"]
+        sample = seed(engine, args.visits, now, advisors)
+        with engine.begin() as connection:  # the feed goes on after the seeded records
+            last = connection.execute(text("SELECT max(seq) FROM sync_records")).scalar() or 0
+            connection.execute(text("DELETE FROM sync_counter"))
+            connection.execute(
+                text("INSERT INTO sync_counter (id, value) VALUES (1, :last)"), {"last": last}
+            )
+        regular, regular_car = seed_regular(app, now)
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+            rng = random.Random(7)
+            customers = connection.execute(select(Customer.id)).scalars().all()
+            vehicles = connection.execute(select(Vehicle.id)).scalars().all()
+            picked_customers = rng.sample(list(customers), 100) + [regular] * 10
+            picked_vehicles = rng.sample(list(vehicles), 100) + [regular_car] * 10
+        print(
+            f"{engine.dialect.name}: seeded {args.visits:,} visits, {len(customers):,} "
+            f"customers in {time.perf_counter() - started:.1f} s"
+        )
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        client.post(
+            "/login",
+            data={"username": "advisor0", "password": "bench-password", "csrf_token": token},
+        )
+
+        def timed(targets: list[str]) -> tuple[list[float], list[float]]:
+            """Wall-clock and CPU milliseconds of each request. On a shared, busy machine
+            the CPU time (this process's own, SQLite included) is what the page costs;
+            the wall clock also counts the time other processes had the CPU."""
+            wall, cpu = [], []
+            for target in targets:
+                begin, begin_cpu = time.perf_counter(), time.process_time()
+                response = client.get(target)
+                response.get_data()
+                wall.append((time.perf_counter() - begin) * 1000)
+                cpu.append((time.process_time() - begin_cpu) * 1000)
+                assert response.status_code == 200, (target, response.status_code)
+                response.close()
+            return wall, cpu
+
+        cases = {
+            "sign-in page (baseline)": ["/login"] * args.runs,
+            "customer page": [f"/customers/{c}" for c in picked_customers][: args.runs * 3],
+            "customer page (40 visits)": [f"/customers/{regular}"] * args.runs,
+            "vehicle health file": [f"/vehicles/{v}" for v in picked_vehicles][: args.runs * 3],
+            "health file (40 visits)": [f"/vehicles/{regular_car}"] * args.runs,
+            "search: part of a phone": [f"/customers?q={sample['phone'][:7]}"] * args.runs,
+            "search: plate, no province": [f"/customers?q={sample['plate_tail']}"] * args.runs,
+            "search: name": [f"/customers?q={sample['name']}"] * args.runs,
+        }
+        print(f"{'page':<30} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8}")
+        for label, targets in cases.items():
+            timed(targets[:3])  # warm
+            wall, cpu = timed(targets)
+            print(
+                f"{label:<30} {statistics.median(wall):8.1f} {percentile(wall, 0.95):8.1f}"
+                f" {statistics.median(cpu):8.1f} {percentile(cpu, 0.95):8.1f}"
+            )
+        from sync_server.customer_file.tiers import recompute_tiers
+
+        for run in ("first", "again"):  # the first run writes every tier, then only changes
+            with app.app_context():
+                begin = time.perf_counter()
+                changed = recompute_tiers(db.session())
+                db.session().commit()
+                print(
+                    f"nightly tiers ({run}): {changed:,} changed in "
+                    f"{time.perf_counter() - begin:.1f} s"
+                )
+    finally:
+        app.extensions["db_engine"].dispose()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""VIP customers: the appointment's VIP line, priority and a flag on the board and tablet.
+
+A customer is a VIP when ``customers.vip`` is set — by a manager, with a reason, or by
+the tier rules (which call :func:`set_vip` with their own reason) — or their tier is
+``vip``. Both are the server's alone: a device's tier is never believed
+(``sync_server.sync.trust``). The customer's synced record carries it to the tablets as
+``tier: vip``. The lobby kiosk is never told (its look-up answer has no tier).
+
+A walk-in typed in at the kiosk becomes a new customer record; the board still knows
+them by their phone number (:func:`vip_phones`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+
+from shared.domain import CustomerTier
+from shared.i18n import Text
+from sync_server.appointments.settings import SettingsError
+from sync_server.models import Customer
+
+REASON_LENGTH = 200
+
+
+def set_vip(session: Session, customer_id: str, vip: bool, reason: str) -> Customer:
+    """Make the customer a VIP (a reason is required) or take it back; the caller holds
+    the feed lock (``lock_feed``) and commits."""
+    from sync_server.sync.records import update_server_record
+
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise SettingsError({"vip_reason": Text("This customer no longer exists.", "server")})
+    reason = " ".join((reason or "").split())
+    if vip and not reason:
+        raise SettingsError(
+            {"vip_reason": Text("Give the reason this customer is a VIP.", "server")}
+        )
+    if len(reason) > REASON_LENGTH:
+        raise SettingsError(
+            {
+                "vip_reason": Text(
+                    "The reason has at most {count} characters.", "server", {"count": 200}
+                )
+            }
+        )
+    tier = CustomerTier.vip if vip else CustomerTier.regular
+    if customer.tier != tier:
+        update_server_record(session, "customer", customer_id, {"tier": tier.value})
+    customer = session.get(Customer, customer_id)
+    assert customer is not None
+    customer.vip, customer.vip_reason = vip, reason if vip else ""
+    session.flush()
+    return customer
+
+
+def is_vip() -> ColumnElement[bool]:
+    """Whether a customer row is a VIP, for a query."""
+    return or_(Customer.vip.is_(True), Customer.tier == CustomerTier.vip)
+
+
+def vip_phones(session: Session) -> set[str]:
+    """The phone numbers of VIP customers (few: a shop has tens, not thousands)."""
+    return {phone for phone in session.scalars(select(Customer.phone).where(is_vip())) if phone}
