@@ -43,6 +43,7 @@ class QueueRow(ButtonBehavior, BoxLayout):
     concern = StringProperty("")
     vip = BooleanProperty(False)
     waiting = StringProperty("")
+    since = StringProperty("")  # the check-in time on the shop's clock, as the web shows it
     progress = StringProperty("")
     progress_code = StringProperty("")
     status = StringProperty("")
@@ -107,6 +108,11 @@ class QueueScreen(Screen):
         self.sync_reading = reading
 
 
+def _shop_clock(moment: datetime) -> str:
+    app: Any = App.get_running_app()
+    return app.shop_clock(moment) if app is not None and hasattr(app, "shop_clock") else ""
+
+
 def _row(entry: QueueEntry, lang: str, now: datetime, target: int) -> dict[str, Any]:
     late = entry.not_greeted_in_time(target, now)
     return {
@@ -123,6 +129,7 @@ def _row(entry: QueueEntry, lang: str, now: datetime, target: int) -> dict[str, 
         "concern": entry.concern,
         "vip": entry.vip,
         "waiting": waiting_text(entry.waiting_minutes(now)).render(lang),
+        "since": _shop_clock(entry.checked_in_at),
         "progress": PROGRESS_LABELS[entry.progress].render(lang),
         "progress_code": entry.progress.value,
         "status": status_label(entry.status).render(lang),
