@@ -7,7 +7,7 @@ messages a customer sees on wrong input. The advisor tablet's walk-around screen
 rendered by walking a car's walk-around by touch (``tablet-walkaround-*``). Usage::
 
     .venv/bin/python scripts/render_screenshots.py [--out DIR] \
-        [--only pairing|kiosk|tablet|walkaround|typing]
+        [--only pairing|kiosk|tablet|walkaround|typing|advisor]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +27,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 SIZE = (1280, 800)
 SHOP = "Bright Auto Service"
+# The shop's clock; the renderer's own clock is UTC, so a time shown in the shop's zone
+# (the queue's check-in times, the walk-around's "saved" time) is visibly the shop's.
+SHOP_TIMEZONE = "Asia/Shanghai"
 
 
 @contextlib.contextmanager
@@ -48,6 +52,8 @@ def _held_save(store: Any) -> Iterator[Callable[[], None]]:
 
 def _prepare_kivy(kivy_home: str) -> None:
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    os.environ["TZ"] = "UTC"  # the device's clock: not the shop's (SHOP_TIMEZONE)
+    time.tzset()
     os.environ.update(KIVY_NO_ARGS="1", KIVY_NO_FILELOG="1", KIVY_HOME=kivy_home)
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     from kivy.config import Config
@@ -180,32 +186,41 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
             harness.tap(screen("code").ids.find)
             shot("code-error")
             app.checkin.start_over()
+            keys(app.welcome_screen.ids.phone_pad, "391234560")
+            shot("welcome-phone")
+            keys(app.welcome_screen.ids.phone_pad, "9")
+            harness.pump(2)
+            shot("welcome-phone-not-found")
+            app.checkin.start_over()
             harness.tap(app.welcome_screen.ids.phone_or_plate)
-            keys(screen("lookup").ids.phone_pad, "13912345601")
-            shot("lookup-phone")
-            harness.tap(screen("lookup").ids.by_plate)
             shot("lookup-plate-province")
             harness.tap(screen("lookup").ids.plate.province_tiles["沪"])
             keys(screen("lookup").ids.plate.pad, "BD123")
             harness.tap(screen("lookup").ids.find)
             shot("lookup-plate-error")
             app.checkin.start_over()
+            booked = app.local_store.find("appointment")
             matches = app.flow.find_appointments(app.local_store, *_two_matches(app))
             screen("matches").show(matches.matches)
             app.checkin.go("matches")
             shot("matches")
             app.checkin.start_over()
+            app.local_store.replace_snapshot({"appointment"}, [_entry(r) for r in booked])
 
-            harness.tap(app.welcome_screen.ids.scan_appointment_qr)
-            scanner.deliver("Q7M4KX")
-            harness.pump(3)
-            shot("vehicle")
+            # By phone on the welcome screen: found at the last digit, then one screen.
+            keys(app.welcome_screen.ids.phone_pad, "3912345601")
+            harness.pump(2)
+            shot("confirm")
+            if os.environ.get("RENDER_STOP"):
+                return written
+            harness.tap(screen("confirm").ids.change_mileage)
             keys(screen("vehicle").ids.mileage_pad, "2500000")
             harness.tap(screen("vehicle").ids.next)
             shot("vehicle-error")
             harness.tap(screen("vehicle").ids.mileage_pad.clear_key)
             keys(screen("vehicle").ids.mileage_pad, "48500")
             harness.tap(screen("vehicle").ids.next)
+            harness.tap(screen("confirm").ids.change_concerns)
             harness.tap(screen("concern").tiles["noise"])
             # The work booked is already there; the customer adds to it.
             screen("concern").ids.words.text += (
@@ -213,19 +228,18 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
             )
             shot("concern")
             harness.tap(screen("concern").ids.next)
+            harness.tap(screen("confirm").ids.change_contact)
             shot("contact")
             harness.tap(screen("contact").ids.reminders)
             shot("contact-reminders")
             harness.tap(screen("contact").ids.next)
-            shot("consent")
-            harness.tap(screen("consent").ids.agree)
-            harness.tap(screen("signature").ids.finish)
-            shot("signature-error")
-            harness.drag(screen("signature").ids.pad, SIGNATURE)
-            shot("signature")
+            harness.tap(screen("confirm").ids.finish)
+            shot("confirm-error")
+            harness.drag(screen("confirm").ids.pad, SIGNATURE)
+            shot("confirm-signed")
             with _held_save(app.local_store) as release:
-                harness.tap(screen("signature").ids.finish, wait_for_saves=False)
-                shot("signature-saving")  # the check-in being saved: the buttons wait
+                harness.tap(screen("confirm").ids.finish, wait_for_saves=False)
+                shot("confirm-saving")  # the check-in being saved: the buttons wait
                 release()
                 harness.wait_until(lambda: harness.screen == "done")
             shot("done")
@@ -238,12 +252,12 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
 
             # Walk-in, with the messages for wrong input.
             harness.tap(app.welcome_screen.ids.new_visit)
-            keys(screen("walkin_contact").ids.phone_pad, "12345")
+            keys(screen("walkin_contact").ids.phone_pad, "2345")
             harness.tap(screen("walkin_contact").ids.next)
             shot("walkin-contact-error")
             harness.tap(screen("walkin_contact").ids.phone_pad.clear_key)
-            keys(screen("walkin_contact").ids.phone_pad, "13800001111")
-            harness.tap(screen("walkin_contact").ids.next)
+            keys(screen("walkin_contact").ids.phone_pad, "3800001111")
+            harness.pump(2)
             shot("walkin-plate")
             harness.tap(screen("walkin_plate").ids.plate.province_tiles["京"])
             keys(screen("walkin_plate").ids.plate.pad, "A12")
@@ -251,6 +265,8 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
             shot("walkin-plate-error")
             keys(screen("walkin_plate").ids.plate.pad, "345")
             harness.tap(screen("walkin_plate").ids.next)
+            screen("walkin_car").ids.name.text = "张伟" if lang == "zh_CN" else "Zhang Wei"
+            harness.tap(screen("walkin_car").ids.add_vin)
             keys(screen("walkin_vin").ids.vin_pad, "1HGCM82630A004353")
             harness.tap(screen("walkin_vin").ids.next)
             shot("walkin-vin-warning")
@@ -259,6 +275,13 @@ def render_checkin(lang: str, out_dir: Path) -> list[Path]:
             harness.tap(screen("walkin_car").make_tiles["Honda"])
             harness.tap(screen("walkin_car").ids.next)
             shot("walkin-car-error")
+            harness.tap(screen("walkin_car").ids.year_pad.clear_key)
+            keys(screen("walkin_car").ids.year_pad, "2018")
+            harness.tap(screen("walkin_car").ids.next)
+            harness.tap(screen("concern").tiles["brakes"])
+            harness.tap(screen("concern").ids.next)
+            harness.drag(screen("confirm").ids.pad, SIGNATURE)
+            shot("walkin-confirm")
 
             # A shared screen: the idle question and the staff PIN pad.
             app.idle.timeout_s, app.idle.countdown_s = 0.0, 7.5
@@ -324,6 +347,7 @@ def render_tablet(lang: str, out_dir: Path) -> list[Path]:
         token="demo",
         device_id=TABLET_ID,
         shop_name=SHOP,
+        shop_timezone=SHOP_TIMEZONE,
         language=lang,
     )
     with tempfile.TemporaryDirectory() as data_dir:
@@ -431,6 +455,7 @@ def render_walkaround(lang: str, out_dir: Path) -> list[Path]:
                 device_id=TABLET_ID,
                 device_name="Advisor tablet 1",
                 shop_name=SHOP,
+                shop_timezone=SHOP_TIMEZONE,
                 plate_region="CN",
                 ticket_prefix="T",
                 language=lang,
@@ -558,6 +583,12 @@ def render_walkaround(lang: str, out_dir: Path) -> list[Path]:
     return written
 
 
+def _entry(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored appointment as the server's snapshot sends it."""
+    fields = {k: v for k, v in record.items() if k != "id"}
+    return {"kind": "appointment", "id": record["id"], "fields": fields}
+
+
 def _two_matches(app: Any) -> tuple[Any, str]:
     """A lookup that finds both demo appointments (for the "which one?" screen): both
     are given the first one's phone, as for a customer who booked two cars."""
@@ -600,6 +631,10 @@ def render(out_dir: Path, only: str | None = None) -> list[Path]:
             from render_typing_screenshots import render_typing
 
             written += render_typing(lang, out_dir)
+        if only in (None, "advisor"):
+            from render_advisor_checkin_screenshots import render_advisor_checkin
+
+            written += render_advisor_checkin(lang, out_dir)
     return written
 
 
@@ -608,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument(
         "--only",
-        choices=("pairing", "kiosk", "tablet", "walkaround", "typing"),
+        choices=("pairing", "kiosk", "tablet", "walkaround", "typing", "advisor"),
         help="render only these",
     )
     args = parser.parse_args(argv)

@@ -72,11 +72,10 @@ def render_typing(lang: str, out_dir: Path) -> list[Path]:
                     harness.tap(keyboard.ids.next_page)
                 raise RuntimeError(f"{word} is not offered")
 
-            # The name on the walk-in screen: pinyin with its candidates, or letters.
-            harness.tap(app.welcome_screen.ids.new_visit)
-            for digit in "13800001111":
-                harness.tap(screen("walkin_contact").ids.phone_pad.key_buttons[digit])
-            harness.tap(screen("walkin_contact").ids.name)
+            # The name on the walk-in's car screen: pinyin with its candidates, or letters.
+            app.checkin.begin("new_visit")
+            app.checkin.go("walkin_car")
+            harness.tap(screen("walkin_car").ids.name)
             if zh:
                 keys("zhangwei")
             else:
@@ -89,7 +88,7 @@ def render_typing(lang: str, out_dir: Path) -> list[Path]:
             if zh:
                 pick("张伟")
             harness.tap(keyboard.ids.done)
-            shot("walkin-contact-name")
+            shot("walkin-car-name")
             app.checkin.start_over()
 
             # The concern in the customer's own words: a phrase chosen word by word.

@@ -58,6 +58,16 @@ def translate(message: str, lang: str, domain: str = "shared", **params: Any) ->
     return text.format(**params) if params else text
 
 
+def translate_plural(
+    singular: str, plural: str, count: int, lang: str, domain: str = "shared", **params: Any
+) -> str:
+    """``singular`` or ``plural`` as the language's plural rule picks for ``count``
+    ("1 minute", "2 minutes"; Chinese has one form), placeholders filled from
+    ``params`` (which name the count too, e.g. ``minutes=count``)."""
+    text = translations(lang, domain).ngettext(singular, plural, count)
+    return text.format(**params) if params else text
+
+
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it now."""
     return message

@@ -446,13 +446,17 @@ class Technician(Base):
 
 
 class JobAssignment(Base):
-    """Which technician a visit's work was dispatched to (the latest row counts)."""
+    """Which technician a visit's work was dispatched to (the latest row counts), or the
+    desk's explicit "any technician" (``technician_id`` empty, ``any_technician`` set),
+    and the job type (speciality) it was dispatched as."""
 
     __tablename__ = "job_assignments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
-    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"))
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"))
+    any_technician: Mapped[bool] = mapped_column(default=False, server_default=false())
+    speciality: Mapped[str] = mapped_column(String(40), default="", server_default="")
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
     assigned_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -561,5 +565,6 @@ from sync_server import (  # noqa: E402, F401
     appointment_tables,
     customer_file_tables,
     record_tables,
+    work_tables,
 )
 from sync_server.complaints import tables as complaint_tables  # noqa: E402, F401

@@ -25,13 +25,14 @@ def scan(harness, scanner, touches, code: str) -> None:  # type: ignore[no-untyp
 
 def test_work_booked_comes_into_the_visit_and_the_customer_adds_to_it(start_kiosk) -> None:
     harness, _scanner, touches = start_kiosk()
-    touches.tap(harness.app.welcome_screen.ids.phone_or_plate)
-    lookup = screen(harness, "lookup")
-    touches.keys(lookup.ids.phone_pad, "13912345601")
+    touches.keys(harness.app.welcome_screen.ids.phone_pad, "3912345601")
     harness.pump(2)  # looked up at the 11th digit
-    assert harness.screen == "vehicle"
-    assert screen(harness, "vehicle").ids.work.text == "Air conditioning not cooling"
-    touches.tap(screen(harness, "vehicle").ids.next)
+    assert harness.screen == "confirm"
+    confirm = screen(harness, "confirm")
+    assert confirm.ids.concerns.ids.value.words == (
+        "Air conditioning; Air conditioning not cooling"
+    )
+    touches.tap(confirm.ids.change_concerns)
     concern = screen(harness, "concern")
     words = concern.ids.words
     assert words.text == "Air conditioning not cooling"  # shown, for the customer to add to
@@ -43,6 +44,8 @@ def test_work_booked_comes_into_the_visit_and_the_customer_adds_to_it(start_kios
         touches.tap(keyboard.ids.space if char == " " else keyboard.key_buttons[char])
     touches.tap(keyboard.ids.done)
     assert words.text == "Air conditioning not cooling and a rattle"
+    touches.tap(concern.ids.next)
+    assert confirm.ids.concerns.ids.value.words.endswith("not cooling and a rattle")
     finish_common_steps(harness, touches)
     _store, visit = saved(harness)
     assert visit["concern_text"] == "Air conditioning not cooling and a rattle"
@@ -52,7 +55,6 @@ def test_work_booked_comes_into_the_visit_and_the_customer_adds_to_it(start_kios
 def test_work_booked_is_kept_when_the_customer_adds_nothing(start_kiosk) -> None:
     harness, scanner, touches = start_kiosk()
     scan(harness, scanner, touches, "Q7M4KX")
-    touches.tap(screen(harness, "vehicle").ids.next)
     finish_common_steps(harness, touches)
     _store, visit = saved(harness)
     assert visit["concern_text"] == "Scheduled 50,000 km maintenance"
@@ -61,7 +63,6 @@ def test_work_booked_is_kept_when_the_customer_adds_nothing(start_kiosk) -> None
 def test_a_second_scan_of_a_used_appointment_gives_its_ticket(start_kiosk) -> None:
     harness, scanner, touches = start_kiosk(done_seconds=1)
     scan(harness, scanner, touches, "Q7M4KX")
-    touches.tap(screen(harness, "vehicle").ids.next)
     finish_common_steps(harness, touches)
     assert screen(harness, "done").ids.ticket.text == "K3-001"
     harness.wait_until(lambda: harness.screen == "welcome", timeout=5)
@@ -74,12 +75,11 @@ def test_a_second_scan_of_a_used_appointment_gives_its_ticket(start_kiosk) -> No
 
     # By phone, in Chinese: the same answer, in Chinese, and no customer's data shown.
     touches.tap(harness.app.welcome_screen.ids.language.ids.zh_CN)
-    touches.tap(harness.app.welcome_screen.ids.phone_or_plate)
-    lookup = screen(harness, "lookup")
-    touches.keys(lookup.ids.phone_pad, "13812345678")
+    welcome = harness.app.welcome_screen
+    touches.keys(welcome.ids.phone_pad, "13812345678")
     harness.pump(2)  # looked up at the 11th digit
-    assert harness.screen == "lookup"
-    assert "您已登记过了 — 排队号 K3-001。" in shown_messages(harness, "lookup")
+    assert harness.screen == "welcome"
+    assert "您已登记过了 — 排队号 K3-001。" in welcome.ids.message.text
 
 
 def test_an_appointment_used_at_another_kiosk_gives_that_ticket(start_kiosk) -> None:

@@ -46,15 +46,13 @@ def check_in_by_qr(harness: HeadlessApp, scanner: DummyScanner, code: str) -> st
     harness.tap(harness.app.welcome_screen.ids.scan_appointment_qr)
     assert scanner.deliver(code)
     harness.pump(3)
-    assert harness.screen == "vehicle", screen(harness, "scan").ids.message.text
+    assert harness.screen == "confirm", screen(harness, "scan").ids.message.text
+    harness.tap(screen(harness, "confirm").ids.change_mileage)
     for char in "48500":
         harness.tap(screen(harness, "vehicle").ids.mileage_pad.key_buttons[char])
     harness.tap(screen(harness, "vehicle").ids.next)
-    harness.tap(screen(harness, "concern").ids.next)
-    harness.tap(screen(harness, "contact").ids.next)
-    harness.tap(screen(harness, "consent").ids.agree)
-    harness.drag(screen(harness, "signature").ids.pad, SIGNATURE)
-    harness.tap(screen(harness, "signature").ids.finish)
+    harness.drag(screen(harness, "confirm").ids.pad, SIGNATURE)
+    harness.tap(screen(harness, "confirm").ids.finish)
     assert harness.screen == "done"
     return harness.app.checkin.receipt.visit_id
 
@@ -64,22 +62,18 @@ def check_in_walk_in(harness: HeadlessApp) -> str:
     contact = screen(harness, "walkin_contact")
     for char in "13700001234":
         harness.tap(contact.ids.phone_pad.key_buttons[char])
-    harness.tap(contact.ids.next)
+    harness.pump(2)  # a whole number: on to the plate without a touch
     plate = screen(harness, "walkin_plate").ids.plate
     harness.tap(plate.province_tiles["粤"])
     for char in "B12345":
         harness.tap(plate.pad.key_buttons[char])
     harness.tap(screen(harness, "walkin_plate").ids.next)
-    harness.tap(screen(harness, "walkin_vin").ids.next)  # no VIN
     harness.tap(screen(harness, "walkin_car").make_tiles["BYD"])
     harness.tap(screen(harness, "walkin_car").ids.next)
-    harness.tap(screen(harness, "vehicle").ids.next)
     harness.tap(screen(harness, "concern").tiles["tyres"])
     harness.tap(screen(harness, "concern").ids.next)
-    harness.tap(screen(harness, "contact").ids.next)
-    harness.tap(screen(harness, "consent").ids.agree)
-    harness.drag(screen(harness, "signature").ids.pad, SIGNATURE)
-    harness.tap(screen(harness, "signature").ids.finish)
+    harness.drag(screen(harness, "confirm").ids.pad, SIGNATURE)
+    harness.tap(screen(harness, "confirm").ids.finish)
     assert harness.screen == "done"
     return harness.app.checkin.receipt.visit_id
 

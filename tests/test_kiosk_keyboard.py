@@ -86,23 +86,30 @@ def test_walk_in_name_typed_in_chinese_by_touch(kiosk: HeadlessApp) -> None:
     harness.tap(welcome.ids.language.ids.zh_CN)
     harness.tap(welcome.ids.new_visit)
     contact = harness.app.checkin.screen("walkin_contact")
+    for digit in "3800001111":
+        harness.tap(contact.ids.phone_pad.key_buttons[digit])
+    harness.pump(2)
+    plate = harness.app.checkin.screen("walkin_plate")
+    harness.tap(plate.ids.plate.province_tiles["京"])
+    for char in "A12345":
+        harness.tap(plate.ids.plate.pad.key_buttons[char])
+    harness.tap(plate.ids.next)
+    car = harness.app.checkin.screen("walkin_car")  # the name is asked with the car
     keyboard = harness.app.keyboard
     assert not keyboard.shown
-    harness.tap(contact.ids.name)
+    harness.tap(car.ids.name)
     assert keyboard.shown and keyboard.chinese  # Chinese screen: pinyin first
     type_pinyin(harness, "zhangwei")
     assert keyboard.letters == "zhang wei"
     assert keyboard.candidates_shown[0] == "张伟"
     pick(harness, "张伟")
-    assert contact.ids.name.text == "张伟"
-    assert contact.ids.name.focus  # keys never take the focus from the field
+    assert car.ids.name.text == "张伟"
+    assert car.ids.name.focus  # keys never take the focus from the field
     assert keyboard.preview == "张伟"
     harness.tap(keyboard.ids.done)
     assert not keyboard.shown
-    for digit in "13800001111":
-        harness.tap(contact.ids.phone_pad.key_buttons[digit])
-    harness.tap(contact.ids.next)
-    assert harness.screen == "walkin_plate"
+    harness.tap(car.ids.next)
+    assert harness.screen == "concern"
     assert harness.app.flow.name == "张伟"
 
 
@@ -143,33 +150,35 @@ def test_english_keyboard_types_letters_and_done_keeps_unchosen_pinyin(
     kiosk: HeadlessApp,
 ) -> None:
     harness = kiosk
-    harness.tap(harness.app.welcome_screen.ids.new_visit)
-    contact = harness.app.checkin.screen("walkin_contact")
+    harness.app.checkin.begin("new_visit")
+    harness.app.checkin.go("walkin_car")
+    car = harness.app.checkin.screen("walkin_car")
     keyboard = harness.app.keyboard
-    harness.tap(contact.ids.name)
+    harness.tap(car.ids.name)
     assert keyboard.shown and not keyboard.chinese  # English screen: letters first
     harness.tap(keyboard.shift_key)
     for char in "tom":
         harness.tap(keyboard.key_buttons[char])
-    assert contact.ids.name.text == "Tom"
+    assert car.ids.name.text == "Tom"
     harness.tap(keyboard.ids.language)
     type_pinyin(harness, "li")
     harness.tap(keyboard.ids.done)  # letters nobody turned into a word are kept
-    assert contact.ids.name.text == "Tomli" and not keyboard.shown
+    assert car.ids.name.text == "Tomli" and not keyboard.shown
 
 
 def test_keyboard_closes_and_forgets_when_the_check_in_is_wiped(kiosk: HeadlessApp) -> None:
     harness = kiosk
-    harness.tap(harness.app.welcome_screen.ids.new_visit)
-    contact = harness.app.checkin.screen("walkin_contact")
+    harness.app.checkin.begin("new_visit")
+    harness.app.checkin.go("walkin_car")
+    car = harness.app.checkin.screen("walkin_car")
     keyboard = harness.app.keyboard
-    harness.tap(contact.ids.name)
+    harness.tap(car.ids.name)
     harness.tap(keyboard.ids.language)
     type_pinyin(harness, "wang")
     harness.app.checkin.start_over()
     harness.pump(2)
     assert not keyboard.shown and keyboard.letters == "" and keyboard.target is None
-    assert contact.ids.name.text == ""
+    assert car.ids.name.text == ""
 
 
 def test_a_make_not_on_the_tiles_is_typed_in_chinese(kiosk: HeadlessApp) -> None:
@@ -199,5 +208,5 @@ def test_a_make_not_on_the_tiles_is_typed_in_chinese(kiosk: HeadlessApp) -> None
         harness.tap(keyboard.key_buttons[char])
     harness.tap(keyboard.ids.done)
     harness.tap(car.ids.next)
-    assert harness.screen == "vehicle"
+    assert harness.screen == "concern"
     assert (harness.app.flow.make, harness.app.flow.model) == ("长城", "Haval")

@@ -31,9 +31,12 @@ def test_paired_kiosk_opens_on_welcome(kiosk_app, paired_store, shop_server, tmp
     assert ids.greeting.text == "Welcome to Bright Auto Service"
     assert [ids[name].title for name in ("scan_appointment_qr", "phone_or_plate", "new_visit")] == [
         "Scan appointment QR code",
-        "Check in with phone or plate",
+        "Find it by plate number",
         "New visit (no appointment)",
     ]
+    # The phone pad is on the welcome screen: typing starts at once, the 1 shown typed.
+    assert ids.phone.label == "Booked a visit? Type your mobile number"
+    assert ids.phone_pad.text == "1"
     harness.wait_until(lambda: harness.app.connection == "online", message="whoami answered")
     assert ids.status.ids.text.text == "Online: connected to the service desk"
     # The background sync asks too; the status check is what made it say "online".
@@ -164,7 +167,7 @@ def test_language_toggle_by_touch_updates_every_text(kiosk_app, paired_store) ->
     assert ids.greeting.text == "欢迎光临Bright Auto Service"
     assert ids.scan_appointment_qr.title == "扫描预约二维码"
     assert ids.new_visit.title == "新到店（未预约）"
-    assert ids.shop_name.text == "自助登记"
+    assert ids.phone.label == "已预约？请输入您的手机号"
     harness.tap(ids.language.ids.en)
     assert ids.greeting.text == "Welcome to Bright Auto Service"
 
@@ -254,4 +257,4 @@ def test_a_second_app_in_the_same_process_works(kiosk_app, paired_store) -> None
     assert len(choices) == 3  # kv rules applied once, not once per build
     second.tap(second.app.welcome_screen.ids.language.ids.zh_CN)
     assert second.app.title == "维修保养登记"
-    assert second.app.welcome_screen.ids.prompt.text.startswith("请点击下方任一选项")
+    assert second.app.welcome_screen.ids.phone.label.startswith("已预约")

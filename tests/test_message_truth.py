@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop
 from sqlalchemy import select
-from web_fixtures import make_visit, post_form, web_login
+from web_fixtures import make_visit, pass_quality_check, post_form, web_login
 
 from shared.visit_status import VisitStatus
 from sync_server import db
@@ -36,9 +36,7 @@ def send(app: Flask, **kwargs: Any) -> dict[str, int]:
 
 
 def pass_check(client: FlaskClient, visit_id: str) -> None:
-    response = post_form(
-        client, f"/visits/{visit_id}/status", {"event": "pass_check"}, f"/visits/{visit_id}"
-    )
+    response = pass_quality_check(client, visit_id)
     assert response.status_code == 302
 
 

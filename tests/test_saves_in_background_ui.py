@@ -65,17 +65,13 @@ class HeldSaves:
 
 
 def to_the_signature(harness: HeadlessApp) -> None:
-    """A customer with a booking: scanned, every step with what is preset, signed."""
+    """A customer with a booking: scanned, what is preset kept, signed."""
     harness.tap(harness.app.welcome_screen.ids.scan_appointment_qr)
     scanner = harness.app.checkin.scanner
     assert scanner.deliver("Q7M4KX")
     harness.pump(3)
-    harness.tap(screen(harness, "vehicle").ids.next)
-    harness.tap(screen(harness, "concern").ids.next)
-    harness.tap(screen(harness, "contact").ids.next)
-    harness.tap(screen(harness, "consent").ids.agree)
     sign(harness)
-    assert harness.screen == "signature"
+    assert harness.screen == "confirm"
 
 
 def visits(store: LocalStore) -> list[dict[str, Any]]:
@@ -90,12 +86,12 @@ def test_a_double_tap_on_finish_saves_the_check_in_once(
     store = harness.app.local_store
     saves = HeldSaves(store, monkeypatch)
     to_the_signature(harness)
-    signature = screen(harness, "signature")
+    signature = screen(harness, "confirm")
     saves.hold()
 
     harness.tap(signature.ids.finish, wait_for_saves=False)
     # Saving: the screen stays, says so, and its buttons wait; the UI thread is free.
-    assert harness.screen == "signature"
+    assert harness.screen == "confirm"
     assert harness.app.checkin.saving
     assert signature.ids.finish.disabled and signature.ids.clear_button.disabled
     assert signature.ids.finish.text == "Saving your check-in…"
@@ -121,19 +117,20 @@ def test_a_check_in_the_disk_refuses_keeps_what_was_entered_and_saves_on_the_nex
     store = harness.app.local_store
     saves = HeldSaves(store, monkeypatch)
     to_the_signature(harness)
-    signature = screen(harness, "signature")
+    signature = screen(harness, "confirm")
     strokes = [list(stroke) for stroke in signature.ids.pad.strokes]
     flow = harness.app.checkin.flow
-    entered = (flow.appointment, flow.concern_codes, flow.consent_language)
+    entered = (flow.appointment, flow.concern_codes)
     saves.failing = True
 
     harness.tap(signature.ids.finish)
-    assert harness.screen == "signature"
+    assert harness.screen == "confirm"
     assert signature.ids.message.text.startswith(NOT_SAVED_KIOSK)
     assert visits(store) == [] and store.pending_changes() == []
     # Nothing entered is lost: the signature on the pad, every step's answers.
     assert signature.ids.pad.strokes == strokes
-    assert (flow.appointment, flow.concern_codes, flow.consent_language) == entered
+    assert (flow.appointment, flow.concern_codes) == entered
+    assert flow.consent_language == "en"  # agreed to the promise shown
     assert not signature.ids.finish.disabled
 
     saves.failing = False  # space freed: the customer taps again

@@ -23,9 +23,10 @@ SERVER = Path(__file__).resolve().parents[1] / "sync_server"
 REGISTRATIONS = frozenset(
     {
         ("sync_server.models", "sync_server.appointment_tables"),
+        ("sync_server.models", "sync_server.customer_file_tables"),
         ("sync_server.models", "sync_server.record_tables"),
         ("sync_server.models", "sync_server.complaints.tables"),
-        ("sync_server.models", "sync_server.customer_file_tables"),
+        ("sync_server.models", "sync_server.work_tables"),
     }
 )
 

@@ -250,3 +250,27 @@ def test_sync_bar_shows_what_is_left_and_when_offline(
     assert bar.ids.percent.text == "66 %"
     assert bar.ids.headline.text == "Waiting to send: photos 1 · changes 2 · 1.2 MB"
     assert "cannot be reached" in bar.ids.detail.text
+
+
+def test_queue_shows_check_in_times_on_the_shop_clock(
+    kiosk_app: Any, tablet_store: DeviceStore
+) -> None:
+    """Issue 16, item 18: the tablet shows the shop's clock, as the web does for the same
+    visit, whatever the tablet's own time zone."""
+    from shared.shop_time import shop_time_text
+
+    local_offset = datetime.now(UTC).astimezone().utcoffset()
+    zone = "Asia/Shanghai" if str(local_offset) != "8:00:00" else "America/New_York"
+    tablet_store.update(shop_timezone=zone)
+    harness = start(kiosk_app, tablet_store)
+    sign_in(harness, "li.na")
+    queue = harness.app.queue_screen
+    harness.wait_until(lambda: len(queue.rows) == 4, message="queue read")
+    store = harness.app.local_store
+    visit = next(v for v in store.find("visit") if v["ticket_number"] == "A-009")
+    checked_in = datetime.fromisoformat(visit["checked_in_at"].replace("Z", "+00:00"))
+    row = next(r for r in queue.rows if r["ticket"] == "A-009")
+    assert row["since"] == shop_time_text(checked_in, zone)  # what the web's shop_time shows
+    assert row["since"] != checked_in.astimezone().strftime("%H:%M")  # not the tablet's
+    shown = next(w for w in queue.ids.list.layout_manager.children if w.ticket == "A-009")
+    assert shown.ids.waiting.text == f"{row['since']} 起等候（2 小时 15 分钟）"  # zh_CN tablet

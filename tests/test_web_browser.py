@@ -373,11 +373,15 @@ def test_quote_approved_on_the_phone_then_work_may_start(server: LiveServer, bro
     assert "Approved by the customer" in quote_text and "¥881.40" in quote_text
     assert "The customer chose option A: Genuine Honda pads" in quote_text
     assert "Not chosen" in advisor.inner_text("#quote .quote-option.not-chosen")
-    advisor.click("button[value=start_work]")
-    assert "Work in progress" in advisor.inner_text(".visit-head")
-    advisor.select_option("select[name=technician_id]", label="Chen Gang 陈刚 (Brakes)")
+    # Work is dispatched first: the technician with the job's speciality comes first.
+    advisor.select_option(".job-type select[name=job_type]", "brakes")
+    advisor.click(".job-type button[type=submit]")
+    first = advisor.locator(".dispatch select[name=technician_id] option").first.inner_text()
+    assert first.startswith("Chen Gang 陈刚 ✓"), first
     advisor.click(".dispatch button[type=submit]")
     assert "Chen Gang" in advisor.inner_text("#job")
+    advisor.click("button[value=start_work]")
+    assert "Work in progress" in advisor.inner_text(".visit-head")
 
     # The customer's status page, from the ticket's QR code.
     customer.goto(f"{server.url}/status/{status_token}")

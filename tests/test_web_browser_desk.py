@@ -123,7 +123,14 @@ def test_a_day_at_the_desk(server: LiveServer, browser: Any) -> None:
     advisor.locator(".visit-card", has_text="A-001").click()
     visit_url = advisor.url
     step(advisor, "finish_work")
-    step(advisor, "pass_check")  # "ready for pick-up" to David, by e-mail
+    # The quality check: a pass needs every item of the checklist ticked.
+    advisor.click("#do-quality-check")
+    advisor.click("button[value=pass]")
+    assert "every item ticked" in advisor.inner_text("#quality-check-form")
+    for box in advisor.locator("#quality-check-form input[name=item]").all():
+        box.check()
+    advisor.click("button[value=pass]")  # "ready for pick-up" to David, by e-mail
+    assert advisor.locator(".flash.ok").count() == 1
     server.cli("send-messages")  # no mail server is set up in the demo
     advisor.reload()
     messages = advisor.inner_text("#job")
@@ -155,7 +162,14 @@ def test_a_day_at_the_desk(server: LiveServer, browser: Any) -> None:
     advisor.click("text=Back to the visit")
 
     # Handed back: a call task instead of a text, and the car no longer waits.
-    step(advisor, "deliver")
+    advisor.click("#do-hand-back")
+    advisor.fill("input[name=odometer_out_km]", "1")
+    advisor.click("#hand-back-form button[type=submit]")
+    assert advisor.locator("input[name=odometer_out_km][aria-invalid=true]").count() == 1
+    advisor.fill("input[name=odometer_out_km]", "1,999,999")
+    advisor.fill("textarea[name=work_done]", "Front brake pads replaced")
+    advisor.click("#hand-back-form button[type=submit]")
+    assert "1,999,999 km" in advisor.inner_text("#hand-back-record")
     assert "Call the customer: +491707654321" in advisor.inner_text("#job")
     advisor.goto(f"{server.url}/board")
     delivered = advisor.locator(".column[data-status=delivered] .visit-card", has_text="A-001")

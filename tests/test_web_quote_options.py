@@ -257,6 +257,12 @@ def test_the_customer_chooses_an_option_and_answers_its_lines(
     visit_page = page_text(client.get(f"/visits/{made.visit_id}"))
     assert "The customer chose option A: Genuine pads" in visit_page
     assert "Not chosen" in visit_page and "¥881.40" in visit_page
+    post_form(
+        client,
+        f"/visits/{made.visit_id}/dispatch",
+        {"technician_id": "any"},
+        f"/visits/{made.visit_id}",
+    ).close()
     response = post_form(
         client,
         f"/visits/{made.visit_id}/status",
@@ -319,6 +325,7 @@ def test_a_problem_found_makes_a_new_version_that_keeps_the_options(
     answers = {f"decision-{line}": "approved" for line in [*ids[""], *ids[genuine.id]]}
     answer(customer, path, {"option": genuine.id, **answers}).close()
     visit_url = f"/visits/{made.visit_id}"
+    post_form(client, f"{visit_url}/dispatch", {"technician_id": "any"}, visit_url).close()
     for event in ("start_work", "problem_found"):
         post_form(client, f"{visit_url}/status", {"event": event}, visit_url).close()
     assert status_of(app, made.visit_id) == VisitStatus.diagnosed

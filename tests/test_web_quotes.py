@@ -190,6 +190,20 @@ def test_the_whole_authorisation_flow(app: Flask, client: FlaskClient, shop: Sho
 
     visit_page = text(client.get(f"/visits/{made.visit_id}"))
     assert "Approved by the customer" in visit_page and "Start work" in visit_page
+    # Work cannot start undispatched; the desk gives it to any technician.
+    post_form(
+        client,
+        f"/visits/{made.visit_id}/status",
+        {"event": "start_work"},
+        f"/visits/{made.visit_id}",
+    ).close()
+    assert status_of(app, made.visit_id) == VisitStatus.approved
+    post_form(
+        client,
+        f"/visits/{made.visit_id}/dispatch",
+        {"technician_id": "any"},
+        f"/visits/{made.visit_id}",
+    ).close()
     response = post_form(
         client,
         f"/visits/{made.visit_id}/status",

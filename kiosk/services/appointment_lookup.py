@@ -19,6 +19,7 @@ from shared.domain import ConcernCode
 from shared.i18n import Text
 from shared.lookup import matching
 from shared.masking import mask_phone, mask_plate
+from shared.shop_time import shop_time_text, zone_or_local
 from shared.validation import FieldIssue, check_phone, check_plate
 
 NO_APPOINTMENT_FOUND = Text(
@@ -63,13 +64,17 @@ class AppointmentMatch:
         return self.phone_masked or self.plate_masked or self.code
 
     @property
-    def arrival_time(self) -> str:
-        """The booked time of day ("09:30", the kiosk's local time), or ""."""
+    def arrival_at(self) -> datetime | None:
+        """The booked time (aware), or None; shown on the shop's clock."""
         try:
             when = datetime.fromisoformat(self.expected_arrival.replace("Z", "+00:00"))
         except ValueError:
-            return ""
-        return when.astimezone().strftime("%H:%M")
+            return None
+        return when if when.tzinfo is not None else None
+
+    def arrival_time(self, zone: str = "") -> str:
+        """The booked time of day on the shop's clock ("09:30"), or ""."""
+        return shop_time_text(self.arrival_at, zone_or_local(zone))
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> AppointmentMatch:

@@ -12,13 +12,15 @@ Two ways in:
   appointments the server gave this kiosk, which holds no customer's name, phone or
   plate. Matches show what the customer typed, masked ("138****5678"); the work booked
   becomes the visit's concern text, which the customer may add to.
-* **Walk-in**: phone (checked), plate, optional VIN (a wrong check digit is a warning,
-  not a stop), make, model, year; the name is optional, the advisor completes it.
+* **Walk-in**: phone (checked), plate, then name, make, model and year (all optional;
+  the advisor completes them) and an optional VIN (a wrong check digit is a warning,
+  not a stop), then the concern.
 
-Then, for both: mileage (optional; the advisor reads the odometer if it is left empty),
-concern tiles and words, contact channel and an explicit reminders opt-in (off unless
-chosen), the privacy consent (text version and hash stored), and a signature (vector
-strokes plus a PNG rendered from them).
+Then, for both, on one screen (the UI's few touches: ``tests/test_kiosk_flow_ui.py``):
+mileage (optional; the advisor reads the odometer if it is left empty), concern tiles
+and words, contact channel and an explicit reminders opt-in (off unless chosen), the
+privacy consent (text version and hash stored, for the language shown when agreeing),
+and a signature (vector strokes plus a PNG rendered from them).
 
 Ticket numbers are ``{ticket_prefix}-{n:03d}``, ``n`` counting this device's check-ins
 of the day from its own saved visits, so numbering works offline and survives restarts.
@@ -87,6 +89,8 @@ from shared.wire import canonical_sha256, problems, to_wire
 log = logging.getLogger(__name__)
 
 MAX_CONCERN_TEXT = 500
+# A Chinese mobile number is complete at 11 digits: looked up (or taken) at once.
+CN_MOBILE_DIGITS = 11
 MAX_MAKE_MODEL = 40
 
 # Makes offered as tiles on the walk-in screen (the advisor corrects rare ones).
@@ -138,6 +142,18 @@ def shop_plate_region(setting: str) -> str:
     return "generic" if setting.strip().lower() == "generic" else "CN"
 
 
+def phone_prefix(phone_region: str) -> str:
+    """What every mobile number of the shop's country starts with, shown already typed
+    on the phone pads: "1" in China (a customer who types it anyway loses nothing)."""
+    return "1" if phone_region == "CN" else ""
+
+
+def phone_complete(phone_region: str, typed: str) -> bool:
+    """Whether ``typed`` is a whole mobile number the kiosk may act on without a touch
+    on "Continue": 11 valid digits in China (other countries' lengths vary)."""
+    return phone_region == "CN" and len(typed) == CN_MOBILE_DIGITS and check_phone(typed, "CN").ok
+
+
 def _issue(field_name: str, code: str, message: Text, severity: str = "error") -> FieldIssue:
     return FieldIssue(field=field_name, code=code, message=message, severity=severity)  # type: ignore[arg-type]
 
@@ -169,11 +185,13 @@ class CheckinFlow:
     reminders_opt_in: bool = False
     consent_language: str | None = None
     strokes: list[list[StrokePoint]] = field(default_factory=list)
+    # The advisor taking the check-in at the car (tablet); None on the lobby kiosk.
+    advisor_user_id: int | None = None
 
     def reset(self) -> None:
         """Forget everything this customer entered (the next one must see none of it)."""
-        setup = self.setup
-        self.__init__(setup=setup)  # type: ignore[misc]
+        setup, advisor = self.setup, self.advisor_user_id
+        self.__init__(setup=setup, advisor_user_id=advisor)  # type: ignore[misc]
 
     # -- identify ----------------------------------------------------------------------
 
@@ -185,9 +203,16 @@ class CheckinFlow:
 
     def choose_appointment(self, match: AppointmentMatch) -> None:
         """The customer's appointment: its concerns and requested work come with it (the
-        customer sees the work in their own words' field and may add to it)."""
+        customer sees the work in their own words' field and may add to it). The same
+        appointment found again (the customer went back) keeps what they changed."""
+        same = self.appointment is not None and (
+            self.appointment.appointment_id == match.appointment_id
+        )
         self.path = CheckinPath.appointment
         self.appointment = match
+        if same:
+            return
+        self.mileage_km = None
         self.concern_codes = list(match.concern_codes)
         self.concern_text = " ".join(match.requested_work.split())[:MAX_CONCERN_TEXT]
 
@@ -206,6 +231,13 @@ class CheckinFlow:
             self.name = checked_name.value or ""
             self.phone = checked_phone.value or ""
         return issues
+
+    def set_name(self, name: str) -> list[FieldIssue]:
+        """The customer's name, optional (asked with the car; the advisor completes it)."""
+        checked = check_name(name, field="name")
+        if checked.ok:
+            self.name = checked.value or ""
+        return list(checked.issues)
 
     def set_plate(self, plate: str) -> list[FieldIssue]:
         checked = check_plate(plate, _region(self.setup.plate_region), field="plate")
@@ -407,6 +439,7 @@ class CheckinFlow:
             reminders_opt_in=self.reminders_opt_in,
             checked_in_at=checked_in_at,
             checked_in_device_id=device_id,
+            advisor_user_id=self.advisor_user_id,
         )
         visit.status_token = (
             status_token_for(self.setup.status_link_key, visit.id)

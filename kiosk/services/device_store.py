@@ -67,6 +67,9 @@ class DeviceSettings:
     staff_pin_hash: str = ""
     # Seconds without a touch before "Are you still there?" wipes a check-in.
     idle_timeout_s: float = 60.0
+    # A customer checked in and not greeted by an advisor this long is highlighted on
+    # the tablet's queue (the back office's board has the same target).
+    greeting_target_minutes: int = 10
     # Days a finished (delivered, cancelled) visit stays on a tablet once the server has
     # all of it; a kiosk keeps its check-ins this long too, at most.
     keep_finished_days: float = 7.0

@@ -54,11 +54,27 @@ class QueueEntry:
     concern: str
     make_model: str
     progress: WalkaroundProgress
+    # Checked in by an advisor at the car (the visit carries the advisor).
+    taken_by_advisor: bool = False
 
     def waiting_minutes(self, now: datetime | None = None) -> int:
         """Whole minutes since check-in (never negative, whatever the clocks say)."""
         now = now or datetime.now(UTC)
         return max(0, int((now - self.checked_in_at).total_seconds() // 60))
+
+    @property
+    def greeted(self) -> bool:
+        """An advisor has taken the customer in hand: checked them in at the car, begun
+        the walk-around, or the visit has moved past check-in."""
+        return (
+            self.taken_by_advisor
+            or self.progress is not WalkaroundProgress.not_started
+            or self.status is not VisitStatus.checked_in
+        )
+
+    def not_greeted_in_time(self, target_minutes: int, now: datetime | None = None) -> bool:
+        """Waiting longer than the greeting target for an advisor to greet them."""
+        return not self.greeted and self.waiting_minutes(now) >= target_minutes
 
 
 def waiting_text(minutes: int) -> Text:
@@ -124,6 +140,7 @@ def _entry(
         concern=str(visit.get("concern_text") or ""),
         make_model=make_model,
         progress=progress.get(visit["id"], WalkaroundProgress.not_started),
+        taken_by_advisor=visit.get("advisor_user_id") is not None,
     )
 
 

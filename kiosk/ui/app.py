@@ -36,6 +36,7 @@ from kiosk.services.sync import BackgroundSync, SyncState
 from kiosk.services.sync_progress import SyncProgress
 from kiosk.services.working_set import DeviceWorkingSet
 from kiosk.ui import palette
+from kiosk.ui.advisor_checkin import AdvisorCheckinController
 from kiosk.ui.background import BackgroundWork
 from kiosk.ui.checkin import CheckinController
 from kiosk.ui.device_link import SHUTDOWN_WAIT_S, DeviceLink
@@ -46,7 +47,7 @@ from kiosk.ui.overlays import IdleOverlay, StaffCorner, StaffPinOverlay
 from kiosk.ui.screens.advisor_sign_in import AdvisorSignInScreen
 from kiosk.ui.screens.code_entry import CodeScreen
 from kiosk.ui.screens.concern import ConcernScreen
-from kiosk.ui.screens.consent import ConsentScreen
+from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.contact import ContactScreen
 from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.lookup import LookupScreen
@@ -54,7 +55,6 @@ from kiosk.ui.screens.matches import MatchesScreen
 from kiosk.ui.screens.pairing import PairingScreen
 from kiosk.ui.screens.queue import QueueRow, QueueScreen, SyncBar  # noqa: F401  (kv classes)
 from kiosk.ui.screens.scan import ScanScreen
-from kiosk.ui.screens.signature import SignatureScreen
 from kiosk.ui.screens.vehicle import VehicleScreen
 from kiosk.ui.screens.walk_in import (
     WalkInCarScreen,
@@ -68,7 +68,7 @@ from kiosk.ui.signature_pad import SignaturePad  # noqa: F401  (kv class)
 from kiosk.ui.tablet import TabletController
 from kiosk.ui.walkaround_flow import WALKAROUND_KV_FILES, WalkaroundController
 from kiosk.ui.widgets import Toast
-from shared.i18n import LANGUAGES, N_, Text, normalize_language, translate
+from shared.i18n import LANGUAGES, N_, Text, normalize_language, translate, translate_plural
 from shared.shop_time import shop_time_text, zone_or_local
 from shared.validation import FieldIssue
 
@@ -96,9 +96,11 @@ KV_FILES: tuple[Path, ...] = (
             "vehicle",
             "concern",
             "contact",
-            "consent",
-            "signature",
+            "confirm",
             "done",
+            "advisor_arrivals",
+            "advisor_car",
+            "advisor_sign",
         )
     ),
     *WALKAROUND_KV_FILES,
@@ -118,8 +120,7 @@ CHECKIN_SCREENS: dict[str, type[Screen]] = {
     "vehicle": VehicleScreen,
     "concern": ConcernScreen,
     "contact": ContactScreen,
-    "consent": ConsentScreen,
-    "signature": SignatureScreen,
+    "confirm": ConfirmScreen,
     "done": DoneScreen,
 }
 PREBUILD_AFTER_S = 2.0
@@ -235,6 +236,12 @@ class CheckinApp(App):
         """``message`` in ``lang``; kv passes ``app.lang`` so the text follows the toggle."""
         return translate(message, lang or self.lang, I18N_DOMAIN, **params)
 
+    def ntr(
+        self, singular: str, plural: str, count: int, lang: str | None = None, **params: Any
+    ) -> str:
+        """A message with a count: "1 minute" / "2 minutes" (``params`` name the count)."""
+        return translate_plural(singular, plural, count, lang or self.lang, I18N_DOMAIN, **params)
+
     def on_lang(self, _app: App, lang: str) -> None:
         self.title = self.tr(WINDOW_TITLE, lang)
         self.tablet.render(lang)
@@ -280,6 +287,7 @@ class CheckinApp(App):
             on_saved=self.request_sync,
             history=self.link.fetch_history,
         )
+        self.advisor_checkin = AdvisorCheckinController(self, on_saved=self._checked_in)
         self.link.open_local_store()
         self.welcome_screen = WelcomeScreen()
         self.welcome_screen.bind(on_choice=self.on_choice)

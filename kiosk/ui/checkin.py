@@ -22,6 +22,7 @@ from kiosk.services.checkin_flow import (
     CheckinPath,
     CheckinReceipt,
     LookupKind,
+    phone_complete,
     shop_plate_region,
 )
 from kiosk.services.local_store import LocalStore
@@ -29,7 +30,7 @@ from kiosk.services.scanner import QrScanner
 from kiosk.ui.background import BackgroundWork
 from shared.domain import StrokePoint
 from shared.i18n import Text
-from shared.masking import mask_name
+from shared.masking import mask_name, mask_phone
 from shared.validation import FieldIssue, format_plate
 
 if TYPE_CHECKING:
@@ -45,6 +46,9 @@ NOT_SAVED = Text(
     "we are sorry for the trouble.",
     "kiosk",
 )
+# The walk-in's steps after the phone: plate, then the car and name (one screen, all
+# optional; the VIN a detour from it), what to do, then details and signature on one
+# screen. Mileage, concerns and contact preferences are changed from that last screen.
 FIRST_STEP = {
     "scan_appointment_qr": "scan",
     "phone_or_plate": "lookup",
@@ -103,17 +107,52 @@ class CheckinController:
         self.history.append(self.manager.current)
         self.manager.current = name
 
+    def go_or_return(self, name: str) -> None:
+        """Go on to ``name``, or back to it when this step was a detour from it (the
+        confirm screen's "Change" buttons): Back then goes where it went before."""
+        if name not in self.history:
+            self.go(name)
+            return
+        while self.history.pop() != name:
+            pass
+        target = self.screen(name)
+        if hasattr(target, "prepare"):
+            target.prepare()
+        self.manager.current = name
+
     def back(self) -> None:
         previous = self.history.pop() if self.history else self.home
         self.manager.current = previous
 
     def begin(self, choice: str) -> None:
-        """A choice on the welcome screen (or "new visit" from the lookup screen)."""
+        """A choice on the welcome screen (or "new visit" from the lookup screen). A
+        phone number typed on the welcome screen goes with a new visit: complete, the
+        walk-in starts at the plate."""
+        typed = self._home_phone()
         if self.manager.current == self.home:
             self.clear()
+            self._set_home_phone(typed)  # Back from the next step finds it still there
         if choice == "new_visit":
             self.flow.start_walk_in()
+            self.screen("walkin_contact").ids.phone_pad.text = typed
+            region = self.flow.setup.phone_region
+            if phone_complete(region, typed) and not self.flow.set_contact("", typed):
+                self.go("walkin_plate")
+                return
+        if choice == "phone_or_plate":
+            self.screen("lookup").kind = "plate"  # the phone is typed on the welcome screen
         self.go(FIRST_STEP[choice])
+
+    def _home_phone(self) -> str:
+        home = self.manager.get_screen(self.home) if self.manager.has_screen(self.home) else None
+        pad = getattr(home, "ids", {}).get("phone_pad") if home is not None else None
+        return pad.text if pad is not None else ""
+
+    def _set_home_phone(self, typed: str) -> None:
+        if self.manager.has_screen(self.home):
+            pad = self.manager.get_screen(self.home).ids.get("phone_pad")
+            if pad is not None:
+                pad.text = typed
 
     def clear(self) -> None:
         """Wipe everything entered, on every screen."""
@@ -132,7 +171,11 @@ class CheckinController:
 
     @property
     def in_progress(self) -> bool:
-        return self.manager.current not in (self.home, "pairing")
+        """A customer is checking in: on a step, or typing on the welcome screen."""
+        current = self.manager.current
+        if current == self.home:
+            return bool(getattr(self.manager.get_screen(current), "has_input", False))
+        return current != "pairing"
 
     # -- identify ----------------------------------------------------------------------
 
@@ -166,8 +209,10 @@ class CheckinController:
         return []
 
     def choose(self, match: AppointmentMatch) -> None:
+        """The customer's appointment: straight to the details and signature (the car
+        and the work booked are known; mileage, concerns and contact are changed there)."""
         self.flow.choose_appointment(match)
-        self.go("vehicle")
+        self.go("confirm")
 
     def vehicle_summary(self) -> tuple[str, str, str, str]:
         """(owner, plate, car, work booked) for the confirm screen. For a booking the
@@ -182,7 +227,8 @@ class CheckinController:
                 match.requested_work,
             )
         car = " ".join(str(part) for part in (flow.make, flow.model, flow.year or "") if part)
-        return mask_name(flow.name), format_plate(flow.plate), car, ""
+        owner = mask_name(flow.name) if flow.name else mask_phone(flow.phone)
+        return owner, format_plate(flow.plate), car, ""
 
     # -- walk-in -----------------------------------------------------------------------
 
@@ -190,39 +236,45 @@ class CheckinController:
         return self._step(self.flow.set_contact(name, phone), "walkin_plate")
 
     def set_plate(self, plate: str) -> list[FieldIssue]:
-        return self._step(self.flow.set_plate(plate), "walkin_vin")
+        return self._step(self.flow.set_plate(plate), "walkin_car")
 
     def set_vin(self, vin: str, warned: bool = False) -> tuple[list[FieldIssue], bool]:
-        """Returns (messages, warned): a warning stops once; "Continue anyway" goes on."""
+        """The VIN, a detour from the car screen. Returns (messages, warned): a warning
+        stops once; "Continue anyway" goes back to the car."""
         issues = self.flow.set_vin(vin)
         errors = [issue for issue in issues if issue.severity == "error"]
         if errors or (issues and not warned):
             return issues, bool(issues) and not errors
-        self.go("walkin_car")
+        self.go_or_return("walkin_car")
         return [], False
 
-    def set_car(self, make: str, model: str, year: str) -> list[FieldIssue]:
-        return self._step(self.flow.set_car(make, model, year), "vehicle")
+    def set_car(self, make: str, model: str, year: str, name: str = "") -> list[FieldIssue]:
+        issues = [*self.flow.set_name(name), *self.flow.set_car(make, model, year)]
+        if any(issue.severity == "error" for issue in issues):
+            return issues
+        self.go_or_return("concern")
+        return []
 
     # -- both ways ---------------------------------------------------------------------
 
     def confirm_vehicle(self, mileage: str) -> list[FieldIssue]:
-        return self._step(self.flow.set_mileage(mileage), "concern")
+        return self._step(self.flow.set_mileage(mileage), "confirm")
 
     def set_concerns(self, codes: Sequence[str], text: str) -> list[FieldIssue]:
-        return self._step(self.flow.set_concerns(codes, text), "contact")
+        return self._step(self.flow.set_concerns(codes, text), "confirm")
 
     def set_contact_preferences(self, channel: str, reminders: bool) -> None:
         self.flow.set_contact_preferences(channel, reminders)
-        self.go("consent")
+        self.go_or_return("confirm")
 
     def accept_consent(self) -> None:
+        """The customer touched "I agree — check in" under the privacy promise shown in
+        the language on screen: that text's version and hash are what is stored."""
         self.flow.accept_consent(getattr(_app(), "lang", "en"))
-        self.go("signature")
 
     def finish(self, strokes: Sequence[Sequence[StrokePoint]]) -> list[FieldIssue]:
         """Check the signature, then save the whole check-in on a worker thread; the
-        ticket shows once it is saved (:meth:`_saved`). While it saves, the signature
+        ticket shows once it is saved (:meth:`_saved`). While it saves, the confirm
         screen shows so (``saving``) and a second tap saves nothing more."""
         if self.saving:
             return []
@@ -249,7 +301,7 @@ class CheckinController:
         self.receipt = receipt
         if self.on_saved is not None:
             self.on_saved(receipt)
-        if self.manager.current != "signature":
+        if self.manager.current != "confirm":
             return  # started over meanwhile (idle timeout): saved, nothing to show
         done = self.screen("done")
         done.show(receipt, self.done_seconds)  # type: ignore[attr-defined]
@@ -259,13 +311,13 @@ class CheckinController:
     def _not_saved(self, error: Exception) -> None:
         self._set_saving(False)
         log.error("Check-in not saved: %r", error)
-        if self.manager.has_screen("signature"):
-            self.screen("signature").issues = [FieldIssue("signature", "not_saved", NOT_SAVED)]
+        if self.manager.has_screen("confirm"):
+            self.screen("confirm").issues = [FieldIssue("signature", "not_saved", NOT_SAVED)]
 
     def _set_saving(self, saving: bool) -> None:
         self.saving = saving
-        if self.manager.has_screen("signature"):
-            self.screen("signature").saving = saving  # type: ignore[attr-defined]
+        if self.manager.has_screen("confirm"):
+            self.screen("confirm").saving = saving  # type: ignore[attr-defined]
 
     def _worker(self) -> BackgroundWork:
         if self.work is None:
@@ -275,7 +327,7 @@ class CheckinController:
     def _step(self, issues: list[FieldIssue], next_screen: str) -> list[FieldIssue]:
         if any(issue.severity == "error" for issue in issues):
             return issues
-        self.go(next_screen)
+        self.go_or_return(next_screen)
         return []
 
 

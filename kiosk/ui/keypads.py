@@ -36,9 +36,14 @@ class Keypad(BoxLayout):
 
     A number pad (``keys`` = the ten digits) is laid out like a phone's, with Delete and
     Clear either side of the 0; letter pads have them in a row below.
+
+    ``prefix`` is a start every answer has (the "1" of a Chinese mobile number): it is
+    shown already typed, Delete and Clear keep it, and a customer who types it anyway
+    loses nothing (the key is taken as the prefix itself).
     """
 
     text = StringProperty("")
+    prefix = StringProperty("")
     keys = StringProperty(DIGITS)
     columns = NumericProperty(3)
     max_length = NumericProperty(20)
@@ -93,17 +98,32 @@ class Keypad(BoxLayout):
             self.delete_key.text = app.tr("Delete", lang)
             self.clear_key.text = app.tr("Clear", lang)
 
+    def on_prefix(self, *_args: Any) -> None:
+        self.on_text()
+
+    def on_text(self, *_args: Any) -> None:
+        if not self.text.startswith(self.prefix):
+            self.text = self.prefix + self.text
+
+    @property
+    def typed(self) -> bool:
+        """Whether anything beyond the prefix was typed."""
+        return len(self.text) > len(self.prefix)
+
     def press(self, char: str) -> None:
-        if self.enabled and len(self.text) < self.max_length:
-            self.text += char
+        if not self.enabled or len(self.text) >= self.max_length:
+            return
+        if self.prefix and self.text == self.prefix and char == self.prefix:
+            return  # the whole number typed, prefix included: the prefix is there
+        self.text += char
 
     def delete(self) -> None:
-        if self.enabled:
+        if self.enabled and self.typed:
             self.text = self.text[:-1]
 
     def clear(self) -> None:
         if self.enabled:
-            self.text = ""
+            self.text = self.prefix
 
 
 class PlatePicker(BoxLayout):

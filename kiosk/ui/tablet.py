@@ -65,6 +65,7 @@ class TabletController:
     def queue_screen(self) -> QueueScreen:
         if self._queue_screen is None:
             screen = QueueScreen()
+            screen.greeting_target_minutes = self.app.settings.greeting_target_minutes
             screen.bind(on_search_request=lambda *_: self.refresh_queue())
             screen.show_sync(self.app.sync_progress.reading())
             self.app.manager.add_widget(screen)

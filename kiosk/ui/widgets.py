@@ -63,6 +63,7 @@ class ChoiceButton(ButtonBehavior, BoxLayout):
     title = StringProperty("")
     detail = StringProperty("")
     choice = StringProperty("")
+    title_size = NumericProperty(palette.FONT_CHOICE)  # sp
 
 
 class LanguageToggle(BoxLayout):

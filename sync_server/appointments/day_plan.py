@@ -28,6 +28,11 @@ class LoadRow:
     # Whether the technician works in each hour (bays: always); absent all day.
     working: list[bool] = field(default_factory=list)
     absent: bool = False
+    resource_id: int | None = None  # the bay's or technician's id
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(self.minutes)
 
 
 @dataclass
@@ -90,7 +95,7 @@ def day_plan(session: Session, calendar: ShopCalendar, day: date) -> DayPlan:
         )
     ]
     bays = {
-        bay.id: LoadRow(bay.name, [0] * len(hours))
+        bay.id: LoadRow(bay.name, [0] * len(hours), resource_id=bay.id)
         for bay in session.scalars(
             select(ServiceBay).where(ServiceBay.active.is_(True)).order_by(ServiceBay.id)
         )
@@ -112,6 +117,7 @@ def day_plan(session: Session, calendar: ShopCalendar, day: date) -> DayPlan:
                 for hour in hours
             ],
             absent=person.id not in present,
+            resource_id=person.id,
         )
         for person in everyone
     }

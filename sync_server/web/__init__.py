@@ -186,11 +186,13 @@ def init_app(app: Flask) -> None:
     from sync_server.web import complaints as complaint_pages
     from sync_server.web import customers as customer_pages
     from sync_server.web import messaging as message_pages
+    from sync_server.web import work_records as work_record_pages
 
     pages = (site, auth, board, visits, quotes, approval, status, admin, desk_steps)
     pages += (message_pages, customer_pages, appointment_pages, capacity_pages)
     pages += (complaint_pages,)
     pages += (customer_merge, vehicles)
+    pages += (work_record_pages,)
     for module in pages:
         app.register_blueprint(module.bp)
     # Every page's form is checked for its CSRF token, whichever blueprint it is in.

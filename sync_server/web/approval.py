@@ -25,6 +25,7 @@ from shared import domain
 from shared.i18n import Text
 from sync_server import db
 from sync_server.access import public
+from sync_server.diagnoses import diagnoses_of
 from sync_server.messaging import notify_customer
 from sync_server.models import Blob, Customer, Vehicle, Visit
 from sync_server.problems import Problem
@@ -147,6 +148,7 @@ def _page(
         urgency_label=lambda value: render_text(domain.urgency_label(value)),
         line_amounts=_line_amounts(quote),
         public_page=True,
+        findings=diagnoses_of(session, quote.visit_id),
         **context,
     )
     return body, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

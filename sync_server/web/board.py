@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from shared.visit_status import ORDER, TERMINAL, VisitStatus
 from sync_server import db
 from sync_server.access import STAFF, allow
 from sync_server.appointments.vip import is_vip, vip_phones
+from sync_server.greeting import DEFAULT_TARGET_MINUTES, not_greeted_in_time
 from sync_server.messaging.outbox import visits_to_call
 from sync_server.models import Customer, Vehicle, Visit, utcnow
 from sync_server.search import is_last4_query, model_search_key, plate_search_key
@@ -48,6 +49,7 @@ class BoardCard:
     make: str
     model: str
     to_call: bool = False  # the customer asked for a call, and it is not made yet
+    not_greeted: bool = False  # waiting longer than the greeting target for an advisor
 
     @property
     def waiting(self) -> bool:
@@ -111,11 +113,16 @@ def board_cards(session: Session, now: datetime | None = None) -> dict[str, list
     rows = list(by_visit.values())
     columns: dict[str, list[BoardCard]] = {status.value: [] for status in ORDER}
     to_call = visits_to_call(session, (row[0] for row in rows))
+    target = int(current_app.config.get("GREETING_TARGET_MINUTES", DEFAULT_TARGET_MINUTES))
+    arrived = [row[0] for row in rows if row[2] == VisitStatus.checked_in.value]
+    waiting = not_greeted_in_time(session, arrived, now or utcnow(), target)
     known_vips = vip_phones(session)
     for row in rows:
         card = _card(row, known_vips)
         if card.visit_id in to_call:
             card = replace(card, to_call=True)
+        if card.visit_id in waiting:
+            card = replace(card, not_greeted=True)
         columns.setdefault(card.status, []).append(card)
     for cards in columns.values():
         cards.sort(key=lambda card: (not card.vip, card.checked_in_at))
@@ -238,6 +245,9 @@ def _context() -> dict[str, object]:
         "order": [status.value for status in ORDER],
         "terminal": {status.value for status in TERMINAL},
         "VisitStatus": VisitStatus,
+        "greeting_target": int(
+            current_app.config.get("GREETING_TARGET_MINUTES", DEFAULT_TARGET_MINUTES)
+        ),
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -27,27 +28,22 @@ from shared.i18n import Text
 from shared.resources import diagram_dir
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allowed_events
 from shared.walkaround_report import assemble_versions
-from sync_server import db, visits
-from sync_server.access import STAFF, allow, public, require_caller
-from sync_server.messaging import masked_recipient, notify_customer
+from sync_server import db, visit_steps, visits, work_records
+from sync_server.access import STAFF, allow, public
+from sync_server.dispatch import DispatchRefused, require_dispatch
+from sync_server.messaging import masked_recipient
 from sync_server.models import (
     Blob,
     Customer,
     FieldConflict,
-    JobAssignment,
     OutboundMessage,
-    Technician,
     Vehicle,
     Visit,
     utcnow,
 )
 from sync_server.quotes import option_letter, quote_versions
 from sync_server.quotes.changes import changes_by_version
-from sync_server.sync.records import (
-    ChangeRefused,
-    lock_feed,
-    update_server_record,
-)
+from sync_server.sync.records import ChangeRefused
 from sync_server.walkarounds.gate import (
     WalkaroundNotSigned,
     has_signed_walkaround,
@@ -82,17 +78,15 @@ def diagram_drawing(view: str) -> ResponseReturnValue:
 
 
 # Steps the desk takes with a button on the visit page; approval comes only from the
-# customer, and sending a quote has its own button in the quote section.
+# customer, and sending a quote has its own button in the quote section. The diagnosis,
+# the quality check and the hand-back step the visit with their own forms, which record
+# what was found, checked and handed back (``web/work_records.py``).
 DESK_EVENTS = (
     VisitEvent.complete_walkaround,
-    VisitEvent.diagnose,
     VisitEvent.revise_quote,
     VisitEvent.start_work,
     VisitEvent.problem_found,
     VisitEvent.finish_work,
-    VisitEvent.pass_check,
-    VisitEvent.fail_check,
-    VisitEvent.deliver,
     VisitEvent.cancel,
 )
 EVENT_LABELS = {
@@ -109,14 +103,6 @@ EVENT_LABELS = {
 }
 # The printed check-in sheet belongs to the walk-around area; linked when it is there.
 CHECKIN_SHEET_ENDPOINT = "walkarounds.checkin_sheet_pdf"
-# The key points at which the customer hears from us without asking (a failed quality
-# check sends the car back to work without a message: nothing changed for the customer).
-NOTIFY_ON = {
-    VisitEvent.start_work: "in_progress",
-    VisitEvent.problem_found: "problem_found",
-    VisitEvent.pass_check: "ready",
-    VisitEvent.deliver: "delivered",
-}
 
 
 @dataclass
@@ -195,12 +181,6 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         .order_by(FieldConflict.id)
     ).all()
     stored = _stored(session, {s.image.sha256 for s in signatures if s.image is not None})
-    assignment = session.scalars(
-        select(JobAssignment)
-        .where(JobAssignment.visit_id == visit.id)
-        .order_by(JobAssignment.id.desc())
-        .limit(1)
-    ).first()
     messages = session.scalars(
         select(OutboundMessage)
         .where(OutboundMessage.visit_id == visit.id)
@@ -231,11 +211,13 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         "walkaround_overrides": overrides_of(session, visit.id),
         "option_letter": option_letter,
         "events": events,
-        "technicians": session.scalars(
-            select(Technician).where(Technician.active).order_by(Technician.name)
-        ).all(),
-        "assignment": assignment,
-        "assigned": session.get(Technician, assignment.technician_id) if assignment else None,
+        **work_records.visit_views(
+            session,
+            visit,
+            current_app.config.get("QUALITY_CHECKLISTS") or {},
+            utcnow(),
+            request.args.get("job_type"),
+        ),
         "messages": messages,
         "masked_recipient": masked_recipient,
         "damage_label": lambda value: render_text(domain.damage_label(value)),
@@ -305,22 +287,8 @@ def visit(visit_id: str) -> ResponseReturnValue:
 
 
 def step_visit(session: Session, visit: Visit, event: VisitEvent) -> VisitStatus:
-    """Take one status step through the single write path, with the customer's message in
-    the same transaction. Raises ``TransitionRefused`` or ``ChangeRefused``."""
-    from shared.visit_status import next_status
-
-    target = next_status(VisitStatus(visit.status), event)
-    lock_feed(session)
-    update_server_record(session, "visit", visit.id, {"status": target.value})
-    notice = NOTIFY_ON.get(event)
-    if notice:
-        notify_customer(session, visit.id, notice, base_url=page_url())
-    if target is VisitStatus.delivered:  # a hand-back counts towards the customer's tier
-        from sync_server.customer_file.tiers import recompute_tiers
-
-        recompute_tiers(session, [visit.customer_id])
-    session.commit()
-    return target
+    """Take one status step (``sync_server.visit_steps``), links to this server."""
+    return visit_steps.step_visit(session, visit, event, base_url=page_url())
 
 
 @bp.post("/visits/<visit_id>/status")
@@ -337,14 +305,20 @@ def change_status(visit_id: str) -> ResponseReturnValue:
             return redirect(url_for("desk_steps.confirm_revise", visit_id=visit_id))
         if event == VisitEvent.complete_walkaround:
             require_signed_walkaround(session, visit.id)
-        target = step_visit(session, visit, event)
+        if event == VisitEvent.start_work:
+            # The approval is checked by the step itself; then the dispatch.
+            target = visit_steps.step_visit(session, visit, event, page_url(), commit=False)
+            require_dispatch(session, visit.id)
+            session.commit()
+        else:
+            target = step_visit(session, visit, event)
     except ValueError:
         session.rollback()
         flash(_("This step is not known."), "error")
     except TransitionRefused as refused:
         session.rollback()
         flash(render_text(refused.message), "error")
-    except (ChangeRefused, WalkaroundNotSigned) as refused:
+    except (ChangeRefused, WalkaroundNotSigned, DispatchRefused) as refused:
         session.rollback()
         flash(render_text(refused.message), "error")
     else:
@@ -352,29 +326,3 @@ def change_status(visit_id: str) -> ResponseReturnValue:
 
         flash(_("The visit is now: {status}.", status=visit_status_text(target.value)), "ok")
     return redirect(url_for("visits.visit", visit_id=visit_id))
-
-
-@bp.post("/visits/<visit_id>/dispatch")
-@allow(*STAFF)
-def dispatch(visit_id: str) -> ResponseReturnValue:
-    """Give the work to a technician (派工)."""
-    session = db.session()
-    load_visit(session, visit_id)
-    try:
-        technician_id = int(request.form.get("technician_id", ""))
-    except ValueError:
-        technician_id = 0
-    technician = session.get(Technician, technician_id)
-    if technician is None or not technician.active:
-        flash(_("Choose a technician from the list."), "error")
-    else:
-        session.add(
-            JobAssignment(
-                visit_id=visit_id,
-                technician_id=technician.id,
-                assigned_by_user_id=require_caller().id,
-            )
-        )
-        session.commit()
-        flash(_("Work dispatched to {name}.", name=technician.name), "ok")
-    return redirect(url_for("visits.visit", visit_id=visit_id) + "#job")

@@ -5,28 +5,24 @@ from __future__ import annotations
 from kivy.clock import Clock
 from kivy.properties import OptionProperty
 
-from kiosk.services.checkin_flow import LookupKind
+from kiosk.services.checkin_flow import LookupKind, phone_complete, phone_prefix
 from kiosk.ui.screens.step import StepScreen
-from shared.validation import check_phone
-
-# A Chinese mobile number is complete at 11 digits: the kiosk looks it up at once,
-# without a touch on "Find my appointment".
-CN_MOBILE_DIGITS = 11
 
 
 class LookupScreen(StepScreen):
-    """Phone on a number pad, or plate on the plate picker."""
+    """The plate on the plate picker (the welcome screen has the phone pad), or the phone."""
 
-    kind = OptionProperty("phone", options=("phone", "plate"))
+    kind = OptionProperty("plate", options=("phone", "plate"))
 
     def reset(self) -> None:
         super().reset()
-        self.kind = "phone"
-        self.ids.phone_pad.text = ""
+        self.kind = "plate"
+        self.ids.phone_pad.clear()
         self.ids.plate.set_text("")
 
     def prepare(self) -> None:
         self.ids.plate.region = self.checkin.plate_region
+        self.ids.phone_pad.prefix = phone_prefix(self.checkin.flow.setup.phone_region)
 
     def typed(self) -> str:
         return self.ids.phone_pad.text if self.kind == "phone" else self.ids.plate.text
@@ -34,13 +30,7 @@ class LookupScreen(StepScreen):
     def phone_typed(self, digits: str) -> None:
         """A key on the phone pad: clear old messages; a complete number is looked up."""
         self.issues = []
-        complete = (
-            self.kind == "phone"
-            and self.checkin.flow.setup.phone_region == "CN"
-            and len(digits) == CN_MOBILE_DIGITS
-            and check_phone(digits, "CN").ok
-        )
-        if complete:
+        if self.kind == "phone" and phone_complete(self.checkin.flow.setup.phone_region, digits):
             Clock.schedule_once(lambda _dt: self._find_if_unchanged(digits), 0)
 
     def _find_if_unchanged(self, digits: str) -> None:

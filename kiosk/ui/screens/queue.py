@@ -6,6 +6,7 @@ tapping a row opens that visit's walk-around.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,9 +25,11 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.services.sync_progress import ProgressReading
 from kiosk.services.tablet_queue import PROGRESS_LABELS, QueueEntry, waiting_text
+from shared.i18n import Text
 from shared.visit_status import status_label
 
 SEARCH_DELAY_S = 0.3
+NOT_GREETED = Text("Not greeted for {minutes} min", "kiosk")
 
 
 class QueueRow(ButtonBehavior, BoxLayout):
@@ -40,9 +43,11 @@ class QueueRow(ButtonBehavior, BoxLayout):
     concern = StringProperty("")
     vip = BooleanProperty(False)
     waiting = StringProperty("")
+    since = StringProperty("")  # the check-in time on the shop's clock, as the web shows it
     progress = StringProperty("")
     progress_code = StringProperty("")
     status = StringProperty("")
+    not_greeted = StringProperty("")  # "Not greeted for 12 min" past the greeting target
 
     def on_release(self) -> None:
         app = App.get_running_app()
@@ -65,6 +70,7 @@ class QueueScreen(Screen):
     loaded = BooleanProperty(False)
     sync_reading = ObjectProperty(None, allownone=True)
     count = NumericProperty(0)
+    greeting_target_minutes = NumericProperty(10)
 
     __events__ = ("on_search_request",)
 
@@ -95,14 +101,26 @@ class QueueScreen(Screen):
     def render(self, lang: str, now: datetime | None = None) -> None:
         """The rows in ``lang``; waiting times as of ``now``."""
         now = now or datetime.now(UTC)
-        self.rows = [_row(entry, lang, now) for entry in self.entries]
+        target = int(self.greeting_target_minutes)
+        self.rows = [_row(entry, lang, now, target) for entry in self.entries]
 
     def show_sync(self, reading: ProgressReading) -> None:
         self.sync_reading = reading
 
 
-def _row(entry: QueueEntry, lang: str, now: datetime) -> dict[str, Any]:
+def _shop_clock(moment: datetime) -> str:
+    app: Any = App.get_running_app()
+    return app.shop_clock(moment) if app is not None and hasattr(app, "shop_clock") else ""
+
+
+def _row(entry: QueueEntry, lang: str, now: datetime, target: int) -> dict[str, Any]:
+    late = entry.not_greeted_in_time(target, now)
     return {
+        "not_greeted": (
+            replace(NOT_GREETED, params={"minutes": entry.waiting_minutes(now)}).render(lang)
+            if late
+            else ""
+        ),
         "visit_id": entry.visit_id,
         "ticket": entry.ticket_number,
         "plate": entry.plate or "—",
@@ -111,6 +129,7 @@ def _row(entry: QueueEntry, lang: str, now: datetime) -> dict[str, Any]:
         "concern": entry.concern,
         "vip": entry.vip,
         "waiting": waiting_text(entry.waiting_minutes(now)).render(lang),
+        "since": _shop_clock(entry.checked_in_at),
         "progress": PROGRESS_LABELS[entry.progress].render(lang),
         "progress_code": entry.progress.value,
         "status": status_label(entry.status).render(lang),

@@ -1,4 +1,4 @@
-"""Confirm the car and the work booked, and type the odometer reading (optional)."""
+"""The odometer reading (optional), a detour from the confirm screen; the car beside it."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ class VehicleScreen(StepScreen):
     def reset(self) -> None:
         super().reset()
         self.ids.mileage_pad.text = ""
+
+    def on_pre_enter(self, *_args: object) -> None:
+        mileage = self.checkin.flow.mileage_km
+        if mileage is not None and not self.ids.mileage_pad.text:
+            self.ids.mileage_pad.text = str(mileage)
 
     def prepare(self) -> None:
         self.owner, self.plate, self.car, self.work = self.checkin.vehicle_summary()

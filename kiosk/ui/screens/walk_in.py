@@ -1,16 +1,20 @@
-"""The walk-in form, one question per screen: contact, plate, VIN, car."""
+"""The walk-in's screens: mobile number (unless typed on the welcome screen), plate,
+then the car and the customer's name on one screen, all optional; the VIN is a detour
+from that screen (its Continue comes back)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.metrics import sp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.widget import Widget
 
 from kiosk.services.car_makes import CAR_MAKES, find_make
+from kiosk.services.checkin_flow import phone_complete, phone_prefix
 from kiosk.ui import palette
 from kiosk.ui.screens.step import StepScreen
 
@@ -19,15 +23,28 @@ OTHER = "other"
 
 
 class WalkInContactScreen(StepScreen):
-    """Mobile number on a number pad (required); name on the keyboard (optional)."""
+    """Mobile number on a number pad (required); a whole Chinese mobile number goes on
+    without a touch on Continue (Back comes here with it kept)."""
 
     def reset(self) -> None:
         super().reset()
-        self.ids.phone_pad.text = ""
-        self.ids.name.text = ""
+        self.ids.phone_pad.clear()
+
+    def prepare(self) -> None:
+        self.ids.phone_pad.prefix = phone_prefix(self.checkin.flow.setup.phone_region)
+
+    def phone_typed(self, typed: str) -> None:
+        self.issues = []
+        if phone_complete(self.checkin.flow.setup.phone_region, typed):
+            Clock.schedule_once(lambda _dt: self._submit_if_unchanged(typed), 0)
+
+    def _submit_if_unchanged(self, typed: str) -> None:
+        on_screen = self.manager is not None and self.manager.current == self.name
+        if on_screen and self.ids.phone_pad.text == typed:
+            self.submit()
 
     def submit(self) -> None:
-        self.issues = self.checkin.set_contact(self.ids.name.text, self.ids.phone_pad.text)
+        self.issues = self.checkin.set_contact("", self.ids.phone_pad.text)
 
 
 class WalkInPlateScreen(StepScreen):
@@ -69,6 +86,7 @@ class WalkInCarScreen(StepScreen):
 
     make_choice = StringProperty("")  # a make's stored name, OTHER, or "" (none chosen)
     typing_model = BooleanProperty(False)
+    vin = StringProperty("")  # as kept by the VIN detour
 
     def __init__(self, **kwargs: Any) -> None:
         self.make_tiles: dict[str, Widget] = {}
@@ -143,8 +161,13 @@ class WalkInCarScreen(StepScreen):
             return self.ids.model.text
         return next((v for v, tile in self.model_tiles.items() if tile.selected and v != OTHER), "")
 
+    def prepare(self) -> None:
+        self.vin = self.checkin.flow.vin
+
     def reset(self) -> None:
         super().reset()
+        self.vin = ""
+        self.ids.name.text = ""
         self.ids.year_pad.text = ""
         self.ids.model.text = ""
         self.ids.other_make.text = ""
@@ -155,4 +178,6 @@ class WalkInCarScreen(StepScreen):
         self._show_models()
 
     def submit(self) -> None:
-        self.issues = self.checkin.set_car(self.make, self.model, self.ids.year_pad.text)
+        self.issues = self.checkin.set_car(
+            self.make, self.model, self.ids.year_pad.text, self.ids.name.text
+        )

@@ -1,7 +1,7 @@
 """complaints: cases, their steps, categories and root causes, deadline settings
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 03:20:00.000000
 
 New tables only: a filled database keeps everything it has.
@@ -15,7 +15,7 @@ from alembic import op
 import sync_server.models
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,43 @@
+"""The greeting target at arrival: a customer checked in and not greeted by an advisor
+within ``GREETING_TARGET_MINUTES`` (a setting, 10 by default) is highlighted on the board
+(and, from its own records, on the tablet's queue).
+
+A customer counts as greeted once an advisor took them in hand: the check-in was made
+by an advisor (at the car, on the tablet), the walk-around has begun, or the visit has
+moved past check-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from shared.visit_status import VisitStatus
+from sync_server.models import Visit
+from sync_server.record_tables import WalkaroundRow
+
+DEFAULT_TARGET_MINUTES = 10
+
+
+def not_greeted_in_time(
+    session: Session, visit_ids: Iterable[str], now: datetime, target_minutes: int
+) -> set[str]:
+    """Those of ``visit_ids`` waiting to be greeted for longer than the target."""
+    ids = sorted(set(visit_ids))
+    if not ids:
+        return set()
+    began = exists().where(WalkaroundRow.visit_id == Visit.id)
+    return set(
+        session.scalars(
+            select(Visit.id).where(
+                Visit.id.in_(ids),
+                Visit.status == VisitStatus.checked_in.value,
+                Visit.advisor_user_id.is_(None),
+                Visit.checked_in_at <= now - timedelta(minutes=target_minutes),
+                ~began,
+            )
+        )
+    )

@@ -1,0 +1,46 @@
+"""Typed tables of the work records a visit leaves behind besides its diagnosis
+(``sync_server/diagnoses.py``): each quality check with its checklist answers, and the
+hand-back with the odometer out, the work done and the parts replaced."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sync_server.models import Base, JsonType, utcnow
+
+
+class QualityCheck(Base):
+    """One quality check (质检) of a visit's work: the checklist of its job type with each
+    item's answer, who checked, passed or failed, and the notes (the reason, when failed)."""
+
+    __tablename__ = "quality_checks"
+    __table_args__ = (Index("ix_quality_checks_visit_id", "visit_id", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"))
+    job_type: Mapped[str] = mapped_column(String(40))
+    # [{"item": key, "label_en": ..., "label_zh": ..., "ok": bool}], as shown when checked.
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    passed: Mapped[bool]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    checked_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HandBack(Base):
+    """The car handed back (交车): odometer out, what was done, parts replaced."""
+
+    __tablename__ = "hand_backs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), unique=True)
+    odometer_out_km: Mapped[int]
+    work_done: Mapped[str] = mapped_column(Text)
+    # [{"part_number": ..., "description": ..., "quantity": "1"}]
+    parts_replaced: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    handed_back_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handed_back_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,124 @@
+"""The work records in a real Chromium on the demo shop, as the desk uses them: the board
+highlights a customer nobody has greeted within the target, a finding and its cause are
+recorded (a missing cause said so, nothing typed lost), the work is dispatched with the
+job's speciality first, a failed quality check sends the job back with its reason, and
+the hand-back records the odometer, the work and the parts. Screenshots of the new
+pages, in both languages, go to ``$H8_SCREENSHOTS`` when that is set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from live_server import LiveServer
+from test_web_browser_desk import CHROMIUM, CHROMIUM_ARGS, language, shot, sign_in
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path / "server")
+    live.start()
+    live.cli("demo")
+    try:
+        yield live
+    finally:
+        live.stop()
+        print(f"--- server log tail ---\n{live.log_tail()}")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def both_languages(page: Any, name: str, **options: Any) -> None:
+    shot(page, f"{name}-en", **options)
+    language(page, "zh_CN")
+    shot(page, f"{name}-zh_CN", **options)
+    language(page, "en")
+
+
+def open_visit(page: Any, server: LiveServer, ticket: str) -> None:
+    page.goto(f"{server.url}/board")
+    page.locator(".visit-card", has_text=ticket).first.click()
+    page.wait_for_load_state("networkidle")
+
+
+def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:
+    advisor = sign_in(browser, server, "li.na")
+    # A-003 checked in 12 minutes ago, no walk-around begun: over the 10-minute target.
+    late = advisor.locator(".visit-card.not-greeted")
+    assert late.count() == 1 and "A-003" in late.inner_text()
+    assert "Not greeted yet — over 10 min" in late.inner_text()
+    both_languages(advisor, "web-board-not-greeted")
+
+    # A finding for A-002 (its quote is out): the cause is asked for, the words stay.
+    open_visit(advisor, server, "A-002")
+    advisor.click("#record-finding")
+    advisor.fill("textarea[name=finding]", "Front left lower arm bush worn")
+    advisor.click("#diagnosis-form button[type=submit]")
+    assert advisor.locator("textarea[name=cause][aria-invalid=true]").count() == 1
+    assert advisor.input_value("textarea[name=finding]") == "Front left lower arm bush worn"
+    both_languages(advisor, "web-diagnosis-form", full_page=True)  # the page is read again
+    advisor.fill("textarea[name=finding]", "Front left lower arm bush worn")
+    advisor.fill("textarea[name=cause]", "Rubber aged and cracked (8 years)")
+    advisor.click("#diagnosis-form button[type=submit]")
+    findings = advisor.inner_text("#findings")
+    assert "Front left lower arm bush worn" in findings and "Rubber aged" in findings
+
+    # A-001 is in work: dispatch with the engine speciality first, then the check.
+    open_visit(advisor, server, "A-001")
+    advisor.select_option(".job-type select[name=job_type]", "engine")
+    advisor.click(".job-type button[type=submit]")
+    first = advisor.locator(".dispatch select[name=technician_id] option").first.inner_text()
+    assert " ✓ — " in first, first  # a technician with the engine speciality first
+    advisor.click(".dispatch button[type=submit]")
+    advisor.wait_for_load_state("networkidle")
+    assert advisor.locator(".flash.ok").count() == 1
+    both_languages(advisor, "web-visit-dispatch", full_page=True)
+    advisor.click("button[value=finish_work]")
+    advisor.click("#do-quality-check")
+    assert "No fault codes stored after repair" in advisor.inner_text("#quality-check-form")
+    advisor.click("button[value=fail]")
+    assert "Say what is wrong" in advisor.inner_text("#quality-check-form")
+    both_languages(advisor, "web-quality-check", full_page=True)  # the page is read again
+    advisor.fill("textarea[name=notes]", "Engine light back on after the road test")
+    advisor.click("button[value=fail]")
+    sent_back = advisor.inner_text("#sent-back")
+    assert "Engine light back on after the road test" in sent_back
+    assert "Work in progress" in advisor.inner_text(".visit-head")
+
+    advisor.click("button[value=finish_work]")
+    advisor.click("#do-quality-check")
+    for box in advisor.locator("#quality-check-form input[name=item]").all():
+        box.check()
+    advisor.click("button[value=pass]")
+    assert "Ready for pick-up" in advisor.inner_text(".visit-head")
+    assert advisor.locator("#sent-back").count() == 0
+
+    advisor.click("#do-hand-back")
+    advisor.fill("input[name=odometer_out_km]", "10")
+    advisor.fill("textarea[name=work_done]", "Ignition coil 3 replaced; road tested 10 km")
+    advisor.fill("textarea[name=parts]", "06H905110G | Ignition coil | 1")
+    advisor.click("#hand-back-form button[type=submit]")
+    assert advisor.locator("input[name=odometer_out_km][aria-invalid=true]").count() == 1
+    assert advisor.input_value("textarea[name=parts]") == "06H905110G | Ignition coil | 1"
+    both_languages(advisor, "web-hand-back", full_page=True)  # the page is read again
+    advisor.fill("input[name=odometer_out_km]", "200000")
+    advisor.fill("textarea[name=work_done]", "Ignition coil 3 replaced; road tested 10 km")
+    advisor.fill("textarea[name=parts]", "06H905110G | Ignition coil | 1")
+    advisor.click("#hand-back-form button[type=submit]")
+    record = advisor.inner_text("#hand-back-record")
+    assert "200,000 km" in record and "06H905110G" in record
+    assert "Handed back" in advisor.inner_text(".visit-head")
+    both_languages(advisor, "web-visit-handed-back", full_page=True)
