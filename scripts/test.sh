@@ -6,15 +6,20 @@
 #   bash scripts/test.sh tests/test_x.py -k name   arguments go to pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One pytest worker per core, at most four (pytest-xdist); a test file stays on one
+# worker, as the Kivy tests of a file share their window and event loop.
+workers=$(nproc 2>/dev/null || echo 1)
+[ "$workers" -gt 4 ] && workers=4
+parallel=(-n "$workers" --dist loadfile)
 if [ "${1:-}" = "--fast" ]; then
   shift
-  [ -x .venv/bin/pytest ] || bash scripts/setup.sh --test
+  .venv/bin/python -c "import xdist" 2>/dev/null || bash scripts/setup.sh --test
   .venv/bin/ruff check .
-  exec env -u TEST_DATABASE_URL .venv/bin/pytest -q -m "not slow and not live and not ui and not postgres" "$@"
+  exec env -u TEST_DATABASE_URL .venv/bin/pytest -q -m "not slow and not live and not ui and not postgres" "${parallel[@]}" "$@"
 fi
 bash scripts/setup.sh --test
 TEST_DATABASE_URL="$(bash scripts/postgres.sh)"
 export TEST_DATABASE_URL
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-exec .venv/bin/pytest "$@"
+exec .venv/bin/pytest "${parallel[@]}" "$@"

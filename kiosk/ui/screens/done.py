@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import qrcode
+from kivy.app import App
 from kivy.clock import Clock, ClockEvent
 from kivy.core.image import Image as CoreImage
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
@@ -55,6 +56,9 @@ class DoneScreen(StepScreen):
             self._tick = None
 
     def _count_down(self, _dt: float) -> None:
+        if App.get_running_app() is None:  # the app stopped while the ticket showed
+            self.stop_countdown()
+            return
         self.seconds_left -= 1
         if self.seconds_left <= 0:
             self.checkin.start_over()
