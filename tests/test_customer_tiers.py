@@ -162,8 +162,12 @@ def test_hand_back_recomputes_the_tier(app: Flask, client: FlaskClient, shop: Sh
         [VisitPlan(now - timedelta(hours=3), status=VisitStatus.ready)],
     )
     web_login(client, shop)
+    # The car is handed back through the hand-back form (odometer out, work done).
     response = post_form(
-        client, f"/visits/{ready}/status", {"event": "deliver"}, f"/visits/{ready}"
+        client,
+        f"/visits/{ready}/hand-back",
+        {"odometer_out_km": "150,000", "work_done": "Yearly service", "parts": ""},
+        f"/visits/{ready}",
     )
     assert response.status_code == 302, page_text(response)
     assert state(app, customer_id).tier == "silver"
