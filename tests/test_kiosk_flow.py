@@ -16,7 +16,7 @@ from kiosk.services.checkin_flow import (
     KioskSetup,
     LookupKind,
     next_ticket_number,
-    shop_plate_region,
+    shop_region,
 )
 from kiosk.services.idle import IdleState, IdleWatch
 from kiosk.services.local_store import LocalStore
@@ -194,8 +194,8 @@ def test_tickets_count_per_day_and_continue_after_a_restart(tmp_path: Path) -> N
 
 
 def test_plate_region_follows_the_shop_setting() -> None:
-    assert shop_plate_region("generic") == "generic"
-    assert shop_plate_region("CN") == shop_plate_region("京") == "CN"
+    assert shop_region("generic") == "generic"
+    assert shop_region("CN") == shop_region("京") == "CN"
 
 
 def test_consent_text_is_versioned_and_hashed_per_language() -> None:

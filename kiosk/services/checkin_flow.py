@@ -52,6 +52,12 @@ from kiosk.services.checkin_history import (
     recent_checkins,
     status_url,
 )
+from kiosk.services.kiosk_setup import (
+    KioskSetup,
+    phone_complete,
+    phone_prefix,
+    shop_region,
+)
 from kiosk.services.local_store import LocalStore, RecordChange
 from kiosk.services.signature_image import IMAGE_HEIGHT, IMAGE_WIDTH, render_signature_png
 from shared.consent import CONSENT_VERSION, consent_sha256
@@ -89,8 +95,6 @@ from shared.wire import canonical_sha256, problems, to_wire
 log = logging.getLogger(__name__)
 
 MAX_CONCERN_TEXT = 500
-# A Chinese mobile number is complete at 11 digits: looked up (or taken) at once.
-CN_MOBILE_DIGITS = 11
 MAX_MAKE_MODEL = 40
 
 # Makes offered as tiles on the walk-in screen (the advisor corrects rare ones).
@@ -119,39 +123,6 @@ class CheckinPath(StrEnum):
 
     appointment = "appointment"
     walk_in = "walk_in"
-
-
-@dataclass(frozen=True)
-class KioskSetup:
-    """What the flow needs to know about this kiosk and its shop."""
-
-    device_id: str = ""
-    ticket_prefix: str = "K"
-    plate_region: str = "CN"  # "CN" or "generic"
-    phone_region: str = "CN"
-    server_url: str = ""
-    # The device's status-link key (given at pairing): the ticket's status link is made
-    # from it offline and kept by the server. Without it (a device paired before keys
-    # existed, until its next status check) the server replaces the token, and the
-    # kiosk learns the server's on its next sync.
-    status_link_key: str = field(default="", repr=False)
-
-
-def shop_plate_region(setting: str) -> str:
-    """The shop's plate rules from its setting: ``"generic"``, else Chinese plates."""
-    return "generic" if setting.strip().lower() == "generic" else "CN"
-
-
-def phone_prefix(phone_region: str) -> str:
-    """What every mobile number of the shop's country starts with, shown already typed
-    on the phone pads: "1" in China (a customer who types it anyway loses nothing)."""
-    return "1" if phone_region == "CN" else ""
-
-
-def phone_complete(phone_region: str, typed: str) -> bool:
-    """Whether ``typed`` is a whole mobile number the kiosk may act on without a touch
-    on "Continue": 11 valid digits in China (other countries' lengths vary)."""
-    return phone_region == "CN" and len(typed) == CN_MOBILE_DIGITS and check_phone(typed, "CN").ok
 
 
 def _issue(field_name: str, code: str, message: Text, severity: str = "error") -> FieldIssue:
@@ -225,7 +196,7 @@ class CheckinFlow:
     def set_contact(self, name: str, phone: str) -> list[FieldIssue]:
         """Name (optional) and mobile phone (required: the shop must reach the customer)."""
         checked_name = check_name(name, field="name")
-        checked_phone = check_phone(phone, _region(self.setup.phone_region), field="phone")
+        checked_phone = check_phone(phone, shop_region(self.setup.phone_region), field="phone")
         issues = [*checked_name.issues, *checked_phone.issues]
         if not _errors(issues):
             self.name = checked_name.value or ""
@@ -240,7 +211,7 @@ class CheckinFlow:
         return list(checked.issues)
 
     def set_plate(self, plate: str) -> list[FieldIssue]:
-        checked = check_plate(plate, _region(self.setup.plate_region), field="plate")
+        checked = check_plate(plate, shop_region(self.setup.plate_region), field="plate")
         if checked.ok:
             self.plate = checked.value or ""
         return list(checked.issues)
@@ -413,7 +384,7 @@ class CheckinFlow:
             vehicle = Vehicle(
                 customer_id=customer.id,
                 plate=self.plate,
-                plate_region=PlateRegion(_region(self.setup.plate_region)),
+                plate_region=PlateRegion(shop_region(self.setup.plate_region)),
                 vin=self.vin,
                 make=self.make,
                 model=self.model,
@@ -503,19 +474,19 @@ class CheckinFlow:
         )
 
 
-def _region(setting: str) -> Any:
-    return "generic" if setting == "generic" else "CN"
-
-
 __all__ = [
     "MINUTES_PER_CUSTOMER_AHEAD",
     "QUEUE_WINDOW_MINUTES",
     "AppointmentMatch",
     "CheckinFlow",
     "CheckinReceipt",
+    "KioskSetup",
     "LookupKind",
     "LookupResult",
     "expected_wait_minutes",
     "next_ticket_number",
+    "phone_complete",
+    "phone_prefix",
+    "shop_region",
     "status_url",
 ]

@@ -23,7 +23,7 @@ from kiosk.services.checkin_flow import (
     CheckinReceipt,
     LookupKind,
     phone_complete,
-    shop_plate_region,
+    shop_region,
 )
 from kiosk.services.local_store import LocalStore
 from kiosk.services.scanner import QrScanner
@@ -92,7 +92,7 @@ class CheckinController:
 
     @property
     def plate_region(self) -> str:
-        return shop_plate_region(self.flow.setup.plate_region)
+        return shop_region(self.flow.setup.plate_region)
 
     def screen(self, name: str) -> StepScreen:
         """The screen called ``name``, built now if it was not yet."""
