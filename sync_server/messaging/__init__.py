@@ -220,6 +220,7 @@ class EmailSender:
         subject: str,
         body: str,
         attachments: Sequence[tuple[str, str, bytes]] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         if not self.host:
             log.info("email to %s not sent: SMTP_HOST is not set", mask_email(recipient))
@@ -229,6 +230,8 @@ class EmailSender:
         message["To"] = recipient
         message["Subject"] = subject
         message["Message-ID"] = make_msgid(domain="service-lane")
+        for name, value in (headers or {}).items():
+            message[name] = value
         message.set_content(body)
         for filename, content_type, content in attachments:
             maintype, _, subtype = content_type.partition("/")
@@ -300,10 +303,26 @@ def send_due(
             continue
         message = session.get(OutboundMessage, message_id)
         assert message is not None
+        headers: dict[str, str] = {}
+        if message.event.startswith("follow_up:"):
+            # A reminder or greeting: checked again now (opt-out, quiet hours).
+            from sync_server.follow_up.run import send_check
+
+            verdict, later, headers = send_check(session, message, now)
+            if verdict != "send":
+                message.state = "pending" if verdict == "later" else "withdrawn"
+                if later is not None:
+                    message.next_attempt_at = later
+                session.commit()
+                continue
         try:
             if message.channel == "email":
                 email.send(
-                    message.recipient, message.subject, message.body, _attachments(session, message)
+                    message.recipient,
+                    message.subject,
+                    message.body,
+                    _attachments(session, message),
+                    headers,
                 )
             else:
                 sms.send(message.recipient, message.body)
