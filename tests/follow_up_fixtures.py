@@ -46,7 +46,9 @@ def shop_app(database_url: str, folder: Path) -> Flask:
 
 
 @pytest.fixture(scope="module")
-def reminder_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def reminder_app(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
     """One app per module on its own copy of the migrated SQLite database."""
     folder = tmp_path_factory.mktemp("follow-up")
     path = folder / "server.sqlite3"

@@ -63,7 +63,9 @@ def test_due_by_mileage_before_the_date_and_by_date_before_the_mileage(
         phone="+8613900000002",
         plate="沪A00002",
     )
-    sending, held = plan_for(reminder_app, at("2026-08-05T10:00"), fast.customer_id, slow.customer_id)
+    sending, held = plan_for(
+        reminder_app, at("2026-08-05T10:00"), fast.customer_id, slow.customer_id
+    )
     assert held == []
     due = {item.customer_id: item.candidate for item in sending}
     assert due[fast.customer_id].due_on == date(2026, 8, 9)
@@ -199,9 +201,7 @@ def test_birthday_consent_and_an_appointment_booked(reminder_app: Flask) -> None
     assert [(item.customer_id, item.candidate.kind) for item in sending] == [
         (born.customer_id, "birthday")
     ]
-    assert [(item.customer_id, item.why) for item in held] == [
-        (booked.customer_id, "appointment")
-    ]
+    assert [(item.customer_id, item.why) for item in held] == [(booked.customer_id, "appointment")]
 
 
 def test_a_second_run_queues_nothing_and_a_run_in_the_night_nothing_at_all(
@@ -217,11 +217,14 @@ def test_a_second_run_queues_nothing_and_a_run_in_the_night_nothing_at_all(
 
     def queued_for_customer() -> int:
         with reminder_app.app_context():
-            return db.session().scalar(
-                select(func.count())
-                .select_from(FollowUpContact)
-                .where(FollowUpContact.customer_id == made.customer_id)
-            ) or 0
+            return (
+                db.session().scalar(
+                    select(func.count())
+                    .select_from(FollowUpContact)
+                    .where(FollowUpContact.customer_id == made.customer_id)
+                )
+                or 0
+            )
 
     with reminder_app.app_context():
         run(db.session(), at("2026-12-16T23:00"), BASE)
@@ -239,7 +242,9 @@ def test_a_second_run_queues_nothing_and_a_run_in_the_night_nothing_at_all(
         assert message is not None and message.event == "follow_up:maintenance"
         # In the customer's language, with the booking link and how to stop.
         assert "机油机滤保养" in message.body and f"{BASE}/book/{contact.token}" in message.body
-        assert "回复TD退订" in message.body and f"{BASE}/unsubscribe/{contact.token}" in message.body
+        assert (
+            "回复TD退订" in message.body and f"{BASE}/unsubscribe/{contact.token}" in message.body
+        )
         # Checked again when it is sent: in quiet hours it waits for the morning.
         verdict, later, _headers = send_check(session, message, at("2026-12-17T21:30"))
         assert (verdict, later) == ("later", at("2026-12-18T09:00"))

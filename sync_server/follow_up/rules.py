@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.shop_time import shop_zone
@@ -30,24 +31,30 @@ MARKETING_KINDS = ("maintenance", "deferred", "birthday", "holiday")
 EVENT_PREFIX = "follow_up:"
 
 
+DEFAULTS: dict[str, object] = {
+    "budget_count": 1,
+    "budget_days": 7,
+    "quiet_from": "21:00",
+    "quiet_until": "09:00",
+    "lead_days": 7,
+    "overdue_days": 60,
+    "birthday_greetings": True,
+    "holiday_greetings": True,
+    "deferred_reminders": True,
+}
+
+
 def follow_up_settings(session: Session) -> FollowUpSettings:
     """The rules in force; the defaults are written the first time they are asked for."""
     row = session.get(FollowUpSettings, 1)
     if row is None:
-        row = FollowUpSettings(
-            id=1,
-            budget_count=1,
-            budget_days=7,
-            quiet_from="21:00",
-            quiet_until="09:00",
-            lead_days=7,
-            overdue_days=60,
-            birthday_greetings=True,
-            holiday_greetings=True,
-            deferred_reminders=True,
-        )
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(FollowUpSettings(id=1, **DEFAULTS))
+        except IntegrityError:
+            pass  # another process wrote them first
+        row = session.get(FollowUpSettings, 1)
+        assert row is not None
     return row
 
 

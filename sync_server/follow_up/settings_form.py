@@ -106,7 +106,9 @@ PARTS_OF_DAY: Mapping[str, Text] = {
 }
 
 
-def check_request(form: Mapping[str, str], today: date) -> tuple[dict[str, object], dict[str, Text]]:
+def check_request(
+    form: Mapping[str, str], today: date
+) -> tuple[dict[str, object], dict[str, Text]]:
     """An appointment request from a reminder's link: the work, a day from tomorrow on
     (within 90 days), a part of the day, a note."""
     errors: dict[str, Text] = {}

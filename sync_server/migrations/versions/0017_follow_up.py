@@ -4,8 +4,8 @@ Revision ID: 0017
 Revises: 0015
 Create Date: 2026-12-07 05:00:00.000000
 
-New tables only: a filled database keeps everything it has. The default service
-intervals are written here, so a shop has them from the first run.
+New tables only: a filled database keeps everything it has. The default settings and
+service intervals are written here, so a shop has them from the first run.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ JSON = sync_server.models.JsonType
 
 
 def upgrade() -> None:
-    op.create_table(
+    settings = op.create_table(
         "follow_up_settings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("budget_count", sa.Integer(), nullable=False),
@@ -38,6 +38,23 @@ def upgrade() -> None:
         sa.Column("holiday_greetings", sa.Boolean(), nullable=False),
         sa.Column("deferred_reminders", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_follow_up_settings")),
+    )
+    op.bulk_insert(
+        settings,
+        [
+            {
+                "id": 1,
+                "budget_count": 1,
+                "budget_days": 7,
+                "quiet_from": "21:00",
+                "quiet_until": "09:00",
+                "lead_days": 7,
+                "overdue_days": 60,
+                "birthday_greetings": True,
+                "holiday_greetings": True,
+                "deferred_reminders": True,
+            }
+        ],
     )
     intervals = op.create_table(
         "follow_up_intervals",
