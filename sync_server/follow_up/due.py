@@ -16,6 +16,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
@@ -24,7 +25,11 @@ from sqlalchemy.orm import Session
 from shared.i18n import Text
 from shared.shop_calendar import ShopCalendar
 from shared.visit_status import VisitStatus
-from sync_server.customer_file.health import cars_with_declined_work, open_deferred_work_by_car
+from sync_server.customer_file.health import (
+    DUE_AFTER,
+    cars_with_declined_work,
+    open_deferred_work_by_car,
+)
 from sync_server.customer_file.wear import km_per_day
 from sync_server.follow_up.rules import shop_day
 from sync_server.follow_up.tables import FollowUpSettings, ServiceInterval
@@ -69,13 +74,20 @@ class Candidate:
 
 @dataclass
 class CarHistory:
-    vehicle: Vehicle
+    vehicle: Any  # a row: id, customer_id, purchase_date, year
     readings: list[tuple[date, int]] = field(default_factory=list)
     # (day, odometer or None, concern codes) of each visit handed back
     services: list[tuple[date, int | None, set[str]]] = field(default_factory=list)
+    _rate: tuple[float | None] | None = None
+
+    def km_per_day(self) -> float | None:
+        """The car's own kilometres per day over its history (worked out once)."""
+        if self._rate is None:
+            self._rate = (km_per_day(self.readings, _bought(self.vehicle)),)
+        return self._rate[0]
 
 
-def _bought(vehicle: Vehicle) -> date | None:
+def _bought(vehicle: Any) -> date | None:
     if vehicle.purchase_date is not None:
         return vehicle.purchase_date
     return date(vehicle.year, 1, 1) if vehicle.year else None
@@ -87,7 +99,9 @@ def car_histories(
     """The consenting customers' cars with their odometer readings and services."""
     cars = {
         vehicle.id: CarHistory(vehicle)
-        for vehicle in session.scalars(select(Vehicle))
+        for vehicle in session.execute(
+            select(Vehicle.id, Vehicle.customer_id, Vehicle.purchase_date, Vehicle.year)
+        )
         if vehicle.customer_id in customer_ids
     }
     odometer_out = dict(
@@ -132,7 +146,7 @@ def maintenance_due(car: CarHistory, interval: ServiceInterval) -> tuple[date, T
     last_day, last_km, _codes = done[-1]
     by_date = last_day + relativedelta(months=interval.months) if interval.months else None
     by_km = None
-    rate = km_per_day(car.readings, _bought(car.vehicle)) if interval.km else None
+    rate = car.km_per_day() if interval.km else None
     if interval.km and rate and last_km is not None:
         reading_day, reading_km = car.readings[-1]
         by_km = _add_days(reading_day, (last_km + interval.km - reading_km) / rate)
@@ -227,16 +241,17 @@ def candidates(
                 )
             )
     if settings.deferred_reminders:
+        # Work declined before this cannot fall due within the window (green: 180 days).
+        since = earliest - max(DUE_AFTER.values())
         declined_cars = [
             vehicle_id
-            for vehicle_id in cars_with_declined_work(
-                session, today - timedelta(days=365), zone_name
-            )
+            for vehicle_id in cars_with_declined_work(session, since, zone_name)
             if vehicle_id in cars
         ]
-        for vehicle_id, items in open_deferred_work_by_car(
-            session, declined_cars, zone_name
-        ).items():
+        deferred = open_deferred_work_by_car(
+            session, declined_cars, zone_name, declined_since=since
+        )
+        for vehicle_id, items in deferred.items():
             owner = cars[vehicle_id].vehicle.customer_id
             for item in items:
                 if not earliest <= item.due_on <= latest:

@@ -28,6 +28,7 @@ from sync_server.follow_up.due import Candidate, candidates
 from sync_server.follow_up.tables import FollowUpContact
 from sync_server.follow_up.texts import message_text
 from sync_server.models import Customer, OutboundMessage, Shop, Vehicle
+from sync_server.shop import shop_settings
 
 WITHDRAWN = "withdrawn"
 
@@ -70,8 +71,7 @@ def _channel(customer: Customer) -> tuple[str, str] | None:
 
 def plan_run(session: Session, now: datetime, calendar: ShopCalendar | None = None) -> Plan:
     """Who would get what today and why, and who is held back by what."""
-    shop = session.get(Shop, 1)
-    assert shop is not None, "the shop's settings row is missing"
+    shop = shop_settings(session)
     zone = shop.timezone
     settings = rules.follow_up_settings(session)
     calendar = calendar or calendar_for(session, shop)
@@ -151,8 +151,7 @@ def run(session: Session, now: datetime, base_url: str) -> Plan:
     """The daily run: queue what the plan allows; commits. Returns the plan, with how
     many contacts this run queued (a second run queues none of the same)."""
     rules.lock_runs(session)
-    shop = session.get(Shop, 1)
-    assert shop is not None
+    shop = shop_settings(session)
     plan = plan_run(session, now)
     for planned in plan.to_send:
         token = secrets.token_urlsafe(24)
