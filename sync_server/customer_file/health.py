@@ -395,9 +395,10 @@ def open_deferred_work_by_car(
     for first in range(0, len(vehicle_ids), 900):
         chunk = vehicle_ids[first : first + 900]
         entries: dict[str, list[VisitEntry]] = defaultdict(list)
+        # Rows, not ORM objects: ``_deferred`` reads only a visit's id and day.
         visits = list(
-            session.scalars(
-                select(Visit)
+            session.execute(
+                select(Visit.id, Visit.vehicle_id, Visit.checked_in_at, Visit.mileage_in_km)
                 .where(Visit.vehicle_id.in_(chunk), Visit.checked_in_at >= start)
                 .order_by(Visit.checked_in_at)
             )
@@ -406,7 +407,7 @@ def open_deferred_work_by_car(
         for visit in visits:
             entries[visit.vehicle_id].append(
                 VisitEntry(
-                    visit=visit,
+                    visit=visit,  # type: ignore[arg-type]
                     day=_local_day(visit.checked_in_at, zone_name),
                     odometer_km=visit.mileage_in_km,
                     fuel_eighths=None,

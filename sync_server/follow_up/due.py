@@ -19,11 +19,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text
 from shared.shop_calendar import ShopCalendar
+from shared.shop_time import shop_zone
 from shared.visit_status import VisitStatus
 from sync_server.customer_file.health import (
     DUE_AFTER,
@@ -31,9 +32,8 @@ from sync_server.customer_file.health import (
     open_deferred_work_by_car,
 )
 from sync_server.customer_file.wear import km_per_day
-from sync_server.follow_up.rules import shop_day
 from sync_server.follow_up.tables import FollowUpSettings, ServiceInterval
-from sync_server.models import Customer, Vehicle, Visit
+from sync_server.models import Vehicle, Visit
 from sync_server.record_tables import WalkaroundRow
 
 # Which kind goes first when a customer has several due at once (the budget lets one go).
@@ -72,12 +72,33 @@ class Candidate:
         return f"{self.kind}:{self.customer_id}:{self.subject}:{self.due_on.isoformat()}"[:160]
 
 
+@dataclass(frozen=True)
+class Interval:
+    """A service interval as the run reads it (a plain copy of the settings row)."""
+
+    service_type: str
+    name_en: str
+    name_zh: str
+    codes: tuple[str, ...]
+    months: int | None
+    km: int | None
+    preset: str
+
+
+@dataclass(frozen=True)
+class CarRow:
+    id: str
+    customer_id: str
+    purchase_date: date | None
+    year: int | None
+
+
 @dataclass
 class CarHistory:
-    vehicle: Any  # a row: id, customer_id, purchase_date, year
+    vehicle: CarRow
     readings: list[tuple[date, int]] = field(default_factory=list)
-    # (day, odometer or None, concern codes) of each visit handed back
-    services: list[tuple[date, int | None, set[str]]] = field(default_factory=list)
+    # The latest visit handed back with each concern code: code → (day, odometer or None)
+    last_service: dict[str, tuple[date, int | None]] = field(default_factory=dict)
     _rate: tuple[float | None] | None = None
 
     def km_per_day(self) -> float | None:
@@ -87,49 +108,59 @@ class CarHistory:
         return self._rate[0]
 
 
-def _bought(vehicle: Any) -> date | None:
+def _bought(vehicle: CarRow) -> date | None:
     if vehicle.purchase_date is not None:
         return vehicle.purchase_date
     return date(vehicle.year, 1, 1) if vehicle.year else None
 
 
 def car_histories(
-    session: Session, customer_ids: set[str], zone_name: str
+    session: Session, customer_ids: set[str], zone_name: str, codes: set[str]
 ) -> dict[str, CarHistory]:
-    """The consenting customers' cars with their odometer readings and services."""
-    cars = {
-        vehicle.id: CarHistory(vehicle)
-        for vehicle in session.execute(
-            select(Vehicle.id, Vehicle.customer_id, Vehicle.purchase_date, Vehicle.year)
-        )
-        if vehicle.customer_id in customer_ids
-    }
-    odometer_out = dict(
-        session.execute(
-            select(WalkaroundRow.visit_id, func.max(WalkaroundRow.odometer_km)).group_by(
-                WalkaroundRow.visit_id
-            )
-        ).all()
-    )
-    for visit_id, vehicle_id, at, mileage, codes, status in session.execute(
+    """The consenting customers' cars (those with visits) with their odometer readings
+    (the walk-around's, else the check-in's) and the visits handed back, in one query."""
+    zone = shop_zone(zone_name)
+    odometer = (
         select(
-            Visit.id,
+            WalkaroundRow.visit_id.label("visit_id"),
+            func.max(WalkaroundRow.odometer_km).label("km"),
+        )
+        .group_by(WalkaroundRow.visit_id)
+        .subquery()
+    )
+    cars: dict[str, CarHistory] = {}
+    delivered = VisitStatus.delivered.value
+    quoted = [(code, f'"{code}"') for code in sorted(codes)]
+    for row in session.execute(
+        select(
             Visit.vehicle_id,
+            Vehicle.customer_id,
+            Vehicle.purchase_date,
+            Vehicle.year,
             Visit.checked_in_at,
-            Visit.mileage_in_km,
-            Visit.concern_codes,
+            func.coalesce(odometer.c.km, Visit.mileage_in_km),
+            # The codes as their JSON text: '"oil_change"' is looked for in it.
+            cast(Visit.concern_codes, String),
             Visit.status,
-        ).order_by(Visit.checked_in_at)
+        )
+        .join(Vehicle, Vehicle.id == Visit.vehicle_id)
+        .outerjoin(odometer, odometer.c.visit_id == Visit.id)
+        .where(Visit.status != VisitStatus.cancelled)
+        .order_by(Visit.vehicle_id, Visit.checked_in_at)
     ):
-        car = cars.get(vehicle_id)
-        if car is None or str(getattr(status, "value", status)) == VisitStatus.cancelled:
+        vehicle_id, customer_id, bought, year, at, km, json_codes, status = row
+        if customer_id not in customer_ids:
             continue
-        day = shop_day(at, zone_name)
-        km = odometer_out.get(visit_id) or mileage
+        car = cars.get(vehicle_id)
+        if car is None:
+            car = cars[vehicle_id] = CarHistory(CarRow(vehicle_id, customer_id, bought, year))
+        day = at.astimezone(zone).date()
         if km is not None:
             car.readings.append((day, km))
-        if str(getattr(status, "value", status)) == VisitStatus.delivered:
-            car.services.append((day, km, {str(code) for code in codes or ()}))
+        if str(getattr(status, "value", status)) == delivered and json_codes:
+            for code, text in quoted:
+                if text in json_codes:
+                    car.last_service[code] = (day, km)
     return cars
 
 
@@ -137,13 +168,12 @@ def _add_days(day: date, days: float) -> date:
     return day + timedelta(days=math.floor(days))
 
 
-def maintenance_due(car: CarHistory, interval: ServiceInterval) -> tuple[date, Text] | None:
+def maintenance_due(car: CarHistory, interval: Interval) -> tuple[date, Text] | None:
     """When the service type falls due for the car, and why; None without a last one."""
-    wanted = set(interval.concern_codes or ())
-    done = [service for service in car.services if service[2] & wanted]
+    done = [car.last_service[code] for code in interval.codes if code in car.last_service]
     if not done:
         return None
-    last_day, last_km, _codes = done[-1]
+    last_day, last_km = max(done, key=lambda service: service[0])
     by_date = last_day + relativedelta(months=interval.months) if interval.months else None
     by_km = None
     rate = car.km_per_day() if interval.km else None
@@ -202,7 +232,7 @@ def _birthday_this_year(birthday: date, year: int) -> date:
 
 def candidates(
     session: Session,
-    customers: list[Customer],
+    customers: list[Any],
     settings: FollowUpSettings,
     calendar: ShopCalendar,
     today: date,
@@ -213,14 +243,24 @@ def candidates(
     ids = {customer.id for customer in customers}
     earliest = today - timedelta(days=settings.overdue_days)
     latest = today + timedelta(days=settings.lead_days)
-    intervals = list(
-        session.scalars(
+    intervals = [
+        Interval(
+            row.service_type,
+            row.name_en,
+            row.name_zh,
+            tuple(row.concern_codes or ()),
+            row.months,
+            row.km,
+            row.preset,
+        )
+        for row in session.scalars(
             select(ServiceInterval)
             .where(ServiceInterval.active.is_(True))
             .order_by(ServiceInterval.id)
         )
-    )
-    cars = car_histories(session, ids, zone_name)
+    ]
+    codes = {code for interval in intervals for code in interval.codes}
+    cars = car_histories(session, ids, zone_name, codes)
     for car in cars.values():
         for interval in intervals:
             due = maintenance_due(car, interval)

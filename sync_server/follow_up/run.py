@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +37,7 @@ WITHDRAWN = "withdrawn"
 @dataclass(frozen=True)
 class Planned:
     candidate: Candidate
-    customer: Customer
+    customer: Any  # a row of the customer: id, name, phone, email, channel, language
     channel: str
     recipient: str
     language: str
@@ -45,7 +46,7 @@ class Planned:
 @dataclass(frozen=True)
 class Held:
     candidate: Candidate
-    customer: Customer
+    customer: Any
     why: str  # budget, quiet_hours, appointment, opt_out, no_contact
 
 
@@ -58,7 +59,7 @@ class Plan:
     queued: int = 0
 
 
-def _channel(customer: Customer) -> tuple[str, str] | None:
+def _channel(customer: Any) -> tuple[str, str] | None:
     preferred = str(getattr(customer.preferred_channel, "value", customer.preferred_channel))
     if preferred == "email" and customer.email:
         return "email", customer.email
@@ -77,11 +78,18 @@ def plan_run(session: Session, now: datetime, calendar: ShopCalendar | None = No
     calendar = calendar or calendar_for(session, shop)
     today = rules.shop_day(now, zone)
     plan = Plan(now, today)
+    # Plain rows, not ORM objects: tens of thousands of customers say yes to reminders.
     consenting = list(
-        session.scalars(
-            select(Customer).where(
-                Customer.reminders_opt_in.is_(True), Customer.merged_into_id.is_(None)
-            )
+        session.execute(
+            select(
+                Customer.id,
+                Customer.name,
+                Customer.phone,
+                Customer.email,
+                Customer.preferred_channel,
+                Customer.language,
+                Customer.birthday,
+            ).where(Customer.reminders_opt_in.is_(True), Customer.merged_into_id.is_(None))
         )
     )
     due = candidates(session, consenting, settings, calendar, today, zone)
@@ -183,8 +191,10 @@ def run(session: Session, now: datetime, base_url: str) -> Plan:
                         customer_id=planned.customer.id,
                         vehicle_id=planned.candidate.vehicle_id,
                         kind=planned.candidate.kind,
-                        reason=planned.candidate.reason.render(language),
+                        reason=planned.candidate.reason.message,
+                        reason_params=dict(planned.candidate.reason.params),
                         work=planned.candidate.work[:200],
+                        work_zh=planned.candidate.work_zh[:200],
                         due_on=planned.candidate.due_on,
                         channel=planned.channel,
                         language=language,

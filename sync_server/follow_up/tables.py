@@ -8,6 +8,7 @@ Times are stored in UTC; the rules think in the shop's time zone.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -67,8 +68,13 @@ class FollowUpContact(Base):
     vehicle_id: Mapped[str | None] = mapped_column(ForeignKey("vehicles.id"))
     # maintenance, deferred, birthday, holiday
     kind: Mapped[str] = mapped_column(String(20))
+    # Why, as the message in the shop's words and its values (shown in each reader's
+    # language): "by mileage: {km} km after the last service …".
     reason: Mapped[str] = mapped_column(Text, default="")
+    reason_params: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    # The work (what the booking link fills in), in English and in Chinese.
     work: Mapped[str] = mapped_column(String(200), default="")
+    work_zh: Mapped[str] = mapped_column(String(200), default="")
     due_on: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(10))
     language: Mapped[str] = mapped_column(String(10))

@@ -13,7 +13,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from shared.i18n import normalize_language
+from shared.i18n import Text, normalize_language
 from sync_server import db
 from sync_server.access import STAFF, allow, public
 from sync_server.follow_up import opt_out as opt_outs
@@ -80,6 +80,7 @@ def _page(
         settings=follow_up_settings(session_),
         intervals=settings_form.intervals(session_),
         kind_name=lambda kind: render_text(KIND_NAMES[kind]),
+        reason_of=lambda row: render_text(Text(row.reason, "server", row.reason_params or {})),
         held_name=lambda why: render_text(HELD_NAMES[why]),
         part_name=lambda part: render_text(settings_form.PARTS_OF_DAY[part]),
         work_of=lambda candidate: (
@@ -233,16 +234,8 @@ def _booking_page(
 
 
 def _work_words(contact: FollowUpContact) -> str:
-    if contact.kind != "maintenance":
-        return contact.work
-    interval = (
-        db.session()
-        .scalars(select(ServiceInterval).where(ServiceInterval.name_en == contact.work))
-        .first()
-    )
-    if interval is not None and language() == "zh_CN":
-        return interval.name_zh
-    return contact.work
+    """The work in the reader's language (the customer's, unless they switched)."""
+    return contact.work_zh if language() == "zh_CN" and contact.work_zh else contact.work
 
 
 @bp.get("/book/<token>")
