@@ -130,9 +130,16 @@ def seed_reminders(url: str, root: Path) -> str:
             assert row is not None
             row.language = language
         session.commit()
-        # One reminder queued (for 周明) to follow its links; its customer is then held
-        # back by the budget in today's preview.
+        # One reminder queued (for 周明) to follow its links; the others are left for
+        # today's preview (they join once it has run).
+        others = [session.get(Customer, customer_id) for customer_id, _car, _lang in ids[1:]]
+        for row in others:
+            row.reminders_opt_in = False  # type: ignore[union-attr]
+        session.commit()
         run(session, now, "http://127.0.0.1")
+        for row in others:
+            row.reminders_opt_in = True  # type: ignore[union-attr]
+        session.commit()
         token = session.scalars(
             select(FollowUpContact.token).where(FollowUpContact.customer_id == ids[0][0])
         ).first()

@@ -315,6 +315,25 @@ def test_managers_page_settings_and_access(reminder_app: Flask) -> None:  # noqa
         },
     )
     assert saved.status_code == 302
+    # A customer called to stop: the manager records it by phone number.
+    made = make_customer_with_car(
+        reminder_app, "Caller", [], phone="+8613700009999", language="en", plate="沪B10009"
+    )
+    unknown = manager.post(
+        "/reminders/opt-out", data={"phone_or_email": "13700000000", "csrf_token": token}
+    )
+    assert unknown.status_code == 400 and 'value="13700000000"' in unknown.get_data(as_text=True)
+    stopped = manager.post(
+        "/reminders/opt-out", data={"phone_or_email": "137 0000 9999", "csrf_token": token}
+    )
+    assert stopped.status_code == 302
+    with reminder_app.app_context():
+        out = (
+            db.session()
+            .scalars(select(FollowUpOptOut).where(FollowUpOptOut.customer_id == made.customer_id))
+            .one()
+        )
+        assert out.source == "desk"
     from sync_server.follow_up.rules import follow_up_settings
 
     with reminder_app.app_context():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sync_server.follow_up.tables import FollowUpContact, FollowUpOptOut
@@ -84,4 +84,28 @@ def handle_inbound_sms(session: Session, phone: str, text: str, now: datetime) -
     ]
     for customer in found:
         opt_out(session, customer.id, "sms_reply", now, detail=text.strip()[:40])
+    return len(found)
+
+
+def opt_out_at_desk(session: Session, phone_or_email: str, now: datetime) -> int:
+    """The customer asked the desk (on the phone, at the counter): every customer with
+    that number or address is opted out; returns how many."""
+    given = phone_or_email.strip()
+    if "@" in given:
+        found = list(
+            session.scalars(select(Customer).where(func.lower(Customer.email) == given.lower()))
+        )
+    else:
+        digits = _digits(given)
+        if len(digits) < 7:
+            return 0
+        found = [
+            customer
+            for customer in session.scalars(
+                select(Customer).where(Customer.phone_last4 == digits[-4:])
+            )
+            if same_number(customer.phone, given)
+        ]
+    for customer in found:
+        opt_out(session, customer.id, "desk", now, detail=given[:80])
     return len(found)

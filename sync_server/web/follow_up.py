@@ -129,6 +129,25 @@ def save_interval(interval_id: int) -> ResponseReturnValue:
     return redirect(url_for("follow_up.index") + "#intervals")
 
 
+@bp.post("/reminders/opt-out")
+@allow("manager")
+def desk_opt_out() -> ResponseReturnValue:
+    """A customer asked the shop to stop (a call, the counter): by phone or e-mail."""
+    session_ = db.session()
+    given = request.form.get("phone_or_email", "")
+    count = opt_outs.opt_out_at_desk(session_, given, _now())
+    if not count:
+        session_.rollback()
+        return _page(
+            {"phone_or_email": _("No customer has this phone number or e-mail address.")},
+            {"phone_or_email": given},
+            400,
+        )
+    session_.commit()
+    flash(_("Opted out: no more reminders to {count} customer(s).", count=count), "ok")
+    return redirect(url_for("follow_up.index") + "#opt-outs")
+
+
 @bp.post("/reminders/requests/<int:request_id>/handled")
 @allow(*STAFF)
 def request_handled(request_id: int) -> ResponseReturnValue:
