@@ -301,6 +301,8 @@ def test_managers_page_settings_and_access(reminder_app: Flask) -> None:  # noqa
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
     assert 'value="25:00"' in html and "A time like 21:00." in html and "Between 1 and 90." in html
+    # Nothing typed is lost: the boxes left unticked stay unticked.
+    assert 'name="birthday_greetings" >' in html and 'name="holiday_greetings" >' in html
     saved = manager.post(
         "/reminders/settings",
         data={

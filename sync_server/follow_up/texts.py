@@ -47,6 +47,17 @@ KIND_NAMES: Mapping[str, Text] = {
     "birthday": Text("Birthday greeting", "server"),
     "holiday": Text("Holiday greeting", "server"),
 }
+CHANNEL_NAMES: Mapping[str, Text] = {
+    "sms": Text("Text message", "server"),
+    "email": Text("Email", "server"),
+}
+SOURCE_NAMES: Mapping[str, Text] = {
+    "email_one_click": Text("one click in the e-mail program", "server"),
+    "email_link": Text("the link in an e-mail", "server"),
+    "sms_reply": Text("replied TD to a text", "server"),
+    "sms_link": Text("the link in a text", "server"),
+    "desk": Text("asked the shop", "server"),
+}
 HELD_NAMES: Mapping[str, Text] = {
     "budget": Text("contact budget: another message goes first or went recently", "server"),
     "quiet_hours": Text("quiet hours: waits for the morning", "server"),

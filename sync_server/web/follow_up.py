@@ -26,7 +26,7 @@ from sync_server.follow_up.tables import (
     FollowUpOptOut,
     ServiceInterval,
 )
-from sync_server.follow_up.texts import HELD_NAMES, KIND_NAMES
+from sync_server.follow_up.texts import CHANNEL_NAMES, HELD_NAMES, KIND_NAMES, SOURCE_NAMES
 from sync_server.models import Customer, Vehicle
 from sync_server.problems import Problem
 from sync_server.shop import shop_settings
@@ -82,6 +82,8 @@ def _page(
         kind_name=lambda kind: render_text(KIND_NAMES[kind]),
         reason_of=lambda row: render_text(Text(row.reason, "server", row.reason_params or {})),
         held_name=lambda why: render_text(HELD_NAMES[why]),
+        channel_name=lambda channel: render_text(CHANNEL_NAMES[channel]),
+        source_name=lambda source: render_text(SOURCE_NAMES[source]),
         part_name=lambda part: render_text(settings_form.PARTS_OF_DAY[part]),
         work_of=lambda candidate: (
             candidate.work_zh if lang == "zh_CN" and candidate.work_zh else candidate.work
