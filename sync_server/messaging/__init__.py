@@ -18,11 +18,9 @@ set up. A customer who chose *phone call* gets no text: the message becomes a ca
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -216,25 +214,6 @@ def notify_customer(
     return message
 
 
-def start_sender_thread(app: Flask, interval_seconds: float = 15.0) -> threading.Event:
-    """Send due messages in the background while the server runs; set the event to stop.
-    (``serve`` runs the sender among its scheduled jobs: ``sync_server.jobs``.)"""
-    stop = threading.Event()
-
-    def loop() -> None:
-        from sync_server import db
-
-        while not stop.wait(interval_seconds):
-            try:
-                with app.app_context():
-                    send_due(db.session(), app.config)
-            except Exception:
-                log.exception("message sender loop failed; trying again")
-
-    threading.Thread(target=loop, name="message-sender", daemon=True).start()
-    return stop
-
-
 def masked_recipient(message: OutboundMessage) -> str:
     """The recipient as the desk's pages show it."""
     return (
@@ -265,5 +244,4 @@ __all__ = [
     "quote_version_of",
     "retry_delay",
     "send_due",
-    "start_sender_thread",
 ]
