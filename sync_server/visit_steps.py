@@ -17,7 +17,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.i18n import Text
 from shared.visit_status import TRANSITIONS, VisitEvent, VisitStatus, next_status
 from sync_server.messaging import notify_customer
 from sync_server.models import Visit
@@ -31,19 +30,6 @@ NOTIFY_ON = {
     VisitEvent.pass_check: "ready",
     VisitEvent.deliver: "delivered",
 }
-
-ALREADY_DONE = Text(
-    "Already done: the visit is {status} (the step was sent twice); nothing more was sent "
-    "to the customer.",
-    "server",
-    {"status": ""},
-)
-MOVED_ON = Text(
-    "The visit changed while this page was open: it is now {status}. Look at it again "
-    "before the next step.",
-    "server",
-    {"status": ""},
-)
 
 
 class StepAlreadyDone(Exception):
@@ -97,6 +83,18 @@ def check_from(
     return next_status(current, event)
 
 
+def begin_step(
+    session: Session, visit: Visit, event: VisitEvent, from_status: VisitStatus | None = None
+) -> VisitStatus:
+    """Take the locks a step needs and check it against the visit as it is now; returns
+    the status it moves to. A form that writes a record with its step (the hand-back)
+    calls this first, so a second POST waits here and writes nothing. Raises as
+    :func:`check_from` does."""
+    lock_feed(session)
+    current = lock_visit(session, visit.id)
+    return check_from(VisitStatus(current.status), event, from_status)
+
+
 def step_visit(
     session: Session,
     visit: Visit,
@@ -108,9 +106,7 @@ def step_visit(
     """Move the visit on by ``event`` and tell the customer when it is a key point.
     Raises ``TransitionRefused``, ``ChangeRefused``, :class:`StepAlreadyDone` or
     :class:`StepMovedOn`; commits unless told not to."""
-    lock_feed(session)
-    current = lock_visit(session, visit.id)
-    target = check_from(VisitStatus(current.status), event, from_status)
+    target = begin_step(session, visit, event, from_status)
     update_server_record(session, "visit", visit.id, {"status": target.value})
     notice = NOTIFY_ON.get(event)
     if notice:

@@ -24,7 +24,7 @@ from sync_server.models import Vehicle, Visit, utcnow
 from sync_server.quality_checks import QualityCheckRefused, checklist, record_quality_check
 from sync_server.shop import shop_settings
 from sync_server.sync.records import ChangeRefused
-from sync_server.visit_steps import StepAlreadyDone, StepMovedOn, step_visit
+from sync_server.visit_steps import StepAlreadyDone, StepMovedOn, begin_step, step_visit
 from sync_server.web import gettext as _
 from sync_server.web import page_url, render_text, speciality_names
 from sync_server.web.step_answers import (
@@ -163,8 +163,9 @@ def quality_check(visit_id: str) -> ResponseReturnValue:
     context = {"items": items, "ticked": ticked, "notes": notes, "job_type": kind}
     if request.method == "GET":
         return _form("quality_check", visit, {}, **context)
-    passed = request.form.get("result") == "pass"
+    passed = posted == VisitEvent.pass_check
     try:
+        begin_step(session, visit, posted, form_from_status())
         record_quality_check(
             session, visit_id, kind, items, ticked, passed, notes, require_caller().id
         )
@@ -217,6 +218,7 @@ def hand_back(visit_id: str) -> ResponseReturnValue:
         return _form("hand_back", visit, {}, typed=typed)
     typed = {name: request.form.get(name, "") for name in ("odometer_out_km", "work_done", "parts")}
     try:
+        begin_step(session, visit, VisitEvent.deliver, form_from_status())
         record_hand_back(
             session,
             visit,
