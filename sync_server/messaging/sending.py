@@ -252,6 +252,16 @@ def _finish(
     return counted
 
 
+def _timed_out(error: BaseException) -> bool:
+    """A time-out, also as smtplib reports one (a "disconnect" caused by it)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def send_one(
     session: Session,
     message: OutboundMessage,
@@ -274,12 +284,12 @@ def send_one(
             sms.send(message.recipient, message.body, idempotency_key=message.idempotency_key)
     except NoGateway as missing:
         return _finish(session, message, holder, NO_GATEWAY, str(missing), now)
-    except TimeoutError as late:
-        # The relay may have taken it and answered too late: the retry carries the
-        # same Message-ID, so it is recognisable as the same message.
-        detail = f"timeout: no answer in time, it may have been delivered ({late})"
-        return _finish(session, message, holder, "timeout", detail, now)
     except Exception as error:
+        if _timed_out(error):
+            # The relay may have taken it and answered too late: the retry carries the
+            # same Message-ID, so it is recognisable as the same message.
+            detail = f"timeout: no answer in time, it may have been delivered ({error})"
+            return _finish(session, message, holder, "timeout", detail, now)
         return _finish(session, message, holder, "error", f"{type(error).__name__}: {error}", now)
     return _finish(session, message, holder, SENT, "", now)
 
