@@ -81,6 +81,11 @@ def register(job: Job) -> Job:
     return job
 
 
+def unregister(name: str) -> None:
+    """Take a job out (a plug-in switched off)."""
+    _JOBS.pop(name, None)
+
+
 def registered() -> list[Job]:
     _register_builtin()
     return list(_JOBS.values())
@@ -128,9 +133,12 @@ def _register_builtin() -> None:
 
 
 def _shop_zone_name(session: Session) -> str:
-    from sync_server.shop import shop_settings
+    """The shop's time zone, read only (several processes may ask at once)."""
+    from shared.shop_time import server_timezone_name
+    from sync_server.models import Shop
 
-    return shop_settings(session).timezone
+    shop = session.get(Shop, 1)
+    return shop.timezone if shop is not None else server_timezone_name()
 
 
 def take_lease(session: Session, job: Job, holder: str, now: datetime) -> bool:
@@ -202,7 +210,7 @@ def run_due_jobs(
             outcome = f"failed: {type(error).__name__}: {error}"
         ran.append(job.name)
         if not job.per_process:
-            release_lease(session, job, holder, utcnow(), outcome)
+            release_lease(session, job, holder, max(now, utcnow()), outcome)
     return ran
 
 
@@ -258,4 +266,5 @@ __all__ = [
     "run_due_jobs",
     "start_job_runner",
     "take_lease",
+    "unregister",
 ]
