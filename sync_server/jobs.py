@@ -13,12 +13,10 @@ The message sender is the exception (``per_process=True``): every process runs i
 because each message is claimed on a lease of its own (``sync_server.messaging``), so
 the processes share the sending and none sends a message twice.
 
-Adding a job (surveys, follow-up reminders…) is one call, at import time of the module
-that owns the work::
+Adding a job (surveys, follow-up reminders…) is one line in :func:`_register_builtin`
+(or a :func:`register` call from a module imported at start)::
 
-    from sync_server.jobs import Job, register
-
-    register(Job("surveys", run=send_surveys, every=timedelta(minutes=10)))
+    register(Job("surveys", _send_surveys, every=timedelta(minutes=10)))
 
 ``run(session, config, now)`` does one pass and commits what it did; it must be safe to
 run again after a crash (pick up what is left). See docs/jobs.md.
@@ -127,6 +125,7 @@ def _register_builtin() -> None:
     )
     register(Job("no_shows", _mark_no_shows, every=timedelta(minutes=1)))
     register(Job("tiers", _recompute_tiers, daily_at=time(3, 15), lease=timedelta(hours=1)))
+    # New jobs (surveys, follow-up reminders): register them here, as above.
 
 
 # --- the lease ----------------------------------------------------------------------
