@@ -30,6 +30,8 @@ class SurveySettings(Base):
     hot_score_max: Mapped[int] = mapped_column(default=2)
     hot_recommend_max: Mapped[int] = mapped_column(default=6)
     callback_business_hours: Mapped[int] = mapped_column(default=24)
+    # Where a hot alert is e-mailed (the manager's address); empty: the list only.
+    manager_email: Mapped[str] = mapped_column(String(254), default="")
     # The service star: surveys an advisor needs in the month to be ranked.
     star_min_surveys: Mapped[int] = mapped_column(default=5)
     comeback_days: Mapped[int] = mapped_column(default=30)

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("hot_score_max", sa.Integer(), nullable=False),
         sa.Column("hot_recommend_max", sa.Integer(), nullable=False),
         sa.Column("callback_business_hours", sa.Integer(), nullable=False),
+        sa.Column("manager_email", sa.String(length=254), nullable=False),
         sa.Column("star_min_surveys", sa.Integer(), nullable=False),
         sa.Column("comeback_days", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_settings")),
