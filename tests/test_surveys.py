@@ -6,7 +6,7 @@ comebacks within 30 days for the same concern, promises kept, and satisfaction b
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +23,6 @@ from sync_server.surveys import answers, figures, sending, settings
 from sync_server.surveys.tables import (
     Survey,
     SurveyCallback,
-    SurveyJobLine,
     SurveyTechnician,
 )
 
