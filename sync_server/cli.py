@@ -49,6 +49,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
     if host in WILDCARD_HOSTS and not app.config.get("PUBLIC_URL"):
         # Links and QR codes for phones: this machine's LAN address, not 127.0.0.1.
         app.config["PUBLIC_URL"] = public_base_url(host, port)
+    # Links in messages the background jobs make (surveys) use the address served on.
+    app.config.setdefault("LINK_BASE_URL", public_base_url(host, port))
     # The background work (messages to customers, no-shows, tiers…), each job done once
     # across every process serving this database (``sync_server.jobs``).
     start_job_runner(app)

@@ -99,7 +99,7 @@ TEMPLATES: Mapping[str, tuple[Text, Text]] = {
         Text("{shop}: thank you for your visit", "server"),
         Text(
             "Hello {name}, thank you for choosing us for {plate}. If anything is not "
-            "right, reply to this message and we will call you back.",
+            "right, tell us on your car's page and we will call you back: {status_link}",
             "server",
         ),
     ),

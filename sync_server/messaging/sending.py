@@ -304,13 +304,16 @@ def send_due(
     limit: int = BATCH_SIZE,
 ) -> dict[str, int]:
     """Send every message that is due (at most ``limit``); returns counts of sent,
-    retried, failed and not sent. The appointment reminders are made ready first
-    (queued if missing, held in quiet hours: ``sync_server.appointments.reminders``)."""
+    retried, failed and not sent. The appointment reminders and the satisfaction
+    surveys are made ready first (queued if missing and due, held in quiet hours:
+    ``sync_server.appointments.reminders``, ``sync_server.surveys.sending``)."""
     from sync_server.appointments.reminders import prepare_reminders
+    from sync_server.surveys.sending import prepare_surveys
 
     fixed = now
     holder = holder or this_process()
     prepare_reminders(session, fixed or utcnow())
+    prepare_surveys(session, fixed or utcnow(), config)
     email = EmailSender(config)
     sms = sms or config.get("SMS_SENDER") or LoggingSmsSender()
     lease = timedelta(seconds=float(config.get("OUTBOX_LEASE_SECONDS", LEASE_SECONDS)))

@@ -1,7 +1,7 @@
 """jobs: outbox keys, Message-IDs and leases; each send attempt; scheduled job leases
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0016 (the lead re-chains at merge)
 Create Date: 2026-12-07 05:10:00.000000
 
 A filled database keeps every message. Each existing message gets its own Message-ID
@@ -24,7 +24,7 @@ from alembic import op
 import sync_server.models
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
