@@ -1,7 +1,7 @@
 """follow-up: reminder settings, service intervals, the contact log, opt-outs, requests
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-07 05:00:00.000000
 
 New tables only: a filled database keeps everything it has. The default settings and
@@ -16,7 +16,7 @@ from alembic import op
 import sync_server.models
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
