@@ -186,6 +186,7 @@ def init_app(app: Flask) -> None:
     from sync_server.web import complaints as complaint_pages
     from sync_server.web import customers as customer_pages
     from sync_server.web import messaging as message_pages
+    from sync_server.web import reports as report_pages
     from sync_server.web import work_records as work_record_pages
 
     pages = (site, auth, board, visits, quotes, approval, status, admin, desk_steps)
@@ -193,6 +194,7 @@ def init_app(app: Flask) -> None:
     pages += (complaint_pages,)
     pages += (customer_merge, vehicles)
     pages += (work_record_pages,)
+    pages += (report_pages,)
     for module in pages:
         app.register_blueprint(module.bp)
     # Every page's form is checked for its CSRF token, whichever blueprint it is in.
