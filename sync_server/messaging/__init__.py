@@ -274,11 +274,14 @@ def send_due(
 ) -> dict[str, int]:
     """Send every message that is due; returns counts of sent, retried and failed.
     The appointment reminders are made ready first (queued if missing, held in quiet
-    hours: ``sync_server.appointments.reminders``)."""
+    hours: ``sync_server.appointments.reminders``), and overdue complaints escalated to
+    the manager (``sync_server.complaints.escalation``)."""
     from sync_server.appointments.reminders import prepare_reminders
+    from sync_server.complaints.escalation import escalate_overdue
 
     now = now or utcnow()
     prepare_reminders(session, now)
+    escalate_overdue(session, now)
     email = EmailSender(config)
     sms = sms or config.get("SMS_SENDER") or LoggingSmsSender()
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
