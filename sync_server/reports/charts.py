@@ -5,6 +5,7 @@ the font list names the CJK fonts the back-office PC has."""
 
 from __future__ import annotations
 
+import math
 import sys
 from xml.etree import ElementTree
 
@@ -29,10 +30,10 @@ STYLE = Style(
     foreground_subtle="#999",
     colors=("#2f6db5", "#c0392b", "#27ae60", "#e67e22", "#8e44ad", "#16a085", "#7f8c8d"),
     font_family=FONTS,
-    title_font_size=16,
-    label_font_size=12,
-    major_label_font_size=12,
-    legend_font_size=12,
+    title_font_size=17,
+    label_font_size=13,
+    major_label_font_size=13,
+    legend_font_size=14,
 )
 KINDS = {
     "bar": pygal.Bar,
@@ -41,8 +42,42 @@ KINDS = {
 }
 
 
-def chart_svg(data: ChartData, width: int = 720, height: int = 380) -> str:
+def _whole_ticks(highest: float) -> list[int]:
+    """0 … at least ``highest``, in steps of 1, 2, 5, 10, … (at most about 8 ticks)."""
+    step = 1
+    while highest / step > 8:
+        step = step * 5 // 2 if str(step).startswith("2") else step * 2
+    top = int(-(-max(highest, 1) // step) * step)
+    return list(range(0, top + 1, step))
+
+
+def _highest(data: ChartData, secondary: bool) -> float:
+    values = [
+        value
+        for series in data.series
+        if series.secondary == secondary
+        for value in series.values
+        if value is not None
+    ]
+    if data.kind.startswith("stacked") or data.kind.startswith("horizontal_stacked"):
+        values = [
+            sum(series.values[i] or 0 for series in data.series) for i in range(len(data.labels))
+        ] or [0]
+    return max(values, default=0)
+
+
+def chart_svg(data: ChartData, width: int = 640, height: int = 420) -> str:
     """The chart as an ``<svg>`` element, to put in the page as it is."""
+    options: dict[str, object] = {}
+    secondary = any(series.secondary for series in data.series)
+    if data.counts or secondary:
+        ticks = _whole_ticks(_highest(data, secondary=False))
+        options.update(y_labels=ticks, range=(0, ticks[-1]))
+    if secondary:
+        # The right-hand axis counts cars: whole numbers on the same grid lines.
+        intervals = len(ticks) - 1
+        per_line = max(1, math.ceil(_highest(data, secondary=True) / intervals))
+        options["secondary_range"] = (0, intervals * per_line)
     chart = KINDS[data.kind](
         style=STYLE,
         width=width,
@@ -55,10 +90,13 @@ def chart_svg(data: ChartData, width: int = 720, height: int = 380) -> str:
         legend_at_bottom=True,
         legend_at_bottom_columns=2,
         truncate_legend=-1,
+        truncate_label=-1,
+        margin_bottom=24,
         x_label_rotation=30 if len(data.labels) > 6 else 0,
         print_values=False,
         no_data_text="—",
         show_minor_x_labels=True,
+        **options,
     )
     chart.x_labels = data.labels
     for series in data.series:

@@ -29,7 +29,8 @@ from sync_server.appointments.capacity import (
     WALK_IN_WEEKS,
     active_bays,
     day_slots,
-    shifts_on,
+    hours_of,
+    shifts_from,
     works_through,
 )
 from sync_server.models import Technician, Visit
@@ -98,6 +99,7 @@ def _bookable_hours(
         ).where(TechnicianAbsence.first_day <= days[-1], TechnicianAbsence.last_day >= days[0])
     ).all()
     bays = len(active_bays(session))
+    own_hours = hours_of(session, [person.id for person in people])
     slot_hours = SLOT.total_seconds() / 3600
     hours: dict[date, float] = {}
     for day in days:
@@ -107,7 +109,7 @@ def _bookable_hours(
         if not slots or not present or not bays:
             hours[day] = 0.0
             continue
-        shifts = shifts_on(session, calendar, day, present)
+        shifts = shifts_from(own_hours, calendar, day, [person.id for person in present])
         total = slot_hours * sum(
             min(bays, sum(1 for person in present if works_through(shifts, person.id, (slot,))))
             for slot in slots

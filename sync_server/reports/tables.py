@@ -36,7 +36,7 @@ class ChartData:
     y_title: str
     labels: list[str]
     series: list[Series]
-    y_title_secondary: str = ""
+    counts: bool = False  # the values are whole numbers (cases, cars): whole-number ticks
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,7 @@ def complaint_times_table(months: Sequence[ComplaintMonth], lang: str) -> Report
             Series(columns[6], [float(m.resolution_met) for m in months]),
             Series(columns[7], [float(m.resolution_missed) for m in months]),
         ],
+        counts=True,
     )
     note = _t(
         "A deadline missed stays missed, even when the case is answered or reopened later. "
@@ -146,6 +147,7 @@ def complaint_causes_table(counts: Sequence[CauseCount], lang: str) -> ReportTab
             Series(cause, [cases.get((category, cause)) for category in categories])
             for cause in causes
         ],
+        counts=True,
     )
     return ReportTable("complaint-causes", CAUSES_TITLE.render(lang), columns, rows, "", chart)
 
@@ -178,14 +180,13 @@ def forward_load_table(weeks: Sequence[WeekLoad], lang: str) -> ReportTable:
         kind="bar",
         title=LOAD_TITLE.render(lang),
         x_title=_t("Week from (Monday)", lang),
-        y_title=_t("Hours", lang),
+        y_title=_t("Hours (cars: right-hand axis)", lang),
         labels=[week.week_start.isoformat() for week in weeks],
         series=[
             Series(_t("Bookable technician hours", lang), [w.bookable_hours for w in weeks]),
             Series(_t("Booked hours", lang), [w.booked_hours for w in weeks]),
             Series(_t("Cars coming due", lang), [float(w.cars_due) for w in weeks], secondary=True),
         ],
-        y_title_secondary=_t("Cars", lang),
     )
     note = _t(
         "Bookable hours: the technicians at work in each open half-hour, no more than the "
