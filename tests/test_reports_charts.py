@@ -1,10 +1,11 @@
-"""The managers' reports on a small known data set: complaint times against their
-deadlines by shop month (a case received just after midnight on 1 April in Shanghai
-counts for April although UTC still has it in March; a missed first response stays
-missed after it is answered), complaints by category and root cause, the forward load
-(bookable technician hours less the walk-in buffer, a holiday week shorter, an empty
-week shown), and the page: managers only, the chart beside its table, CSV and XLSX of
-the very same table, in both languages."""
+"""The managers' reports on a small known data set: satisfaction and NPS by shop month
+and the service star's table (the surveys area's figures, drawn and exported), complaint
+times against their deadlines by shop month (a case received just after midnight on
+1 April in Shanghai counts for April although UTC still has it in March; a missed first
+response stays missed after it is answered), complaints by category and root cause, the
+forward load (bookable technician hours less the walk-in buffer, a holiday week shorter,
+an empty week shown), and the page: managers only, the chart beside its table, CSV and
+XLSX of the very same table, in both languages."""
 
 from __future__ import annotations
 
@@ -187,6 +188,41 @@ def test_the_forward_load_counts_bookable_hours_less_walk_ins_and_shows_an_empty
     assert weeks[0].load_share == pytest.approx(3.0 / weeks[0].bookable_hours)
 
 
+def fill_surveys(app: Flask, shop: Shop) -> None:
+    """Two answered surveys on the same advisor's visits: a promoter on 31 March and a
+    detractor at 00:30 on 1 April, shop time (still March in UTC)."""
+    from sync_server.surveys.tables import Survey
+
+    advisor_name = shop.user("li.na", "advisor")
+    made = [make_visit(app, phone=f"+861380013800{n}", ticket=f"S-00{n}") for n in (1, 2)]
+    with app.app_context():
+        session = db.session()
+        advisor = session.scalar(select(User.id).where(User.username == advisor_name))
+        for visit, answered, scores in (
+            (made[0], "2026-03-31 20:00", (5, 5, 4, 10)),
+            (made[1], "2026-04-01 00:30", (2, 3, 2, 3)),
+        ):
+            moment = shanghai(answered).astimezone(UTC)
+            overall, advisor_score, work, recommend = scores
+            session.add(
+                Survey(
+                    visit_id=visit.visit_id,
+                    customer_id=visit.customer_id,
+                    advisor_user_id=advisor,
+                    token=visit.visit_id.replace("-", "")[:43],
+                    language="zh_CN",
+                    handed_back_at=moment - timedelta(days=1),
+                    send_at=moment - timedelta(hours=2),
+                    answered_at=moment,
+                    overall=overall,
+                    advisor_score=advisor_score,
+                    work_score=work,
+                    recommend=recommend,
+                )
+            )
+        session.commit()
+
+
 def download(client: FlaskClient, key: str, fmt: str, **query: str) -> Any:
     response = client.get(f"/reports/{key}.{fmt}", query_string=query)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
@@ -197,6 +233,7 @@ def test_the_reports_page_is_the_managers_with_charts_tables_and_downloads(
     app: Flask, client: FlaskClient, shop: Shop
 ) -> None:
     fill_complaints(app, shop)
+    fill_surveys(app, shop)
     period = {"from": "2026-03", "to": "2026-04"}
     advisor = app.test_client()
     web_login(advisor, shop, "advisor")
@@ -205,10 +242,11 @@ def test_the_reports_page_is_the_managers_with_charts_tables_and_downloads(
     assert "/reports" not in advisor.get("/board").get_data(as_text=True)
     web_login(client, shop, "manager")
     page = client.get("/reports", query_string=period).get_data(as_text=True)
-    for key in ("complaint-times", "complaint-causes", "forward-load", "approvals"):
+    keys = ("satisfaction", "service-star", "complaint-times", "complaint-causes")
+    for key in (*keys, "forward-load", "approvals"):
         assert f'id="{key}"' in page
         assert f"/reports/{key}.csv?" in page and f"/reports/{key}.xlsx?" in page
-    assert page.count("<svg") == 4 and "<script" not in page
+    assert page.count("<svg") == 6 and "<script" not in page
     assert "Response and resolution times against the deadlines" in page
 
     text = download(client, "complaint-times", "csv", **period).get_data()
@@ -218,6 +256,17 @@ def test_the_reports_page_is_the_managers_with_charts_tables_and_downloads(
     assert rows[1] == ["2026-03", "2", "1", "1", "0", "35.0", "1", "1", "0", "4.0"]
     # Today (long after April) case C's resolution deadline has passed unmet: missed.
     assert rows[2] == ["2026-04", "1", "1", "0", "0", "490.0", "0", "1", "0", ""]
+
+    satisfaction = download(client, "satisfaction", "csv", **period).data.decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(satisfaction)))[1:] == [
+        ["2026-03", "1", "5.0", "5.0", "4.0", "10.0", "1", "0", "100.0"],
+        ["2026-04", "1", "2.0", "3.0", "2.0", "3.0", "0", "1", "-100.0"],
+    ]
+    star = download(client, "service-star", "csv", **period).data.decode("utf-8-sig")
+    star_rows = list(csv.reader(io.StringIO(star)))
+    assert star_rows[0][:3] == ["Rank", "Advisor", "Surveys answered"]
+    assert star_rows[1][1:3] == ["Li.Na", "1"]  # April's one survey: not enough to rank
+    assert star_rows[1][0].endswith("more surveys needed")
 
     xlsx = download(client, "complaint-causes", "xlsx", **period)
     assert xlsx.headers["Content-Disposition"].endswith('complaint-causes_2026-03_2026-04.xlsx"')

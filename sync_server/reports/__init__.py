@@ -4,6 +4,8 @@ few), the same on SQLite and PostgreSQL — a report is a query, not a loop over
 Every month and week is the shop's (``periods``). The reports:
 
 * ``approvals``: approved totals per advisor and shop month;
+* satisfaction and NPS by month, advisor ratings and the service star: the surveys
+  area's figures (``sync_server.surveys.figures``), drawn and exported here;
 * ``complaint_times``: first response and resolution against their deadlines, per month
   (a missed deadline stays missed);
 * ``complaint_causes``: complaints by category and root cause over a period;

@@ -37,6 +37,8 @@ STYLE = Style(
 )
 KINDS = {
     "bar": pygal.Bar,
+    "line": pygal.Line,
+    "horizontal_bar": pygal.HorizontalBar,
     "stacked_bar": pygal.StackedBar,
     "horizontal_stacked_bar": pygal.HorizontalStackedBar,
 }
@@ -70,10 +72,15 @@ def chart_svg(data: ChartData, width: int = 640, height: int = 420) -> str:
     """The chart as an ``<svg>`` element, to put in the page as it is."""
     options: dict[str, object] = {}
     secondary = any(series.secondary for series in data.series)
-    if data.counts or secondary:
+    if data.y_labels:
+        options.update(y_labels=data.y_labels, range=(data.y_labels[0], data.y_labels[-1]))
+        if data.secondary_labels:
+            labels = data.secondary_labels
+            options["secondary_range"] = (labels[0], labels[-1])
+    elif data.counts or secondary:
         ticks = _whole_ticks(_highest(data, secondary=False))
         options.update(y_labels=ticks, range=(0, ticks[-1]))
-    if secondary:
+    if secondary and not data.y_labels:
         # The right-hand axis counts cars: whole numbers on the same grid lines.
         intervals = len(ticks) - 1
         per_line = max(1, math.ceil(_highest(data, secondary=True) / intervals))

@@ -1,6 +1,6 @@
-"""The period chooser: which shop months the complaint and approval reports cover, and
-how many weeks ahead the forward load looks; every report on the page and every download
-reads the same choice, read from the address (``?from=2026-01&to=2026-06&weeks=8``).
+"""The period chooser: which shop months the reports cover (the service star: the last
+of them), and how many weeks ahead the forward load looks; every report on the page and
+every download reads the same choice, read from the address (``?from=2026-01&to=2026-06&weeks=8``).
 A bad choice is told in words and the default is used instead; nothing is refused.
 Then each report is built by its key (``build``), as the page and the downloads ask."""
 
@@ -28,13 +28,24 @@ from sync_server.reports.tables import (
     complaint_causes_table,
     complaint_times_table,
     forward_load_table,
+    month_label,
+    satisfaction_table,
+    service_star_table,
 )
+from sync_server.surveys.figures import satisfaction_by_month, service_star
 
 DEFAULT_MONTHS = 12
 LONGEST_MONTHS = 36
 WEEK_CHOICES = (4, 8, 12, 26)
 DEFAULT_WEEKS = 8
-REPORT_KEYS = ("complaint-times", "complaint-causes", "forward-load", "approvals")
+REPORT_KEYS = (
+    "satisfaction",
+    "service-star",
+    "complaint-times",
+    "complaint-causes",
+    "forward-load",
+    "approvals",
+)
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,15 @@ def build(
     lang: str,
 ) -> ReportTable:
     """The report ``key`` (one of ``REPORT_KEYS``) for ``choice``, in ``lang``."""
+    if key == "satisfaction":
+        period = choice.period
+        months = satisfaction_by_month(session, period.start, period.end, period.zone)
+        labels = [month_label(year, month) for year, month, _ in period.months()]
+        return satisfaction_table(months, labels, lang)
+    if key == "service-star":
+        last = choice.period.last
+        stars = service_star(session, last.year, last.month)
+        return service_star_table(stars, month_label(last.year, last.month), lang)
     if key == "complaint-times":
         return complaint_times_table(complaint_times_by_month(session, choice.period, now), lang)
     if key == "complaint-causes":

@@ -15,6 +15,7 @@ from sync_server.reports.approvals import AdvisorMonth
 from sync_server.reports.complaint_causes import CauseCount
 from sync_server.reports.complaint_times import ComplaintMonth
 from sync_server.reports.forward_load import WeekLoad
+from sync_server.surveys.figures import SatisfactionMonth, StarRow
 
 Cell = str | int | float | Decimal | None
 
@@ -37,6 +38,9 @@ class ChartData:
     labels: list[str]
     series: list[Series]
     counts: bool = False  # the values are whole numbers (cases, cars): whole-number ticks
+    # Fixed scales (scores 1–5, NPS −100…100) instead of ones worked out from the values.
+    y_labels: list[float] | None = None
+    secondary_labels: list[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ TIMES_TITLE = Text("Response and resolution times against the deadlines", "serve
 CAUSES_TITLE = Text("Complaints by category and root cause", "server")
 LOAD_TITLE = Text("Forward load: cars coming due per week against technician hours", "server")
 APPROVALS_TITLE = Text("Approved totals per advisor and month", "server")
+SATISFACTION_TITLE = Text("Satisfaction and NPS by month", "server")
+STAR_TITLE = Text("Advisor ratings and the service star, {month}", "server")
 
 
 def complaint_times_table(months: Sequence[ComplaintMonth], lang: str) -> ReportTable:
@@ -227,3 +233,116 @@ def approvals_table(
         series=[Series(person, [totals.get((person, m)) for m in labels]) for person in people],
     )
     return ReportTable("approvals", APPROVALS_TITLE.render(lang), columns, rows, "", chart)
+
+
+def satisfaction_table(
+    months: Sequence[SatisfactionMonth], labels: Sequence[str], lang: str
+) -> ReportTable:
+    """Every month of ``labels`` (``YYYY-MM``), with the surveys answered in it."""
+    found = {month_label(m.year, m.month): m for m in months}
+    columns = [
+        _t("Month", lang),
+        _t("Surveys answered", lang),
+        _t("Overall (1–5)", lang),
+        _t("Advisor (1–5)", lang),
+        _t("Quality of the work (1–5)", lang),
+        _t("Would recommend (0–10)", lang),
+        _t("Promoters (9–10)", lang),
+        _t("Detractors (0–6)", lang),
+        _t("NPS", lang),
+    ]
+    rows: list[list[Cell]] = []
+    for label in labels:
+        m = found.get(label)
+        if m is None:
+            rows.append([label, 0, None, None, None, None, 0, 0, None])
+            continue
+        rows.append(
+            [
+                label,
+                m.count,
+                m.overall,
+                m.advisor,
+                m.work,
+                m.recommend,
+                m.promoters,
+                m.detractors,
+                m.nps,
+            ]
+        )
+    chart = ChartData(
+        kind="line",
+        title=SATISFACTION_TITLE.render(lang),
+        x_title=_t("Month", lang),
+        y_title=_t("Average score (NPS: right-hand axis)", lang),
+        labels=list(labels),
+        series=[
+            Series(columns[2], [row[2] for row in rows]),  # type: ignore[misc]
+            Series(columns[3], [row[3] for row in rows]),  # type: ignore[misc]
+            Series(columns[4], [row[4] for row in rows]),  # type: ignore[misc]
+            Series(columns[8], [row[8] for row in rows], secondary=True),  # type: ignore[misc]
+        ],
+        y_labels=[1, 2, 3, 4, 5],
+        secondary_labels=[-100, -50, 0, 50, 100],
+    )
+    note = _t(
+        "NPS: the share of promoters (9–10) minus the share of detractors (0–6), "
+        "from −100 to 100. Months are those the surveys were answered in.",
+        lang,
+    )
+    return ReportTable("satisfaction", SATISFACTION_TITLE.render(lang), columns, rows, note, chart)
+
+
+def service_star_table(stars: Sequence[StarRow], month: str, lang: str) -> ReportTable:
+    title = Text(STAR_TITLE.message, "server", {"month": month}).render(lang)
+    columns = [
+        _t("Rank", lang),
+        _t("Advisor", lang),
+        _t("Surveys answered", lang),
+        _t("Overall (1–5)", lang),
+        _t("Advisor (1–5)", lang),
+        _t("Quality of the work (1–5)", lang),
+        _t("NPS", lang),
+        _t("Jobs handed back", lang),
+        _t("Comebacks", lang),
+        _t("Promises kept", lang),
+        _t("Score (0–100)", lang),
+    ]
+    rows: list[list[Cell]] = []
+    for star in stars:
+        if star.rank is not None:
+            rank: Cell = star.rank
+        else:
+            rank = _t("{count} more surveys needed", lang, count=star.surveys_needed)
+        kept = f"{star.promises_kept}/{star.promised}" if star.promised else None
+        rows.append(
+            [
+                rank,
+                star.advisor_name,
+                star.surveys,
+                star.overall,
+                star.advisor,
+                star.work,
+                star.nps,
+                star.jobs,
+                star.comebacks,
+                kept,
+                star.score,
+            ]
+        )
+    ranked = [star for star in stars if star.score is not None]
+    chart = ChartData(
+        kind="horizontal_bar",
+        title=title,
+        x_title=_t("Advisor", lang),
+        y_title=_t("Score (0–100)", lang),
+        labels=[star.advisor_name for star in ranked],
+        series=[Series(_t("Score (0–100)", lang), [star.score for star in ranked])],
+        y_labels=[0, 20, 40, 60, 80, 100],
+    )
+    note = _t(
+        "The star is the first of the advisors with enough surveys: surveys 60 %, jobs "
+        "without a comeback 20 %, promised times kept 20 %.",
+        lang,
+    )
+    return ReportTable("service-star", title, columns, rows, note, chart)
