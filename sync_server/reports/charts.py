@@ -68,6 +68,13 @@ def _highest(data: ChartData, secondary: bool) -> float:
     return max(values, default=0)
 
 
+def has_values(data: ChartData) -> bool:
+    """Whether there is anything to draw (no chart of nothing but axes)."""
+    return bool(data.labels) and any(
+        value is not None for series in data.series for value in series.values
+    )
+
+
 def chart_svg(data: ChartData, width: int = 640, height: int = 420) -> str:
     """The chart as an ``<svg>`` element, to put in the page as it is."""
     options: dict[str, object] = {}
@@ -85,17 +92,19 @@ def chart_svg(data: ChartData, width: int = 640, height: int = 420) -> str:
         intervals = len(ticks) - 1
         per_line = max(1, math.ceil(_highest(data, secondary=True) / intervals))
         options["secondary_range"] = (0, intervals * per_line)
+    horizontal = data.kind.startswith("horizontal")
     chart = KINDS[data.kind](
         style=STYLE,
         width=width,
         height=height,
         title=data.title,
-        x_title=data.x_title,
-        y_title=data.y_title,
+        # A horizontal chart draws its labels up the side and its values along the bottom.
+        x_title=data.y_title if horizontal else data.x_title,
+        y_title=data.x_title if horizontal else data.y_title,
         js=[],
         disable_xml_declaration=True,
         legend_at_bottom=True,
-        legend_at_bottom_columns=2,
+        legend_at_bottom_columns=max(1, min(2, len(data.series))),
         truncate_legend=-1,
         truncate_label=-1,
         margin_bottom=24,
@@ -105,9 +114,12 @@ def chart_svg(data: ChartData, width: int = 640, height: int = 420) -> str:
         show_minor_x_labels=True,
         **options,
     )
-    chart.x_labels = data.labels
+    # pygal draws a horizontal chart's first label at the bottom: the first (the star, the
+    # most cases) goes on top.
+    order = slice(None, None, -1) if horizontal else slice(None)
+    chart.x_labels = data.labels[order]
     for series in data.series:
-        chart.add(series.name, series.values, secondary=series.secondary)
+        chart.add(series.name, series.values[order], secondary=series.secondary)
     # pygal writes its settings into a <script> even with no script files: drop it (the
     # page's CSP would refuse it anyway), keep the drawing.
     tree = chart.render_tree()

@@ -15,7 +15,7 @@ from sync_server import db
 from sync_server.access import allow
 from sync_server.appointments.capacity import calendar_for
 from sync_server.reports import choice as choices
-from sync_server.reports.charts import chart_svg
+from sync_server.reports.charts import chart_svg, has_values
 from sync_server.reports.export import table_csv, table_xlsx
 from sync_server.shop import shop_settings
 from sync_server.web import language, render_text
@@ -52,7 +52,7 @@ def index() -> ResponseReturnValue:
         # pygal escapes every text it draws (ElementTree), so the SVG goes in as it is.
         table.key: Markup(chart_svg(table.chart))
         for table in tables
-        if table.chart is not None
+        if table.chart is not None and has_values(table.chart)
     }
     query = {
         "from": choice.period.first.strftime("%Y-%m"),
