@@ -197,6 +197,7 @@ def init_app(app: Flask) -> None:
     from sync_server.web import customers as customer_pages
     from sync_server.web import follow_up as follow_up_pages
     from sync_server.web import messaging as message_pages
+    from sync_server.web import reports as report_pages
     from sync_server.web import surveys as survey_pages
     from sync_server.web import work_records as work_record_pages
 
@@ -206,6 +207,7 @@ def init_app(app: Flask) -> None:
     pages += (customer_merge, vehicles)
     pages += (work_record_pages,)
     pages += (follow_up_pages,)
+    pages += (report_pages,)
     for module in pages:
         app.register_blueprint(module.bp)
     # Every page's form is checked for its CSRF token, whichever blueprint it is in.
