@@ -97,16 +97,22 @@ def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:
     assert "No fault codes stored after repair" in [
         box.input_value() for box in engine.locator("input[name=en]").all()
     ]
-    blank = engine.locator("tr.item").nth(4)  # the first empty row, under the four
-    blank.locator("input[name=en]").fill("Battery terminals tight")
-    engine.locator("button[value=save]").click()
-    engine = manager.locator("#checklist-engine")
-    assert engine.locator("[aria-invalid=true]").count() == 2
-    assert "Give this item in English and in Chinese." in engine.inner_text()
-    assert engine.locator("tr.item").nth(4).locator("input[name=en]").input_value() == (
-        "Battery terminals tight"
-    )
-    both_languages(manager, "web-checklists-error", full_page=True)  # read again, as typed
+    refusals = {
+        "zh_CN": "请用英文和中文填写此项。",
+        "en": "Give this item in English and in Chinese.",
+    }
+    for lang, refusal in refusals.items():  # the refused form in both languages
+        language(manager, lang)
+        engine = manager.locator("#checklist-engine")
+        engine.locator("tr.item").nth(4).locator("input[name=en]").fill("Battery terminals tight")
+        engine.locator("button[value=save]").click()
+        engine = manager.locator("#checklist-engine")
+        assert engine.locator("[aria-invalid=true]").count() == 2
+        new_item = engine.locator("tr.item").nth(4)  # the first empty row, under the four
+        assert new_item.locator("input[name=en]").input_value() == "Battery terminals tight"
+        assert refusal in engine.inner_text()
+        shot(manager, f"web-checklists-error-{lang}", full_page=True)
+        manager.goto(f"{server.url}/settings/checklists")
     engine = manager.locator("#checklist-engine")
     engine.locator("tr.item").nth(4).locator("input[name=en]").fill("Battery terminals tight")
     engine.locator("tr.item").nth(4).locator("input[name=zh]").fill("蓄电池接线柱已拧紧")

@@ -58,7 +58,9 @@ def _page(
     for job_type, own, items in checklists_for_page(db.session()):
         rows = [TypedItem(item.key, item.label_en, item.label_zh) for item in items]
         if job_type == refused_type and typed is not None:
-            rows = typed
+            rows = list(typed)
+            while rows and not (rows[-1].en.strip() or rows[-1].zh.strip()):
+                rows.pop()  # the empty rows come again below
         lists.append(
             {
                 "slug": _slug(job_type),
