@@ -389,7 +389,7 @@ class WalkaroundController(WalkaroundWork, EventDispatcher):
 
     def photo_file(self, sha256: str) -> Path | None:
         store = self.local_store()
-        return store.blob_path(sha256) if store is not None else None
+        return store.blob_file(sha256) if store is not None else None
 
     # -- inside ------------------------------------------------------------------------
 
