@@ -279,7 +279,8 @@ def _store_upload(sha256: str) -> ResponseReturnValue:
     except BlobRefused as refused:
         raise Problem(refused.status, refused.kind, refused.message) from None
     caller = require_caller()
-    # The file is on disk under its name; its folder entry and its row are made durable
+    # The photo is kept under its name; its folder entry (a folder store's) and its row
+    # are made durable
     # together with those of other uploads finishing now, before any is answered.
     current_app.extensions["blob_rows"].submit(
         {
@@ -428,7 +429,8 @@ def record(kind: str, record_id: str) -> ResponseReturnValue:
 def _blob_row_writer(app: Flask, store: BlobStore) -> GroupCommit[dict[str, Any]]:
     """Writes the rows of stored photos, several uploads' at once (group commit).
 
-    First the folders of their files are fsynced (the files themselves already are),
+    First the folders of their files are fsynced (the files themselves already are; a
+    bucket's objects are durable once their put returned),
     then the rows are inserted and committed in one transaction: a row never exists
     for a photo that a power cut could take away. A row already there (the same photo
     uploaded twice at once) is left as it is.
@@ -451,10 +453,9 @@ def _blob_row_writer(app: Flask, store: BlobStore) -> GroupCommit[dict[str, Any]
 
 
 def init_app(app: Flask) -> None:
-    from pathlib import Path
+    from sync_server.sync.blob_stores import blob_store_for
 
-    root = Path(app.config.get("BLOB_DIR") or Path(app.instance_path) / "blobs")
-    store = BlobStore(root)
+    store = blob_store_for(app.config, app.instance_path)
     app.extensions["blob_store"] = store
     app.extensions["blob_rows"] = _blob_row_writer(app, store)
     app.register_blueprint(bp, url_prefix=API_PREFIX)
