@@ -298,9 +298,11 @@ def tiers_recompute_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from sync_server.sync.blobs_cli import blobs_group
     from sync_server.sync.projections_cli import projections_group
 
     for command in (
+        blobs_group,
         projections_group,
         shop_command,
         send_messages_command,

@@ -151,8 +151,11 @@ class BucketBlobStore(BlobStore):
             ContentType="image/jpeg",
         )
 
+    def thumbnail_missing(self, sha256: str) -> bool:
+        return self._head(self.thumbnail_key(sha256)) is None
+
     def make_thumbnail(self, sha256: str) -> None:
-        if self._head(self.thumbnail_key(sha256)) is None:
+        if self.thumbnail_missing(sha256):
             self.thumbnail_bytes(sha256)
 
     def thumbnail_bytes(self, sha256: str) -> bytes:
@@ -175,6 +178,7 @@ class BucketBlobStore(BlobStore):
             Key=key,
             Body=body,
             ContentType=content_type,
+            ChecksumAlgorithm="SHA256",  # kept with the object, for checks without a download
             ChecksumSHA256=checksum_sha256(sha256),
         )
 
