@@ -179,6 +179,26 @@ def test_an_upload_is_kept_whole_in_the_bucket_once_and_a_wrong_or_broken_one_ne
     assert bucket_app.test_client().get(f"/api/v1/blobs/{sha(data)}").status_code == 401
 
 
+def test_a_bucket_that_refuses_the_server_is_answered_503_and_nothing_is_kept(
+    migrated_sqlite_url: str, tmp_path: Path, s3_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = {**bucket_settings(s3_url, "x"), "BLOB_STORE": "s3://no-such-bucket/x"}
+    app = make_app(tmp_path / "instance", migrated_sqlite_url, settings, monkeypatch)
+    try:
+        token = Shop(app).device_token("tablet", "Tablet 1")
+        data = photo(6)
+        answer = put_photo(app, token, data)
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "60"
+        assert answer.json["type"].endswith("/photo-store-unavailable")
+        assert list(app.extensions["blob_store"].incoming.iterdir()) == []
+        missing = app.test_client().post(
+            "/api/v1/blobs/missing", json={"sha256": [sha(data)]}, headers=bearer(token)
+        )
+        assert missing.json["missing"] == [sha(data)]  # so the device sends it again
+    finally:
+        app.extensions["db_engine"].dispose()
+
+
 @pytest.mark.parametrize(
     "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )

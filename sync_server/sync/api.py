@@ -28,9 +28,14 @@ from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.api.body import json_object, whole_number_arg
 from sync_server.models import Blob, FieldConflict, SyncRecord, utcnow
-from sync_server.problems import Problem, request_language
+from sync_server.problems import Problem, problem_response, request_language
 from sync_server.sync import trust
-from sync_server.sync.blobs import MAX_UPLOAD_BYTES, BlobRefused, BlobStore
+from sync_server.sync.blobs import (
+    MAX_UPLOAD_BYTES,
+    BlobRefused,
+    BlobStore,
+    PhotoStoreUnavailable,
+)
 from sync_server.sync.epoch import (
     check_device_epoch,
     feed_info,
@@ -60,6 +65,8 @@ bp = Blueprint("sync", __name__)
 
 # How long ``POST /blobs/missing`` waits for photos this server is storing at that moment.
 STORING_WAIT_S = 10.0
+# A photo store that is down: devices try again after this.
+PHOTO_STORE_RETRY_S = 60
 TABLET_FEED_KINDS = frozenset(DEVICE_KINDS | {"appointment"})
 
 
@@ -459,8 +466,27 @@ def init_app(app: Flask) -> None:
     app.extensions["blob_store"] = store
     app.extensions["blob_rows"] = _blob_row_writer(app, store)
     app.register_blueprint(bp, url_prefix=API_PREFIX)
+    app.register_error_handler(PhotoStoreUnavailable, _photo_store_unavailable)
     trust.init_app(app)
     app.after_request(_tell_the_time)
+
+
+def _photo_store_unavailable(error: PhotoStoreUnavailable) -> Response:
+    """The bucket is down or refuses the server: 503, nothing kept; devices retry."""
+    log.error("photo store unavailable: %s %s: %s", request.method, request.path, error)
+    return problem_response(
+        Problem(
+            503,
+            "photo-store-unavailable",
+            Text(
+                "The shop server cannot reach its photo store, so the photo was not saved. "
+                "The device keeps it and sends it again; tell the service manager.",
+                "server",
+            ),
+            extra={"retry_after_seconds": PHOTO_STORE_RETRY_S},
+            headers={"Retry-After": str(PHOTO_STORE_RETRY_S)},
+        )
+    )
 
 
 def _tell_the_time(response: Response) -> Response:

@@ -31,6 +31,7 @@ from sync_server.sync.blobs import (
     BlobContent,
     BlobMissing,
     BlobStore,
+    PhotoStoreUnavailable,
     file_sha256,
     thumbnail_jpeg,
 )
@@ -119,11 +120,10 @@ class BucketBlobStore(BlobStore):
 
     def open_original(self, sha256: str) -> BlobContent:
         try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self.original_key(sha256))
-        except self.client.exceptions.ClientError as error:
-            if _is_missing(error):
-                raise BlobMissing(sha256) from None
-            raise
+            with _bucket_errors():
+                answer = self.client.get_object(Bucket=self.bucket, Key=self.original_key(sha256))
+        except self.client.exceptions.ClientError:  # only "no such key" gets here
+            raise BlobMissing(sha256) from None
         return BlobContent(answer["Body"], int(answer["ContentLength"]))
 
     @contextlib.contextmanager
@@ -144,12 +144,13 @@ class BucketBlobStore(BlobStore):
             self._put(self.original_key(sha256), reader, content_type, sha256)
 
     def put_thumbnail(self, sha256: str, jpeg: bytes) -> None:
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=self.thumbnail_key(sha256),
-            Body=jpeg,
-            ContentType="image/jpeg",
-        )
+        with _bucket_errors():
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.thumbnail_key(sha256),
+                Body=jpeg,
+                ContentType="image/jpeg",
+            )
 
     def thumbnail_missing(self, sha256: str) -> bool:
         return self._head(self.thumbnail_key(sha256)) is None
@@ -160,10 +161,10 @@ class BucketBlobStore(BlobStore):
 
     def thumbnail_bytes(self, sha256: str) -> bytes:
         try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self.thumbnail_key(sha256))
-        except self.client.exceptions.ClientError as error:
-            if not _is_missing(error):
-                raise
+            with _bucket_errors():
+                answer = self.client.get_object(Bucket=self.bucket, Key=self.thumbnail_key(sha256))
+        except self.client.exceptions.ClientError:  # no thumbnail yet: made below
+            pass
         else:
             with contextlib.closing(answer["Body"]) as body:
                 return body.read()
@@ -173,24 +174,44 @@ class BucketBlobStore(BlobStore):
 
     def _put(self, key: str, body: IO[bytes], content_type: str, sha256: str) -> None:
         """One whole object, refused by the bucket if its bytes do not have this hash."""
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=body,
-            ContentType=content_type,
-            ChecksumAlgorithm="SHA256",  # kept with the object, for checks without a download
-            ChecksumSHA256=checksum_sha256(sha256),
-        )
+        with _bucket_errors():
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                ChecksumAlgorithm="SHA256",  # kept with the object: checks without a download
+                ChecksumSHA256=checksum_sha256(sha256),
+            )
 
     def _head(self, key: str, *, checksum: bool = False) -> dict[str, Any] | None:
         extra = {"ChecksumMode": "ENABLED"} if checksum else {}
         try:
-            return self.client.head_object(Bucket=self.bucket, Key=key, **extra)
-        except self.client.exceptions.ClientError as error:
-            if _is_missing(error):
-                return None
+            with _bucket_errors():
+                return self.client.head_object(Bucket=self.bucket, Key=key, **extra)
+        except self.client.exceptions.ClientError:  # only "no such key" gets here
+            return None
+
+
+@contextlib.contextmanager
+def _bucket_errors() -> Iterator[None]:
+    """Lets "no such key" through as boto3 raised it; any other failure of the bucket
+    (down, refusing these credentials, no such bucket) is :class:`PhotoStoreUnavailable`."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as error:
+        if _is_missing(error):
             raise
+        raise PhotoStoreUnavailable(_error_code(error)) from error
+    except BotoCoreError as error:
+        raise PhotoStoreUnavailable(type(error).__name__) from error
+
+
+def _error_code(error: Any) -> str:
+    return str(error.response.get("Error", {}).get("Code"))
 
 
 def _is_missing(error: Any) -> bool:
-    return str(error.response.get("Error", {}).get("Code")) in _MISSING
+    return _error_code(error) in _MISSING

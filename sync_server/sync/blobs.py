@@ -67,6 +67,11 @@ class StoredBlob:
     height: int
 
 
+class PhotoStoreUnavailable(Exception):
+    """The photo store could not be reached or refused the server (a bucket that is down,
+    wrong credentials): nothing was kept, and the device sends the photo again later."""
+
+
 class BlobMissing(LookupError):
     """A photo the database lists whose object the store does not hold."""
 
