@@ -389,6 +389,27 @@ def test_blobs_migrate_copies_every_photo_checks_every_hash_and_can_run_again(
         bucket_app.extensions["db_engine"].dispose()
 
 
+def test_the_nightly_backup_copies_photos_out_of_the_bucket_and_a_restore_puts_them_back(
+    bucket_app: Flask, tmp_path: Path, s3_url: str
+) -> None:
+    from sync_server.backup import make_backup, restore_backup
+
+    prefix = bucket_app.config["TEST_PREFIX"]
+    token = Shop(bucket_app).device_token("tablet", "Tablet 1")
+    data = photo(7)
+    assert put_photo(bucket_app, token, data).status_code == 201
+    report = make_backup(bucket_app, tmp_path / "backups")
+    assert report.photos == 1 and report.photos_missing == []
+    assert (report.folder / "photos" / sha(data)[:2] / sha(data)).read_bytes() == data
+
+    key = f"{prefix}/originals/{sha(data)[:2]}/{sha(data)}"
+    s3(s3_url).delete_object(Bucket=BUCKET, Key=key)  # lost with the bucket's disk
+    restored = restore_backup(bucket_app, report.folder)
+    assert restored.photos_restored == 1
+    head = s3(s3_url).head_object(Bucket=BUCKET, Key=key, ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == checksum_sha256(sha(data))
+
+
 def test_blobs_migrate_says_what_to_set_when_no_bucket_is_configured(
     migrated_sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
