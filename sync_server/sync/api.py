@@ -474,15 +474,23 @@ def init_app(app: Flask) -> None:
 def _photo_store_unavailable(error: PhotoStoreUnavailable) -> Response:
     """The bucket is down or refuses the server: 503, nothing kept; devices retry."""
     log.error("photo store unavailable: %s %s: %s", request.method, request.path, error)
+    if request.path.startswith("/api/"):
+        detail = Text(
+            "The shop server cannot reach its photo store, so the photo was not saved. "
+            "The device keeps it and sends it again; tell the service manager.",
+            "server",
+        )
+    else:  # a page (a customer signing a quote): nothing saved, the form can be sent again
+        detail = Text(
+            "The shop server cannot reach its photo store just now, so nothing was saved. "
+            "Please go back and send it again in a minute.",
+            "server",
+        )
     return problem_response(
         Problem(
             503,
             "photo-store-unavailable",
-            Text(
-                "The shop server cannot reach its photo store, so the photo was not saved. "
-                "The device keeps it and sends it again; tell the service manager.",
-                "server",
-            ),
+            detail,
             extra={"retry_after_seconds": PHOTO_STORE_RETRY_S},
             headers={"Retry-After": str(PHOTO_STORE_RETRY_S)},
         )
