@@ -28,7 +28,7 @@ from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.api.body import json_object, whole_number_arg
 from sync_server.models import Blob, FieldConflict, SyncRecord, utcnow
-from sync_server.problems import Problem, problem_response, request_language
+from sync_server.problems import Problem, request_language
 from sync_server.sync import trust
 from sync_server.sync.blobs import (
     MAX_UPLOAD_BYTES,
@@ -43,7 +43,7 @@ from sync_server.sync.epoch import (
 )
 from sync_server.sync.group_commit import GroupCommit
 from sync_server.sync.kiosk_snapshot import kiosk_snapshot
-from sync_server.sync.photo_files import blob_store, send_photo
+from sync_server.sync.photo_files import blob_store, photo_store_unavailable, send_photo
 from sync_server.sync.records import (
     DEVICE_KINDS,
     Change,
@@ -65,8 +65,6 @@ bp = Blueprint("sync", __name__)
 
 # How long ``POST /blobs/missing`` waits for photos this server is storing at that moment.
 STORING_WAIT_S = 10.0
-# A photo store that is down: devices try again after this.
-PHOTO_STORE_RETRY_S = 60
 TABLET_FEED_KINDS = frozenset(DEVICE_KINDS | {"appointment"})
 
 
@@ -466,35 +464,9 @@ def init_app(app: Flask) -> None:
     app.extensions["blob_store"] = store
     app.extensions["blob_rows"] = _blob_row_writer(app, store)
     app.register_blueprint(bp, url_prefix=API_PREFIX)
-    app.register_error_handler(PhotoStoreUnavailable, _photo_store_unavailable)
+    app.register_error_handler(PhotoStoreUnavailable, photo_store_unavailable)
     trust.init_app(app)
     app.after_request(_tell_the_time)
-
-
-def _photo_store_unavailable(error: PhotoStoreUnavailable) -> Response:
-    """The bucket is down or refuses the server: 503, nothing kept; devices retry."""
-    log.error("photo store unavailable: %s %s: %s", request.method, request.path, error)
-    if request.path.startswith("/api/"):
-        detail = Text(
-            "The shop server cannot reach its photo store, so the photo was not saved. "
-            "The device keeps it and sends it again; tell the service manager.",
-            "server",
-        )
-    else:  # a page (a customer signing a quote): nothing saved, the form can be sent again
-        detail = Text(
-            "The shop server cannot reach its photo store just now, so nothing was saved. "
-            "Please go back and send it again in a minute.",
-            "server",
-        )
-    return problem_response(
-        Problem(
-            503,
-            "photo-store-unavailable",
-            detail,
-            extra={"retry_after_seconds": PHOTO_STORE_RETRY_S},
-            headers={"Retry-After": str(PHOTO_STORE_RETRY_S)},
-        )
-    )
 
 
 def _tell_the_time(response: Response) -> Response:

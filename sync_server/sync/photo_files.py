@@ -10,6 +10,7 @@ bucket need not be reachable from customers' phones or the shop's tablets.
 from __future__ import annotations
 
 import io
+import logging
 
 from flask import Response, current_app, request, send_file
 
@@ -17,10 +18,14 @@ from shared.i18n import Text
 from shared.sync_protocol import is_sha256
 from sync_server import db
 from sync_server.models import Blob
-from sync_server.problems import Problem
-from sync_server.sync.blobs import BlobMissing, BlobStore
+from sync_server.problems import Problem, problem_response
+from sync_server.sync.blobs import BlobMissing, BlobStore, PhotoStoreUnavailable
+
+log = logging.getLogger(__name__)
 
 CACHE_CONTROL = "private, max-age=31536000, immutable"
+# A photo store that is down: devices try again after this.
+PHOTO_STORE_RETRY_S = 60
 
 
 def blob_store() -> BlobStore:
@@ -86,4 +91,30 @@ def _unreadable() -> Problem:
         422,
         "image-unreadable",
         Text("This photo is damaged and cannot be shown. Take it again.", "server"),
+    )
+
+
+def photo_store_unavailable(error: PhotoStoreUnavailable) -> Response:
+    """The bucket is down or refuses the server: 503, nothing kept; devices retry."""
+    log.error("photo store unavailable: %s %s: %s", request.method, request.path, error)
+    if request.path.startswith("/api/"):
+        detail = Text(
+            "The shop server cannot reach its photo store, so the photo was not saved. "
+            "The device keeps it and sends it again; tell the service manager.",
+            "server",
+        )
+    else:  # a page (a customer signing a quote): nothing saved, the form can be sent again
+        detail = Text(
+            "The shop server cannot reach its photo store just now, so nothing was saved. "
+            "Please go back and send it again in a minute.",
+            "server",
+        )
+    return problem_response(
+        Problem(
+            503,
+            "photo-store-unavailable",
+            detail,
+            extra={"retry_after_seconds": PHOTO_STORE_RETRY_S},
+            headers={"Retry-After": str(PHOTO_STORE_RETRY_S)},
+        )
     )
