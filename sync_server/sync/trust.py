@@ -65,7 +65,7 @@ _status_link_secret = ""
 def init_app(app: Any) -> None:
     global max_clock_offset_ms, _status_link_secret
     max_clock_offset_ms = int(app.config.get("SYNC_MAX_CLOCK_OFFSET_MS", DEFAULT_MAX_OFFSET_MS))
-    _status_link_secret = str(app.config["SECRET_KEY"])
+    _status_link_secret = str(app.config["SECRET_KEY"] or "")  # or once read (server_secrets)
     from sync_server.sync import records
 
     records._server_clock.max_ahead_ms = max_clock_offset_ms
