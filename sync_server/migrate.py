@@ -10,6 +10,7 @@ process and needs no lock.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,19 +68,18 @@ def migration_lock(engine: Engine) -> Iterator[None]:
         yield
         return
     with engine.connect() as connection:
-        connection.exec_driver_sql("SET lock_timeout = 0")  # wait as long as migrating takes
-        waited = not connection.exec_driver_sql(
-            f"SELECT pg_try_advisory_lock({MIGRATION_LOCK_KEY})"
-        ).scalar_one()
-        if waited:
+        # Asked again every quarter second, outside any transaction: a waiting process
+        # holds no snapshot that a migration could have to wait for.
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        try_lock = f"SELECT pg_try_advisory_lock({MIGRATION_LOCK_KEY})"
+        if not connection.exec_driver_sql(try_lock).scalar_one():
             log.info("Another process is migrating the database; waiting for it")
-            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
-        connection.commit()
+            while not connection.exec_driver_sql(try_lock).scalar_one():
+                time.sleep(0.25)
         try:
             yield
         finally:
             connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
-            connection.commit()
 
 
 def upgrade(app: Flask, revision: str = "head") -> None:
