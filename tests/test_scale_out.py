@@ -136,6 +136,31 @@ def test_six_processes_start_at_once_on_a_fresh_database(
     assert sum(log.count("Running upgrade  -> 0001") for log in logs) <= 1
 
 
+def _pair_tablets(database_url: str, urls: list[str]) -> list[tuple[str, str]]:
+    """Pair ``DEVICES`` tablets, each through one of the processes: (token, device id)."""
+    from sqlalchemy.orm import Session
+
+    from sync_server.models import DeviceRole
+    from sync_server.pairing import issue_code
+
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as session:
+            codes = [issue_code(session, DeviceRole.TABLET).code for _ in range(DEVICES)]
+    finally:
+        engine.dispose()
+    paired = []
+    for n, code in enumerate(codes):
+        answer = requests.post(
+            f"{urls[n % len(urls)]}/api/v1/devices/pair",
+            json={"code": code, "device_name": f"Tablet {n}"},
+            timeout=10,
+        )
+        assert answer.status_code == 201, answer.text
+        paired.append((answer.json()["token"], answer.json()["device_id"]))
+    return paired
+
+
 def _holds_push_locks(database_url: str, name: str) -> bool:
     """Whether a session of process ``name`` holds a push's record locks right now."""
     engine = create_engine(database_url)
@@ -160,10 +185,8 @@ def test_one_frozen_process_does_not_stop_the_shop(
 ) -> None:
     urls = [process.url for process in shop]
     frozen, others = shop[0], shop[1:]
-    paired = [shop[n % SERVING].pair_device("tablet") for n in range(DEVICES)]
     stores, engines, transports, saved = [], [], [], []
-    for n, device in enumerate(paired):
-        token, device_id = device.token, device.device_id
+    for n, (token, device_id) in enumerate(_pair_tablets(fresh_database, urls)):
         store = LocalStore(tmp_path / f"tablet{n}", device_id)
         saved.append(save_workload(store, VISITS_PER_DEVICE, 0, seed=n + 1, device=device_id))
         transport = SwitchingTransport(urls, token, seed=n)
