@@ -18,6 +18,7 @@ and as ratios: 2 and 3 processes against 1 with 12 devices (goal: 2 processes >=
 one), and 12 devices against 1 device doing the same work (goal: within 2x).
 
     .venv/bin/python benchmarks/scale_bench.py [--postgres URL] [--visits 960]
+        [--processes 1,2,3] [--devices 1,6,12] [--server-code OTHER_CHECKOUT]
 
 ``--postgres`` (or ``TEST_DATABASE_URL``) names a database the benchmark may create
 databases from (``CREATE DATABASE``); they are dropped at the end.
@@ -56,9 +57,12 @@ SECRET = "one-key-for-every-process-of-this-shop"
 
 
 class ShopProcess(LiveServer):
+    server_code = ""  # another checkout's server code (``--server-code``), to compare
+
     @property
     def env(self) -> dict[str, str]:
-        return {**super().env, "SECRET_KEY": SECRET}
+        extra = {"PYTHONPATH": self.server_code} if self.server_code else {}
+        return {**super().env, "SECRET_KEY": SECRET, **extra}
 
 
 class SwitchingTransport(SyncTransport):
@@ -222,7 +226,11 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=960, help="check-ins in all (5 changes each)")
     parser.add_argument("--processes", default=",".join(map(str, PROCESSES)))
     parser.add_argument("--devices", default=",".join(map(str, DEVICES)))
+    parser.add_argument(
+        "--server-code", default="", help="run the servers from this checkout (a before/after)"
+    )
     args = parser.parse_args()
+    ShopProcess.server_code = args.server_code
     if not args.postgres:
         parser.error("give --postgres URL (or set TEST_DATABASE_URL)")
     template = _template(args.postgres)
