@@ -49,6 +49,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
     if host in WILDCARD_HOSTS and not app.config.get("PUBLIC_URL"):
         # Links and QR codes for phones: this machine's LAN address, not 127.0.0.1.
         app.config["PUBLIC_URL"] = public_base_url(host, port)
+    # Links in messages the background jobs make (surveys) use the address served on.
+    app.config.setdefault("LINK_BASE_URL", public_base_url(host, port))
     # Messages to customers go out from the outbox while the server runs.
     start_sender_thread(app, app.config.get("MESSAGE_SEND_SECONDS", 15))
     limits = ServeLimits.from_settings(app.config)

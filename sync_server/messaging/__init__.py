@@ -103,7 +103,7 @@ TEMPLATES: Mapping[str, tuple[Text, Text]] = {
         Text("{shop}: thank you for your visit", "server"),
         Text(
             "Hello {name}, thank you for choosing us for {plate}. If anything is not "
-            "right, reply to this message and we will call you back.",
+            "right, tell us on your car's page and we will call you back: {status_link}",
             "server",
         ),
     ),
@@ -273,12 +273,15 @@ def send_due(
     now: datetime | None = None,
 ) -> dict[str, int]:
     """Send every message that is due; returns counts of sent, retried and failed.
-    The appointment reminders are made ready first (queued if missing, held in quiet
-    hours: ``sync_server.appointments.reminders``)."""
+    The appointment reminders and the satisfaction surveys are made ready first (queued
+    if missing and due, held in quiet hours: ``sync_server.appointments.reminders``,
+    ``sync_server.surveys.sending``)."""
     from sync_server.appointments.reminders import prepare_reminders
+    from sync_server.surveys.sending import prepare_surveys
 
     now = now or utcnow()
     prepare_reminders(session, now)
+    prepare_surveys(session, now, config)
     email = EmailSender(config)
     sms = sms or config.get("SMS_SENDER") or LoggingSmsSender()
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
