@@ -192,7 +192,7 @@ def test_one_frozen_process_does_not_stop_the_shop(
         transport = SwitchingTransport(urls, token, seed=n)
         stores.append(store)
         transports.append(transport)
-        engines.append(SyncEngine(store, transport, batch_size=25))
+        engines.append(SyncEngine(store, transport, batch_size=10))
 
     done = threading.Event()
     failures: list[str] = []
@@ -215,7 +215,7 @@ def test_one_frozen_process_does_not_stop_the_shop(
         while not stop_watching.is_set():
             for process in others:
                 try:
-                    requests.get(f"{process.url}/api/v1/health", timeout=1).raise_for_status()
+                    requests.get(f"{process.url}/api/v1/health", timeout=3).raise_for_status()
                 except requests.RequestException as error:
                     health_misses.append(f"{process.name}: {error}")
             time.sleep(0.1)
