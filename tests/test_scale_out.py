@@ -37,7 +37,7 @@ from sync_workload import (
 from kiosk.services.local_store import LocalStore
 from kiosk.services.sync import SyncEngine, SyncError, SyncTransport
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.live]
 
 PROCESSES_AT_START = 6
 SERVING = 3
