@@ -6,7 +6,9 @@ comebacks within 30 days for the same concern, promises kept, and satisfaction b
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,15 +16,24 @@ from flask import Flask
 from sqlalchemy import func, select
 from survey_fixtures import at, hand_back, module_app, person, survey_app  # noqa: F401
 
+from shared.domain import LineDecision, QuoteLineKind, Urgency
 from sync_server import db
 from sync_server.appointments.capacity import calendar_for
 from sync_server.complaints.tables import ComplaintCase
-from sync_server.models import JobAssignment, OutboundMessage, Technician
+from sync_server.models import (
+    ApprovalRow,
+    JobAssignment,
+    OutboundMessage,
+    QuoteRow,
+    Technician,
+)
+from sync_server.record_tables import ApprovalDecisionRow, QuoteLineRow
 from sync_server.shop import shop_settings
 from sync_server.surveys import answers, figures, sending, settings
 from sync_server.surveys.tables import (
     Survey,
     SurveyCallback,
+    SurveyJobLine,
     SurveyTechnician,
 )
 
@@ -72,6 +83,39 @@ def test_the_survey_goes_out_the_next_evening_and_never_in_quiet_hours(session: 
     assert "quiet hours" in refused.value.errors["send_at"].render("en")
 
 
+def approve_lines(session: Any, visit_id: str, *lines: tuple[str, bool]) -> None:
+    """A quote of ``lines`` (description, approved?) and the customer's approval."""
+    quote_id, approval_id = str(uuid.uuid4()), str(uuid.uuid4())
+    session.add(QuoteRow(id=quote_id, visit_id=visit_id))
+    session.add(ApprovalRow(id=approval_id, quote_id=quote_id, quote_version=1, signature_id="s"))
+    for position, (description, approved) in enumerate(lines):
+        line_id = str(uuid.uuid4())
+        zero = Decimal("0")
+        session.add(
+            QuoteLineRow(
+                quote_id=quote_id,
+                line_id=line_id,
+                position=position,
+                kind=QuoteLineKind.labour,
+                description=description,
+                hours=zero,
+                labour_rate=zero,
+                quantity=zero,
+                unit_price=zero,
+                urgency=Urgency.green,
+                amount=zero,
+            )
+        )
+        session.add(
+            ApprovalDecisionRow(
+                approval_id=approval_id,
+                line_id=line_id,
+                decision=LineDecision.approved if approved else LineDecision.declined,
+            )
+        )
+    session.flush()
+
+
 def test_the_job_queues_each_survey_once_in_the_customers_language(session: Any) -> None:
     advisor = person(session, "li.na")
     made = hand_back(session, at("2026-11-10T15:00"), advisor_id=advisor, language="zh_CN")
@@ -79,6 +123,7 @@ def test_the_job_queues_each_survey_once_in_the_customers_language(session: Any)
     session.add(technician)
     session.flush()
     session.add(JobAssignment(visit_id=made.visit_id, technician_id=technician.id))
+    approve_lines(session, made.visit_id, ("Replace front brake pads", True), ("Wipers", False))
     session.commit()
 
     before = sending.prepare_surveys(session, at("2026-11-11T18:59"), CONFIG)
@@ -90,6 +135,10 @@ def test_the_job_queues_each_survey_once_in_the_customers_language(session: Any)
         select(SurveyTechnician.technician_id).where(SurveyTechnician.survey_id == survey.id)
     ).all()
     assert technicians == [technician.id]
+    lines = session.scalars(
+        select(SurveyJobLine.description).where(SurveyJobLine.survey_id == survey.id)
+    ).all()
+    assert lines == ["Replace front brake pads"]  # the declined wipers are not the work
 
     # Due at 19:00; the second run (or a second process) queues nothing more.
     assert sending.prepare_surveys(session, at("2026-11-11T19:05"), CONFIG)["queued"] >= 1
