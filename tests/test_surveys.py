@@ -6,6 +6,7 @@ comebacks within 30 days for the same concern, promises kept, and satisfaction b
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from survey_fixtures import at, hand_back, module_app, person, survey_app  # noqa: F401
 
 from shared.domain import LineDecision, QuoteLineKind, Urgency
@@ -395,4 +397,40 @@ def test_satisfaction_by_month_on_both_databases(
         assert august.recommend == round((9 + 6 + 7) / 3, 2)
         star = figures.service_star(session, 2026, 8)
         assert star[0].surveys == 3 and star[0].nps == 0.0
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.mark.postgres
+def test_two_processes_running_the_job_at_once_queue_one_survey(
+    request: pytest.FixtureRequest, tmp_path: Any
+) -> None:
+    """Two sender passes at the same moment, each on its own connection (as two server
+    processes are): one survey, one message."""
+    url = request.getfixturevalue("migrated_postgres_url")
+    app = survey_app(tmp_path, request.getfixturevalue("sqlite_template"), url)
+    with app.app_context():
+        made = hand_back(db.session(), at("2026-11-10T15:00"))
+    engine = app.extensions["db_engine"]
+    start = threading.Barrier(2)
+    results: list[dict[str, int]] = []
+
+    def run() -> None:
+        with app.app_context(), Session(engine) as session:
+            start.wait()
+            results.append(sending.prepare_surveys(session, at("2026-11-11T19:01"), CONFIG))
+
+    workers = [threading.Thread(target=run) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert len(results) == 2
+    assert sorted(result["queued"] for result in results) == [0, 1]
+    with app.app_context():
+        session = db.session()
+        assert session.scalar(select(func.count()).where(Survey.visit_id == made.visit_id)) == 1
+        sent = select(func.count()).where(
+            OutboundMessage.visit_id == made.visit_id, OutboundMessage.event == "survey"
+        )
+        assert session.scalar(sent) == 1
     app.extensions["db_engine"].dispose()

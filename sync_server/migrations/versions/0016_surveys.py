@@ -42,6 +42,41 @@ def upgrade() -> None:
         sa.Column("comeback_days", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_settings")),
     )
+    settings = sa.table(
+        "survey_settings",
+        *(
+            sa.column(name, sa.String() if name == "manager_email" else sa.Integer())
+            for name in (
+                "id",
+                "send_after_days",
+                "send_at_minute",
+                "hot_score_max",
+                "hot_recommend_max",
+                "callback_business_hours",
+                "manager_email",
+                "star_min_surveys",
+                "comeback_days",
+            )
+        ),
+    )
+    # The defaults: the next evening at 19:00; any score of 2 or less, or would-recommend
+    # of 6 or less, is hot; 24 business hours to call back; 5 surveys for the star.
+    op.bulk_insert(
+        settings,
+        [
+            {
+                "id": 1,
+                "send_after_days": 1,
+                "send_at_minute": 19 * 60,
+                "hot_score_max": 2,
+                "hot_recommend_max": 6,
+                "callback_business_hours": 24,
+                "manager_email": "",
+                "star_min_surveys": 5,
+                "comeback_days": 30,
+            }
+        ],
+    )
     op.create_table(
         "surveys",
         sa.Column("id", sa.Integer(), nullable=False),
