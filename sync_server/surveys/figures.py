@@ -26,10 +26,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from shared.shop_time import shop_zone
 from sync_server.models import User, Visit
@@ -152,7 +153,9 @@ def month_bounds(year: int, month: int, zone: tzinfo) -> tuple[datetime, datetim
     return first.astimezone(UTC), (first + relativedelta(months=1)).astimezone(UTC)
 
 
-def _same_concern(first: Visit, later: Visit) -> bool:
+def _same_concern(first: Any, later: Any) -> bool:
+    """Whether two visits (rows with ``concern_codes`` and ``concern_text``) are for the
+    same concern."""
     codes = set(first.concern_codes or []) - GENERIC_CONCERNS
     if codes & (set(later.concern_codes or []) - GENERIC_CONCERNS):
         return True
@@ -202,25 +205,51 @@ def _job_rows(
     )
     advisor = func.coalesce(Visit.advisor_user_id, HandBack.handed_back_by_user_id)
     handed = session.execute(
-        select(Visit, HandBack.handed_back_at, ready.c.ready_at, advisor)
+        select(
+            Visit.id,
+            Visit.vehicle_id,
+            Visit.concern_codes,
+            Visit.concern_text,
+            Visit.expected_ready_at,
+            HandBack.handed_back_at,
+            ready.c.ready_at,
+            advisor.label("advisor_id"),
+        )
         .join(HandBack, HandBack.visit_id == Visit.id)
         .outerjoin(ready, ready.c.visit_id == Visit.id)
         .where(HandBack.handed_back_at >= start, HandBack.handed_back_at < end)
     ).all()
     window = timedelta(days=comeback_days)
-    vehicles = {visit.vehicle_id for visit, *_ in handed}
-    later_by_vehicle: dict[str, list[Visit]] = defaultdict(list)
+    handed_visit = aliased(Visit)
+    vehicles = {visit.vehicle_id for visit in handed}
+    later_by_vehicle: dict[str, list[Any]] = defaultdict(list)
     if vehicles:
-        for later in session.scalars(
-            select(Visit).where(
-                Visit.vehicle_id.in_(sorted(vehicles)),
+        for later in session.execute(
+            select(
+                Visit.id,
+                Visit.vehicle_id,
+                Visit.checked_in_at,
+                Visit.concern_codes,
+                Visit.concern_text,
+            ).where(
+                Visit.vehicle_id.in_(
+                    select(handed_visit.vehicle_id)
+                    .join(HandBack, HandBack.visit_id == handed_visit.id)
+                    .where(HandBack.handed_back_at >= start, HandBack.handed_back_at < end)
+                    .scalar_subquery()
+                ),
                 Visit.checked_in_at > start,
                 Visit.checked_in_at <= end + window,
             )
         ):
             later_by_vehicle[later.vehicle_id].append(later)
     result: dict[int, _Jobs] = defaultdict(_Jobs)
-    for visit, handed_back_at, ready_at, advisor_id in handed:
+    for visit in handed:
+        advisor_id, handed_back_at, ready_at = (
+            visit.advisor_id,
+            visit.handed_back_at,
+            visit.ready_at,
+        )
         if advisor_id is None:
             continue
         jobs = result[advisor_id]
