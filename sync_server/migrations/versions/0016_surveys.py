@@ -4,7 +4,7 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-07 05:00:00.000000
 
-New tables, and complaint cases and steps that the system opens (a survey's hot alert,
+New tables, an index on ``hand_backs.handed_back_at``, and complaint cases and steps that the system opens (a survey's hot alert,
 the customer's status page) have no user: ``created_by_user_id`` and the steps'
 ``user_id`` may be empty. A filled database keeps everything it has.
 """
@@ -25,6 +25,10 @@ UTC_TIME = sync_server.models.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
+    # The survey job and the service star read hand-backs by time.
+    op.create_index(
+        "ix_hand_backs_handed_back_at", "hand_backs", ["handed_back_at"], unique=False
+    )
     with op.batch_alter_table("complaint_cases") as batch:
         batch.alter_column("created_by_user_id", existing_type=sa.Integer(), nullable=True)
     with op.batch_alter_table("complaint_steps") as batch:
@@ -196,6 +200,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_hand_backs_handed_back_at", table_name="hand_backs")
     op.drop_index("ix_survey_callbacks_open", table_name="survey_callbacks")
     op.drop_table("survey_callbacks")
     op.drop_index("ix_survey_job_lines_survey", table_name="survey_job_lines")
