@@ -1,4 +1,4 @@
-"""The survey in a real Chromium against a real server: the customer answers on a phone
+"""The survey in a real Chromium against the server's pages: the customer answers on a phone
 (a missing answer is shown and what was chosen kept, then the thanks page; opened again it
 stays the thanks page), a hot answer's call-back on the advisors' list, and the manager's
 service star page for a month with its ranking and why. Screenshots of the new pages in
@@ -6,20 +6,23 @@ both languages go to ``docs/screenshots/web-survey-*-{en,zh}.png``."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from live_server import LiveServer
+from flask import Flask
 from playwright import sync_api as playwright_api
 from server_fixtures import PASSWORD
 from sqlalchemy import select
-from sqlalchemy.orm import Session
-from survey_fixtures import at, hand_back, person
+from survey_fixtures import at, hand_back, person, survey_app
 from test_web_browser import CHROMIUM, CHROMIUM_ARGS
+from werkzeug.serving import make_server
 
+from sync_server import db
 from sync_server.models import Visit
 from sync_server.shop import shop_settings
 from sync_server.surveys import answers, sending
@@ -47,10 +50,11 @@ NOVEMBER = [
 ]
 
 
-def seed(server: LiveServer) -> tuple[str, str]:
+def seed(server: PageServer) -> tuple[str, str]:
     """November's answered surveys, and a car handed back today whose survey is open;
     returns that survey's token and the status page token of its visit."""
-    with Session(server.db_engine()) as session:
+    with server.app.app_context():
+        session = db.session()
         shop = shop_settings(session)
         shop.timezone, shop.name = "Asia/Shanghai", "Bright Star Auto Service 明星汽车服务"
         person(session, "manager", "manager")
@@ -92,15 +96,27 @@ def seed(server: LiveServer) -> tuple[str, str]:
         return survey.token, today.status_token
 
 
+@dataclass
+class PageServer:
+    """The app served over HTTP from a thread of this process (Chromium needs a real
+    socket; nothing here needs a second process)."""
+
+    url: str
+    app: Flask
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("survey-server"))
-    live.start()
+def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[PageServer]:
+    app = survey_app(tmp_path_factory.mktemp("survey-pages"), sqlite_template)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
     try:
-        yield live
+        yield PageServer(f"http://127.0.0.1:{httpd.server_port}", app)
     finally:
-        live.stop()
-        live.db_engine().dispose()
+        httpd.shutdown()
+        thread.join()
+        app.extensions["db_engine"].dispose()
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +144,7 @@ def choose(page: Any, field: str, value: int) -> None:
 
 
 def test_the_customer_answers_on_a_phone_then_sees_the_thanks(
-    server: LiveServer, browser: Any
+    server: PageServer, browser: Any
 ) -> None:
     token, status_token = seed(server)
     phone = browser.new_context(viewport=PHONE, locale="en-GB", is_mobile=True, has_touch=True)
@@ -166,15 +182,15 @@ def test_the_customer_answers_on_a_phone_then_sees_the_thanks(
     shot(page, "thanks-zh")
     page.goto(f"{server.url}/status/{status_token}")
     shot(page, "status-zh")
-    with Session(server.db_engine()) as session:
-        survey = session.scalars(select(Survey).where(Survey.token == token)).one()
+    with server.app.app_context():
+        survey = db.session().scalars(select(Survey).where(Survey.token == token)).one()
         assert (survey.overall, survey.advisor_score, survey.recommend) == (4, 5, 9)
         assert survey.comment == "" and not survey.hot
     phone.close()
 
 
 def test_the_manager_reads_the_service_star_and_the_call_backs(
-    server: LiveServer, browser: Any
+    server: PageServer, browser: Any
 ) -> None:
     desk = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
     page = desk.new_page()
