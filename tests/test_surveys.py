@@ -434,3 +434,26 @@ def test_two_processes_running_the_job_at_once_queue_one_survey(
         )
         assert session.scalar(sent) == 1
     app.extensions["db_engine"].dispose()
+
+
+class RecordingSms:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, phone: str, text: str) -> None:
+        self.sent.append((phone, text))
+
+
+def test_the_sender_pass_sends_the_survey_when_its_time_comes(session: Any) -> None:
+    """``send_due`` (the server's sender thread, ``checkin-server send-messages``) runs
+    the survey job first: nothing before the evening, the text at 19:00."""
+    from sync_server.messaging import send_due
+
+    made = hand_back(session, at("2026-12-01T11:00"), phone="+8613955550000", language="en")
+    sms = RecordingSms()
+    send_due(session, CONFIG, sms=sms, now=at("2026-12-02T18:30"))
+    assert not [text for phone, text in sms.sent if phone == "+8613955550000"]
+    send_due(session, CONFIG, sms=sms, now=at("2026-12-02T19:00"))
+    (text,) = [text for phone, text in sms.sent if phone == "+8613955550000"]
+    token = session.scalar(select(Survey.token).where(Survey.visit_id == made.visit_id))
+    assert text.endswith(f"https://shop.example/survey/{token}") and "How did we do?" in text
