@@ -31,8 +31,6 @@ from sync_server.follow_up.texts import message_text
 from sync_server.models import Customer, OutboundMessage, Shop, Vehicle
 from sync_server.shop import shop_settings
 
-WITHDRAWN = "withdrawn"
-
 
 @dataclass(frozen=True)
 class Planned:
@@ -248,15 +246,8 @@ def _stop_link(body: str, token: str) -> str:
     return ""
 
 
-def kind_of(message: OutboundMessage) -> str | None:
-    """The follow-up kind of an outbox message, or None for any other message."""
-    if message.event.startswith(rules.EVENT_PREFIX):
-        return message.event[len(rules.EVENT_PREFIX) :]
-    return None
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["WITHDRAWN", "Held", "Plan", "Planned", "plan_run", "run", "send_check"]
+__all__ = ["Held", "Plan", "Planned", "plan_run", "run", "send_check", "utc_now"]
