@@ -333,14 +333,17 @@ def send_due(
     """Send every message that is due (at most ``limit``); returns counts of sent,
     retried, failed and not sent. The appointment reminders and the satisfaction
     surveys are made ready first (queued if missing and due, held in quiet hours:
-    ``sync_server.appointments.reminders``, ``sync_server.surveys.sending``)."""
+    ``sync_server.appointments.reminders``, ``sync_server.surveys.sending``), and
+    overdue complaints escalated to the manager (``sync_server.complaints.escalation``)."""
     from sync_server.appointments.reminders import prepare_reminders
+    from sync_server.complaints.escalation import escalate_overdue
     from sync_server.surveys.sending import prepare_surveys
 
     fixed = now
     holder = holder or this_process()
     prepare_reminders(session, fixed or utcnow())
     prepare_surveys(session, fixed or utcnow(), config)
+    escalate_overdue(session, fixed or utcnow())
     email = EmailSender(config)
     sms = sms or config.get("SMS_SENDER") or LoggingSmsSender()
     lease = timedelta(seconds=float(config.get("OUTBOX_LEASE_SECONDS", LEASE_SECONDS)))
