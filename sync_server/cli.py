@@ -39,7 +39,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     Meant for the shop's own network. On the open internet, put a reverse proxy
     (nginx, Caddy) in front that terminates TLS and buffers slow clients.
     """
-    from sync_server.messaging import start_sender_thread
+    from sync_server.jobs import start_job_runner
     from sync_server.migrate import upgrade
     from sync_server.public_address import WILDCARD_HOSTS, public_base_url
     from sync_server.serving import ServeLimits, make_server
@@ -51,8 +51,9 @@ def serve_command(host: str, port: int, threads: int) -> None:
         app.config["PUBLIC_URL"] = public_base_url(host, port)
     # Links in messages the background jobs make (surveys) use the address served on.
     app.config.setdefault("LINK_BASE_URL", public_base_url(host, port))
-    # Messages to customers go out from the outbox while the server runs.
-    start_sender_thread(app, app.config.get("MESSAGE_SEND_SECONDS", 15))
+    # The background work (messages to customers, no-shows, tiers…), each job done once
+    # across every process serving this database (``sync_server.jobs``).
+    start_job_runner(app)
     limits = ServeLimits.from_settings(app.config)
     server = make_server(app, host=host, port=port, threads=threads, limits=limits)
     shown = app.config.get("PUBLIC_URL") or public_base_url(host, port)
@@ -297,6 +298,40 @@ def tiers_recompute_command() -> None:
     click.echo(f"Tiers worked out again; {changed} customers changed tier.")
 
 
+@click.group("reminders")
+def reminders_group() -> None:
+    """Maintenance reminders, declined work coming due, birthday and holiday greetings."""
+
+
+@reminders_group.command("run")
+@click.option("--preview", is_flag=True, help="List who would get what and why; send nothing.")
+@with_appcontext
+def reminders_run_command(preview: bool) -> None:
+    """The daily run (safe to run twice: nothing is sent twice)."""
+    from sync_server.follow_up.preview import preview_lines
+    from sync_server.follow_up.run import plan_run, run, utc_now
+
+    session = db.session()
+    now = utc_now()
+    if preview:
+        plan = plan_run(session, now)
+        session.rollback()
+        for line in preview_lines(plan):
+            click.echo(line)
+        return
+    base_url = current_app.config.get("PUBLIC_URL")
+    if not base_url:
+        raise click.ClickException(
+            "Set PUBLIC_URL to the address customers' phones reach (https://…): the "
+            "reminders' booking and opt-out links are made from it."
+        )
+    plan = run(session, now, str(base_url).rstrip("/"))
+    click.echo(
+        f"Reminders: {plan.queued} queued, {len(plan.held)} held back "
+        f"({len(plan.to_send) - plan.queued} already queued by another run)."
+    )
+
+
 def init_app(app: Flask) -> None:
     from sync_server.sync.projections_cli import projections_group
 
@@ -314,6 +349,7 @@ def init_app(app: Flask) -> None:
         backup_command,
         restore_command,
         tiers_group,
+        reminders_group,
     ):
         app.cli.add_command(command)
 

@@ -1,7 +1,7 @@
 """quality checklists in the database, edited on the manager's settings page
 
 Revision ID: 0022
-Revises: 0016
+Revises: 0021
 Create Date: 2026-12-07 05:00:00.000000
 
 A new table, ``quality_checklist_items``. A shop that set its checklists in the JSON
@@ -26,7 +26,7 @@ from alembic import op
 import sync_server.models
 
 revision = "0022"
-down_revision = "0016"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
