@@ -1,7 +1,7 @@
 """reports: escalation of overdue complaints, the manager's address, an index by receipt
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0017
 Create Date: 2026-12-07 05:40:00.000000
 
 New nullable columns and a server default, and one index: a filled database keeps
@@ -17,7 +17,7 @@ from alembic import op
 import sync_server.models
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
