@@ -63,13 +63,44 @@ def test_demo_is_repeatable(app: Flask, runner: FlaskCliRunner) -> None:
         session = db.session()
         assert session.scalar(select(func.count()).select_from(Customer)) == 8
         assert session.scalar(select(func.count()).select_from(Appointment)) == 5
-        assert session.scalar(select(func.count()).select_from(Visit)) == 3
+        assert session.scalar(select(func.count()).select_from(Visit)) == 5  # 2 handed back
         names = set(session.scalars(select(Customer.name)))
         assert "张伟" in names and "Emily Carter" in names
         # The appointment pages can book from the start: the demo shop has its bays.
         from sync_server.appointment_tables import ServiceBay
 
         assert session.scalar(select(func.count()).select_from(ServiceBay)) == 4
+    assert "2 answered surveys (1 hot alert), 1 complaint in progress" in second.output
+    _one_of_each_after_care(app)
+
+
+def _one_of_each_after_care(app: Flask) -> None:
+    """The follow-up half after two runs: one promoter, one hot alert with its call-back
+    and case, one complaint in progress with its steps, the settings rows — once each."""
+    from sync_server.complaints.tables import ComplaintCase, ComplaintLabel, ComplaintStep
+    from sync_server.follow_up.tables import FollowUpSettings
+    from sync_server.surveys.tables import Survey, SurveyCallback
+
+    with app.app_context():
+        session = db.session()
+        surveys = session.scalars(select(Survey).order_by(Survey.recommend)).all()
+        assert [(s.recommend, s.hot) for s in surveys] == [(4, True), (10, False)]
+        assert all(s.answered_at is not None and s.comment for s in surveys)
+        [callback] = session.scalars(select(SurveyCallback)).all()
+        assert callback.survey_id == surveys[0].id and callback.done_at is None
+        by_channel = {c.channel: c for c in session.scalars(select(ComplaintCase))}
+        assert sorted(by_channel) == ["phone", "survey"]
+        assert callback.complaint_case_id == by_channel["survey"].id
+        phoned = by_channel["phone"]
+        assert phoned.state == "investigating" and phoned.category_id is not None
+        steps = session.scalars(
+            select(ComplaintStep.action).where(ComplaintStep.case_id == phoned.id)
+        ).all()
+        assert list(steps) == ["receive", "acknowledge", "investigate"]
+        assert session.scalar(select(func.count()).select_from(ComplaintStep)) == 4
+        assert session.scalar(select(func.count()).select_from(ComplaintLabel)) == 7
+        settings = session.get(FollowUpSettings, 1)
+        assert settings is not None and (settings.budget_count, settings.budget_days) == (1, 7)
 
 
 def test_db_upgrade_command(app: Flask, runner: FlaskCliRunner) -> None:

@@ -365,3 +365,17 @@ def visits_of(session: Session, customer_ids: Sequence[str]) -> Sequence[Visit]:
         return []
     query = select(Visit).where(Visit.customer_id.in_(customer_ids))
     return session.scalars(query.order_by(Visit.checked_in_at.desc()).limit(100)).all()
+
+
+def cases_of_customer(
+    session: Session, customer_id: str, limit: int = 100
+) -> Sequence[tuple[ComplaintCase, ComplaintLabel | None]]:
+    """A customer's cases, newest first, each with its category (one query)."""
+    query = (
+        select(ComplaintCase, ComplaintLabel)
+        .outerjoin(ComplaintLabel, ComplaintLabel.id == ComplaintCase.category_id)
+        .where(ComplaintCase.customer_id == customer_id)
+        .order_by(ComplaintCase.received_at.desc(), ComplaintCase.id.desc())
+        .limit(limit)
+    )
+    return [(case, label) for case, label in session.execute(query)]

@@ -1,6 +1,8 @@
 """What the customer page shows: contact details and their history, preferred channel and
 language, the consents kept apart (service messages; marketing reminders), the cars and
-every visit — read from the typed tables in a handful of queries.
+every visit, the complaints, the survey answers, and the reminders and greetings sent with
+the opt-outs — read from the typed tables (through each area's own read functions) in a
+handful of queries.
 
 Consents: the privacy promise accepted at each check-in (``consents``: time, the text's
 version and language, the kiosk or tablet it was given on) is the consent to service
@@ -18,10 +20,16 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sync_server.complaints.cases import cases_of_customer
+from sync_server.complaints.tables import ComplaintCase, ComplaintLabel
 from sync_server.customer_file_tables import CustomerMerge
 from sync_server.customers import ContactChangeView, contact_history
+from sync_server.follow_up.history import ContactHistory
+from sync_server.follow_up.history import contact_history as follow_up_history
 from sync_server.models import ApprovalRow, Customer, Device, QuoteRow, Vehicle, Visit
 from sync_server.record_tables import ConsentRow
+from sync_server.surveys.answers import answers_of_customer
+from sync_server.surveys.tables import Survey, SurveyCallback
 
 VISITS_SHOWN = 500
 
@@ -57,10 +65,16 @@ class CustomerFile:
     visit_count: int
     merged_into: Customer | None
     merged_from: list[tuple[Customer, CustomerMerge]]
+    complaints: list[tuple[ComplaintCase, ComplaintLabel | None]]
+    surveys: list[tuple[Survey, str, SurveyCallback | None]]  # with the visit's ticket
+    follow_up: ContactHistory
 
     @property
     def reminders_now(self) -> bool:
-        """The customer's latest answer to reminders (the customer's row without one)."""
+        """The customer's latest answer to reminders (the customer's row without one),
+        unless they opted out since."""
+        if self.follow_up.opted_out:
+            return False
         if self.marketing_consents:
             return self.marketing_consents[0].given
         return self.customer.reminders_opt_in
@@ -142,6 +156,9 @@ def customer_file(session: Session, customer_id: str) -> CustomerFile | None:
         visit_count=visit_count or 0,
         merged_into=merged_into,
         merged_from=merged_from,
+        complaints=list(cases_of_customer(session, customer_id)),
+        surveys=answers_of_customer(session, customer_id),
+        follow_up=follow_up_history(session, customer_id),
     )
 
 

@@ -199,6 +199,63 @@ VISITS = (
     ("zhao-min", "A-003", "checked_in", 12, ["maintenance"], ""),
 )
 
+# Visits handed back earlier, each with the customer's survey answer:
+# (customer key, ticket, days ago, concern codes, concern text, work done,
+#  (overall, advisor, work, would recommend), comment)
+PAST_VISITS = (
+    (
+        "liu-yang",
+        "B-031",
+        20,
+        ["maintenance"],
+        "定期保养 Scheduled service",
+        "更换机油机滤，20项检查 Oil and filter changed, 20-point check",
+        (5, 5, 5, 10),
+        "很快，车也洗干净了。Quick, and the car came back clean.",
+    ),
+    (
+        "emily-carter",
+        "B-047",
+        2,
+        ["brakes"],
+        "Brake pedal feels soft",
+        "Front brake pads replaced 更换前刹车片",
+        (2, 3, 2, 4),
+        "The brakes squeal again since the day after the service.",
+    ),
+)
+
+# A complaint in progress, phoned in about Liu Yang's visit of today: its steps as
+# (action, minutes ago, notes); received ``COMPLAINT_MINUTES_AGO`` minutes ago.
+COMPLAINT_CATEGORY = ("Waiting time", "等待时间")
+COMPLAINT_SUMMARY = (
+    "承诺30分钟内报价，等了一个多小时。"
+    "Was promised the quote within 30 minutes, waited more than an hour."
+)
+COMPLAINT_MINUTES_AGO = 50
+COMPLAINT_STEPS = (
+    (
+        "acknowledge",
+        45,
+        "已致电客户致歉。Called back and apologised.",
+    ),
+    (
+        "investigate",
+        40,
+        "车间诊断异响超时。Diagnosis of the noise ran long.",
+    ),
+)
+# The shop's complaint categories and root causes: (kind, English, Chinese).
+COMPLAINT_LABELS = (
+    ("category", "Waiting time", "等待时间"),
+    ("category", "Workmanship", "维修质量"),
+    ("category", "Cleanliness", "车辆清洁"),
+    ("category", "Communication", "沟通"),
+    ("root_cause", "Diagnosis took longer than planned", "诊断超时"),
+    ("root_cause", "Part quality", "配件质量"),
+    ("root_cause", "Process not followed", "未按流程操作"),
+)
+
 PEOPLE = (
     ("manager", "Manager Zhou 周经理", UserRole.MANAGER),
     ("li.na", "Li Na 李娜", UserRole.ADVISOR),
@@ -211,7 +268,12 @@ TECHNICIANS = (
     ("Zhou Ming 周明", ["maintenance", "air_conditioning"]),
 )
 # The language each demo customer chose at the kiosk (their consent).
-LANGUAGES = {"david-mueller": "en", "liu-yang": "zh_CN", "zhao-min": "zh_CN"}
+LANGUAGES = {
+    "david-mueller": "en",
+    "liu-yang": "zh_CN",
+    "zhao-min": "zh_CN",
+    "emily-carter": "en",
+}
 
 
 def to_millis(moment: datetime) -> datetime:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.visit_status import VisitStatus
 from sync_server.appointment_tables import ServiceBay
+from sync_server.demo.after_care import seed_after_care
 from sync_server.demo.cast import (
     APPOINTMENTS,
     CUSTOMERS,
@@ -181,6 +182,9 @@ def seed_demo(
         david_quote(),
     )
     _seed_messages(session, "liu-yang", [("quote_sent", 20)], now, liu_quote())
+    advisor = session.scalar(select(User.id).where(User.username == "li.na"))
+    assert advisor is not None
+    after_care = seed_after_care(session, now, zone, advisor, _base_url())
     session.commit()
     people_note = (
         f"people {', '.join(made_people)} (password {DEMO_PASSWORD!r}, "
@@ -190,7 +194,8 @@ def seed_demo(
     )
     return (
         f"Demo shop ready: {len(CUSTOMERS)} customers and vehicles, "
-        f"{len(APPOINTMENTS)} appointments today, {len(VISITS)} visits; {people_note}."
+        f"{len(APPOINTMENTS)} appointments today, {len(VISITS)} visits; {after_care}; "
+        f"{people_note}."
     )
 
 
@@ -213,7 +218,7 @@ def _seed_messages(
     if session.scalar(select(OutboundMessage.id).where(OutboundMessage.visit_id == visit_id)):
         return
     config = current_app.config if has_app_context() else {}
-    base_url = (config.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+    base_url = _base_url()
     secret = config.get("SECRET_KEY")
     link = f"{base_url}/approve/{approval_token(secret, quote)}" if secret else base_url
     for event, minutes_ago in events:
@@ -227,6 +232,14 @@ def _seed_messages(
             message.sent_at = at
         else:  # told as it would really have gone: not sent, without a gateway
             message.last_error = "no e-mail server or SMS gateway set up"
+
+
+def _base_url() -> str:
+    """Where the links in the demo's messages point."""
+    from flask import current_app, has_app_context
+
+    config = current_app.config if has_app_context() else {}
+    return str(config.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
 
 
 def _demo_outcome(channel: str, ready: Gateways) -> str:

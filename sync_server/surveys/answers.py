@@ -199,3 +199,19 @@ def raise_hot_alert(
             )
         )
     return callback
+
+
+def answers_of_customer(
+    session: Session, customer_id: str, limit: int = 100
+) -> list[tuple[Survey, str, SurveyCallback | None]]:
+    """A customer's answered surveys, newest first, each with its visit's ticket and the
+    call-back a hot alert opened (one query)."""
+    query = (
+        select(Survey, Visit.ticket_number, SurveyCallback)
+        .join(Visit, Visit.id == Survey.visit_id)
+        .outerjoin(SurveyCallback, SurveyCallback.survey_id == Survey.id)
+        .where(Survey.customer_id == customer_id, Survey.answered_at.is_not(None))
+        .order_by(Survey.answered_at.desc(), Survey.id.desc())
+        .limit(limit)
+    )
+    return [(survey, ticket, callback) for survey, ticket, callback in session.execute(query)]

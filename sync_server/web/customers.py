@@ -4,15 +4,19 @@ edit of the contact details, and a manager's VIP by hand."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from shared.domain import ContactChannel
+from shared.i18n import Text
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.appointments.settings import SettingsError
+from sync_server.complaints import cases as complaint_cases
+from sync_server.complaints.labels import label_name
 from sync_server.customer_file.profile import customer_file
 from sync_server.customer_file.search import find_customers
 from sync_server.customer_file.tiers import TIER_LABELS, set_manual_vip, tier_view
@@ -23,11 +27,12 @@ from sync_server.customers import (
     contact_history,
     edit_contact_details,
 )
+from sync_server.follow_up.texts import CHANNEL_NAMES, KIND_NAMES, SOURCE_NAMES
 from sync_server.models import Customer, Visit
 from sync_server.shop import shop_settings
 from sync_server.sync.records import ChangeRefused
 from sync_server.web import gettext as _
-from sync_server.web import render_text
+from sync_server.web import language, render_text
 
 bp = Blueprint("customers", __name__)
 
@@ -159,8 +164,34 @@ def _customer_page(
         ),
         vip_form=vip_form,
         errors=errors,
+        **_after_care_names(found),
     )
     return body, status
+
+
+def _after_care_names(found: Any) -> dict[str, Any]:
+    """What the complaints, survey and reminders sections need to put names on values."""
+    now = datetime.now(UTC)
+    lang = language()
+    return {
+        "clocks": {case.id: complaint_cases.clock(case, now) for case, _label in found.complaints},
+        "case_state": lambda state: render_text(complaint_cases.STATE_NAMES[state]),
+        "case_channel": lambda channel: render_text(
+            complaint_cases.CHANNEL_NAMES.get(channel, complaint_cases.CHANNEL_NAMES["desk"])
+        ),
+        "category_name": lambda label: label_name(label, lang),
+        "contact_kind": lambda kind: render_text(KIND_NAMES.get(kind, Text(kind, "server"))),
+        "contact_channel": lambda channel: render_text(
+            CHANNEL_NAMES.get(channel, Text(channel, "server"))
+        ),
+        "contact_reason": lambda row: render_text(
+            Text(row.reason, "server", row.reason_params or {})
+        ),
+        "contact_work": lambda row: row.work_zh if lang == "zh_CN" and row.work_zh else row.work,
+        "opt_out_source": lambda source: render_text(
+            SOURCE_NAMES.get(source, Text(source, "server"))
+        ),
+    }
 
 
 @bp.post("/customers/<customer_id>/vip")
