@@ -9,6 +9,7 @@ options in the editor, and the customer chooses an option and signs on the phone
 pages after those steps are real too. Usage::
 
     .venv/bin/python scripts/render_web_screenshots.py [--out docs/screenshots] [--keep]
+        [--only customer-file …]   # re-render only these customer-file pages
 """
 
 from __future__ import annotations
@@ -271,11 +272,14 @@ def running_server(root: Path, url: str) -> Iterator[str]:
 class Shooter:
     """Writes ``web-<name>-<lang>.png`` and remembers what it wrote."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, only: frozenset[str] = frozenset()) -> None:
         self.out = out
+        self.only = only  # page names to write; empty: every page
         self.written: list[str] = []
 
     def __call__(self, page: Any, name: str, lang: str, *, full_page: bool = True) -> None:
+        if self.only and name not in self.only:
+            return
         page.wait_for_load_state("networkidle")
         page.evaluate("document.fonts.ready")
         filename = f"web-{name}-{lang}.png"
@@ -284,6 +288,8 @@ class Shooter:
         print(f"  {filename}")
 
     def element(self, page: Any, selector: str, name: str, lang: str) -> None:
+        if self.only and name not in self.only:
+            return
         page.wait_for_load_state("networkidle")
         filename = f"web-{name}-{lang}.png"
         page.locator(selector).screenshot(path=str(self.out / filename))
@@ -578,6 +584,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--keep", action="store_true", help="keep the demo server's folder")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="PAGE",
+        help="re-render only these customer-file pages (e.g. customer-file), both languages",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -585,13 +598,17 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="web-screenshots-"))
     url = f"sqlite:///{root / 'shop.sqlite3'}"
     ids = prepare_shop(root, url)
-    shoot = Shooter(args.out)
-    for old in args.out.glob("web-*.png"):
-        old.unlink()
+    shoot = Shooter(args.out, frozenset(args.only))
+    if not args.only:
+        for old in args.out.glob("web-*.png"):
+            old.unlink()
     try:
         with running_server(root, url) as base, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
+                if args.only:
+                    customer_file_pages(browser, base, ids, shoot)
+                    return
                 link = desk_pages(browser, base, ids, shoot)
                 quote_editor(browser, base, ids, shoot)
                 customer_phone(browser, base, link, shoot)

@@ -369,13 +369,15 @@ def visits_of(session: Session, customer_ids: Sequence[str]) -> Sequence[Visit]:
 
 def cases_of_customer(
     session: Session, customer_id: str, limit: int = 100
-) -> Sequence[tuple[ComplaintCase, ComplaintLabel | None]]:
-    """A customer's cases, newest first, each with its category (one query)."""
+) -> Sequence[tuple[ComplaintCase, ComplaintLabel | None, str]]:
+    """A customer's cases, newest first, each with its category and its visit's ticket
+    ("" without a visit), in one query."""
     query = (
-        select(ComplaintCase, ComplaintLabel)
+        select(ComplaintCase, ComplaintLabel, Visit.ticket_number)
         .outerjoin(ComplaintLabel, ComplaintLabel.id == ComplaintCase.category_id)
+        .outerjoin(Visit, Visit.id == ComplaintCase.visit_id)
         .where(ComplaintCase.customer_id == customer_id)
         .order_by(ComplaintCase.received_at.desc(), ComplaintCase.id.desc())
         .limit(limit)
     )
-    return [(case, label) for case, label in session.execute(query)]
+    return [(case, label, ticket or "") for case, label, ticket in session.execute(query)]

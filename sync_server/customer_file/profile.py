@@ -65,7 +65,7 @@ class CustomerFile:
     visit_count: int
     merged_into: Customer | None
     merged_from: list[tuple[Customer, CustomerMerge]]
-    complaints: list[tuple[ComplaintCase, ComplaintLabel | None]]
+    complaints: list[tuple[ComplaintCase, ComplaintLabel | None, str]]  # with the ticket
     surveys: list[tuple[Survey, str, SurveyCallback | None]]  # with the visit's ticket
     follow_up: ContactHistory
 

@@ -194,7 +194,7 @@ def seed_demo(
     )
     return (
         f"Demo shop ready: {len(CUSTOMERS)} customers and vehicles, "
-        f"{len(APPOINTMENTS)} appointments today, {len(VISITS)} visits; {after_care}; "
+        f"{len(APPOINTMENTS)} appointments today, {len(VISITS)} visits under way; {after_care}; "
         f"{people_note}."
     )
 

@@ -174,7 +174,7 @@ def _after_care_names(found: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
     lang = language()
     return {
-        "clocks": {case.id: complaint_cases.clock(case, now) for case, _label in found.complaints},
+        "clocks": {case.id: complaint_cases.clock(case, now) for case, *_rest in found.complaints},
         "case_state": lambda state: render_text(complaint_cases.STATE_NAMES[state]),
         "case_channel": lambda channel: render_text(
             complaint_cases.CHANNEL_NAMES.get(channel, complaint_cases.CHANNEL_NAMES["desk"])
