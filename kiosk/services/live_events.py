@@ -126,12 +126,19 @@ class LiveEvents:
                     self.failures += 1
                     wait = refused.retry_after or self.next_wait()
                     log.info("Live events refused (%s); again in %.0f s", refused, wait)
-                except (requests.RequestException, OSError, ValueError) as error:
+                except Exception as error:
+                    # The network, or the stream closed under the reader by stop(); a
+                    # bug must not end listening for good either.
                     if self._stopping.is_set():
                         return
                     self.failures += 1
                     wait = self.next_wait()
-                    log.info("Live events lost (%s); again in %.1f s", type(error).__name__, wait)
+                    if isinstance(error, requests.RequestException | OSError | ValueError):
+                        log.info(
+                            "Live events lost (%s); again in %.1f s", type(error).__name__, wait
+                        )
+                    else:
+                        log.exception("Live events failed; again in %.1f s", wait)
                 finally:
                     self.connected.clear()
                 self._stopping.wait(wait)
