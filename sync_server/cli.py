@@ -41,7 +41,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     Meant for the shop's own network. On the open internet, put a reverse proxy
     (nginx, Caddy) in front that terminates TLS and buffers slow clients.
     """
-    from sync_server.messaging import start_sender_thread
+    from sync_server.jobs import start_job_runner
     from sync_server.migrate import upgrade
     from sync_server.public_address import WILDCARD_HOSTS, public_base_url
     from sync_server.serving import ServeLimits, make_server
@@ -51,8 +51,11 @@ def serve_command(host: str, port: int, threads: int) -> None:
     if host in WILDCARD_HOSTS and not app.config.get("PUBLIC_URL"):
         # Links and QR codes for phones: this machine's LAN address, not 127.0.0.1.
         app.config["PUBLIC_URL"] = public_base_url(host, port)
-    # Messages to customers go out from the outbox while the server runs.
-    start_sender_thread(app, app.config.get("MESSAGE_SEND_SECONDS", 15))
+    # Links in messages the background jobs make (surveys) use the address served on.
+    app.config.setdefault("LINK_BASE_URL", public_base_url(host, port))
+    # The background work (messages to customers, no-shows, tiers…), each job done once
+    # across every process serving this database (``sync_server.jobs``).
+    start_job_runner(app)
     limits = ServeLimits.from_settings(app.config)
     server = make_server(app, host=host, port=port, threads=threads, limits=limits)
     shown = app.config.get("PUBLIC_URL") or public_base_url(host, port)

@@ -78,6 +78,13 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "") == "1",
         "MAIL_FROM": os.environ.get("MAIL_FROM", "service@localhost"),
         "MESSAGE_SEND_SECONDS": _env_int("MESSAGE_SEND_SECONDS", 15),
+        # A mail server that has not answered in this long is given up on for this try.
+        "SMTP_TIMEOUT_SECONDS": _env_int("SMTP_TIMEOUT_SECONDS", 20),
+        # A sender's claim on a message holds this long; a dead sender's message goes
+        # out again after it (keep it well above the SMTP time-out).
+        "OUTBOX_LEASE_SECONDS": _env_int("OUTBOX_LEASE_SECONDS", 120),
+        # How often ``serve`` looks for background jobs that are due (sync_server/jobs.py).
+        "JOB_TICK_SECONDS": _env_int("JOB_TICK_SECONDS", 5),
         # ``serve``'s limits against slow or endless requests (see sync_server/serving.py).
         "HEADER_TIMEOUT_SECONDS": _env_int("HEADER_TIMEOUT_SECONDS", 10),
         "CHANNEL_TIMEOUT_SECONDS": _env_int("CHANNEL_TIMEOUT_SECONDS", 60),

@@ -9,6 +9,7 @@ timezone-aware, on SQLite as on PostgreSQL.
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy import Enum as SqlEnum
@@ -461,16 +463,41 @@ class JobAssignment(Base):
     assigned_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+MESSAGE_ID_DOMAIN = "service-lane.checkin"
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+def new_email_message_id(context: Any = None) -> str:
+    """``<key@domain>``, made from the row's idempotency key when it has one."""
+    key = None
+    if context is not None:
+        key = context.get_current_parameters().get("idempotency_key")
+    return f"<{key or new_idempotency_key()}@{MESSAGE_ID_DOMAIN}>"
+
+
 class OutboundMessage(Base):
     """A message to a customer, written in the same transaction as the step it tells
     about, and sent later by the sender loop with retries (a durable outbox)."""
 
     __tablename__ = "outbound_messages"
-    __table_args__ = (Index("ix_outbound_messages_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_messages_due", "state", "next_attempt_at"),
+        # One message per visit, event and quote version: a desk step sent twice (a
+        # double click, two server processes) cannot queue a second one.
+        UniqueConstraint(
+            "visit_id", "event", "quote_version", name="uq_outbound_messages_visit_event_quote"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[str | None] = mapped_column(String(36), index=True)
     event: Mapped[str] = mapped_column(String(30))
+    # The visit's latest sent quote version when queued (0: none yet); None for messages
+    # about no visit, and for duplicates queued before the key existed.
+    quote_version: Mapped[int | None]
     channel: Mapped[str] = mapped_column(String(10))
     recipient: Mapped[str] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(10))
@@ -484,6 +511,15 @@ class OutboundMessage(Base):
     sent_at: Mapped[datetime | None]
     # Who made the call, for a call task (channel "call") marked done.
     handled_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Made with the row and kept for every retry, so that a message the relay took but
+    # answered late is recognisable as the same one: the e-mail's Message-ID, and the
+    # key an SMS gateway is given to drop a repeat.
+    idempotency_key: Mapped[str] = mapped_column(String(32), default=new_idempotency_key)
+    email_message_id: Mapped[str] = mapped_column(String(100), default=new_email_message_id)
+    # The sender's lease: a process that claims the row sends it until ``claimed_until``;
+    # after that (the process died mid-send) another takes it again.
+    claimed_by: Mapped[str] = mapped_column(String(80), default="")
+    claimed_until: Mapped[datetime | None]
 
 
 class CustomerContactChange(Base):
@@ -564,7 +600,9 @@ class WalkaroundOverride(Base):
 from sync_server import (  # noqa: E402, F401
     appointment_tables,
     customer_file_tables,
+    job_tables,
     record_tables,
     work_tables,
 )
 from sync_server.complaints import tables as complaint_tables  # noqa: E402, F401
+from sync_server.surveys import tables as survey_tables  # noqa: E402, F401

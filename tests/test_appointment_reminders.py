@@ -26,7 +26,7 @@ class Texts:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, idempotency_key: str) -> None:
         self.sent.append((phone, text))
 
 

@@ -82,7 +82,7 @@ def test_without_gateways_nothing_is_called_sent(
     sent: list[tuple[str, str]] = []
 
     class Gateway:
-        def send(self, phone: str, body: str) -> None:
+        def send(self, phone: str, body: str, *, idempotency_key: str) -> None:
             sent.append((phone, body))
 
     app.config.update(SMS_SENDER=Gateway())
@@ -106,7 +106,7 @@ def test_phone_call_customer_gets_a_call_task_not_a_text(
     sent: list[tuple[str, str]] = []
 
     class Gateway:
-        def send(self, phone: str, body: str) -> None:
+        def send(self, phone: str, body: str, *, idempotency_key: str) -> None:
             sent.append((phone, body))
 
     app.config.update(SMS_SENDER=Gateway())

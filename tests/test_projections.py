@@ -1,14 +1,10 @@
-"""Typed tables for every synced kind: what the changes write, a rebuild writes too, and
-nothing outside ``sync_server/sync/`` reads the sync JSON."""
+"""Typed tables for every synced kind: what the changes write, a rebuild writes too."""
 
 from __future__ import annotations
 
-import ast
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -20,7 +16,7 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.wire import from_wire, to_wire
 from sync_server import db, visits
-from sync_server.models import ApprovalRow, Base, Customer, QuoteRow, Visit
+from sync_server.models import ApprovalRow, Customer, QuoteRow, Visit
 from sync_server.record_tables import (
     ApprovalDecisionRow,
     ConsentRow,
@@ -32,7 +28,6 @@ from sync_server.record_tables import (
     VisitPhotoRow,
     WalkaroundRow,
 )
-from sync_server.sync.projections import PROJECTIONS
 from sync_server.sync.records import (
     end_batch,
     flush_batch,
@@ -41,69 +36,6 @@ from sync_server.sync.records import (
     start_batch,
     update_server_record,
 )
-
-SERVER = Path(__file__).resolve().parents[1] / "sync_server"
-# Where the sync JSON may be read: the merge engine, the table's definition, migrations.
-ALLOWED = ("sync/", "models.py", "migrations/")
-
-
-def _python_files() -> Iterator[tuple[str, Path]]:
-    for path in sorted(SERVER.rglob("*.py")):
-        relative = path.relative_to(SERVER).as_posix()
-        if not relative.startswith(ALLOWED):
-            yield relative, path
-
-
-def test_nothing_outside_the_sync_package_reads_sync_records() -> None:
-    offenders = []
-    for relative, path in _python_files():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.ImportFrom):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.Name):
-                names = [node.id]
-            elif isinstance(node, ast.Attribute):
-                names = [node.attr]
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                names = ["sync_records"] if "sync_records" in node.value else []
-            for name in names:
-                if name in ("SyncRecord", "sync_records", "record_field", "read_records"):
-                    offenders.append(f"{relative}:{node.lineno} {name}")
-    assert offenders == []
-
-
-def test_the_boundary_test_sees_a_module_that_reads_sync_records(tmp_path: Path) -> None:
-    """The check above can fail: the same walk over a page that imports SyncRecord."""
-    page = "from sync_server.models import SyncRecord\nrows = SyncRecord.fields\n"
-    tree = ast.parse(page)
-    found = [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and "SyncRecord" in [a.name for a in node.names]
-    ]
-    assert found
-
-
-def test_every_synced_kind_has_its_typed_table() -> None:
-    assert set(PROJECTIONS) == {
-        "customer",
-        "vehicle",
-        "appointment",
-        "visit",
-        "consent",
-        "signature",
-        "walkaround",
-        "damage_mark",
-        "photo",
-        "note",
-        "quote",
-        "approval",
-    }
-    for model in PROJECTIONS.values():
-        assert model.__table__.name in Base.metadata.tables
-
 
 # --- a workload of random records and edits ------------------------------------------
 

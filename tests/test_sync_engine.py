@@ -1,59 +1,42 @@
 """Syncing: nothing a device saved is lost or doubled, whatever the network does.
 
-The first part runs the engine against an in-memory server that keeps the protocol's
-promises (docs/sync.md) and fails on command; the transport is tested against a tiny
-HTTP server; the last part syncs with a real ``checkin-server`` process.
+The engine runs against an in-memory server that keeps the protocol's promises
+(docs/sync.md) and fails on command. The background thread and the HTTP transport are in
+``test_sync_background.py``; syncing with a real server process in ``test_sync_engine_live.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import threading
-import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from device_sync import DEVICE_ID, jpeg_photo, new_id, save_notes
 from live_server import LiveServer, free_port, live_server_fixture  # noqa: F401
-from PIL import Image
-from sqlalchemy import text
-from urllib3.util import Retry
 
 from kiosk.services.local_store import LocalStore
 from kiosk.services.sync import (
-    BackgroundSync,
     DeviceUnpaired,
     RequestRefused,
     ServerUnreachable,
     SyncEngine,
     SyncError,
-    SyncReport,
-    SyncState,
-    SyncTransport,
     UnexpectedResponse,
 )
 from shared.hlc import format_hlc
 
-DEVICE_ID = "5fb948a1-9175-4180-b109-09ea7cfa1271"
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def jpeg_photo(seed: int, size: tuple[int, int] = (320, 240)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (seed * 53 % 256, seed * 29 % 256, 120)).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
 # --- an in-memory server that keeps the protocol's promises ---------------------------
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[LocalStore]:
+    with LocalStore(tmp_path / "tablet", DEVICE_ID) as opened:
+        yield opened
 
 
 class FakeShopServer:
@@ -176,12 +159,6 @@ class FakeTransport:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[LocalStore]:
-    with LocalStore(tmp_path / "tablet", DEVICE_ID) as opened:
-        yield opened
-
-
-@pytest.fixture
 def server() -> FakeShopServer:
     return FakeShopServer()
 
@@ -193,10 +170,6 @@ def transport(server: FakeShopServer) -> FakeTransport:
 
 def engine_for(store: LocalStore, transport: FakeTransport, **kwargs: Any) -> SyncEngine:
     return SyncEngine(store, transport, **kwargs)  # type: ignore[arg-type]
-
-
-def save_notes(store: LocalStore, count: int) -> list[str]:
-    return [store.save("note", new_id(), {"text": f"note {n}"}).change_id for n in range(count)]
 
 
 # --- pushing ----------------------------------------------------------------------------
@@ -509,372 +482,3 @@ def test_a_kiosk_snapshot_replaces_yesterdays_appointments(
     assert sorted(a["id"] for a in store.find("appointment")) == ["a1", "a2"]
     engine.sync_once()  # the next day
     assert sorted(a["id"] for a in store.find("appointment")) == ["a2", "a3"]
-
-
-# --- the background thread ------------------------------------------------------------
-
-
-class ScriptedEngine:
-    """Stands in for SyncEngine: fails or succeeds as told, counts rounds."""
-
-    def __init__(self, store: LocalStore, outcomes: list[Exception | None]) -> None:
-        self.store = store
-        self.outcomes = outcomes
-        self.rounds = 0
-        self.round_done = threading.Event()
-
-    def sync_once(self) -> SyncReport:
-        self.rounds += 1
-        outcome = self.outcomes.pop(0) if self.outcomes else None
-        self.round_done.set()
-        if outcome is not None:
-            self.store.note_sync_error(getattr(outcome, "code", "sync_failed"), str(outcome))
-            raise outcome
-        self.store.note_sync_success()
-        return SyncReport()
-
-
-def test_background_sync_wakes_on_request_and_publishes_its_state(store: LocalStore) -> None:
-    engine = ScriptedEngine(store, [])
-    states: list[SyncState] = []
-    background = BackgroundSync(engine, interval_s=3600, on_state=states.append)  # type: ignore[arg-type]
-    background.start()
-    try:
-        assert engine.round_done.wait(5)
-        deadline = time.monotonic() + 5
-        while not (states and not states[-1].running) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        save_notes(store, 2)
-        engine.round_done.clear()
-        background.request_sync()  # a check-in was saved: do not wait an hour
-        assert engine.round_done.wait(5)
-    finally:
-        assert background.stop(timeout=5)
-    assert engine.rounds == 2
-    assert states[0].running and not states[-1].running
-    assert states[-1].pending_changes == 2
-    assert states[-1].last_success_at is not None and states[-1].last_error is None
-    assert background.state() == states[-1]
-
-
-def test_background_sync_backs_off_after_failures_and_survives_bugs(store: LocalStore) -> None:
-    engine = ScriptedEngine(
-        store, [ServerUnreachable("down"), ServerUnreachable("down"), RuntimeError("bug"), None]
-    )
-    background = BackgroundSync(
-        engine,  # type: ignore[arg-type]
-        interval_s=0.01,
-        max_backoff_s=0.05,
-        jitter=lambda: 1.0,
-    )
-    delays = []
-    for failures in range(6):
-        background.failures = failures
-        delays.append(background.next_delay())
-    assert delays == pytest.approx([0.01, 0.01, 0.02, 0.04, 0.05, 0.05])
-    background.failures = 0
-
-    background.start()
-    deadline = time.monotonic() + 5
-    while engine.rounds < 5 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert background.stop(timeout=5)
-    assert engine.rounds >= 5  # the RuntimeError did not end the thread
-    assert background.failures == 0 and background.state().last_error is None
-
-
-def test_backoff_jitter_spreads_the_retries() -> None:
-    background = BackgroundSync(None, interval_s=10, max_backoff_s=300, jitter=lambda: 0.0)  # type: ignore[arg-type]
-    background.failures = 3
-    assert background.next_delay() == 20  # half of 40, the least jitter
-    background.failures = 10
-    assert background.next_delay() == 150
-
-
-# --- the HTTP transport -------------------------------------------------------------------
-
-
-class ScriptedHandler(BaseHTTPRequestHandler):
-    """Answers from the server's script; records what it received."""
-
-    script: list[tuple[int, dict[str, Any] | str]]
-    received: list[tuple[str, str, dict[str, str], bytes]]
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        self.received.append((self.command, self.path, dict(self.headers), body))
-        status, payload = self.script.pop(0) if self.script else (200, {})
-        data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-        self.send_response(status)
-        kind = "text/html" if isinstance(payload, str) else "application/json"
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = _answer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def scripted_server() -> Iterator[tuple[str, type[ScriptedHandler]]]:
-    handler = type("Handler", (ScriptedHandler,), {"script": [], "received": []})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
-def quick_retry() -> Retry:
-    return Retry(
-        total=3, connect=3, read=3, backoff_factor=0.01, status_forcelist=(500, 502, 503, 504),
-        allowed_methods=None, raise_on_status=False,
-    )  # fmt: skip
-
-
-def test_transport_retries_server_errors_and_sends_the_bearer_token(scripted_server) -> None:
-    url, handler = scripted_server
-    handler.script += [(503, {}), (502, {}), (200, {"results": [], "missing_blobs": []})]
-    with SyncTransport(url, "secret-token", retry=quick_retry()) as transport:
-        assert transport.push([]) == {"results": [], "missing_blobs": []}
-        assert transport.request_count == 1
-    assert len(handler.received) == 3  # two retries by urllib3, one protocol call
-    method, path, headers, body = handler.received[-1]
-    assert (method, path) == ("POST", "/api/v1/sync/push")
-    assert headers["Authorization"] == "Bearer secret-token"
-    assert json.loads(body) == {"schema": 1, "changes": []}
-
-
-def test_transport_maps_refusals(scripted_server) -> None:
-    url, handler = scripted_server
-    problem = {"status": 422, "title": "Some fields need attention"}
-    handler.script += [
-        (401, {"status": 401, "title": "Pair again"}),
-        (422, problem),
-        (503, {}), (503, {}), (503, {}), (503, {}),
-        (200, "<html>Welcome to the hotel Wi-Fi</html>"),
-    ]  # fmt: skip
-    with SyncTransport(url, "t", retry=quick_retry()) as transport:
-        with pytest.raises(DeviceUnpaired):
-            transport.pull(0)
-        with pytest.raises(RequestRefused) as refused:
-            transport.missing_blobs(["ab" * 32])
-        assert refused.value.status == 422 and refused.value.problem == problem
-        with pytest.raises(ServerUnreachable) as unreachable:
-            transport.pull(0)
-        assert unreachable.value.status == 503
-        with pytest.raises(UnexpectedResponse):
-            transport.pull(0)
-
-
-def test_transport_reports_an_unreachable_server() -> None:
-    nobody_listens = f"http://127.0.0.1:{free_port()}"
-    with (
-        SyncTransport(nobody_listens, "t", retry=quick_retry()) as transport,
-        pytest.raises(ServerUnreachable),
-    ):
-        transport.pull(0)
-
-
-def test_photo_upload_streams_the_file_with_its_type(scripted_server, tmp_path: Path) -> None:
-    url, handler = scripted_server
-    photo = jpeg_photo(3)
-    path = tmp_path / "photo"
-    path.write_bytes(photo)
-    sha = hashlib.sha256(photo).hexdigest()
-    handler.script += [(503, {}), (201, {"sha256": sha})]
-    with SyncTransport(url, "t", retry=quick_retry()) as transport:
-        assert transport.upload_blob(sha, path, "image/jpeg") == 201
-    for method, sent_path, headers, body in handler.received:
-        # The retry sent the whole file again (urllib3 rewound it).
-        assert (method, sent_path, body) == ("PUT", f"/api/v1/blobs/{sha}", photo)
-        assert headers["Content-Type"] == "image/jpeg"
-        assert headers["Content-Length"] == str(len(photo))
-
-
-# --- with a real server -------------------------------------------------------------------
-
-
-def fast_transport(server: LiveServer, token: str) -> SyncTransport:
-    """A transport that gives up quickly when the server is down (tests only)."""
-    return SyncTransport(server.url, token, timeout=(1, 10), retry=quick_retry())
-
-
-def save_checkins(store: LocalStore, visits: int, photos: int) -> dict[str, list[str]]:
-    """Customers, vehicles and visits as the tablet saves them, plus marked photos."""
-    ids: dict[str, list[str]] = {"visit": [], "damage_mark": [], "photo": []}
-    for n in range(visits):
-        customer_id, vehicle_id, visit_id = new_id(), new_id(), new_id()
-        store.save("customer", customer_id, {"name": f"Customer {n}", "phone": "+8613812345678"})
-        store.save("vehicle", vehicle_id, {"customer_id": customer_id, "plate": f"京A{n:05d}"})
-        store.save(
-            "visit",
-            visit_id,
-            {"ticket_number": f"A-{n:03d}", "customer_id": customer_id, "vehicle_id": vehicle_id,
-             "concern_text": "Brake noise"},
-        )  # fmt: skip
-        ids["visit"].append(visit_id)
-    walkaround_id = new_id()
-    for n in range(photos):
-        photo = store.put_blob(jpeg_photo(n), "image/jpeg")
-        mark_id = new_id()
-        store.save(
-            "damage_mark",
-            mark_id,
-            {"walkaround_id": walkaround_id, "view": "left", "x": 0.3, "y": 0.5,
-             "damage_type": "A", "severity": 2,
-             "pins": [{"photo_sha256": photo.sha256, "x": 0.5, "y": 0.5}]},
-            blob_refs=[photo.sha256],
-        )  # fmt: skip
-        ids["damage_mark"].append(mark_id)
-        ids["photo"].append(photo.sha256)
-    return ids
-
-
-def count(server: LiveServer, sql: str, **params: Any) -> int:
-    with server.db_engine().connect() as connection:
-        return connection.execute(text(sql), params).scalar_one()
-
-
-def test_checkins_and_photos_reach_the_server_once(live_server: LiveServer, tmp_path: Path) -> None:
-    device = live_server.pair_device("tablet")
-    with (
-        LocalStore(tmp_path / "tablet", device.device_id) as store,
-        fast_transport(live_server, device.token) as transport,
-    ):
-        ids = save_checkins(store, visits=20, photos=3)
-        engine = SyncEngine(store, transport, batch_size=25)
-        report = engine.sync_once()
-
-        assert (report.pushed, report.parked) == (63, 0)
-        assert report.blobs_uploaded == 3
-        assert store.status().pending_changes == store.status().pending_blobs == 0
-        assert count(live_server, "SELECT count(*) FROM visits") == 20
-        assert count(live_server, "SELECT count(*) FROM applied_changes") == 63
-        for sha in ids["photo"]:
-            assert count(live_server, "SELECT count(*) FROM blobs WHERE sha256 = :s", s=sha) == 1
-            stored = live_server.instance_path / "blobs" / "originals" / sha[:2] / sha
-            assert stored.read_bytes() == store.blob_path(sha).read_bytes()
-        # The tablet now holds the server's view of its own records (it pulled them).
-        assert store.get("visit", ids["visit"][0])["ticket_number"] == "A-000"
-
-        again = engine.sync_once()
-        assert again.requests == 1  # nothing to push or upload: one pull, empty
-        assert (again.pushed, again.pulled, again.blobs_uploaded) == (0, 0, 0)
-    assert count(live_server, "SELECT count(*) FROM applied_changes") == 63
-
-
-def test_a_server_killed_mid_sync_loses_and_doubles_nothing(
-    live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    device = live_server.pair_device("tablet")
-    with (
-        LocalStore(tmp_path / "tablet", device.device_id) as store,
-        fast_transport(live_server, device.token) as transport,
-    ):
-        save_checkins(store, visits=10, photos=2)
-        real_push = transport.push
-
-        def push_then_power_cut(changes: list[dict[str, Any]]) -> dict[str, Any]:
-            real_push(changes)  # the server commits the first batch …
-            live_server.kill()  # … and loses power before the answer leaves it
-            raise ServerUnreachable("connection reset by peer")
-
-        monkeypatch.setattr(transport, "push", push_then_power_cut)
-        engine = SyncEngine(store, transport, batch_size=5)
-        with pytest.raises(ServerUnreachable):
-            engine.sync_once()
-        assert store.status().pending_changes == 32
-        assert store.status().pending_blobs == 2
-        with pytest.raises(ServerUnreachable):
-            engine.sync_once()  # still down
-
-        monkeypatch.setattr(transport, "push", real_push)
-        live_server.start()
-        report = engine.sync_once()
-        assert report.pushed == 32 and report.blobs_uploaded == 2
-    assert count(live_server, "SELECT count(*) FROM applied_changes") == 32
-    assert count(live_server, "SELECT count(*) FROM visits") == 10
-    assert count(live_server, "SELECT count(*) FROM blobs") == 2
-
-
-def test_refused_records_and_photos_are_parked_without_blocking(
-    live_server: LiveServer, tmp_path: Path
-) -> None:
-    device = live_server.pair_device("tablet")
-    with (
-        LocalStore(tmp_path / "tablet", device.device_id) as store,
-        fast_transport(live_server, device.token) as transport,
-    ):
-        orphan = store.save(
-            "visit",
-            new_id(),
-            {"ticket_number": "A-999", "customer_id": new_id(), "vehicle_id": new_id()},
-        )
-        # A PNG that ends half-way: the server decodes it and refuses it.
-        buffer = io.BytesIO()
-        Image.effect_noise((200, 200), 64).save(buffer, "PNG")
-        broken = store.put_blob(buffer.getvalue()[:1500], "image/png")
-        store.save(
-            "damage_mark",
-            new_id(),
-            {"walkaround_id": new_id(), "view": "top", "x": 0.1, "y": 0.1, "damage_type": "U",
-             "pins": [{"photo_sha256": broken.sha256, "x": 0.5, "y": 0.5}]},
-            blob_refs=[broken.sha256],
-        )  # fmt: skip
-        ids = save_checkins(store, visits=2, photos=1)
-
-        report = SyncEngine(store, transport).sync_once()
-
-        parked = {change.change_id: change.problem for change in store.parked()}
-        assert orphan.change_id in parked
-        assert parked[orphan.change_id]["status"] == 422
-        assert report.blobs_uploaded == 1 and report.blobs_parked == 1
-        (refused_photo,) = store.parked_blobs()
-        assert refused_photo.sha256 == broken.sha256 and refused_photo.problem["status"] == 422
-    assert count(live_server, "SELECT count(*) FROM visits") == 2
-    assert (
-        count(live_server, "SELECT count(*) FROM blobs WHERE sha256 = :s", s=ids["photo"][0]) == 1
-    )
-
-
-def test_a_revoked_tablet_is_told_to_pair_again(live_server: LiveServer, tmp_path: Path) -> None:
-    device = live_server.pair_device("tablet")
-    with (
-        LocalStore(tmp_path / "tablet", device.device_id) as store,
-        fast_transport(live_server, device.token) as transport,
-    ):
-        save_checkins(store, visits=1, photos=0)
-        live_server.revoke(device.device_id)
-        with pytest.raises(DeviceUnpaired):
-            SyncEngine(store, transport).sync_once()
-        assert store.status().pending_changes == 3
-        assert store.sync_history().last_error == "device_not_paired"
-
-
-def test_a_kiosk_pushes_its_checkin_and_gets_todays_appointments_masked(
-    live_server: LiveServer, tmp_path: Path
-) -> None:
-    live_server.cli("demo")
-    device = live_server.pair_device("kiosk")
-    with (
-        LocalStore(tmp_path / "kiosk", device.device_id) as store,
-        fast_transport(live_server, device.token) as transport,
-    ):
-        save_checkins(store, visits=1, photos=0)
-        report = SyncEngine(store, transport).sync_once()
-        assert report.pushed == 3 and report.parked == 0
-        appointments = store.find("appointment")
-        assert appointments, "the demo shop has appointments today"
-        for appointment in appointments:
-            assert appointment["lookup_salt"] and appointment["plate_hash"]
-            assert "plate" not in appointment and "phone" not in appointment
-            assert "plate_masked" not in appointment and "phone_masked" not in appointment

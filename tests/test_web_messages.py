@@ -139,7 +139,7 @@ def test_sms_sender_can_be_plugged_in(app: Flask) -> None:
     sent: list[tuple[str, str]] = []
 
     class Gateway:
-        def send(self, phone: str, text: str) -> None:
+        def send(self, phone: str, text: str, *, idempotency_key: str) -> None:
             sent.append((phone, text))
 
     made = make_visit(app, phone="+8613812345678", channel="sms", language="zh_CN")

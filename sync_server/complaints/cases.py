@@ -30,6 +30,13 @@ from sync_server.shop import shop_settings
 STATES = ("received", "acknowledged", "investigating", "solution_proposed", "closed", "reopened")
 OPEN_STATES = frozenset(STATES) - {"closed"}
 CHANNELS = ("desk", "phone")
+# How a case came in: the desk's two, and the customer's own (``intake``).
+CHANNEL_NAMES = {
+    "desk": Text("At the desk", "server"),
+    "phone": Text("Phone call", "server"),
+    "survey": Text("Survey answer", "server"),
+    "status_page": Text("The customer's status page", "server"),
+}
 # action → (states it may be taken from, state after)
 MOVES: dict[str, tuple[frozenset[str], str]] = {
     "acknowledge": (frozenset({"received"}), "acknowledged"),

@@ -62,7 +62,8 @@ class ComplaintCase(Base):
     # Waiting for the customer: the clocks stand still from this moment.
     waiting_since: Mapped[datetime | None]
     paused_seconds: Mapped[int] = mapped_column(default=0)
-    created_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # None: opened by the system (a survey's hot alert, the customer's status page).
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class ComplaintStep(Base):
@@ -75,6 +76,6 @@ class ComplaintStep(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("complaint_cases.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(20))
     state_after: Mapped[str] = mapped_column(String(20))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
     at: Mapped[datetime] = mapped_column(default=utcnow)
     notes: Mapped[str] = mapped_column(Text, default="")

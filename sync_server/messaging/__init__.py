@@ -3,8 +3,9 @@
 :func:`notify_customer` writes an ``OutboundMessage`` in the caller's transaction, the
 same one as the status step it tells about, so a step is never taken without its
 message, nor a message sent for a step that was rolled back. :func:`send_due` sends what
-is due (``checkin-server send-messages``, and a background thread in ``serve``), and on
-failure tries again later with a growing pause, up to ``MAX_ATTEMPTS``.
+is due (``checkin-server send-messages``, and a scheduled job in ``serve``), and on
+failure tries again later with a growing pause, up to ``MAX_ATTEMPTS`` — each message
+on a lease, with one Message-ID for all its tries (``sending.py``).
 
 Email goes through ``smtplib`` to ``SMTP_HOST``; text messages go through an
 :class:`SmsSender` (``SMS_SENDER``). A message is "sent" only when a gateway accepted
@@ -17,42 +18,37 @@ set up. A customer who chose *phone call* gets no text: the message becomes a ca
 from __future__ import annotations
 
 import logging
-import smtplib
-import threading
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import make_msgid
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
-from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text, normalize_language
 from shared.masking import mask_email, mask_phone
-from sync_server.models import (
-    Customer,
-    OutboundMessage,
-    Shop,
-    Vehicle,
-    Visit,
-    utcnow,
+from sync_server.messaging.sending import (
+    BATCH_SIZE,
+    FAILED,
+    MAX_ATTEMPTS,
+    NO_GATEWAY,
+    PENDING,
+    SENDING,
+    SENT,
+    EmailSender,
+    LoggingSmsSender,
+    NoGateway,
+    SmsSender,
+    retry_delay,
+    send_due,
 )
+from sync_server.models import Customer, OutboundMessage, QuoteRow, Shop, Vehicle, Visit, utcnow
 from sync_server.record_tables import ConsentRow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
-BATCH_SIZE = 50
-# Message states: waiting and being sent; accepted by a gateway; given up after retries;
-# no gateway set up for its channel; a call for the advisor to make, and made.
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-NO_GATEWAY, TO_CALL, CALLED = "no_gateway", "to_call", "called"
-
-
-class NoGateway(Exception):
-    """No mail server or SMS gateway is set up for this channel: nothing was sent."""
+# Message states besides the sender's (pending, sending, sent, failed, no_gateway): a
+# call for the advisor to make, and made.
+TO_CALL, CALLED = "to_call", "called"
 
 
 # What the customer is told at each key point: subject and body, in plain words.
@@ -103,7 +99,7 @@ TEMPLATES: Mapping[str, tuple[Text, Text]] = {
         Text("{shop}: thank you for your visit", "server"),
         Text(
             "Hello {name}, thank you for choosing us for {plate}. If anything is not "
-            "right, reply to this message and we will call you back.",
+            "right, tell us on your car's page and we will call you back: {status_link}",
             "server",
         ),
     ),
@@ -128,6 +124,30 @@ def _customer_language(session: Session, visit_id: str, shop: Shop | None) -> st
     return normalize_language(language or (shop.default_language if shop else None))
 
 
+def quote_version_of(session: Session, visit_id: str) -> int:
+    """The visit's latest quote version sent to the customer; 0 before the first."""
+    return session.scalar(
+        select(func.coalesce(func.max(QuoteRow.version), 0)).where(
+            QuoteRow.visit_id == visit_id, QuoteRow.sent_at.is_not(None)
+        )
+    )
+
+
+def already_told(session: Session, visit_id: str, event: str, version: int | None = None) -> bool:
+    """True when the customer's message for ``event`` at quote ``version`` (default: the
+    visit's current one) is queued (or sent) already."""
+    if version is None:
+        version = quote_version_of(session, visit_id)
+    found = session.scalar(
+        select(OutboundMessage.id).where(
+            OutboundMessage.visit_id == visit_id,
+            OutboundMessage.event == event,
+            OutboundMessage.quote_version == version,
+        )
+    )
+    return found is not None
+
+
 def notify_customer(
     session: Session,
     visit_id: str,
@@ -137,11 +157,18 @@ def notify_customer(
     links: Mapping[str, str] | None = None,
 ) -> OutboundMessage | None:
     """Queue the message for ``event`` in the caller's transaction; None when the
-    customer can be reached by no channel we have."""
+    customer can be reached by no channel we have, or was told already.
+
+    One message per visit, event and quote version: a second is not queued, and one
+    queued by a concurrent transaction makes this one's flush raise ``IntegrityError``
+    (the unique key), so the caller's whole step rolls back — it was done already."""
     if event not in TEMPLATES:
         return None
     visit = session.get(Visit, visit_id)
     if visit is None:
+        return None
+    version = quote_version_of(session, visit_id)
+    if already_told(session, visit_id, event, version):
         return None
     customer = session.get(Customer, visit.customer_id)
     vehicle = session.get(Vehicle, visit.vehicle_id)
@@ -173,6 +200,7 @@ def notify_customer(
     message = OutboundMessage(
         visit_id=visit_id,
         event=event,
+        quote_version=version,
         channel=channel,
         recipient=recipient,
         language=language,
@@ -182,178 +210,8 @@ def notify_customer(
         next_attempt_at=utcnow(),
     )
     session.add(message)
+    session.flush()  # the unique key is checked here, inside the caller's step
     return message
-
-
-# --- senders ----------------------------------------------------------------------------
-
-
-class SmsSender(Protocol):
-    def send(self, phone: str, text: str) -> None: ...
-
-
-class LoggingSmsSender:
-    """The text-message sender while no SMS gateway is set up: logs (number masked) and
-    says that nothing was sent."""
-
-    def send(self, phone: str, text: str) -> None:
-        log.info(
-            "SMS to %s (%d characters), not sent: no SMS gateway", mask_phone(phone), len(text)
-        )
-        raise NoGateway("no SMS gateway is set up")
-
-
-class EmailSender:
-    """Email through the configured SMTP host."""
-
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        self.host = config.get("SMTP_HOST", "")
-        self.port = int(config.get("SMTP_PORT", 25))
-        self.user = config.get("SMTP_USER", "")
-        self.password = config.get("SMTP_PASSWORD", "")
-        self.starttls = bool(config.get("SMTP_STARTTLS", False))
-        self.sender = config.get("MAIL_FROM", "service@localhost")
-
-    def send(
-        self,
-        recipient: str,
-        subject: str,
-        body: str,
-        attachments: Sequence[tuple[str, str, bytes]] = (),
-    ) -> None:
-        if not self.host:
-            log.info("email to %s not sent: SMTP_HOST is not set", mask_email(recipient))
-            raise NoGateway("SMTP_HOST is not set")
-        message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = recipient
-        message["Subject"] = subject
-        message["Message-ID"] = make_msgid(domain="service-lane")
-        message.set_content(body)
-        for filename, content_type, content in attachments:
-            maintype, _, subtype = content_type.partition("/")
-            subtype, _, extra = subtype.partition(";")
-            params = dict(part.strip().split("=", 1) for part in extra.split(";") if "=" in part)
-            message.add_attachment(
-                content,
-                maintype=maintype,
-                subtype=subtype.strip(),
-                filename=filename,
-                params=params,
-            )
-        with smtplib.SMTP(self.host, self.port, timeout=20) as smtp:
-            if self.starttls:
-                smtp.starttls()
-            if self.user:
-                smtp.login(self.user, self.password)
-            smtp.send_message(message)
-
-
-def _attachments(session: Session, message: OutboundMessage) -> list[tuple[str, str, bytes]]:
-    from sync_server.appointment_tables import OutboundAttachment
-
-    rows = session.scalars(
-        select(OutboundAttachment)
-        .where(OutboundAttachment.message_id == message.id)
-        .order_by(OutboundAttachment.id)
-    )
-    return [(row.filename, row.content_type, row.content) for row in rows]
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """1, 2, 4, ... minutes, at most an hour."""
-    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
-
-
-def send_due(
-    session: Session,
-    config: Mapping[str, Any],
-    *,
-    sms: SmsSender | None = None,
-    now: datetime | None = None,
-) -> dict[str, int]:
-    """Send every message that is due; returns counts of sent, retried and failed.
-    The appointment reminders are made ready first (queued if missing, held in quiet
-    hours: ``sync_server.appointments.reminders``)."""
-    from sync_server.appointments.reminders import prepare_reminders
-
-    now = now or utcnow()
-    prepare_reminders(session, now)
-    email = EmailSender(config)
-    sms = sms or config.get("SMS_SENDER") or LoggingSmsSender()
-    counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
-    due_ids = session.scalars(
-        select(OutboundMessage.id)
-        .where(OutboundMessage.state == "pending", OutboundMessage.next_attempt_at <= now)
-        .order_by(OutboundMessage.id)
-        .limit(BATCH_SIZE)
-    ).all()
-    for message_id in due_ids:
-        # Claim it, so a second sender (the CLI beside the server's thread) skips it.
-        claimed = session.execute(
-            update(OutboundMessage)
-            .where(OutboundMessage.id == message_id, OutboundMessage.state == "pending")
-            .values(state="sending")
-        ).rowcount
-        session.commit()
-        if not claimed:
-            continue
-        message = session.get(OutboundMessage, message_id)
-        assert message is not None
-        try:
-            if message.channel == "email":
-                email.send(
-                    message.recipient, message.subject, message.body, _attachments(session, message)
-                )
-            else:
-                sms.send(message.recipient, message.body)
-        except NoGateway as missing:
-            # Not an error to retry: nothing can send it until a gateway is set up.
-            message.state = NO_GATEWAY
-            message.last_error = str(missing)[:400]
-            counts["not_sent"] += 1
-        except Exception as error:
-            message.attempts += 1
-            message.last_error = f"{type(error).__name__}: {error}"[:400]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.state = "failed"
-                counts["failed"] += 1
-            else:
-                message.state = "pending"
-                message.next_attempt_at = now + retry_delay(message.attempts)
-                counts["retry"] += 1
-            log.warning(
-                "message %s (%s) not sent, attempt %d: %s",
-                message.id,
-                message.channel,
-                message.attempts,
-                type(error).__name__,
-            )
-        else:
-            message.attempts += 1
-            message.state = "sent"
-            message.sent_at = utcnow()
-            counts["sent"] += 1
-        session.commit()
-    return counts
-
-
-def start_sender_thread(app: Flask, interval_seconds: float = 15.0) -> threading.Event:
-    """Send due messages in the background while the server runs; set the event to stop."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        from sync_server import db
-
-        while not stop.wait(interval_seconds):
-            try:
-                with app.app_context():
-                    send_due(db.session(), app.config)
-            except Exception:
-                log.exception("message sender loop failed; trying again")
-
-    threading.Thread(target=loop, name="message-sender", daemon=True).start()
-    return stop
 
 
 def masked_recipient(message: OutboundMessage) -> str:
@@ -366,8 +224,10 @@ def masked_recipient(message: OutboundMessage) -> str:
 
 
 __all__ = [
+    "BATCH_SIZE",
     "CALLED",
     "FAILED",
+    "MAX_ATTEMPTS",
     "NO_GATEWAY",
     "PENDING",
     "SENDING",
@@ -378,8 +238,10 @@ __all__ = [
     "LoggingSmsSender",
     "NoGateway",
     "SmsSender",
+    "already_told",
     "masked_recipient",
     "notify_customer",
+    "quote_version_of",
+    "retry_delay",
     "send_due",
-    "start_sender_thread",
 ]

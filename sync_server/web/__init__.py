@@ -186,11 +186,12 @@ def init_app(app: Flask) -> None:
     from sync_server.web import complaints as complaint_pages
     from sync_server.web import customers as customer_pages
     from sync_server.web import messaging as message_pages
+    from sync_server.web import surveys as survey_pages
     from sync_server.web import work_records as work_record_pages
 
     pages = (site, auth, board, visits, quotes, approval, status, admin, desk_steps)
     pages += (message_pages, customer_pages, appointment_pages, capacity_pages)
-    pages += (complaint_pages,)
+    pages += (complaint_pages, survey_pages)
     pages += (customer_merge, vehicles)
     pages += (work_record_pages,)
     for module in pages:

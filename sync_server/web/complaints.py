@@ -35,6 +35,9 @@ def _common() -> dict[str, Any]:
     return {
         "state_name": lambda state: render_text(cases.STATE_NAMES[state]),
         "action_name": lambda action: render_text(cases.ACTION_NAMES[action]),
+        "channel_name": lambda channel: render_text(
+            cases.CHANNEL_NAMES.get(channel, cases.CHANNEL_NAMES["desk"])
+        ),
         "label_name": lambda label: labels.label_name(label, lang),
     }
 

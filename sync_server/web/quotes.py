@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
 
 from shared import domain
 from sync_server import db, visits
@@ -29,6 +30,7 @@ from sync_server.quotes import (
 )
 from sync_server.quotes.changes import changes_since, seen_before
 from sync_server.sync.records import ChangeRefused
+from sync_server.visit_steps import is_step_taken
 from sync_server.web import gettext as _
 from sync_server.web import load_visit, money, page_url, qr_data_uri, render_text
 from sync_server.web.quote_form import (
@@ -233,6 +235,12 @@ def send(visit_id: str) -> ResponseReturnValue:
         session.rollback()
         flash(render_text(refused.message), "error")
         return redirect(url_for("visits.visit", visit_id=visit_id) + "#quote")
+    except IntegrityError as error:
+        # Sent twice at the same moment (a double click, two server processes): the
+        # outbox's unique key kept one message; this request changed nothing.
+        session.rollback()
+        if not is_step_taken(error):
+            raise
     flash(_("The quote was sent to the customer."), "ok")
     return redirect(url_for("quotes.share", visit_id=visit_id))
 

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared import domain
@@ -44,6 +45,7 @@ from sync_server.models import (
 from sync_server.quotes import option_letter, quote_versions
 from sync_server.quotes.changes import changes_by_version
 from sync_server.sync.records import ChangeRefused
+from sync_server.visit_steps import StepAlreadyDone, StepMovedOn
 from sync_server.walkarounds.gate import (
     WalkaroundNotSigned,
     has_signed_walkaround,
@@ -52,6 +54,7 @@ from sync_server.walkarounds.gate import (
 )
 from sync_server.web import gettext as _
 from sync_server.web import load_visit, page_url, render_text, speciality_names
+from sync_server.web.step_answers import answered_taken_step, flash_step_answer, form_from_status
 
 bp = Blueprint("visits", __name__)
 log = logging.getLogger(__name__)
@@ -286,9 +289,13 @@ def visit(visit_id: str) -> ResponseReturnValue:
     )
 
 
-def step_visit(session: Session, visit: Visit, event: VisitEvent) -> VisitStatus:
+def step_visit(
+    session: Session, visit: Visit, event: VisitEvent, from_status: VisitStatus | None = None
+) -> VisitStatus:
     """Take one status step (``sync_server.visit_steps``), links to this server."""
-    return visit_steps.step_visit(session, visit, event, base_url=page_url())
+    return visit_steps.step_visit(
+        session, visit, event, base_url=page_url(), from_status=from_status
+    )
 
 
 @bp.post("/visits/<visit_id>/status")
@@ -305,13 +312,23 @@ def change_status(visit_id: str) -> ResponseReturnValue:
             return redirect(url_for("desk_steps.confirm_revise", visit_id=visit_id))
         if event == VisitEvent.complete_walkaround:
             require_signed_walkaround(session, visit.id)
+        from_status = form_from_status()
         if event == VisitEvent.start_work:
             # The approval is checked by the step itself; then the dispatch.
-            target = visit_steps.step_visit(session, visit, event, page_url(), commit=False)
+            target = visit_steps.step_visit(
+                session, visit, event, page_url(), commit=False, from_status=from_status
+            )
             require_dispatch(session, visit.id)
             session.commit()
         else:
-            target = step_visit(session, visit, event)
+            target = step_visit(session, visit, event, from_status)
+    except (StepAlreadyDone, StepMovedOn) as stale:
+        session.rollback()
+        flash_step_answer(stale)
+    except IntegrityError as error:
+        session.rollback()
+        if not answered_taken_step(error, visit):
+            raise
     except ValueError:
         session.rollback()
         flash(_("This step is not known."), "error")

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
 
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus
 from sync_server import db
@@ -23,9 +24,15 @@ from sync_server.models import Vehicle, Visit, utcnow
 from sync_server.quality_checks import QualityCheckRefused, checklist, record_quality_check
 from sync_server.shop import shop_settings
 from sync_server.sync.records import ChangeRefused
-from sync_server.visit_steps import step_visit
+from sync_server.visit_steps import StepAlreadyDone, StepMovedOn, begin_step, step_visit
 from sync_server.web import gettext as _
 from sync_server.web import page_url, render_text, speciality_names
+from sync_server.web.step_answers import (
+    answered_stale_form,
+    answered_taken_step,
+    flash_step_answer,
+    form_from_status,
+)
 from sync_server.work_records import DIAGNOSIS_STATUSES, DISPATCH_STATUSES
 
 bp = Blueprint("work_records", __name__)
@@ -141,6 +148,11 @@ def dispatch_work(visit_id: str) -> ResponseReturnValue:
 def quality_check(visit_id: str) -> ResponseReturnValue:
     session = db.session()
     visit = _visit(visit_id)
+    posted = (
+        VisitEvent.pass_check if request.form.get("result") == "pass" else VisitEvent.fail_check
+    )
+    if request.method == "POST" and answered_stale_form(visit, posted):
+        return _back(visit_id)
     if visit.status != VisitStatus.quality_check:
         flash(_("The quality check comes once the work is finished."), "error")
         return _back(visit_id)
@@ -151,17 +163,27 @@ def quality_check(visit_id: str) -> ResponseReturnValue:
     context = {"items": items, "ticked": ticked, "notes": notes, "job_type": kind}
     if request.method == "GET":
         return _form("quality_check", visit, {}, **context)
-    passed = request.form.get("result") == "pass"
+    passed = posted == VisitEvent.pass_check
     try:
+        begin_step(session, visit, posted, form_from_status())
         record_quality_check(
             session, visit_id, kind, items, ticked, passed, notes, require_caller().id
         )
         event = VisitEvent.pass_check if passed else VisitEvent.fail_check
-        step_visit(session, visit, event, page_url(), commit=False)
+        step_visit(session, visit, event, page_url(), False, form_from_status())
         session.commit()
     except QualityCheckRefused as refused:
         session.rollback()
         return _form("quality_check", visit, refused.errors, **context), 400
+    except (StepAlreadyDone, StepMovedOn) as stale:
+        session.rollback()
+        flash_step_answer(stale)
+        return _back(visit_id)
+    except IntegrityError as error:
+        session.rollback()
+        if not answered_taken_step(error, visit):
+            raise
+        return _back(visit_id)
     except (TransitionRefused, ChangeRefused) as refused:
         session.rollback()
         flash(render_text(refused.message), "error")
@@ -181,6 +203,8 @@ def quality_check(visit_id: str) -> ResponseReturnValue:
 def hand_back(visit_id: str) -> ResponseReturnValue:
     session = db.session()
     visit = _visit(visit_id)
+    if request.method == "POST" and answered_stale_form(visit, VisitEvent.deliver):
+        return _back(visit_id)
     if visit.status != VisitStatus.ready:
         flash(_("The car can only be handed back after it has passed the quality check."), "error")
         return _back(visit_id)
@@ -194,6 +218,7 @@ def hand_back(visit_id: str) -> ResponseReturnValue:
         return _form("hand_back", visit, {}, typed=typed)
     typed = {name: request.form.get(name, "") for name in ("odometer_out_km", "work_done", "parts")}
     try:
+        begin_step(session, visit, VisitEvent.deliver, form_from_status())
         record_hand_back(
             session,
             visit,
@@ -202,11 +227,20 @@ def hand_back(visit_id: str) -> ResponseReturnValue:
             typed["parts"],
             require_caller().id,
         )
-        step_visit(session, visit, VisitEvent.deliver, page_url(), commit=False)
+        step_visit(session, visit, VisitEvent.deliver, page_url(), False, form_from_status())
         session.commit()
     except HandBackRefused as refused:
         session.rollback()
         return _form("hand_back", visit, refused.errors, typed=typed), 400
+    except (StepAlreadyDone, StepMovedOn) as stale:
+        session.rollback()
+        flash_step_answer(stale)
+        return _back(visit_id)
+    except IntegrityError as error:
+        session.rollback()
+        if not answered_taken_step(error, visit):
+            raise
+        return _back(visit_id)
     except (TransitionRefused, ChangeRefused) as refused:
         session.rollback()
         flash(render_text(refused.message), "error")

@@ -1,0 +1,83 @@
+"""The call-backs hot alerts open: the list the manager and the advisors work from (an
+advisor sees their own and those of visits without an advisor; the manager sees all),
+overdue ones first, and marking one done with what the customer said."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from shared.i18n import Text
+from sync_server.models import Customer, Vehicle, Visit
+from sync_server.surveys.tables import Survey, SurveyCallback
+
+MAX_NOTES = 2000
+
+
+class CallbackRefused(ValueError):
+    def __init__(self, errors: dict[str, Text]) -> None:
+        super().__init__(", ".join(text.render("en") for text in errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class CallbackLine:
+    callback: SurveyCallback
+    survey: Survey
+    visit: Visit
+    customer: Customer
+    vehicle: Vehicle
+
+    def overdue(self, now: datetime) -> bool:
+        return self.callback.done_at is None and now.astimezone(UTC) > self.callback.due_at
+
+
+def callback_list(
+    session: Session, *, advisor_user_id: int | None, open_only: bool = True, limit: int = 300
+) -> Sequence[CallbackLine]:
+    """The call-backs, soonest due first; ``advisor_user_id`` None: everyone's."""
+    query = (
+        select(SurveyCallback, Survey, Visit, Customer, Vehicle)
+        .join(Survey, Survey.id == SurveyCallback.survey_id)
+        .join(Visit, Visit.id == SurveyCallback.visit_id)
+        .join(Customer, Customer.id == Visit.customer_id)
+        .join(Vehicle, Vehicle.id == Visit.vehicle_id)
+    )
+    if open_only:
+        query = query.where(SurveyCallback.done_at.is_(None))
+    if advisor_user_id is not None:
+        query = query.where(
+            or_(
+                SurveyCallback.advisor_user_id == advisor_user_id,
+                SurveyCallback.advisor_user_id.is_(None),
+            )
+        )
+    query = query.order_by(SurveyCallback.done_at.is_not(None), SurveyCallback.due_at).limit(limit)
+    return [CallbackLine(*row) for row in session.execute(query)]
+
+
+def mark_done(
+    session: Session, callback: SurveyCallback, *, user_id: int, notes: str, now: datetime
+) -> SurveyCallback:
+    """The customer was called back; refused without notes or once already done."""
+    if callback.done_at is not None:
+        raise CallbackRefused({"notes": Text("This call-back is already done.", "server")})
+    words = notes.strip()
+    if not words:
+        raise CallbackRefused({"notes": Text("Write what the customer said.", "server")})
+    if len(words) > MAX_NOTES:
+        raise CallbackRefused(
+            {
+                "notes": Text(
+                    "Please keep this to {maximum} characters.", "server", {"maximum": MAX_NOTES}
+                )
+            }
+        )
+    callback.done_at = now.astimezone(UTC)
+    callback.done_by_user_id = user_id
+    callback.notes = words
+    return callback
