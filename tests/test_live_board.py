@@ -38,6 +38,7 @@ from shared import domain
 from shared.wire import to_wire
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.live  # real server processes: not in the --fast loop
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
