@@ -22,6 +22,7 @@ from unittest import mock
 from PIL import Image, ImageDraw, ImageFilter
 
 import sync_server.sync.blobs as blobs
+from sync_server.sync.blob_folder import FolderBlobStore
 
 
 def photo(noisy: bool) -> bytes:
@@ -37,7 +38,7 @@ def photo(noisy: bool) -> bytes:
     return buffer.getvalue()
 
 
-def time_receive(store: blobs.BlobStore, data: bytes, runs: int) -> list[float]:
+def time_receive(store: FolderBlobStore, data: bytes, runs: int) -> list[float]:
     digest = hashlib.sha256(data).hexdigest()
     times = []
     for _ in range(runs):
@@ -53,7 +54,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        store = blobs.BlobStore(Path(folder))
+        store = FolderBlobStore(Path(folder))
         with mock.patch.object(store, "make_thumbnail_later"):
             for noisy in (False, True):
                 data = photo(noisy)

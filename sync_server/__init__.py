@@ -41,13 +41,23 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     _configure_logging(app)
 
-    from sync_server import access, cli, db, live, problems, request_guards, security_headers
+    from sync_server import (
+        access,
+        cli,
+        db,
+        live,
+        problems,
+        request_guards,
+        security_headers,
+        server_secrets,
+    )
     from sync_server.api import init_app as init_api
     from sync_server.sync.api import init_app as init_sync
     from sync_server.web import init_app as init_web
 
     db.init_app(app)
     live.init_app(app)
+    server_secrets.init_app(app)
     problems.init_app(app)
     request_guards.init_app(app)
     security_headers.init_app(app)

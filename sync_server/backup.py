@@ -4,16 +4,18 @@
 
 * the database: SQLite copied through its online backup API (a consistent copy while
   the server runs), or PostgreSQL dumped by ``pg_dump`` (custom format);
-* every stored photo under ``photos/ab/<sha256>``, each checked against its hash while
-  it is copied (a photo already in an earlier backup in ``DIR`` is hard-linked, not
-  copied again: photos never change), listed in ``photos.sha256`` (``sha256sum -c``);
+* every stored photo (read from the photo folder or the bucket) under
+  ``photos/ab/<sha256>``, each checked against its hash while it is copied (a photo
+  already in an earlier backup in ``DIR`` is hard-linked, not copied again: photos
+  never change), listed in ``photos.sha256`` (``sha256sum -c``);
 * ``manifest.json``: when, which database, the server's identity and feed epoch.
 
 ``checkin-server restore BACKUP`` (server stopped) puts the database back (SQLite
 through the backup API again; PostgreSQL by ``pg_restore --clean``), brings back every
-photo of the backup that is missing or damaged (never deleting newer ones), migrates
-the schema, and starts a **new feed epoch**: devices then offer the server everything
-it lacks, and it is whole again (``sync_server.sync.epoch``, docs/sync.md).
+photo of the backup that is missing or damaged, into the folder or the bucket (never
+deleting newer ones), migrates the schema, and starts a **new feed epoch**: devices
+then offer the server everything it lacks, and it is whole again
+(``sync_server.sync.epoch``, docs/sync.md).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -37,6 +39,7 @@ from sqlalchemy.engine import URL, Engine
 
 from shared.atomic_file import atomic_write, fsync_file, fsync_folder, write_atomically
 from sync_server.models import Blob
+from sync_server.sync.blobs import BlobMissing, sniff_content_type
 
 MANIFEST = "manifest.json"
 PHOTO_LIST = "photos.sha256"
@@ -97,16 +100,18 @@ def make_backup(app: Flask, to_dir: Path) -> BackupReport:
         earlier = sorted(to_dir.glob(f"{BACKUP_PREFIX}*"), reverse=True)
         copied, linked, missing = [], 0, []
         for sha in hashes:
-            source = store.original_path(sha)
             target = work / "photos" / sha[:2] / sha
             target.parent.mkdir(parents=True, exist_ok=True)
             if _link_from_earlier(earlier, sha, target):
                 linked += 1
-            elif not source.exists():
-                missing.append(sha)
-                continue
             else:
-                _copy_checked(source, target, sha)
+                try:
+                    content = store.open_original(sha)  # a file, or an object in a bucket
+                except BlobMissing:
+                    missing.append(sha)
+                    continue
+                with content.stream:
+                    _copy_checked(content.stream, target, sha)
             copied.append(sha)
         write_atomically(
             work / PHOTO_LIST,
@@ -187,14 +192,11 @@ def _link_from_earlier(earlier: list[Path], sha: str, target: Path) -> bool:
     return False
 
 
-def _copy_checked(source: Path, target: Path, sha: str) -> None:
-    """Copy ``source`` to ``target``, hashing on the way; refuse a damaged photo."""
+def _copy_checked(reader: IO[bytes], target: Path, sha: str) -> None:
+    """Copy what ``reader`` gives to ``target``, hashing on the way; refuse a damaged photo."""
     digest = hashlib.sha256()
-    # The folder is fsynced by the caller: the whole backup's tree, or the restored photo's.
-    with (
-        source.open("rb") as reader,
-        atomic_write(target, suffix=".part", sync_folder=False) as writer,
-    ):
+    # The folder is fsynced by the caller: the whole backup's tree.
+    with atomic_write(target, suffix=".part", sync_folder=False) as writer:
         while block := reader.read(_CHUNK):
             digest.update(block)
             writer.write(block)
@@ -244,12 +246,15 @@ def restore_backup(app: Flask, folder: Path) -> RestoreReport:
     store = app.extensions["blob_store"]
     restored = 0
     for sha in photos:
-        wanted = store.original_path(sha)
-        if wanted.exists() and _file_sha256(wanted) == sha:
+        if store.matches(sha):
             continue  # newer photos and unchanged ones stay as they are
-        wanted.parent.mkdir(parents=True, exist_ok=True)
-        _copy_checked(folder / "photos" / sha[:2] / sha, wanted, sha)
-        fsync_folder(wanted.parent)
+        kept = folder / "photos" / sha[:2] / sha
+        with kept.open("rb") as reader:
+            content_type = sniff_content_type(reader.read(8))
+        try:
+            store.put_file(sha, kept, content_type)  # checked against its hash, durable
+        except ValueError:
+            raise BackupError(f"photo {sha} in the backup does not match its hash") from None
         restored += 1
     upgrade(app)  # an older backup may have an older schema
     with app.extensions["db_sessionmaker"]() as session:
@@ -274,11 +279,3 @@ def _sqlite_restore(backup_file: Path, live: Path) -> None:
             raise BackupError(f"{backup_file} is damaged: {verdict}")
         with contextlib.closing(sqlite3.connect(live, timeout=30)) as target:
             source.backup(target)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as reader:
-        while block := reader.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()

@@ -44,10 +44,12 @@ def serve_command(host: str, port: int, threads: int) -> None:
     from sync_server.jobs import start_job_runner
     from sync_server.migrate import upgrade
     from sync_server.public_address import WILDCARD_HOSTS, public_base_url
+    from sync_server.server_secrets import ensure_secret_key
     from sync_server.serving import ServeLimits, make_server
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     upgrade(app)
+    ensure_secret_key(app)  # the key every process shares, before the first request
     if host in WILDCARD_HOSTS and not app.config.get("PUBLIC_URL"):
         # Links and QR codes for phones: this machine's LAN address, not 127.0.0.1.
         app.config["PUBLIC_URL"] = public_base_url(host, port)
@@ -350,9 +352,11 @@ def reminders_run_command(preview: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from sync_server.sync.blobs_cli import blobs_group
     from sync_server.sync.projections_cli import projections_group
 
     for command in (
+        blobs_group,
         projections_group,
         shop_command,
         send_messages_command,

@@ -1,15 +1,15 @@
 """Server configuration: read from the environment, with defaults that suit one shop.
 
 ``DATABASE_URL`` picks the database (default: a SQLite file in the instance folder);
-``SECRET_KEY`` signs sessions (default: a random key kept in the instance folder, made
-on first start). A test passes its own mapping to ``create_app``.
+``SECRET_KEY`` signs sessions (default: a random key kept in the database, the same for
+every server process; ``sync_server.server_secrets``). ``BLOB_STORE`` picks the photo
+store (default: a folder; ``s3://bucket/prefix`` for a bucket). A test passes its own
+mapping to ``create_app``.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -26,32 +26,6 @@ def _env_int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
-def _json_file(path: str) -> dict[str, Any]:
-    """A setting kept as a JSON object in a file; none when no file is named."""
-    if not path:
-        return {}
-    try:
-        loaded = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RuntimeError(f"{path} must be a readable JSON file: {exc}") from exc
-    if not isinstance(loaded, dict):
-        raise RuntimeError(f"{path} must hold a JSON object")
-    return loaded
-
-
-def instance_secret_key(instance_path: Path) -> str:
-    """The instance's session-signing key, made once and kept readable by the owner only."""
-    key_file = instance_path / "secret_key"
-    if key_file.exists():
-        return key_file.read_text(encoding="ascii").strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(key)
-    return key
-
-
 def settings_from_environment(instance_path: Path) -> dict[str, Any]:
     """Every setting the server reads, with its default."""
     database_url = os.environ.get("DATABASE_URL") or (
@@ -59,7 +33,8 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
     )
     return {
         "DATABASE_URL": database_url,
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret_key(instance_path),
+        # None: the key every process shares, from the database (sync_server.server_secrets).
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         # JSON bodies are small; photo uploads raise their own limit per request.
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", MAX_PUSH_BYTES),
         "PAIRING_CODE_MINUTES": _env_int("PAIRING_CODE_MINUTES", 10),
@@ -70,6 +45,14 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_HOURS", 12) * 3600,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "BLOB_DIR": os.environ.get("BLOB_DIR", ""),
+        # Photos in an S3-compatible bucket (MinIO, Ceph RGW): s3://bucket/prefix.
+        "BLOB_STORE": os.environ.get("BLOB_STORE", ""),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", ""),
+        "S3_REGION": os.environ.get("S3_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),
+        "S3_ADDRESSING_STYLE": os.environ.get("S3_ADDRESSING_STYLE", ""),
+        # Else boto3's own: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws, a role.
+        "S3_ACCESS_KEY_ID": os.environ.get("S3_ACCESS_KEY_ID", ""),
+        "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY", ""),
         # Messages to customers: email through this SMTP host (none: logged, not sent).
         "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
         "SMTP_PORT": _env_int("SMTP_PORT", 25),
@@ -92,8 +75,6 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "TRUSTED_PROXY": os.environ.get("TRUSTED_PROXY", ""),
         # A customer checked in and not greeted by an advisor this long is highlighted.
         "GREETING_TARGET_MINUTES": _env_int("GREETING_TARGET_MINUTES", 10),
-        # The quality checklists per job type (a JSON file; the defaults serve without).
-        "QUALITY_CHECKLISTS": _json_file(os.environ.get("QUALITY_CHECKLISTS_FILE", "")),
         # Live events (sync_server/live): open streams per process (each holds a worker
         # thread; ``serve`` adds that many), the quiet time between heartbeats, and how
         # long a stream lasts before its reader opens a new one.

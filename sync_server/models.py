@@ -602,6 +602,7 @@ from sync_server import (  # noqa: E402, F401
     customer_file_tables,
     job_tables,
     record_tables,
+    secret_tables,
     work_tables,
 )
 from sync_server.complaints import tables as complaint_tables  # noqa: E402, F401

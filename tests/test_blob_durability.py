@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from sync_server.sync.blobs import BlobStore
+from sync_server.sync.blob_folder import FolderBlobStore
 from sync_server.sync.group_commit import GroupCommit, GroupWriteFailed
 
 JOIN_S = 30  # a generous bound for a thread to end: a hang fails the test, not a slow run
@@ -109,7 +109,7 @@ def test_a_caller_whose_item_another_thread_wrote_gets_that_writes_error() -> No
 
 
 def test_asking_about_a_photo_being_stored_waits_until_it_is_stored(tmp_path: Path) -> None:
-    store = BlobStore(tmp_path / "blobs")
+    store = FolderBlobStore(tmp_path / "blobs")
     data = jpeg(1)
     sha = hashlib.sha256(data).hexdigest()
     events: list[str] = []
@@ -140,7 +140,7 @@ def test_asking_about_a_photo_being_stored_waits_until_it_is_stored(tmp_path: Pa
 
 
 def test_asking_about_photos_nobody_is_storing_does_not_wait(tmp_path: Path) -> None:
-    store = BlobStore(tmp_path / "blobs")
+    store = FolderBlobStore(tmp_path / "blobs")
     other = hashlib.sha256(b"another photo").hexdigest()
     with store.storing(other):
         # Nothing of these is being stored: the answer comes at once, even with no
@@ -152,7 +152,7 @@ def test_asking_about_photos_nobody_is_storing_does_not_wait(tmp_path: Path) -> 
 
 
 def test_a_photo_stored_in_a_new_folder_is_kept_under_its_hash(tmp_path: Path) -> None:
-    store = BlobStore(tmp_path / "blobs")
+    store = FolderBlobStore(tmp_path / "blobs")
     for seed in range(3):
         data = jpeg(seed)
         sha = hashlib.sha256(data).hexdigest()

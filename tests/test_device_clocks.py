@@ -11,7 +11,7 @@ from pathlib import Path
 
 from live_server import LiveServer, live_server_fixture  # noqa: F401
 from sqlalchemy import text
-from test_sync_engine import fast_transport
+from test_sync_engine_live import fast_transport
 
 from kiosk.services.local_store import LocalStore
 from kiosk.services.server_time import MAX_OFFSET_HEADER, SERVER_TIME_HEADER, ServerTime

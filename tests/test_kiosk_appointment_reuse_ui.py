@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import test_kiosk_flow_ui
 from kiosk_flow_fixtures import appointment_entry
-from test_kiosk_flow_ui import finish_common_steps, saved, screen, shown_messages
+from kiosk_flow_steps import finish_common_steps, saved, screen, shown_messages
 
 pytestmark = pytest.mark.ui
 

@@ -15,16 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kiosk_flow_steps import screen, sign
 from tablet_fixtures import (
     TabletVisit,
     sign_on,
     start_tablet_fixture,  # noqa: F401
     tablet_data_fixture,  # noqa: F401
 )
-from test_kiosk_flow_ui import (  # the kiosk's fixtures and steps
+from test_kiosk_flow_ui import (  # the kiosk's fixtures
     kiosk_data,  # noqa: F401
-    screen,
-    sign,
     start_kiosk,  # noqa: F401
 )
 

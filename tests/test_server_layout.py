@@ -25,6 +25,7 @@ REGISTRATIONS = frozenset(
         ("sync_server.models", "sync_server.appointment_tables"),
         ("sync_server.models", "sync_server.customer_file_tables"),
         ("sync_server.models", "sync_server.record_tables"),
+        ("sync_server.models", "sync_server.secret_tables"),
         ("sync_server.models", "sync_server.complaints.tables"),
         ("sync_server.models", "sync_server.follow_up.tables"),
         ("sync_server.models", "sync_server.job_tables"),

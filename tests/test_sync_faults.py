@@ -93,7 +93,7 @@ from kiosk.services.sync import (
 from shared import domain
 from sync_server import db
 from sync_server.models import Device, SyncCounter, SyncRecord
-from sync_server.sync.blobs import BlobStore
+from sync_server.sync.blob_folder import FolderBlobStore
 from sync_server.sync.records import lock_feed, update_server_record
 
 CLIENT_SCRIPT = Path(__file__).with_name("sync_client.py")
@@ -377,7 +377,7 @@ def test_server_killed_during_ingest_keeps_everything_it_acknowledged(
 
 
 def test_the_server_clears_what_killed_uploads_left_behind_once_stale(tmp_path: Path) -> None:
-    store = BlobStore(tmp_path / "blobs")
+    store = FolderBlobStore(tmp_path / "blobs")
     stale = store.incoming / "tmpkilled.part"
     fresh = store.incoming / "tmpuploading.part"  # perhaps another worker's upload
     thumbnail = tmp_path / "blobs" / "thumbnails" / "ab" / "tmpthumb.part"
@@ -388,7 +388,7 @@ def test_the_server_clears_what_killed_uploads_left_behind_once_stale(tmp_path: 
     for path in (stale, thumbnail):
         os.utime(path, (two_hours_ago, two_hours_ago))
 
-    assert BlobStore(tmp_path / "blobs").remove_stale_temp_files() == 0  # done at start
+    assert FolderBlobStore(tmp_path / "blobs").remove_stale_temp_files() == 0  # done at start
     assert not stale.exists() and not thumbnail.exists()
     assert fresh.exists()
 

@@ -421,7 +421,14 @@ def document() -> dict[str, Any]:
                 "put": _op(
                     "Upload one photo, streamed; kept only if its hash matches",
                     DEVICE,
-                    {"200": {"description": "already there"}, "201": {"description": "stored"}},
+                    {
+                        "200": {"description": "already there"},
+                        "201": {"description": "stored"},
+                        "503": {
+                            "description": "the photo store (a bucket) cannot be reached: "
+                            "nothing kept, send it again after Retry-After"
+                        },
+                    },
                     body={
                         "content": {
                             "image/jpeg": {

@@ -10,6 +10,7 @@ store's thumbnails.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -38,12 +39,12 @@ def render_checkin_sheet(
     signature_image = None
     image = signature.image if signature is not None else None
     if image is not None and image.sha256 in sheet.stored_blobs:
-        signature_image = str(blobs.original_path(image.sha256))
+        signature_image = io.BytesIO(blobs.original_bytes(image.sha256))
 
-    def photo_image(sha256: str) -> str | None:
+    def photo_image(sha256: str) -> io.BytesIO | None:
         if sha256 not in sheet.stored_blobs:
             return None  # still uploading: the sheet says so
-        return str(blobs.make_thumbnail(sha256))
+        return io.BytesIO(blobs.thumbnail_bytes(sha256))
 
     car = ""
     if vehicle is not None:

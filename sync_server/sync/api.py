@@ -30,7 +30,12 @@ from sync_server.api.body import json_object, whole_number_arg
 from sync_server.models import Blob, FieldConflict, SyncRecord, utcnow
 from sync_server.problems import Problem, request_language
 from sync_server.sync import trust
-from sync_server.sync.blobs import MAX_UPLOAD_BYTES, BlobRefused, BlobStore
+from sync_server.sync.blobs import (
+    MAX_UPLOAD_BYTES,
+    BlobRefused,
+    BlobStore,
+    PhotoStoreUnavailable,
+)
 from sync_server.sync.epoch import (
     check_device_epoch,
     feed_info,
@@ -38,7 +43,7 @@ from sync_server.sync.epoch import (
 )
 from sync_server.sync.group_commit import GroupCommit
 from sync_server.sync.kiosk_snapshot import kiosk_snapshot
-from sync_server.sync.photo_files import blob_store, send_photo
+from sync_server.sync.photo_files import blob_store, photo_store_unavailable, send_photo
 from sync_server.sync.records import (
     DEVICE_KINDS,
     Change,
@@ -279,7 +284,8 @@ def _store_upload(sha256: str) -> ResponseReturnValue:
     except BlobRefused as refused:
         raise Problem(refused.status, refused.kind, refused.message) from None
     caller = require_caller()
-    # The file is on disk under its name; its folder entry and its row are made durable
+    # The photo is kept under its name; its folder entry (a folder store's) and its row
+    # are made durable
     # together with those of other uploads finishing now, before any is answered.
     current_app.extensions["blob_rows"].submit(
         {
@@ -428,7 +434,8 @@ def record(kind: str, record_id: str) -> ResponseReturnValue:
 def _blob_row_writer(app: Flask, store: BlobStore) -> GroupCommit[dict[str, Any]]:
     """Writes the rows of stored photos, several uploads' at once (group commit).
 
-    First the folders of their files are fsynced (the files themselves already are),
+    First the folders of their files are fsynced (the files themselves already are; a
+    bucket's objects are durable once their put returned),
     then the rows are inserted and committed in one transaction: a row never exists
     for a photo that a power cut could take away. A row already there (the same photo
     uploaded twice at once) is left as it is.
@@ -451,13 +458,13 @@ def _blob_row_writer(app: Flask, store: BlobStore) -> GroupCommit[dict[str, Any]
 
 
 def init_app(app: Flask) -> None:
-    from pathlib import Path
+    from sync_server.sync.blob_stores import blob_store_for
 
-    root = Path(app.config.get("BLOB_DIR") or Path(app.instance_path) / "blobs")
-    store = BlobStore(root)
+    store = blob_store_for(app.config, app.instance_path)
     app.extensions["blob_store"] = store
     app.extensions["blob_rows"] = _blob_row_writer(app, store)
     app.register_blueprint(bp, url_prefix=API_PREFIX)
+    app.register_error_handler(PhotoStoreUnavailable, photo_store_unavailable)
     trust.init_app(app)
     app.after_request(_tell_the_time)
 

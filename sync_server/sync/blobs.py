@@ -1,16 +1,20 @@
-"""Photos and signature images, stored by their SHA-256.
+"""Photos and signature images, stored by their SHA-256: the checks and what every
+store promises.
 
 An upload is streamed to a temp file while it is hashed; nothing is kept unless the hash
 matches the one the device named and the bytes are a whole JPEG or PNG of sane size.
-Only then is the file fsynced and renamed into place, outside any web-served folder,
-with a thumbnail beside it. Dimensions are read from the header and a pixel bomb is
-refused before a single pixel is decoded.
+Only then does it take its final name — a file fsynced and renamed into place outside
+any web-served folder (``blob_folder``), or an object put whole into a bucket with its
+SHA-256 for the bucket to check (``blob_bucket``) — with a thumbnail beside it.
+Dimensions are read from the header and a pixel bomb is refused before a single pixel
+is decoded.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import logging
 import os
 import threading
@@ -26,7 +30,6 @@ from typing import IO
 import simplejpeg
 from PIL import Image, UnidentifiedImageError
 
-from shared.atomic_file import atomic_write, fsync_folder
 from shared.i18n import Text
 
 log = logging.getLogger(__name__)
@@ -64,12 +67,37 @@ class StoredBlob:
     height: int
 
 
-class BlobStore:
-    """Files under ``root``: ``originals/ab/<sha256>`` and ``thumbnails/ab/<sha256>.jpg``."""
+class PhotoStoreUnavailable(Exception):
+    """The photo store could not be reached or refused the server (a bucket that is down,
+    wrong credentials): nothing was kept, and the device sends the photo again later."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.incoming = root / "incoming"
+
+class BlobMissing(LookupError):
+    """A photo the database lists whose object the store does not hold."""
+
+
+@dataclass(frozen=True)
+class BlobContent:
+    """An original photo being read: its bytes as a stream, their number, and its file
+    when the store is a folder (so it can be sent with ranges)."""
+
+    stream: IO[bytes]
+    size: int
+    path: Path | None = None
+
+
+class BlobStore:
+    """Photos and signature pictures by SHA-256: what every store promises.
+
+    An upload is spooled to a temp file in ``spool`` while it is hashed, then checked
+    (hash, format, pixel cap, decoded in full); only then does it take its final name
+    (:meth:`_receiving`). Stores: :class:`~sync_server.sync.blob_folder.FolderBlobStore`
+    (a folder, the default) and :class:`~sync_server.sync.blob_bucket.BucketBlobStore`
+    (an S3-compatible bucket).
+    """
+
+    def __init__(self, spool: Path) -> None:
+        self.incoming = spool
         self.incoming.mkdir(parents=True, exist_ok=True)
         self.remove_stale_temp_files()
         self._last_upload = time.monotonic()
@@ -79,40 +107,76 @@ class BlobStore:
             max_workers=1, thread_name_prefix="thumbnails", initializer=_lower_priority
         )
 
+    # --- what each store does its own way --------------------------------------------
+
+    def describe(self) -> str:
+        """Where the photos are, for logs and the CLI."""
+        raise NotImplementedError
+
+    def has(self, sha256: str) -> bool:
+        raise NotImplementedError
+
+    def open_original(self, sha256: str) -> BlobContent:
+        """The original, to be read and closed; :class:`BlobMissing` if not held."""
+        raise NotImplementedError
+
+    def make_thumbnail(self, sha256: str) -> None:
+        """Make the photo's thumbnail if it is not there yet (one reduced decode)."""
+        raise NotImplementedError
+
+    def thumbnail_bytes(self, sha256: str) -> bytes:
+        """The photo's JPEG thumbnail, made now if need be."""
+        raise NotImplementedError
+
+    def put_file(self, sha256: str, path: Path, content_type: str) -> None:
+        """Keep a photo that is already in a local file (a restore, a migration),
+        checked against its hash first and durable on return; the file stays."""
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def _receiving(self, sha256: str, content_type: str, sync_folder: bool) -> Iterator[IO[bytes]]:
+        """A temp file to write the upload into; kept under its final name if the block
+        ends without an exception, removed otherwise (nothing partial is ever visible)."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def sync_folders(self, sha256s: Iterable[str]) -> None:
+        """Make the names of these originals durable; a bucket's are on return of the put."""
+
+    # --- the same for every store -----------------------------------------------------
+
     def remove_stale_temp_files(self, older_than_s: float = STALE_TEMP_S) -> int:
         """Delete what uploads cut short by a crash left behind; returns how many.
 
-        A killed server leaves its half-received upload in ``incoming/`` (and perhaps a
-        half-written thumbnail ``.part``); nothing refers to them, but they would pile up.
+        A killed server leaves its half-received upload in ``incoming/``; nothing refers
+        to it, but such files would pile up.
         """
-        cutoff = time.time() - older_than_s
-        removed = 0
-        leftovers = [*self.incoming.iterdir(), *self.root.glob("thumbnails/*/*.part")]
-        for path in leftovers:
-            try:
-                if path.is_file() and path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                pass
-        return removed
+        return _remove_older_than(list(self.incoming.iterdir()), older_than_s)
 
-    def original_path(self, sha256: str) -> Path:
-        return self.root / "originals" / sha256[:2] / sha256
+    def original_bytes(self, sha256: str) -> bytes:
+        content = self.open_original(sha256)
+        with content.stream:
+            return content.stream.read()
 
-    def thumbnail_path(self, sha256: str) -> Path:
-        return self.root / "thumbnails" / sha256[:2] / f"{sha256}.jpg"
-
-    def has(self, sha256: str) -> bool:
-        return self.original_path(sha256).exists()
+    def matches(self, sha256: str) -> bool:
+        """True when the store holds this photo and its bytes still have its hash."""
+        try:
+            content = self.open_original(sha256)
+        except BlobMissing:
+            return False
+        digest = hashlib.sha256()
+        with content.stream:
+            while block := content.stream.read(CHUNK_BYTES):
+                digest.update(block)
+        return digest.hexdigest() == sha256
 
     def receive(
         self, sha256: str, content_type: str, stream: IO[bytes], *, sync_folder: bool = True
     ) -> StoredBlob:
         """Keep the upload if and only if it is the named, whole, sane image.
 
-        On return the file is on disk under its final name; with ``sync_folder=False``
-        the caller must still fsync its folder (:meth:`sync_folders`) to make the name
+        On return the photo is kept under its final name; with ``sync_folder=False`` the
+        caller must still call :meth:`sync_folders` to make a folder store's name
         durable, e.g. for several uploads at once.
         """
         if content_type not in FORMATS:
@@ -122,10 +186,7 @@ class BlobStore:
                 Text("Only JPEG and PNG images are accepted.", "server"),
             )
         self._last_upload = time.monotonic()
-        final = self.original_path(sha256)
-        with atomic_write(
-            final, temp_folder=self.incoming, suffix=".part", sync_folder=sync_folder
-        ) as temp_file:
+        with self._receiving(sha256, content_type, sync_folder) as temp_file:
             digest = hashlib.sha256()
             size = 0
             while chunk := stream.read(CHUNK_BYTES):
@@ -153,7 +214,7 @@ class BlobStore:
                 )
             temp_file.flush()
             # Refused here, the upload is removed and nothing takes its final name.
-            width, height = self._check(Path(temp_file.name), FORMATS[content_type])
+            width, height = check_image(Path(temp_file.name), FORMATS[content_type])
         self.make_thumbnail_later(sha256)
         return StoredBlob(sha256, content_type, size, width, height)
 
@@ -183,71 +244,6 @@ class BlobStore:
                 lambda: not any(sha in self._storing for sha in sha256s), timeout
             )
 
-    def sync_folders(self, sha256s: Iterable[str]) -> None:
-        """Make the names of these originals durable (one fsync per folder)."""
-        for folder in {self.original_path(sha).parent for sha in sha256s}:
-            fsync_folder(folder)
-
-    def _check(self, path: Path, expected_format: str) -> tuple[int, int]:
-        """Check the image: what it is, how big, and that it is whole.
-
-        The header gives the format and the size, so a pixel bomb is refused before a
-        single pixel is decoded. A JPEG must end with its end-of-image marker and a PNG
-        with its IEND chunk: a file cut short in transfer or on the device has neither.
-        Then every byte of its pixel data is decoded (:func:`_decode_fully`), so a file
-        cut short with its end marker put back is refused too.
-        """
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                image = Image.open(path)
-            with image:
-                found_format, (width, height) = image.format, image.size
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise BlobRefused(
-                422, "image-too-many-pixels", Text("The image has too many pixels.", "server")
-            ) from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            raise _unreadable() from None
-        if found_format != expected_format:
-            raise BlobRefused(
-                415,
-                "image-type",
-                Text("The file is not the kind of image it claims to be.", "server"),
-            )
-        if width * height > MAX_PIXELS:
-            raise BlobRefused(
-                422,
-                "image-too-many-pixels",
-                Text(
-                    "The image has too many pixels ({width} × {height}).",
-                    "server",
-                    {"width": width, "height": height},
-                ),
-            )
-        with path.open("rb") as image_file:
-            image_file.seek(max(0, path.stat().st_size - TAIL_BYTES))
-            tail = image_file.read()
-        whole = JPEG_END in tail if expected_format == "JPEG" else tail.endswith(PNG_END)
-        if not whole:
-            raise _unreadable()
-        _decode_fully(path, expected_format)
-        return width, height
-
-    def make_thumbnail(self, sha256: str) -> Path:
-        """The photo's thumbnail, made now if it is not there yet (one reduced decode)."""
-        target = self.thumbnail_path(sha256)
-        if target.exists():
-            return target
-        with Image.open(self.original_path(sha256)) as image:
-            image.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))
-            image.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
-            thumbnail = image.convert("RGB")
-        # Not fsynced folder by folder: a thumbnail lost in a power cut is made again.
-        with atomic_write(target, suffix=".part", sync_folder=False) as temp_file:
-            thumbnail.save(temp_file, "JPEG", quality=80)
-        return target
-
     def make_thumbnail_later(self, sha256: str) -> None:
         """Queue the thumbnail, so the device's upload is answered without waiting for it."""
         self._thumbnailer.submit(self._thumbnail_quietly, sha256)
@@ -262,6 +258,90 @@ class BlobStore:
             self.make_thumbnail(sha256)
         except Exception:  # the thumbnail endpoint tries again and says what is wrong
             log.warning("could not make a thumbnail of photo %s", sha256[:12], exc_info=True)
+
+
+def check_image(path: Path, expected_format: str) -> tuple[int, int]:
+    """Check the image: what it is, how big, and that it is whole; its width and height.
+
+    The header gives the format and the size, so a pixel bomb is refused before a
+    single pixel is decoded. A JPEG must end with its end-of-image marker and a PNG
+    with its IEND chunk: a file cut short in transfer or on the device has neither.
+    Then every byte of its pixel data is decoded (:func:`_decode_fully`), so a file
+    cut short with its end marker put back is refused too.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:
+            found_format, (width, height) = image.format, image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BlobRefused(
+            422, "image-too-many-pixels", Text("The image has too many pixels.", "server")
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise _unreadable() from None
+    if found_format != expected_format:
+        raise BlobRefused(
+            415,
+            "image-type",
+            Text("The file is not the kind of image it claims to be.", "server"),
+        )
+    if width * height > MAX_PIXELS:
+        raise BlobRefused(
+            422,
+            "image-too-many-pixels",
+            Text(
+                "The image has too many pixels ({width} × {height}).",
+                "server",
+                {"width": width, "height": height},
+            ),
+        )
+    with path.open("rb") as image_file:
+        image_file.seek(max(0, path.stat().st_size - TAIL_BYTES))
+        tail = image_file.read()
+    whole = JPEG_END in tail if expected_format == "JPEG" else tail.endswith(PNG_END)
+    if not whole:
+        raise _unreadable()
+    _decode_fully(path, expected_format)
+    return width, height
+
+
+def thumbnail_jpeg(original: IO[bytes] | Path) -> bytes:
+    """A JPEG of at most ``THUMBNAIL_EDGE`` pixels a side (one reduced decode)."""
+    with Image.open(original) as image:
+        image.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))
+        image.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
+        thumbnail = image.convert("RGB")
+    buffer = io.BytesIO()
+    thumbnail.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def sniff_content_type(head: bytes) -> str:
+    """JPEG or PNG from a file's first bytes (a restored or migrated photo)."""
+    return "image/png" if head.startswith(b"\x89PNG") else "image/jpeg"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as reader:
+        while block := reader.read(CHUNK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _remove_older_than(paths: list[Path], older_than_s: float) -> int:
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in paths:
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
 
 
 def _lower_priority() -> None:

@@ -193,6 +193,7 @@ def init_app(app: Flask) -> None:
     )
     from sync_server.web import appointments as appointment_pages
     from sync_server.web import capacity_settings as capacity_pages
+    from sync_server.web import checklist_settings as checklist_pages
     from sync_server.web import complaints as complaint_pages
     from sync_server.web import customers as customer_pages
     from sync_server.web import follow_up as follow_up_pages
@@ -205,9 +206,7 @@ def init_app(app: Flask) -> None:
     pages += (message_pages, customer_pages, appointment_pages, capacity_pages)
     pages += (complaint_pages, survey_pages)
     pages += (customer_merge, vehicles)
-    pages += (work_record_pages,)
-    pages += (follow_up_pages,)
-    pages += (report_pages,)
+    pages += (work_record_pages, checklist_pages, follow_up_pages, report_pages)
     for module in pages:
         app.register_blueprint(module.bp)
     # Every page's form is checked for its CSRF token, whichever blueprint it is in.
