@@ -34,6 +34,7 @@ _TITLES: Mapping[int, Text] = {
     422: Text("Some fields need attention", "server"),
     429: Text("Too many attempts; please wait a moment", "server"),
     500: Text("Something went wrong on the server", "server"),
+    503: Text("The server is busy", "server"),
 }
 
 
@@ -127,6 +128,32 @@ def _http_kind(status: int) -> str:
     }.get(status, "http-error")
 
 
+# PostgreSQL's answers when a wait was cut short (``lock_timeout``), two writers waited
+# for each other (a deadlock, one is rolled back) or a session idle in its transaction
+# was ended: nothing was saved, and the same request a moment later goes through.
+BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001", "25P03"})
+BUSY_RETRY_AFTER_S = 2
+
+
+def is_busy_database(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps) is PostgreSQL saying "busy, try again"."""
+    while exc is not None:
+        if getattr(exc, "sqlstate", None) in BUSY_SQLSTATES:
+            return True
+        orig = getattr(exc, "orig", None)
+        exc = orig if orig is not None and orig is not exc else exc.__cause__  # type: ignore[assignment]
+    return False
+
+
+def busy_problem() -> Problem:
+    return Problem(
+        503,
+        "server-busy",
+        Text("The server is busy. Nothing was lost; try again in a moment.", "server"),
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
+    )
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(problem: Problem) -> Response:
@@ -157,6 +184,9 @@ def init_app(app: Flask) -> None:
         if is_disk_full(exc):
             log.error("out of disk space: %s %s: %s", request.method, request.path, exc)
             return problem_response(out_of_space_problem())
+        if is_busy_database(exc):
+            log.warning("database busy: %s %s: %s", request.method, request.path, exc)
+            return problem_response(busy_problem())
         incident = uuid.uuid4().hex[:12]
         log.exception("unhandled error, incident %s, %s %s", incident, request.method, request.path)
         return problem_response(

@@ -36,6 +36,8 @@ class HandBack(Base):
     """The car handed back (交车): odometer out, what was done, parts replaced."""
 
     __tablename__ = "hand_backs"
+    # The month's hand-backs (the survey job, the service star): by time (migration 0016).
+    __table_args__ = (Index("ix_hand_backs_handed_back_at", "handed_back_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), unique=True)

@@ -81,6 +81,13 @@ class LiveServer:
     # -- process -----------------------------------------------------------------------
 
     def start(self) -> LiveServer:
+        self.launch()
+        self._wait_until_healthy()
+        return self
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (several at once: then
+        :meth:`wait_until_up` each)."""
         if self._process is not None:
             raise RuntimeError("the server is already running")
         with self.log_path.open("ab") as log:
@@ -93,8 +100,10 @@ class LiveServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        self._wait_until_healthy()
-        return self
+
+    def wait_until_up(self, timeout_s: float = START_TIMEOUT_S) -> None:
+        """Wait until the launched process answers ``/health`` (raises if it exited)."""
+        self._wait_until_healthy(timeout_s)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a power cut."""
@@ -133,8 +142,8 @@ class LiveServer:
                 process.kill()
                 process.wait()
 
-    def _wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
+    def _wait_until_healthy(self, timeout_s: float = START_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             assert self._process is not None
             if self._process.poll() is not None:

@@ -114,7 +114,7 @@ def test_appointment_check_in_saves_visit_consent_and_signature(store) -> None:
     assert (consent.text_version, consent.text_sha256) == (CONSENT_VERSION, consent_sha256("en"))
     signature_id = receipt.saved_records[2][1]
     signature = store.get("signature", signature_id)
-    png = store.blob_path(signature["image"]["sha256"]).read_bytes()
+    png = store.blob_file(signature["image"]["sha256"]).read_bytes()
     assert png == render_signature_png(flow.strokes)
     outbox = store.pending_changes()
     assert [change.blob_refs for change in outbox] == [(), (), (signature["image"]["sha256"],)]

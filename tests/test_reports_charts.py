@@ -1,11 +1,12 @@
 """The managers' reports on a small known data set: satisfaction and NPS by shop month
-and the service star's table (the surveys area's figures, drawn and exported), complaint
-times against their deadlines by shop month (a case received just after midnight on
-1 April in Shanghai counts for April although UTC still has it in March; a missed first
-response stays missed after it is answered), complaints by category and root cause, the
-forward load (bookable technician hours less the walk-in buffer, a holiday week shorter,
-an empty week shown), and the page: managers only, the chart beside its table, CSV and
-XLSX of the very same table, in both languages."""
+and the service star's table (the surveys area's figures, drawn and exported), reminders
+sent and what they brought within 30 days (the follow-up area's), complaint times
+against their deadlines by shop month (a case received just after midnight on 1 April in
+Shanghai counts for April although UTC still has it in March; a missed first response
+stays missed after it is answered), complaints by category and root cause, the forward
+load (bookable technician hours less the walk-in buffer, a holiday week shorter, an
+empty week shown), and the page: managers only, the chart beside its table, CSV and XLSX
+of the very same table, in both languages."""
 
 from __future__ import annotations
 
@@ -223,6 +224,55 @@ def fill_surveys(app: Flask, shop: Shop) -> None:
         session.commit()
 
 
+def fill_reminders(app: Flask) -> None:
+    """Two maintenance reminders sent in March; one customer came in 12 days later."""
+    from sync_server.follow_up.tables import FollowUpContact
+    from sync_server.models import OutboundMessage
+
+    made = [make_visit(app, phone=f"+861390013900{n}", ticket=f"R-00{n}") for n in (1, 2)]
+    with app.app_context():
+        session = db.session()
+        for n, visit in enumerate(made):
+            sent_at = shanghai(f"2026-03-0{n + 2} 10:00").astimezone(UTC)
+            message = OutboundMessage(
+                visit_id=None,
+                event="follow_up",
+                channel="sms",
+                recipient=f"+861390013900{n + 1}",
+                language="zh_CN",
+                body="保养提醒",
+                state="sent",
+                sent_at=sent_at,
+            )
+            session.add(message)
+            session.flush()
+            session.add(
+                FollowUpContact(
+                    contact_key=f"bench-{n}",
+                    customer_id=visit.customer_id,
+                    kind="maintenance",
+                    due_on=date(2026, 3, 20),
+                    channel="sms",
+                    language="zh_CN",
+                    planned_at=sent_at,
+                    message_id=message.id,
+                    token=f"t{n}" * 20,
+                )
+            )
+        lock_feed(session)
+        put_server_record(
+            session,
+            "visit",
+            domain.Visit(
+                ticket_number="R-003",
+                customer_id=made[0].customer_id,
+                vehicle_id=made[0].vehicle_id,
+                checked_in_at=shanghai("2026-03-14 09:00").astimezone(UTC),
+            ),
+        )
+        session.commit()
+
+
 def download(client: FlaskClient, key: str, fmt: str, **query: str) -> Any:
     response = client.get(f"/reports/{key}.{fmt}", query_string=query)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
@@ -234,6 +284,7 @@ def test_the_reports_page_is_the_managers_with_charts_tables_and_downloads(
 ) -> None:
     fill_complaints(app, shop)
     fill_surveys(app, shop)
+    fill_reminders(app)
     period = {"from": "2026-03", "to": "2026-04"}
     advisor = app.test_client()
     web_login(advisor, shop, "advisor")
@@ -242,12 +293,12 @@ def test_the_reports_page_is_the_managers_with_charts_tables_and_downloads(
     assert "/reports" not in advisor.get("/board").get_data(as_text=True)
     web_login(client, shop, "manager")
     page = client.get("/reports", query_string=period).get_data(as_text=True)
-    keys = ("satisfaction", "service-star", "complaint-times", "complaint-causes")
+    keys = ("satisfaction", "service-star", "complaint-times", "complaint-causes", "reminders")
     for key in (*keys, "forward-load", "approvals"):
         assert f'id="{key}"' in page
         assert f"/reports/{key}.csv?" in page and f"/reports/{key}.xlsx?" in page
     # No approvals in March and April: no chart of nothing, the table says so.
-    assert page.count("<svg") == 5 and "<script" not in page
+    assert page.count("<svg") == 6 and "<script" not in page
     approvals = page[page.index('id="approvals"') :]
     assert "<svg" not in approvals and "Nothing in this period." in approvals
     assert "Response and resolution times against the deadlines" in page
@@ -264,6 +315,12 @@ def test_the_reports_page_is_the_managers_with_charts_tables_and_downloads(
     assert list(csv.reader(io.StringIO(satisfaction)))[1:] == [
         ["2026-03", "1", "5.0", "5.0", "4.0", "10.0", "1", "0", "100.0"],
         ["2026-04", "1", "2.0", "3.0", "2.0", "3.0", "0", "1", "-100.0"],
+    ]
+    reminders = download(client, "reminders", "xlsx", **period).get_data()
+    sheet = load_workbook(io.BytesIO(reminders)).active
+    assert [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        ["2026-03", 2, 0, 1, 0, 50],
+        ["2026-04", 0, 0, 0, None, None],
     ]
     star = download(client, "service-star", "csv", **period).data.decode("utf-8-sig")
     star_rows = list(csv.reader(io.StringIO(star)))

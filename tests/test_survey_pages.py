@@ -144,6 +144,9 @@ def test_call_backs_for_the_advisor_and_the_manager_pages(
     sign_in(manager, "zhou")
     assert "callback-" in own.get("/surveys/callbacks").get_data(as_text=True)
     assert "No call-backs to make." in page_text(other.get("/surveys/callbacks"))
+    visit_page = page_text(own.get(f"/visits/{made.visit_id}"))
+    assert "would recommend 3/10" in visit_page and "Hot alert" in visit_page
+    assert "Call back by" in visit_page
     with module_app.app_context():
         callback_id = db.session().scalar(
             select(SurveyCallback.id).where(SurveyCallback.visit_id == made.visit_id)

@@ -6,23 +6,36 @@ comebacks within 30 days for the same concern, promises kept, and satisfaction b
 
 from __future__ import annotations
 
+import threading
+import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from survey_fixtures import at, hand_back, module_app, person, survey_app  # noqa: F401
 
+from shared.domain import LineDecision, QuoteLineKind, Urgency
 from sync_server import db
 from sync_server.appointments.capacity import calendar_for
 from sync_server.complaints.tables import ComplaintCase
-from sync_server.models import JobAssignment, OutboundMessage, Technician
+from sync_server.models import (
+    ApprovalRow,
+    JobAssignment,
+    OutboundMessage,
+    QuoteRow,
+    Technician,
+)
+from sync_server.record_tables import ApprovalDecisionRow, QuoteLineRow
 from sync_server.shop import shop_settings
 from sync_server.surveys import answers, figures, sending, settings
 from sync_server.surveys.tables import (
     Survey,
     SurveyCallback,
+    SurveyJobLine,
     SurveyTechnician,
 )
 
@@ -72,6 +85,39 @@ def test_the_survey_goes_out_the_next_evening_and_never_in_quiet_hours(session: 
     assert "quiet hours" in refused.value.errors["send_at"].render("en")
 
 
+def approve_lines(session: Any, visit_id: str, *lines: tuple[str, bool]) -> None:
+    """A quote of ``lines`` (description, approved?) and the customer's approval."""
+    quote_id, approval_id = str(uuid.uuid4()), str(uuid.uuid4())
+    session.add(QuoteRow(id=quote_id, visit_id=visit_id))
+    session.add(ApprovalRow(id=approval_id, quote_id=quote_id, quote_version=1, signature_id="s"))
+    for position, (description, approved) in enumerate(lines):
+        line_id = str(uuid.uuid4())
+        zero = Decimal("0")
+        session.add(
+            QuoteLineRow(
+                quote_id=quote_id,
+                line_id=line_id,
+                position=position,
+                kind=QuoteLineKind.labour,
+                description=description,
+                hours=zero,
+                labour_rate=zero,
+                quantity=zero,
+                unit_price=zero,
+                urgency=Urgency.green,
+                amount=zero,
+            )
+        )
+        session.add(
+            ApprovalDecisionRow(
+                approval_id=approval_id,
+                line_id=line_id,
+                decision=LineDecision.approved if approved else LineDecision.declined,
+            )
+        )
+    session.flush()
+
+
 def test_the_job_queues_each_survey_once_in_the_customers_language(session: Any) -> None:
     advisor = person(session, "li.na")
     made = hand_back(session, at("2026-11-10T15:00"), advisor_id=advisor, language="zh_CN")
@@ -79,6 +125,7 @@ def test_the_job_queues_each_survey_once_in_the_customers_language(session: Any)
     session.add(technician)
     session.flush()
     session.add(JobAssignment(visit_id=made.visit_id, technician_id=technician.id))
+    approve_lines(session, made.visit_id, ("Replace front brake pads", True), ("Wipers", False))
     session.commit()
 
     before = sending.prepare_surveys(session, at("2026-11-11T18:59"), CONFIG)
@@ -90,6 +137,10 @@ def test_the_job_queues_each_survey_once_in_the_customers_language(session: Any)
         select(SurveyTechnician.technician_id).where(SurveyTechnician.survey_id == survey.id)
     ).all()
     assert technicians == [technician.id]
+    lines = session.scalars(
+        select(SurveyJobLine.description).where(SurveyJobLine.survey_id == survey.id)
+    ).all()
+    assert lines == ["Replace front brake pads"]  # the declined wipers are not the work
 
     # Due at 19:00; the second run (or a second process) queues nothing more.
     assert sending.prepare_surveys(session, at("2026-11-11T19:05"), CONFIG)["queued"] >= 1
@@ -183,9 +234,10 @@ def test_a_hot_answer_opens_a_call_back_a_complaint_and_emails_the_manager(
     assert case.created_by_user_id is None and "Waited an hour" in case.summary
     alert = session.scalars(
         select(OutboundMessage).where(
-            OutboundMessage.visit_id == made.visit_id, OutboundMessage.event == "survey_hot"
+            OutboundMessage.event == "survey_hot", OutboundMessage.body.contains("Waited an hour")
         )
     ).one()
+    assert alert.visit_id is None  # not one of the messages to the customer
     assert alert.recipient == "zhou@shop.example" and alert.channel == "email"
     assert "/surveys/callbacks" in alert.body
 
@@ -347,3 +399,62 @@ def test_satisfaction_by_month_on_both_databases(
         star = figures.service_star(session, 2026, 8)
         assert star[0].surveys == 3 and star[0].nps == 0.0
     app.extensions["db_engine"].dispose()
+
+
+@pytest.mark.postgres
+def test_two_processes_running_the_job_at_once_queue_one_survey(
+    request: pytest.FixtureRequest, tmp_path: Any
+) -> None:
+    """Two sender passes at the same moment, each on its own connection (as two server
+    processes are): one survey, one message."""
+    url = request.getfixturevalue("migrated_postgres_url")
+    app = survey_app(tmp_path, request.getfixturevalue("sqlite_template"), url)
+    with app.app_context():
+        made = hand_back(db.session(), at("2026-11-10T15:00"))
+    engine = app.extensions["db_engine"]
+    start = threading.Barrier(2)
+    results: list[dict[str, int]] = []
+
+    def run() -> None:
+        with app.app_context(), Session(engine) as session:
+            start.wait()
+            results.append(sending.prepare_surveys(session, at("2026-11-11T19:01"), CONFIG))
+
+    workers = [threading.Thread(target=run) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert len(results) == 2
+    assert sorted(result["queued"] for result in results) == [0, 1]
+    with app.app_context():
+        session = db.session()
+        assert session.scalar(select(func.count()).where(Survey.visit_id == made.visit_id)) == 1
+        sent = select(func.count()).where(
+            OutboundMessage.visit_id == made.visit_id, OutboundMessage.event == "survey"
+        )
+        assert session.scalar(sent) == 1
+    app.extensions["db_engine"].dispose()
+
+
+class RecordingSms:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, phone: str, text: str, *, idempotency_key: str = "") -> None:
+        self.sent.append((phone, text))
+
+
+def test_the_sender_pass_sends_the_survey_when_its_time_comes(session: Any) -> None:
+    """``send_due`` (the server's sender thread, ``checkin-server send-messages``) runs
+    the survey job first: nothing before the evening, the text at 19:00."""
+    from sync_server.messaging import send_due
+
+    made = hand_back(session, at("2026-12-01T11:00"), phone="+8613955550000", language="en")
+    sms = RecordingSms()
+    send_due(session, CONFIG, sms=sms, now=at("2026-12-02T18:30"))
+    assert not [text for phone, text in sms.sent if phone == "+8613955550000"]
+    send_due(session, CONFIG, sms=sms, now=at("2026-12-02T19:00"))
+    (text,) = [text for phone, text in sms.sent if phone == "+8613955550000"]
+    token = session.scalar(select(Survey.token).where(Survey.visit_id == made.visit_id))
+    assert text.endswith(f"https://shop.example/survey/{token}") and "How did we do?" in text

@@ -29,9 +29,6 @@ from sync_server.follow_up.due import Candidate, candidates
 from sync_server.follow_up.tables import FollowUpContact
 from sync_server.follow_up.texts import message_text
 from sync_server.models import Customer, OutboundMessage, Shop, Vehicle
-from sync_server.shop import shop_settings
-
-WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -71,8 +68,11 @@ def _channel(customer: Any) -> tuple[str, str] | None:
 
 
 def plan_run(session: Session, now: datetime, calendar: ShopCalendar | None = None) -> Plan:
-    """Who would get what today and why, and who is held back by what."""
-    shop = shop_settings(session)
+    """Who would get what today and why, and who is held back by what. Read only: a
+    shop not set up yet (no settings row) has nobody to remind."""
+    shop = session.get(Shop, 1)
+    if shop is None:
+        return Plan(now, now.date())
     zone = shop.timezone
     settings = rules.follow_up_settings(session)
     calendar = calendar or calendar_for(session, shop)
@@ -158,8 +158,10 @@ def _params(
 def run(session: Session, now: datetime, base_url: str) -> Plan:
     """The daily run: queue what the plan allows; commits. Returns the plan, with how
     many contacts this run queued (a second run queues none of the same)."""
+    shop = session.get(Shop, 1)
+    if shop is None:  # not set up yet (the demo or the first sign-in makes the row)
+        return Plan(now, now.date())
     rules.lock_runs(session)
-    shop = shop_settings(session)
     plan = plan_run(session, now)
     for planned in plan.to_send:
         token = secrets.token_urlsafe(24)
@@ -248,15 +250,8 @@ def _stop_link(body: str, token: str) -> str:
     return ""
 
 
-def kind_of(message: OutboundMessage) -> str | None:
-    """The follow-up kind of an outbox message, or None for any other message."""
-    if message.event.startswith(rules.EVENT_PREFIX):
-        return message.event[len(rules.EVENT_PREFIX) :]
-    return None
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["WITHDRAWN", "Held", "Plan", "Planned", "plan_run", "run", "send_check"]
+__all__ = ["Held", "Plan", "Planned", "plan_run", "run", "send_check", "utc_now"]

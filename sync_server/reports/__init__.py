@@ -6,6 +6,8 @@ Every month and week is the shop's (``periods``). The reports:
 * ``approvals``: approved totals per advisor and shop month;
 * satisfaction and NPS by month, advisor ratings and the service star: the surveys
   area's figures (``sync_server.surveys.figures``), drawn and exported here;
+* reminders sent and the appointments and visits they brought within 30 days: the
+  follow-up area's figures (``sync_server.follow_up.report``);
 * ``complaint_times``: first response and resolution against their deadlines, per month
   (a missed deadline stays missed);
 * ``complaint_causes``: complaints by category and root cause over a period;

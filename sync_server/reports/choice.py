@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from shared.i18n import Text
 from shared.shop_calendar import ShopCalendar
+from sync_server.follow_up.report import reminders_sent
 from sync_server.models import User
 from sync_server.reports.approvals import approved_totals_by_advisor_month
 from sync_server.reports.complaint_causes import complaints_by_cause
@@ -29,6 +30,7 @@ from sync_server.reports.tables import (
     complaint_times_table,
     forward_load_table,
     month_label,
+    reminders_table,
     satisfaction_table,
     service_star_table,
 )
@@ -43,6 +45,7 @@ REPORT_KEYS = (
     "service-star",
     "complaint-times",
     "complaint-causes",
+    "reminders",
     "forward-load",
     "approvals",
 )
@@ -109,6 +112,10 @@ def build(
         last = choice.period.last
         stars = service_star(session, last.year, last.month)
         return service_star_table(stars, month_label(last.year, last.month), lang)
+    if key == "reminders":
+        period = choice.period
+        labels = [month_label(year, month) for year, month, _ in period.months()]
+        return reminders_table(reminders_sent(session, period.start, period.end), labels, lang)
     if key == "complaint-times":
         return complaint_times_table(complaint_times_by_month(session, choice.period, now), lang)
     if key == "complaint-causes":

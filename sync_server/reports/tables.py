@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.i18n import Text
+from sync_server.follow_up.report import MonthOfReminders
 from sync_server.reports.approvals import AdvisorMonth
 from sync_server.reports.complaint_causes import CauseCount
 from sync_server.reports.complaint_times import ComplaintMonth
@@ -66,6 +67,7 @@ CAUSES_TITLE = Text("Complaints by category and root cause", "server")
 LOAD_TITLE = Text("Forward load: cars coming due per week against technician hours", "server")
 APPROVALS_TITLE = Text("Approved totals per advisor and month", "server")
 SATISFACTION_TITLE = Text("Satisfaction and NPS by month", "server")
+REMINDERS_TITLE = Text("Reminders sent and the appointments and visits they brought", "server")
 STAR_TITLE = Text("Advisor ratings and the service star, {month}", "server")
 
 
@@ -346,3 +348,49 @@ def service_star_table(stars: Sequence[StarRow], month: str, lang: str) -> Repor
         lang,
     )
     return ReportTable("service-star", title, columns, rows, note, chart)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def reminders_table(
+    months: Sequence[MonthOfReminders], labels: Sequence[str], lang: str
+) -> ReportTable:
+    """Every month of ``labels``: reminders and greetings sent, and how many of those
+    customers booked or came in within 30 days."""
+    found = {month_label(m.month.year, m.month.month): m for m in months}
+    columns = [
+        _t("Month", lang),
+        _t("Reminders sent", lang),
+        _t("Appointment made within 30 days", lang),
+        _t("Visit within 30 days", lang),
+        _t("Booked (%)", lang),
+        _t("Came in (%)", lang),
+    ]
+    rows: list[list[Cell]] = []
+    for label in labels:
+        m = found.get(label)
+        sent, booked, came = (m.sent, m.appointments, m.visits) if m else (0, 0, 0)
+        rows.append([label, sent, booked, came, _share(booked, sent), _share(came, sent)])
+    chart = ChartData(
+        kind="bar",
+        title=REMINDERS_TITLE.render(lang),
+        x_title=_t("Month", lang),
+        y_title=_t("Reminders", lang),
+        labels=list(labels),
+        series=[
+            Series(columns[1], [float(row[1] or 0) for row in rows]),  # type: ignore[arg-type]
+            Series(columns[2], [float(row[2] or 0) for row in rows]),  # type: ignore[arg-type]
+            Series(columns[3], [float(row[3] or 0) for row in rows]),  # type: ignore[arg-type]
+        ],
+        counts=True,
+    )
+    if not any(row[1] for row in rows):
+        chart = ChartData(chart.kind, chart.title, chart.x_title, chart.y_title, [], [])
+    note = _t(
+        "A reminder counts as sent when a mail server or SMS gateway accepted it; the month "
+        "is the one it was sent in.",
+        lang,
+    )
+    return ReportTable("reminders", REMINDERS_TITLE.render(lang), columns, rows, note, chart)

@@ -180,7 +180,7 @@ def raise_hot_alert(
         }
         session.add(
             OutboundMessage(
-                visit_id=survey.visit_id,
+                visit_id=None,  # to the manager, not a message to the customer of the visit
                 event=HOT_EVENT,
                 channel="email",
                 recipient=rules.manager_email,

@@ -81,3 +81,21 @@ def mark_done(
     callback.done_by_user_id = user_id
     callback.notes = words
     return callback
+
+
+@dataclass(frozen=True)
+class VisitSurvey:
+    """A visit's survey as its page shows it: the answer, and the call-back if hot."""
+
+    survey: Survey
+    callback: SurveyCallback | None
+
+
+def visit_survey(session: Session, visit_id: str) -> VisitSurvey | None:
+    """The visit's survey with its call-back; None when it has none (yet)."""
+    row = session.execute(
+        select(Survey, SurveyCallback)
+        .outerjoin(SurveyCallback, SurveyCallback.survey_id == Survey.id)
+        .where(Survey.visit_id == visit_id)
+    ).first()
+    return VisitSurvey(row[0], row[1]) if row is not None else None

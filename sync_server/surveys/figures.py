@@ -26,10 +26,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from shared.shop_time import shop_zone
 from sync_server.models import User, Visit
@@ -152,7 +153,9 @@ def month_bounds(year: int, month: int, zone: tzinfo) -> tuple[datetime, datetim
     return first.astimezone(UTC), (first + relativedelta(months=1)).astimezone(UTC)
 
 
-def _same_concern(first: Visit, later: Visit) -> bool:
+def _same_concern(first: Any, later: Any) -> bool:
+    """Whether two visits (rows with ``concern_codes`` and ``concern_text``) are for the
+    same concern."""
     codes = set(first.concern_codes or []) - GENERIC_CONCERNS
     if codes & (set(later.concern_codes or []) - GENERIC_CONCERNS):
         return True
@@ -190,51 +193,74 @@ class _Jobs:
     kept: int = 0
 
 
+@dataclass(frozen=True)
+class _Later:
+    """A later visit's concern, as ``_same_concern`` reads it."""
+
+    concern_codes: list[str] | None
+    concern_text: str
+
+
 def _job_rows(
     session: Session, start: datetime, end: datetime, comeback_days: int
 ) -> dict[int, _Jobs]:
-    """Per advisor: the visits handed back in [start, end), their comebacks and promises."""
+    """Per advisor: the visits handed back in [start, end), their comebacks and promises.
+
+    One ``GROUP BY`` counts the jobs and the promises kept; a second query returns only
+    the pairs (job, the same car's visit checked in after its hand-back), which Python
+    narrows to the comeback window and the same concern."""
     ready = (
-        select(QualityCheck.visit_id, func.max(QualityCheck.checked_at).label("ready_at"))
-        .where(QualityCheck.passed.is_(True))
-        .group_by(QualityCheck.visit_id)
-        .subquery()
+        select(func.max(QualityCheck.checked_at))
+        .where(QualityCheck.visit_id == Visit.id, QualityCheck.passed.is_(True))
+        .correlate(Visit)
+        .scalar_subquery()
     )
     advisor = func.coalesce(Visit.advisor_user_id, HandBack.handed_back_by_user_id)
-    handed = session.execute(
-        select(Visit, HandBack.handed_back_at, ready.c.ready_at, advisor)
-        .join(HandBack, HandBack.visit_id == Visit.id)
-        .outerjoin(ready, ready.c.visit_id == Visit.id)
-        .where(HandBack.handed_back_at >= start, HandBack.handed_back_at < end)
-    ).all()
-    window = timedelta(days=comeback_days)
-    vehicles = {visit.vehicle_id for visit, *_ in handed}
-    later_by_vehicle: dict[str, list[Visit]] = defaultdict(list)
-    if vehicles:
-        for later in session.scalars(
-            select(Visit).where(
-                Visit.vehicle_id.in_(sorted(vehicles)),
-                Visit.checked_in_at > start,
-                Visit.checked_in_at <= end + window,
-            )
-        ):
-            later_by_vehicle[later.vehicle_id].append(later)
+    in_month = (HandBack.handed_back_at >= start, HandBack.handed_back_at < end)
     result: dict[int, _Jobs] = defaultdict(_Jobs)
-    for visit, handed_back_at, ready_at, advisor_id in handed:
-        if advisor_id is None:
-            continue
-        jobs = result[advisor_id]
-        jobs.jobs += 1
-        came_back = any(
-            later.id != visit.id
-            and handed_back_at < later.checked_in_at <= handed_back_at + window
-            and _same_concern(visit, later)
-            for later in later_by_vehicle.get(visit.vehicle_id, [])
+    counted = session.execute(
+        select(
+            advisor,
+            func.count(),
+            func.count(Visit.expected_ready_at),
+            func.sum(case((ready <= Visit.expected_ready_at, 1), else_=0)),
         )
-        jobs.comebacks += came_back
-        if visit.expected_ready_at is not None:
-            jobs.promised += 1
-            jobs.kept += ready_at is not None and ready_at <= visit.expected_ready_at
+        .join(HandBack, HandBack.visit_id == Visit.id)
+        .where(*in_month, advisor.is_not(None))
+        .group_by(advisor)
+    )
+    for advisor_id, jobs, promised, kept in counted:
+        result[advisor_id] = _Jobs(int(jobs), 0, int(promised or 0), int(kept or 0))
+    window = timedelta(days=comeback_days)
+    later = aliased(Visit)
+    pairs = session.execute(
+        select(
+            advisor.label("advisor_id"),
+            Visit.id,
+            Visit.concern_codes,
+            Visit.concern_text,
+            HandBack.handed_back_at,
+            later.checked_in_at,
+            later.concern_codes.label("later_codes"),
+            later.concern_text.label("later_text"),
+        )
+        .join(HandBack, HandBack.visit_id == Visit.id)
+        .join(
+            later,
+            (later.vehicle_id == Visit.vehicle_id)
+            & (later.id != Visit.id)
+            & (later.checked_in_at > HandBack.handed_back_at),
+        )
+        .where(*in_month, advisor.is_not(None), later.checked_in_at <= end + window)
+    )
+    came_back: dict[int, set[str]] = defaultdict(set)
+    for pair in pairs:
+        if pair.checked_in_at <= pair.handed_back_at + window and _same_concern(
+            pair, _Later(pair.later_codes, pair.later_text)
+        ):
+            came_back[pair.advisor_id].add(pair.id)
+    for advisor_id, visits in came_back.items():
+        result[advisor_id].comebacks = len(visits)
     return result
 
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from datetime import time
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text
@@ -36,25 +37,34 @@ class SurveySettingsRefused(ValueError):
         self.errors = errors
 
 
+DEFAULTS = {
+    "send_after_days": 1,
+    "send_at_minute": 19 * 60,
+    "hot_score_max": 2,
+    "hot_recommend_max": 6,
+    "callback_business_hours": 24,
+    "manager_email": "",
+    "star_min_surveys": 5,
+    "comeback_days": 30,
+}
+
+
 def survey_settings(session: Session) -> SurveySettings:
-    """The one settings row, made with the defaults (the next evening at 19:00, scores of
-    2 or less and would-recommend of 6 or less are hot, 24 business hours to call back,
-    5 surveys for the star, comebacks within 30 days)."""
+    """The one settings row (the migration makes it), made with the defaults if it is
+    missing — the next evening at 19:00, scores of 2 or less and would-recommend of 6 or
+    less are hot, 24 business hours to call back, 5 surveys for the star, comebacks within
+    30 days. Two processes making it at once make one."""
     row = session.get(SurveySettings, 1)
     if row is None:
-        row = SurveySettings(
-            id=1,
-            send_after_days=1,
-            send_at_minute=19 * 60,
-            hot_score_max=2,
-            hot_recommend_max=6,
-            callback_business_hours=24,
-            manager_email="",
-            star_min_surveys=5,
-            comeback_days=30,
+        dialect = session.get_bind().dialect.name
+        module = postgresql if dialect == "postgresql" else sqlite
+        session.execute(
+            module.insert(SurveySettings)
+            .values(id=1, **DEFAULTS)
+            .on_conflict_do_nothing(index_elements=["id"])
         )
-        session.add(row)
-        session.flush()
+        row = session.get(SurveySettings, 1)
+        assert row is not None
     return row
 
 

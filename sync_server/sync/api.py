@@ -53,9 +53,10 @@ from sync_server.sync.records import (
     end_batch,
     feed_page,
     flush_batch,
-    lock_feed,
+    lock_records,
     read_change,
     start_batch,
+    start_feed_writes,
 )
 from sync_server.sync.scope import WORKING_SET, vehicle_history, visit_people, working_set
 
@@ -103,7 +104,9 @@ def push() -> ResponseReturnValue:
         )
     caller = require_caller()
     session = db.session()
-    lock_feed(session)  # first: the writers' lock before any read (SQLite)
+    # First: on SQLite the writers' lock before any read; on PostgreSQL the records'
+    # numbers are given at the commit (``sync_server/sync/feed.py``).
+    start_feed_writes(session)
     check_device_epoch(session, request.headers.get(EPOCH_HEADER, ""))
     parsed: list[Change | ChangeRefused] = []
     for raw in changes:
@@ -111,6 +114,8 @@ def push() -> ResponseReturnValue:
             parsed.append(read_change(raw))
         except ChangeRefused as refused:
             parsed.append(refused)
+    touched = [(item.kind, item.id) for item in parsed if isinstance(item, Change)]
+    lock_records(session, touched)  # before reading them (PostgreSQL)
     # Steps that need the customer's signature on the walk-around are applied after the
     # rest of the batch, which may bring that signature; answers keep the batch's order.
     order = sorted(range(len(parsed)), key=lambda index: _is_signed_step(parsed[index]))
@@ -128,7 +133,8 @@ def push() -> ResponseReturnValue:
         # rest are applied. (A savepoint around every batch would cost every push.)
         log.warning("A push failed at the database; applying its changes one by one")
         session.rollback()
-        lock_feed(session)
+        start_feed_writes(session)
+        lock_records(session, touched)
         results, referenced = _apply_one_by_one(session, changes, parsed, caller)
     session.commit()
     in_order: list[dict[str, Any]] = [{}] * len(results)

@@ -1,30 +1,80 @@
 """The changes feed: one sequence number per write, in commit order, and its pages.
 
 Every record carries the sequence number of its last change; a device reads the feed
-from the last number it saw (``feed_page``). Writers take the feed lock first
-(:func:`lock_feed`), so numbers are handed out in the order transactions commit.
+from the last number it saw (``feed_page``). A reader must never see a number while a
+smaller one is still to commit, or its cursor would pass it for good. So numbers are
+handed out in the order transactions commit:
+
+* **Desk and back-office writers** take the feed lock first (:func:`lock_feed`, the
+  ``sync_counter`` row) and hold it to their commit; they are short, and some of them
+  (booking) also rely on it to check capacity alone.
+* **A device's push on PostgreSQL** (:func:`start_feed_writes`) takes no lock for its
+  work: several processes apply pushes at once. Its records get *draft* numbers
+  (negative, unique among the open transactions: the backend's process id times 512
+  plus a count; no reader ever sees one, since they only exist inside the open
+  transaction). Just before its commit (:func:`_number_drafts`) it takes the counter
+  row, numbers its drafts after the last number given out, and commits: the counter
+  row lock is held for two statements and the commit, not for the push. Two pushes
+  that change the same record wait for each other (an advisory lock per record,
+  :func:`lock_records`), as a lost update would otherwise follow.
+
+Why no reader skips a number: numbers are given out only under the counter row lock,
+held until the transaction that took them is committed and visible (PostgreSQL makes
+a transaction visible before it releases its locks). So when a transaction takes
+numbers, every transaction that took smaller ones has committed; a snapshot that shows
+number *n* shows every number below *n* that will ever exist. Every wait is bounded:
+``lock_timeout`` (``FEED_LOCK_TIMEOUT_MS``) answers 503 with ``Retry-After``
+(``sync_server.problems``), and a process frozen while it holds the counter row loses
+its database session after ``FEED_TAIL_IDLE_TIMEOUT_MS`` (the push rolls back; its
+device sends it again). SQLite has one writer at a time: a push takes the feed lock
+first, as before.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, event, select, update
+from sqlalchemy import String, cast, event, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sync_server.models import SyncCounter, SyncRecord
 
 _FEED_COUNTER = "sync_feed_counter"
+_DRAFTS = "sync_feed_drafts"
+
+# How long a writer waits for a lock on PostgreSQL before its request answers 503.
+FEED_LOCK_TIMEOUT_MS = 3000
+# A process frozen between numbering its drafts and its commit loses its session then.
+FEED_TAIL_IDLE_TIMEOUT_MS = 2000
+# Draft numbers per transaction: a push has at most 500 changes.
+DRAFTS_PER_TRANSACTION = 512
+
+
+def is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def bound_lock_waits(session: Session, timeout_ms: int = FEED_LOCK_TIMEOUT_MS) -> None:
+    """On PostgreSQL, no lock of this transaction is waited for longer than ``timeout_ms``
+    (``SET LOCAL lock_timeout``): the request answers 503 with ``Retry-After`` instead."""
+    if is_postgresql(session):
+        session.execute(text(f"SET LOCAL lock_timeout = {int(timeout_ms)}"))
 
 
 def lock_feed(session: Session) -> None:
     """Take the writers' lock first thing in a writing transaction (see ``SyncCounter``).
 
     Holding it, this transaction alone hands out sequence numbers: it keeps the counter
-    row and counts in memory; the row is written with the transaction's flush.
+    row and counts in memory; the row is written with the transaction's flush. On
+    PostgreSQL the wait for it is bounded (:func:`bound_lock_waits`).
     """
+    if _DRAFTS in session.info:
+        return  # a push numbers its records at its commit (``start_feed_writes``)
+    bound_lock_waits(session)
     locked = session.execute(
         update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value)
     )
@@ -39,6 +89,7 @@ def lock_feed(session: Session) -> None:
 def _forget_feed_counter(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_FEED_COUNTER, None)
+        session.info.pop(_DRAFTS, None)
 
 
 _BATCH_SEQ = "sync_feed_batch_seq"
@@ -61,7 +112,93 @@ def stop_counting_in_memory(session: Session) -> None:
     session.info.pop(_BATCH_SEQ, None)
 
 
+def start_feed_writes(session: Session) -> None:
+    """Begin a device's push: on SQLite take the feed lock (one writer at a time); on
+    PostgreSQL number this transaction's records at its commit (drafts until then), so
+    that pushes through several processes are applied at the same time."""
+    if not is_postgresql(session):
+        lock_feed(session)
+        return
+    bound_lock_waits(session)
+    pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    session.info[_DRAFTS] = _Drafts(pid)
+
+
+class _Drafts:
+    """The draft numbers this transaction gave out, in order."""
+
+    def __init__(self, backend_pid: int) -> None:
+        self.first = -(backend_pid * DRAFTS_PER_TRANSACTION)  # fits a 32-bit integer
+        self.given: list[int] = []
+
+    def next(self) -> int:
+        if len(self.given) == DRAFTS_PER_TRANSACTION - 1:
+            raise RuntimeError("too many records in one push for its draft numbers")
+        draft = self.first - len(self.given) - 1
+        self.given.append(draft)
+        return draft
+
+
+def record_lock_key(kind: str, record_id: str) -> int:
+    """The advisory lock key (a signed 64-bit number) of one record."""
+    digest = hashlib.blake2b(f"sync-record:{kind}:{record_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def lock_records(session: Session, keys: list[tuple[str, str]]) -> None:
+    """In a push on PostgreSQL, lock the records it changes (existing or not) until its
+    commit, in one order for every transaction (so two never wait for each other in a
+    circle); a push that changes none of the same records goes on at the same time."""
+    if _DRAFTS not in session.info or not keys:
+        return
+    lock_keys = sorted({record_lock_key(kind, record_id) for kind, record_id in keys})
+    session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM "
+            "(SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS ordered"
+        ),
+        {"keys": lock_keys},
+    )
+
+
+@event.listens_for(Session, "before_commit")
+def _number_drafts(session: Session) -> None:
+    """Give this push's records their feed numbers, last thing before its commit."""
+    drafts: _Drafts | None = session.info.get(_DRAFTS)
+    if drafts is None or not drafts.given or session.in_nested_transaction():
+        return
+    session.flush()
+    count = len(drafts.given)
+    idle_ms = FEED_TAIL_IDLE_TIMEOUT_MS
+    session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {idle_ms}"))
+    last = session.execute(
+        text(
+            "INSERT INTO sync_counter (id, value) VALUES (1, :count) "
+            "ON CONFLICT (id) DO UPDATE SET value = sync_counter.value + :count "
+            "RETURNING value"
+        ),
+        {"count": count},
+    ).scalar_one()
+    numbers = {draft: last - count + 1 + index for index, draft in enumerate(drafts.given)}
+    session.execute(
+        text(
+            "UPDATE sync_records SET seq = numbered.seq FROM "
+            "(SELECT unnest(CAST(:drafts AS integer[])) AS draft, "
+            "unnest(CAST(:numbers AS integer[])) AS seq) AS numbered "
+            "WHERE sync_records.seq = numbered.draft"
+        ),
+        {"drafts": list(numbers), "numbers": list(numbers.values())},
+    )
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, SyncRecord) and instance.seq in numbers:
+            set_committed_value(instance, "seq", numbers[instance.seq])
+    drafts.given.clear()
+
+
 def next_seq(session: Session) -> int:
+    drafts: _Drafts | None = session.info.get(_DRAFTS)
+    if drafts is not None:
+        return drafts.next()
     counter: SyncCounter | None = session.info.get(_FEED_COUNTER)
     if counter is None:  # no lock taken by this transaction: take the next one in SQL
         return session.execute(

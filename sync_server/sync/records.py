@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from sync_server.sync.batch import cached_get, end_batch, flush_batch
 from sync_server.sync.changes import Change, ChangeRefused, blob_refs, read_change
-from sync_server.sync.feed import FeedPage, feed_page, lock_feed
+from sync_server.sync.feed import (
+    FeedPage,
+    feed_page,
+    lock_feed,
+    lock_records,
+    start_feed_writes,
+)
 from sync_server.sync.merge import (
     SERVER_ORIGIN,
     _server_clock,  # trust.init_app sets how far ahead it may run
@@ -46,9 +52,11 @@ __all__ = [
     "flush_batch",
     "latest_quote_is_approved",
     "lock_feed",
+    "lock_records",
     "put_server_record",
     "read_change",
     "server_hlc",
     "start_batch",
+    "start_feed_writes",
     "update_server_record",
 ]

@@ -45,6 +45,7 @@ from sync_server.models import (
 )
 from sync_server.quotes import option_letter, quote_versions
 from sync_server.quotes.changes import changes_by_version
+from sync_server.surveys.callbacks import visit_survey
 from sync_server.sync.records import ChangeRefused
 from sync_server.visit_steps import StepAlreadyDone, StepMovedOn
 from sync_server.walkarounds.gate import (
@@ -223,6 +224,7 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
             request.args.get("job_type"),
         ),
         "messages": messages,
+        "survey": visit_survey(session, visit.id),
         "masked_recipient": masked_recipient,
         "damage_label": lambda value: render_text(domain.damage_label(value)),
         "urgency_label": lambda value: render_text(domain.urgency_label(value)),

@@ -4,7 +4,7 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-07 05:00:00.000000
 
-New tables, and complaint cases and steps that the system opens (a survey's hot alert,
+New tables, an index on ``hand_backs.handed_back_at``, and complaint cases and steps that the system opens (a survey's hot alert,
 the customer's status page) have no user: ``created_by_user_id`` and the steps'
 ``user_id`` may be empty. A filled database keeps everything it has.
 """
@@ -25,6 +25,10 @@ UTC_TIME = sync_server.models.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
+    # The survey job and the service star read hand-backs by time.
+    op.create_index(
+        "ix_hand_backs_handed_back_at", "hand_backs", ["handed_back_at"], unique=False
+    )
     with op.batch_alter_table("complaint_cases") as batch:
         batch.alter_column("created_by_user_id", existing_type=sa.Integer(), nullable=True)
     with op.batch_alter_table("complaint_steps") as batch:
@@ -41,6 +45,41 @@ def upgrade() -> None:
         sa.Column("star_min_surveys", sa.Integer(), nullable=False),
         sa.Column("comeback_days", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_settings")),
+    )
+    settings = sa.table(
+        "survey_settings",
+        *(
+            sa.column(name, sa.String() if name == "manager_email" else sa.Integer())
+            for name in (
+                "id",
+                "send_after_days",
+                "send_at_minute",
+                "hot_score_max",
+                "hot_recommend_max",
+                "callback_business_hours",
+                "manager_email",
+                "star_min_surveys",
+                "comeback_days",
+            )
+        ),
+    )
+    # The defaults: the next evening at 19:00; any score of 2 or less, or would-recommend
+    # of 6 or less, is hot; 24 business hours to call back; 5 surveys for the star.
+    op.bulk_insert(
+        settings,
+        [
+            {
+                "id": 1,
+                "send_after_days": 1,
+                "send_at_minute": 19 * 60,
+                "hot_score_max": 2,
+                "hot_recommend_max": 6,
+                "callback_business_hours": 24,
+                "manager_email": "",
+                "star_min_surveys": 5,
+                "comeback_days": 30,
+            }
+        ],
     )
     op.create_table(
         "surveys",
@@ -161,6 +200,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_hand_backs_handed_back_at", table_name="hand_backs")
     op.drop_index("ix_survey_callbacks_open", table_name="survey_callbacks")
     op.drop_table("survey_callbacks")
     op.drop_index("ix_survey_job_lines_survey", table_name="survey_job_lines")

@@ -1,0 +1,282 @@
+"""Scale-out benchmark: 1, 2 and 3 server processes on one PostgreSQL, 1, 6 and 12 devices.
+
+Each configuration gets a fresh copy of a migrated database and its own ``serve``
+processes (waitress, 8 threads each); the devices are tablets, one OS process each (the
+real local store and sync engine), that send every request to one of the processes at
+random, as behind a load balancer. Every configuration does the same total work:
+``--visits`` check-ins (customer, car, visit, a later edit of the visit, a note: 5
+changes each) split evenly over its devices, pushed 200 changes at a time.
+
+Prints, for each configuration:
+
+- push throughput: changes saved by the server per second, from the start until the
+  last device has pushed its last change;
+- convergence: until every device holds every record of every device (each pulls the
+  feed while the others push, and once more after the last push);
+
+and as ratios: 2 and 3 processes against 1 with 12 devices (goal: 2 processes >= 1.6x
+one), and 12 devices against 1 device doing the same work (goal: within 2x).
+
+    .venv/bin/python benchmarks/scale_bench.py [--postgres URL] [--visits 960]
+        [--processes 1,2,3] [--devices 1,6,12] [--server-code OTHER_CHECKOUT]
+
+``--postgres`` (or ``TEST_DATABASE_URL``) names a database the benchmark may create
+databases from (``CREATE DATABASE``); they are dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from live_server import LiveServer  # noqa: E402
+from sync_workload import save_workload  # noqa: E402
+
+from kiosk.services.local_store import LocalStore  # noqa: E402
+from kiosk.services.sync import SyncEngine, SyncError, SyncTransport  # noqa: E402
+
+PROCESSES = (1, 2, 3)
+DEVICES = (1, 6, 12)
+SECRET = "one-key-for-every-process-of-this-shop"
+
+
+class ShopProcess(LiveServer):
+    server_code = ""  # another checkout's server code (``--server-code``), to compare
+
+    @property
+    def env(self) -> dict[str, str]:
+        extra = {"PYTHONPATH": self.server_code} if self.server_code else {}
+        return {**super().env, "SECRET_KEY": SECRET, **extra}
+
+
+class SwitchingTransport(SyncTransport):
+    """Each request to one of ``urls`` at random (a load balancer)."""
+
+    def __init__(self, urls: list[str], token: str, seed: int) -> None:
+        self.urls, self.rng = urls, random.Random(seed)
+        super().__init__(urls[0], token, timeout=(2, 60))
+
+    @property  # type: ignore[override]
+    def base_url(self) -> str:
+        return self.rng.choice(self.urls)
+
+    @base_url.setter
+    def base_url(self, _value: str) -> None:
+        pass
+
+
+def _device(
+    n: int,
+    folder: str,
+    device: tuple[str, str],
+    urls: list[str],
+    visits: int,
+    start: Any,
+    all_pushed: Any,
+    results: Any,
+) -> None:
+    logging.disable(logging.INFO)
+    token, device_id = device
+    store = LocalStore(Path(folder) / f"tablet{n}", device_id)
+    save_workload(store, visits, 0, seed=n + 1, device=device_id)
+    transport = SwitchingTransport(urls, token, seed=n)
+    engine = SyncEngine(store, transport, batch_size=200)
+    results.put(("ready", n))
+    start.wait()
+    began = time.perf_counter()
+    pages = 0
+    while store.status().pending_changes:
+        try:
+            pages += engine.sync_once().requests
+        except SyncError as error:
+            print(f"device {n}: round failed: {error}", flush=True)
+    pushed = time.perf_counter() - began
+    results.put(("pushed", n, pushed))
+    all_pushed.wait()
+    engine.sync_once()  # the records pushed after this device's last pull
+    results.put(("converged", n, time.perf_counter() - began, pages + 1))
+    transport.close()
+    store.close()
+
+
+def _pair(database_url: str, urls: list[str], count: int) -> list[tuple[str, str]]:
+    from sqlalchemy.orm import Session
+
+    from sync_server.models import DeviceRole
+    from sync_server.pairing import issue_code
+
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        codes = [issue_code(session, DeviceRole.TABLET).code for _ in range(count)]
+    engine.dispose()
+    paired = []
+    for n, code in enumerate(codes):
+        body = requests.post(
+            f"{urls[n % len(urls)]}/api/v1/devices/pair",
+            json={"code": code, "device_name": f"Tablet {n}"},
+            timeout=30,
+        ).json()
+        paired.append((body["token"], body["device_id"]))
+    return paired
+
+
+def run(
+    admin_url: str, template: str, processes: int, devices: int, visits: int
+) -> dict[str, float]:
+    """One configuration on a fresh copy of the migrated ``template``."""
+    name = f"scale_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with tempfile.TemporaryDirectory(prefix="scale-bench-") as folder:
+        servers = [ShopProcess(Path(folder) / f"p{k}", url) for k in range(processes)]
+        try:
+            for server in servers:
+                server.launch()
+            for server in servers:
+                server.wait_until_up(timeout_s=120)
+            urls = [server.url for server in servers]
+            paired = _pair(url, urls, devices)
+            context = multiprocessing.get_context("fork")
+            start, all_pushed = context.Event(), context.Event()
+            results = context.Queue()
+            workers = [
+                context.Process(
+                    target=_device,
+                    args=(
+                        n,
+                        folder,
+                        paired[n],
+                        urls,
+                        visits // devices,
+                        start,
+                        all_pushed,
+                        results,
+                    ),
+                )
+                for n in range(devices)
+            ]
+            for worker in workers:
+                worker.start()
+            for _ in workers:  # every device has saved its work
+                results.get(timeout=600)
+            start.set()
+            pushed = [results.get(timeout=600)[2] for _ in workers]
+            all_pushed.set()
+            converged = [results.get(timeout=600) for _ in workers]
+            for worker in workers:
+                worker.join(timeout=60)
+            check = create_engine(url)
+            with check.connect() as connection:
+                applied = connection.execute(text("SELECT count(*) FROM applied_changes"))
+                changes = applied.scalar_one()
+            check.dispose()
+        finally:
+            for server in servers:
+                server.stop()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    push_s = max(pushed)
+    return {
+        "changes": changes,
+        "push_s": push_s,
+        "per_s": changes / push_s,
+        "converge_s": max(item[2] for item in converged),
+        "requests": max(item[3] for item in converged),
+    }
+
+
+def _template(admin_url: str) -> str:
+    from sync_server import create_app
+    from sync_server.migrate import upgrade
+
+    name = f"scale_template_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    upgrade(app)
+    app.extensions["db_engine"].dispose()
+    return name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL", ""))
+    parser.add_argument("--visits", type=int, default=960, help="check-ins in all (5 changes each)")
+    parser.add_argument("--processes", default=",".join(map(str, PROCESSES)))
+    parser.add_argument("--devices", default=",".join(map(str, DEVICES)))
+    parser.add_argument(
+        "--server-code", default="", help="run the servers from this checkout (a before/after)"
+    )
+    args = parser.parse_args()
+    ShopProcess.server_code = args.server_code
+    if not args.postgres:
+        parser.error("give --postgres URL (or set TEST_DATABASE_URL)")
+    template = _template(args.postgres)
+    figures: dict[tuple[int, int], dict[str, float]] = {}
+    print(f"load average before: {_load_average()}")
+    try:
+        for processes in map(int, args.processes.split(",")):
+            for devices in map(int, args.devices.split(",")):
+                figure = run(args.postgres, template, processes, devices, args.visits)
+                figures[(processes, devices)] = figure
+                print(
+                    f"{processes} process(es), {devices:2d} device(s): "
+                    f"{figure['changes']} changes pushed in {figure['push_s']:.2f} s "
+                    f"= {figure['per_s']:,.0f}/s; converged in {figure['converge_s']:.2f} s "
+                    f"({figure['requests']:.0f} requests per device at most)",
+                    flush=True,
+                )
+    finally:
+        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+        admin.dispose()
+    print(f"load average after: {_load_average()}")
+    most = max(map(int, args.devices.split(",")))
+    one = figures.get((1, most))
+    for processes in (2, 3):
+        other = figures.get((processes, most))
+        if one and other:
+            goal = " (goal >= 1.6)" if processes == 2 else ""
+            print(
+                f"push throughput, {processes} processes / 1, {most} devices: "
+                f"{other['per_s'] / one['per_s']:.2f}x{goal}"
+            )
+    for processes in map(int, args.processes.split(",")):
+        single, many = figures.get((processes, 1)), figures.get((processes, most))
+        if single and many:
+            print(
+                f"convergence, {most} devices / 1 device, {processes} process(es): "
+                f"{many['converge_s'] / single['converge_s']:.2f}x (goal <= 2)"
+            )
+
+
+def _load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f}, {five:.1f}, {fifteen:.1f}"
+
+
+if __name__ == "__main__":
+    main()

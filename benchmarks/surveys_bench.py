@@ -1,0 +1,234 @@
+"""How fast the survey figures answer with 100,000 visits handed back over two years and
+20,000 answered surveys, on SQLite and on PostgreSQL: ``satisfaction_by_month`` over 12
+shop months, ``service_star`` for one month, and the star page through the Flask test
+client. Prints p50/p95 of the wall clock and p95 of the CPU time; the goal is
+p95 ≤ 300 ms (issue 14, reports).
+
+    .venv/bin/python benchmarks/surveys_bench.py [--visits 100000] [--surveys 20000]
+        [--runs 30] [--postgres postgresql+psycopg://user:pw@host/db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from board_bench import percentile
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CODES = ["brakes", "tyres", "noise", "maintenance", "oil_change", "air_conditioning"]
+
+
+def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """Customers, cars, visits handed back over two years before ``end``, their quality
+    checks, and answered surveys for ``surveys`` of them (typed rows, bulk inserted)."""
+    from sync_server.models import Customer, Vehicle, Visit
+    from sync_server.surveys.tables import Survey
+    from sync_server.work_tables import HandBack, QualityCheck
+
+    rng = random.Random(2026)
+    cars = max(1, visits * 6 // 10)
+    customer_ids = [str(uuid.uuid4()) for _ in range(cars)]
+    with engine.begin() as connection:
+        for start in range(0, cars, 5000):
+            chunk = range(start, min(cars, start + 5000))
+            connection.execute(
+                insert(Customer),
+                [
+                    {"id": customer_ids[n], "name": f"Customer {n}", "phone": f"+86138{n:08d}"}
+                    for n in chunk
+                ],
+            )
+            connection.execute(
+                insert(Vehicle),
+                [
+                    {"id": customer_ids[n], "customer_id": customer_ids[n], "plate": f"京A{n:05d}"}
+                    for n in chunk
+                ],
+            )
+    surveyed = set(rng.sample(range(visits), min(surveys, visits)))
+    span = timedelta(days=730).total_seconds()
+    rows: dict[type, list[dict]] = {Visit: [], HandBack: [], QualityCheck: [], Survey: []}  # type: ignore[type-arg]
+
+    def flush(connection) -> None:  # type: ignore[no-untyped-def]
+        for model, batch in rows.items():
+            if batch:
+                connection.execute(insert(model), batch)
+                batch.clear()
+
+    with engine.begin() as connection:
+        for n in range(visits):
+            visit_id = str(uuid.uuid4())
+            car = customer_ids[rng.randrange(cars)]
+            handed = end - timedelta(seconds=rng.random() * span)
+            checked_in = handed - timedelta(hours=rng.randint(2, 30))
+            advisor = advisors[n % len(advisors)]
+            rows[Visit].append(
+                {
+                    "id": visit_id,
+                    "ticket_number": f"K-{n % 1000:03d}",
+                    "customer_id": car,
+                    "vehicle_id": car,
+                    "status": "delivered",
+                    "concern_codes": [rng.choice(CODES)],
+                    "concern_text": "",
+                    "checked_in_at": checked_in,
+                    "advisor_user_id": advisor,
+                    "expected_ready_at": handed - timedelta(minutes=rng.randint(-120, 240)),
+                    "status_token": secrets.token_urlsafe(16),
+                }
+            )
+            rows[HandBack].append(
+                {
+                    "visit_id": visit_id,
+                    "odometer_out_km": 1000,
+                    "work_done": "Service",
+                    "parts_replaced": [],
+                    "handed_back_by_user_id": advisor,
+                    "handed_back_at": handed,
+                }
+            )
+            rows[QualityCheck].append(
+                {
+                    "visit_id": visit_id,
+                    "job_type": "",
+                    "items": [],
+                    "passed": True,
+                    "notes": "",
+                    "checked_at": handed - timedelta(hours=1),
+                }
+            )
+            if n in surveyed:
+                rows[Survey].append(
+                    {
+                        "visit_id": visit_id,
+                        "customer_id": car,
+                        "advisor_user_id": advisor,
+                        "token": secrets.token_urlsafe(32),
+                        "language": "zh_CN",
+                        "handed_back_at": handed,
+                        "send_at": handed + timedelta(days=1),
+                        "queued_at": handed + timedelta(days=1),
+                        "answered_at": handed + timedelta(days=1, hours=1),
+                        "overall": rng.randint(1, 5),
+                        "advisor_score": rng.randint(2, 5),
+                        "work_score": rng.randint(2, 5),
+                        "recommend": rng.randint(0, 10),
+                        "comment": "",
+                        "hot": False,
+                        "created_at": handed,
+                    }
+                )
+            if len(rows[Visit]) >= 5000:
+                flush(connection)
+        flush(connection)
+
+
+def timed(runs: int, call) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """p50 and p95 of the wall clock, and p95 of this process's CPU time (what a call
+    costs when the machine is shared), in ms."""
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        call()
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return statistics.median(wall), percentile(wall, 0.95), percentile(cpu, 0.95)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visits", type=int, default=100_000)
+    parser.add_argument("--surveys", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server to use")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="surveys-bench-"))
+    os.environ["CHECKIN_INSTANCE_PATH"] = str(folder / "instance")
+    from sync_server import create_app, db
+    from sync_server.migrate import upgrade
+    from sync_server.models import UserRole
+    from sync_server.people import create_user
+    from sync_server.shop import shop_settings
+    from sync_server.surveys.figures import satisfaction_by_month, service_star
+
+    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    admin = None
+    if args.postgres:
+        name = f"surveys_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    try:
+        upgrade(app)
+        with app.app_context():
+            session = db.session()
+            shop_settings(session).timezone = "Asia/Shanghai"
+            session.commit()
+            advisors = [
+                create_user(session, f"advisor{n}", "bench-password", UserRole.ADVISOR).id
+                for n in range(8)
+            ]
+            create_user(session, "boss", "bench-password", UserRole.MANAGER)
+        end = datetime(2026, 12, 1, tzinfo=SHANGHAI).astimezone(UTC)
+        started = time.perf_counter()
+        engine = app.extensions["db_engine"]
+        seed(engine, args.visits, args.surveys, end, advisors)
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+        print(
+            f"{engine.dialect.name}: seeded {args.visits:,} visits, {args.surveys:,} surveys "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        year_start = datetime(2025, 12, 1, tzinfo=SHANGHAI)
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        client.post(
+            "/login", data={"username": "boss", "password": "bench-password", "csrf_token": token}
+        )
+        with app.app_context():
+            session = db.session()
+            checks = {
+                "satisfaction_by_month (12 months)": lambda: satisfaction_by_month(
+                    session, year_start, end
+                ),
+                "service_star (one month)": lambda: service_star(session, 2026, 11),
+                "star page /surveys/star": lambda: client.get("/surveys/star?month=2026-11"),
+            }
+            for label, call in checks.items():
+                call()  # warm
+                p50, p95, cpu95 = timed(args.runs, call)
+                verdict = "ok" if p95 <= 300 else "OVER the 300 ms goal"
+                print(
+                    f"  {label:36s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
+                    f"(CPU p95 {cpu95:6.1f} ms)  {verdict}"
+                )
+    finally:
+        app.extensions["db_engine"].dispose()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
