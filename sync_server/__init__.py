@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         access,
         cli,
         db,
+        live,
         problems,
         request_guards,
         security_headers,
@@ -55,6 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from sync_server.web import init_app as init_web
 
     db.init_app(app)
+    live.init_app(app)
     server_secrets.init_app(app)
     problems.init_app(app)
     request_guards.init_app(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import signal
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 from shared.shop_time import shop_time_text
 from sync_server import db
+from sync_server.live import live
 from sync_server.models import Device, DeviceRole, User, UserRole
 from sync_server.pairing import issue_code, revoke_device
 from sync_server.people import PIN_PATTERN, PeopleError, create_user, set_pin
@@ -60,7 +62,22 @@ def serve_command(host: str, port: int, threads: int) -> None:
     server = make_server(app, host=host, port=port, threads=threads, limits=limits)
     shown = app.config.get("PUBLIC_URL") or public_base_url(host, port)
     click.echo(f"Serving on {shown}/ (Ctrl+C to stop)")
-    server.run()
+    _stop_on_sigterm(app)
+    try:
+        server.run()
+    finally:
+        live(app).shutdown()
+
+
+def _stop_on_sigterm(app: Flask) -> None:
+    """SIGTERM stops the server as Ctrl+C does: open event streams end first (their
+    readers reconnect elsewhere), then waitress lets running requests finish."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        live(app).shutdown()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 @click.group("db")

@@ -75,6 +75,12 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "TRUSTED_PROXY": os.environ.get("TRUSTED_PROXY", ""),
         # A customer checked in and not greeted by an advisor this long is highlighted.
         "GREETING_TARGET_MINUTES": _env_int("GREETING_TARGET_MINUTES", 10),
+        # Live events (sync_server/live): open streams per process (each holds a worker
+        # thread; ``serve`` adds that many), the quiet time between heartbeats, and how
+        # long a stream lasts before its reader opens a new one.
+        "LIVE_MAX_STREAMS": _env_int("LIVE_MAX_STREAMS", 20),
+        "LIVE_HEARTBEAT_SECONDS": _env_int("LIVE_HEARTBEAT_SECONDS", 15),
+        "LIVE_STREAM_MAX_SECONDS": _env_int("LIVE_STREAM_MAX_SECONDS", 600),
         # How far ahead of the server's clock a device's change may be clocked.
         "SYNC_MAX_CLOCK_OFFSET_MS": _env_int("SYNC_MAX_CLOCK_OFFSET_SECONDS", 300) * 1000,
     }

@@ -10,6 +10,11 @@ use to fill the disk or hold every connection.
   that sends nothing, the same), so sockets that trickle a header byte by byte
   ("slowloris") are closed; waitress alone keeps them while each byte is fresh.
 * ``CONNECTION_LIMIT`` connections at once, ``CHANNEL_TIMEOUT_SECONDS`` of silence.
+* **Live event streams** (``sync_server/live``) each hold a worker thread while open:
+  the pool gets ``LIVE_MAX_STREAMS`` threads on top of ``--threads``, so ordinary
+  requests always have theirs, and waitress keeps reading a connection while its
+  request runs (``channel_request_lookahead``) so that a stream whose reader went away
+  ends at once.
 
 On the open internet, run it behind a reverse proxy (nginx, Caddy) that buffers
 requests and terminates TLS; these limits are for the shop's own network.
@@ -54,6 +59,8 @@ class ServeLimits:
     # The reverse proxy's address: only its X-Forwarded-For/-Proto are believed, so the
     # sign-in limits count each client's own address, not the proxy's.
     trusted_proxy: str = ""
+    # Live event streams this process serves at once (each holds a worker thread).
+    live_streams: int = 20
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> ServeLimits:
@@ -63,6 +70,7 @@ class ServeLimits:
             channel_timeout_s=int(settings.get("CHANNEL_TIMEOUT_SECONDS", cls.channel_timeout_s)),
             connection_limit=int(settings.get("CONNECTION_LIMIT", cls.connection_limit)),
             trusted_proxy=str(settings.get("TRUSTED_PROXY") or ""),
+            live_streams=int(settings.get("LIVE_MAX_STREAMS", cls.live_streams)),
         )
 
     def body_limit(self, method: str, path: str, headers: Mapping[str, str]) -> int:
@@ -91,6 +99,9 @@ class ServeLimits:
             "inbuf_overflow": self.body_bytes,
             "channel_timeout": self.channel_timeout_s,
             "connection_limit": self.connection_limit,
+            # Read on while a request runs: a closed connection is seen (an event stream
+            # whose reader left ends) instead of only when a write fails.
+            "channel_request_lookahead": 1,
             # How often the header deadline is checked (also waitress's idle check).
             "cleanup_interval": max(1, int(self.header_timeout_s // 4) or 1),
         }
@@ -195,9 +206,14 @@ class LimitedServer(TcpWSGIServer):
 def make_server(
     app: Any, *, host: str, port: int, threads: int, limits: ServeLimits
 ) -> LimitedServer | MultiSocketServer:
-    """A waitress server for ``app`` with ``limits``, listening on ``host:port``."""
+    """A waitress server for ``app`` with ``limits``, listening on ``host:port``;
+    ``threads`` for ordinary requests, and one more per live event stream allowed."""
     adj = Adjustments(
-        host=host, port=port, threads=threads, ident="service-lane", **limits.waitress_settings()
+        host=host,
+        port=port,
+        threads=threads + max(0, limits.live_streams),
+        ident="service-lane",
+        **limits.waitress_settings(),
     )
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)

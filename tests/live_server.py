@@ -65,6 +65,8 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
         self._engine: Engine | None = None
+        # Settings for this server alone (e.g. ``LIVE_MAX_STREAMS``), set before start.
+        self.extra_env: dict[str, str] = {}
 
     @property
     def env(self) -> dict[str, str]:
@@ -73,6 +75,7 @@ class LiveServer:
             "CHECKIN_INSTANCE_PATH": str(self.instance_path),
             "DATABASE_URL": self.database_url,
             "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
         }
 
     # -- process -----------------------------------------------------------------------

@@ -14,8 +14,9 @@ Three layers, each testable alone:
   queued, and the next round sends the same changes again, which the server applies
   once.
 * :class:`BackgroundSync` runs rounds on a daemon thread every ``interval_s``, at once
-  when asked (a check-in was just saved), with exponential backoff and jitter after
-  failures, and publishes a :class:`SyncState` for the status bar.
+  when asked, with exponential backoff and jitter after failures, and publishes a
+  :class:`SyncState` for the status bar. A check-in just saved is pushed at once on a
+  second thread (:meth:`BackgroundSync.push_now`), even while a round pulls.
 
 Split by job: ``sync_transport`` (HTTP), ``sync_engine`` (one round), this module (the
 background thread); everything is imported from here.
@@ -118,6 +119,9 @@ class BackgroundSync:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._push_wake = threading.Event()
+        self._push_thread: threading.Thread | None = None
+        self._in_round = False
         self._state = SyncState()
         self.failures = 0
 
@@ -129,13 +133,44 @@ class BackgroundSync:
         self._thread.start()
 
     def stop(self, timeout: float = 10) -> bool:
-        """Stop after the current round; True when the thread has ended within ``timeout``."""
+        """Stop after the current round; True when the threads have ended within ``timeout``."""
         self._stopping.set()
         self._wake.set()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        self._push_wake.set()
+        ended = True
+        for thread in (self._thread, self._push_thread):
+            if thread is not None:
+                thread.join(timeout)
+                ended = ended and not thread.is_alive()
+        return ended
+
+    def push_now(self) -> None:
+        """Send what was just saved (a check-in) now, without waiting for a round to
+        end, then run a round (photos, pull). Returns at once; a second thread pushes."""
+        if self._stopping.is_set():
+            return
+        if self._push_thread is None or not self._push_thread.is_alive():
+            self._push_thread = threading.Thread(
+                target=self._push_loop, name="push-now", daemon=True
+            )
+            self._push_thread.start()
+        self._push_wake.set()
+
+    def _push_loop(self) -> None:
+        while True:
+            self._push_wake.wait()
+            if self._stopping.is_set():
+                return
+            self._push_wake.clear()
+            try:
+                report = self.engine.push_now()
+                log.info("Pushed %d change(s) at once", report.pushed)
+            except SyncError as error:
+                log.info("Immediate push stopped (%s); the next round sends it", error.code)
+            except Exception:
+                log.exception("Immediate push failed; the next round sends it")
+            self._publish(running=self._in_round)
+            self.request_sync()  # the rest: the signature's image, the pull
 
     def request_sync(self) -> None:
         """Sync now (e.g. a check-in was just saved) instead of at the next interval."""
@@ -154,6 +189,7 @@ class BackgroundSync:
     def _run(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
+            self._in_round = True
             self._publish(running=True)
             try:
                 self.engine.sync_once()
@@ -166,6 +202,7 @@ class BackgroundSync:
                 self.failures += 1
                 log.exception("Sync round failed")
                 self._note_unexpected_failure()
+            self._in_round = False
             self._publish(running=False)
             self._wake.wait(self.next_delay())
 

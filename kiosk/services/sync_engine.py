@@ -82,6 +82,8 @@ class SyncEngine:
         self.batch_bytes = batch_bytes
         self.after_pull: Callable[[SyncEngine], None] | None = None
         self._round = threading.Lock()
+        # The outbox is sent by one thread at a time: a round's push, or push_now.
+        self._pushing = threading.Lock()
         self.server_time = ServerTime(store.clock)
         transport.server_time = self.server_time
         self._restamped: set[str] = set()  # this round's changes given a new clock
@@ -102,7 +104,8 @@ class SyncEngine:
                     # gets what it lacks again, then the round starts over.
                     self._recover(report)
                     try:
-                        self._push_outbox(report)
+                        with self._pushing:
+                            self._push_outbox(report)
                     except ServerRestored:
                         continue
                     self._upload_photos(report)
@@ -118,6 +121,22 @@ class SyncEngine:
                 report.requests = self.transport.request_count - requests_before
             self.store.note_sync_success()
             return report
+
+    def push_now(self) -> SyncReport:
+        """Send the outbox now, outside a round: a check-in just saved reaches the
+        server (and every open board) at once, even while a round pulls or uploads.
+
+        Raises :class:`SyncError` as a round does; whatever was not sent stays queued
+        for the next round, which also uploads the photos and pulls.
+        """
+        report = SyncReport()
+        requests_before = self.transport.request_count
+        try:
+            with self._pushing:
+                self._push_outbox(report)
+        finally:
+            report.requests = self.transport.request_count - requests_before
+        return report
 
     # -- push --------------------------------------------------------------------------
 

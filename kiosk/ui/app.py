@@ -384,8 +384,8 @@ class CheckinApp(App):
         self.checkin.begin(choice)
 
     def _checked_in(self, receipt: CheckinReceipt) -> None:
-        log.info("Checked in %s; asking the sync to send it", receipt.ticket_number)
-        self.request_sync()
+        log.info("Checked in %s; sending it now", receipt.ticket_number)
+        self.link.push_now()
 
     def request_sync(self) -> None:
         self.link.request_sync()

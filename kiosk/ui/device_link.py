@@ -17,6 +17,7 @@ from kivy.clock import Clock, ClockEvent
 from kiosk.services.checkin_flow import KioskSetup
 from kiosk.services.connection import ConnectionReport, ConnectionState
 from kiosk.services.device_store import DeviceSettings
+from kiosk.services.live_events import LiveEvents, LiveNotice
 from kiosk.services.local_store import LocalStore
 from kiosk.services.pairing import PairingService
 from kiosk.services.sync import (
@@ -52,6 +53,7 @@ class DeviceLink:
         self._status_event: ClockEvent | None = None
         self._checking = False
         self._pairing_screen: PairingScreen | None = None
+        self.live_events: LiveEvents | None = None
 
     # -- pairing -----------------------------------------------------------------------
 
@@ -202,9 +204,22 @@ class DeviceLink:
             on_state=lambda state: Clock.schedule_once(lambda _dt: self.sync_state(state)),
         )
         app.sync.start()
+        if settings.mode == "tablet":
+            # The shop's changes as they happen: each one starts a round at once (the
+            # queue is redrawn after it); the periodic round stays the fallback.
+            self.live_events = LiveEvents(settings.server_url, settings.token, self._heard)
+            self.live_events.start()
+
+    def _heard(self, _notice: LiveNotice) -> None:
+        """A live event (on the listener's thread): pull what changed now."""
+        if self.app.sync is not None:
+            self.app.sync.request_sync()
 
     def stop_background_sync(self) -> None:
         app = self.app
+        if self.live_events is not None:
+            self.live_events.stop(timeout=SHUTDOWN_WAIT_S)
+            self.live_events = None
         if app.sync is not None:
             app.sync.stop(timeout=SHUTDOWN_WAIT_S)
             app.sync.engine.transport.close()
@@ -240,3 +255,9 @@ class DeviceLink:
         """Something was saved locally: ask the background sync to send it soon."""
         if self.app.sync is not None:
             self.app.sync.request_sync()
+
+    def push_now(self) -> None:
+        """A check-in was saved: send it at once (not at the next round), in the
+        background, so it shows on the shop's boards and tablets within a second."""
+        if self.app.sync is not None:
+            self.app.sync.push_now()

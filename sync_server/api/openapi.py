@@ -230,6 +230,21 @@ def document() -> dict[str, Any]:
                     {"200": {"description": "it", **_json(OBJECT)}},
                 )
             },
+            "/events": {
+                "get": _op(
+                    "Live events for tablets (server-sent events): `visit` with the ids of "
+                    "visits that changed, `hello` when the stream opens, `resync` when events "
+                    "were lost; a comment line every 15 s. 503 with Retry-After when the "
+                    "process has its most streams open",
+                    DEVICE,
+                    {
+                        "200": {
+                            "description": "an event stream",
+                            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        }
+                    },
+                )
+            },
             "/advisors": {
                 "get": _op(
                     "Who may sign in on a tablet (tablets)",

@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shared.validation import check_phone, normalize_vin, plate_key
 from shared.visit_status import ORDER, TERMINAL, VisitStatus
-from sync_server import db
+from sync_server import db, live
 from sync_server.access import STAFF, allow
 from sync_server.appointments.vip import is_vip, vip_phones
 from sync_server.greeting import DEFAULT_TARGET_MINUTES, not_greeted_in_time
@@ -255,6 +255,14 @@ def _context() -> dict[str, object]:
 @allow(*STAFF)
 def board() -> ResponseReturnValue:
     return render_template("board/board.html", **_context())
+
+
+@bp.get("/board/events")
+@allow(*STAFF)
+def events() -> ResponseReturnValue:
+    """The board's live events: "visits changed" (ids only); the page then fetches its
+    cards again (``board.js``), and falls back to its periodic refresh without them."""
+    return live.live().open_stream()
 
 
 @bp.get("/board/cards")
