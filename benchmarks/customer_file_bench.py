@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from board_bench import percentile, seed
+from reports_bench import seed_complaints, seed_surveys
 
 REGULAR_VISITS = 40
 
@@ -126,10 +127,110 @@ def seed_regular(app, now: datetime) -> tuple[str, str]:  # type: ignore[no-unty
         return customer.id, vehicle.id
 
 
+def seed_regular_after_care(app, customer_id: str, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """The regular's survey answers, complaints, reminders sent and opt-outs (bulk rows)."""
+    from sqlalchemy import insert
+
+    from sync_server import db
+    from sync_server.complaints.tables import ComplaintCase
+    from sync_server.follow_up.tables import FollowUpContact, FollowUpOptOut
+    from sync_server.models import OutboundMessage, Visit
+    from sync_server.surveys.tables import Survey
+
+    with app.app_context():
+        session = db.session()
+        visits = session.execute(
+            select(Visit.id, Visit.checked_in_at).where(Visit.customer_id == customer_id)
+        ).all()
+        session.execute(
+            insert(Survey),
+            [
+                {
+                    "visit_id": visit_id,
+                    "customer_id": customer_id,
+                    "token": uuid.uuid4().hex,
+                    "language": "zh_CN",
+                    "handed_back_at": at,
+                    "send_at": at + timedelta(days=1),
+                    "answered_at": at + timedelta(days=1, hours=1),
+                    "overall": 2 if n % 8 == 0 else 5,
+                    "advisor_score": 5,
+                    "work_score": 4,
+                    "recommend": 5 if n % 8 == 0 else 9,
+                    "comment": "Fine 很好",
+                    "hot": n % 8 == 0,
+                    "created_at": at,
+                }
+                for n, (visit_id, at) in enumerate(visits)
+            ],
+        )
+        session.execute(
+            insert(ComplaintCase),
+            [
+                {
+                    "customer_id": customer_id,
+                    "visit_id": visits[n][0],
+                    "channel": "phone",
+                    "summary": "Bench complaint",
+                    "state": "closed" if n else "investigating",
+                    "received_at": visits[n][1],
+                    "first_response_due": visits[n][1] + timedelta(minutes=30),
+                    "first_responded_at": visits[n][1] + timedelta(minutes=10),
+                    "resolution_started_at": visits[n][1],
+                    "resolution_due": visits[n][1] + timedelta(hours=16),
+                    "resolved_at": visits[n][1] + timedelta(hours=8) if n else None,
+                    "paused_seconds": 0,
+                }
+                for n in range(10)
+            ],
+        )
+        for n in range(30):
+            at = now - timedelta(days=10 * n + 1)
+            message = OutboundMessage(
+                visit_id=None,
+                event="follow_up:maintenance",
+                channel="sms",
+                recipient="+8613999990000",
+                language="zh_CN",
+                subject="",
+                body="Bench reminder",
+                state="sent",
+                attempts=1,
+                sent_at=at,
+                next_attempt_at=at,
+            )
+            session.add(message)
+            session.flush()
+            session.add(
+                FollowUpContact(
+                    contact_key=f"bench:{n}",
+                    customer_id=customer_id,
+                    kind="maintenance",
+                    reason="by date",
+                    reason_params={},
+                    work="Oil change",
+                    work_zh="更换机油",
+                    due_on=at.date(),
+                    channel="sms",
+                    language="zh_CN",
+                    planned_at=at,
+                    message_id=message.id,
+                    token=uuid.uuid4().hex,
+                )
+            )
+        session.add_all(
+            FollowUpOptOut(customer_id=customer_id, at=now - timedelta(days=d), source="desk")
+            for d in (5, 200)
+        )
+        session.commit()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--surveys", type=int, default=20_000)
+    parser.add_argument("--complaints", type=int, default=2_000)
     parser.add_argument("--postgres", metavar="URL")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="customer-file-bench-"))
@@ -164,7 +265,13 @@ def main() -> None:
             connection.execute(
                 text("INSERT INTO sync_counter (id, value) VALUES (1, :last)"), {"last": last}
             )
+        with app.app_context():
+            manager = create_user(db.session(), "manager0", "bench-password", UserRole.MANAGER).id
+            db.session().commit()
+        seed_complaints(app, args.complaints, now, manager)
+        seed_surveys(app, args.surveys, now, advisors)
         regular, regular_car = seed_regular(app, now)
+        seed_regular_after_care(app, regular, now)
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
             rng = random.Random(7)
