@@ -1,5 +1,6 @@
 """A realistic demo shop: people, customers with English and Chinese names, their cars,
-today's appointments and a few visits already under way.
+today's appointments and a few visits already under way; and after the hand-back, survey
+answers (a promoter, a hot alert with its call-back and case) and a complaint in progress.
 
 The visits under way carry what the back office would hold by then: the consent, the
 walk-around with photos (drawn here, stored like a tablet's uploads), damage marks and

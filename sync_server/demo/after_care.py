@@ -6,7 +6,9 @@ root causes, and the reminder, survey and complaint settings at their defaults.
 Everything goes through the areas' own services (the hand-back's survey, the answer and its
 hot alert, the complaint's intake and steps), at the times the story needs. A second run
 first takes away what the first made here — only rows hung on the demo's own visits — and
-makes it again on today's clock, so deadlines and "answered yesterday" stay true.
+makes it again on today's clock, so deadlines and "answered yesterday" stay true. (With a
+manager's address in the survey settings, each run e-mails the hot alert again, as the
+answer would.)
 """
 
 from __future__ import annotations
