@@ -228,10 +228,11 @@ def test_quote_approved_on_the_phone_then_work_may_start(server: LiveServer, bro
     switch_language(advisor, "zh_CN")
     assert "到店看板" in advisor.inner_text("h1")
 
-    # The board searches as it is typed in.
-    advisor.fill("#board-search", "粤B")
+    # The board searches as it is typed in (the demo's Emily Carter, 粤B88K21, came too).
+    advisor.fill("#board-search", "粤B1")
     advisor.wait_for_selector(".results .visit-card")
     assert advisor.locator(".results .visit-card").count() == 1
+    assert "粤B12345" in advisor.inner_text(".results")
     switch_language(advisor, "en")
 
     advisor.goto(f"{server.url}/visits/{visit_id}")

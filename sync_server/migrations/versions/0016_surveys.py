@@ -212,6 +212,18 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_surveys_customer_id"), table_name="surveys")
     op.drop_table("surveys")
     op.drop_table("survey_settings")
+    # Before 0016 every case and step had an author. A system step on a desk's case is
+    # kept under the case's author; the cases the system opened (a survey's hot alert,
+    # the status page: channels that came with 0016) go with the surveys.
+    op.execute(
+        "UPDATE complaint_steps SET user_id = (SELECT created_by_user_id FROM complaint_cases"
+        " WHERE complaint_cases.id = complaint_steps.case_id) WHERE user_id IS NULL"
+    )
+    op.execute(
+        "DELETE FROM complaint_steps WHERE user_id IS NULL OR case_id IN"
+        " (SELECT id FROM complaint_cases WHERE created_by_user_id IS NULL)"
+    )
+    op.execute("DELETE FROM complaint_cases WHERE created_by_user_id IS NULL")
     with op.batch_alter_table("complaint_steps") as batch:
         batch.alter_column("user_id", existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table("complaint_cases") as batch:
