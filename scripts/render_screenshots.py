@@ -635,6 +635,10 @@ def render(out_dir: Path, only: str | None = None) -> list[Path]:
             from render_advisor_checkin_screenshots import render_advisor_checkin
 
             written += render_advisor_checkin(lang, out_dir)
+        if only in (None, "deferred"):
+            from render_deferred_screenshots import render_deferred
+
+            written += render_deferred(lang, out_dir)
     return written
 
 
@@ -643,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument(
         "--only",
-        choices=("pairing", "kiosk", "tablet", "walkaround", "typing", "advisor"),
+        choices=("pairing", "kiosk", "tablet", "walkaround", "typing", "advisor", "deferred"),
         help="render only these",
     )
     args = parser.parse_args(argv)

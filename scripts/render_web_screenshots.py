@@ -537,7 +537,8 @@ def revised_quote(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) 
 
 def manager_pages(browser: Any, base: str, shoot: Shooter) -> None:
     """People with their tablet PINs, a refused PIN, a pairing code, the capacity
-    settings and a refused rule, a refused form."""
+    settings and a refused rule, the quality checklists and a refused item, the reports, a
+    refused form."""
     for lang in LANGUAGES:
         context = browser.new_context(**DESK)
         page = context.new_page()
@@ -558,6 +559,14 @@ def manager_pages(browser: Any, base: str, shoot: Shooter) -> None:
         page.fill("#rules input[name=vip_share_percent]", "95")
         page.click("#rules button.primary")
         shoot(page, "capacity-settings-error", lang)
+        page.goto(f"{base}/reports")
+        shoot(page, "reports", lang)
+        page.goto(f"{base}/settings/checklists")
+        shoot(page, "checklists", lang)
+        new_item = page.locator("#checklist-engine tr.item").nth(4)
+        new_item.locator("input[name=en]").fill("Battery terminals tight")
+        page.click("#checklist-engine button[value=save]")
+        shoot(page, "checklists-error", lang)
         page.goto(f"{base}/admin")
         page.evaluate("document.querySelector('.pin-form input[name=csrf_token]').remove()")
         page.locator(".pin-form button").first.click()

@@ -300,6 +300,40 @@ def tiers_recompute_command() -> None:
     click.echo(f"Tiers worked out again; {changed} customers changed tier.")
 
 
+@click.group("reminders")
+def reminders_group() -> None:
+    """Maintenance reminders, declined work coming due, birthday and holiday greetings."""
+
+
+@reminders_group.command("run")
+@click.option("--preview", is_flag=True, help="List who would get what and why; send nothing.")
+@with_appcontext
+def reminders_run_command(preview: bool) -> None:
+    """The daily run (safe to run twice: nothing is sent twice)."""
+    from sync_server.follow_up.preview import preview_lines
+    from sync_server.follow_up.run import plan_run, run, utc_now
+
+    session = db.session()
+    now = utc_now()
+    if preview:
+        plan = plan_run(session, now)
+        session.rollback()
+        for line in preview_lines(plan):
+            click.echo(line)
+        return
+    base_url = current_app.config.get("PUBLIC_URL")
+    if not base_url:
+        raise click.ClickException(
+            "Set PUBLIC_URL to the address customers' phones reach (https://…): the "
+            "reminders' booking and opt-out links are made from it."
+        )
+    plan = run(session, now, str(base_url).rstrip("/"))
+    click.echo(
+        f"Reminders: {plan.queued} queued, {len(plan.held)} held back "
+        f"({len(plan.to_send) - plan.queued} already queued by another run)."
+    )
+
+
 def init_app(app: Flask) -> None:
     from sync_server.sync.blobs_cli import blobs_group
     from sync_server.sync.projections_cli import projections_group
@@ -319,6 +353,7 @@ def init_app(app: Flask) -> None:
         backup_command,
         restore_command,
         tiers_group,
+        reminders_group,
     ):
         app.cli.add_command(command)
 

@@ -9,7 +9,6 @@ mapping to ``create_app``.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -25,19 +24,6 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
-
-
-def _json_file(path: str) -> dict[str, Any]:
-    """A setting kept as a JSON object in a file; none when no file is named."""
-    if not path:
-        return {}
-    try:
-        loaded = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RuntimeError(f"{path} must be a readable JSON file: {exc}") from exc
-    if not isinstance(loaded, dict):
-        raise RuntimeError(f"{path} must hold a JSON object")
-    return loaded
 
 
 def settings_from_environment(instance_path: Path) -> dict[str, Any]:
@@ -89,8 +75,6 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "TRUSTED_PROXY": os.environ.get("TRUSTED_PROXY", ""),
         # A customer checked in and not greeted by an advisor this long is highlighted.
         "GREETING_TARGET_MINUTES": _env_int("GREETING_TARGET_MINUTES", 10),
-        # The quality checklists per job type (a JSON file; the defaults serve without).
-        "QUALITY_CHECKLISTS": _json_file(os.environ.get("QUALITY_CHECKLISTS_FILE", "")),
         # How far ahead of the server's clock a device's change may be clocked.
         "SYNC_MAX_CLOCK_OFFSET_MS": _env_int("SYNC_MAX_CLOCK_OFFSET_SECONDS", 300) * 1000,
     }

@@ -117,6 +117,18 @@ def _recompute_tiers(session: Session, config: Mapping[str, Any], now: datetime)
     return {"changed": changed}
 
 
+def _run_reminders(session: Session, config: Mapping[str, Any], now: datetime) -> object:
+    """The reminders' daily run, hourly: safe to repeat (each contact once), nothing in
+    quiet hours, so the first run after them is the day's run."""
+    from sync_server.follow_up.run import run
+
+    base_url = str(config.get("PUBLIC_URL") or config.get("LINK_BASE_URL") or "").rstrip("/")
+    if not base_url:
+        return {"skipped": "no PUBLIC_URL for the links"}
+    plan = run(session, now, base_url)
+    return {"queued": plan.queued, "held": len(plan.held)}
+
+
 def _register_builtin() -> None:
     if "messages" in _JOBS:
         return
@@ -125,6 +137,9 @@ def _register_builtin() -> None:
     )
     register(Job("no_shows", _mark_no_shows, every=timedelta(minutes=1)))
     register(Job("tiers", _recompute_tiers, daily_at=time(3, 15), lease=timedelta(hours=1)))
+    register(
+        Job("reminders", _run_reminders, every=timedelta(hours=1), lease=timedelta(minutes=30))
+    )
     # New jobs (surveys, follow-up reminders): register them here, as above.
 
 

@@ -606,4 +606,5 @@ from sync_server import (  # noqa: E402, F401
     work_tables,
 )
 from sync_server.complaints import tables as complaint_tables  # noqa: E402, F401
+from sync_server.follow_up import tables as follow_up_tables  # noqa: E402, F401
 from sync_server.surveys import tables as survey_tables  # noqa: E402, F401

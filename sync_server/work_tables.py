@@ -1,13 +1,14 @@
 """Typed tables of the work records a visit leaves behind besides its diagnosis
 (``sync_server/diagnoses.py``): each quality check with its checklist answers, and the
-hand-back with the odometer out, the work done and the parts replaced."""
+hand-back with the odometer out, the work done and the parts replaced; and the shop's
+quality checklists, set on the manager's settings page."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sync_server.models import Base, JsonType, utcnow
@@ -44,3 +45,24 @@ class HandBack(Base):
     parts_replaced: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     handed_back_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     handed_back_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChecklistItemRow(Base):
+    """One item of the shop's quality checklist of a job type ("" for a job of no known
+    type), in both languages, at its place in the list. A job type with no rows has the
+    shop's default checklist (``sync_server.quality_checks.DEFAULT_CHECKLISTS``)."""
+
+    __tablename__ = "quality_checklist_items"
+    __table_args__ = (
+        UniqueConstraint("job_type", "key", name="uq_quality_checklist_items_job_type_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_type: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int]
+    # What a quality check records as ticked: stays when the words are edited.
+    key: Mapped[str] = mapped_column(String(60))
+    label_en: Mapped[str] = mapped_column(String(200))
+    label_zh: Mapped[str] = mapped_column(String(200))
+    changed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,17 +7,23 @@ another device: its walk-around (odometer 38,000 km) with a dent on the rear. Op
 today's walk-around shows that dent once the answer comes (and caches that visit), with
 the screen usable meanwhile; with the server gone, the walk-around opens again with the
 history from the tablet's cache.
+
+An earlier visit's quote had two lines declined and not done since: the *Deferred* tab
+(touched, in both languages) lists them, soonest due first, for the advisor to offer
+again — from the server's answer, and offline from the tablet's copy.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from customer_file_fixtures import Line, VisitPlan, make_history
 from live_server import LiveServer, live_server_fixture  # noqa: F401
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,11 +35,13 @@ from kiosk.ui.headless import HeadlessApp
 from shared import domain
 from shared.domain import DamageType, DiagramView
 from shared.wire import to_wire
+from sync_server import create_app
 from sync_server.demo import demo_id
 from sync_server.models import SyncRecord, Visit
 
 pytestmark = pytest.mark.ui
 
+ZONE = ZoneInfo("Asia/Shanghai")  # the demo shop's
 VISIT_KEY = "zhao-min"  # A-003, checked in 12 minutes ago, no walk-around yet
 
 
@@ -78,6 +86,26 @@ def earlier_visit_on_server(live_server: LiveServer) -> tuple[str, str]:
     return visit.id, dent.id
 
 
+def declined_work_on_server(live_server: LiveServer) -> None:
+    """A visit of the car 40 days ago whose quote had the pads (yellow, due in 90 days)
+    and the wiper blade (green, due in 180) declined, and the oil change done."""
+    app = create_app({"DATABASE_URL": live_server.database_url, "TESTING": True})
+    day = datetime.now(UTC) - timedelta(days=40)
+    lines = [
+        Line("Oil change", part_number="OIL-5W30", price="300"),
+        Line("Rear wiper blade", "declined", part_number="WB-450", urgency="green"),
+        Line("Front brake pads", "declined", part_number="BP-2231", urgency="yellow"),
+    ]
+    vehicle_id, customer_id = demo_id("vehicle", VISIT_KEY), demo_id("customer", VISIT_KEY)
+    make_history(app, customer_id, vehicle_id, [VisitPlan(day, 36_000, lines=lines)])
+
+
+def deferred_cards(flow: Any) -> list[tuple[str, str]]:
+    """What the Deferred tab lists, top first: (the work, its details)."""
+    box = flow.screen("deferred").ids.deferred_list
+    return [(card.title, card.details) for card in reversed(box.children)]
+
+
 def test_opening_a_walk_around_fetches_the_cars_history_and_the_cache_serves_offline(
     live_server: LiveServer, kiosk_app: Callable[..., HeadlessApp], tmp_path: Path
 ) -> None:
@@ -92,6 +120,7 @@ def test_opening_a_walk_around_fetches_the_cars_history_and_the_cache_serves_off
         SyncEngine(store, transport).sync_once()  # the queue pulled; no history asked
         assert store.get("visit", visit_id) is not None
     earlier_id, dent_id = earlier_visit_on_server(live_server)
+    declined_work_on_server(live_server)
 
     harness = kiosk_app(devices, start_sync=False, idle_timeout=3600)
     app: Any = harness.app
@@ -111,6 +140,22 @@ def test_opening_a_walk_around_fetches_the_cars_history_and_the_cache_serves_off
     assert store.get("visit", earlier_id)["status"] == "delivered"  # cached
     (sheet,) = store.find("walkaround", visit_id=earlier_id)
     assert sheet["odometer_km"] == 38_000
+    harness.wait_until(lambda: flow.deferred_count == 2, message="no deferred work came")
+    header = flow.screen("damage").ids.header.ids
+    assert header.tab_deferred.text == "Deferred (2)"
+    harness.tap(header.tab_deferred)
+    assert flow.manager.current == "walkaround_deferred"
+    pads, wiper = deferred_cards(flow)
+    declined = (datetime.now(UTC) - timedelta(days=40)).astimezone(ZONE).date()
+    assert pads == (
+        "Front brake pads",
+        f"Needed soon · Due {declined + timedelta(days=90)} · Declined {declined} · Part BP-2231",
+    )
+    assert wiper[0] == "Rear wiper blade" and "Can wait" in wiper[1] and "WB-450" in wiper[1]
+    harness.tap(flow.screen("deferred").ids.header.ids.language.children[0])  # 简体中文
+    assert header.tab_deferred.text == "未做项目 (2)"
+    assert deferred_cards(flow)[0][1].startswith("尽快需要 · 到期 ")
+    harness.tap(flow.screen("deferred").ids.header.ids.language.children[1])  # English
     flow.close()
 
     live_server.stop()  # the shop's server is gone: the cache serves
@@ -118,4 +163,6 @@ def test_opening_a_walk_around_fetches_the_cars_history_and_the_cache_serves_off
     harness.idle_for(1.0)  # the fetch fails in the background; nothing changes
     assert flow.in_progress
     assert [item.mark.id for item in flow.sheet.earlier] == [dent_id]
+    harness.tap(flow.screen("damage").ids.header.ids.tab_deferred)
+    assert [title for title, _ in deferred_cards(flow)] == ["Front brake pads", "Rear wiper blade"]
     flow.close()

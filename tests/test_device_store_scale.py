@@ -25,6 +25,7 @@ from kiosk.services.checkin_flow import (
 )
 from kiosk.services.local_store import LocalStore
 from kiosk.services.sync import ServerUnreachable
+from kiosk.services.sync_transport import VehicleHistory
 from kiosk.services.tablet_queue import WalkaroundProgress, open_visits
 from kiosk.services.walkaround import WalkaroundSheet
 from kiosk.services.working_set import DeviceWorkingSet
@@ -255,11 +256,11 @@ class FakeTransport:
         self.asked: list[str] = []
         self.offline = False
 
-    def vehicle_history(self, vehicle_id: str) -> list[dict[str, Any]]:
+    def vehicle_history(self, vehicle_id: str) -> VehicleHistory:
         if self.offline:
             raise ServerUnreachable("no Wi-Fi")
         self.asked.append(vehicle_id)
-        return self.history.get(vehicle_id, [])
+        return VehicleHistory(self.history.get(vehicle_id, []), [])
 
 
 class FakeEngine:

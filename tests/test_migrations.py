@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -16,6 +19,7 @@ from sqlalchemy import inspect, select, text
 from shared import domain
 from shared.wire import to_wire
 from sync_server import db
+from sync_server.checklist_settings import shop_checklists
 from sync_server.migrate import alembic_config, current_revision, upgrade
 from sync_server.models import ApprovalRow, Base, SyncRecord
 from sync_server.quotes import latest_version
@@ -146,6 +150,37 @@ def test_quotes_and_approvals_from_before_options_still_read(app: Flask) -> None
         assert version.approval.option_id is None
         # 1.5 h × 200 approved, the pads declined, 13 % tax
         assert version.approval.approved_total(version.quote) == Decimal("339.00")
+
+
+def test_the_checklists_file_is_imported_once_by_the_upgrade(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shop that kept its checklists in ``QUALITY_CHECKLISTS_FILE`` finds them on the
+    settings page after the upgrade (an item without a key gets one from its words)."""
+    script = ScriptDirectory.from_config(alembic_config(app))
+    command.downgrade(alembic_config(app), str(script.get_revision("0022").down_revision))
+    assert "quality_checklist_items" not in inspect(app.extensions["db_engine"]).get_table_names()
+    checklists = tmp_path / "checklists.json"
+    checklists.write_text(
+        json.dumps(
+            {
+                "": [{"key": "key_returned", "en": "Key on the hook", "zh_CN": "钥匙已挂回"}],
+                "brakes": [{"en": "Pads bedded in"}, {"en": "Pedal firm", "zh_CN": "踏板坚实"}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("QUALITY_CHECKLISTS_FILE", str(checklists))
+    upgrade(app)
+    assert current_revision(app) == script.get_current_head()
+    with app.app_context():
+        assert shop_checklists(db.session()) == {
+            "": [{"key": "key_returned", "en": "Key on the hook", "zh_CN": "钥匙已挂回"}],
+            "brakes": [
+                {"key": "pads_bedded_in", "en": "Pads bedded in", "zh_CN": "Pads bedded in"},
+                {"key": "pedal_firm", "en": "Pedal firm", "zh_CN": "踏板坚实"},
+            ],
+        }
 
 
 def test_upgrade_twice_is_harmless(app: Flask) -> None:

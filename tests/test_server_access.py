@@ -42,6 +42,11 @@ def test_manager_issues_code_and_kiosk_pairs_with_it(client: FlaskClient, shop: 
     assert me.status_code == 200
     assert me.json["device_id"] == paired.json["device_id"]
     assert me.json["last_seen_at"] is not None
+    # The shop's greeting target, for the tablet's queue (the board's setting).
+    assert me.json["shop"]["greeting_target_minutes"] == 10
+    client.application.config["GREETING_TARGET_MINUTES"] = 25
+    me = device.get("/api/v1/devices/me", headers=bearer(paired.json["token"]))
+    assert me.json["shop"]["greeting_target_minutes"] == 25
 
 
 def test_token_is_stored_only_as_a_hash(app: Flask, client: FlaskClient) -> None:

@@ -27,6 +27,7 @@ REGISTRATIONS = frozenset(
         ("sync_server.models", "sync_server.record_tables"),
         ("sync_server.models", "sync_server.secret_tables"),
         ("sync_server.models", "sync_server.complaints.tables"),
+        ("sync_server.models", "sync_server.follow_up.tables"),
         ("sync_server.models", "sync_server.job_tables"),
         ("sync_server.models", "sync_server.surveys.tables"),
         ("sync_server.models", "sync_server.work_tables"),

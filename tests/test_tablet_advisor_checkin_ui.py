@@ -18,6 +18,7 @@ from test_tablet_queue_ui import TabletShop, sign_in, start
 
 from kiosk.services.device_store import DeviceStore
 from kiosk.services.local_store import LocalStore
+from kiosk.services.server_client import DeviceInfo
 from shared.consent import CONSENT_VERSION, consent_sha256
 
 pytestmark = pytest.mark.ui
@@ -171,6 +172,27 @@ def test_the_queue_highlights_customers_not_greeted_within_the_target(
     harness.pump(3)  # the list redrawn in English before the app stops
     row = next(r for r in queue.rows if r["ticket"] == "A-011")
     assert row["not_greeted"] == "Not greeted for 42 min"
+
+
+class PatientShop(TabletShop):
+    """A shop whose greeting target is 45 minutes (its server's setting)."""
+
+    def whoami(self) -> DeviceInfo:
+        return replace(super().whoami(), greeting_target_minutes=45)
+
+
+def test_the_greeting_target_is_the_shops_setting(
+    kiosk_app: Any, tablet_store: DeviceStore
+) -> None:
+    harness = kiosk_app(tablet_store, client_factory=PatientShop, start_sync=False)
+    harness.wait_until(lambda: tablet_store.load().greeting_target_minutes == 45)
+    harness.wait_until(lambda: harness.app.sign_in_screen.loaded, message="advisor list")
+    sign_in(harness, "li.na")
+    queue = harness.app.queue_screen
+    harness.wait_until(lambda: queue.loaded, message="queue read")
+    assert queue.greeting_target_minutes == 45
+    # A-011 has waited 42 minutes: within this shop's 45.
+    assert [row["ticket"] for row in queue.rows if row["not_greeted"]] == []
 
 
 def test_a_customer_checked_in_by_an_advisor_counts_as_greeted() -> None:

@@ -1,8 +1,10 @@
 """The work records in a real Chromium on the demo shop, as the desk uses them: the board
 highlights a customer nobody has greeted within the target, a finding and its cause are
 recorded (a missing cause said so, nothing typed lost), the work is dispatched with the
-job's speciality first, a failed quality check sends the job back with its reason, and
-the hand-back records the odometer, the work and the parts. Screenshots of the new
+job's speciality first, the manager adds an item to the job type's quality checklist
+on the settings page (in both languages, or it is refused), a failed quality check
+sends the job back with its reason, and the hand-back records the odometer, the work
+and the parts. Screenshots of the new
 pages, in both languages, go to ``$H8_SCREENSHOTS`` when that is set."""
 
 from __future__ import annotations
@@ -86,9 +88,43 @@ def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:
     advisor.wait_for_load_state("networkidle")
     assert advisor.locator(".flash.ok").count() == 1
     both_languages(advisor, "web-visit-dispatch", full_page=True)
+
+    # The manager adds an item to the engine checklist: only English is refused, with
+    # what was typed kept; with its Chinese it is saved and the check below asks for it.
+    manager = sign_in(browser, server, "manager")
+    manager.click("header a[href$='/settings/checklists']")
+    engine = manager.locator("#checklist-engine")
+    assert "No fault codes stored after repair" in [
+        box.input_value() for box in engine.locator("input[name=en]").all()
+    ]
+    refusals = {
+        "zh_CN": "请用英文和中文填写此项。",
+        "en": "Give this item in English and in Chinese.",
+    }
+    for lang, refusal in refusals.items():  # the refused form in both languages
+        language(manager, lang)
+        engine = manager.locator("#checklist-engine")
+        engine.locator("tr.item").nth(4).locator("input[name=en]").fill("Battery terminals tight")
+        engine.locator("button[value=save]").click()
+        engine = manager.locator("#checklist-engine")
+        assert engine.locator("[aria-invalid=true]").count() == 2
+        new_item = engine.locator("tr.item").nth(4)  # the first empty row, under the four
+        assert new_item.locator("input[name=en]").input_value() == "Battery terminals tight"
+        assert refusal in engine.inner_text()
+        shot(manager, f"web-checklists-error-{lang}", full_page=True)
+        manager.goto(f"{server.url}/settings/checklists")
+    engine = manager.locator("#checklist-engine")
+    engine.locator("tr.item").nth(4).locator("input[name=en]").fill("Battery terminals tight")
+    engine.locator("tr.item").nth(4).locator("input[name=zh]").fill("蓄电池接线柱已拧紧")
+    engine.locator("button[value=save]").click()
+    assert "The checklist is saved." in manager.inner_text(".flash")
+    assert "(the shop's list)" in manager.inner_text("#checklist-engine h2")
+    both_languages(manager, "web-checklists", full_page=True)
+    manager.context.close()
     advisor.click("button[value=finish_work]")
     advisor.click("#do-quality-check")
     assert "No fault codes stored after repair" in advisor.inner_text("#quality-check-form")
+    assert "Battery terminals tight" in advisor.inner_text("#quality-check-form")
     advisor.click("button[value=fail]")
     assert "Say what is wrong" in advisor.inner_text("#quality-check-form")
     both_languages(advisor, "web-quality-check", full_page=True)  # the page is read again

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -20,6 +21,7 @@ from web_fixtures import make_visit, pass_quality_check, post_form, web_login
 from shared.visit_status import VisitStatus
 from sync_server import db
 from sync_server.appointment_tables import AppointmentPlan, TechnicianAbsence
+from sync_server.checklist_settings import shop_checklists
 from sync_server.diagnoses import Diagnosis
 from sync_server.models import (
     Appointment,
@@ -313,22 +315,61 @@ def test_a_failed_check_sends_the_job_back_with_its_reason(
     assert "Sent back by the quality check" not in page and "Rear left wheel nut loose" in page
 
 
-def test_checklists_come_from_the_setting_when_the_shop_sets_them(
+def checklist_form(rows: list[tuple[str, str, str]], action: str = "save") -> dict[str, Any]:
+    return {
+        "key": [key for key, _, _ in rows],
+        "en": [en for _, en, _ in rows],
+        "zh": [zh for _, _, zh in rows],
+        "action": action,
+    }
+
+
+def test_checklists_come_from_the_settings_page_when_the_shop_sets_them(
     app: Flask, client: FlaskClient, shop: Shop
 ) -> None:
-    app.config["QUALITY_CHECKLISTS"] = {
-        "": [{"key": "key_returned", "en": "Key on the hook", "zh_CN": "钥匙已挂回"}]
-    }
+    web_login(client, shop, role="manager")
+    page = "/settings/checklists"
+    general = [("road_test", "Road test: no noise, pull or warning light", "路试")]
+    # Refused as typed, nothing saved: one language only; the same item twice; nothing.
+    for rows, message in (
+        ([("", "Key on the hook", "")], "Give this item in English and in Chinese."),
+        ([("", "Key on the hook", "钥匙"), ("", "key on the hook", "钥匙")], "twice"),
+        ([("", "", "")], "A checklist needs at least one item."),
+    ):
+        refused = post_form(client, f"{page}/general", checklist_form(rows), page)
+        assert refused.status_code == 400 and message in text(refused)
+    post_form(client, "/settings/checklists/no-such-type", checklist_form(general), page)
+    with app.app_context():
+        assert shop_checklists(db.session()) == {}
+    # The words of a default item change (its key stays) and an item is added.
+    rows = [*general, ("", "Key on the hook", "钥匙已挂回"), ("", "", "")]
+    saved = post_form(client, f"{page}/general", checklist_form(rows), page)
+    assert saved.status_code == 302
+    with app.app_context():
+        assert [item["key"] for item in shop_checklists(db.session())[""]] == [
+            "road_test",
+            "key_on_the_hook",
+        ]
+
     made = make_visit(app, status=VisitStatus.quality_check)
-    web_login(client, shop)
+    advisor = app.test_client()
+    web_login(advisor, shop)
     url = f"/visits/{made.visit_id}"
-    assert "Key on the hook" in text(client.get(f"{url}/quality-check"))
-    client.get("/lang/zh_CN").close()
-    assert "钥匙已挂回" in text(client.get(f"{url}/quality-check"))
+    assert "Key on the hook" in text(advisor.get(f"{url}/quality-check"))
+    advisor.get("/lang/zh_CN").close()
+    assert "钥匙已挂回" in text(advisor.get(f"{url}/quality-check"))
+    assert advisor.get(page).status_code == 403  # a manager's page
     post_form(
-        client, f"{url}/quality-check", {"result": "pass", "item": ["key_returned"]}, url
+        advisor,
+        f"{url}/quality-check",
+        {"result": "pass", "item": ["road_test", "key_on_the_hook"]},
+        url,
     ).close()
     assert status_of(app, made.visit_id) == VisitStatus.ready
+
+    post_form(client, f"{page}/general", checklist_form([], "default"), page).close()
+    with app.app_context():
+        assert shop_checklists(db.session()) == {}
 
 
 # -- hand-back -----------------------------------------------------------------------

@@ -425,9 +425,9 @@ class CheckinFlow:
             language=language,
             accepted_at=checked_in_at,
         )
-        png = render_signature_png(self.strokes)
-        holding = store.unfinished_save()  # the image waits for its record: keep it
-        blob = store.put_blob(png, ImageType.png.value)
+        # The picture is saved with the records, in their transaction (one fsync).
+        picture = store.prepare_blob(render_signature_png(self.strokes), ImageType.png.value)
+        blob = picture.info
         signature = Signature(
             visit_id=visit.id,
             purpose=SignaturePurpose.consent,
@@ -450,18 +450,17 @@ class CheckinFlow:
             signed_at=checked_in_at,
         )
         records += [("visit", visit), ("consent", consent), ("signature", signature)]
-        with holding:
-            for kind, record in records:
-                found = problems(record)
-                if found:
-                    raise ValueError(f"{kind} would be refused: {found}")
-            changes: list[RecordChange] = []
-            for kind, record in records:
-                fields = to_wire(record)
-                record_id = fields.pop("id")
-                refs = (blob.sha256,) if kind == "signature" else ()
-                changes.append(RecordChange(kind, record_id, fields, refs))
-            store.save_many(changes)
+        for kind, record in records:
+            found = problems(record)
+            if found:
+                raise ValueError(f"{kind} would be refused: {found}")
+        changes: list[RecordChange] = []
+        for kind, record in records:
+            fields = to_wire(record)
+            record_id = fields.pop("id")
+            refs = (blob.sha256,) if kind == "signature" else ()
+            changes.append(RecordChange(kind, record_id, fields, refs))
+        store.save_many(changes, blobs=[picture])
         saved = [(change.kind, change.record_id) for change in changes]
         log.info("Check-in %s saved (%s)", ticket, self.path)
         return CheckinReceipt(

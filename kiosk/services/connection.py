@@ -61,6 +61,7 @@ class ConnectionChecker:
             device.ticket_prefix or settings.ticket_prefix,
             device.shop_timezone or settings.shop_timezone,
             device.status_link_key or settings.status_link_key,
+            device.greeting_target_minutes or settings.greeting_target_minutes,
         )
         if known != (
             settings.shop_name,
@@ -69,6 +70,7 @@ class ConnectionChecker:
             settings.ticket_prefix,
             settings.shop_timezone,
             settings.status_link_key,
+            settings.greeting_target_minutes,
         ):
             # Kiosks paired before the server sent a ticket prefix or a status-link key
             # get it here (a new key too, should the server's secret change); an answer
@@ -80,5 +82,6 @@ class ConnectionChecker:
                 ticket_prefix=known[3],
                 shop_timezone=known[4],
                 status_link_key=known[5],
+                greeting_target_minutes=known[6],
             )
         return ConnectionReport(ConnectionState.ONLINE, device=device)

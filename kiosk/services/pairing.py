@@ -82,6 +82,9 @@ class PairingService:
             shop_timezone=result.shop_timezone,
             ticket_prefix=result.ticket_prefix,
             status_link_key=result.status_link_key,
+            greeting_target_minutes=(
+                result.greeting_target_minutes or settings.greeting_target_minutes
+            ),
         )
         try:
             self.store.save(paired)

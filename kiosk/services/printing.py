@@ -70,11 +70,11 @@ def sheet_content(
         state = sheet.signature_state.value
         signature = sheet.latest_signature
     if signature is not None and signature.image is not None:
-        path = store.blob_path(signature.image.sha256)
+        path = store.blob_file(signature.image.sha256)
         signature_image = str(path) if path.exists() else None
 
     def photo_image(sha256: str) -> io.BytesIO | None:
-        path = store.blob_path(sha256)
+        path = store.blob_file(sha256)
         try:
             return io.BytesIO(make_thumbnail(path, SHEET_PHOTO_EDGE))
         except PhotoUnreadable:

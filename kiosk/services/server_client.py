@@ -106,6 +106,9 @@ class DeviceInfo:
     phone_region: str = ""
     # The shop's time zone: every time this device shows is the shop's clock time.
     shop_timezone: str = ""
+    # Minutes a customer may wait to be greeted before the queue highlights them (the
+    # shop's setting; None from a server that does not send it).
+    greeting_target_minutes: int | None = None
     # The key this device makes its visits' status links with (a secret: not shown).
     status_link_key: str = field(default="", repr=False)
 
@@ -296,6 +299,13 @@ def _required_text(body: dict[str, Any], key: str) -> str:
     return value
 
 
+def _minutes(value: object) -> int | None:
+    """A greeting target the server sent, if it is a sensible number of minutes."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 24 * 60:
+        return None
+    return value
+
+
 def _device_fields(body: dict[str, Any]) -> dict[str, Any]:
     # The server names the device "name"; the architecture note says "device_name".
     shop = body.get("shop") or {}
@@ -310,5 +320,6 @@ def _device_fields(body: dict[str, Any]) -> dict[str, Any]:
         "ticket_prefix": str(body.get("ticket_prefix") or ""),
         "phone_region": str(shop.get("phone_region") or ""),
         "shop_timezone": str(shop.get("timezone") or ""),
+        "greeting_target_minutes": _minutes(shop.get("greeting_target_minutes")),
         "status_link_key": str(body.get("status_link_key") or ""),
     }

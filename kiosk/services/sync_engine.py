@@ -282,7 +282,7 @@ class SyncEngine:
         self.store.note_upload_started(blob.sha256)
         try:
             self.transport.upload_blob(
-                blob.sha256, self.store.blob_path(blob.sha256), blob.content_type
+                blob.sha256, self.store.blob_file(blob.sha256), blob.content_type
             )
             self.store.note_upload_answered(blob.sha256)
         except RequestRefused as refused:

@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -118,6 +118,13 @@ class ServerRestored(SyncError):
 
 
 # --- transport --------------------------------------------------------------------------
+
+
+class VehicleHistory(NamedTuple):
+    """A car's history as the server sends it: its records, and its deferred work."""
+
+    records: list[dict[str, Any]]
+    deferred_work: list[dict[str, Any]]
 
 
 class _BodyFile(io.FileIO):
@@ -260,12 +267,14 @@ class SyncTransport:
             raise UnexpectedResponse("changes answer without changes or next_since")
         return body
 
-    def vehicle_history(self, vehicle_id: str) -> list[dict[str, Any]]:
-        """``GET /vehicles/<id>/history``: a car's earlier visits, walk-arounds, marks."""
+    def vehicle_history(self, vehicle_id: str) -> VehicleHistory:
+        """``GET /vehicles/<id>/history``: a car's earlier visits, walk-arounds, marks,
+        and its deferred work (declined at earlier visits, not done since)."""
         body = self._request("GET", f"/vehicles/{vehicle_id}/history")
         if not isinstance(body.get("changes"), list):
             raise UnexpectedResponse("history answer without changes")
-        return body["changes"]
+        deferred = body.get("deferred_work", [])
+        return VehicleHistory(body["changes"], deferred if isinstance(deferred, list) else [])
 
     # -- plumbing ----------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 Run after each sync round's pull (``SyncEngine.after_pull``), on the sync thread:
 
 * a tablet caches the history of the cars of its open visits (their earlier visits,
-  walk-arounds and damage marks, ``GET /vehicles/<id>/history``), and of any car whose
+  walk-arounds and damage marks, and the work declined on them not done since,
+  ``GET /vehicles/<id>/history``), and of any car whose
   walk-around was just opened (:meth:`DeviceWorkingSet.want_history`): the walk-around
   shows earlier damage and the last odometer reading from this cache, offline too. A
   walk-around that opens also fetches its car's history at once, on a worker thread
@@ -22,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from kiosk.services.deferred_work import read_deferred_work
 from kiosk.services.local_store import LocalStore, PruneReport
 from kiosk.services.sync import SyncEngine, SyncError, SyncTransport
 from kiosk.services.tablet_queue import OPEN_STATUSES
@@ -89,13 +91,14 @@ class DeviceWorkingSet:
         returns how many records changed here. ``SyncError`` when the server cannot be
         asked: the car is then fetched in the next sync round, and the cache serves."""
         try:
-            records = transport.vehicle_history(vehicle_id)
+            history = transport.vehicle_history(vehicle_id)
         except SyncError:
             self.want_history(vehicle_id)
             raise
         changed = 0
         try:
-            changed = store.cache_records(records)
+            deferred = [item.as_json() for item in read_deferred_work(history.deferred_work)]
+            changed = store.cache_vehicle_history(vehicle_id, history.records, deferred)
         except ValueError:
             log.warning("History of car %s does not read; skipped", vehicle_id)
         with self._lock:

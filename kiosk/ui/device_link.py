@@ -106,6 +106,7 @@ class DeviceLink:
         app.mode = settings.mode
         app.shop_name = settings.shop_name
         app.shop_timezone = settings.shop_timezone
+        app.tablet.set_greeting_target(settings.greeting_target_minutes)
         app.flow.setup = KioskSetup(
             device_id=settings.device_id or "",
             ticket_prefix=settings.ticket_prefix or "K",

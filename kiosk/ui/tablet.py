@@ -61,6 +61,12 @@ class TabletController:
             self._sign_in_screen = screen
         return self._sign_in_screen
 
+    def set_greeting_target(self, minutes: int) -> None:
+        """The shop's greeting target (from the server's settings) for the queue."""
+        if self._queue_screen is not None and self._queue_screen.greeting_target_minutes != minutes:
+            self._queue_screen.greeting_target_minutes = minutes
+            self.refresh_queue()
+
     @property
     def queue_screen(self) -> QueueScreen:
         if self._queue_screen is None:

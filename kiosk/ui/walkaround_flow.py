@@ -1,12 +1,12 @@
 """The walk-around screens on the advisor tablet, driven by a ``WalkaroundSheet``.
 
 :class:`WalkaroundController` opens a visit's walk-around (环车检查) and moves the advisor
-between its steps — damage, photos, car, belongings, summary with the customer's
-signature and the printed sheet — one screen each (``kiosk/ui/screens/walkaround_*``),
-built the first time it is shown. The screens hand every change to :meth:`edit`, which
-asks ``kiosk.services.walkaround.WalkaroundSheet`` to make it and then saves: the sheet
-is durable in the local store before the header says "saved", and only then is the
-background sync asked to send it (``on_saved``).
+between its steps — damage, photos, car, belongings, the car's deferred work to offer
+again, summary with the customer's signature and the printed sheet — one screen each
+(``kiosk/ui/screens/walkaround_*``), built the first time it is shown. The screens hand
+every change to :meth:`edit`, which asks ``kiosk.services.walkaround.WalkaroundSheet``
+to make it and then saves: the sheet is durable in the local store before the header
+says "saved", and only then is the background sync asked to send it (``on_saved``).
 
 A sheet the customer signed is locked: the first change asks the advisor, since it
 makes a new version of the sheet that the customer must sign again. Slow work (reading
@@ -32,6 +32,7 @@ from kivy.uix.screenmanager import ScreenManager
 
 from kiosk.services.advisors import Advisor
 from kiosk.services.camera import Camera, FileImportCamera
+from kiosk.services.deferred_work import DeferredItem
 from kiosk.services.local_store import LocalStore
 from kiosk.services.photos import PhotoUnreadable, PreparedPhoto, prepare_photo
 from kiosk.services.printing import Printer
@@ -43,6 +44,7 @@ from kiosk.ui.screens.walkaround_belongings import WalkaroundBelongingsScreen
 from kiosk.ui.screens.walkaround_car import WalkaroundCarScreen
 from kiosk.ui.screens.walkaround_common import SignedSheetDialog, WalkaroundStepScreen
 from kiosk.ui.screens.walkaround_damage import WalkaroundDamageScreen
+from kiosk.ui.screens.walkaround_deferred import WalkaroundDeferredScreen
 from kiosk.ui.screens.walkaround_photos import WalkaroundPhotosScreen
 from kiosk.ui.screens.walkaround_sign import WalkaroundSignScreen
 from kiosk.ui.walkaround_work import WalkaroundWork
@@ -58,7 +60,7 @@ WALKAROUND_KV_FILES: tuple[Path, ...] = (
     UI_DIR / "photo_widgets.kv",
     *(
         UI_DIR / "screens" / f"walkaround_{name}.kv"
-        for name in ("common", "damage", "photos", "car", "belongings", "sign")
+        for name in ("common", "damage", "photos", "car", "belongings", "deferred", "sign")
     ),
 )
 # The steps in the order of the tabs, and the screen of each.
@@ -67,6 +69,7 @@ STEPS: dict[str, type[WalkaroundStepScreen]] = {
     "photos": WalkaroundPhotosScreen,
     "car": WalkaroundCarScreen,
     "belongings": WalkaroundBelongingsScreen,
+    "deferred": WalkaroundDeferredScreen,
     "sign": WalkaroundSignScreen,
 }
 SCREEN_NAMES = frozenset(f"walkaround_{step}" for step in STEPS)
@@ -111,6 +114,7 @@ class WalkaroundController(WalkaroundWork, EventDispatcher):
     printing = BooleanProperty(False)
     print_message = ObjectProperty(None, allownone=True, rebind=True)
     last_print = ObjectProperty(None, allownone=True, rebind=True)
+    deferred_count = NumericProperty(0)  # the car's deferred work, on its tab
 
     def __init__(
         self,
@@ -138,6 +142,8 @@ class WalkaroundController(WalkaroundWork, EventDispatcher):
         # many records changed (``SyncError`` offline: the cache serves).
         self.history = history
         self.sheet: WalkaroundSheet | None = None
+        # The car's deferred work (None: not fetched to this tablet yet).
+        self.deferred_items: list[DeferredItem] | None = None
         # After the first change to a signed sheet was confirmed, until it is signed again.
         self._unlocked = False
         self.dialog: SignedSheetDialog | None = None
@@ -168,6 +174,7 @@ class WalkaroundController(WalkaroundWork, EventDispatcher):
                 self._save()
         self.sheet = WalkaroundSheet.open(store, visit_id)
         self.header = visit_header(store, visit_id)
+        self._read_deferred(store)
         self.title = _title(self.header)
         self._unlocked = False
         self.saved_at = ""
@@ -382,7 +389,7 @@ class WalkaroundController(WalkaroundWork, EventDispatcher):
 
     def photo_file(self, sha256: str) -> Path | None:
         store = self.local_store()
-        return store.blob_path(sha256) if store is not None else None
+        return store.blob_file(sha256) if store is not None else None
 
     # -- inside ------------------------------------------------------------------------
 

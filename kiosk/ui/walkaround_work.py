@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from kivy.app import App
 
 from kiosk.services.camera import Camera, camera
+from kiosk.services.deferred_work import DeferredItem, read_deferred_work
 from kiosk.services.printing import Printer, PrintOutcome, print_checkin_sheet, printer
 from kiosk.services.walkaround import WalkaroundSheet
 from kiosk.ui.background import BackgroundWork
@@ -36,6 +37,8 @@ class WalkaroundWork:
     """Work off the UI thread for the walk-around controller (see the module)."""
 
     sheet: WalkaroundSheet | None
+    deferred_items: list[DeferredItem] | None
+    deferred_count: int
     history: Callable[[str], int] | None
     camera: Camera | None
     printer: Printer | None
@@ -64,10 +67,20 @@ class WalkaroundWork:
             return
         try:
             sheet.reload_history()
+            self._read_deferred(self.local_store())
         except (OSError, sqlite3.Error, ValueError):
             log.exception("the car's history could not be read")
             return
         self._changed()
+
+    def _read_deferred(self, store: Any) -> None:
+        """The open car's deferred work as this tablet last fetched it (memory-sized:
+        one meta row)."""
+        visit = store.get("visit", self.sheet.walkaround.visit_id) if store and self.sheet else None
+        vehicle_id = visit.get("vehicle_id") if visit else None
+        cached = store.cached_deferred_work(vehicle_id) if store and vehicle_id else None
+        self.deferred_items = None if cached is None else read_deferred_work(cached)
+        self.deferred_count = len(self.deferred_items or [])
 
     def _in_background(
         self,

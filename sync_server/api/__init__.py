@@ -8,7 +8,7 @@ from shared.sync_protocol import API_PREFIX
 
 
 def init_app(app: Flask) -> None:
-    from sync_server.api import advisors, auth, devices, lookup, openapi, walkarounds
+    from sync_server.api import advisors, auth, devices, follow_up, lookup, openapi, walkarounds
 
-    for module in (advisors, auth, devices, lookup, openapi, walkarounds):
+    for module in (advisors, auth, devices, lookup, openapi, walkarounds, follow_up):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)

@@ -12,6 +12,7 @@ from shared.i18n import Text
 from sync_server import db
 from sync_server.access import allow, public, require_caller
 from sync_server.api.body import json_object, text_field
+from sync_server.greeting import DEFAULT_TARGET_MINUTES
 from sync_server.models import Device, DeviceRole
 from sync_server.pairing import (
     PairingRefused,
@@ -48,6 +49,11 @@ def shop_json() -> dict[str, Any]:
         "phone_region": shop.phone_region,
         "timezone": shop.timezone,
         "default_language": shop.default_language,
+        # Minutes a checked-in customer may wait to be greeted before the board and the
+        # tablets highlight them (``sync_server.greeting``).
+        "greeting_target_minutes": int(
+            current_app.config.get("GREETING_TARGET_MINUTES", DEFAULT_TARGET_MINUTES)
+        ),
     }
 
 

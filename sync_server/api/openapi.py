@@ -208,6 +208,21 @@ def document() -> dict[str, Any]:
                     ),
                 )
             },
+            "/sms/inbound": {
+                "post": _op(
+                    "A text message a customer sent (the SMS gateway, with the shared "
+                    "secret in X-Inbound-Secret); TD or STOP opts them out of reminders",
+                    None,
+                    {"200": {"description": "how many customers were opted out", **_json(OBJECT)}},
+                    body=_json(
+                        {
+                            "type": "object",
+                            "required": ["from"],
+                            "properties": {"from": {"type": "string"}, "text": {"type": "string"}},
+                        }
+                    ),
+                )
+            },
             "/devices/me": {
                 "get": _op(
                     "This device and the shop's settings",

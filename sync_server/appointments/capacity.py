@@ -99,12 +99,27 @@ def shifts_on(
     """When each of ``people`` works on ``day``: their own hours for that weekday (Monday's
     on a make-up working day), ``None`` for the shop's hours, absent when off that day."""
     ids = [person.id for person in people]
-    rows: dict[int, dict[int, TechnicianHours]] = {}
+    return shifts_from(hours_of(session, ids), calendar, day, ids)
+
+
+HoursByWeekday = dict[int, dict[int, TechnicianHours]]
+
+
+def hours_of(session: Session, ids: Sequence[int]) -> HoursByWeekday:
+    """Each technician's own hours, by weekday (none: the shop's hours)."""
+    rows: HoursByWeekday = {}
     if ids:
         for row in session.scalars(
-            select(TechnicianHours).where(TechnicianHours.technician_id.in_(ids))
+            select(TechnicianHours).where(TechnicianHours.technician_id.in_(list(ids)))
         ):
             rows.setdefault(row.technician_id, {})[row.weekday] = row
+    return rows
+
+
+def shifts_from(
+    rows: HoursByWeekday, calendar: ShopCalendar, day: date, ids: Sequence[int]
+) -> dict[int, Shift]:
+    """``shifts_on`` from hours already read (one query for many days)."""
     weekday = 0 if calendar.is_makeup_working_day(day) else day.weekday()
     shifts: dict[int, Shift] = {}
     for person_id in ids:

@@ -22,6 +22,7 @@ from shared.i18n import Text, translate
 from shared.shop_calendar import ShopCalendar
 from sync_server.appointments.capacity import calendar_for
 from sync_server.complaints.labels import complaint_settings
+from sync_server.complaints.result_message import tell_result
 from sync_server.complaints.tables import ComplaintCase, ComplaintLabel, ComplaintStep
 from sync_server.models import Customer, Vehicle, Visit
 from sync_server.search import plate_search_key
@@ -239,6 +240,9 @@ def take_step(
         notes=notes.strip(),
     )
     session.add(step)
+    if action == "confirm":
+        session.flush()
+        tell_result(session, case, notes, now)
     return step
 
 

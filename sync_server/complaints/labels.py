@@ -24,7 +24,9 @@ def complaint_settings(session: Session) -> ComplaintSettings:
     """The one settings row, made with the defaults (30 minutes, two working days)."""
     row = session.get(ComplaintSettings, 1)
     if row is None:
-        row = ComplaintSettings(id=1, first_response_minutes=30, resolution_minutes=16 * 60)
+        row = ComplaintSettings(
+            id=1, first_response_minutes=30, resolution_minutes=16 * 60, escalation_email=""
+        )
         session.add(row)
         session.flush()
     return row
@@ -69,7 +71,8 @@ def add_label(session: Session, kind: str, name_en: str, name_zh: str) -> Compla
 
 
 def save_targets(session: Session, typed: Mapping[str, str]) -> ComplaintSettings:
-    """The deadline targets: first response in minutes, resolution in business hours."""
+    """The deadline targets: first response in minutes, resolution in business hours;
+    and the address overdue cases are escalated to (kept as it is when not given)."""
     errors: dict[str, Text] = {}
     first = typed.get("first_response_minutes", "").strip()
     hours = typed.get("resolution_hours", "").strip()
@@ -81,9 +84,18 @@ def save_targets(session: Session, typed: Mapping[str, str]) -> ComplaintSetting
         errors["resolution_hours"] = Text(
             "Write the resolution as whole business hours, 1 to 500.", "server"
         )
+    email = typed.get("escalation_email")
+    if email is not None and email.strip():
+        local, _at, domain = email.strip().partition("@")
+        if not local or "." not in domain or " " in email.strip() or len(email.strip()) > 254:
+            errors["escalation_email"] = Text(
+                "Write an e-mail address, e.g. name@shop.com.", "server"
+            )
     if errors:
         raise SettingsRefused(errors)
     row = complaint_settings(session)
     row.first_response_minutes = int(first)
     row.resolution_minutes = int(hours) * 60
+    if email is not None:
+        row.escalation_email = email.strip()
     return row

@@ -23,6 +23,8 @@ class ComplaintSettings(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     first_response_minutes: Mapped[int] = mapped_column(default=30)
     resolution_minutes: Mapped[int] = mapped_column(default=16 * 60)
+    # Where an overdue case is escalated to (the manager's e-mail); empty: nobody yet.
+    escalation_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
 
 
 class ComplaintLabel(Base):
@@ -39,7 +41,11 @@ class ComplaintLabel(Base):
 
 class ComplaintCase(Base):
     __tablename__ = "complaint_cases"
-    __table_args__ = (Index("ix_complaint_cases_state", "state", "received_at"),)
+    __table_args__ = (
+        Index("ix_complaint_cases_state", "state", "received_at"),
+        # The reports read cases by the month they were received in.
+        Index("ix_complaint_cases_received_at", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -59,6 +65,9 @@ class ComplaintCase(Base):
     resolution_due: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolution_missed_at: Mapped[datetime | None]
+    # When the manager was told of each missed deadline (once per missed deadline).
+    first_response_escalated_at: Mapped[datetime | None]
+    resolution_escalated_at: Mapped[datetime | None]
     # Waiting for the customer: the clocks stand still from this moment.
     waiting_since: Mapped[datetime | None]
     paused_seconds: Mapped[int] = mapped_column(default=0)

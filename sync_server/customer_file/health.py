@@ -383,13 +383,77 @@ def deferred_work_due(
     return sorted(due, key=lambda item: item.due_on)
 
 
+def open_deferred_work_by_car(
+    session: Session, vehicle_ids: list[str], zone_name: str, *, declined_since: date
+) -> dict[str, list[DeferredWork]]:
+    """The open deferred work of many cars at once (the reminders' daily run), declined
+    at visits since ``declined_since``: the same items as :func:`open_deferred_work`
+    gives per car, in a few queries per thousand cars (a line declined earlier, and
+    whether a later visit did it, need no older visit)."""
+    found: dict[str, list[DeferredWork]] = {}
+    start = datetime.combine(declined_since, datetime.min.time(), tzinfo=shop_zone(zone_name))
+    for first in range(0, len(vehicle_ids), 900):
+        chunk = vehicle_ids[first : first + 900]
+        entries: dict[str, list[VisitEntry]] = defaultdict(list)
+        # Rows, not ORM objects: ``_deferred`` reads only a visit's id and day.
+        visits = list(
+            session.execute(
+                select(Visit.id, Visit.vehicle_id, Visit.checked_in_at, Visit.mileage_in_km)
+                .where(Visit.vehicle_id.in_(chunk), Visit.checked_in_at >= start)
+                .order_by(Visit.checked_in_at)
+            )
+        )
+        work, declined = _approved_work(session, [visit.id for visit in visits])
+        for visit in visits:
+            entries[visit.vehicle_id].append(
+                VisitEntry(
+                    visit=visit,  # type: ignore[arg-type]
+                    day=_local_day(visit.checked_in_at, zone_name),
+                    odometer_km=visit.mileage_in_km,
+                    fuel_eighths=None,
+                    tread_mm={},
+                    work=work.get(visit.id, []),
+                )
+            )
+        for vehicle_id, car_entries in entries.items():
+            items = [
+                item
+                for item in _deferred(vehicle_id, car_entries, declined, zone_name)
+                if item.open
+            ]
+            if items:
+                found[vehicle_id] = items
+    return found
+
+
+def cars_with_declined_work(session: Session, since: date, zone_name: str) -> list[str]:
+    """Cars with work declined since ``since`` (shop time)."""
+    start = datetime.combine(since, datetime.min.time(), tzinfo=shop_zone(zone_name))
+    return sorted(
+        set(
+            session.scalars(
+                select(Visit.vehicle_id)
+                .join(QuoteRow, QuoteRow.visit_id == Visit.id)
+                .join(ApprovalRow, ApprovalRow.quote_id == QuoteRow.id)
+                .join(ApprovalDecisionRow, ApprovalDecisionRow.approval_id == ApprovalRow.id)
+                .where(
+                    ApprovalRow.approved_at >= start,
+                    ApprovalDecisionRow.decision == domain.LineDecision.declined,
+                )
+            )
+        )
+    )
+
+
 __all__ = [
     "DeferredWork",
     "HealthFile",
     "MarkView",
     "VisitEntry",
     "WorkLine",
+    "cars_with_declined_work",
     "deferred_work_due",
     "health_file",
     "open_deferred_work",
+    "open_deferred_work_by_car",
 ]

@@ -44,6 +44,10 @@ SMTP_TIMEOUT_SECONDS = 20
 PENDING, SENDING, SENT, FAILED, NO_GATEWAY = "pending", "sending", "sent", "failed", "no_gateway"
 
 
+# A reminder the customer opted out of since it was queued; one put off by quiet hours.
+WITHDRAWN, LATER = "withdrawn", "later"
+
+
 class NoGateway(Exception):
     """No mail server or SMS gateway is set up for this channel: nothing was sent."""
 
@@ -87,6 +91,7 @@ class EmailSender:
         attachments: Sequence[tuple[str, str, bytes]] = (),
         *,
         message_id: str,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         if not self.host:
             log.info("email to %s not sent: SMTP_HOST is not set", mask_email(recipient))
@@ -96,6 +101,8 @@ class EmailSender:
         message["To"] = recipient
         message["Subject"] = subject
         message["Message-ID"] = message_id
+        for name, value in (headers or {}).items():  # List-Unsubscribe (RFC 8058), …
+            message[name] = value
         message.set_content(body)
         for filename, content_type, content in attachments:
             maintype, _, subtype = content_type.partition("/")
@@ -206,6 +213,8 @@ def _finish(
     outcome: str,
     detail: str,
     now: datetime,
+    *,
+    later: datetime | None = None,
 ) -> str:
     """Record the attempt and settle the message (if this sender still holds it);
     returns the count it goes into: sent, retry, failed or not_sent."""
@@ -225,7 +234,13 @@ def _finish(
         session.commit()
         return "retry" if outcome != SENT else SENT
     current.claimed_by, current.claimed_until = "", None
-    if outcome == NO_GATEWAY:
+    if outcome == WITHDRAWN:
+        current.state, current.last_error = WITHDRAWN, detail[:400]
+        counted = "held"
+    elif outcome == LATER:
+        current.state, current.next_attempt_at = PENDING, later or now
+        counted = "held"
+    elif outcome == NO_GATEWAY:
         # Not an error to retry: nothing can send it until a gateway is set up.
         current.state, current.last_error = NO_GATEWAY, detail[:400]
         counted = "not_sent"
@@ -270,7 +285,18 @@ def send_one(
     holder: str,
     now: datetime,
 ) -> str:
-    """Hand one claimed message to its gateway; see :func:`_finish` for what it returns."""
+    """Hand one claimed message to its gateway; see :func:`_finish` for what it returns.
+    A reminder or greeting (``follow_up:*``) is checked again first: an opt-out since it
+    was queued withdraws it, quiet hours put it off (``follow_up.run.send_check``)."""
+    headers: dict[str, str] = {}
+    if message.event.startswith("follow_up:"):
+        from sync_server.follow_up.run import send_check
+
+        verdict, later, headers = send_check(session, message, now)
+        if verdict == "withdraw":
+            return _finish(session, message, holder, WITHDRAWN, "opted out since", now)
+        if verdict == "later" and later is not None:
+            return _finish(session, message, holder, LATER, "quiet hours", now, later=later)
     try:
         if message.channel == "email":
             email.send(
@@ -279,6 +305,7 @@ def send_one(
                 message.body,
                 _attachments(session, message),
                 message_id=message.email_message_id,
+                headers=headers,
             )
         else:
             sms.send(message.recipient, message.body, idempotency_key=message.idempotency_key)
@@ -306,14 +333,17 @@ def send_due(
     """Send every message that is due (at most ``limit``); returns counts of sent,
     retried, failed and not sent. The appointment reminders and the satisfaction
     surveys are made ready first (queued if missing and due, held in quiet hours:
-    ``sync_server.appointments.reminders``, ``sync_server.surveys.sending``)."""
+    ``sync_server.appointments.reminders``, ``sync_server.surveys.sending``), and
+    overdue complaints escalated to the manager (``sync_server.complaints.escalation``)."""
     from sync_server.appointments.reminders import prepare_reminders
+    from sync_server.complaints.escalation import escalate_overdue
     from sync_server.surveys.sending import prepare_surveys
 
     fixed = now
     holder = holder or this_process()
     prepare_reminders(session, fixed or utcnow())
     prepare_surveys(session, fixed or utcnow(), config)
+    escalate_overdue(session, fixed or utcnow())
     email = EmailSender(config)
     sms = sms or config.get("SMS_SENDER") or LoggingSmsSender()
     lease = timedelta(seconds=float(config.get("OUTBOX_LEASE_SECONDS", LEASE_SECONDS)))
@@ -323,7 +353,8 @@ def send_due(
         message = claim_next(session, moment, holder, lease)
         if message is None:
             break
-        counts[send_one(session, message, email, sms, holder, moment)] += 1
+        counted = send_one(session, message, email, sms, holder, moment)
+        counts[counted] = counts.get(counted, 0) + 1
     return counts
 
 

@@ -109,7 +109,7 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
             change, token_settled = replace(change, fields=fields), True
     elif change.kind == "customer":
         fields = trust.settle_customer_tier(
-            change.fields, role, existing.fields if existing else None
+            change.fields, role, existing.fields if existing else None, session
         )
         if fields is not change.fields:
             change, tier_settled = replace(change, fields=fields), "tier" in fields

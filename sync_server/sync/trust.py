@@ -17,8 +17,9 @@ believes any of it (docs/sync.md "Clock rules" and "What the server trusts").
   visit's status token (the customer's status link) is the server's: a device's is
   kept only when it is exactly the derivation of the visit's id with that device's
   status-link key (``shared.domain.status_token_for``), else the server makes one. A customer's tier
-  (VIP) is the server's too: a device's new customer is "regular", and a device's
-  change of the tier is dropped.
+  (VIP) is the server's too: a device's new customer is "regular" (or "vip" when its
+  phone number is a VIP's in the customer file), and a device's change of the tier is
+  dropped.
 
 No Flask here: :func:`init_app` copies the settings; everything else takes the session.
 """
@@ -33,17 +34,17 @@ from enum import Enum
 from functools import cache
 from typing import Any, NamedTuple, get_args, get_type_hints
 
-from sqlalchemy import Integer, Numeric, String
+from sqlalchemy import Integer, Numeric, String, or_, select
 from sqlalchemy.orm import Session
 
-from shared.domain import new_status_token, status_token_for
+from shared.domain import CustomerTier, new_status_token, status_token_for
 from shared.hlc import DEFAULT_MAX_OFFSET_MS, limit_hlc, parse, wall_clock_ms
 from shared.i18n import Text
 from shared.sync_protocol import MAX_OFFSET_HEADER, SERVER_TIME_HEADER
 from shared.validation import FieldIssue
 from shared.visit_status import VisitStatus
 from shared.wire import MAX_LENGTHS, MAX_WHOLE_NUMBER
-from sync_server.models import Base
+from sync_server.models import Base, Customer
 from sync_server.pairing import status_link_key
 
 # The limit a device's clock may run ahead of the server's (``init_app`` sets it).
@@ -356,15 +357,45 @@ def device_status_link_key(device_uid: str) -> str:
 
 
 def settle_customer_tier(
-    fields: dict[str, Any], role: str, existing_fields: dict[str, Any] | None
+    fields: dict[str, Any],
+    role: str,
+    existing_fields: dict[str, Any] | None,
+    session: Session | None = None,
 ) -> dict[str, Any]:
     """A customer change with the tier made the server's (``fields`` itself when the
-    change leaves it alone, else a copy)."""
-    if role == "server" or "tier" not in fields:
+    change leaves it alone, else a copy).
+
+    A device's new customer is "regular" — unless the phone number typed is a VIP's in
+    the customer file (a VIP who walked in at the kiosk without looking themselves up):
+    then the new record is a VIP too, so the tablets flag the car at once."""
+    if role == "server":
         return fields
     if existing_fields is None:
-        return fields if fields["tier"] == "regular" else {**fields, "tier": "regular"}
+        phone = fields.get("phone")
+        if session is not None and isinstance(phone, str) and vip_phone(session, phone):
+            return {**fields, "tier": CustomerTier.vip.value}
+        if fields.get("tier", "regular") == "regular":
+            return fields
+        return {**fields, "tier": "regular"}
+    if "tier" not in fields:
+        return fields
     return {name: value for name, value in fields.items() if name != "tier"}
+
+
+def vip_phone(session: Session, phone: str) -> bool:
+    """Whether a VIP customer in the customer file has this phone number (an index
+    look-up on ``customers.phone``)."""
+    if not phone.strip():
+        return False
+    found = session.scalar(
+        select(Customer.id)
+        .where(
+            Customer.phone == phone,
+            or_(Customer.vip.is_(True), Customer.tier == CustomerTier.vip),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def settle_status_token(

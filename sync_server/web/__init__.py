@@ -128,8 +128,18 @@ def _error_page(problem: Problem) -> Response:
     return Response(body, status=problem.status, mimetype="text/html")
 
 
+# The one page POST that takes no CSRF token: RFC 8058's one-click unsubscribe, which a
+# mail client sends with no cookie and no form of ours. It only ever records an opt-out
+# for the secret token in its own URL, so a forged request can do no harm.
+CSRF_EXEMPT_ENDPOINTS = frozenset({"follow_up.unsubscribe"})
+
+
 def _check_csrf() -> None:
-    if request.method == "POST" and request.blueprint in current_app.extensions["page_blueprints"]:
+    if (
+        request.method == "POST"
+        and request.blueprint in current_app.extensions["page_blueprints"]
+        and request.endpoint not in CSRF_EXEMPT_ENDPOINTS
+    ):
         csrf.protect()
 
 
@@ -183,9 +193,12 @@ def init_app(app: Flask) -> None:
     )
     from sync_server.web import appointments as appointment_pages
     from sync_server.web import capacity_settings as capacity_pages
+    from sync_server.web import checklist_settings as checklist_pages
     from sync_server.web import complaints as complaint_pages
     from sync_server.web import customers as customer_pages
+    from sync_server.web import follow_up as follow_up_pages
     from sync_server.web import messaging as message_pages
+    from sync_server.web import reports as report_pages
     from sync_server.web import surveys as survey_pages
     from sync_server.web import work_records as work_record_pages
 
@@ -193,7 +206,7 @@ def init_app(app: Flask) -> None:
     pages += (message_pages, customer_pages, appointment_pages, capacity_pages)
     pages += (complaint_pages, survey_pages)
     pages += (customer_merge, vehicles)
-    pages += (work_record_pages,)
+    pages += (work_record_pages, checklist_pages, follow_up_pages, report_pages)
     for module in pages:
         app.register_blueprint(module.bp)
     # Every page's form is checked for its CSRF token, whichever blueprint it is in.

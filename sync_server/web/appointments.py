@@ -113,7 +113,14 @@ def _page(form: dict[str, str], errors: dict[str, str], free: list[datetime], st
 @bp.get("/appointments")
 @allow(*STAFF)
 def index() -> ResponseReturnValue:
-    return _page({"channel": "phone", "preset": "oil_service"}, {}, [])
+    # A request to book (a reminder's link) opens the form filled in: name, phone,
+    # plate, the work and its preset.
+    form = {"channel": "phone", "preset": "oil_service"}
+    for name in ("name", "phone", "plate", "preset", "requested_work"):
+        value = request.args.get(name, "").strip()
+        if value and len(value) <= 500:
+            form[name] = value
+    return _page(form, {}, [])
 
 
 def _local(text: str) -> datetime | None:

@@ -262,7 +262,8 @@ def add_label() -> ResponseReturnValue:
 def save_targets() -> ResponseReturnValue:
     session = db.session()
     typed = {
-        name: request.form.get(name, "") for name in ("first_response_minutes", "resolution_hours")
+        name: request.form.get(name, "")
+        for name in ("first_response_minutes", "resolution_hours", "escalation_email")
     }
     try:
         labels.save_targets(session, typed)

@@ -31,6 +31,7 @@ from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allo
 from shared.walkaround_report import assemble_versions
 from sync_server import db, visit_steps, visits, work_records
 from sync_server.access import STAFF, allow, public
+from sync_server.checklist_settings import shop_checklists
 from sync_server.dispatch import DispatchRefused, require_dispatch
 from sync_server.messaging import masked_recipient
 from sync_server.models import (
@@ -217,7 +218,7 @@ def visit_context(session: Session, visit: Visit) -> dict[str, Any]:
         **work_records.visit_views(
             session,
             visit,
-            current_app.config.get("QUALITY_CHECKLISTS") or {},
+            shop_checklists(session),
             utcnow(),
             request.args.get("job_type"),
         ),
@@ -273,7 +274,6 @@ def enum_label(value: str) -> str:
 
 
 def _endpoints() -> set[str]:
-    from flask import current_app
 
     return set(current_app.view_functions)
 

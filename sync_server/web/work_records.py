@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +16,7 @@ from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.appointments.capacity import shop_calendar
+from sync_server.checklist_settings import shop_checklists
 from sync_server.diagnoses import DiagnosisRefused, diagnoses_of, record_diagnosis
 from sync_server.dispatch import DispatchRefused, dispatch
 from sync_server.dispatch import job_type as job_type_of
@@ -157,7 +158,7 @@ def quality_check(visit_id: str) -> ResponseReturnValue:
         flash(_("The quality check comes once the work is finished."), "error")
         return _back(visit_id)
     kind = job_type_of(session, visit)
-    items = checklist(kind, current_app.config.get("QUALITY_CHECKLISTS") or {})
+    items = checklist(kind, shop_checklists(session))
     ticked = set(request.form.getlist("item"))
     notes = request.form.get("notes", "")
     context = {"items": items, "ticked": ticked, "notes": notes, "job_type": kind}

@@ -22,7 +22,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from kiosk.services.local_store.blobs import BLOB_CONTENT_TYPES, BlobInfo, BlobsMixin, ParkedBlob
+from kiosk.services.local_store.blobs import (
+    BLOB_CONTENT_TYPES,
+    BlobInfo,
+    BlobsMixin,
+    ParkedBlob,
+    PreparedBlob,
+)
 from kiosk.services.local_store.database import (
     BLOBS_DIR,
     DATABASE_FILE,
@@ -48,6 +54,7 @@ __all__ = [
     "ChangeState",
     "LocalStore",
     "ParkedBlob",
+    "PreparedBlob",
     "PruneReport",
     "RecordChange",
     "SyncCounts",

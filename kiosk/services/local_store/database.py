@@ -147,6 +147,14 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             sent_at TEXT NOT NULL
         )""",
     ),
+    # A signature picture saved in the same transaction as its records (one fsync for
+    # the check-in); written out to ``blobs/`` afterwards (``BlobsMixin.blob_file``).
+    (
+        """CREATE TABLE staged_blobs (
+            sha256 TEXT PRIMARY KEY REFERENCES blobs (sha256),
+            data BLOB NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 

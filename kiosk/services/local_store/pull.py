@@ -21,6 +21,8 @@ _META_LAST_SUCCESS = "last_success_at"
 _META_LAST_ERROR = "last_error"
 _META_LAST_ERROR_DETAIL = "last_error_detail"
 _META_LAST_ERROR_AT = "last_error_at"
+# A car's deferred work from the server, per car (the key ends with its id).
+_META_DEFERRED = "deferred_work:"
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,34 @@ class PullMixin(StoreDatabase):
         does, without moving the cursor. Returns how many records changed here."""
         return self._apply(records, None)
 
-    def _apply(self, changes: Sequence[Mapping[str, Any]], next_since: int | None) -> int:
+    def cache_vehicle_history(
+        self,
+        vehicle_id: str,
+        records: Sequence[Mapping[str, Any]],
+        deferred_work: Sequence[Mapping[str, Any]],
+    ) -> int:
+        """Merge a car's history (as :meth:`cache_records`) and keep its deferred work
+        (the server's list, replacing the last one), in one transaction. Returns how many
+        records changed here, plus one if the deferred work changed."""
+        value = json.dumps(list(deferred_work), sort_keys=True, ensure_ascii=False)
+        return self._apply(records, None, deferred=(_META_DEFERRED + vehicle_id, value))
+
+    def cached_deferred_work(self, vehicle_id: str) -> list[dict[str, Any]] | None:
+        """The deferred work last fetched for this car (None: never fetched here)."""
+        with self._lock:
+            value = self._meta(_META_DEFERRED + vehicle_id)
+        if value is None:
+            return None
+        loaded = json.loads(value)
+        return loaded if isinstance(loaded, list) else []
+
+    def _apply(
+        self,
+        changes: Sequence[Mapping[str, Any]],
+        next_since: int | None,
+        *,
+        deferred: tuple[str, str] | None = None,
+    ) -> int:
         entries = [_pulled_entry(entry) for entry in changes]
         now = utcnow_text()
         # Lost to a power cut, the page is pulled again from the cursor saved with it.
@@ -70,6 +99,9 @@ class PullMixin(StoreDatabase):
             self._set_meta(db, META_HLC, self.clock.state())
             if next_since is not None:
                 self._set_meta(db, _META_PULL_CURSOR, str(next_since))
+            if deferred is not None and self._meta(deferred[0]) != deferred[1]:
+                self._set_meta(db, *deferred)
+                changed += 1
         return changed
 
     def replace_snapshot(

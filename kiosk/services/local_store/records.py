@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from kiosk.services.local_store.blobs import PreparedBlob
 from kiosk.services.local_store.database import (
     INDEXED_FIELDS,
     META_HLC,
@@ -65,12 +66,19 @@ class RecordsMixin(StoreDatabase):
         """
         return self.save_many([RecordChange(kind, record_id, fields, blob_refs)])[0]
 
-    def save_many(self, changes: Sequence[RecordChange | tuple[Any, ...]]) -> list[Change]:
+    def save_many(
+        self,
+        changes: Sequence[RecordChange | tuple[Any, ...]],
+        *,
+        blobs: Sequence[PreparedBlob] = (),
+    ) -> list[Change]:
         """Save the records of one user action in **one** transaction, in this order.
 
         Each item is ``(kind, record_id, fields[, blob_refs])`` as for :meth:`save`.
+        ``blobs`` are pictures made with these records (``prepare_blob``), kept in the
+        same transaction (staged; see ``local_store/blobs.py``): no file to fsync first.
         Everything is checked before anything is written; after a crash either every
-        record and outbox entry is there or none is.
+        record, outbox entry and picture is there or none is.
         """
         items = [_checked(RecordChange(*change)) for change in changes]
         if not items:
@@ -78,6 +86,7 @@ class RecordsMixin(StoreDatabase):
         now = utcnow_text()
         saved: list[Change] = []
         with self._transaction() as db:
+            self._stage_blobs(db, blobs, now)
             missing = sorted(
                 {sha for item in items for sha in item.blob_refs if not self._has_blob(db, sha)}
             )
@@ -93,6 +102,21 @@ class RecordsMixin(StoreDatabase):
                 saved.append(self._save_one(db, item, now, self.clock.tick()))
             self._set_meta(db, META_HLC, self.clock.state())
         return saved
+
+    def _stage_blobs(self, db: sqlite3.Connection, blobs: Sequence[PreparedBlob], now: str) -> None:
+        """The pictures' rows, and their bytes staged unless their file is there."""
+        for blob in blobs:
+            info = blob.info
+            db.execute(
+                """INSERT OR IGNORE INTO blobs (sha256, content_type, size, uploaded, created_at)
+                   VALUES (?, ?, ?, 0, ?)""",
+                (info.sha256, info.content_type, info.size, now),
+            )
+            if not (self.blobs_dir / info.sha256[:2] / info.sha256).exists():
+                db.execute(
+                    "INSERT OR IGNORE INTO staged_blobs (sha256, data) VALUES (?, ?)",
+                    (info.sha256, blob.data),
+                )
 
     def _save_one(self, db: sqlite3.Connection, item: RecordChange, now: str, hlc: HLC) -> Change:
         kind, record_id, field_values, refs = item

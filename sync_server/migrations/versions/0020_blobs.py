@@ -1,7 +1,7 @@
 """blobs: the server's secrets in the database, shared by every server process
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0022
 Create Date: 2026-12-07 05:00:00.000000
 
 A new table only: a filled database keeps everything it has. A shop's key from its
@@ -16,7 +16,7 @@ from alembic import op
 import sync_server.models
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,358 @@
+"""What falls due for whom: maintenance by date and by mileage, declined work coming due,
+birthdays and holidays — read for every consenting customer in a few queries.
+
+Maintenance: a service type (``follow_up_intervals``) was last done at the latest visit
+handed back with one of its concern codes. It falls due ``months`` later (calendar
+months, ``relativedelta``: 31 August + 6 months is 28 February) or when the car's
+odometer reaches the last service's reading + ``km``, projected from the car's own
+kilometres per day over its history (``customer_file.wear.km_per_day``: its first and
+last readings, or one reading and the purchase date) — whichever comes first. A car
+whose driving cannot be told is reminded by date only, and says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import Session
+
+from shared.i18n import Text
+from shared.shop_calendar import ShopCalendar
+from shared.shop_time import shop_zone
+from shared.visit_status import VisitStatus
+from sync_server.customer_file.health import (
+    DUE_AFTER,
+    cars_with_declined_work,
+    open_deferred_work_by_car,
+)
+from sync_server.customer_file.wear import km_per_day
+from sync_server.follow_up.tables import FollowUpSettings, ServiceInterval
+from sync_server.models import Vehicle, Visit
+from sync_server.record_tables import WalkaroundRow
+
+# Which kind goes first when a customer has several due at once (the budget lets one go).
+PRIORITY = {"deferred_red": 0, "maintenance": 1, "deferred": 2, "birthday": 3, "holiday": 4}
+# Holidays worth a greeting, by a word of their name (chinese_calendar / holidays), with
+# the words the message uses. Tomb-sweeping Day is a day of mourning: no greeting.
+GREETED_HOLIDAYS: tuple[tuple[str, Text], ...] = (
+    ("new year", Text("New Year", "server")),
+    ("spring festival", Text("Spring Festival", "server")),
+    ("labour day", Text("Labour Day", "server")),
+    ("labor day", Text("Labour Day", "server")),
+    ("dragon boat", Text("Dragon Boat Festival", "server")),
+    ("mid-autumn", Text("Mid-Autumn Festival", "server")),
+    ("national day", Text("National Day", "server")),
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One reminder or greeting a customer could get today, and why."""
+
+    customer_id: str
+    vehicle_id: str | None
+    kind: str  # maintenance, deferred, birthday, holiday
+    subject: str  # the service type, the declined line, the holiday
+    due_on: date
+    work: str  # what the booking link fills in ("" for greetings)
+    work_zh: str
+    preset: str
+    reason: Text
+    priority: int
+
+    @property
+    def key(self) -> str:
+        """Unique per customer, kind, subject and due date: nothing is sent twice."""
+        return f"{self.kind}:{self.customer_id}:{self.subject}:{self.due_on.isoformat()}"[:160]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A service interval as the run reads it (a plain copy of the settings row)."""
+
+    service_type: str
+    name_en: str
+    name_zh: str
+    codes: tuple[str, ...]
+    months: int | None
+    km: int | None
+    preset: str
+
+
+@dataclass(frozen=True)
+class CarRow:
+    id: str
+    customer_id: str
+    purchase_date: date | None
+    year: int | None
+
+
+@dataclass
+class CarHistory:
+    vehicle: CarRow
+    readings: list[tuple[date, int]] = field(default_factory=list)
+    # The latest visit handed back with each concern code: code → (day, odometer or None)
+    last_service: dict[str, tuple[date, int | None]] = field(default_factory=dict)
+    _rate: tuple[float | None] | None = None
+
+    def km_per_day(self) -> float | None:
+        """The car's own kilometres per day over its history (worked out once)."""
+        if self._rate is None:
+            self._rate = (km_per_day(self.readings, _bought(self.vehicle)),)
+        return self._rate[0]
+
+
+def _bought(vehicle: CarRow) -> date | None:
+    if vehicle.purchase_date is not None:
+        return vehicle.purchase_date
+    return date(vehicle.year, 1, 1) if vehicle.year else None
+
+
+def car_histories(
+    session: Session, customer_ids: set[str], zone_name: str, codes: set[str]
+) -> dict[str, CarHistory]:
+    """The consenting customers' cars (those with visits) with their odometer readings
+    (the walk-around's, else the check-in's) and the visits handed back, in one query."""
+    zone = shop_zone(zone_name)
+    odometer = (
+        select(
+            WalkaroundRow.visit_id.label("visit_id"),
+            func.max(WalkaroundRow.odometer_km).label("km"),
+        )
+        .group_by(WalkaroundRow.visit_id)
+        .subquery()
+    )
+    cars: dict[str, CarHistory] = {}
+    delivered = VisitStatus.delivered.value
+    quoted = [(code, f'"{code}"') for code in sorted(codes)]
+    for row in session.execute(
+        select(
+            Visit.vehicle_id,
+            Vehicle.customer_id,
+            Vehicle.purchase_date,
+            Vehicle.year,
+            Visit.checked_in_at,
+            func.coalesce(odometer.c.km, Visit.mileage_in_km),
+            # The codes as their JSON text: '"oil_change"' is looked for in it.
+            cast(Visit.concern_codes, String),
+            Visit.status,
+        )
+        .join(Vehicle, Vehicle.id == Visit.vehicle_id)
+        .outerjoin(odometer, odometer.c.visit_id == Visit.id)
+        .where(Visit.status != VisitStatus.cancelled)
+        .order_by(Visit.vehicle_id, Visit.checked_in_at)
+    ):
+        vehicle_id, customer_id, bought, year, at, km, json_codes, status = row
+        if customer_id not in customer_ids:
+            continue
+        car = cars.get(vehicle_id)
+        if car is None:
+            car = cars[vehicle_id] = CarHistory(CarRow(vehicle_id, customer_id, bought, year))
+        day = at.astimezone(zone).date()
+        if km is not None:
+            car.readings.append((day, km))
+        if str(getattr(status, "value", status)) == delivered and json_codes:
+            for code, text in quoted:
+                if text in json_codes:
+                    car.last_service[code] = (day, km)
+    return cars
+
+
+def _add_days(day: date, days: float) -> date:
+    return day + timedelta(days=math.floor(days))
+
+
+def maintenance_due(car: CarHistory, interval: Interval) -> tuple[date, Text] | None:
+    """When the service type falls due for the car, and why; None without a last one."""
+    done = [car.last_service[code] for code in interval.codes if code in car.last_service]
+    if not done:
+        return None
+    last_day, last_km = max(done, key=lambda service: service[0])
+    by_date = last_day + relativedelta(months=interval.months) if interval.months else None
+    by_km = None
+    rate = car.km_per_day() if interval.km else None
+    if interval.km and rate and last_km is not None:
+        reading_day, reading_km = car.readings[-1]
+        by_km = _add_days(reading_day, (last_km + interval.km - reading_km) / rate)
+    params = {
+        "last": last_day.isoformat(),
+        "months": interval.months or 0,
+        "km": f"{interval.km or 0:,}",
+        "last_km": f"{last_km or 0:,}",
+        "rate": f"{rate or 0:.0f}",
+    }
+    if by_km is not None and (by_date is None or by_km < by_date):
+        return by_km, Text(
+            "by mileage: {km} km after the last service at {last_km} km ({last}), "
+            "the car drives about {rate} km a day",
+            "server",
+            params,
+        )
+    if by_date is None:
+        return None
+    if interval.km and rate is None:
+        return by_date, Text(
+            "by date: {months} months after the last service ({last}); the car's "
+            "driving is not known yet",
+            "server",
+            params,
+        )
+    return by_date, Text(
+        "by date: {months} months after the last service ({last})", "server", params
+    )
+
+
+def holiday_today(calendar: ShopCalendar, today: date) -> tuple[str, Text] | None:
+    """The holiday that starts today and earns a greeting (its first day off), if any.
+    A make-up working day (调休) is a working day: no greeting, weekend or not."""
+    name = calendar.holiday_name(today)
+    if not name or calendar.is_makeup_working_day(today):
+        return None
+    if calendar.holiday_name(today - timedelta(days=1)) == name:
+        return None  # not the first day
+    lowered = name.casefold()
+    for word, words in GREETED_HOLIDAYS:
+        if word in lowered:
+            return name, words
+    return None
+
+
+def _birthday_this_year(birthday: date, year: int) -> date:
+    try:
+        return birthday.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        return date(year, 2, 28)
+
+
+def candidates(
+    session: Session,
+    customers: list[Any],
+    settings: FollowUpSettings,
+    calendar: ShopCalendar,
+    today: date,
+    zone_name: str,
+) -> dict[str, list[Candidate]]:
+    """Everything due for each of ``customers`` today, soonest and most urgent first."""
+    found: dict[str, list[Candidate]] = defaultdict(list)
+    ids = {customer.id for customer in customers}
+    earliest = today - timedelta(days=settings.overdue_days)
+    latest = today + timedelta(days=settings.lead_days)
+    intervals = [
+        Interval(
+            row.service_type,
+            row.name_en,
+            row.name_zh,
+            tuple(row.concern_codes or ()),
+            row.months,
+            row.km,
+            row.preset,
+        )
+        for row in session.scalars(
+            select(ServiceInterval)
+            .where(ServiceInterval.active.is_(True))
+            .order_by(ServiceInterval.id)
+        )
+    ]
+    codes = {code for interval in intervals for code in interval.codes}
+    cars = car_histories(session, ids, zone_name, codes)
+    for car in cars.values():
+        for interval in intervals:
+            due = maintenance_due(car, interval)
+            if due is None or not earliest <= due[0] <= latest:
+                continue
+            found[car.vehicle.customer_id].append(
+                Candidate(
+                    car.vehicle.customer_id,
+                    car.vehicle.id,
+                    "maintenance",
+                    f"{car.vehicle.id}:{interval.service_type}",
+                    due[0],
+                    interval.name_en,
+                    interval.name_zh,
+                    interval.preset,
+                    due[1],
+                    PRIORITY["maintenance"],
+                )
+            )
+    if settings.deferred_reminders:
+        # Work declined before this cannot fall due within the window (green: 180 days).
+        since = earliest - max(DUE_AFTER.values())
+        declined_cars = [
+            vehicle_id
+            for vehicle_id in cars_with_declined_work(session, since, zone_name)
+            if vehicle_id in cars
+        ]
+        deferred = open_deferred_work_by_car(
+            session, declined_cars, zone_name, declined_since=since
+        )
+        for vehicle_id, items in deferred.items():
+            owner = cars[vehicle_id].vehicle.customer_id
+            for item in items:
+                if not earliest <= item.due_on <= latest:
+                    continue
+                red = item.urgency == "red"
+                found[owner].append(
+                    Candidate(
+                        owner,
+                        vehicle_id,
+                        "deferred",
+                        item.line_id,
+                        item.due_on,
+                        item.description,
+                        item.description,
+                        "",
+                        Text(
+                            "work declined on {declined}, due by {due}",
+                            "server",
+                            {
+                                "declined": item.declined_on.isoformat(),
+                                "due": item.due_on.isoformat(),
+                            },
+                        ),
+                        PRIORITY["deferred_red" if red else "deferred"],
+                    )
+                )
+    if settings.birthday_greetings:
+        for customer in customers:
+            if customer.birthday and _birthday_this_year(customer.birthday, today.year) == today:
+                found[customer.id].append(
+                    Candidate(
+                        customer.id,
+                        None,
+                        "birthday",
+                        "birthday",
+                        today,
+                        "",
+                        "",
+                        "",
+                        Text("birthday today", "server"),
+                        PRIORITY["birthday"],
+                    )
+                )
+    holiday = holiday_today(calendar, today) if settings.holiday_greetings else None
+    if holiday is not None:
+        name, words = holiday
+        for customer in customers:
+            found[customer.id].append(
+                Candidate(
+                    customer.id,
+                    None,
+                    "holiday",
+                    name,
+                    today,
+                    words.message,
+                    words.render("zh_CN"),
+                    "",
+                    Text("a public holiday starts today", "server"),
+                    PRIORITY["holiday"],
+                )
+            )
+    for items in found.values():
+        items.sort(key=lambda item: (item.priority, item.due_on, item.key))
+    return found
