@@ -39,7 +39,7 @@ from sync_workload import (
     server_records,
     without_id,
 )
-from test_blob_bucket import BUCKET, CREDENTIALS, s3_url  # noqa: F401 (a fixture)
+from test_blob_bucket import BUCKET, CREDENTIALS, keys, s3_url  # noqa: F401 (a fixture)
 from test_desk_steps_processes import csrf
 from test_scale_out import ShopProcess, SwitchingTransport, _holds_push_locks, _pair_tablets
 from web_fixtures import make_visit
@@ -58,6 +58,7 @@ PHOTOS_PER_DEVICE = 2
 HAND_BACKS = 4
 FROZEN_S = 2.0
 LEASE_S = 5  # the killed sender's claim; its message goes out again after it
+PREFIX = "whole-shop"
 WAIT_S = 60  # bounds on waiting for something that must happen: a hang fails the test
 
 
@@ -120,7 +121,7 @@ def shop(
     instance folder, one bucket and one relay."""
     root = tmp_path_factory.mktemp("whole-shop")
     settings = {
-        "BLOB_STORE": f"s3://{BUCKET}/whole-shop",
+        "BLOB_STORE": f"s3://{BUCKET}/{PREFIX}",
         "S3_ENDPOINT_URL": s3_url,
         **CREDENTIALS,
         "SMTP_HOST": "127.0.0.1",
@@ -140,10 +141,14 @@ def shop(
             process.wait_until_up(timeout_s=90)
         yield processes
     finally:
+        stopping = []
         for process in processes:
             if process.pid is not None:
                 os.kill(process.pid, signal.SIGCONT)
-            process.stop()
+            stopping.append(threading.Thread(target=process.stop))
+            stopping[-1].start()
+        for process, thread in zip(processes, stopping, strict=True):
+            thread.join()
             print(f"--- {process.name} log tail ---\n{process.log_tail(30)}")
 
 
@@ -289,6 +294,7 @@ def test_three_processes_one_frozen_one_killed_lose_and_double_nothing(
     shop: list[ShopProcess],
     database: str,
     relay: tuple[SlowRelay, int],
+    s3_url: str,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -365,9 +371,11 @@ def test_three_processes_one_frozen_one_killed_lose_and_double_nothing(
     assert set(all_change_ids) <= set(applied)  # the desk's own steps are there too
     assert visits == len(engines) * VISITS_PER_DEVICE + HAND_BACKS
 
-    # Every photo byte-identical from every process.
+    # Every photo in the bucket, and byte-identical from every process.
     photos = [sha for work in saved for sha in work.photo_shas]
     assert len(photos) == len(set(photos)) == len(engines) * PHOTOS_PER_DEVICE
+    in_bucket = "\n".join(keys(s3_url, PREFIX))
+    assert all(sha in in_bucket for sha in photos), in_bucket
     for process in shop:
         for sha in photos:
             answer = requests.get(
