@@ -32,6 +32,7 @@ __all__ = [
     "ensure_folder",
     "fsync_file",
     "fsync_folder",
+    "spool_file",
     "write_atomically",
 ]
 
@@ -117,6 +118,20 @@ def atomic_write(
         raise
     if sync_folder:
         fsync_folder(folder)
+
+
+@contextlib.contextmanager
+def spool_file(
+    folder: str | os.PathLike[str], *, suffix: str = TEMP_SUFFIX, folder_mode: int = 0o700
+) -> Iterator[IO[bytes]]:
+    """A temporary file in ``folder`` that never takes a final name: written, read back
+    and removed on exit (the server's upload checked on its own disk before it is put
+    into a bucket). Named like the others, so a crash's clean-up finds it."""
+    staging = ensure_folder(folder, folder_mode)
+    with tempfile.NamedTemporaryFile(
+        mode="w+b", dir=staging, prefix=TEMP_PREFIX, suffix=suffix
+    ) as temp:
+        yield temp
 
 
 def write_atomically(

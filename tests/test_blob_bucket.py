@@ -103,6 +103,7 @@ def bucket_app(
     )
     app.config["TEST_PREFIX"] = prefix
     yield app
+    app.extensions["blob_store"].close()  # thumbnails queued: made while the bucket is up
     app.extensions["db_engine"].dispose()
 
 
@@ -264,6 +265,7 @@ def test_two_processes_with_their_own_instance_folders_share_photos_keys_and_the
         assert other.get("/api/v1/auth/me").status_code == 200
     finally:
         for app in (one, two):
+            app.extensions["blob_store"].close()
             app.extensions["db_engine"].dispose()
 
 
@@ -346,7 +348,7 @@ def test_blobs_migrate_copies_every_photo_checks_every_hash_and_can_run_again(
     for data in photos:
         assert put_photo(folder_app, token, data).status_code == 201
     folder = folder_app.extensions["blob_store"]
-    folder._thumbnailer.shutdown(wait=True)  # every photo has its thumbnail made
+    folder.close()  # every photo has its thumbnail made
     assert len(list(folder.root.glob("thumbnails/*/*.jpg"))) == 5
     damaged = folder.original_path(sha(photos[4]))
     good_bytes = damaged.read_bytes()

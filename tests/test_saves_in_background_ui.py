@@ -47,12 +47,12 @@ class HeldSaves:
         self._gate.set()
         real = store.save_many
 
-        def save_many(changes: Sequence[Any]) -> Any:
+        def save_many(changes: Sequence[Any], **kwargs: Any) -> Any:
             self.calls.append([change[0] for change in changes])
             assert self._gate.wait(20), "the test never let the save go on"
             if self.failing:
                 raise OSError(28, "No space left on device")
-            return real(changes)
+            return real(changes, **kwargs)
 
         monkeypatch.setattr(store, "save_many", save_many)
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from shared.atomic_file import spool_file
 from sync_server.sync.blobs import (
     BlobContent,
     BlobMissing,
@@ -128,9 +128,7 @@ class BucketBlobStore(BlobStore):
 
     @contextlib.contextmanager
     def _receiving(self, sha256: str, content_type: str, sync_folder: bool) -> Iterator[IO[bytes]]:
-        with tempfile.NamedTemporaryFile(
-            dir=self.incoming, prefix=".incoming-", suffix=".part"
-        ) as temp_file:
+        with spool_file(self.incoming, suffix=".part") as temp_file:
             yield temp_file  # written and checked by the caller; an exception ends here
             temp_file.flush()
             if not self.has(sha256):  # already there (another process, a migration)

@@ -244,6 +244,10 @@ class BlobStore:
                 lambda: not any(sha in self._storing for sha in sha256s), timeout
             )
 
+    def close(self) -> None:
+        """Make the thumbnails already queued, then take no more (a clean stop)."""
+        self._thumbnailer.shutdown(wait=True)
+
     def make_thumbnail_later(self, sha256: str) -> None:
         """Queue the thumbnail, so the device's upload is answered without waiting for it."""
         self._thumbnailer.submit(self._thumbnail_quietly, sha256)
