@@ -97,7 +97,10 @@ def declined_work_on_server(live_server: LiveServer) -> None:
         Line("Front brake pads", "declined", part_number="BP-2231", urgency="yellow"),
     ]
     vehicle_id, customer_id = demo_id("vehicle", VISIT_KEY), demo_id("customer", VISIT_KEY)
-    make_history(app, customer_id, vehicle_id, [VisitPlan(day, 36_000, lines=lines)])
+    try:
+        make_history(app, customer_id, vehicle_id, [VisitPlan(day, 36_000, lines=lines)])
+    finally:
+        app.extensions["db_engine"].dispose()  # no connection left for the collector
 
 
 def deferred_cards(flow: Any) -> list[tuple[str, str]]:
