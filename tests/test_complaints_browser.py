@@ -106,7 +106,9 @@ def test_the_desk_takes_a_complaint_and_the_late_one_stands_out(
     late_row = page.locator(f"tr[data-case='{late_id}']")
     assert late_row.get_attribute("class") == "overdue"
     assert "Missed" in late_row.inner_text()
-    assert page.locator("tr.overdue").count() == 1
+    # The case answered in time does not stand out (the demo's own late case may).
+    answered_id = case_url.rstrip("/").rsplit("/", 1)[-1]
+    assert page.locator(f"tr[data-case='{answered_id}']").get_attribute("class") != "overdue"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "web-complaints-list-en.png"), full_page=True)
     switch_language(page, "zh_CN")

@@ -25,6 +25,7 @@ from test_web_browser import (  # noqa: F401
 )
 
 from sync_server.complaints import cases, labels
+from sync_server.complaints.tables import ComplaintLabel
 from sync_server.models import Customer, User, Visit
 from sync_server.surveys.tables import Survey
 
@@ -35,6 +36,14 @@ pytestmark = [
 ]
 
 
+def label_named(session: Session, kind: str, name_en: str, name_zh: str) -> ComplaintLabel:
+    """The demo shop's label of that name, or a new one."""
+    for label in labels.labels(session, kind, active_only=False):
+        if label.name_en.lower() == name_en.lower():
+            return label
+    return labels.add_label(session, kind, name_en, name_zh)
+
+
 def some_complaints(live: LiveServer) -> None:
     """Three cases this month: one answered in time and closed, two not answered yet; and
     one survey answered an hour ago."""
@@ -43,9 +52,9 @@ def some_complaints(live: LiveServer) -> None:
         customers = session.scalars(select(Customer).order_by(Customer.name).limit(3)).all()
         manager = session.scalar(select(User.id).where(User.username == "manager"))
         assert manager is not None
-        paint = labels.add_label(session, "category", "Paint and body", "漆面车身")
-        waiting = labels.add_label(session, "category", "Waiting time", "等待时间")
-        cause = labels.add_label(session, "root_cause", "Workshop handling", "车间操作")
+        paint = label_named(session, "category", "Paint and body", "漆面车身")
+        waiting = label_named(session, "category", "Waiting time", "等待时间")
+        cause = label_named(session, "root_cause", "Workshop handling", "车间操作")
         session.commit()
         for customer, category, answered in zip(
             customers, (paint, paint, waiting), (True, False, False), strict=True
