@@ -31,6 +31,8 @@ import logging
 import multiprocessing
 import os
 import random
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +47,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from cpu_meter import PostgresBackends, cpu_seconds, parent_pid  # noqa: E402
 from live_server import LiveServer  # noqa: E402
 from sync_workload import save_workload  # noqa: E402
 
@@ -54,6 +57,7 @@ from kiosk.services.sync import SyncEngine, SyncError, SyncTransport  # noqa: E4
 PROCESSES = (1, 2, 3)
 DEVICES = (1, 6, 12)
 SECRET = "one-key-for-every-process-of-this-shop"
+PROFILE_DIR = ""  # ``--py-spy DIR``: where py-spy writes its profiles
 
 
 class ShopProcess(LiveServer):
@@ -66,11 +70,18 @@ class ShopProcess(LiveServer):
 
 
 class SwitchingTransport(SyncTransport):
-    """Each request to one of ``urls`` at random (a load balancer)."""
+    """Each request to one of ``urls`` at random (a load balancer); notes when the
+    last push was answered."""
 
     def __init__(self, urls: list[str], token: str, seed: int) -> None:
         self.urls, self.rng = urls, random.Random(seed)
+        self.last_push_answered = 0.0
         super().__init__(urls[0], token, timeout=(2, 60))
+
+    def push(self, *args: Any, **kwargs: Any) -> Any:
+        answer = super().push(*args, **kwargs)
+        self.last_push_answered = time.perf_counter()
+        return answer
 
     @property  # type: ignore[override]
     def base_url(self) -> str:
@@ -99,20 +110,53 @@ def _device(
     engine = SyncEngine(store, transport, batch_size=200)
     results.put(("ready", n))
     start.wait()
-    began = time.perf_counter()
+    cpu_began = time.process_time()
     pages = 0
+    # Sync rounds as a tablet runs them (push, then pull what the others pushed so far)
+    # until its outbox is empty; "pushed" is when its last push was answered, not the
+    # end of the round's pull after it.
     while store.status().pending_changes:
         try:
             pages += engine.sync_once().requests
         except SyncError as error:
             print(f"device {n}: round failed: {error}", flush=True)
-    pushed = time.perf_counter() - began
-    results.put(("pushed", n, pushed))
+    # Moments on the machine's monotonic clock, the same in every process: the times
+    # count from the moment the benchmark said "go", not from this device's wake-up.
+    results.put(("pushed", n, transport.last_push_answered))
     all_pushed.wait()
     engine.sync_once()  # the records pushed after this device's last pull
-    results.put(("converged", n, time.perf_counter() - began, pages + 1))
+    converged = time.perf_counter()
+    results.put(("converged", n, converged, pages + 1, time.process_time() - cpu_began))
     transport.close()
     store.close()
+
+
+def _profile(pids: list[tuple[str, int]], label: str) -> list[subprocess.Popen[bytes]]:
+    """With ``--py-spy DIR``: sample these processes with py-spy until stopped (SIGINT),
+    writing collapsed stacks to DIR/<label>-<name>.txt."""
+    if not PROFILE_DIR:
+        return []
+    spy = Path(sys.executable).with_name("py-spy")
+    return [
+        subprocess.Popen(
+            [
+                str(spy),
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                "100",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                f"{PROFILE_DIR}/{label}-{name}.txt",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, pid in pids
+    ]
 
 
 def _pair(database_url: str, urls: list[str], count: int) -> list[tuple[str, str]]:
@@ -144,6 +188,7 @@ def run(
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        postmaster = parent_pid(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     with tempfile.TemporaryDirectory(prefix="scale-bench-") as folder:
         servers = [ShopProcess(Path(folder) / f"p{k}", url) for k in range(processes)]
@@ -177,10 +222,24 @@ def run(
                 worker.start()
             for _ in workers:  # every device has saved its work
                 results.get(timeout=600)
+            backends = PostgresBackends(postmaster, name)
+            backends.start()
+            profilers = _profile(
+                [(f"server{k}", server.pid or 0) for k, server in enumerate(servers)]
+                + [(f"device{n}", worker.pid or 0) for n, worker in enumerate(workers[:2])],
+                f"{processes}p{devices}d",
+            )
+            server_cpu = sum(cpu_seconds(server.pid) for server in servers)
+            began = time.perf_counter()
             start.set()
-            pushed = [results.get(timeout=600)[2] for _ in workers]
+            pushed = [results.get(timeout=600)[2] - began for _ in workers]
             all_pushed.set()
             converged = [results.get(timeout=600) for _ in workers]
+            server_cpu = sum(cpu_seconds(server.pid) for server in servers) - server_cpu
+            postgres_cpu = backends.stop()
+            for profiler in profilers:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(timeout=60)
             for worker in workers:
                 worker.join(timeout=60)
             check = create_engine(url)
@@ -195,12 +254,18 @@ def run(
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
     push_s = max(pushed)
+    per_thousand = 1000 / changes
     return {
         "changes": changes,
         "push_s": push_s,
         "per_s": changes / push_s,
-        "converge_s": max(item[2] for item in converged),
+        "converge_s": max(item[2] for item in converged) - began,
         "requests": max(item[3] for item in converged),
+        # CPU seconds per 1,000 changes, start to convergence (pushes and pulls).
+        "cpu_server": server_cpu * per_thousand,
+        "cpu_postgres": postgres_cpu * per_thousand,
+        "cpu_devices": sum(item[4] for item in converged) * per_thousand,
+        "connections": backends.connections,
     }
 
 
@@ -229,8 +294,13 @@ def main() -> None:
     parser.add_argument(
         "--server-code", default="", help="run the servers from this checkout (a before/after)"
     )
+    parser.add_argument(
+        "--py-spy", default="", help="profile servers and two devices into this folder"
+    )
     args = parser.parse_args()
     ShopProcess.server_code = args.server_code
+    global PROFILE_DIR
+    PROFILE_DIR = args.py_spy
     if not args.postgres:
         parser.error("give --postgres URL (or set TEST_DATABASE_URL)")
     template = _template(args.postgres)
@@ -245,7 +315,10 @@ def main() -> None:
                     f"{processes} process(es), {devices:2d} device(s): "
                     f"{figure['changes']} changes pushed in {figure['push_s']:.2f} s "
                     f"= {figure['per_s']:,.0f}/s; converged in {figure['converge_s']:.2f} s "
-                    f"({figure['requests']:.0f} requests per device at most)",
+                    f"({figure['requests']:.0f} requests per device at most); "
+                    f"CPU s per 1,000 changes: servers {figure['cpu_server']:.2f}, "
+                    f"postgres {figure['cpu_postgres']:.2f}, devices {figure['cpu_devices']:.2f} "
+                    f"({figure['connections']} database connections)",
                     flush=True,
                 )
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -54,6 +55,7 @@ from sync_server.sync.records import (
     feed_page,
     flush_batch,
     lock_records,
+    number_records,
     read_change,
     start_batch,
     start_feed_writes,
@@ -124,6 +126,9 @@ def push() -> ResponseReturnValue:
         # Every check in apply_change comes before its first write, so a refused change
         # leaves nothing behind and needs no savepoint; the batch is flushed once.
         results, referenced = _apply_batch(session, changes, parsed, caller)
+        # PostgreSQL: the records are numbered and the new ones inserted now, where a
+        # failure still sends the push change by change (else it is done at commit).
+        number_records(session)
     except STORE_FAILURES as error:
         if not _is_the_changes_fault(error):
             raise
@@ -338,11 +343,18 @@ def pull() -> ResponseReturnValue:
     # The feed's epoch and head are read first: a restore after this cannot hide.
     feed = feed_info(session)
     page = feed_page(session, since, TABLET_FEED_KINDS, limit, reader=caller.uid)
-    related = visit_people(session, page.changes, caller.uid)
-    return jsonify(
-        {"changes": page.changes, "next_since": page.next_since, "more": page.more, "feed": feed}
-        | ({"related": related} if related else {})
+    related = visit_people(session, page.entries, caller.uid)
+    # The records' fields go out as the database holds them (JSON text, not decoded
+    # and encoded again): the answer is put together here, with the same members.
+    body = (
+        '{"changes":['
+        + ",".join(entry.as_json() for entry in page.entries)
+        + f'],"next_since":{page.next_since},"more":{json.dumps(page.more)},'
+        + f'"feed":{json.dumps(feed)}'
+        + (f',"related":{json.dumps(related)}' if related else "")
+        + "}\n"
     )
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.get("/vehicles/<vehicle_id>/history")

@@ -111,6 +111,10 @@ class BatchCache:
                         )
                         for row in session.scalars(query):
                             self.rows[(SyncRecord, (row.kind, row.id))] = row
+                for key in keys:  # new in an earlier batch of this push, not written yet
+                    held = feed.held_record(session, key)
+                    if held is not None:
+                        self.rows[(SyncRecord, key)] = held
                 continue
             if model is AppliedChange:
                 # Only whether a change was seen, and its first answer: no ORM objects.
@@ -174,14 +178,21 @@ def flush_batch(session: Session) -> None:
     that existed before, conflicts, the feed counter) through the session; ends it."""
     cache: BatchCache | None = session.info.pop(_BATCH, None)
     feed.write_counted(session)
+    held: list[NewRow] = []
     if cache is not None and cache.new_rows:
         by_table = {model.__table__: rows for model, rows in cache.new_rows.items()}
+        if feed.numbers_at_commit(session) and not session.in_nested_transaction():
+            # A push on PostgreSQL: its new sync records are written once, numbered,
+            # just before its commit (``feed.insert_at_commit``).
+            held = by_table.pop(SyncRecord.__table__, [])
         with session.no_autoflush:
             for table in Base.metadata.sorted_tables:
                 rows = by_table.get(table)
                 if rows:
                     session.execute(table.insert(), [row.column_values() for row in rows])
     session.flush()
+    if held:  # only once the rest of the batch is written
+        feed.insert_at_commit(session, held)
 
 
 def cached_get(session: Session, model: type[Base], key: Any) -> Any:

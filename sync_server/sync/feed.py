@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, cast, event, select, text, update
 from sqlalchemy.orm import Session
@@ -125,11 +125,17 @@ def start_feed_writes(session: Session) -> None:
 
 
 class _Drafts:
-    """The draft numbers this transaction gave out, in order."""
+    """The draft numbers this transaction gave out, in order, and the records new in
+    it, which are inserted at its commit with their numbers (:func:`insert_at_commit`)."""
 
     def __init__(self, backend_pid: int) -> None:
         self.first = -(backend_pid * DRAFTS_PER_TRANSACTION)  # fits a 32-bit integer
         self.given: list[int] = []
+        self.new_records: dict[tuple[str, str], Any] = {}
+
+    def holds(self, number: int) -> bool:
+        """Whether ``number`` is a draft this transaction gave out and has not numbered."""
+        return self.first - len(self.given) <= number < self.first
 
     def next(self) -> int:
         if len(self.given) == DRAFTS_PER_TRANSACTION - 1:
@@ -137,6 +143,28 @@ class _Drafts:
         draft = self.first - len(self.given) - 1
         self.given.append(draft)
         return draft
+
+
+def numbers_at_commit(session: Session) -> bool:
+    """Whether this transaction's records get their feed numbers at its commit (a push
+    on PostgreSQL)."""
+    return _DRAFTS in session.info
+
+
+def insert_at_commit(session: Session, rows: list[Any]) -> None:
+    """Keep these new sync records (a batch's ``NewRow`` values, their numbers drafts)
+    to be inserted when they are numbered (:func:`number_records`): each row is written
+    once, with its number, instead of inserted with a draft and updated (a second copy
+    of the row and of its index entries). Until then :func:`held_record` finds them.
+    Not inside a savepoint: a change applied alone must fail in its own."""
+    drafts: _Drafts = session.info[_DRAFTS]
+    drafts.new_records.update(((row.kind, row.id), row) for row in rows)
+
+
+def held_record(session: Session, key: tuple[str, str]) -> Any | None:
+    """A new sync record of this transaction not inserted yet (``insert_at_commit``)."""
+    drafts: _Drafts | None = session.info.get(_DRAFTS)
+    return drafts.new_records.get(key) if drafts is not None else None
 
 
 def record_lock_key(kind: str, record_id: str) -> int:
@@ -164,8 +192,17 @@ def lock_records(session: Session, keys: list[tuple[str, str]]) -> None:
 @event.listens_for(Session, "before_commit")
 def _number_drafts(session: Session) -> None:
     """Give this push's records their feed numbers, last thing before its commit."""
+    if not session.in_nested_transaction():
+        number_records(session)
+
+
+def number_records(session: Session) -> None:
+    """In a push on PostgreSQL, last thing before its commit: take the counter row,
+    give the push's records their numbers (inserting its new records, numbered) and
+    hold the row to the commit. Called by the push itself where a failure of the
+    insert can still be told apart (``sync.api``), else at the commit; once only."""
     drafts: _Drafts | None = session.info.get(_DRAFTS)
-    if drafts is None or not drafts.given or session.in_nested_transaction():
+    if drafts is None or not drafts.given:
         return
     session.flush()
     count = len(drafts.given)
@@ -180,24 +217,38 @@ def _number_drafts(session: Session) -> None:
         {"count": count},
     ).scalar_one()
     numbers = {draft: last - count + 1 + index for index, draft in enumerate(drafts.given)}
-    session.execute(
-        text(
-            "UPDATE sync_records SET seq = numbered.seq FROM "
-            "(SELECT unnest(CAST(:drafts AS integer[])) AS draft, "
-            "unnest(CAST(:numbers AS integer[])) AS seq) AS numbered "
-            "WHERE sync_records.seq = numbered.draft"
-        ),
-        {"drafts": list(numbers), "numbers": list(numbers.values())},
-    )
-    for instance in list(session.identity_map.values()):
-        if isinstance(instance, SyncRecord) and instance.seq in numbers:
-            set_committed_value(instance, "seq", numbers[instance.seq])
+    held = list(drafts.new_records.values())
     drafts.given.clear()
+    drafts.new_records.clear()
+    if held:
+        for row in held:
+            row.seq = numbers.pop(row.seq)
+        session.execute(SyncRecord.__table__.insert(), [row.column_values() for row in held])
+    if numbers:  # records written with a draft (they existed before, or in a savepoint)
+        session.execute(
+            text(
+                "UPDATE sync_records SET seq = numbered.seq FROM "
+                "(SELECT unnest(CAST(:drafts AS integer[])) AS draft, "
+                "unnest(CAST(:numbers AS integer[])) AS seq) AS numbered "
+                "WHERE sync_records.seq = numbered.draft"
+            ),
+            {"drafts": list(numbers), "numbers": list(numbers.values())},
+        )
+        for instance in list(session.identity_map.values()):
+            if isinstance(instance, SyncRecord) and instance.seq in numbers:
+                set_committed_value(instance, "seq", numbers[instance.seq])
 
 
-def next_seq(session: Session) -> int:
+def next_seq(session: Session, current: int | None = None) -> int:
+    """The number of a record's new change; ``current`` is the record's number now.
+
+    In a push on PostgreSQL a record changed twice keeps the draft of its first change
+    (its place among the push's records, which readers see all at once anyway): no
+    number is left without a record, and a new record stays one row to insert."""
     drafts: _Drafts | None = session.info.get(_DRAFTS)
     if drafts is not None:
+        if current is not None and drafts.holds(current):
+            return current
         return drafts.next()
     counter: SyncCounter | None = session.info.get(_FEED_COUNTER)
     if counter is None:  # no lock taken by this transaction: take the next one in SQL
@@ -216,13 +267,48 @@ def next_seq(session: Session) -> int:
     return counter.value
 
 
+class FeedEntry(NamedTuple):
+    """One record of a page of the feed, its fields as the database holds them: JSON
+    text, passed on to the reader as it is (a page is hundreds of records; decoding
+    and encoding them again would cost more than reading them)."""
+
+    seq: int
+    kind: str
+    id: str
+    clocks_json: str
+    fields_json: str
+
+    def fields(self) -> dict[str, Any]:
+        return json.loads(self.fields_json)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "kind": self.kind,
+            "id": self.id,
+            "fields": self.fields(),
+            "clocks": json.loads(self.clocks_json),
+        }
+
+    def as_json(self) -> str:
+        """The entry as the pull answer carries it (the members of :meth:`as_dict`)."""
+        return (
+            f'{{"seq":{self.seq},"kind":{json.dumps(self.kind)},"id":{json.dumps(self.id)},'
+            f'"fields":{self.fields_json},"clocks":{self.clocks_json}}}'
+        )
+
+
 @dataclass(frozen=True)
 class FeedPage:
     """One page of the changes feed: its entries, where it ends, and whether more follow."""
 
-    changes: list[dict[str, Any]]
+    entries: list[FeedEntry]
     next_since: int
     more: bool
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        return [entry.as_dict() for entry in self.entries]
 
 
 # A page skips the reader's own echoes without counting them, but reads at most this
@@ -236,17 +322,18 @@ def feed_page(
     """The records of ``kinds`` changed after ``since``, in feed order: at most ``limit``.
 
     A record whose every field ``reader`` (a device uid) wrote itself holds nothing it
-    lacks: it is left out (its fields are not even decoded) and does not count towards
-    ``limit``, but the page ends after it, so the reader's cursor moves past it. A page
-    reads at most ``FEED_SCAN_FACTOR * limit`` records; ``more`` says whether others
-    follow.
+    lacks: it is left out and does not count towards ``limit``, but the page ends after
+    it, so the reader's cursor moves past it. A page reads at most
+    ``FEED_SCAN_FACTOR * limit`` records; ``more`` says whether others follow. Fields
+    and clocks stay JSON text (:class:`FeedEntry`); only the clocks are read, for the
+    echoes.
     """
     query = (
         select(
             SyncRecord.seq,
             SyncRecord.kind,
             SyncRecord.id,
-            SyncRecord.clocks,
+            cast(SyncRecord.clocks, String),
             cast(SyncRecord.fields, String),
         )
         .where(SyncRecord.kind.in_(sorted(kinds)))
@@ -254,19 +341,18 @@ def feed_page(
         .limit(limit + 1)
     )
     own = f"-{reader}"
-    changes: list[dict[str, Any]] = []
+    entries: list[FeedEntry] = []
     next_since, scanned = since, 0
     while True:
         rows = session.execute(query.where(SyncRecord.seq > next_since)).all()
         for seq, kind, record_id, clocks, fields in rows:
-            if len(changes) == limit or scanned == FEED_SCAN_FACTOR * limit:
-                return FeedPage(changes, next_since, True)
+            if len(entries) == limit or scanned == FEED_SCAN_FACTOR * limit:
+                return FeedPage(entries, next_since, True)
             next_since, scanned = seq, scanned + 1
-            if reader and clocks and all(c.endswith(own) for c in clocks.values()):
-                continue
-            changes.append(
-                {"seq": seq, "kind": kind, "id": record_id, "fields": json.loads(fields),
-                 "clocks": clocks}
-            )  # fmt: skip
+            if reader and own in clocks:
+                stamps = json.loads(clocks).values()
+                if stamps and all(stamp.endswith(own) for stamp in stamps):
+                    continue
+            entries.append(FeedEntry(seq, kind, record_id, clocks, fields))
         if len(rows) <= limit:
-            return FeedPage(changes, next_since, False)
+            return FeedPage(entries, next_since, False)

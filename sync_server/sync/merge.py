@@ -166,7 +166,7 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
     projection_hook.check_columns(session, change.kind, record)
 
     now = utcnow()
-    seq = next_seq(session)
+    seq = next_seq(session, existing.seq if existing is not None else None)
     cache: BatchCache | None = batch.batch_cache(session)
     if existing is None and cache is not None:
         existing = cache.add_new(

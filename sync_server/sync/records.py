@@ -23,6 +23,7 @@ from sync_server.sync.feed import (
     feed_page,
     lock_feed,
     lock_records,
+    number_records,
     start_feed_writes,
 )
 from sync_server.sync.merge import (
@@ -53,6 +54,7 @@ __all__ = [
     "latest_quote_is_approved",
     "lock_feed",
     "lock_records",
+    "number_records",
     "put_server_record",
     "read_change",
     "server_hlc",

@@ -21,7 +21,7 @@ expression indexes (``visit_id``, ``walkaround_id``); the entries have the feed'
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from shared.visit_status import TERMINAL
 from sync_server.models import Appointment, SyncRecord, Visit
 from sync_server.shop import shop_settings, today_bounds
+from sync_server.sync.feed import FeedEntry
 from sync_server.sync.projections import PROJECTIONS
 
 WORKING_SET = "working_set"
@@ -76,17 +77,18 @@ def working_set(session: Session) -> dict[str, Any]:
 
 
 def visit_people(
-    session: Session, changes: list[dict[str, Any]], reader: str = ""
+    session: Session, entries: Sequence[FeedEntry], reader: str = ""
 ) -> list[dict[str, Any]]:
     """The customer and the car of each visit in a page of the feed that the page does
     not hold already (sent beside the page as ``related``, not counted, no cursor). A
     record whose every field ``reader`` wrote itself is left out, as in the feed."""
-    listed = {(entry["kind"], entry["id"]) for entry in changes}
+    listed = {(entry.kind, entry.id) for entry in entries}
     wanted: dict[str, set[str]] = {"customer": set(), "vehicle": set()}
-    for entry in changes:
-        if entry["kind"] == "visit":
+    for entry in entries:
+        if entry.kind == "visit":
+            fields = entry.fields()
             for kind, ids in wanted.items():
-                record_id = entry["fields"].get(f"{kind}_id")
+                record_id = fields.get(f"{kind}_id")
                 if isinstance(record_id, str) and (kind, record_id) not in listed:
                     ids.add(record_id)
     own = f"-{reader}"

@@ -32,7 +32,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -157,6 +157,10 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+
+_PUT_RECORD = """INSERT INTO records (kind, id, fields, clocks, updated_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (kind, id) DO UPDATE SET fields = excluded.fields,
+        clocks = excluded.clocks, updated_at = excluded.updated_at"""
 
 
 class StoreDatabase:
@@ -286,11 +290,21 @@ class StoreDatabase:
         clocks: dict[str, HLC],
         now: str,
     ) -> None:
-        db.execute(
-            """INSERT INTO records (kind, id, fields, clocks, updated_at) VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT (kind, id) DO UPDATE SET fields = excluded.fields,
-                   clocks = excluded.clocks, updated_at = excluded.updated_at""",
-            (kind, record_id, dumps(record), dumps(clocks), now),
+        db.execute(_PUT_RECORD, (kind, record_id, dumps(record), dumps(clocks), now))
+
+    @staticmethod
+    def _put_records(
+        db: sqlite3.Connection,
+        records: Mapping[tuple[str, str], tuple[dict[str, Any], dict[str, HLC]]],
+        now: str,
+    ) -> None:
+        """:meth:`_put_record` for each of ``{(kind, id): (fields, clocks)}``."""
+        db.executemany(
+            _PUT_RECORD,
+            [
+                (kind, record_id, dumps(record), dumps(clocks), now)
+                for (kind, record_id), (record, clocks) in records.items()
+            ],
         )
 
     @staticmethod

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kiosk.services.local_store.database import META_HLC, StoreDatabase, utcnow_text
+from kiosk.services.local_store.database import META_HLC, StoreDatabase, chunks, utcnow_text
 from shared.hlc import HLC, limit_hlc, parse
 
 _META_PULL_CURSOR = "pull_cursor"
@@ -90,12 +90,12 @@ class PullMixin(StoreDatabase):
         *,
         deferred: tuple[str, str] | None = None,
     ) -> int:
-        entries = [_pulled_entry(entry) for entry in changes]
+        entries = _pulled_entries(changes)
         now = utcnow_text()
         # Lost to a power cut, the page is pulled again from the cursor saved with it.
         with self._transaction(durable=False) as db:
             self._sync_clock_from_disk(db)
-            changed = sum(self._merge_pulled(db, entry, now) for entry in entries)
+            changed = self._merge_page(db, entries, now)
             self._set_meta(db, META_HLC, self.clock.state())
             if next_since is not None:
                 self._set_meta(db, _META_PULL_CURSOR, str(next_since))
@@ -118,7 +118,7 @@ class PullMixin(StoreDatabase):
         with changes still waiting in the outbox is merged by clocks instead, never
         dropped. Returns how many records changed or went.
         """
-        entries = [_pulled_entry(entry) for entry in records]
+        entries = _pulled_entries(records)
         _check_cursor(next_since)
         covered = sorted(set(kinds) | {entry[0] for entry in entries})
         listed = {(kind, record_id) for kind, record_id, _, _ in entries}
@@ -159,30 +159,59 @@ class PullMixin(StoreDatabase):
             self._set_meta(db, _META_PULL_CURSOR, str(next_since))
         return changed
 
-    def _merge_pulled(self, db: sqlite3.Connection, entry: _PulledEntry, now: str) -> bool:
-        """Merge one pulled record field by field (newer HLC wins); True if it changed."""
-        kind, record_id, incoming, incoming_clocks = entry
-        row = db.execute(
-            "SELECT fields, clocks FROM records WHERE kind = ? AND id = ?", (kind, record_id)
-        ).fetchone()
-        record, clocks = (json.loads(row[0]), json.loads(row[1])) if row else ({}, {})
-        before = (dict(record), dict(clocks))
+    def _merge_page(self, db: sqlite3.Connection, entries: Sequence[_PulledEntry], now: str) -> int:
+        """Merge pulled records field by field (newer HLC wins); how many changed.
+
+        The page's records are read in a few queries, merged in memory and written
+        with one statement run for each record that changed (a page of the feed is
+        hundreds of records: one look-up each would cost more than the merge)."""
+        current = self._records_of(db, {(kind, record_id) for kind, record_id, _, _ in entries})
+        changed: dict[tuple[str, str], tuple[dict[str, Any], dict[str, HLC]]] = {}
         beyond = limit_hlc(self.clock.latest_accepted_ms())  # a poisoned clock loses
-        for name, value in incoming.items():
-            # A field the server sends without a clock never beats a local edit.
-            theirs, mine = incoming_clocks.get(name, ""), clocks.get(name, "")
-            if name not in record or theirs > mine or (mine > beyond and theirs):
-                record[name] = value
-                clocks[name] = theirs
+        for kind, record_id, incoming, incoming_clocks in entries:
+            key = (kind, record_id)
+            known = current.get(key)
+            record, clocks = (dict(known[0]), dict(known[1])) if known else ({}, {})
+            for name, value in incoming.items():
+                # A field the server sends without a clock never beats a local edit.
+                theirs, mine = incoming_clocks.get(name, ""), clocks.get(name, "")
+                if name not in record or theirs > mine or (mine > beyond and theirs):
+                    record[name] = value
+                    clocks[name] = theirs
+            if known is not None and (record, clocks) == known:
+                continue
+            current[key] = changed[key] = (record, clocks)
         # Observing the latest clock the clock accepts is observing them all (it only
         # moves forward): one call instead of one per field.
-        for hlc in sorted(set(incoming_clocks.values()), reverse=True):
+        seen = {hlc for _, _, _, incoming_clocks in entries for hlc in incoming_clocks.values()}
+        for hlc in sorted(seen, reverse=True):
             if self.clock.observe(hlc):
                 break
-        if row is not None and (record, clocks) == before:
-            return False
-        self._put_record(db, kind, record_id, record, clocks, now)
-        return True
+        self._put_records(db, changed, now)
+        return len(changed)
+
+    def _merge_pulled(self, db: sqlite3.Connection, entry: _PulledEntry, now: str) -> bool:
+        """Merge one pulled record (see :meth:`_merge_page`); True if it changed."""
+        return self._merge_page(db, [entry], now) == 1
+
+    @staticmethod
+    def _records_of(
+        db: sqlite3.Connection, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[dict[str, Any], dict[str, HLC]]]:
+        """The fields and clocks of the records with these keys that this device has."""
+        by_kind: dict[str, list[str]] = {}
+        for kind, record_id in keys:
+            by_kind.setdefault(kind, []).append(record_id)
+        found: dict[tuple[str, str], tuple[dict[str, Any], dict[str, HLC]]] = {}
+        for kind, ids in by_kind.items():
+            for chunk in chunks(sorted(ids), 500):
+                marks = ",".join("?" * len(chunk))
+                for record_id, fields, clocks in db.execute(
+                    f"SELECT id, fields, clocks FROM records WHERE kind = ? AND id IN ({marks})",
+                    [kind, *chunk],
+                ):
+                    found[(kind, record_id)] = (json.loads(fields), json.loads(clocks))
+        return found
 
     # -- sync history ------------------------------------------------------------------
 
@@ -226,7 +255,14 @@ def _check_cursor(next_since: object) -> None:
         raise ValueError(f"next_since must be a whole number >= 0, got {next_since!r}")
 
 
-def _pulled_entry(entry: Mapping[str, Any]) -> _PulledEntry:
+def _pulled_entries(entries: Sequence[Mapping[str, Any]]) -> list[_PulledEntry]:
+    """Check every entry of a pulled page before anything of it is written (each
+    distinct clock parsed once: a record's fields mostly share their clock)."""
+    checked: set[str] = set()
+    return [_pulled_entry(entry, checked) for entry in entries]
+
+
+def _pulled_entry(entry: Mapping[str, Any], checked: set[str] | None = None) -> _PulledEntry:
     """Check one entry of a pulled page before anything of the page is written."""
     if not isinstance(entry, Mapping):
         raise ValueError(f"a pulled change must be an object, got {type(entry).__name__}")
@@ -236,9 +272,13 @@ def _pulled_entry(entry: Mapping[str, Any]) -> _PulledEntry:
         raise ValueError(f"a pulled change needs a kind and an id: {dict(entry)!r:.200}")
     if not isinstance(fields, dict) or not isinstance(clocks, dict):
         raise ValueError(f"pulled {kind} {record_id}: fields and clocks must be objects")
+    checked = set() if checked is None else checked
     for name, hlc in clocks.items():
+        if isinstance(hlc, str) and hlc in checked:
+            continue
         try:
             parse(hlc)
         except ValueError as exc:
             raise ValueError(f"pulled {kind} {record_id}, field {name}: {exc}") from None
+        checked.add(hlc)
     return kind, record_id, fields, clocks
