@@ -7,7 +7,6 @@ Views call :func:`session` and get the request's session; it is closed at teardo
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -30,13 +29,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
-    if os.environ.get("XX_IMV") != "0":
-        # Rows inserted many at a time (a push's new rows) go as one multi-row INSERT
-        # per page of rows, as SQLAlchemy does for psycopg2, instead of one statement
-        # per row that the server parses and executes one by one.
-        engine.dialect.use_insertmanyvalues_wo_returning = True
-    return engine
+    return create_engine(url, pool_pre_ping=True)
 
 
 def init_app(app: Flask) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -339,22 +338,17 @@ def pull() -> ResponseReturnValue:
     # the echo, but move the cursor past it all the same.
     if since == 0 and request.args.get("scope") == WORKING_SET:
         # A new tablet: the working set, not the past (with the feed's identity).
-        return jsonify(working_set(session) | {"feed": feed_info(session)})
+        return _json(working_set(session).as_json(scope=WORKING_SET, feed=feed_info(session)))
     # The feed's epoch and head are read first: a restore after this cannot hide.
     feed = feed_info(session)
     page = feed_page(session, since, TABLET_FEED_KINDS, limit, reader=caller.uid)
     related = visit_people(session, page.entries, caller.uid)
-    # The records' fields go out as the database holds them (JSON text, not decoded
-    # and encoded again): the answer is put together here, with the same members.
-    body = (
-        '{"changes":['
-        + ",".join(entry.as_json() for entry in page.entries)
-        + f'],"next_since":{page.next_since},"more":{json.dumps(page.more)},'
-        + f'"feed":{json.dumps(feed)}'
-        + (f',"related":{json.dumps(related)}' if related else "")
-        + "}\n"
-    )
-    return current_app.response_class(body, mimetype="application/json")
+    return _json(page.as_json(related, feed=feed))
+
+
+def _json(body: str) -> Response:
+    """An answer already encoded as JSON (a page of the feed, ``FeedPage.as_json``)."""
+    return current_app.response_class(body + "\n", mimetype="application/json")
 
 
 @bp.get("/vehicles/<vehicle_id>/history")

@@ -80,6 +80,7 @@ class BatchCache:
     def __init__(self) -> None:
         self.rows: dict[tuple[type[Base], Any], Any] = {}
         self.new_rows: dict[type[Base], list[NewRow]] = {}
+        self.facts: dict[str, Any] = {}  # other look-ups made once for the batch
 
     def add_new(self, model: type[Base], key: Any, values: dict[str, Any]) -> NewRow:
         row = NewRow(model, values)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -281,6 +282,15 @@ class FeedEntry(NamedTuple):
     def fields(self) -> dict[str, Any]:
         return json.loads(self.fields_json)
 
+    def written_only_by(self, device: str) -> bool:
+        """Whether device ``device`` (its uid) stamped every field: an echo of its own
+        writes, which it lacks nothing of."""
+        own = f"-{device}"
+        if own not in self.clocks_json:
+            return False
+        stamps = json.loads(self.clocks_json).values()
+        return bool(stamps) and all(stamp.endswith(own) for stamp in stamps)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
@@ -309,6 +319,20 @@ class FeedPage:
     @property
     def changes(self) -> list[dict[str, Any]]:
         return [entry.as_dict() for entry in self.entries]
+
+    def as_json(self, related: Sequence[FeedEntry] = (), **members: Any) -> str:
+        """The pull answer: the page with ``related`` entries (if any) and these other
+        members, as JSON; the entries' fields and clocks go as stored (JSON text, not
+        decoded and encoded again: a page is hundreds of records)."""
+        parts = [
+            f'"changes":[{",".join(entry.as_json() for entry in self.entries)}]',
+            f'"next_since":{self.next_since}',
+            f'"more":{json.dumps(self.more)}',
+            *(f"{json.dumps(name)}:{json.dumps(value)}" for name, value in members.items()),
+        ]
+        if related:
+            parts.append(f'"related":[{",".join(entry.as_json() for entry in related)}]')
+        return "{" + ",".join(parts) + "}"
 
 
 # A page skips the reader's own echoes without counting them, but reads at most this
@@ -340,19 +364,16 @@ def feed_page(
         .order_by(SyncRecord.seq)
         .limit(limit + 1)
     )
-    own = f"-{reader}"
     entries: list[FeedEntry] = []
     next_since, scanned = since, 0
     while True:
         rows = session.execute(query.where(SyncRecord.seq > next_since)).all()
-        for seq, kind, record_id, clocks, fields in rows:
+        for row in rows:
             if len(entries) == limit or scanned == FEED_SCAN_FACTOR * limit:
                 return FeedPage(entries, next_since, True)
-            next_since, scanned = seq, scanned + 1
-            if reader and own in clocks:
-                stamps = json.loads(clocks).values()
-                if stamps and all(stamp.endswith(own) for stamp in stamps):
-                    continue
-            entries.append(FeedEntry(seq, kind, record_id, clocks, fields))
+            entry = FeedEntry(*row)
+            next_since, scanned = entry.seq, scanned + 1
+            if not (reader and entry.written_only_by(reader)):
+                entries.append(entry)
         if len(rows) <= limit:
             return FeedPage(entries, next_since, False)

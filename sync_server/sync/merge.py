@@ -71,6 +71,9 @@ def start_batch(session: Session, changes: list[Change]) -> None:
     """Apply the following changes as one batch (a device's push), until
     ``batch.flush_batch`` writes it; the caller holds the feed lock."""
     batch.start_batch(session, changes, projection_hook.related_rows)
+    trust.load_vip_phones(
+        session, [change.fields.get("phone") for change in changes if change.kind == "customer"]
+    )
 
 
 def apply_change(session: Session, change: Change, *, origin: str, role: str) -> dict[str, Any]:

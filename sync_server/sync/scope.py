@@ -20,7 +20,6 @@ expression indexes (``visit_id``, ``walkaround_id``); the entries have the feed'
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
@@ -31,7 +30,7 @@ from sqlalchemy.orm import Session
 from shared.visit_status import TERMINAL
 from sync_server.models import Appointment, SyncRecord, Visit
 from sync_server.shop import shop_settings, today_bounds
-from sync_server.sync.feed import FeedEntry
+from sync_server.sync.feed import FeedEntry, FeedPage
 from sync_server.sync.projections import PROJECTIONS
 
 WORKING_SET = "working_set"
@@ -43,8 +42,9 @@ HISTORY_VISITS = 10
 _CHUNK = 400
 
 
-def working_set(session: Session) -> dict[str, Any]:
-    """The answer to a new tablet's first pull (see the module's docstring)."""
+def working_set(session: Session) -> FeedPage:
+    """The answer to a new tablet's first pull (see the module's docstring), ending at
+    the feed's head; its answer says ``"scope": "working_set"``."""
     head = session.scalar(select(func.max(SyncRecord.seq))) or 0
     open_visits = session.execute(
         select(Visit.id, Visit.customer_id, Visit.vehicle_id).where(
@@ -68,17 +68,12 @@ def working_set(session: Session) -> dict[str, Any]:
         *_records(session, "visit", set(visit_ids)),
     ]
     entries += _parts_of(session, visit_ids)
-    return {
-        "changes": entries,
-        "next_since": head,
-        "more": False,
-        "scope": WORKING_SET,
-    }
+    return FeedPage(entries, head, False)
 
 
 def visit_people(
     session: Session, entries: Sequence[FeedEntry], reader: str = ""
-) -> list[dict[str, Any]]:
+) -> list[FeedEntry]:
     """The customer and the car of each visit in a page of the feed that the page does
     not hold already (sent beside the page as ``related``, not counted, no cursor). A
     record whose every field ``reader`` wrote itself is left out, as in the feed."""
@@ -91,14 +86,11 @@ def visit_people(
                 record_id = fields.get(f"{kind}_id")
                 if isinstance(record_id, str) and (kind, record_id) not in listed:
                     ids.add(record_id)
-    own = f"-{reader}"
     return [
         entry
         for kind, ids in wanted.items()
         for entry in _records(session, kind, ids)
-        if not (
-            reader and entry["clocks"] and all(c.endswith(own) for c in entry["clocks"].values())
-        )
+        if not (reader and entry.written_only_by(reader))
     ]
 
 
@@ -119,21 +111,21 @@ def vehicle_history(session: Session, vehicle_id: str) -> dict[str, Any]:
     walkarounds = _records_by(session, ("walkaround",), "visit_id", visit_ids)
     entries += walkarounds
     entries += _records_by(
-        session, WALKAROUND_PARTS, "walkaround_id", [entry["id"] for entry in walkarounds]
+        session, WALKAROUND_PARTS, "walkaround_id", [entry.id for entry in walkarounds]
     )
-    return {"vehicle_id": vehicle_id, "changes": entries}
+    return {"vehicle_id": vehicle_id, "changes": [entry.as_dict() for entry in entries]}
 
 
-def _parts_of(session: Session, visit_ids: list[str]) -> Iterator[dict[str, Any]]:
+def _parts_of(session: Session, visit_ids: list[str]) -> Iterator[FeedEntry]:
     parts = _records_by(session, VISIT_PARTS, "visit_id", visit_ids)
     yield from parts
-    walkaround_ids = [entry["id"] for entry in parts if entry["kind"] == "walkaround"]
+    walkaround_ids = [entry.id for entry in parts if entry.kind == "walkaround"]
     yield from _records_by(session, WALKAROUND_PARTS, "walkaround_id", walkaround_ids)
 
 
-def _records(session: Session, kind: str, ids: Iterable[str | None]) -> list[dict[str, Any]]:
+def _records(session: Session, kind: str, ids: Iterable[str | None]) -> list[FeedEntry]:
     wanted = sorted(record_id for record_id in ids if record_id)
-    found: list[dict[str, Any]] = []
+    found: list[FeedEntry] = []
     for chunk in _chunks(wanted):
         found += _entries(session, (SyncRecord.kind == kind, SyncRecord.id.in_(chunk)))
     return found
@@ -141,10 +133,10 @@ def _records(session: Session, kind: str, ids: Iterable[str | None]) -> list[dic
 
 def _records_by(
     session: Session, kinds: Iterable[str], field: str, values: list[str]
-) -> list[dict[str, Any]]:
+) -> list[FeedEntry]:
     """The records of these kinds whose ``field`` is one of ``values``, found through
     the typed tables' indexes (``visit_id``, ``walkaround_id``)."""
-    found: list[dict[str, Any]] = []
+    found: list[FeedEntry] = []
     for kind in kinds:
         model = PROJECTIONS[kind]
         for chunk in _chunks(sorted(set(values))):
@@ -153,22 +145,20 @@ def _records_by(
     return found
 
 
-def _entries(session: Session, where: tuple[Any, ...]) -> list[dict[str, Any]]:
+def _entries(session: Session, where: tuple[Any, ...]) -> list[FeedEntry]:
+    """The records found, in the feed's shape (their JSON passed on as stored)."""
     rows = session.execute(
         select(
             SyncRecord.seq,
             SyncRecord.kind,
             SyncRecord.id,
-            SyncRecord.clocks,
+            cast(SyncRecord.clocks, String),
             cast(SyncRecord.fields, String),
         )
         .where(*where)
         .order_by(SyncRecord.seq)
     ).all()
-    return [
-        {"seq": seq, "kind": kind, "id": record_id, "fields": json.loads(fields), "clocks": clocks}
-        for seq, kind, record_id, clocks, fields in rows
-    ]
+    return [FeedEntry(*row) for row in rows]
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:

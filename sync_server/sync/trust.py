@@ -27,7 +27,7 @@ No Flask here: :func:`init_app` copies the settings; everything else takes the s
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
@@ -46,6 +46,7 @@ from shared.visit_status import VisitStatus
 from shared.wire import MAX_LENGTHS, MAX_WHOLE_NUMBER
 from sync_server.models import Base, Customer
 from sync_server.pairing import status_link_key
+from sync_server.sync.batch import batch_cache
 
 # The limit a device's clock may run ahead of the server's (``init_app`` sets it).
 max_clock_offset_ms = DEFAULT_MAX_OFFSET_MS
@@ -384,18 +385,42 @@ def settle_customer_tier(
 
 def vip_phone(session: Session, phone: str) -> bool:
     """Whether a VIP customer in the customer file has this phone number (an index
-    look-up on ``customers.phone``)."""
+    look-up on ``customers.phone``; in a push, answered from :func:`load_vip_phones`)."""
     if not phone.strip():
         return False
-    found = session.scalar(
-        select(Customer.id)
-        .where(
-            Customer.phone == phone,
-            or_(Customer.vip.is_(True), Customer.tier == CustomerTier.vip),
+    cache = batch_cache(session)
+    known = cache.facts.get(_VIP_PHONES) if cache is not None else None
+    if known is not None and phone in known[0]:
+        return phone in known[1]
+    return bool(_vip_phones_among(session, [phone]))
+
+
+def load_vip_phones(session: Session, phones: Iterable[Any]) -> None:
+    """Look up, in one query, which of these phone numbers (a push's customers') are a
+    VIP's: :func:`vip_phone` then answers from memory for the rest of the batch."""
+    cache = batch_cache(session)
+    asked = {phone for phone in phones if isinstance(phone, str) and phone.strip()}
+    if cache is not None and asked:
+        cache.facts[_VIP_PHONES] = (asked, _vip_phones_among(session, sorted(asked)))
+
+
+def _vip_phones_among(session: Session, phones: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(phones), 400):
+        found.update(
+            session.scalars(
+                select(Customer.phone)
+                .where(
+                    Customer.phone.in_(phones[start : start + 400]),
+                    or_(Customer.vip.is_(True), Customer.tier == CustomerTier.vip),
+                )
+                .distinct()
+            )
         )
-        .limit(1)
-    )
-    return found is not None
+    return found
+
+
+_VIP_PHONES = "vip_phones"
 
 
 def settle_status_token(
