@@ -50,6 +50,7 @@ class PostgresBackends:
         self._last: dict[int, float] = {}
         self._ours: dict[int, bool] = {}
         self._stop = threading.Event()
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> None:
@@ -61,16 +62,22 @@ class PostgresBackends:
         """How many backends served the database meantime (one per connection)."""
         return len(self._last)
 
+    def sample(self) -> float:
+        """The CPU seconds the database's backends used since :meth:`start`, so far."""
+        with self._lock:
+            self._sample()
+            return sum(self._last[pid] - self._first.get(pid, 0.0) for pid in self._last)
+
     def stop(self) -> float:
         """Stop sampling; the CPU seconds the database's backends used meanwhile."""
-        self._sample()
         self._stop.set()
         self._thread.join()
-        return sum(self._last[pid] - self._first.get(pid, 0.0) for pid in self._last)
+        return self.sample()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
-            self._sample()
+            with self._lock:
+                self._sample()
 
     def _children(self) -> list[int]:
         try:

@@ -7,18 +7,35 @@ random, as behind a load balancer. Every configuration does the same total work:
 ``--visits`` check-ins (customer, car, visit, a later edit of the visit, a note: 5
 changes each) split evenly over its devices, pushed 200 changes at a time.
 
+Before the measured rush the shop has been open a while: another tablet has pushed a
+few check-ins through every process (each process has served a push and a pull), and
+every device has synced once (its cursor is at the feed's head; a new tablet's first
+pull, the working set, is not what is measured). ``--fresh-devices`` skips both, as the
+benchmark did before 2026-12-07. Each device then saves its work (untimed) and, on
+"go", runs sync rounds as a tablet does (push, then pull what the others pushed so
+far) until its outbox is empty.
+
 Prints, for each configuration:
 
-- push throughput: changes saved by the server per second, from the start until the
-  last device has pushed its last change;
+- push throughput: changes saved by the server per second, from "go" until the last
+  device's last push was answered (not the end of the pull that follows it in its
+  round);
 - convergence: until every device holds every record of every device (each pulls the
   feed while the others push, and once more after the last push);
+- CPU seconds per 1,000 changes of each part, from "go" to convergence and until the
+  last push: the server processes, the database's PostgreSQL backends, the devices
+  (``benchmarks/cpu_meter.py``: they hold on a busy machine, where times do not);
+  ``--py-spy DIR`` also profiles the servers and two devices;
 
 and as ratios: 2 and 3 processes against 1 with 12 devices (goal: 2 processes >= 1.6x
 one), and 12 devices against 1 device doing the same work (goal: within 2x).
 
     .venv/bin/python benchmarks/scale_bench.py [--postgres URL] [--visits 960]
         [--processes 1,2,3] [--devices 1,6,12] [--server-code OTHER_CHECKOUT]
+        [--fresh-devices] [--py-spy DIR]
+
+A before/after of the devices' code too: run this file from a copy of the other
+checkout with ``PYTHONPATH=<copy>`` and ``--server-code <copy>``.
 
 ``--postgres`` (or ``TEST_DATABASE_URL``) names a database the benchmark may create
 databases from (``CREATE DATABASE``); they are dropped at the end.
@@ -58,6 +75,7 @@ PROCESSES = (1, 2, 3)
 DEVICES = (1, 6, 12)
 SECRET = "one-key-for-every-process-of-this-shop"
 PROFILE_DIR = ""  # ``--py-spy DIR``: where py-spy writes its profiles
+FRESH_DEVICES = False  # ``--fresh-devices``: new tablets on an empty feed, cold processes
 
 
 class ShopProcess(LiveServer):
@@ -105,9 +123,13 @@ def _device(
     logging.disable(logging.INFO)
     token, device_id = device
     store = LocalStore(Path(folder) / f"tablet{n}", device_id)
-    save_workload(store, visits, 0, seed=n + 1, device=device_id)
     transport = SwitchingTransport(urls, token, seed=n)
     engine = SyncEngine(store, transport, batch_size=200)
+    if not FRESH_DEVICES:
+        # A tablet in use: paired and in step with the feed before the rush (its
+        # first pull, a new tablet's working set, is not what is measured).
+        engine.sync_once()
+    save_workload(store, visits, 0, seed=n + 1, device=device_id)
     results.put(("ready", n))
     start.wait()
     cpu_began = time.process_time()
@@ -122,7 +144,7 @@ def _device(
             print(f"device {n}: round failed: {error}", flush=True)
     # Moments on the machine's monotonic clock, the same in every process: the times
     # count from the moment the benchmark said "go", not from this device's wake-up.
-    results.put(("pushed", n, transport.last_push_answered))
+    results.put(("pushed", n, transport.last_push_answered, time.process_time() - cpu_began))
     all_pushed.wait()
     engine.sync_once()  # the records pushed after this device's last pull
     converged = time.perf_counter()
@@ -157,6 +179,27 @@ def _profile(pids: list[tuple[str, int]], label: str) -> list[subprocess.Popen[b
         )
         for name, pid in pids
     ]
+
+
+def _earlier_work(database_url: str, urls: list[str], folder: str) -> None:
+    """The shop's work before the measured rush: a few check-ins from another tablet
+    through every process, so the feed is not empty (the devices start in step with
+    it) and every process has served a push and a pull, as in a shop open all day."""
+    ((token, device_id),) = _pair(database_url, urls, 1)
+    store = LocalStore(Path(folder) / "earlier", device_id)
+    for k, server_url in enumerate(urls):
+        save_workload(store, 2, 0, seed=1000 + k, device=device_id)
+        with SyncTransport(server_url, token) as transport:
+            SyncEngine(store, transport).sync_once()
+    store.close()
+
+
+def _applied_changes(database_url: str) -> int:
+    check = create_engine(database_url)
+    with check.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM applied_changes")).scalar_one()
+    check.dispose()
+    return int(count)
 
 
 def _pair(database_url: str, urls: list[str], count: int) -> list[tuple[str, str]]:
@@ -199,6 +242,9 @@ def run(
                 server.wait_until_up(timeout_s=120)
             urls = [server.url for server in servers]
             paired = _pair(url, urls, devices)
+            if not FRESH_DEVICES:
+                _earlier_work(url, urls, folder)
+            earlier = _applied_changes(url)
             context = multiprocessing.get_context("fork")
             start, all_pushed = context.Event(), context.Event()
             results = context.Queue()
@@ -232,7 +278,14 @@ def run(
             server_cpu = sum(cpu_seconds(server.pid) for server in servers)
             began = time.perf_counter()
             start.set()
-            pushed = [results.get(timeout=600)[2] - began for _ in workers]
+            pushed = [results.get(timeout=600) for _ in workers]
+            # What each part used until every device had pushed all (each device's own
+            # figure ends with the round of its last push).
+            push_cpu = (
+                sum(cpu_seconds(server.pid) for server in servers) - server_cpu,
+                backends.sample(),
+                sum(item[3] for item in pushed),
+            )
             all_pushed.set()
             converged = [results.get(timeout=600) for _ in workers]
             server_cpu = sum(cpu_seconds(server.pid) for server in servers) - server_cpu
@@ -242,18 +295,14 @@ def run(
                 profiler.wait(timeout=60)
             for worker in workers:
                 worker.join(timeout=60)
-            check = create_engine(url)
-            with check.connect() as connection:
-                applied = connection.execute(text("SELECT count(*) FROM applied_changes"))
-                changes = applied.scalar_one()
-            check.dispose()
+            changes = _applied_changes(url) - earlier
         finally:
             for server in servers:
                 server.stop()
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-    push_s = max(pushed)
+    push_s = max(item[2] for item in pushed) - began
     per_thousand = 1000 / changes
     return {
         "changes": changes,
@@ -266,6 +315,8 @@ def run(
         "cpu_postgres": postgres_cpu * per_thousand,
         "cpu_devices": sum(item[4] for item in converged) * per_thousand,
         "connections": backends.connections,
+        # The same until the last push (servers, postgres, devices).
+        "push_cpu": tuple(seconds * per_thousand for seconds in push_cpu),
     }
 
 
@@ -297,13 +348,20 @@ def main() -> None:
     parser.add_argument(
         "--py-spy", default="", help="profile servers and two devices into this folder"
     )
+    parser.add_argument(
+        "--fresh-devices",
+        action="store_true",
+        help="as before 2026-12-07: new tablets (cursor 0: a working set as first pull) on "
+        "an empty feed, server processes that served nothing yet",
+    )
     args = parser.parse_args()
     ShopProcess.server_code = args.server_code
-    global PROFILE_DIR
-    PROFILE_DIR = args.py_spy
+    global PROFILE_DIR, FRESH_DEVICES
+    PROFILE_DIR, FRESH_DEVICES = args.py_spy, args.fresh_devices
     if not args.postgres:
         parser.error("give --postgres URL (or set TEST_DATABASE_URL)")
     template = _template(args.postgres)
+    logging.disable(logging.INFO)
     figures: dict[tuple[int, int], dict[str, float]] = {}
     print(f"load average before: {_load_average()}")
     try:
@@ -318,7 +376,8 @@ def main() -> None:
                     f"({figure['requests']:.0f} requests per device at most); "
                     f"CPU s per 1,000 changes: servers {figure['cpu_server']:.2f}, "
                     f"postgres {figure['cpu_postgres']:.2f}, devices {figure['cpu_devices']:.2f} "
-                    f"({figure['connections']} database connections)",
+                    f"({figure['connections']} database connections); until the last push: "
+                    + ", ".join(f"{value:.2f}" for value in figure["push_cpu"]),
                     flush=True,
                 )
     finally:

@@ -81,6 +81,10 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         "LIVE_MAX_STREAMS": _env_int("LIVE_MAX_STREAMS", 20),
         "LIVE_HEARTBEAT_SECONDS": _env_int("LIVE_HEARTBEAT_SECONDS", 15),
         "LIVE_STREAM_MAX_SECONDS": _env_int("LIVE_STREAM_MAX_SECONDS", 600),
+        # Database connections each process keeps open (PostgreSQL): at least ``serve``'s
+        # threads (8) and the job runner's, so a busy process never opens and closes
+        # connections (a new server process each) request after request.
+        "DATABASE_POOL_SIZE": _env_int("DATABASE_POOL_SIZE", 10),
         # How far ahead of the server's clock a device's change may be clocked.
         "SYNC_MAX_CLOCK_OFFSET_MS": _env_int("SYNC_MAX_CLOCK_OFFSET_SECONDS", 300) * 1000,
     }
