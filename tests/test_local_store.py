@@ -411,6 +411,29 @@ def test_pulled_fields_win_only_when_their_clock_is_newer(tmp_path: Path) -> Non
         assert store.save("visit", VISIT_ID, {"status": "waiting"}).hlc > server_clock(3_000)
 
 
+def test_a_page_merges_all_its_records_at_once_each_by_its_clocks(tmp_path: Path) -> None:
+    """A page is read and written in a few statements: records known here and new ones,
+    one named twice (a page and its related records), each field by its clock."""
+    with LocalStore(tmp_path / "tablet", KIOSK_ID, now_ms=lambda: 2_000) as store:
+        store.save("visit", VISIT_ID, {"concern_text": "Brake noise"})
+        other = str(uuid.uuid4())
+        page = [
+            {"seq": 3, "kind": "customer", "id": other, "fields": {"name": "Wang"},
+             "clocks": {"name": server_clock(1_000)}},
+            {"seq": 4, "kind": "visit", "id": VISIT_ID,
+             "fields": {"concern_text": "Old", "status": "in_progress"},
+             "clocks": {"concern_text": server_clock(1_000), "status": server_clock(3_000)}},
+            {"seq": 5, "kind": "customer", "id": other, "fields": {"name": "Wang Fang"},
+             "clocks": {"name": server_clock(4_000)}},
+        ]  # fmt: skip
+        assert store.apply_pulled(page, next_since=5) == 2
+        assert store.get("customer", other) == {"name": "Wang Fang"}
+        visit = store.get("visit", VISIT_ID)
+        assert visit == {"concern_text": "Brake noise", "status": "in_progress"}
+        assert store.pull_cursor() == 5
+        assert store.save("customer", other, {"phone": "1"}).hlc > server_clock(4_000)
+
+
 def test_a_malformed_page_changes_nothing(store: LocalStore) -> None:
     good = {"kind": "appointment", "id": "a1", "fields": {"code": "Q7M4KX"}, "clocks": {}}
     bad = {"kind": "appointment", "id": "a2", "fields": {"code": "X"}, "clocks": {"code": "soon"}}

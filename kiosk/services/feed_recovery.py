@@ -59,18 +59,21 @@ def note_feed(store: LocalStore, feed: Mapping[str, Any] | None) -> bool:
     server_id, epoch, head = feed.get("server_id"), feed.get("epoch"), feed.get("head")
     if not isinstance(server_id, str) or not isinstance(epoch, str) or not isinstance(head, int):
         return False
-    with store._transaction() as db:
+    with store._lock:
         known_server = store._meta(_META_SERVER_ID)
         known = store._meta(_META_EPOCH)
         cursor = int(store._meta("pull_cursor") or 0)
         restored = (known is not None and (known, known_server) != (epoch, server_id)) or (
             cursor > head
         )
-        store._set_meta(db, _META_SERVER_ID, server_id)
-        store._set_meta(db, _META_EPOCH, epoch)
-        if restored:
-            store._set_meta(db, "pull_cursor", "0")
-            store._set_meta(db, _META_RECOVERY_DUE, "1")
+        # Written (and fsynced) only when something changed: not on every page pulled.
+        if restored or (known, known_server) != (epoch, server_id):
+            with store._transaction() as db:
+                store._set_meta(db, _META_SERVER_ID, server_id)
+                store._set_meta(db, _META_EPOCH, epoch)
+                if restored:
+                    store._set_meta(db, "pull_cursor", "0")
+                    store._set_meta(db, _META_RECOVERY_DUE, "1")
     if restored:
         log.warning(
             "The server's feed is new (epoch %s, head %s, our cursor %s): it was restored "

@@ -218,7 +218,8 @@ class PullMixin(StoreDatabase):
     def note_sync_success(self, at: datetime | None = None) -> None:
         """A whole sync round went through: remember when, and forget the last error."""
         at = at or datetime.now(UTC)
-        with self._transaction() as db:
+        # Lost to a power cut, the next round notes it again: no fsync of its own.
+        with self._transaction(durable=False) as db:
             self._set_meta(db, _META_LAST_SUCCESS, at.isoformat())
             db.execute(
                 "DELETE FROM meta WHERE key IN (?, ?, ?)",
