@@ -30,30 +30,18 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Numeric, String, delete, exists, func, select, tuple_
+from sqlalchemy import delete, exists, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from shared.shop_time import is_timezone_name, server_timezone_name, shop_zone
-from sync_server.models import ApprovalRow, Base, QuoteRow, Shop, Visit
+from sync_server.approval_month_tables import ApprovalMonth
+from sync_server.models import ApprovalRow, QuoteRow, Shop, Visit
 
 # The advisor column of approvals on visits no advisor has taken (user ids start at 1;
 # a key column cannot be NULL).
 NO_ADVISOR = 0
 CENT = Decimal("0.01")
-
-
-class ApprovalMonth(Base):
-    """What customers approved in one shop month on one advisor's visits."""
-
-    __tablename__ = "approval_months"
-
-    zone: Mapped[str] = mapped_column(String(64), primary_key=True)
-    advisor_user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    approvals: Mapped[int] = mapped_column(default=0)
-    approved_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
 
 
 @dataclass(frozen=True)

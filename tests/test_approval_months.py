@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from sync_server import db
-from sync_server.approval_months import ApprovalMonth, totals_from_approvals
+from sync_server.approval_month_tables import ApprovalMonth
+from sync_server.approval_months import totals_from_approvals
 from sync_server.models import UserRole
 from sync_server.people import create_user
 from sync_server.reports import AdvisorMonth, MonthRange, approved_totals_by_advisor_month

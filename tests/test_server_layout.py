@@ -23,6 +23,7 @@ SERVER = Path(__file__).resolve().parents[1] / "sync_server"
 REGISTRATIONS = frozenset(
     {
         ("sync_server.models", "sync_server.appointment_tables"),
+        ("sync_server.models", "sync_server.approval_month_tables"),
         ("sync_server.models", "sync_server.customer_file_tables"),
         ("sync_server.models", "sync_server.record_tables"),
         ("sync_server.models", "sync_server.secret_tables"),

@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from sync_server import db
-from sync_server.approval_months import ApprovalMonth
+from sync_server.approval_month_tables import ApprovalMonth
 from sync_server.sync.projections import COUNTED_KINDS, KIND_ORDER, rebuild
 from sync_server.sync.records import lock_feed
 
