@@ -124,15 +124,18 @@ def visits_moved(
     }
     if not moved:
         return
-    zone = shop_zone(summary_zone(session))
     ids = sorted(moved)
+    found = []
     for start in range(0, len(ids), 400):
         query = (
             select(QuoteRow.visit_id, ApprovalRow.approved_at, ApprovalRow.approved_total)
             .join(QuoteRow, QuoteRow.id == ApprovalRow.quote_id)
             .where(QuoteRow.visit_id.in_(ids[start : start + 400]))
         )
-        for visit_id, approved_at, total in session.execute(query):
+        found += session.execute(query).all()
+    if found:
+        zone = shop_zone(summary_zone(session))
+        for visit_id, approved_at, total in found:
             existed, before, after = moved[visit_id]
             if existed:
                 _count(deltas, month_key(before, approved_at, zone), -1, total)
