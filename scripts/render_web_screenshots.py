@@ -68,8 +68,9 @@ def prepare_shop(root: Path, url: str) -> dict[str, str]:
     from sync_server import create_app, db
     from sync_server.demo import demo_id, seed_demo
     from sync_server.migrate import upgrade
-    from sync_server.models import User, Visit
     from sync_server.people import PIN_MAX_FAILURES, PinRefused, check_pin
+    from sync_server.shop_tables import User
+    from sync_server.visit_tables import Visit
 
     app = create_app({"DATABASE_URL": url})
     upgrade(app)

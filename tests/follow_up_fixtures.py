@@ -17,9 +17,9 @@ from flask import Flask
 from shared import domain
 from shared.visit_status import VisitStatus
 from sync_server import create_app, db
-from sync_server.models import Customer
 from sync_server.shop import shop_settings
 from sync_server.sync.records import lock_feed, put_server_record
+from sync_server.visit_tables import Customer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

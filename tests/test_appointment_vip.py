@@ -20,7 +20,8 @@ from web_fixtures import csrf_token, web_login
 
 from shared import domain
 from sync_server.appointment_tables import AppointmentPlan
-from sync_server.models import Customer, SyncRecord
+from sync_server.sync.tables import SyncRecord
+from sync_server.visit_tables import Customer
 
 
 def synced_tier(app: Flask, customer_id: str) -> str:

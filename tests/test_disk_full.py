@@ -29,7 +29,7 @@ from kiosk.services.server_client import SERVER_OUT_OF_SPACE
 from kiosk.services.sync import ServerOutOfSpace, SyncEngine, SyncState, SyncTransport
 from kiosk.services.sync_progress import SyncProgress
 from sync_server import db
-from sync_server.models import Blob, SyncRecord
+from sync_server.sync.tables import Blob, SyncRecord
 
 
 def _fill_the_disk(engine: Engine) -> Any:

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from shared import domain
 from sync_server import db
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.follow_up.rules import QuietHours, follow_up_settings
 from sync_server.follow_up.run import plan_run, run, send_check
 from sync_server.follow_up.tables import FollowUpContact
-from sync_server.models import OutboundMessage
 from sync_server.sync.records import lock_feed, put_server_record
 
 BASE = "https://shop.example"

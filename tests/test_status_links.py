@@ -26,9 +26,10 @@ from kiosk.services.walkaround import WalkaroundSheet
 from shared import domain
 from shared.hlc import wall_clock_ms
 from sync_server import create_app, db
-from sync_server.models import DeviceRole, Visit
 from sync_server.pairing import issue_code
+from sync_server.shop_tables import DeviceRole
 from sync_server.sync import trust
+from sync_server.visit_tables import Visit
 
 SERVER_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 

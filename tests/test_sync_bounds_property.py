@@ -18,8 +18,8 @@ from test_sync_server import change, fields_of, push, walk_in
 from shared import domain
 from shared.hlc import wall_clock_ms
 from sync_server import db
-from sync_server.models import SyncRecord
 from sync_server.sync import projection_hook
+from sync_server.sync.tables import SyncRecord
 
 DEVICE_KINDS_WITH_TABLES = ("customer", "vehicle", "visit")
 

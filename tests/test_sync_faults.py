@@ -92,9 +92,10 @@ from kiosk.services.sync import (
 )
 from shared import domain
 from sync_server import db
-from sync_server.models import Device, SyncCounter, SyncRecord
+from sync_server.shop_tables import Device
 from sync_server.sync.blob_folder import FolderBlobStore
 from sync_server.sync.records import lock_feed, update_server_record
+from sync_server.sync.tables import SyncCounter, SyncRecord
 
 CLIENT_SCRIPT = Path(__file__).with_name("sync_client.py")
 SYNC_KILLS = int(os.environ.get("SYNC_KILLS", "20"))

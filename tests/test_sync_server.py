@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from shared import domain
 from shared.wire import to_wire
 from sync_server import db
-from sync_server.models import AppliedChange, Blob, SyncRecord, Visit
+from sync_server.sync.tables import AppliedChange, Blob, SyncRecord
+from sync_server.visit_tables import Visit
 
 
 def hlc(ms: int, node: str = "dev-a", counter: int = 0) -> str:

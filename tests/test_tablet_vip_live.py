@@ -20,8 +20,8 @@ from test_tablet_queue_live import PIN, demo_server, sign_in  # noqa: F401
 from kiosk.services.sync import SyncTransport
 from kiosk.ui.headless import HeadlessApp
 from sync_server.appointments.vip import set_vip
-from sync_server.models import Visit
 from sync_server.sync.records import lock_feed
+from sync_server.visit_tables import Visit
 
 pytestmark = pytest.mark.ui
 
