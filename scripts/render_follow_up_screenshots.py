@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from render_web_screenshots import (
+from web_screenshot_shop import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DESK,

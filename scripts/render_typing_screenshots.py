@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from render_screenshots import REPO, SHOP, SIZE, DemoShopServer
+from screenshot_shop import REPO, SHOP, SIZE, DemoShopServer
 
 
 def render_typing(lang: str, out_dir: Path) -> list[Path]:
