@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop, bearer
 from sqlalchemy import select
+from sync_changes import change, fields_of, push, walk_in
 from test_appointment_pages import booking_form, morning_shop, text
-from test_sync_server import change, fields_of, push, walk_in
 from web_fixtures import csrf_token, web_login
 
 from shared import domain

@@ -22,7 +22,7 @@ from PIL import Image
 from server_fixtures import Shop, bearer
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.exc import OperationalError
-from test_sync_server import push, walk_in
+from sync_changes import push, walk_in
 
 from kiosk.services.local_store import LocalStore
 from kiosk.services.server_client import SERVER_OUT_OF_SPACE

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop, bearer
-from test_sync_server import change, push, walk_in
+from sync_changes import change, push, walk_in
 from test_sync_trust import _poisoned_visits
 from test_walkaround_server import a_signature, check_in, new_car
 

@@ -17,13 +17,8 @@ import requests
 from live_server import LiveServer, live_server_fixture  # noqa: F401
 from PIL import Image
 from server_fixtures import bearer
-from sync_workload import (
-    blob_dir,
-    fields_of,
-    jpeg_photo,
-    new_id,
-    scalar,
-)
+from sync_changes import fields_of
+from sync_workload import blob_dir, jpeg_photo, new_id, scalar
 
 from kiosk.services.sync import (
     API_PREFIX,

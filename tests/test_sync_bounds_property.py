@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server_fixtures import Shop
 from sqlalchemy import Integer, String, func, select
-from test_sync_server import change, fields_of, push, walk_in
+from sync_changes import change, fields_of, push, walk_in
 
 from shared import domain
 from shared.hlc import wall_clock_ms

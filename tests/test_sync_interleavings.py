@@ -30,10 +30,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from server_fixtures import Shop, bearer
-from sync_workload import (
-    assert_device_drained,
-    fields_of,
-)
+from sync_changes import fields_of
+from sync_workload import assert_device_drained
 
 from kiosk.services.local_store import LocalStore
 from kiosk.services.sync import (

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop, bearer
 from sqlalchemy import func, select
-from test_sync_server import change, fields_of, push, walk_in
+from sync_changes import change, fields_of, push, walk_in
 
 from shared import domain
 from shared.domain import DamageType, DiagramView

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop
 from sqlalchemy import select
-from test_sync_server import change, fields_of, hlc, push, walk_in
+from sync_changes import change, fields_of, hlc, push, walk_in
 
 from shared import domain
 from shared.hlc import parse, wall_clock_ms

@@ -13,11 +13,8 @@ from typing import Any
 import requests
 from live_server import LiveServer, live_server_fixture  # noqa: F401
 from server_fixtures import bearer
-from sync_workload import (
-    assert_device_drained,
-    fast_transport,
-    fields_of,
-)
+from sync_changes import fields_of
+from sync_workload import assert_device_drained, fast_transport
 
 from kiosk.services.local_store import LocalStore
 from kiosk.services.sync import (

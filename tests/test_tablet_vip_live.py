@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sync_changes import walk_in
 from tablet_fixtures import pair_tablet
-from test_sync_server import walk_in
 from test_tablet_queue_live import PIN, demo_server, sign_in  # noqa: F401
 
 from kiosk.services.sync import SyncTransport
