@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from screenshot_shop import REPO, SHOP, SIZE, DemoShopServer
+from screenshot_shop import REPO, SIZE, DemoShopServer, lobby_kiosk
 
 
 @contextlib.contextmanager
@@ -22,9 +22,9 @@ def held_save(store: Any) -> Iterator[Callable[[], None]]:
     gate = threading.Event()
     real = store.save_many
 
-    def held(changes: Any) -> Any:
+    def held(*args: Any, **kwargs: Any) -> Any:
         gate.wait(30)
-        return real(changes)
+        return real(*args, **kwargs)
 
     store.save_many = held
     try:
@@ -40,29 +40,14 @@ SIGNATURE = [(0.1, 0.6), (0.25, 0.3), (0.4, 0.7), (0.55, 0.3), (0.7, 0.65), (0.9
 def render_checkin(lang: str, out_dir: Path) -> list[Path]:
     """Every check-in screen of the lobby kiosk, as a customer walks through them."""
     sys.path.insert(0, str(REPO / "tests"))
-    from kiosk_flow_fixtures import DEVICE_ID, store_with_appointments
 
-    from kiosk.services.device_store import DeviceSettings, DeviceStore
     from kiosk.services.scanner import DummyScanner
     from kiosk.ui.app import CheckinApp
     from kiosk.ui.headless import HeadlessApp
 
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as data_dir:
-        store_with_appointments(Path(data_dir)).close()
-        store = DeviceStore(data_dir)
-        store.save(
-            DeviceSettings(
-                mode="kiosk",
-                role="kiosk",
-                token="demo",
-                device_id=DEVICE_ID,
-                shop_name=SHOP,
-                plate_region="CN",
-                ticket_prefix="K3",
-                language=lang,
-            )
-        )
+        store = lobby_kiosk(data_dir, lang)
         scanner = DummyScanner()
         app = CheckinApp(
             store=store, client_factory=DemoShopServer, qr_scanner=scanner, start_sync=False

@@ -6,6 +6,7 @@ tablet see it, so that no network is used. Used by ``render_screenshots.py`` and
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,31 @@ def prepare_kivy(kivy_home: str) -> None:
     Config.set("graphics", "width", str(SIZE[0]))
     Config.set("graphics", "height", str(SIZE[1]))
     Config.set("graphics", "maxfps", "0")
+
+
+def lobby_kiosk(data_dir: str | Path, lang: str) -> Any:
+    """The settings store of a paired lobby kiosk showing ``lang``, its local store
+    holding the two demo appointments (as the kiosk-flow tests' kiosk)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from kiosk_flow_fixtures import DEVICE_ID, store_with_appointments
+
+    from kiosk.services.device_store import DeviceSettings, DeviceStore
+
+    store_with_appointments(Path(data_dir)).close()
+    store = DeviceStore(data_dir)
+    store.save(
+        DeviceSettings(
+            mode="kiosk",
+            role="kiosk",
+            token="demo",
+            device_id=DEVICE_ID,
+            shop_name=SHOP,
+            plate_region="CN",
+            ticket_prefix="K3",
+            language=lang,
+        )
+    )
+    return store
 
 
 class DemoShopServer:

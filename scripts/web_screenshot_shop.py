@@ -21,6 +21,7 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # the customer-file tests' history maker
 
 SERVER_COMMAND = Path(sys.executable).with_name("checkin-server")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -74,7 +75,7 @@ def prepare_shop(root: Path, url: str) -> dict[str, str]:
         ids = {key: demo_id("visit", key) for key in ("david-mueller", "liu-yang", "zhao-min")}
         ids["liu-customer"] = demo_id("customer", "liu-yang")
         ids["liu-car"] = demo_id("vehicle", "liu-yang")
-        seed_car_history(session, ids["liu-customer"], ids["liu-car"])
+        seed_car_history(app, ids["liu-customer"], ids["liu-car"])
         visit = session.get(Visit, ids["david-mueller"])
         assert visit is not None
         ids["status-token"] = visit.status_token
@@ -82,123 +83,49 @@ def prepare_shop(root: Path, url: str) -> dict[str, str]:
     return ids
 
 
-def seed_car_history(session: Any, customer_id: str, vehicle_id: str) -> None:
+def seed_car_history(app: Any, customer_id: str, vehicle_id: str) -> None:
     """Two earlier visits of Liu Yang's car, so its health file has a history: tread
-    readings, a scratch seen again, a diagnosis, parts replaced and tyres declined."""
+    readings, a scratch seen again, a diagnosis, parts replaced and tyres declined
+    (written as the customer-file tests write theirs)."""
     from datetime import UTC, datetime, timedelta
-    from decimal import Decimal
 
-    from shared import domain
-    from shared.visit_status import VisitStatus
-    from sync_server.customer_file.diagnoses import record_diagnosis
-    from sync_server.sync.records import lock_feed, put_server_record
+    from customer_file_fixtures import Line, VisitPlan, make_history
 
-    lock_feed(session)
     now = datetime.now(UTC)
-    earlier = (
-        (now - timedelta(days=365), 40_120, {"fl": 5.5, "fr": 5.6, "rl": 6.2, "rr": 6.1}, ()),
-        (
-            now - timedelta(days=182),
-            49_030,
-            {"fl": 3.6, "fr": 4.4, "rl": 5.2, "rr": 5.1},
-            (
-                ("Front tyres (pair)", "TY-205-55R16", "yellow", domain.LineDecision.declined),
-                ("Brake fluid change", "BF-DOT4", "red", domain.LineDecision.approved),
+    service = {
+        "fuel": 3,
+        "concern": "定期保养 Scheduled service",
+        "marks": [("left", 0.45, 0.6, "scratch")],
+        "mark_note": "驾驶员侧车门 Driver's door",
+    }
+    oil = Line("Oil and filter 机油及滤清器", price="380", part_number="OIL-5W30")
+    make_history(
+        app,
+        customer_id,
+        vehicle_id,
+        [
+            VisitPlan(
+                now - timedelta(days=365),
+                40_120,
+                {"fl": 5.5, "fr": 5.6, "rl": 6.2, "rr": 6.1},
+                lines=[oil],
+                **service,
             ),
-        ),
+            VisitPlan(
+                now - timedelta(days=182),
+                49_030,
+                {"fl": 3.6, "fr": 4.4, "rl": 5.2, "rr": 5.1},
+                lines=[
+                    oil,
+                    Line("Front tyres (pair)", "declined", price="300", part_number="TY-205-55R16"),
+                    Line("Brake fluid change", price="300", part_number="BF-DOT4", urgency="red"),
+                ],
+                finding="前轮胎花纹 3.6 毫米，偏磨 Front tread 3.6 mm, worn on the inside",
+                cause="四轮定位偏差 Wheel alignment out",
+                **service,
+            ),
+        ],
     )
-    for number, (day, km, tread, lines) in enumerate(earlier, start=1):
-        visit = domain.Visit(
-            ticket_number=f"A-9{number:02d}",
-            customer_id=customer_id,
-            vehicle_id=vehicle_id,
-            status=VisitStatus.delivered,
-            concern_codes=[domain.ConcernCode.maintenance],
-            concern_text="定期保养 Scheduled service",
-            mileage_in_km=km,
-            checked_in_at=day,
-            status_token=domain.new_status_token(),
-            reminders_opt_in=True,
-        )
-        put_server_record(session, "visit", visit)
-        put_server_record(
-            session,
-            "consent",
-            domain.Consent(
-                visit_id=visit.id,
-                text_version="2026-11-v1",
-                text_sha256="0" * 64,
-                language="zh_CN",
-                accepted_at=day,
-            ),
-        )
-        walkaround = domain.Walkaround(
-            visit_id=visit.id, odometer_km=km, fuel_eighths=3, tyre_tread_mm=tread
-        )
-        put_server_record(session, "walkaround", walkaround)
-        put_server_record(
-            session,
-            "damage_mark",
-            domain.DamageMark(
-                walkaround_id=walkaround.id,
-                view=domain.DiagramView.left,
-                x=0.45,
-                y=0.6,
-                damage_type=domain.DamageType.scratch,
-                note="驾驶员侧车门 Driver's door",
-                created_at=day,
-            ),
-        )
-        quote_lines = [
-            domain.QuoteLine(
-                kind=domain.QuoteLineKind.part,
-                description="Oil and filter 机油及滤清器",
-                unit_price=Decimal("380"),
-                part_number="OIL-5W30",
-                urgency=domain.Urgency.yellow,
-            )
-        ] + [
-            domain.QuoteLine(
-                kind=domain.QuoteLineKind.part,
-                description=text,
-                unit_price=Decimal("300"),
-                part_number=part,
-                urgency=domain.Urgency(urgency),
-            )
-            for text, part, urgency, _decision in lines
-        ]
-        quote = domain.Quote(visit_id=visit.id, lines=quote_lines)
-        put_server_record(session, "quote", quote)
-        signature = domain.Signature(
-            visit_id=visit.id,
-            purpose=domain.SignaturePurpose.approval,
-            signed_sha256="0" * 64,
-            signed_at=day,
-        )
-        put_server_record(session, "signature", signature)
-        decisions = [domain.LineDecision.approved] + [line[3] for line in lines]
-        put_server_record(
-            session,
-            "approval",
-            domain.Approval(
-                quote_id=quote.id,
-                quote_version=1,
-                decisions={
-                    line.id: decision for line, decision in zip(quote_lines, decisions, strict=True)
-                },
-                signature_id=signature.id,
-                approved_at=day + timedelta(hours=1),
-            ),
-        )
-        if lines:
-            record_diagnosis(
-                session,
-                visit.id,
-                "前轮胎花纹 3.6 毫米，偏磨 Front tread 3.6 mm, worn on the inside",
-                "四轮定位偏差 Wheel alignment out",
-                at=day + timedelta(minutes=40),
-            )
-    session.commit()
 
 
 @contextmanager
