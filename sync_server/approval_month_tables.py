@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sync_server.models import Base
+from sync_server.table_base import Base
 
 
 class ApprovalMonth(Base):

@@ -36,7 +36,9 @@ from sqlalchemy.orm import Session
 
 from shared.shop_time import is_timezone_name, server_timezone_name, shop_zone
 from sync_server.approval_month_tables import ApprovalMonth
-from sync_server.models import ApprovalRow, QuoteRow, Shop, Visit
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
+from sync_server.shop_tables import Shop
+from sync_server.visit_tables import Visit
 
 # The advisor column of approvals on visits no advisor has taken (user ids start at 1;
 # a key column cannot be NULL).

@@ -21,10 +21,10 @@ from shared import domain
 from sync_server import db
 from sync_server.approval_month_tables import ApprovalMonth
 from sync_server.approval_months import totals_from_approvals
-from sync_server.models import UserRole
 from sync_server.people import create_user
 from sync_server.reports import AdvisorMonth, MonthRange, approved_totals_by_advisor_month
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import UserRole
 from sync_server.sync.records import (
     Change,
     apply_change,
@@ -263,7 +263,7 @@ def test_the_kept_summary_equals_the_figures_worked_out_afresh(
 
 def _shop_once(app: Flask) -> list[int]:
     """The shop's two advisors, made by the first example of the app."""
-    from sync_server.models import User
+    from sync_server.shop_tables import User
 
     session = db.session()
     found = session.scalars(select(User.id).order_by(User.id)).all()

@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session
 from shared.shop_time import shop_zone
 from sync_server import approval_months
 from sync_server.approval_months import Deltas
-from sync_server.models import ApprovalRow, Visit
+from sync_server.back_office_tables import ApprovalRow
 from sync_server.sync import feed
 from sync_server.sync.batch import NewRow, batch_cache, cached_get
+from sync_server.visit_tables import Visit
 
 _REBUILDING = "approval_months_rebuilding"
 _HOOK = "approval_months"

@@ -17,7 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.table_base
 from shared.shop_time import is_timezone_name, server_timezone_name, shop_zone
 
 revision = "0023"
@@ -25,7 +25,7 @@ down_revision = "0020"
 branch_labels = None
 depends_on = None
 
-UTC_TIME = sync_server.models.UTCDateTime(timezone=True)
+UTC_TIME = sync_server.table_base.UTCDateTime(timezone=True)
 NO_ADVISOR = 0
 
 
