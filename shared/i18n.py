@@ -59,13 +59,20 @@ def translate(message: str, lang: str, domain: str = "shared", **params: Any) ->
 
 
 def translate_plural(
-    singular: str, plural: str, count: int, lang: str, domain: str = "shared", **params: Any
+    singular: str, plural: str, count: int, lang: str, domain: str = "shared", /, **params: Any
 ) -> str:
     """``singular`` or ``plural`` as the language's plural rule picks for ``count``
     ("1 minute", "2 minutes"; Chinese has one form), placeholders filled from
     ``params`` (which name the count too, e.g. ``minutes=count``)."""
     text = translations(lang, domain).ngettext(singular, plural, count)
     return text.format(**params) if params else text
+
+
+def plural_text(
+    singular: str, plural: str, count: int, domain: str = "shared", /, **params: Any
+) -> Text:
+    """A :class:`Text` whose form follows ``count`` (``params`` name the count too)."""
+    return Text(singular, domain, params, plural=plural, count=count)
 
 
 def N_(message: str) -> str:
@@ -75,13 +82,23 @@ def N_(message: str) -> str:
 
 @dataclass(frozen=True)
 class Text:
-    """A message to be shown later in whichever language the reader has chosen."""
+    """A message to be shown later in whichever language the reader has chosen.
+
+    A message with a count names its ``plural`` too and the ``count`` that picks the
+    form ("1 booking" / "2 bookings"; Chinese has one form): see :func:`plural_text`.
+    """
 
     message: str
     domain: str = "shared"
     params: Mapping[str, Any] = field(default_factory=dict)
+    plural: str | None = None
+    count: int = 1
 
     def render(self, lang: str) -> str:
+        if self.plural is not None:
+            return translate_plural(
+                self.message, self.plural, self.count, lang, self.domain, **dict(self.params)
+            )
         return translate(self.message, lang, self.domain, **dict(self.params))
 
     def bilingual(self) -> dict[str, str]:

@@ -314,7 +314,8 @@ def tiers_recompute_command() -> None:
     session = db.session()
     changed = recompute_tiers(session)
     session.commit()
-    click.echo(f"Tiers worked out again; {changed} customers changed tier.")
+    customers = "customer" if changed == 1 else "customers"
+    click.echo(f"Tiers worked out again; {changed} {customers} changed tier.")
 
 
 @click.group("reminders")

@@ -21,7 +21,7 @@ from babel.dates import get_day_names
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared.i18n import Text
+from shared.i18n import Text, plural_text
 from sync_server.appointment_tables import (
     AppointmentPlan,
     AppointmentSettings,
@@ -227,11 +227,15 @@ def set_bay_active(session: Session, bay_id: int, active: bool, now: datetime) -
         if ahead:
             raise SettingsError(
                 {
-                    "bay": Text(
+                    "bay": plural_text(
+                        "{bay} has {count} booking still ahead: move it to another bay "
+                        "before retiring it.",
                         "{bay} has {count} bookings still ahead: move them to another bay "
                         "before retiring it.",
+                        len(ahead),
                         "server",
-                        {"bay": bay.name, "count": len(ahead)},
+                        bay=bay.name,
+                        count=len(ahead),
                     )
                 }
             )
@@ -347,10 +351,13 @@ def set_technician_active(
         if ahead:
             raise SettingsError(
                 {
-                    "technician": Text(
+                    "technician": plural_text(
+                        "{name} has {count} booking still ahead: move it to someone else first.",
                         "{name} has {count} bookings still ahead: move them to someone else first.",
+                        len(ahead),
                         "server",
-                        {"name": person.name, "count": len(ahead)},
+                        name=person.name,
+                        count=len(ahead),
                     )
                 }
             )

@@ -22,7 +22,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
-from shared.i18n import Text
+from shared.i18n import Text, plural_text
 from shared.shop_calendar import ShopCalendar
 from shared.shop_time import shop_zone
 from shared.visit_status import VisitStatus
@@ -197,14 +197,21 @@ def maintenance_due(car: CarHistory, interval: Interval) -> tuple[date, Text] | 
     if by_date is None:
         return None
     if interval.km and rate is None:
-        return by_date, Text(
+        return by_date, plural_text(
+            "by date: {months} month after the last service ({last}); the car's "
+            "driving is not known yet",
             "by date: {months} months after the last service ({last}); the car's "
             "driving is not known yet",
+            interval.months or 0,
             "server",
-            params,
+            **params,
         )
-    return by_date, Text(
-        "by date: {months} months after the last service ({last})", "server", params
+    return by_date, plural_text(
+        "by date: {months} month after the last service ({last})",
+        "by date: {months} months after the last service ({last})",
+        interval.months or 0,
+        "server",
+        **params,
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from shared.i18n import Text
+from shared.i18n import Text, plural_text
 from sync_server.follow_up.report import MonthOfReminders
 from sync_server.reports.approvals import AdvisorMonth
 from sync_server.reports.complaint_causes import CauseCount
@@ -315,7 +315,13 @@ def service_star_table(stars: Sequence[StarRow], month: str, lang: str) -> Repor
         if star.rank is not None:
             rank: Cell = star.rank
         else:
-            rank = _t("{count} more surveys needed", lang, count=star.surveys_needed)
+            rank = plural_text(
+                "{count} more survey needed",
+                "{count} more surveys needed",
+                star.surveys_needed,
+                "server",
+                count=star.surveys_needed,
+            ).render(lang)
         kept = f"{star.promises_kept}/{star.promised}" if star.promised else None
         rows.append(
             [

@@ -32,4 +32,4 @@ def rebuild_command(kinds: tuple[str, ...]) -> None:
     counts = rebuild(session, kinds or None)
     session.commit()
     for kind, count in counts.items():
-        click.echo(f"{kind}: {count} records projected")
+        click.echo(f"{kind}: {count} {'record' if count == 1 else 'records'} projected")

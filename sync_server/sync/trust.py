@@ -34,7 +34,7 @@ from enum import Enum
 from functools import cache
 from typing import Any, NamedTuple, get_args, get_type_hints
 
-from sqlalchemy import Integer, Numeric, String, or_, select
+from sqlalchemy import Integer, Numeric, String
 from sqlalchemy.orm import Session
 
 from shared.domain import CustomerTier, new_status_token, status_token_for
@@ -384,18 +384,16 @@ def settle_customer_tier(
 
 def vip_phone(session: Session, phone: str) -> bool:
     """Whether a VIP customer in the customer file has this phone number (an index
-    look-up on ``customers.phone``)."""
+    look-up on ``customers.phone``; a file merged into another counts only while the
+    customer who stayed is a VIP)."""
+    from sync_server.appointments.vip import vip_phone_queries
+
     if not phone.strip():
         return False
-    found = session.scalar(
-        select(Customer.id)
-        .where(
-            Customer.phone == phone,
-            or_(Customer.vip.is_(True), Customer.tier == CustomerTier.vip),
-        )
-        .limit(1)
+    return any(
+        session.scalar(query.where(Customer.phone == phone).limit(1)) is not None
+        for query in vip_phone_queries()
     )
-    return found is not None
 
 
 def settle_status_token(

@@ -5,7 +5,8 @@ beside its service module in ``sync_server/`` (docs/architecture.md, "Server lay
 ``site`` holds the static files, the templates and the language switch. Templates live in
 ``templates/<blueprint>/``. Blueprint modules never import each other: what several pages
 share is here (this package's face) or in a service module. Every string a
-reader sees goes through the ``_()`` template global (gettext domain ``server``), which
+reader sees goes through the ``_()`` template global (gettext domain ``server``; one
+with a count through ``ngettext()``, which picks the plural form), which
 ``tests/test_web_i18n.py`` extracts from the templates and checks for a translation.
 Every form carries a CSRF token (Flask-WTF), checked for each POST to a page.
 """
@@ -35,7 +36,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from shared.i18n import LANGUAGE_NAMES, Text, normalize_language, translate
+from shared.i18n import LANGUAGE_NAMES, Text, normalize_language, translate, translate_plural
 from shared.masking import mask_name, mask_plate
 from shared.shop_time import shop_time_text, shop_zone
 from shared.visit_status import VisitStatus, status_label
@@ -68,6 +69,12 @@ def gettext(message: str, **params: Any) -> str:
 
 
 _ = gettext
+
+
+def ngettext(singular: str, plural: str, count: int, /, **params: Any) -> str:
+    """A page string with a count, in the form the reader's language gives ``count``
+    ("1 booking", "2 bookings"); ``params`` name the count too."""
+    return translate_plural(singular, plural, count, language(), "server", **params)
 
 
 def render_text(text: Text) -> str:
@@ -158,6 +165,7 @@ def _template_context() -> dict[str, Any]:
     return {
         "language_next": language_next,
         "_": gettext,
+        "ngettext": ngettext,
         "lang": language(),
         "languages": LANGUAGE_NAMES,
         "caller": current_caller(),

@@ -31,7 +31,7 @@ from sync_server.models import Customer, Vehicle
 from sync_server.problems import Problem
 from sync_server.shop import shop_settings
 from sync_server.web import gettext as _
-from sync_server.web import language, render_text
+from sync_server.web import language, ngettext, render_text
 
 bp = Blueprint("follow_up", __name__)
 
@@ -146,7 +146,15 @@ def desk_opt_out() -> ResponseReturnValue:
             400,
         )
     session_.commit()
-    flash(_("Opted out: no more reminders to {count} customer(s).", count=count), "ok")
+    flash(
+        ngettext(
+            "Opted out: no more reminders to {count} customer.",
+            "Opted out: no more reminders to {count} customers.",
+            count,
+            count=count,
+        ),
+        "ok",
+    )
     return redirect(url_for("follow_up.index") + "#opt-outs")
 
 
