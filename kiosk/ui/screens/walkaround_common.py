@@ -12,12 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
+from kivy.core.text import Label as CoreLabel
+from kivy.metrics import dp
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 
+from kiosk.ui.text_wrap import TidyLabel
 from kiosk.ui.widgets import ToggleTile
 from shared.i18n import Text
 
@@ -67,13 +75,26 @@ class WalkaroundHeader(BoxLayout):
 
 
 class StepTab(ToggleTile):
-    """A tab of the walk-around; selected while its step is shown."""
+    """A tab of the walk-around; selected while its step is shown. It is as wide as its
+    label on one line (``one_line_width``), so no language makes it wrap."""
 
     step = StringProperty("")
     flow = ObjectProperty(None, allownone=True, rebind=True)
+    one_line_width = NumericProperty(0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bind(text=self._measure, font_size=self._measure, font_name=self._measure)
+        self._measure()
+
+    def _measure(self, *_args: Any) -> None:
+        measure = CoreLabel(font_size=self.font_size, font_name=self.font_name)
+        width, _height = measure.get_extents(self.text)
+        # A selected tab is drawn emphasised (an outline on each side).
+        self.one_line_width = width + 2 * max(self.outline_width or 0, dp(1))
 
 
-class StateChip(Label):
+class StateChip(TidyLabel):
     """Whether the customer's signature covers the sheet as it is now, in colour."""
 
     state_name = StringProperty("unsigned")
