@@ -29,9 +29,7 @@ def test_work_booked_comes_into_the_visit_and_the_customer_adds_to_it(start_kios
     harness.pump(2)  # looked up at the 11th digit
     assert harness.screen == "confirm"
     confirm = screen(harness, "confirm")
-    assert confirm.ids.concerns.ids.value.text == (
-        "Air conditioning; Air conditioning not cooling"
-    )
+    assert confirm.ids.concerns.ids.value.text == ("Air conditioning; Air conditioning not cooling")
     touches.tap(confirm.ids.change_concerns)
     concern = screen(harness, "concern")
     words = concern.ids.words

@@ -7,6 +7,7 @@ is saved), the language toggled, back to the queue."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -70,7 +71,7 @@ def test_headers_and_tabs_fit_one_line_in_both_languages(
         flow.save_failed = False
         # The tabs, the saved note and the language toggle share the row without overlap.
         row = [ids[name] for name in tabs] + [ids.saved, ids.language]
-        assert all(a.right <= b.x for a, b in zip(row, row[1:], strict=False)), lang
+        assert all(a.right <= b.x for a, b in pairwise(row)), lang
         assert ids.language.right <= header.right
     assert not any(checked.values()), {k: v for k, v in checked.items() if v}
 
@@ -81,5 +82,6 @@ def test_headers_and_tabs_fit_one_line_in_both_languages(
     for lang in ("zh_CN", "en"):
         app.set_language(lang)
         harness.pump(3)
-        problems = [p for name in ("title", "advisor", "sign_out") for p in one_line(queue.ids[name])]
+        labels = [queue.ids[name] for name in ("title", "advisor", "sign_out")]
+        problems = [problem for label in labels for problem in one_line(label)]
         assert not problems, (lang, problems)
