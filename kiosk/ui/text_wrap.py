@@ -12,27 +12,13 @@ what was given; only what is drawn has the line breaks added.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from kivy.uix.label import Label
 
-# Marks that must not start a line (Chinese and Latin closing punctuation).
-NO_LINE_START = frozenset("。，、；：？！…）》」』】〕”’·.,;:?!)]}%")
+from shared.figures import CLOSING_MARKS, NO_LINE_START, figure_spans
+
 MAX_FIXES = 8
-# Units a figure is written with, in either language (longest first where one starts
-# another: "mm" before "m", "minutes" before "min").
-UNITS = (
-    "km/h", "km", "mm", "cm", "kg", "MB", "KB", "GB", "kWh", "minutes", "minute", "min",
-    "hours", "hour", "h", "days", "day", "seconds", "s", "%", "L",
-    "公里", "千米", "毫米", "厘米", "公斤", "分钟", "小时", "秒", "天", "个月", "周", "年",
-    "月", "日", "次", "项", "张", "辆", "位", "个", "份", "条", "元", "件",
-)  # fmt: skip
-_NUMBER = r"(?:[¥$€£]\s?)?\d(?:[\d,.:/\-]*\d)?"
-_UNIT = "(?:" + "|".join(re.escape(unit) for unit in UNITS) + ")(?![A-Za-z])"
-# A figure: a number ("4,440", "12:56:57", "2026-08-10", "¥500") and its unit, if any.
-FIGURE = re.compile(_NUMBER + r"(?:\s?" + _UNIT + ")?")
-_MARKS = re.compile("[" + re.escape("".join(sorted(NO_LINE_START))) + "]*")
 
 
 def tidy_text(text: str, lines: list[str]) -> str | None:
@@ -51,7 +37,7 @@ def tidy_text(text: str, lines: list[str]) -> str | None:
             return None  # not the text these lines came from
         spans.append((start, start + len(line)))
         position = start + len(line)
-    figures = [match.span() for match in FIGURE.finditer(text)]
+    figures = figure_spans(text)
     for index in range(1, len(spans)):
         (before_start, before_end), (line_start, _end) = spans[index - 1], spans[index]
         split = next((f for f in figures if f[0] < line_start and f[1] > before_end), None)
@@ -69,7 +55,7 @@ def tidy_text(text: str, lines: list[str]) -> str | None:
         # The figure is the whole line: end the line after it and its closing marks.
         figure_end = next((f[1] for f in figures if f[0] == start), before_end)
         cut = max(figure_end, line_start)
-        cut += len(_MARKS.match(text, cut).group())  # type: ignore[union-attr]
+        cut += len(CLOSING_MARKS.match(text, cut).group())  # type: ignore[union-attr]
         if cut < len(text) and text[cut] != "\n":
             return text[:cut] + "\n" + text[cut:].lstrip()
     return None
