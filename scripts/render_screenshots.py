@@ -38,9 +38,9 @@ def _held_save(store: Any) -> Iterator[Callable[[], None]]:
     gate = threading.Event()
     real = store.save_many
 
-    def held(changes: Any) -> Any:
+    def held(changes: Any, **kwargs: Any) -> Any:
         gate.wait(30)
-        return real(changes)
+        return real(changes, **kwargs)
 
     store.save_many = held
     try:
