@@ -5,7 +5,12 @@ client. Prints p50/p95 of the wall clock and p95 of the CPU time; the goal is
 p95 ≤ 300 ms (issue 14, reports).
 
     .venv/bin/python benchmarks/surveys_bench.py [--visits 100000] [--surveys 20000]
-        [--runs 30] [--postgres postgresql+psycopg://user:pw@host/db]
+        [--runs 30] [--postgres postgresql+psycopg://user:pw@host/db] [--keep]
+    .venv/bin/python benchmarks/surveys_bench.py --seeded URL   # time a kept database again
+
+Seeding 100,000 visits takes minutes: ``--keep`` keeps the database (its URL is
+printed) and ``--seeded URL`` times it again (migrated to the newest revision first, as
+a shop's server would be).
 """
 
 from __future__ import annotations
@@ -157,6 +162,8 @@ def main() -> None:
     parser.add_argument("--surveys", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server to use")
+    parser.add_argument("--keep", action="store_true", help="keep the seeded database")
+    parser.add_argument("--seeded", metavar="URL", help="a database this benchmark kept")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="surveys-bench-"))
@@ -168,9 +175,9 @@ def main() -> None:
     from sync_server.shop import shop_settings
     from sync_server.surveys.figures import satisfaction_by_month, service_star
 
-    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    url = args.seeded or f"sqlite:///{folder / 'bench.sqlite3'}"
     admin = None
-    if args.postgres:
+    if args.postgres and not args.seeded:
         name = f"surveys_bench_{uuid.uuid4().hex[:8]}"
         admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
@@ -178,26 +185,34 @@ def main() -> None:
         url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     try:
-        upgrade(app)
-        with app.app_context():
-            session = db.session()
-            shop_settings(session).timezone = "Asia/Shanghai"
-            session.commit()
-            advisors = [
-                create_user(session, f"advisor{n}", "bench-password", UserRole.ADVISOR).id
-                for n in range(8)
-            ]
-            create_user(session, "boss", "bench-password", UserRole.MANAGER)
-        end = datetime(2026, 12, 1, tzinfo=SHANGHAI).astimezone(UTC)
         started = time.perf_counter()
+        upgrade(app)
         engine = app.extensions["db_engine"]
-        seed(engine, args.visits, args.surveys, end, advisors)
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
-        print(
-            f"{engine.dialect.name}: seeded {args.visits:,} visits, {args.surveys:,} surveys "
-            f"in {time.perf_counter() - started:.1f} s"
-        )
+        end = datetime(2026, 12, 1, tzinfo=SHANGHAI).astimezone(UTC)
+        if args.seeded:
+            print(
+                f"{engine.dialect.name}: {args.seeded} migrated in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+        else:
+            with app.app_context():
+                session = db.session()
+                shop_settings(session).timezone = "Asia/Shanghai"
+                session.commit()
+                advisors = [
+                    create_user(session, f"advisor{n}", "bench-password", UserRole.ADVISOR).id
+                    for n in range(8)
+                ]
+                create_user(session, "boss", "bench-password", UserRole.MANAGER)
+            seed(engine, args.visits, args.surveys, end, advisors)
+            with engine.begin() as connection:
+                connection.execute(text("ANALYZE"))
+            print(
+                f"{engine.dialect.name}: seeded {args.visits:,} visits, {args.surveys:,} surveys "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
+            if args.keep:
+                print(f"kept: --seeded {url}")
         year_start = datetime(2025, 12, 1, tzinfo=SHANGHAI)
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
@@ -224,7 +239,7 @@ def main() -> None:
                 )
     finally:
         app.extensions["db_engine"].dispose()
-        if admin is not None:
+        if admin is not None and not args.keep:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
