@@ -44,7 +44,7 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
     checks, and answered surveys for ``surveys`` of them (typed rows, bulk inserted)."""
     from sync_server.models import Customer, Vehicle, Visit
     from sync_server.surveys.tables import Survey
-    from sync_server.work_tables import HandBack, QualityCheck
+    from sync_server.work_tables import HandBack, HandedBackJob, QualityCheck
 
     rng = random.Random(2026)
     cars = max(1, visits * 6 // 10)
@@ -68,7 +68,9 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
             )
     surveyed = set(rng.sample(range(visits), min(surveys, visits)))
     span = timedelta(days=730).total_seconds()
-    rows: dict[type, list[dict]] = {Visit: [], HandBack: [], QualityCheck: [], Survey: []}  # type: ignore[type-arg]
+    rows: dict[type, list[dict]] = {  # type: ignore[type-arg]
+        Visit: [], HandBack: [], QualityCheck: [], Survey: []
+    }  # fmt: skip
 
     def flush(connection) -> None:  # type: ignore[no-untyped-def]
         for model, batch in rows.items():
@@ -76,6 +78,7 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
                 connection.execute(insert(model), batch)
                 batch.clear()
 
+    jobs: list[dict] = []  # type: ignore[type-arg]
     with engine.begin() as connection:
         for n in range(visits):
             visit_id = str(uuid.uuid4())
@@ -83,6 +86,8 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
             handed = end - timedelta(seconds=rng.random() * span)
             checked_in = handed - timedelta(hours=rng.randint(2, 30))
             advisor = advisors[n % len(advisors)]
+            codes = [rng.choice(CODES)]
+            promised = handed - timedelta(minutes=rng.randint(-120, 240))
             rows[Visit].append(
                 {
                     "id": visit_id,
@@ -90,11 +95,11 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
                     "customer_id": car,
                     "vehicle_id": car,
                     "status": "delivered",
-                    "concern_codes": [rng.choice(CODES)],
+                    "concern_codes": codes,
                     "concern_text": "",
                     "checked_in_at": checked_in,
                     "advisor_user_id": advisor,
-                    "expected_ready_at": handed - timedelta(minutes=rng.randint(-120, 240)),
+                    "expected_ready_at": promised,
                     "status_token": secrets.token_urlsafe(16),
                 }
             )
@@ -106,6 +111,16 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
                     "parts_replaced": [],
                     "handed_back_by_user_id": advisor,
                     "handed_back_at": handed,
+                }
+            )
+            jobs.append(
+                {
+                    "visit_id": visit_id,
+                    "handed_back_at": handed,
+                    "advisor_user_id": advisor,
+                    "vehicle_id": car,
+                    "promised_at": promised,
+                    "ready_at": handed - timedelta(hours=1),
                 }
             )
             rows[QualityCheck].append(
@@ -142,6 +157,10 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
             if len(rows[Visit]) >= 5000:
                 flush(connection)
         flush(connection)
+        # The star's rows in the order a shop adds them: by hand-back.
+        jobs.sort(key=lambda job: job["handed_back_at"])
+        for start in range(0, len(jobs), 5000):
+            connection.execute(insert(HandedBackJob), jobs[start : start + 5000])
 
 
 def timed(runs: int, call) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ pages, in both languages, go to ``$H8_SCREENSHOTS`` when that is set."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,11 @@ def open_visit(page: Any, server: LiveServer, ticket: str) -> None:
 
 
 def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:
+    # ``serve`` warmed its pages up as it started (templates, catalogs, the calendar).
+    deadline = time.monotonic() + 30
+    while "pages warmed up" not in server.log_tail(400) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "pages warmed up" in server.log_tail(400)
     advisor = sign_in(browser, server, "li.na")
     # A-003 checked in 12 minutes ago, no walk-around begun: over the 10-minute target.
     late = advisor.locator(".visit-card.not-greeted")

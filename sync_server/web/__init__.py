@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import io
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -172,13 +173,16 @@ def _template_context() -> dict[str, Any]:
 
 
 def _template_bytecode_cache(app: Flask) -> None:
-    """Compiled templates kept on disk (Jinja's own cache, in this user's private folder
-    in the temporary directory, checked against each template's source): a process
-    starting again loads them instead of compiling every one again (~0.5 s in all)."""
+    """Compiled templates kept in the instance folder (Jinja's own cache, checked against
+    each template's source): a server starting again loads them instead of compiling
+    every one again (~0.5 s in all)."""
+    folder = Path(app.instance_path) / "template-cache"
     try:
-        app.jinja_env.bytecode_cache = FileSystemBytecodeCache()
-    except RuntimeError as refused:  # the folder is not this user's alone: compile, as without
-        app.logger.warning("compiled templates not cached: %s", refused)
+        folder.mkdir(exist_ok=True)
+    except OSError as refused:  # a read-only instance folder: compile, as without a cache
+        app.logger.warning("compiled templates not kept: %s", refused)
+        return
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(folder))
 
 
 def init_app(app: Flask) -> None:
