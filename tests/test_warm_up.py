@@ -7,6 +7,7 @@ checked on a real server process in ``test_web_browser_work_records.py``.)"""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,17 @@ def _app(database_url: str, instance: Path) -> Flask:
         os.environ.pop("CHECKIN_INSTANCE_PATH", None)
 
 
-@pytest.fixture
-def warmed(migrated_sqlite_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = _app(migrated_sqlite_url, tmp_path / "instance")
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """A shop's folder: its database (migrated) and its instance folder."""
+    folder = tmp_path_factory.mktemp("warm-up")
+    shutil.copyfile(sqlite_template, folder / "server.sqlite3")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def warmed(folder: Path) -> Iterator[Flask]:
+    app = _app(f"sqlite:///{folder / 'server.sqlite3'}", folder / "instance")
     assert warm_up(app) > 0
     yield app
     app.extensions["db_engine"].dispose()
@@ -58,9 +67,9 @@ def test_after_the_warm_up_the_first_pages_read_no_template(
 
 
 def test_a_server_started_again_compiles_no_template(
-    warmed: Flask, migrated_sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warmed: Flask, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    again = _app(migrated_sqlite_url, tmp_path / "instance")  # the same instance folder
+    again = _app(f"sqlite:///{folder / 'server.sqlite3'}", folder / "instance")
     monkeypatch.setattr(again.jinja_env, "compile", _refuse("a template was compiled"))
     try:
         warm_up(again)
