@@ -402,6 +402,11 @@ def test_satisfaction_by_month_on_both_databases(
         # August: one promoter (9), one passive (7), one detractor (6): NPS 0.
         assert (august.promoters, august.detractors, august.nps) == (1, 1, 0.0)
         assert august.recommend == round((9 + 6 + 7) / 3, 2)
+        # Twelve years: two queries (at most 100 months each), the same two months found.
+        years = figures.satisfaction_by_month(
+            session, at("2017-01-01T00:00"), at("2029-01-01T00:00")
+        )
+        assert [(m.year, m.month, m.count) for m in years] == [(2026, 7, 1), (2026, 8, 3)]
         star = figures.service_star(session, 2026, 8)
         assert star[0].surveys == 3 and star[0].nps == 0.0
     app.extensions["db_engine"].dispose()

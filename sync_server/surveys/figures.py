@@ -27,10 +27,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cache
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import case, func, literal_column, select, union_all
+from sqlalchemy import bindparam, case, func, literal_column, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from shared.shop_time import shop_zone
@@ -70,6 +71,30 @@ class SatisfactionMonth:
 MONTHS_PER_QUERY = 100  # SQLite joins at most 500 SELECTs with UNION ALL
 
 
+@cache
+def _satisfaction_query(months: int) -> Any:
+    """``months`` answered-in-a-month ``SELECT``s joined with ``UNION ALL``, the limits
+    bound as ``from_N`` and ``to_N`` (built once per number of months: a report asks for
+    12 every time, and the statement is then SQLAlchemy's cached one)."""
+    parts = [
+        select(
+            literal_column(str(index)).label("month_index"),
+            func.count(Survey.id),
+            func.avg(Survey.overall),
+            func.avg(Survey.advisor_score),
+            func.avg(Survey.work_score),
+            func.avg(Survey.recommend),
+            func.sum(case((Survey.recommend >= 9, 1), else_=0)),
+            func.sum(case((Survey.recommend <= 6, 1), else_=0)),
+        ).where(
+            Survey.answered_at >= bindparam(f"from_{index}"),
+            Survey.answered_at < bindparam(f"to_{index}"),
+        )
+        for index in range(months)
+    ]
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
 def satisfaction_by_month(
     session: Session, start: datetime, end: datetime, zone: tzinfo | None = None
 ) -> list[SatisfactionMonth]:
@@ -82,49 +107,35 @@ def satisfaction_by_month(
     zone = zone or shop_zone(shop_settings(session).timezone)
     months = shop_months(start, end, zone)
     bounds = [start, *(begins for _, _, begins in months[1:]), end]
-    parts = [
-        select(
-            literal_column(str(index)).label("month_index"),
-            func.count(Survey.id),
-            func.avg(Survey.overall),
-            func.avg(Survey.advisor_score),
-            func.avg(Survey.work_score),
-            func.avg(Survey.recommend),
-            func.sum(case((Survey.recommend >= 9, 1), else_=0)),
-            func.sum(case((Survey.recommend <= 6, 1), else_=0)),
-        ).where(Survey.answered_at >= bounds[index], Survey.answered_at < bounds[index + 1])
-        for index in range(len(months))
-    ]
+    found: list[tuple[Any, ...]] = []
+    for first in range(0, len(months), MONTHS_PER_QUERY):
+        size = min(MONTHS_PER_QUERY, len(months) - first)
+        limits: dict[str, datetime] = {}
+        for index in range(size):
+            limits[f"from_{index}"] = bounds[first + index]
+            limits[f"to_{index}"] = bounds[first + index + 1]
+        found += [
+            (first + int(row[0]), *row[1:])
+            for row in session.execute(_satisfaction_query(size), limits)
+        ]
     rows = []
-    for first in range(0, len(parts), MONTHS_PER_QUERY):
-        chunk = parts[first : first + MONTHS_PER_QUERY]
-        query = union_all(*chunk) if len(chunk) > 1 else chunk[0]
-        for (
-            index,
-            count,
-            overall,
-            advisor,
-            work,
-            recommend,
-            promoters,
-            detractors,
-        ) in session.execute(query):
-            if not count:
-                continue
-            year, month, _ = months[int(index)]
-            rows.append(
-                SatisfactionMonth(
-                    year=year,
-                    month=month,
-                    count=int(count),
-                    overall=round(float(overall), 2),
-                    advisor=round(float(advisor), 2),
-                    work=round(float(work), 2),
-                    recommend=round(float(recommend), 2),
-                    promoters=int(promoters or 0),
-                    detractors=int(detractors or 0),
-                )
+    for index, count, overall, advisor, work, recommend, promoters, detractors in found:
+        if not count:
+            continue
+        year, month, _ = months[index]
+        rows.append(
+            SatisfactionMonth(
+                year=year,
+                month=month,
+                count=int(count),
+                overall=round(float(overall), 2),
+                advisor=round(float(advisor), 2),
+                work=round(float(work), 2),
+                recommend=round(float(recommend), 2),
+                promoters=int(promoters or 0),
+                detractors=int(detractors or 0),
             )
+        )
     rows.sort(key=lambda r: (r.year, r.month))
     return rows
 
