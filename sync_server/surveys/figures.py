@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, aliased
 from shared.shop_time import shop_zone
 from sync_server.models import User, Visit
 from sync_server.reports import shop_months
+from sync_server.reports.periods import period_index
 from sync_server.shop import shop_settings
 from sync_server.surveys.settings import survey_settings
 from sync_server.surveys.tables import Survey
@@ -69,6 +70,16 @@ class SatisfactionMonth:
 
 
 MONTHS_PER_QUERY = 100  # SQLite joins at most 500 SELECTs with UNION ALL
+# Per month: the answers, the averages of the four scores, promoters, detractors.
+_ANSWER_FIGURES = (
+    func.count(Survey.id),
+    func.avg(Survey.overall),
+    func.avg(Survey.advisor_score),
+    func.avg(Survey.work_score),
+    func.avg(Survey.recommend),
+    func.sum(case((Survey.recommend >= 9, 1), else_=0)),
+    func.sum(case((Survey.recommend <= 6, 1), else_=0)),
+)
 
 
 @cache
@@ -77,16 +88,7 @@ def _satisfaction_query(months: int) -> Any:
     bound as ``from_N`` and ``to_N`` (built once per number of months: a report asks for
     12 every time, and the statement is then SQLAlchemy's cached one)."""
     parts = [
-        select(
-            literal_column(str(index)).label("month_index"),
-            func.count(Survey.id),
-            func.avg(Survey.overall),
-            func.avg(Survey.advisor_score),
-            func.avg(Survey.work_score),
-            func.avg(Survey.recommend),
-            func.sum(case((Survey.recommend >= 9, 1), else_=0)),
-            func.sum(case((Survey.recommend <= 6, 1), else_=0)),
-        ).where(
+        select(literal_column(str(index)).label("month_index"), *_ANSWER_FIGURES).where(
             Survey.answered_at >= bindparam(f"from_{index}"),
             Survey.answered_at < bindparam(f"to_{index}"),
         )
@@ -95,21 +97,12 @@ def _satisfaction_query(months: int) -> Any:
     return union_all(*parts) if len(parts) > 1 else parts[0]
 
 
-def satisfaction_by_month(
-    session: Session, start: datetime, end: datetime, zone: tzinfo | None = None
-) -> list[SatisfactionMonth]:
-    """Average scores, NPS and count of the surveys answered in [start, end), per shop
-    month (months without an answer are left out).
-
-    One ``SELECT`` per month joined with ``UNION ALL``: each reads its month's answers
-    from ``ix_surveys_answers`` (the answer time and the four scores) and nothing else
-    — no row of the table, no month worked out per row (migration 0025)."""
-    zone = zone or shop_zone(shop_settings(session).timezone)
-    months = shop_months(start, end, zone)
-    bounds = [start, *(begins for _, _, begins in months[1:]), end]
+def _answers_by_month_union(session: Session, bounds: list[datetime]) -> list[tuple[Any, ...]]:
+    """(month index, count, averages, promoters, detractors) per month: the SQLite way."""
     found: list[tuple[Any, ...]] = []
-    for first in range(0, len(months), MONTHS_PER_QUERY):
-        size = min(MONTHS_PER_QUERY, len(months) - first)
+    months = len(bounds) - 1
+    for first in range(0, months, MONTHS_PER_QUERY):
+        size = min(MONTHS_PER_QUERY, months - first)
         limits: dict[str, datetime] = {}
         for index in range(size):
             limits[f"from_{index}"] = bounds[first + index]
@@ -118,6 +111,41 @@ def satisfaction_by_month(
             (first + int(row[0]), *row[1:])
             for row in session.execute(_satisfaction_query(size), limits)
         ]
+    return found
+
+
+def _answers_by_month_case(session: Session, bounds: list[datetime]) -> list[tuple[Any, ...]]:
+    """The same rows from one range sorted into months by ``CASE``: the PostgreSQL way."""
+    month = period_index(Survey.answered_at, bounds).label("month_index")
+    query = (
+        select(month, *_ANSWER_FIGURES)
+        .where(Survey.answered_at >= bounds[0], Survey.answered_at < bounds[-1])
+        .group_by(month)
+    )
+    return [(int(row[0]), *row[1:]) for row in session.execute(query)]
+
+
+def satisfaction_by_month(
+    session: Session, start: datetime, end: datetime, zone: tzinfo | None = None
+) -> list[SatisfactionMonth]:
+    """Average scores, NPS and count of the surveys answered in [start, end), per shop
+    month (months without an answer are left out).
+
+    PostgreSQL reads the period's answers once and sorts them into months with ``CASE``
+    (in C, a few ms). SQLite evaluates that ``CASE`` row by row slowly (35 ms for a
+    year of 18,000 answers), so there one ``SELECT`` per month is joined with ``UNION
+    ALL``: each reads its month's answers from ``ix_surveys_answers`` (the answer time and
+    the four scores) and nothing else (migration 0025). On PostgreSQL that union would be
+    twelve scans run by parallel workers, slower on a busy machine."""
+    zone = zone or shop_zone(shop_settings(session).timezone)
+    months = shop_months(start, end, zone)
+    if not months:
+        return []
+    bounds = [start, *(begins for _, _, begins in months[1:]), end]
+    if session.get_bind().dialect.name == "sqlite":
+        found = _answers_by_month_union(session, bounds)
+    else:
+        found = _answers_by_month_case(session, bounds)
     rows = []
     for index, count, overall, advisor, work, recommend, promoters, detractors in found:
         if not count:
