@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sync_server.models import Base, JsonType, Visit, utcnow
+from sync_server.table_base import Base, JsonType, utcnow
 
 
 class QualityCheck(Base):
@@ -77,11 +77,6 @@ class HandedBackJob(Base):
     vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.id"))
     promised_at: Mapped[datetime | None]
     ready_at: Mapped[datetime | None]
-
-
-# A job's comebacks: the car's visits checked in after its hand-back, found in this index
-# without reading each visit's row (the service star; migration 0025).
-Index("ix_visits_vehicle_checked_in", Visit.vehicle_id, Visit.checked_in_at)
 
 
 class ChecklistItemRow(Base):

@@ -35,12 +35,13 @@ from sqlalchemy import bindparam, case, func, literal_column, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from shared.shop_time import shop_zone
-from sync_server.models import User, Visit
 from sync_server.reports import shop_months
 from sync_server.reports.periods import period_index
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import User
 from sync_server.surveys.settings import survey_settings
 from sync_server.surveys.tables import Survey
+from sync_server.visit_tables import Visit
 from sync_server.work_tables import HandedBackJob
 
 WEIGHTS = {"surveys": 0.6, "comeback_free": 0.2, "promises_kept": 0.2}

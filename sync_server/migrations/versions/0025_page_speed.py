@@ -1,7 +1,7 @@
 """page speed: the service star's handed-back jobs; a car's visits by check-in; answers by time
 
 Revision ID: 0025
-Revises: 0020
+Revises: 0023
 Create Date: 2026-12-07 08:30:00.000000
 
 ``handed_back_jobs`` holds one row per hand-back with what the service star counts (the
@@ -21,7 +21,7 @@ from alembic import op
 import sync_server.models
 
 revision = "0025"
-down_revision = "0020"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
