@@ -78,6 +78,12 @@ class LiveServer:
             **self.extra_env,
         }
 
+    def copy_database(self, template: Path) -> LiveServer:
+        """Start from a copy of a migrated SQLite file (the session's ``sqlite_template``),
+        so that the server starts without running the migrations."""
+        shutil.copyfile(template, self.root / "server.sqlite3")
+        return self
+
     # -- process -----------------------------------------------------------------------
 
     def start(self) -> LiveServer:
@@ -224,9 +230,7 @@ def live_server_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
     else:
         server = LiveServer(tmp_path / "server")
         # A copy of the session's migrated database: the server starts without migrating.
-        shutil.copyfile(
-            request.getfixturevalue("sqlite_template"), tmp_path / "server" / "server.sqlite3"
-        )
+        server.copy_database(request.getfixturevalue("sqlite_template"))
     server.start()
     try:
         yield server
