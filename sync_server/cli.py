@@ -20,10 +20,10 @@ from sqlalchemy import select
 from shared.shop_time import shop_time_text
 from sync_server import db
 from sync_server.live import live
-from sync_server.models import Device, DeviceRole, User, UserRole
 from sync_server.pairing import issue_code, revoke_device
 from sync_server.people import PIN_PATTERN, PeopleError, create_user, set_pin
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import Device, DeviceRole, User, UserRole
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,12 @@ from sqlalchemy import inspect, select, text
 from shared import domain
 from shared.wire import to_wire
 from sync_server import db
+from sync_server.back_office_tables import ApprovalRow
 from sync_server.checklist_settings import shop_checklists
 from sync_server.migrate import alembic_config, current_revision, upgrade
-from sync_server.models import ApprovalRow, Base, SyncRecord
+from sync_server.models import Base
 from sync_server.quotes import latest_version
+from sync_server.sync.tables import SyncRecord
 
 
 def test_upgrade_from_empty_creates_every_table(app: Flask) -> None:
@@ -214,9 +216,9 @@ def test_a_demo_shop_at_0005_upgrades_with_every_record_in_its_typed_table(app: 
     six old typed tables hold them), then upgraded: every record is in its typed table,
     row for row as the projection wrote it."""
     from sync_server.demo import seed_demo
-    from sync_server.models import Visit
     from sync_server.sync.projections import PROJECTIONS
     from sync_server.sync.records import lock_feed, put_server_record
+    from sync_server.visit_tables import Visit
 
     with app.app_context():
         session = db.session()
@@ -251,7 +253,7 @@ def test_0008_gives_a_database_full_of_data_an_identity_and_keeps_the_data(
 ) -> None:
     """Down to 0005 with a synced record, up again: the record stays; the server gets an
     identity and a first feed epoch (a restore changes the epoch later)."""
-    from sync_server.models import ServerIdentity
+    from sync_server.sync.tables import ServerIdentity
 
     command.downgrade(alembic_config(app), "0005")
     assert "server_identity" not in inspect(app.extensions["db_engine"]).get_table_names()

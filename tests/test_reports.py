@@ -9,9 +9,9 @@ from flask import Flask
 
 from shared import domain
 from sync_server import db
-from sync_server.models import UserRole
 from sync_server.people import create_user
 from sync_server.reports import AdvisorMonth, approved_totals_by_advisor_month
+from sync_server.shop_tables import UserRole
 from sync_server.sync.records import lock_feed, put_server_record
 
 

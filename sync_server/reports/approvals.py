@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.shop_time import shop_zone
-from sync_server.models import ApprovalRow, QuoteRow, Visit
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.reports.periods import period_index, shop_months
 from sync_server.shop import shop_settings
+from sync_server.visit_tables import Visit
 
 
 @dataclass(frozen=True)

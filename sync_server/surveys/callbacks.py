@@ -12,8 +12,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text
-from sync_server.models import Customer, Vehicle, Visit
 from sync_server.surveys.tables import Survey, SurveyCallback
+from sync_server.visit_tables import Customer, Vehicle, Visit
 
 MAX_NOTES = 2000
 

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync_server.models import AppliedChange, Base, SyncRecord
+from sync_server.models import Base
 from sync_server.sync import feed
+from sync_server.sync.tables import AppliedChange, SyncRecord
 
 if TYPE_CHECKING:
     from sync_server.sync.changes import Change

@@ -41,7 +41,7 @@ from sqlalchemy import String, cast, event, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from sync_server.models import SyncCounter, SyncRecord
+from sync_server.sync.tables import SyncCounter, SyncRecord
 
 _FEED_COUNTER = "sync_feed_counter"
 _DRAFTS = "sync_feed_drafts"

@@ -25,16 +25,7 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from shared.wire import WireError, from_wire
-from sync_server.models import (
-    Appointment,
-    ApprovalRow,
-    Base,
-    Customer,
-    QuoteRow,
-    SyncRecord,
-    Vehicle,
-    Visit,
-)
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.record_tables import (
     ConsentRow,
     DamageMarkRow,
@@ -47,6 +38,9 @@ from sync_server.search import search_columns
 from sync_server.sync.batch import NewRow, batch_cache, cached_get
 from sync_server.sync.contact_changes import SERVER_ORIGIN, record_contact_changes
 from sync_server.sync.projection_rows import CHILDREN, ROWS, approved_total
+from sync_server.sync.tables import SyncRecord
+from sync_server.table_base import Base
+from sync_server.visit_tables import Appointment, Customer, Vehicle, Visit
 
 log = logging.getLogger(__name__)
 
