@@ -244,7 +244,14 @@ def shop_command(timezone: str | None, name: str | None) -> None:
                 f"{timezone!r} is not a time zone this machine knows (e.g. Asia/Shanghai)",
                 param_hint="--timezone",
             )
-        shop.timezone = timezone
+        if timezone != shop.timezone:
+            from sync_server import approval_months
+            from sync_server.sync.records import lock_feed
+
+            # The monthly approval summary is kept in the shop's months: again, in these.
+            lock_feed(session)
+            shop.timezone = timezone
+            approval_months.rebuild(session)
     if name is not None:
         shop.name = name.strip()[:120]
     session.commit()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sync_server import (  # noqa: F401  (their tables join Base.metadata)
     appointment_tables,
+    approval_month_tables,
     customer_file_tables,
     job_tables,
     record_tables,

@@ -173,6 +173,7 @@ class WalkaroundOverride(Base):
 # The typed tables of a visit's records, on the same metadata (Alembic sees them here).
 from sync_server import (  # noqa: E402, F401
     appointment_tables,
+    approval_month_tables,
     customer_file_tables,
     job_tables,
     record_tables,

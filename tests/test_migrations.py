@@ -210,11 +210,21 @@ def _typed_rows(app: Flask) -> dict[str, list[str]]:
     return found
 
 
+def _approval_months(app: Flask) -> list[tuple[object, ...]]:
+    from sync_server.approval_month_tables import ApprovalMonth
+
+    table = ApprovalMonth.__table__
+    with app.extensions["db_engine"].connect() as connection:
+        rows = connection.execute(select(table).order_by(*table.primary_key.columns)).all()
+    return [tuple(row) for row in rows]
+
+
 def test_a_demo_shop_at_0005_upgrades_with_every_record_in_its_typed_table(app: Flask) -> None:
     """The demo shop (walk-arounds, marks, photos, signatures, consents, quotes with
     options, an approval) and a note, taken back to 0005 (only the sync records and the
     six old typed tables hold them), then upgraded: every record is in its typed table,
-    row for row as the projection wrote it."""
+    row for row as the projection wrote it, and the monthly approval summary as the
+    projection kept it."""
     from sync_server.demo import seed_demo
     from sync_server.sync.projections import PROJECTIONS
     from sync_server.sync.records import lock_feed, put_server_record
@@ -232,6 +242,8 @@ def test_a_demo_shop_at_0005_upgrades_with_every_record_in_its_typed_table(app: 
         assert projected[table], f"the demo has no {table}"
     for table in ("visit_notes", "quote_lines", "quote_options", "approval_decisions"):
         assert projected[table], f"the demo has no {table}"
+    summary = _approval_months(app)  # as the projection kept it
+    assert summary, "the demo has no approvals"
 
     command.downgrade(alembic_config(app), "0005")
     tables = set(inspect(app.extensions["db_engine"]).get_table_names())
@@ -239,6 +251,7 @@ def test_a_demo_shop_at_0005_upgrades_with_every_record_in_its_typed_table(app: 
     upgrade(app)
 
     assert _typed_rows(app) == projected
+    assert _approval_months(app) == summary  # filled again by migration 0023
     with app.extensions["db_engine"].connect() as connection:
         for kind, model in PROJECTIONS.items():
             synced = set(

@@ -125,7 +125,7 @@ def build(
         return forward_load_table(forward_load(session, calendar, today, choice.weeks), lang)
     if key == "approvals":
         period = choice.period
-        months = approved_totals_by_advisor_month(session, period.start, period.end, period.zone)
+        months = approved_totals_by_advisor_month(session, period)
         ids = {m.advisor_user_id for m in months if m.advisor_user_id is not None}
         found = session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
         names = {user_id: name for user_id, name in found}
