@@ -327,12 +327,15 @@ def reminders_group() -> None:
 @with_appcontext
 def reminders_run_command(preview: bool) -> None:
     """The daily run (safe to run twice: nothing is sent twice)."""
+    from sync_server.follow_up.cars_due import refresh_if_stale
     from sync_server.follow_up.preview import preview_lines
     from sync_server.follow_up.run import plan_run, run, utc_now
 
     session = db.session()
     now = utc_now()
     if preview:
+        # The intervals changed and the job has not caught up: every car first.
+        refresh_if_stale(session, now)
         plan = plan_run(session, now)
         session.rollback()
         for line in preview_lines(plan):

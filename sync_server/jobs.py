@@ -129,6 +129,16 @@ def _run_reminders(session: Session, config: Mapping[str, Any], now: datetime) -
     return {"queued": plan.queued, "held": len(plan.held)}
 
 
+def _refresh_cars_due(session: Session, config: Mapping[str, Any], now: datetime) -> object:
+    """Every car's due dates worked out again once the service intervals changed
+    (``sync_server.follow_up.cars_due``): here, not in the settings request."""
+    from sync_server.follow_up.cars_due import refresh_if_stale
+
+    refreshed = refresh_if_stale(session, now)
+    session.commit()
+    return {"refreshed": refreshed} if refreshed is not None else {"stale": False}
+
+
 def _register_builtin() -> None:
     if "messages" in _JOBS:
         return
@@ -139,6 +149,9 @@ def _register_builtin() -> None:
     register(Job("tiers", _recompute_tiers, daily_at=time(3, 15), lease=timedelta(hours=1)))
     register(
         Job("reminders", _run_reminders, every=timedelta(hours=1), lease=timedelta(minutes=30))
+    )
+    register(
+        Job("cars_due", _refresh_cars_due, every=timedelta(minutes=1), lease=timedelta(minutes=30))
     )
     # New jobs (surveys, follow-up reminders): register them here, as above.
 

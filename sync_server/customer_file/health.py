@@ -86,6 +86,8 @@ class DeferredWork:
     declined_on: date
     due_on: date
     done_on: date | None
+    kind: str = ""  # the declined line's: labour, part, fee…
+    quantity: Decimal | None = None  # hours for a labour line
 
     @property
     def open(self) -> bool:
@@ -342,6 +344,8 @@ def _deferred(
                     declined_on,
                     declined_on + DUE_AFTER[urgency],
                     min(later) if later else None,
+                    line.kind,
+                    line.quantity,
                 )
             )
     return sorted(items, key=lambda item: (item.done_on is not None, item.due_on))

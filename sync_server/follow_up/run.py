@@ -25,6 +25,7 @@ from shared.i18n import normalize_language
 from shared.shop_calendar import ShopCalendar
 from sync_server.appointments.capacity import calendar_for
 from sync_server.follow_up import rules
+from sync_server.follow_up.cars_due import refresh_if_stale
 from sync_server.follow_up.due import Candidate, candidates
 from sync_server.follow_up.tables import FollowUpContact
 from sync_server.follow_up.texts import message_text
@@ -162,6 +163,8 @@ def run(session: Session, now: datetime, base_url: str) -> Plan:
     if shop is None:  # not set up yet (the demo or the first sign-in makes the row)
         return Plan(now, now.date())
     rules.lock_runs(session)
+    if refresh_if_stale(session, now) is not None:  # the intervals changed: first that
+        rules.lock_runs(session)
     plan = plan_run(session, now)
     for planned in plan.to_send:
         token = secrets.token_urlsafe(24)
