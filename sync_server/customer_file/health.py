@@ -73,6 +73,7 @@ class WorkLine:
     quantity: Decimal
     urgency: str
     amount: Decimal
+    hours: Decimal = Decimal(0)  # the labour hours quoted
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,7 @@ class DeferredWork:
     declined_on: date
     due_on: date
     done_on: date | None
-    kind: str = ""  # the declined line's: labour, part, fee…
-    quantity: Decimal | None = None  # hours for a labour line
+    hours: Decimal = Decimal(0)  # the labour hours the declined line quoted
 
     @property
     def open(self) -> bool:
@@ -285,6 +285,7 @@ def _approved_work(
             QuoteLineRow.quantity,
             QuoteLineRow.urgency,
             QuoteLineRow.amount,
+            QuoteLineRow.hours,
         )
         .where(QuoteLineRow.quote_id.in_(sorted(by_quote)))
         .order_by(QuoteLineRow.quote_id, QuoteLineRow.position)
@@ -301,6 +302,7 @@ def _approved_work(
             row.quantity.normalize(),
             str(getattr(row.urgency, "value", row.urgency)),
             row.amount,
+            row.hours or Decimal(0),
         )
         answer = decisions[visit_id].get(row.line_id)
         if answer == domain.LineDecision.approved or (
@@ -344,8 +346,7 @@ def _deferred(
                     declined_on,
                     declined_on + DUE_AFTER[urgency],
                     min(later) if later else None,
-                    line.kind,
-                    line.quantity,
+                    line.hours,
                 )
             )
     return sorted(items, key=lambda item: (item.done_on is not None, item.due_on))

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -101,11 +100,7 @@ def _deferred(
     found = open_deferred_work_by_car(session, vehicle_ids, zone, declined_since=since)
     for vehicle_id, items in found.items():
         for item in items:
-            hours = (
-                float(item.quantity)
-                if item.kind == "labour" and isinstance(item.quantity, Decimal)
-                else None
-            )
+            hours = float(item.hours) if item.hours else None
             yield DueItem(
                 vehicle_id,
                 "deferred",
