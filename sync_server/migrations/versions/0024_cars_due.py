@@ -1,4 +1,4 @@
-"""each car's due dates stored: maintenance per service type and open declined work
+"""each car's due dates stored; surveys asked on the phone
 
 Revision ID: 0024
 Revises: 0020
@@ -8,7 +8,11 @@ A new table, ``follow_up_cars_due``, and a nullable column on the reminder setti
 (``cars_due_stale_since``). A filled database gets every car with visits worked out
 here, by the same code the server keeps the table current with
 (``sync_server.follow_up.cars_due.refresh_all_cars``): the reminders and the forward
-load read it from the first run after the upgrade. Nothing else changes.
+load read it from the first run after the upgrade.
+
+Surveys: how the answer came (``answered_via``, "link" for every answer so far, and who
+entered one taken on the phone) and why a call-back was opened (``reason``, "hot_alert"
+for every one so far) — new columns with server defaults; nothing is lost.
 """
 
 from __future__ import annotations
@@ -61,6 +65,22 @@ def upgrade() -> None:
     with op.batch_alter_table("follow_up_settings") as batch:
         batch.add_column(sa.Column("cars_due_stale_since", UTC_TIME, nullable=True))
 
+    with op.batch_alter_table("surveys") as batch:
+        batch.add_column(
+            sa.Column("answered_via", sa.String(length=10), nullable=False, server_default="link")
+        )
+        batch.add_column(sa.Column("answered_by_user_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            batch.f("fk_surveys_answered_by_user_id_users"),
+            "users",
+            ["answered_by_user_id"],
+            ["id"],
+        )
+    with op.batch_alter_table("survey_callbacks") as batch:
+        batch.add_column(
+            sa.Column("reason", sa.String(length=20), nullable=False, server_default="hot_alert")
+        )
+
     from sync_server.follow_up.cars_due import refresh_all_cars
 
     session = Session(bind=op.get_bind())
@@ -72,6 +92,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("survey_callbacks") as batch:
+        batch.drop_column("reason")
+    with op.batch_alter_table("surveys") as batch:
+        batch.drop_constraint(batch.f("fk_surveys_answered_by_user_id_users"), type_="foreignkey")
+        batch.drop_column("answered_by_user_id")
+        batch.drop_column("answered_via")
     with op.batch_alter_table("follow_up_settings") as batch:
         batch.drop_column("cars_due_stale_since")
     op.drop_index(op.f("ix_follow_up_cars_due_due_on"), table_name="follow_up_cars_due")
