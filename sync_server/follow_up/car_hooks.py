@@ -3,11 +3,12 @@ history changes by — the back office, a device's push projected into the typed
 the demo: after each flush the cars touched are noted, and before the transaction
 commits they are worked out again in it (``cars_due.refresh_cars``).
 
-What counts: a visit added, removed, or with its status (delivered), odometer, concern
-codes, car or check-in time changed; a walk-around's odometer; an approval or a line
-decision (deferred work added, or done at a later visit); the car's purchase date or
-year (its kilometres per day). A change of the service intervals marks every car stale
-for the ``cars_due`` job instead (``cars_due.mark_stale``).
+What counts: a visit added, removed, delivered or cancelled (or taken back from either),
+or with its odometer, concern codes, car or check-in time changed; a walk-around's
+odometer; an approval or a line decision (deferred work added, or done at a later
+visit); the car's purchase date or year (its kilometres per day). A change of the
+service intervals marks every car stale for the ``cars_due`` job instead
+(``cars_due.mark_stale``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from sync_server.models import ApprovalRow, Vehicle, Visit, utcnow
 from sync_server.record_tables import ApprovalDecisionRow, WalkaroundRow
 
 _KEY = "follow_up_cars_touched"
-VISIT_FIELDS = ("status", "mileage_in_km", "concern_codes", "vehicle_id", "checked_in_at")
+VISIT_FIELDS = ("mileage_in_km", "concern_codes", "vehicle_id", "checked_in_at")
+# A status change matters only into or out of these (the board's steps in between do not).
+COUNTED_STATUSES = frozenset({"delivered", "cancelled"})
 VEHICLE_FIELDS = ("purchase_date", "year")
 
 
@@ -44,9 +47,15 @@ def _changed(row: Any, names: tuple[str, ...]) -> bool:
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
+def _status_counts(row: Visit) -> bool:
+    history = inspect(row).attrs["status"].history
+    changed = [*(history.added or ()), *(history.deleted or ())]
+    return any(str(getattr(value, "value", value)) in COUNTED_STATUSES for value in changed)
+
+
 def _note(session: Session, touched: Touched, row: Any, new_or_gone: bool) -> None:
     if isinstance(row, Visit):
-        if new_or_gone or _changed(row, VISIT_FIELDS):
+        if new_or_gone or _changed(row, VISIT_FIELDS) or _status_counts(row):
             touched.vehicles.add(row.vehicle_id)
             # A visit moved to another car: the car it left changes too.
             touched.vehicles.update(
