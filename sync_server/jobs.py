@@ -130,13 +130,14 @@ def _run_reminders(session: Session, config: Mapping[str, Any], now: datetime) -
 
 
 def _refresh_cars_due(session: Session, config: Mapping[str, Any], now: datetime) -> object:
-    """Every car's due dates worked out again once the service intervals changed
-    (``sync_server.follow_up.cars_due``): here, not in the settings request."""
-    from sync_server.follow_up.cars_due import refresh_if_stale
+    """The cars whose history changed worked out again, and every car once the service
+    intervals changed (``sync_server.follow_up.cars_due``): here, not in the request."""
+    from sync_server.follow_up.cars_due import catch_up, refresh_if_stale
 
-    refreshed = refresh_if_stale(session, now)
+    everyone = refresh_if_stale(session, now)
+    touched = catch_up(session, now)
     session.commit()
-    return {"refreshed": refreshed} if refreshed is not None else {"stale": False}
+    return {"all_cars": everyone, "touched": touched}
 
 
 def _register_builtin() -> None:
@@ -151,7 +152,7 @@ def _register_builtin() -> None:
         Job("reminders", _run_reminders, every=timedelta(hours=1), lease=timedelta(minutes=30))
     )
     register(
-        Job("cars_due", _refresh_cars_due, every=timedelta(minutes=1), lease=timedelta(minutes=30))
+        Job("cars_due", _refresh_cars_due, every=timedelta(seconds=10), lease=timedelta(minutes=30))
     )
     # New jobs (surveys, follow-up reminders): register them here, as above.
 

@@ -278,10 +278,13 @@ def test_0024_works_out_every_car_of_a_filled_database(app: Flask) -> None:
     """The demo shop taken back before 0024, then upgraded: every car's due dates are
     there, the same as the server keeps them, before any run."""
     from sync_server.demo import seed_demo
+    from sync_server.follow_up.cars_due import catch_up
     from sync_server.follow_up.tables import CarDue
 
     with app.app_context():
         seed_demo(db.session())
+        db.session().commit()
+        assert catch_up(db.session()) > 0  # the cars the demo wrote, queued for the job
         db.session().commit()
 
     def rows() -> list[tuple[object, ...]]:

@@ -1,7 +1,8 @@
 """Keep each car's stored due dates (``follow_up_cars_due``) current, whatever path its
 history changes by — the back office, a device's push projected into the typed tables,
-the demo: after each flush the cars touched are noted, and before the transaction
-commits they are worked out again in it (``cars_due.refresh_cars``).
+the demo: after each flush the cars touched are collected, and before the transaction
+commits they are queued in it (``cars_due.note_touched``: one insert) for the
+``cars_due`` job, which works them out within seconds.
 
 What counts: a visit added, removed, delivered or cancelled (or taken back from either),
 or with its odometer, concern codes, car or check-in time changed; a walk-around's
@@ -91,7 +92,7 @@ def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
     session.flush()
-    for _round in range(5):  # working the cars out flushes nothing the hooks watch
+    for _round in range(5):  # queueing the cars flushes nothing the hooks watch
         touched: Touched | None = session.info.pop(_KEY, None)
         if touched is None or not touched.any:
             return
@@ -102,7 +103,7 @@ def _before_commit(session: Session) -> None:
         cars |= cars_due.vehicles_of_visits(session, touched.visits)
         cars |= cars_due.vehicles_of_approvals(session, touched.approvals)
         if cars:
-            cars_due.refresh_cars(session, cars, now)
+            cars_due.note_touched(session, cars, now)
         session.flush()
 
 

@@ -30,7 +30,7 @@ from shared.shop_time import server_timezone_name, shop_zone
 from sync_server.appointments.presets import PRESETS
 from sync_server.customer_file.health import open_deferred_work_by_car
 from sync_server.follow_up.due import Interval, active_intervals, car_histories, maintenance_due
-from sync_server.follow_up.tables import CarDue, FollowUpSettings
+from sync_server.follow_up.tables import CarDue, CarTouched, FollowUpSettings
 from sync_server.models import ApprovalRow, QuoteRow, Shop, Visit, utcnow
 
 # Work declined longer ago than this is not kept (long overdue: the car went elsewhere).
@@ -213,6 +213,44 @@ def refresh_all_cars(session: Session, now: datetime | None = None) -> int:
     return count
 
 
+def note_touched(session: Session, vehicle_ids: Collection[str], now: datetime) -> None:
+    """Queue these cars for the job (a car already queued stays queued, its time moved
+    on so that a refresh running now does not take it off)."""
+    ids = sorted({vehicle_id for vehicle_id in vehicle_ids if vehicle_id})
+    if not ids:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(CarTouched)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["vehicle_id"], set_={"touched_at": statement.excluded.touched_at}
+        ),
+        [{"vehicle_id": vehicle_id, "touched_at": now} for vehicle_id in ids],
+    )
+
+
+def catch_up(session: Session, now: datetime | None = None, limit: int = 2000) -> int:
+    """Work out the queued cars (at most ``limit``) and take them off the queue — each
+    only if it was not touched again meanwhile; returns how many. The caller commits."""
+    now = now or utcnow()
+    queued = session.execute(
+        select(CarTouched.vehicle_id, CarTouched.touched_at)
+        .order_by(CarTouched.touched_at)
+        .limit(limit)
+    ).all()
+    if not queued:
+        return 0
+    refresh_cars(session, [vehicle_id for vehicle_id, _at in queued], now)
+    for vehicle_id, touched_at in queued:
+        session.execute(
+            delete(CarTouched).where(
+                CarTouched.vehicle_id == vehicle_id, CarTouched.touched_at == touched_at
+            )
+        )
+    return len(queued)
+
+
 def mark_stale(session: Session, now: datetime) -> None:
     """The intervals changed: every car is to be worked out again, by the job."""
     from sync_server.follow_up.rules import follow_up_settings
@@ -233,6 +271,7 @@ def refresh_if_stale(session: Session, now: datetime | None = None) -> int | Non
     if stale is None:
         return None
     count = refresh_all_cars(session, now)
+    session.execute(delete(CarTouched).where(CarTouched.touched_at <= stale))
     session.execute(
         update(FollowUpSettings)
         .where(FollowUpSettings.id == 1, FollowUpSettings.cars_due_stale_since == stale)
@@ -264,7 +303,9 @@ def vehicles_of_visits(session: Session, visit_ids: Collection[str]) -> set[str]
 
 __all__ = [
     "DueItem",
+    "catch_up",
     "mark_stale",
+    "note_touched",
     "refresh_all_cars",
     "refresh_cars",
     "refresh_if_stale",

@@ -116,14 +116,17 @@ def car_histories(
     """The cars (those with visits; ``None``: every car) with their odometer readings
     (the walk-around's, else the check-in's) and the visits handed back, in one query."""
     zone = shop_zone(zone_name)
-    odometer = (
-        select(
-            WalkaroundRow.visit_id.label("visit_id"),
-            func.max(WalkaroundRow.odometer_km).label("km"),
+    readings = select(
+        WalkaroundRow.visit_id.label("visit_id"),
+        func.max(WalkaroundRow.odometer_km).label("km"),
+    ).group_by(WalkaroundRow.visit_id)
+    if vehicle_ids is not None:  # only these cars' walk-arounds, not every one grouped
+        readings = readings.where(
+            WalkaroundRow.visit_id.in_(
+                select(Visit.id).where(Visit.vehicle_id.in_(sorted(vehicle_ids)))
+            )
         )
-        .group_by(WalkaroundRow.visit_id)
-        .subquery()
-    )
+    odometer = readings.subquery()
     cars: dict[str, CarHistory] = {}
     delivered = VisitStatus.delivered.value
     quoted = [(code, f'"{code}"') for code in sorted(codes)]

@@ -25,7 +25,7 @@ from shared.i18n import normalize_language
 from shared.shop_calendar import ShopCalendar
 from sync_server.appointments.capacity import calendar_for
 from sync_server.follow_up import rules
-from sync_server.follow_up.cars_due import refresh_if_stale
+from sync_server.follow_up.cars_due import catch_up, refresh_if_stale
 from sync_server.follow_up.due import Candidate, candidates
 from sync_server.follow_up.tables import FollowUpContact
 from sync_server.follow_up.texts import message_text
@@ -69,12 +69,16 @@ def _channel(customer: Any) -> tuple[str, str] | None:
 
 
 def plan_run(session: Session, now: datetime, calendar: ShopCalendar | None = None) -> Plan:
-    """Who would get what today and why, and who is held back by what. Read only: a
+    """Who would get what today and why, and who is held back by what. Writes only the
+    due dates of the cars queued since the job last ran (in the caller's transaction); a
     shop not set up yet (no settings row) has nobody to remind."""
     shop = session.get(Shop, 1)
     if shop is None:
         return Plan(now, now.date())
     zone = shop.timezone
+    # The cars whose history changed since the job last ran: worked out first (a
+    # preview rolls it back; the job does it again).
+    catch_up(session, now, limit=100_000)
     settings = rules.follow_up_settings(session)
     calendar = calendar or calendar_for(session, shop)
     today = rules.shop_day(now, zone)

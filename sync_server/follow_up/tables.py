@@ -91,6 +91,17 @@ class CarDue(Base):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CarTouched(Base):
+    """A car whose history changed since its due dates were worked out: noted in the
+    changing transaction (cheap), worked out by the ``cars_due`` job within seconds, or
+    first thing by the reminders' run."""
+
+    __tablename__ = "follow_up_cars_touched"
+
+    vehicle_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    touched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class FollowUpContact(Base):
     """One marketing contact with a customer: what kind, why, when. ``contact_key`` is
     unique per customer, kind, subject and due date, so no run sends it twice."""

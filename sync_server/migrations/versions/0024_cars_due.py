@@ -4,7 +4,8 @@ Revision ID: 0024
 Revises: 0020
 Create Date: 2026-12-07 08:30:00.000000
 
-A new table, ``follow_up_cars_due``, and a nullable column on the reminder settings
+New tables, ``follow_up_cars_due`` and ``follow_up_cars_touched`` (the cars whose
+history changed, for the job to work out again), and a nullable column on the reminder settings
 (``cars_due_stale_since``). A filled database gets every car with visits worked out
 here, by the same code the server keeps the table current with
 (``sync_server.follow_up.cars_due.refresh_all_cars``): the reminders and the forward
@@ -62,6 +63,12 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_follow_up_cars_due_due_on"), "follow_up_cars_due", ["due_on"], unique=False
     )
+    op.create_table(
+        "follow_up_cars_touched",
+        sa.Column("vehicle_id", sa.String(length=36), nullable=False),
+        sa.Column("touched_at", UTC_TIME, nullable=False),
+        sa.PrimaryKeyConstraint("vehicle_id", name=op.f("pk_follow_up_cars_touched")),
+    )
     with op.batch_alter_table("follow_up_settings") as batch:
         batch.add_column(sa.Column("cars_due_stale_since", UTC_TIME, nullable=True))
 
@@ -100,5 +107,6 @@ def downgrade() -> None:
         batch.drop_column("answered_via")
     with op.batch_alter_table("follow_up_settings") as batch:
         batch.drop_column("cars_due_stale_since")
+    op.drop_table("follow_up_cars_touched")
     op.drop_index(op.f("ix_follow_up_cars_due_due_on"), table_name="follow_up_cars_due")
     op.drop_table("follow_up_cars_due")
