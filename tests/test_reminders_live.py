@@ -50,12 +50,12 @@ def wait_for(what: Callable[[], Any], why: str) -> Any:
     raise AssertionError(f"waited {WAIT_S:.0f} s: {why}")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        return str(request.getfixturevalue("migrated_postgres_url"))
+@pytest.fixture
+def database_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A copy of the migrated SQLite database (the leases across processes are tested
+    on PostgreSQL in ``test_jobs``; here it is ``serve`` that runs them, on time)."""
     path = tmp_path / "server.sqlite3"
-    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+    shutil.copyfile(sqlite_template, path)
     return f"sqlite:///{path}"
 
 
