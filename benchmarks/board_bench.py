@@ -351,11 +351,11 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="board-bench-"))
     os.environ["CHECKIN_INSTANCE_PATH"] = str(folder / "instance")
-    from sync_server import create_app, db
+    from sync_server import approval_months, create_app, db
     from sync_server.migrate import upgrade
     from sync_server.models import UserRole
     from sync_server.people import create_user
-    from sync_server.reports import approved_totals_by_advisor_month
+    from sync_server.sync.records import lock_feed
 
     url = f"sqlite:///{args.seeded or folder / 'bench.sqlite3'}"
     admin = None
@@ -370,8 +370,7 @@ def main() -> None:
         upgrade(app)
         if args.seeded:
             now = datetime.now(UTC)
-            _time_pages(app, sample_of(app.extensions["db_engine"], args.visits), args.runs, now,
-                        approved_totals_by_advisor_month)  # fmt: skip
+            _time_pages(app, sample_of(app.extensions["db_engine"], args.visits), args.runs, now)
             return
         with app.app_context():
             advisors = [
@@ -381,6 +380,10 @@ def main() -> None:
         started = time.perf_counter()
         now = datetime.now(UTC)
         sample = seed(app.extensions["db_engine"], args.visits, now, advisors)
+        with app.app_context():  # the rows went in past the projection: its summary too
+            lock_feed(db.session())
+            approval_months.rebuild(db.session())
+            db.session().commit()
         engine = app.extensions["db_engine"]
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
@@ -388,7 +391,7 @@ def main() -> None:
             f"{engine.dialect.name}: seeded {args.visits:,} visits in "
             f"{time.perf_counter() - started:.1f} s"
         )
-        _time_pages(app, sample, args.runs, now, approved_totals_by_advisor_month)
+        _time_pages(app, sample, args.runs, now)
     finally:
         app.extensions["db_engine"].dispose()
         if admin is not None:
@@ -397,7 +400,7 @@ def main() -> None:
             admin.dispose()
 
 
-def _time_pages(app, sample, runs, now, report) -> None:  # type: ignore[no-untyped-def]
+def _time_pages(app, sample, runs, now) -> None:  # type: ignore[no-untyped-def]
     from sync_server import db
 
     client = app.test_client()
@@ -427,7 +430,8 @@ def _time_pages(app, sample, runs, now, report) -> None:  # type: ignore[no-unty
     def show(label: str, timings: list[float], hits: int, cpu: list[float] | None = None) -> None:
         nonlocal worst
         p50, p95 = statistics.median(timings), percentile(timings, 0.95)
-        worst = max(worst, p95)
+        if "before" not in label:  # the figure the summary replaced is not a goal
+            worst = max(worst, p95)
         cpu95 = f"{percentile(cpu, 0.95):8.1f}" if cpu else f"{'':8}"
         print(f"{label:<32} {p50:8.1f} {p95:8.1f} {cpu95}  {hits}")
 
@@ -444,15 +448,39 @@ def _time_pages(app, sample, runs, now, report) -> None:  # type: ignore[no-unty
             hits = body.count('class="visit-card') or body.count('class="photo')
             response.close()
         show(label, timings, hits, cpu)
-    timings = []
+    # The reports page's query for its default period (the last 12 shop months), read
+    # from the monthly summary, and the same figures from a year of approvals (what it
+    # cost before the summary), taken in turns.
+    from shared.shop_time import shop_zone
+    from sync_server.reports import (
+        approved_totals_by_advisor_month,
+        approved_totals_from_approvals,
+        last_months,
+    )
+    from sync_server.shop import shop_settings
+
+    reports = {
+        "report before (from approvals)": approved_totals_from_approvals,
+        "report (monthly summary)": approved_totals_by_advisor_month,
+    }
+    timed: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in reports}
+    answers = {}
     with app.app_context():
+        zone = shop_zone(shop_settings(db.session()).timezone)
+        period = last_months(now.astimezone(zone).date(), 12, zone)
+        db.session().close()
         for _ in range(runs):
-            session = db.session()
-            begin = time.perf_counter()
-            months = report(session, now - timedelta(days=365), now)
-            timings.append((time.perf_counter() - begin) * 1000)
-            session.close()
-    show("report: approved by advisor/month", timings, len(months))
+            for label, report in reports.items():
+                session = db.session()
+                begin, begin_cpu = time.perf_counter(), time.process_time()
+                answers[label] = report(session, period)
+                timed[label][0].append((time.perf_counter() - begin) * 1000)
+                timed[label][1].append((time.process_time() - begin_cpu) * 1000)
+                session.close()
+    first, second = answers.values()
+    assert first == second, "the summary and the approvals disagree"
+    for label, (timings, cpu) in timed.items():
+        show(label, timings, sum(row.approvals for row in answers[label]), cpu)
     print(f"worst p95: {worst:.1f} ms (goal ≤ 50 ms): {'OK' if worst <= 50 else 'TOO SLOW'}")
     print(f"load average now: {os.getloadavg()[0]:.1f} (on {os.cpu_count()} cores)")
 

@@ -17,7 +17,7 @@ SIZE = (1280, 800)
 def render_advisor_checkin(lang: str, out_dir: Path) -> list[Path]:
     sys.path.insert(0, str(REPO / "tests"))
     from advisor_checkin_fixtures import store_with_arrivals
-    from render_screenshots import DemoTabletServer
+    from screenshot_shop import DemoTabletServer
     from tablet_fixtures import ADVISOR, SIGNATURE_WAVE
 
     from kiosk.ui.app import CheckinApp

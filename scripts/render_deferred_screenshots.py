@@ -16,7 +16,7 @@ SIZE = (1280, 800)
 
 def render_deferred(lang: str, out_dir: Path) -> list[Path]:
     sys.path.insert(0, str(REPO / "tests"))
-    from render_screenshots import SHOP, SHOP_TIMEZONE, DemoShopServer
+    from screenshot_shop import SHOP, SHOP_TIMEZONE, DemoShopServer
     from tablet_fixtures import ADVISOR, TABLET_ID, seed_visit
 
     from kiosk.services.device_store import DeviceSettings, DeviceStore

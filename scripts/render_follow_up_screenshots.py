@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from render_web_screenshots import (
+from web_screenshot_shop import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DESK,
@@ -46,8 +46,8 @@ def seed_reminders(url: str, root: Path) -> str:
     from sync_server import create_app, db
     from sync_server.follow_up.run import run
     from sync_server.follow_up.tables import FollowUpContact
-    from sync_server.models import Customer
     from sync_server.sync.records import lock_feed, put_server_record
+    from sync_server.visit_tables import Customer
 
     app = create_app({"DATABASE_URL": url})
     now = datetime.now(UTC)

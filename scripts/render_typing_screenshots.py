@@ -12,14 +12,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from render_screenshots import REPO, SHOP, SIZE, DemoShopServer
+from screenshot_shop import REPO, SIZE, DemoShopServer, lobby_kiosk
 
 
 def render_typing(lang: str, out_dir: Path) -> list[Path]:
     sys.path.insert(0, str(REPO / "tests"))
-    from kiosk_flow_fixtures import DEVICE_ID, store_with_appointments
 
-    from kiosk.services.device_store import DeviceSettings, DeviceStore
     from kiosk.services.pinyin_input import pinyin_dictionary
     from kiosk.services.scanner import DummyScanner
     from kiosk.ui.app import CheckinApp
@@ -29,20 +27,7 @@ def render_typing(lang: str, out_dir: Path) -> list[Path]:
     written: list[Path] = []
     zh = lang == "zh_CN"
     with tempfile.TemporaryDirectory() as data_dir:
-        store_with_appointments(Path(data_dir)).close()
-        store = DeviceStore(data_dir)
-        store.save(
-            DeviceSettings(
-                mode="kiosk",
-                role="kiosk",
-                token="demo",
-                device_id=DEVICE_ID,
-                shop_name=SHOP,
-                plate_region="CN",
-                ticket_prefix="K3",
-                language=lang,
-            )
-        )
+        store = lobby_kiosk(data_dir, lang)
         app = CheckinApp(
             store=store,
             client_factory=DemoShopServer,

@@ -19,9 +19,10 @@ from sqlalchemy import select
 
 from shared.i18n import Text
 from sync_server import db
-from sync_server.models import Device, User, utcnow
 from sync_server.problems import Problem
+from sync_server.shop_tables import Device, User
 from sync_server.sign_in import session_is_live
+from sync_server.table_base import utcnow
 
 log = logging.getLogger(__name__)
 

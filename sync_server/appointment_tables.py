@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sync_server.models import Base, utcnow
+from sync_server.table_base import Base, utcnow
 
 
 class ServiceBay(Base):

@@ -38,8 +38,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL, Engine
 
 from shared.atomic_file import atomic_write, fsync_file, fsync_folder, write_atomically
-from sync_server.models import Blob
 from sync_server.sync.blobs import BlobMissing, sniff_content_type
+from sync_server.sync.tables import Blob
 
 MANIFEST = "manifest.json"
 PHOTO_LIST = "photos.sha256"

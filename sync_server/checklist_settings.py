@@ -18,9 +18,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text
-from sync_server.models import utcnow
 from sync_server.people import SPECIALITIES
 from sync_server.quality_checks import ChecklistItem, checklist
+from sync_server.table_base import utcnow
 from sync_server.work_tables import ChecklistItemRow
 
 MAX_WORDS = 200

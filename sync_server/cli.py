@@ -20,10 +20,10 @@ from sqlalchemy import select
 from shared.shop_time import shop_time_text
 from sync_server import db
 from sync_server.live import live
-from sync_server.models import Device, DeviceRole, User, UserRole
 from sync_server.pairing import issue_code, revoke_device
 from sync_server.people import PIN_PATTERN, PeopleError, create_user, set_pin
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import Device, DeviceRole, User, UserRole
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +244,14 @@ def shop_command(timezone: str | None, name: str | None) -> None:
                 f"{timezone!r} is not a time zone this machine knows (e.g. Asia/Shanghai)",
                 param_hint="--timezone",
             )
-        shop.timezone = timezone
+        if timezone != shop.timezone:
+            from sync_server import approval_months
+            from sync_server.sync.records import lock_feed
+
+            # The monthly approval summary is kept in the shop's months: again, in these.
+            lock_feed(session)
+            shop.timezone = timezone
+            approval_months.rebuild(session)
     if name is not None:
         shop.name = name.strip()[:120]
     session.commit()

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sync_server.models import Base, JsonType, utcnow
+from sync_server.table_base import Base, JsonType, utcnow
 
 
 class Diagnosis(Base):

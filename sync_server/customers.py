@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from shared.domain import ContactChannel
 from shared.i18n import Text
 from shared.validation import check_email, check_phone
-from sync_server.models import Customer, CustomerContactChange, Device, Shop, User, Visit
+from sync_server.shop_tables import Device, Shop, User
 from sync_server.sync.contact_changes import (
     CONTACT_FIELDS,
     acting_person,
@@ -33,6 +33,7 @@ from sync_server.sync.contact_changes import (
     record_contact_changes,
 )
 from sync_server.sync.records import lock_feed, update_server_record
+from sync_server.visit_tables import Customer, CustomerContactChange, Visit
 
 FIELD_LABELS = {
     "name": Text("Name", "server"),

@@ -19,7 +19,8 @@ from shared.i18n import Text
 from shared.shop_calendar import ShopCalendar
 from sync_server.appointment_tables import AppointmentPlan, TechnicianAbsence
 from sync_server.appointments.day_plan import day_plan
-from sync_server.models import JobAssignment, Technician, Visit
+from sync_server.back_office_tables import JobAssignment, Technician
+from sync_server.visit_tables import Visit
 
 # A job still dispatched counts as this many minutes of a technician's day.
 OPEN_JOB_MINUTES = 60

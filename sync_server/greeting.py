@@ -16,8 +16,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from shared.visit_status import VisitStatus
-from sync_server.models import Visit
 from sync_server.record_tables import WalkaroundRow
+from sync_server.visit_tables import Visit
 
 DEFAULT_TARGET_MINUTES = 10
 

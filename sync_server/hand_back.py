@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 from shared.domain import LineDecision, QuoteLineKind
 from shared.i18n import Text
 from shared.validation import check_mileage
-from sync_server.models import ApprovalRow, QuoteRow, Visit, utcnow
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.record_tables import ApprovalDecisionRow, QuoteLineRow
+from sync_server.table_base import utcnow
+from sync_server.visit_tables import Visit
 from sync_server.work_tables import HandBack
 
 MAX_WORK_DONE = 2000

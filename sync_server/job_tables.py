@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sync_server.models import Base, utcnow
+from sync_server.table_base import Base, utcnow
 
 
 class JobLease(Base):

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from shared.shop_time import shop_zone
 from sync_server.job_tables import JobLease
-from sync_server.models import utcnow
+from sync_server.table_base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def _register_builtin() -> None:
 def _shop_zone_name(session: Session) -> str:
     """The shop's time zone, read only (several processes may ask at once)."""
     from shared.shop_time import server_timezone_name
-    from sync_server.models import Shop
+    from sync_server.shop_tables import Shop
 
     shop = session.get(Shop, 1)
     return shop.timezone if shop is not None else server_timezone_name()

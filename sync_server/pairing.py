@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from shared.i18n import Text
 from sync_server.access import token_hash
-from sync_server.models import Device, DeviceRole, PairingCode, utcnow
 from sync_server.public_url import public_base_url
+from sync_server.shop_tables import Device, DeviceRole, PairingCode
+from sync_server.table_base import utcnow
 
 # No 0/O, 1/I/L: codes are read off a screen and typed on a touch keypad.
 PAIRING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

@@ -13,7 +13,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from shared.i18n import Text
-from sync_server.models import User, UserRole, utcnow
+from sync_server.shop_tables import User, UserRole
+from sync_server.table_base import utcnow
 
 MIN_PASSWORD_LENGTH = 8
 # zxcvbn's score (0–4): 2 and up is "somewhat guessable" or better, i.e. not among the

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text
-from sync_server.models import utcnow
+from sync_server.table_base import utcnow
 from sync_server.work_tables import QualityCheck
 
 MIN_REASON = 5

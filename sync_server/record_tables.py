@@ -32,7 +32,7 @@ from shared.domain import (
     SignaturePurpose,
     Urgency,
 )
-from sync_server.models import Base, JsonType, _enum
+from sync_server.table_base import Base, JsonType, enum_column
 
 # Money as the till counts it, and the quantities a line is priced from (hours, rates,
 # counts), which the quote editor takes with more places than cents.
@@ -71,10 +71,10 @@ class DamageMarkRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     walkaround_id: Mapped[str] = mapped_column(String(36), index=True)
-    view: Mapped[DiagramView] = mapped_column(_enum(DiagramView, "diagram_view"))
+    view: Mapped[DiagramView] = mapped_column(enum_column(DiagramView, "diagram_view"))
     x: Mapped[float]
     y: Mapped[float]
-    damage_type: Mapped[DamageType] = mapped_column(_enum(DamageType, "damage_type"))
+    damage_type: Mapped[DamageType] = mapped_column(enum_column(DamageType, "damage_type"))
     severity: Mapped[int] = mapped_column(default=1)
     note: Mapped[str] = mapped_column(Text, default="")
     pins: Mapped[list[Any]] = mapped_column(JsonType, default=list)
@@ -87,7 +87,9 @@ class _ImageColumns:
 
     image_sha256: Mapped[str | None] = mapped_column(String(64))
     image_size_bytes: Mapped[int | None]
-    image_content_type: Mapped[ImageType | None] = mapped_column(_enum(ImageType, "image_type"))
+    image_content_type: Mapped[ImageType | None] = mapped_column(
+        enum_column(ImageType, "image_type")
+    )
     image_width: Mapped[int | None]
     image_height: Mapped[int | None]
 
@@ -111,7 +113,9 @@ class SignatureRow(_ImageColumns, Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
-    purpose: Mapped[SignaturePurpose] = mapped_column(_enum(SignaturePurpose, "signature_purpose"))
+    purpose: Mapped[SignaturePurpose] = mapped_column(
+        enum_column(SignaturePurpose, "signature_purpose")
+    )
     strokes: Mapped[list[Any]] = mapped_column(JsonType, default=list)
     signed_sha256: Mapped[str] = mapped_column(String(64))
     signer_name: Mapped[str] = mapped_column(Text, default="")
@@ -147,14 +151,14 @@ class QuoteLineRow(Base):
     quote_id: Mapped[str] = mapped_column(ForeignKey("quotes.id"), primary_key=True)
     line_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     position: Mapped[int]
-    kind: Mapped[QuoteLineKind] = mapped_column(_enum(QuoteLineKind, "quote_line_kind"))
+    kind: Mapped[QuoteLineKind] = mapped_column(enum_column(QuoteLineKind, "quote_line_kind"))
     description: Mapped[str] = mapped_column(Text)
     hours: Mapped[Decimal] = mapped_column(QUANTITY)
     labour_rate: Mapped[Decimal] = mapped_column(QUANTITY)
     quantity: Mapped[Decimal] = mapped_column(QUANTITY)
     unit_price: Mapped[Decimal] = mapped_column(QUANTITY)
     part_number: Mapped[str] = mapped_column(Text, default="")
-    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency, "urgency"))
+    urgency: Mapped[Urgency] = mapped_column(enum_column(Urgency, "urgency"))
     photo_sha256s: Mapped[list[str]] = mapped_column(default=list)
     option_id: Mapped[str | None] = mapped_column(String(36))
     amount: Mapped[Decimal] = mapped_column(MONEY)
@@ -183,7 +187,7 @@ class ApprovalDecisionRow(Base):
 
     approval_id: Mapped[str] = mapped_column(ForeignKey("approvals.id"), primary_key=True)
     line_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    decision: Mapped[LineDecision] = mapped_column(_enum(LineDecision, "line_decision"))
+    decision: Mapped[LineDecision] = mapped_column(enum_column(LineDecision, "line_decision"))
 
 
 class ApprovalSafetyAcknowledgementRow(Base):

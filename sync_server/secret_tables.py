@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sync_server.models import Base, utcnow
+from sync_server.table_base import Base, utcnow
 
 
 class ServerSecret(Base):

@@ -30,8 +30,8 @@ from flask import Flask
 from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from sync_server.models import utcnow
 from sync_server.secret_tables import ServerSecret
+from sync_server.table_base import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from shared.shop_time import shop_zone
-from sync_server.models import Shop
+from sync_server.shop_tables import Shop
 
 
 def shop_settings(session: Session) -> Shop:

@@ -22,7 +22,8 @@ from sqlalchemy import ForeignKey, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.i18n import Text
-from sync_server.models import Base, User, utcnow
+from sync_server.shop_tables import User
+from sync_server.table_base import Base, utcnow
 
 ACCOUNT_LIMIT = 10
 ADDRESS_LIMIT = 30

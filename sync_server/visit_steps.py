@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from shared.visit_status import TRANSITIONS, VisitEvent, VisitStatus, next_status
 from sync_server.messaging import notify_customer
-from sync_server.models import Visit
 from sync_server.sync.records import lock_feed, update_server_record
+from sync_server.visit_tables import Visit
 
 # The key points at which the customer hears from us without asking (a failed quality
 # check sends the car back to work without a message: nothing changed for the customer).

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared import domain
-from sync_server.models import ApprovalRow, QuoteRow
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.record_tables import (
     ApprovalDecisionRow,
     ApprovalSafetyAcknowledgementRow,

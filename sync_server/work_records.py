@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from shared.visit_status import VisitStatus
 from sync_server.appointments.capacity import shop_calendar
+from sync_server.back_office_tables import Technician
 from sync_server.diagnoses import diagnoses_of
 from sync_server.dispatch import current_assignment, job_type, suggest_technicians
 from sync_server.hand_back import approved_work, hand_back_of
-from sync_server.models import Technician, User, Visit
 from sync_server.quality_checks import checklist, quality_checks_of, sent_back_reason
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import User
+from sync_server.visit_tables import Visit
 
 # Statuses in which the desk may dispatch (plan ahead from the diagnosis on).
 DISPATCH_STATUSES = frozenset(

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from sync_server.appointment_tables import ServiceBay
-from sync_server.models import Shop, Technician
+from sync_server.back_office_tables import Technician
+from sync_server.shop_tables import Shop
 from sync_server.sync.records import lock_feed, put_server_record
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -34,6 +34,7 @@ class VisitPlan:
     tread: dict[str, float] = field(default_factory=dict)
     fuel: int | None = 4
     marks: list[tuple[str, float, float, str]] = field(default_factory=list)  # view, x, y, type
+    mark_note: str = ""  # what the advisor wrote on each of the marks
     lines: list[Line] = field(default_factory=list)
     finding: str = ""
     cause: str = ""
@@ -132,6 +133,7 @@ def make_history(
                         x=x,
                         y=y,
                         damage_type=domain.DamageType[kind],
+                        note=plan.mark_note,
                         created_at=plan.day,
                     ),
                 )

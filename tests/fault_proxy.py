@@ -21,10 +21,10 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-BUFFER = 64 * 1024
+from loopback_proxy import BUFFER, LoopbackProxy
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,10 @@ class ProxyCounts:
     bytes_down: int = 0
 
 
-class FaultProxy:
+class FaultProxy(LoopbackProxy):
     """``FaultProxy(upstream_port)``: listens on ``.port`` and forwards to the server."""
+
+    name = "fault-proxy"
 
     def __init__(
         self,
@@ -57,22 +59,12 @@ class FaultProxy:
         seed: int = 0,
         upstream_host: str = "127.0.0.1",
     ) -> None:
-        self.upstream = (upstream_host, upstream_port)
         self._plan = list(plan)
         self._fault_rate = fault_rate
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.counts = ProxyCounts()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
-        self.port: int = self._listener.getsockname()[1]
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="fault-proxy", daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(upstream_port, upstream_host)
 
     def set_plan(self, plan: Iterable[Fault], fault_rate: float | None = None) -> None:
         with self._lock:
@@ -99,18 +91,9 @@ class FaultProxy:
             self.counts.faults[fault.kind] = self.counts.faults.get(fault.kind, 0) + 1
             return fault
 
-    def _serve(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            fault = self._next_fault()
-            threading.Thread(
-                target=self._handle, args=(client, fault), name="fault-proxy-conn", daemon=True
-            ).start()
+    def take(self, client: socket.socket) -> Callable[[], None]:
+        fault = self._next_fault()  # in the order the connections came
+        return lambda: self._handle(client, fault)
 
     def _handle(self, client: socket.socket, fault: Fault) -> None:
         if fault.kind == "reset":
@@ -184,8 +167,3 @@ class FaultProxy:
         with self._lock:
             self.counts.bytes_up += up
             self.counts.bytes_down += down
-
-    def close(self) -> None:
-        self._stopping.set()
-        self._listener.close()
-        self._thread.join(timeout=2)

@@ -3,6 +3,7 @@ server writes them (``put_server_record``), in a shop in Shanghai."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -17,11 +18,14 @@ from flask import Flask
 from shared import domain
 from shared.visit_status import VisitStatus
 from sync_server import create_app, db
-from sync_server.models import Customer
 from sync_server.shop import shop_settings
 from sync_server.sync.records import lock_feed, put_server_record
+from sync_server.visit_tables import Customer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Numbers for the phones and plates of customers whose test does not name them, so that
+# every customer of a module's shared database is told apart (``make_customer_with_car``).
+_NUMBERS = itertools.count(1)
 
 
 def at(text: str) -> datetime:
@@ -78,14 +82,21 @@ def make_customer_with_car(
     name: str,
     services: list[Service],
     *,
-    phone: str = "",
+    phone: str | None = None,
     email: str = "",
     channel: str = "sms",
     language: str = "zh_CN",
     birthday: date | None = None,
-    plate: str = "沪A12345",
+    plate: str | None = None,
     opt_in: bool = True,
 ) -> Made:
+    """A customer with a car and its services, as the server writes them. A customer the
+    test gives no phone (and no e-mail) nor plate gets a phone and a plate of its own."""
+    number = next(_NUMBERS)
+    if phone is None:
+        phone = "" if email else f"+86136{number:08d}"
+    if plate is None:
+        plate = f"沪D{number:05d}"
     with app.app_context():
         session = db.session()
         lock_feed(session)

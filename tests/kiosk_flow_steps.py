@@ -18,9 +18,6 @@ from kiosk.services.local_store import LocalStore
 from kiosk.services.scanner import DummyScanner
 from kiosk.ui.headless import HeadlessApp
 
-pytestmark = pytest.mark.ui
-
-
 SIGNATURE = [(0.1, 0.6), (0.25, 0.3), (0.4, 0.7), (0.55, 0.3), (0.7, 0.65), (0.9, 0.4)]
 
 
@@ -45,8 +42,10 @@ class Touches:
             self.harness.drag(pad, stroke)
 
 
-def paired_kiosk_data(tmp_path: Path) -> DeviceStore:
-    """A paired kiosk (offline server) with today's appointments in its local store."""
+@pytest.fixture(name="kiosk_data")
+def kiosk_data_fixture(tmp_path: Path) -> DeviceStore:
+    """A paired kiosk (offline server) with today's appointments in its local store.
+    Import it (and ``start_kiosk_fixture``) into a test module to use it."""
     data = tmp_path / "kiosk"
     store_with_appointments(data).close()
     devices = DeviceStore(data)
@@ -65,9 +64,12 @@ def paired_kiosk_data(tmp_path: Path) -> DeviceStore:
     return devices
 
 
-def kiosk_starter(
+@pytest.fixture(name="start_kiosk")
+def start_kiosk_fixture(
     kiosk_app: Callable[..., HeadlessApp], kiosk_data: DeviceStore
-) -> Callable[..., Any]:
+) -> Callable[..., tuple[HeadlessApp, DummyScanner, Touches]]:
+    """Starts the paired kiosk with sync off: its harness, QR scanner and touch counter."""
+
     def start(**kwargs: Any) -> tuple[HeadlessApp, DummyScanner, Touches]:
         scanner = DummyScanner()
         harness = kiosk_app(kiosk_data, qr_scanner=scanner, start_sync=False, **kwargs)

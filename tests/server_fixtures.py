@@ -30,9 +30,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from sync_server import create_app
 from sync_server.migrate import upgrade
-from sync_server.models import DeviceRole, UserRole
 from sync_server.pairing import issue_code, redeem_code
 from sync_server.people import create_user
+from sync_server.shop_tables import DeviceRole, UserRole
 
 PASSWORD = "correct-horse-9"
 

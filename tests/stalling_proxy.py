@@ -8,37 +8,22 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from types import TracebackType
+from collections.abc import Callable
 
-BUFFER = 64 * 1024
+from loopback_proxy import BUFFER, LoopbackProxy
 
 
-class StallingProxy:
+class StallingProxy(LoopbackProxy):
+    name = "stalling-proxy"
+
     def __init__(self, upstream_port: int, *, stall_after_bytes: int) -> None:
-        self.upstream = ("127.0.0.1", upstream_port)
         self.stall_after_bytes = stall_after_bytes
         self.stalled = threading.Event()
         self.closed = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
-        self.port: int = self._listener.getsockname()[1]
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="stalling-proxy", daemon=True)
-        self._thread.start()
+        super().__init__(upstream_port)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _serve(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
+    def take(self, client: socket.socket) -> Callable[[], None]:
+        return lambda: self._handle(client)
 
     def _handle(self, client: socket.socket) -> None:
         upstream = socket.create_connection(self.upstream, timeout=30)
@@ -68,16 +53,3 @@ class StallingProxy:
         with contextlib.suppress(OSError):
             while data := upstream.recv(BUFFER):
                 client.sendall(data)
-
-    def __enter__(self) -> StallingProxy:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._stopping.set()
-        self._listener.close()
-        self._thread.join(timeout=2)

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.visit_status import VisitStatus
 from sync_server import create_app, db
-from sync_server.models import User, UserRole
 from sync_server.people import create_user
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import User, UserRole
 from sync_server.sync.records import lock_feed, put_server_record
 from sync_server.work_tables import HandBack, QualityCheck
 

@@ -24,12 +24,12 @@ from typing import Any
 from live_server import LiveServer
 from PIL import Image
 from sqlalchemy import text
+from sync_changes import fields_of
 from urllib3.util import Retry
 
 from kiosk.services.local_store import LocalStore
 from kiosk.services.sync import SyncTransport
 from shared import domain
-from shared.wire import to_wire
 
 # The kinds a device sends in these tests (the server also keeps its own kinds).
 WORKLOAD_KINDS = ("customer", "vehicle", "visit", "photo", "note")
@@ -74,12 +74,6 @@ def jpeg_photo(seed: int) -> bytes:
     buffer = io.BytesIO()
     photo.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
-
-
-def fields_of(record: Any) -> dict[str, Any]:
-    data = to_wire(record)
-    data.pop("id")
-    return data
 
 
 @dataclass

@@ -236,6 +236,22 @@ def sign_on(harness: HeadlessApp, pad: Any) -> None:
     harness.drag(pad, SIGNATURE_LINE)
 
 
+def message(screen: Any) -> str:
+    """What a screen's message line says."""
+    return screen.ids.message.text
+
+
+def language_button(screen: Any, lang: str) -> Any:
+    """The header's button that switches the screens to ``lang``."""
+    toggle = screen.ids.header.ids.language
+    return next(button for button in toggle.children if button.language == lang)
+
+
+def the_mark(sheet: Any, mark_id: str) -> domain.DamageMark:
+    """The open walk-around sheet's damage mark with this id."""
+    return next(mark for mark in sheet.marks if mark.id == mark_id)
+
+
 def pair_tablet(live_server: LiveServer, data_dir: Path) -> DeviceStore:
     """A tablet paired with the live server by a code from ``checkin-server pair``."""
     from kiosk.services.pairing import PairingService

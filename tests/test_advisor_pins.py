@@ -11,8 +11,9 @@ from server_fixtures import Shop, bearer
 from sqlalchemy import select
 
 from sync_server import db
-from sync_server.models import User, utcnow
 from sync_server.people import PIN_MAX_FAILURES, PeopleError, PinRefused, check_pin, set_pin
+from sync_server.shop_tables import User
+from sync_server.table_base import utcnow
 
 
 def _set_pin(app: Flask, username: str, pin: str) -> None:

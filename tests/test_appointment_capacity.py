@@ -23,8 +23,8 @@ from sync_server.appointment_tables import (
 )
 from sync_server.appointments.booking import BookingRequest, SlotFull, book, cancel, move
 from sync_server.appointments.capacity import day_capacity, walk_in_buffer_hours
-from sync_server.models import Appointment
 from sync_server.sync.records import lock_feed, put_server_record
+from sync_server.visit_tables import Appointment
 
 CALENDAR = ShopCalendar(timezone=ZONE)
 MONDAY = date(2026, 12, 14)

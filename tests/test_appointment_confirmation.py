@@ -16,8 +16,8 @@ from test_web_messages import Inbox, smtp  # noqa: F401
 
 from sync_server.appointments.booking import book, cancel, move
 from sync_server.appointments.confirmation import notify_appointment, reminder_time
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.messaging import send_due
-from sync_server.models import OutboundMessage
 
 
 def test_invites_and_reminders_follow_the_appointment(app: Flask, smtp: Inbox) -> None:  # noqa: F811

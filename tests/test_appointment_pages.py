@@ -17,7 +17,7 @@ from server_fixtures import Shop, bearer
 from web_fixtures import csrf_token, web_login
 
 from sync_server.appointments.capacity import shop_calendar
-from sync_server.models import Shop as ShopRow
+from sync_server.shop_tables import Shop as ShopRow
 
 
 def text(response: Any) -> str:

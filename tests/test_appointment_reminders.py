@@ -16,8 +16,8 @@ from sync_server.appointment_tables import AppointmentPlan
 from sync_server.appointments.booking import book, cancel
 from sync_server.appointments.confirmation import notify_appointment
 from sync_server.appointments.reminders import prepare_reminders, queue_missing_reminders
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.messaging import send_due
-from sync_server.models import OutboundMessage
 
 SUNDAY = MONDAY - timedelta(days=1)
 

@@ -14,13 +14,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop, bearer
 from sqlalchemy import select
+from sync_changes import change, fields_of, push, walk_in
 from test_appointment_pages import booking_form, morning_shop, text
-from test_sync_server import change, fields_of, push, walk_in
 from web_fixtures import csrf_token, web_login
 
 from shared import domain
 from sync_server.appointment_tables import AppointmentPlan
-from sync_server.models import Customer, SyncRecord
+from sync_server.sync.tables import SyncRecord
+from sync_server.visit_tables import Customer
 
 
 def synced_tier(app: Flask, customer_id: str) -> str:

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 from live_server import LiveServer, live_server_fixture  # noqa: F401
+from sync_changes import fields_of
 from sync_workload import (
     WORKLOAD_KINDS,
     blob_dir,
     column,
     device_records,
     fast_transport,
-    fields_of,
     file_sha256,
     save_workload,
     server_records,

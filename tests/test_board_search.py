@@ -15,9 +15,9 @@ from web_fixtures import web_login
 from shared import domain
 from shared.visit_status import VisitStatus
 from sync_server import db
-from sync_server.models import Customer, Vehicle
 from sync_server.search import model_search_key, phone_last4, plate_search_key
 from sync_server.sync.records import lock_feed, put_server_record, update_server_record
+from sync_server.visit_tables import Customer, Vehicle
 
 
 def add_visit(app: Flask, name: str, phone: str, plate: str, make: str, model: str) -> str:

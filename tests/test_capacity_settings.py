@@ -25,8 +25,8 @@ from sync_server.appointment_tables import (
 from sync_server.appointments import settings
 from sync_server.appointments.booking import SlotFull, book
 from sync_server.appointments.capacity import calendar_for, day_capacity
-from sync_server.models import Shop as ShopRow
-from sync_server.models import Technician
+from sync_server.back_office_tables import Technician
+from sync_server.shop_tables import Shop as ShopRow
 
 RULES = {
     "vip_share_percent": "20",

@@ -37,7 +37,8 @@ from shared.domain import DamageType, DiagramView
 from shared.wire import to_wire
 from sync_server import create_app
 from sync_server.demo import demo_id
-from sync_server.models import SyncRecord, Visit
+from sync_server.sync.tables import SyncRecord
+from sync_server.visit_tables import Visit
 
 pytestmark = pytest.mark.ui
 

@@ -27,9 +27,9 @@ from sync_server import db
 from sync_server.follow_up import cars_due, settings_form
 from sync_server.follow_up.tables import CarDue, CarTouched, FollowUpSettings, ServiceInterval
 from sync_server.jobs import run_due_jobs
-from sync_server.models import Appointment, Visit
 from sync_server.reports.forward_load import forward_load
 from sync_server.sync.records import lock_feed, put_server_record
+from sync_server.visit_tables import Appointment, Visit
 
 
 def caught_up(app: Flask) -> None:

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from web_fixtures import make_visit
 
 from sync_server import db
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.complaints import cases, labels
 from sync_server.complaints.escalation import ESCALATION_EVENT, escalate_overdue
 from sync_server.complaints.result_message import RESULT_EVENT
 from sync_server.messaging import send_due
-from sync_server.models import OutboundMessage, User
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -20,8 +20,8 @@ from web_fixtures import csrf_token, make_visit, web_login
 from sync_server import db
 from sync_server.complaints import cases, labels
 from sync_server.complaints.tables import ComplaintCase, ComplaintStep
-from sync_server.models import User
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -24,7 +24,8 @@ from test_web_browser import (  # noqa: F401
 )
 
 from sync_server.complaints import cases
-from sync_server.models import Customer, User
+from sync_server.shop_tables import User
+from sync_server.visit_tables import Customer
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 pytestmark = [

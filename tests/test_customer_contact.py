@@ -15,7 +15,9 @@ from sqlalchemy import select
 from web_fixtures import csrf_token, make_visit, web_login
 
 from sync_server import db
-from sync_server.models import Customer, CustomerContactChange, SyncRecord, User, Visit
+from sync_server.shop_tables import User
+from sync_server.sync.tables import SyncRecord
+from sync_server.visit_tables import Customer, CustomerContactChange, Visit
 
 
 def text(response: Any) -> str:

@@ -60,7 +60,7 @@ def test_customer_page_shows_the_whole_file(
 ) -> None:
     wang = people["wang"]
     with app.app_context():
-        from sync_server.models import Vehicle
+        from sync_server.visit_tables import Vehicle
 
         car = db.session().query(Vehicle).filter_by(customer_id=wang).one().id
     now = datetime.now(UTC)

@@ -16,10 +16,10 @@ from survey_fixtures import module_app  # noqa: F401 (the module's one app)
 from web_fixtures import csrf_token, page_text
 
 from sync_server import db
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.demo import DEMO_PASSWORD, demo_id, seed_demo
 from sync_server.follow_up.opt_out import opt_out
 from sync_server.follow_up.tables import FollowUpContact
-from sync_server.models import OutboundMessage
 
 pytestmark = pytest.mark.usefixtures("module_app")
 

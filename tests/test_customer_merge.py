@@ -18,17 +18,11 @@ from shared import domain
 from sync_server import db
 from sync_server.customer_file.merge import likely_duplicates, merge_preview
 from sync_server.customer_file_tables import CustomerMerge
-from sync_server.models import (
-    Appointment,
-    Base,
-    Customer,
-    CustomerContactChange,
-    SyncRecord,
-    Vehicle,
-    Visit,
-)
+from sync_server.models import Base
 from sync_server.record_tables import ConsentRow
 from sync_server.sync.records import lock_feed, put_server_record
+from sync_server.sync.tables import SyncRecord
+from sync_server.visit_tables import Appointment, Customer, CustomerContactChange, Vehicle, Visit
 
 
 def row_counts(app: Flask) -> dict[str, int]:

@@ -26,8 +26,8 @@ from web_fixtures import (
 
 from shared.visit_status import VisitStatus
 from sync_server import db
-from sync_server.models import Visit
 from sync_server.quotes import latest_version
+from sync_server.visit_tables import Visit
 
 # Words of the desk the customer must never read.
 STATUS_WORDS = [status.value for status in VisitStatus if "_" in status.value] + [

@@ -25,8 +25,9 @@ from sync_server.customer_file.tiers import (
     tier_rules,
 )
 from sync_server.customer_file_tables import CustomerTierState
-from sync_server.models import Customer, SyncRecord
-from sync_server.models import Shop as Shop_
+from sync_server.shop_tables import Shop as Shop_
+from sync_server.sync.tables import SyncRecord
+from sync_server.visit_tables import Customer
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -18,7 +18,8 @@ from web_fixtures import csrf_token, make_visit, page_text, web_login
 
 from shared.visit_status import VisitStatus
 from sync_server import db
-from sync_server.models import OutboundMessage, Visit
+from sync_server.back_office_tables import OutboundMessage
+from sync_server.visit_tables import Visit
 
 HAND_BACK = {"odometer_out_km": "61,000", "work_done": "Front pads replaced", "parts": ""}
 

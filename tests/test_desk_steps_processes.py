@@ -20,7 +20,8 @@ from web_fixtures import make_visit
 
 from shared.visit_status import VisitStatus
 from sync_server import create_app, db
-from sync_server.models import OutboundMessage, Visit
+from sync_server.back_office_tables import OutboundMessage
+from sync_server.visit_tables import Visit
 
 pytestmark = [pytest.mark.postgres, pytest.mark.live]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -22,14 +22,14 @@ from PIL import Image
 from server_fixtures import Shop, bearer
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.exc import OperationalError
-from test_sync_server import push, walk_in
+from sync_changes import push, walk_in
 
 from kiosk.services.local_store import LocalStore
 from kiosk.services.server_client import SERVER_OUT_OF_SPACE
 from kiosk.services.sync import ServerOutOfSpace, SyncEngine, SyncState, SyncTransport
 from kiosk.services.sync_progress import SyncProgress
 from sync_server import db
-from sync_server.models import Blob, SyncRecord
+from sync_server.sync.tables import Blob, SyncRecord
 
 
 def _fill_the_disk(engine: Engine) -> Any:

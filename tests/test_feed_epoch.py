@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop, bearer
-from test_sync_server import push, walk_in
+from sync_changes import push, walk_in
 
 from kiosk.services import feed_recovery
 from kiosk.services.local_store import LocalStore

@@ -10,9 +10,9 @@ import pytest
 from follow_up_fixtures import Service, at, make_customer_with_car, shop_app
 from sqlalchemy import func, select
 
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.follow_up.run import run
 from sync_server.follow_up.tables import FollowUpContact
-from sync_server.models import OutboundMessage
 
 CUSTOMERS = 12
 

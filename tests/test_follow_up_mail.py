@@ -25,15 +25,16 @@ from web_fixtures import csrf_token, page_text
 
 from shared import domain
 from sync_server import db
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.follow_up.opt_out import contact_for_token
 from sync_server.follow_up.report import reminders_sent
 from sync_server.follow_up.rules import opted_out_customers
 from sync_server.follow_up.run import plan_run, run
 from sync_server.follow_up.tables import BookingRequest, FollowUpContact, FollowUpOptOut
 from sync_server.messaging import send_due
-from sync_server.models import Customer, OutboundMessage
 from sync_server.people import PeopleError
 from sync_server.sync.records import lock_feed, put_server_record
+from sync_server.visit_tables import Customer
 
 BASE = "https://shop.example"
 

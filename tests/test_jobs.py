@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sync_server import db
 from sync_server.job_tables import JobLease
 from sync_server.jobs import Job, register, registered, run_due_jobs, take_lease, unregister
-from sync_server.models import utcnow
+from sync_server.table_base import utcnow
 
 
 class Counting:

@@ -1,20 +1,23 @@
 """Appointments at the kiosk, by touch: the work booked comes into the visit (the
 customer may add to it), and a second scan of a used appointment gives its ticket
-(issue 16, items 3 and 4). Same headless kiosk and fixtures as test_kiosk_flow_ui.py.
+(issue 16, items 3 and 4). Same headless kiosk and fixtures (``kiosk_flow_steps``) as
+test_kiosk_flow_ui.py.
 """
 
 from __future__ import annotations
 
 import pytest
-import test_kiosk_flow_ui
 from kiosk_flow_fixtures import appointment_entry
-from kiosk_flow_steps import finish_common_steps, saved, screen, shown_messages
+from kiosk_flow_steps import (
+    finish_common_steps,
+    kiosk_data_fixture,  # noqa: F401
+    saved,
+    screen,
+    shown_messages,
+    start_kiosk_fixture,  # noqa: F401
+)
 
 pytestmark = pytest.mark.ui
-
-# The paired kiosk with today's appointments, and its start, from the flow tests.
-kiosk_data = test_kiosk_flow_ui.kiosk_data
-start_kiosk = test_kiosk_flow_ui.start_kiosk
 
 
 def scan(harness, scanner, touches, code: str) -> None:  # type: ignore[no-untyped-def]

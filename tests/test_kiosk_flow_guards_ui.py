@@ -4,38 +4,23 @@ Driven by touches on the headless app, as in ``test_kiosk_flow_ui.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from kiosk_flow_steps import (
     finish_common_steps,
-    kiosk_starter,
-    paired_kiosk_data,
+    kiosk_data_fixture,  # noqa: F401
     saved,
     screen,
     shown_messages,
+    start_kiosk_fixture,  # noqa: F401
 )
 
-from kiosk.services.device_store import DeviceStore
 from kiosk.services.idle import IdleWatch
 from kiosk.services.staff_pin import hash_pin
 from kiosk.ui.headless import HeadlessApp
 
 pytestmark = pytest.mark.ui
-
-pytestmark = pytest.mark.ui
-
-
-@pytest.fixture
-def kiosk_data(tmp_path: Path) -> DeviceStore:
-    return paired_kiosk_data(tmp_path)
-
-
-@pytest.fixture
-def start_kiosk(kiosk_app: Callable[..., HeadlessApp], kiosk_data: DeviceStore):
-    return kiosk_starter(kiosk_app, kiosk_data)
 
 
 def test_walk_in_with_bad_input_on_every_field(start_kiosk) -> None:

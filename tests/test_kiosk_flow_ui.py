@@ -14,9 +14,6 @@ odometer and car tiles.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 from kiosk_flow_fixtures import (
     DEVICE_ID,
@@ -24,30 +21,16 @@ from kiosk_flow_fixtures import (
 from kiosk_flow_steps import (
     SIGNATURE,
     finish_common_steps,
-    kiosk_starter,
-    paired_kiosk_data,
+    kiosk_data_fixture,  # noqa: F401
     saved,
     screen,
     shown_messages,
+    start_kiosk_fixture,  # noqa: F401
 )
 
-from kiosk.services.device_store import DeviceStore
-from kiosk.ui.headless import HeadlessApp
 from shared.consent import CONSENT_VERSION, consent_sha256, consent_text
 
 pytestmark = pytest.mark.ui
-
-pytestmark = pytest.mark.ui
-
-
-@pytest.fixture
-def kiosk_data(tmp_path: Path) -> DeviceStore:
-    return paired_kiosk_data(tmp_path)
-
-
-@pytest.fixture
-def start_kiosk(kiosk_app: Callable[..., HeadlessApp], kiosk_data: DeviceStore):
-    return kiosk_starter(kiosk_app, kiosk_data)
 
 
 def test_returning_customer_checks_in_by_qr_in_three_touches(start_kiosk) -> None:

@@ -7,12 +7,11 @@ The pinyin engine is the real one (loaded once per test process, a few seconds).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from kiosk_flow_fixtures import DEVICE_ID, store_with_appointments
+from kiosk_flow_steps import kiosk_data_fixture  # noqa: F401
 
-from kiosk.services.device_store import DeviceSettings, DeviceStore
+from kiosk.services.device_store import DeviceStore
 from kiosk.services.pinyin_input import PinyinComposer, pinyin_dictionary
 from kiosk.services.scanner import DummyScanner
 from kiosk.ui.headless import HeadlessApp
@@ -26,23 +25,10 @@ def chinese_input() -> None:
 
 
 @pytest.fixture
-def kiosk(kiosk_app: Callable[..., HeadlessApp], tmp_path: Path, chinese_input: None):
-    data = tmp_path / "kiosk"
-    store_with_appointments(data).close()
-    devices = DeviceStore(data)
-    devices.save(
-        DeviceSettings(
-            server_url="http://127.0.0.1:9",
-            mode="kiosk",
-            role="kiosk",
-            token="token",
-            device_id=DEVICE_ID,
-            shop_name="Bright Auto Service",
-            plate_region="CN",
-            ticket_prefix="K3",
-        )
-    )
-    return kiosk_app(devices, qr_scanner=DummyScanner(), start_sync=False)
+def kiosk(
+    kiosk_app: Callable[..., HeadlessApp], kiosk_data: DeviceStore, chinese_input: None
+) -> HeadlessApp:
+    return kiosk_app(kiosk_data, qr_scanner=DummyScanner(), start_sync=False)
 
 
 def type_pinyin(harness: HeadlessApp, letters: str) -> None:

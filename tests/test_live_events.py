@@ -15,8 +15,8 @@ from sync_server import db
 from sync_server.demo import seed_demo
 from sync_server.live import live
 from sync_server.live.broadcaster import QUEUE_SIZE, RESYNC, Broadcaster, Subscription
-from sync_server.models import Visit
 from sync_server.shop import shop_settings
+from sync_server.visit_tables import Visit
 
 QUIET_S = 0.5
 

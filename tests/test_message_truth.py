@@ -15,8 +15,8 @@ from web_fixtures import make_visit, pass_quality_check, post_form, web_login
 
 from shared.visit_status import VisitStatus
 from sync_server import db
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.messaging import send_due
-from sync_server.models import OutboundMessage
 
 
 def text(response: Any) -> str:

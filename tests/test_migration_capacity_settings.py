@@ -17,7 +17,7 @@ from sync_server.appointment_tables import AppointmentPlan, AppointmentSettings,
 from sync_server.appointments.booking import book
 from sync_server.appointments.confirmation import notify_appointment
 from sync_server.migrate import alembic_config, upgrade
-from sync_server.models import Customer
+from sync_server.visit_tables import Customer
 
 
 def test_a_filled_database_upgrades_to_0012_with_nothing_lost(app: Flask) -> None:

@@ -16,9 +16,9 @@ from web_fixtures import make_visit
 
 from shared.visit_status import VisitStatus
 from sync_server import db
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.messaging import notify_customer, send_due
 from sync_server.migrate import alembic_config, upgrade
-from sync_server.models import OutboundMessage
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

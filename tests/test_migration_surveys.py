@@ -15,8 +15,8 @@ from sync_server import db
 from sync_server.complaints import cases, intake
 from sync_server.complaints.tables import ComplaintCase, ComplaintStep
 from sync_server.migrate import alembic_config, current_revision, upgrade
-from sync_server.models import User, UserRole
 from sync_server.people import create_user
+from sync_server.shop_tables import User, UserRole
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 

@@ -19,10 +19,12 @@ from sqlalchemy import inspect, select, text
 from shared import domain
 from shared.wire import to_wire
 from sync_server import db
+from sync_server.back_office_tables import ApprovalRow
 from sync_server.checklist_settings import shop_checklists
 from sync_server.migrate import alembic_config, current_revision, upgrade
-from sync_server.models import ApprovalRow, Base, SyncRecord
+from sync_server.models import Base
 from sync_server.quotes import latest_version
+from sync_server.sync.tables import SyncRecord
 
 
 def test_upgrade_from_empty_creates_every_table(app: Flask) -> None:
@@ -208,15 +210,25 @@ def _typed_rows(app: Flask) -> dict[str, list[str]]:
     return found
 
 
+def _approval_months(app: Flask) -> list[tuple[object, ...]]:
+    from sync_server.approval_month_tables import ApprovalMonth
+
+    table = ApprovalMonth.__table__
+    with app.extensions["db_engine"].connect() as connection:
+        rows = connection.execute(select(table).order_by(*table.primary_key.columns)).all()
+    return [tuple(row) for row in rows]
+
+
 def test_a_demo_shop_at_0005_upgrades_with_every_record_in_its_typed_table(app: Flask) -> None:
     """The demo shop (walk-arounds, marks, photos, signatures, consents, quotes with
     options, an approval) and a note, taken back to 0005 (only the sync records and the
     six old typed tables hold them), then upgraded: every record is in its typed table,
-    row for row as the projection wrote it."""
+    row for row as the projection wrote it, and the monthly approval summary as the
+    projection kept it."""
     from sync_server.demo import seed_demo
-    from sync_server.models import Visit
     from sync_server.sync.projections import PROJECTIONS
     from sync_server.sync.records import lock_feed, put_server_record
+    from sync_server.visit_tables import Visit
 
     with app.app_context():
         session = db.session()
@@ -230,6 +242,8 @@ def test_a_demo_shop_at_0005_upgrades_with_every_record_in_its_typed_table(app: 
         assert projected[table], f"the demo has no {table}"
     for table in ("visit_notes", "quote_lines", "quote_options", "approval_decisions"):
         assert projected[table], f"the demo has no {table}"
+    summary = _approval_months(app)  # as the projection kept it
+    assert summary, "the demo has no approvals"
 
     command.downgrade(alembic_config(app), "0005")
     tables = set(inspect(app.extensions["db_engine"]).get_table_names())
@@ -237,6 +251,7 @@ def test_a_demo_shop_at_0005_upgrades_with_every_record_in_its_typed_table(app: 
     upgrade(app)
 
     assert _typed_rows(app) == projected
+    assert _approval_months(app) == summary  # filled again by migration 0023
     with app.extensions["db_engine"].connect() as connection:
         for kind, model in PROJECTIONS.items():
             synced = set(
@@ -251,7 +266,7 @@ def test_0008_gives_a_database_full_of_data_an_identity_and_keeps_the_data(
 ) -> None:
     """Down to 0005 with a synced record, up again: the record stays; the server gets an
     identity and a first feed epoch (a restore changes the epoch later)."""
-    from sync_server.models import ServerIdentity
+    from sync_server.sync.tables import ServerIdentity
 
     command.downgrade(alembic_config(app), "0005")
     assert "server_identity" not in inspect(app.extensions["db_engine"]).get_table_names()

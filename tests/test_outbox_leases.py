@@ -27,9 +27,10 @@ from web_fixtures import make_visit
 
 from shared.visit_status import VisitStatus
 from sync_server import db
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.messaging import notify_customer, send_due
 from sync_server.messaging.sending import attempts_of
-from sync_server.models import OutboundMessage, utcnow
+from sync_server.table_base import utcnow
 
 SERVER_COMMAND = Path(sys.executable).with_name("checkin-server")
 

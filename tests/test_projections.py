@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.wire import from_wire, to_wire
 from sync_server import db, visits
-from sync_server.models import ApprovalRow, Customer, QuoteRow, Visit
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.record_tables import (
     ApprovalDecisionRow,
     ConsentRow,
@@ -36,6 +36,7 @@ from sync_server.sync.records import (
     start_batch,
     update_server_record,
 )
+from sync_server.visit_tables import Customer, Visit
 
 # --- a workload of random records and edits ------------------------------------------
 

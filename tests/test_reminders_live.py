@@ -24,9 +24,9 @@ from live_server import LiveServer
 from sqlalchemy import func, select, update
 
 from sync_server import db
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.follow_up.rules import follow_up_settings
 from sync_server.job_tables import JobLease
-from sync_server.models import OutboundMessage
 
 WAIT_S = 20.0
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from flask import Flask
 
 from shared import domain
 from sync_server import db
-from sync_server.models import UserRole
 from sync_server.people import create_user
-from sync_server.reports import AdvisorMonth, approved_totals_by_advisor_month
+from sync_server.reports import AdvisorMonth, MonthRange, approved_totals_by_advisor_month
+from sync_server.shop_tables import UserRole
 from sync_server.sync.records import lock_feed, put_server_record
 
 
@@ -65,7 +65,7 @@ def test_approved_totals_by_advisor_and_month(app: Flask) -> None:
         session.commit()
 
         months = approved_totals_by_advisor_month(
-            session, datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+            session, MonthRange(date(2026, 1, 1), date(2026, 12, 1), UTC)
         )
     # Only the approved pads count, plus 10 % tax; the declined wipers do not.
     assert months == [
@@ -95,12 +95,14 @@ def test_months_are_the_shops_own_months(app: Flask) -> None:
             for kind, record in _approved_visit(li, when, price):
                 put_server_record(session, kind, record)
         session.commit()
-        year = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
-        in_shanghai = approved_totals_by_advisor_month(session, *year)
-        in_utc = approved_totals_by_advisor_month(session, *year, zone=UTC)
+        year = (date(2026, 1, 1), date(2026, 12, 1))
+        in_shanghai = approved_totals_by_advisor_month(
+            session, MonthRange(*year, ZoneInfo("Asia/Shanghai"))
+        )
+        in_utc = approved_totals_by_advisor_month(session, MonthRange(*year, UTC))
         # Berlin: summer time from 29 March; 1 May 00:30 there is 30 April 22:30 UTC.
         berlin = ZoneInfo("Europe/Berlin")
-        in_berlin = approved_totals_by_advisor_month(session, *year, zone=berlin)
+        in_berlin = approved_totals_by_advisor_month(session, MonthRange(*year, berlin))
     assert in_shanghai == [
         AdvisorMonth(li, 2026, 3, 1, Decimal("110.00")),
         AdvisorMonth(li, 2026, 5, 1, Decimal("220.00")),

@@ -26,8 +26,9 @@ from test_web_browser import (  # noqa: F401
 
 from sync_server.complaints import cases, labels
 from sync_server.complaints.tables import ComplaintLabel
-from sync_server.models import Customer, User, Visit
+from sync_server.shop_tables import User
 from sync_server.surveys.tables import Survey
+from sync_server.visit_tables import Customer, Visit
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 pytestmark = [
@@ -115,7 +116,8 @@ def a_car_coming_due(live: LiveServer) -> str:
     from zoneinfo import ZoneInfo
 
     from sync_server.follow_up.tables import CarDue, CarTouched
-    from sync_server.models import Appointment, Shop
+    from sync_server.shop_tables import Shop
+    from sync_server.visit_tables import Appointment
 
     with Session(live.db_engine()) as session:
         # The server's job has worked out the demo's cars (it would redo this one).

@@ -31,12 +31,12 @@ from sync_server import db
 from sync_server.appointments.booking import BookingRequest, book
 from sync_server.appointments.capacity import day_capacity
 from sync_server.complaints import cases, labels
-from sync_server.models import User
 from sync_server.reports.complaint_causes import complaints_by_cause
 from sync_server.reports.complaint_times import ComplaintMonth, complaint_times_by_month
 from sync_server.reports.forward_load import forward_load
 from sync_server.reports.periods import MonthRange
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import User
 from sync_server.sync.records import lock_feed, put_server_record
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -226,8 +226,8 @@ def fill_surveys(app: Flask, shop: Shop) -> None:
 
 def fill_reminders(app: Flask) -> None:
     """Two maintenance reminders sent in March; one customer came in 12 days later."""
+    from sync_server.back_office_tables import OutboundMessage
     from sync_server.follow_up.tables import FollowUpContact
-    from sync_server.models import OutboundMessage
 
     made = [make_visit(app, phone=f"+861390013900{n}", ticket=f"R-00{n}") for n in (1, 2)]
     with app.app_context():

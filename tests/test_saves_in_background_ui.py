@@ -15,16 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kiosk_flow_steps import screen, sign
+from kiosk_flow_steps import (
+    kiosk_data_fixture,  # noqa: F401
+    screen,
+    sign,
+    start_kiosk_fixture,  # noqa: F401
+)
 from tablet_fixtures import (
     TabletVisit,
     sign_on,
     start_tablet_fixture,  # noqa: F401
     tablet_data_fixture,  # noqa: F401
-)
-from test_kiosk_flow_ui import (  # the kiosk's fixtures
-    kiosk_data,  # noqa: F401
-    start_kiosk,  # noqa: F401
 )
 
 from kiosk.services.local_store import LocalStore
@@ -78,7 +79,7 @@ def visits(store: LocalStore) -> list[dict[str, Any]]:
 
 
 def test_a_double_tap_on_finish_saves_the_check_in_once(
-    start_kiosk: Callable[..., Any],  # noqa: F811 (the fixture imported above)
+    start_kiosk: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     harness, _scanner, _touches = start_kiosk()
@@ -109,7 +110,7 @@ def test_a_double_tap_on_finish_saves_the_check_in_once(
 
 
 def test_a_check_in_the_disk_refuses_keeps_what_was_entered_and_saves_on_the_next_tap(
-    start_kiosk: Callable[..., Any],  # noqa: F811 (the fixture imported above)
+    start_kiosk: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     harness, _scanner, _touches = start_kiosk()

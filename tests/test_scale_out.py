@@ -142,8 +142,8 @@ def _pair_tablets(database_url: str, urls: list[str]) -> list[tuple[str, str]]:
     """Pair ``DEVICES`` tablets, each through one of the processes: (token, device id)."""
     from sqlalchemy.orm import Session
 
-    from sync_server.models import DeviceRole
     from sync_server.pairing import issue_code
+    from sync_server.shop_tables import DeviceRole
 
     engine = create_engine(database_url)
     try:
@@ -298,8 +298,8 @@ def test_a_reader_never_passes_an_open_push(shop: list[ShopProcess], fresh_datab
     """Push A takes its numbers at its commit: a reader that read B (committed while A
     was open) still gets all of A afterwards."""
     from sync_server import create_app
-    from sync_server.models import SyncRecord
     from sync_server.sync.feed import feed_page, next_seq, start_feed_writes
+    from sync_server.sync.tables import SyncRecord
 
     del shop  # the database is migrated
     app = create_app({"DATABASE_URL": fresh_database, "TESTING": True})

@@ -13,8 +13,9 @@ from sqlalchemy import update
 
 from sync_server import db
 from sync_server.access import allow
-from sync_server.models import DeviceRole, PairingCode, utcnow
 from sync_server.pairing import issue_code
+from sync_server.shop_tables import DeviceRole, PairingCode
+from sync_server.table_base import utcnow
 
 
 def new_code(app: Flask, role: str = "kiosk") -> str:
@@ -158,7 +159,7 @@ def test_wrong_password_and_bad_bearer(client: FlaskClient, shop: Shop) -> None:
 
 
 def test_deactivated_user_loses_session(app: Flask, client: FlaskClient, shop: Shop) -> None:
-    from sync_server.models import User
+    from sync_server.shop_tables import User
 
     shop.login(client, shop.user("li.na"))
     assert client.get("/api/v1/auth/me").status_code == 200

@@ -9,7 +9,8 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
 from sync_server import db
-from sync_server.models import Appointment, Customer, Device, User, Visit
+from sync_server.shop_tables import Device, User
+from sync_server.visit_tables import Appointment, Customer, Visit
 
 
 def test_create_user_and_refusals(app: Flask, runner: FlaskCliRunner) -> None:

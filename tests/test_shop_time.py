@@ -23,8 +23,8 @@ from kiosk.services.local_store import LocalStore
 from kiosk.services.printing import render_tablet_sheet
 from shared.shop_time import server_timezone_name, shop_time_text, zone_or_local
 from sync_server import db
-from sync_server.models import Shop
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import Shop
 
 PASSWORD = "demo-pass-2026"
 

@@ -10,8 +10,8 @@ from server_fixtures import PASSWORD, Shop
 from web_fixtures import csrf_token, post_form, web_login
 
 from sync_server import db
-from sync_server.models import UserRole
 from sync_server.people import PeopleError, create_user
+from sync_server.shop_tables import UserRole
 from sync_server.sign_in import ACCOUNT_LIMIT, ADDRESS_LIMIT
 
 

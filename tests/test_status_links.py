@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop, bearer
-from test_sync_server import change, push, walk_in
+from sync_changes import change, push, walk_in
 from test_sync_trust import _poisoned_visits
 from test_walkaround_server import a_signature, check_in, new_car
 
@@ -26,9 +26,10 @@ from kiosk.services.walkaround import WalkaroundSheet
 from shared import domain
 from shared.hlc import wall_clock_ms
 from sync_server import create_app, db
-from sync_server.models import DeviceRole, Visit
 from sync_server.pairing import issue_code
+from sync_server.shop_tables import DeviceRole
 from sync_server.sync import trust
+from sync_server.visit_tables import Visit
 
 SERVER_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 

@@ -23,10 +23,10 @@ from test_web_browser import CHROMIUM, CHROMIUM_ARGS
 from werkzeug.serving import make_server
 
 from sync_server import db
-from sync_server.models import Visit
 from sync_server.shop import shop_settings
 from sync_server.surveys import answers, sending
 from sync_server.surveys.tables import Survey
+from sync_server.visit_tables import Visit
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 pytestmark = [

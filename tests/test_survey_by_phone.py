@@ -18,7 +18,7 @@ from web_fixtures import csrf_token, page_text
 
 from sync_server import db
 from sync_server.appointments.capacity import calendar_for
-from sync_server.models import OutboundMessage
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.people import PeopleError
 from sync_server.shop import shop_settings
 from sync_server.surveys import answers, sending

@@ -18,9 +18,9 @@ from web_fixtures import CSRF_PATTERN, page_text
 
 from sync_server import db
 from sync_server.complaints.tables import ComplaintCase
-from sync_server.models import Visit
 from sync_server.surveys import sending
 from sync_server.surveys.tables import Survey, SurveyCallback
+from sync_server.visit_tables import Visit
 
 GOOD = {"overall": "5", "advisor_score": "4", "work_score": "5", "recommend": "9"}
 

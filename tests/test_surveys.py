@@ -21,14 +21,14 @@ from survey_fixtures import at, hand_back, module_app, person, survey_app  # noq
 from shared.domain import LineDecision, QuoteLineKind, Urgency
 from sync_server import db
 from sync_server.appointments.capacity import calendar_for
-from sync_server.complaints.tables import ComplaintCase
-from sync_server.models import (
+from sync_server.back_office_tables import (
     ApprovalRow,
     JobAssignment,
     OutboundMessage,
     QuoteRow,
     Technician,
 )
+from sync_server.complaints.tables import ComplaintCase
 from sync_server.record_tables import ApprovalDecisionRow, QuoteLineRow
 from sync_server.shop import shop_settings
 from sync_server.surveys import answers, figures, sending, settings

@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server_fixtures import Shop
 from sqlalchemy import Integer, String, func, select
-from test_sync_server import change, fields_of, push, walk_in
+from sync_changes import change, fields_of, push, walk_in
 
 from shared import domain
 from shared.hlc import wall_clock_ms
 from sync_server import db
-from sync_server.models import SyncRecord
 from sync_server.sync import projection_hook
+from sync_server.sync.tables import SyncRecord
 
 DEVICE_KINDS_WITH_TABLES = ("customer", "vehicle", "visit")
 

@@ -10,12 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop, bearer
 from sqlalchemy import func, select
-from test_sync_server import change, fields_of, push, walk_in
+from sync_changes import change, fields_of, push, walk_in
 
 from shared import domain
 from shared.domain import DamageType, DiagramView
 from sync_server import db
-from sync_server.models import SyncRecord
+from sync_server.sync.tables import SyncRecord
 
 
 def _walkaround_of(visit_id: str, at: int) -> tuple[list[dict[str, Any]], str, str]:

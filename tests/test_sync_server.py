@@ -1,105 +1,21 @@
 """The server side of sync, through the test client: idempotent pushes, conflict rules,
-what each device may send, photos checked before they are kept, and the changes feed."""
+what each device may send, and the changes feed. Photos are in ``test_sync_photos.py``.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import uuid
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from PIL import Image
 from server_fixtures import Shop, bearer
 from sqlalchemy import func, select
+from sync_changes import change, device_id_and_key, push, walk_in
 
-from shared import domain
-from shared.wire import to_wire
 from sync_server import db
-from sync_server.models import AppliedChange, Blob, SyncRecord, Visit
-
-
-def hlc(ms: int, node: str = "dev-a", counter: int = 0) -> str:
-    return f"{ms:016d}-{counter:04d}-{node}"
-
-
-def change(
-    kind: str,
-    record_id: str,
-    fields: dict[str, Any],
-    at: int,
-    node: str = "dev-a",
-    change_id: str | None = None,
-    base: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    made = {
-        "change_id": change_id or str(uuid.uuid4()),
-        "kind": kind,
-        "id": record_id,
-        "hlc": hlc(at, node),
-        "fields": fields,
-    }
-    if base is not None:
-        made["base"] = base
-    return made
-
-
-def fields_of(record: Any) -> dict[str, Any]:
-    data = to_wire(record)
-    data.pop("id")
-    return data
-
-
-def walk_in(
-    at: int = 1_700_000_000_000, node: str = "dev-a", status_link_key: str = ""
-) -> tuple[list[dict[str, Any]], str]:
-    """The changes of one walk-in check-in: customer, vehicle, visit. With the device's
-    status-link key, the visit's status token is the one the server keeps."""
-    customer = domain.Customer(name="张伟", phone="+8613812345678")
-    vehicle = domain.Vehicle(customer_id=customer.id, plate="京A12345")
-    visit = domain.Visit(
-        ticket_number="K-001",
-        customer_id=customer.id,
-        vehicle_id=vehicle.id,
-        concern_text="Brake noise",
-        checked_in_device_id=None,
-    )
-    visit.status_token = (
-        domain.status_token_for(status_link_key, visit.id)
-        if status_link_key
-        else domain.new_status_token()  # a device without its key: the server replaces it
-    )
-    changes = [
-        change("customer", customer.id, fields_of(customer), at, node),
-        change("vehicle", vehicle.id, fields_of(vehicle), at + 1, node),
-        change("visit", visit.id, fields_of(visit), at + 2, node),
-    ]
-    return changes, visit.id
-
-
-def device_id_and_key(client: FlaskClient, token: str) -> tuple[str, str]:
-    """The device's id and status-link key, as its status check tells it."""
-    me = client.get("/api/v1/devices/me", headers=bearer(token)).json
-    return me["device_id"], me["status_link_key"]
-
-
-def push(client: FlaskClient, token: str, changes: list[dict[str, Any]]) -> Any:
-    return client.post(
-        "/api/v1/sync/push", json={"schema": 1, "changes": changes}, headers=bearer(token)
-    )
-
-
-def jpeg_bytes(width: int = 640, height: int = 480, seed: int = 1) -> bytes:
-    image = Image.new("RGB", (width, height), (seed * 40 % 256, 90, 160))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+from sync_server.sync.tables import AppliedChange, SyncRecord
+from sync_server.visit_tables import Visit
 
 
 def test_repeated_batch_changes_nothing_and_answers_the_same(
@@ -248,125 +164,6 @@ def test_photos_merge_by_union(client: FlaskClient, shop: Shop) -> None:
     feed = client.get("/api/v1/sync/changes?since=0", headers=bearer(tablet_a)).json
     texts = sorted(c["fields"]["text"] for c in feed["changes"] if c["kind"] == "note")
     assert texts == ["note 0", "note 1", "note 2"]
-
-
-def test_photo_upload_verified_and_pending_until_then(client: FlaskClient, shop: Shop) -> None:
-    token = shop.device_token("tablet")
-    changes, visit_id = walk_in()
-    data = jpeg_bytes()
-    photo = domain.VisitPhoto(
-        visit_id=visit_id,
-        image=domain.PhotoRef(
-            sha256=sha(data),
-            size_bytes=len(data),
-            content_type=domain.ImageType.jpeg,
-            width=640,
-            height=480,
-        ),
-    )
-    answer = push(
-        client, token, [*changes, change("photo", photo.id, fields_of(photo), 1_700_000_300_000)]
-    )
-    assert answer.json["missing_blobs"] == [sha(data)]
-    shop.login(client, role="advisor")
-    pending = client.get(f"/api/v1/records/photo/{photo.id}").json
-    assert pending["photos"] == [{"sha256": sha(data), "state": "pending"}]
-    assert client.get(f"/api/v1/blobs/{sha(data)}").status_code == 404
-
-    stored = client.put(
-        f"/api/v1/blobs/{sha(data)}", data=data, content_type="image/jpeg", headers=bearer(token)
-    )
-    assert stored.status_code == 201
-    assert (
-        client.put(
-            f"/api/v1/blobs/{sha(data)}",
-            data=data,
-            content_type="image/jpeg",
-            headers=bearer(token),
-        ).status_code
-        == 200
-    )
-    assert client.get(f"/api/v1/records/photo/{photo.id}").json["photos"][0]["state"] == "stored"
-    with client.get(f"/api/v1/blobs/{sha(data)}") as original:
-        assert original.data == data
-    with client.get(f"/api/v1/blobs/{sha(data)}/thumbnail") as thumbnail:
-        assert max(Image.open(io.BytesIO(thumbnail.data)).size) == 320
-    missing = client.post(
-        "/api/v1/blobs/missing", json={"sha256": [sha(data), "a" * 64]}, headers=bearer(token)
-    )
-    assert missing.json["missing"] == ["a" * 64]
-
-
-def png_bytes(width: int, height: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("1", (width, height)).save(buffer, "PNG", optimize=True)
-    return buffer.getvalue()
-
-
-@pytest.mark.parametrize(
-    ("name", "make", "content_type", "status", "kind"),
-    [
-        ("wrong hash", lambda: (jpeg_bytes(), "0" * 64), "image/jpeg", 422, "hash-mismatch"),
-        (
-            "truncated jpeg",
-            lambda: (jpeg_bytes(800, 600)[:-2000], None),
-            "image/jpeg",
-            422,
-            "image-unreadable",
-        ),
-        (
-            "not an image",
-            lambda: (b"%PDF-1.4 not a photo" * 50, None),
-            "image/jpeg",
-            422,
-            "image-unreadable",
-        ),
-        ("gif", lambda: (b"GIF89a" + bytes(100), None), "image/gif", 415, "image-type"),
-        ("png claiming jpeg", lambda: (png_bytes(10, 10), None), "image/jpeg", 415, "image-type"),
-        (
-            "pixel bomb",
-            lambda: (png_bytes(20_000, 20_000), None),
-            "image/png",
-            422,
-            "image-too-many-pixels",
-        ),
-    ],
-)
-def test_bad_photos_are_refused_and_nothing_is_kept(
-    app: Flask,
-    client: FlaskClient,
-    shop: Shop,
-    name: str,
-    make: Any,
-    content_type: str,
-    status: int,
-    kind: str,
-) -> None:
-    token = shop.device_token("tablet")
-    data, claimed = make()
-    digest = claimed or sha(data)
-    answer = client.put(
-        f"/api/v1/blobs/{digest}", data=data, content_type=content_type, headers=bearer(token)
-    )
-    assert answer.status_code == status, (name, answer.json)
-    assert answer.json["type"].endswith("/" + kind)
-    store = app.extensions["blob_store"]
-    assert not store.original_path(digest).exists()
-    assert list(store.incoming.iterdir()) == []
-    with app.app_context():
-        assert db.session().get(Blob, digest) is None
-    assert client.get("/api/v1/health").status_code == 200
-
-
-def test_oversized_photo_gets_413(client: FlaskClient, shop: Shop) -> None:
-    token = shop.device_token("tablet")
-    answer = client.put(
-        "/api/v1/blobs/" + "b" * 64,
-        data=b"\xff" * (26 * 1024 * 1024),
-        content_type="image/jpeg",
-        headers=bearer(token),
-    )
-    assert answer.status_code == 413
 
 
 def test_feed_pages_in_order_and_resumes(client: FlaskClient, shop: Shop) -> None:

@@ -12,13 +12,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from server_fixtures import Shop
 from sqlalchemy import select
-from test_sync_server import change, fields_of, hlc, push, walk_in
+from sync_changes import change, fields_of, hlc, push, walk_in
 
 from shared import domain
 from shared.hlc import parse, wall_clock_ms
 from sync_server import db
-from sync_server.models import SyncRecord, Visit
 from sync_server.sync import projection_hook, records, trust
+from sync_server.sync.tables import SyncRecord
+from sync_server.visit_tables import Visit
 
 DAY_MS = 24 * 3600 * 1000
 YEAR_MS = 365 * DAY_MS

@@ -20,8 +20,9 @@ from tablet_fixtures import ADVISOR, SIGNATURE_WAVE, pair_tablet
 from kiosk.ui.headless import HeadlessApp
 from shared.consent import CONSENT_VERSION, consent_sha256
 from sync_server.demo import demo_id
-from sync_server.models import Blob, Visit
 from sync_server.record_tables import ConsentRow, SignatureRow
+from sync_server.sync.tables import Blob
+from sync_server.visit_tables import Visit
 
 pytestmark = pytest.mark.ui
 

@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sync_changes import walk_in
 from tablet_fixtures import pair_tablet
-from test_sync_server import walk_in
 from test_tablet_queue_live import PIN, demo_server, sign_in  # noqa: F401
 
 from kiosk.services.sync import SyncTransport
 from kiosk.ui.headless import HeadlessApp
 from sync_server.appointments.vip import set_vip
-from sync_server.models import Visit
 from sync_server.sync.records import lock_feed
+from sync_server.visit_tables import Visit
 
 pytestmark = pytest.mark.ui
 

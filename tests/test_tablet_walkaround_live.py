@@ -37,7 +37,7 @@ from tablet_fixtures import (
 from kiosk.services.camera import FileImportCamera
 from kiosk.ui.headless import HeadlessApp
 from sync_server.demo import demo_id
-from sync_server.models import Visit
+from sync_server.visit_tables import Visit
 from sync_server.walkarounds import AssembledWalkaround, assemble
 
 pytestmark = pytest.mark.ui

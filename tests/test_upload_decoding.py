@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from server_fixtures import Shop, bearer
 
 from sync_server import db
-from sync_server.models import Blob
+from sync_server.sync.tables import Blob
 
 
 def _photo(image_format: str) -> bytes:

@@ -1,19 +1,18 @@
-"""Tests for shared.validation: VINs, Chinese and generic plates, phones, mileage, names."""
+"""Tests for shared.validation: VINs, phones, mileage, e-mail, names, years and results.
+
+Plates are in ``test_validation_plates.py``; every message in both languages in
+``test_validation_messages.py``.
+"""
 
 from __future__ import annotations
 
-import string
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_file
+from validation_fixtures import codes, fresh_catalogs  # noqa: F401  (fresh_catalogs: autouse)
 
-import shared.validation as validation
-from shared.i18n import Text, translations
+from shared.i18n import Text
 from shared.validation import (
-    PROVINCE_ABBREVIATIONS,
     Checked,
     FieldIssue,
     ValidationError,
@@ -24,24 +23,9 @@ from shared.validation import (
     check_plate,
     check_vin,
     check_year,
-    format_plate,
-    plate_key,
-    plate_kind,
     validate_all,
     vin_check_digit,
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _fresh_catalogs() -> Iterator[None]:
-    translations.cache_clear()
-    yield
-    translations.cache_clear()
-
-
-def codes(result: Checked[object]) -> list[str]:
-    return [issue.code for issue in result.issues]
-
 
 # --------------------------------------------------------------------------- VIN
 
@@ -142,132 +126,6 @@ def test_vin_messages_are_specific() -> None:
 
 def test_vin_issue_uses_the_given_field_name() -> None:
     assert check_vin("", field="vehicle.vin").issues[0].field == "vehicle.vin"
-
-
-# --------------------------------------------------------------------------- plates
-
-
-def test_province_abbreviations() -> None:
-    assert len(PROVINCE_ABBREVIATIONS) == 31
-    assert len(set(PROVINCE_ABBREVIATIONS)) == 31
-    assert PROVINCE_ABBREVIATIONS[:4] == ("京", "津", "沪", "渝")
-    assert PROVINCE_ABBREVIATIONS[-1] == "琼"
-    assert {"粤", "川", "藏", "新", "蒙"} <= set(PROVINCE_ABBREVIATIONS)
-
-
-@pytest.mark.parametrize(
-    ("raw", "normalised", "kind"),
-    [
-        ("京A12345", "京A12345", "standard"),
-        ("京a·12345", "京A12345", "standard"),
-        (" 沪 B-A1234 ", "沪BA1234", "standard"),
-        ("粤B.12D45", "粤B12D45", "standard"),
-        ("琼AZ9999", "琼AZ9999", "standard"),
-        ("京AD12345", "京AD12345", "new_energy_small"),  # D: pure electric
-        ("粤BF12345", "粤BF12345", "new_energy_small"),  # F: other new energy
-        ("苏EA12345", "苏EA12345", "new_energy_small"),  # GA 36-2018 extension letters
-        ("浙AKC1234", "浙AKC1234", "new_energy_small"),  # second serial char a letter
-        ("京A12345D", "京A12345D", "new_energy_large"),
-        ("沪C54321F", "沪C54321F", "new_energy_large"),
-        ("京A1234学", "京A1234学", "coach"),
-        ("川A123X警", "川A123X警", "police"),
-        ("鲁B1234挂", "鲁B1234挂", "trailer"),
-        ("粤Z1234港", "粤Z1234港", "hong_kong_macau"),
-        ("粤ZA123澳", "粤ZA123澳", "hong_kong_macau"),
-    ],
-)
-def test_valid_chinese_plates(raw: str, normalised: str, kind: str) -> None:
-    result = check_plate(raw)
-    assert result.ok, codes(result)
-    assert result.issues == ()
-    assert result.value == normalised
-    assert plate_kind(raw) == kind
-    assert format_plate(raw) == f"{normalised[:2]}·{normalised[2:]}"
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected_codes"),
-    [
-        ("", ["plate_missing"]),
-        ("台A12345", ["plate_province"]),
-        ("滬A12345", ["plate_province"]),  # traditional character
-        ("A12345", ["plate_province_missing", "plate_too_short"]),
-        ("AB12345", ["plate_province_missing"]),
-        ("京A1234", ["plate_too_short"]),
-        ("京", ["plate_too_short"]),
-        ("京A1234567", ["plate_too_long"]),
-        ("京AI2345", ["plate_letters_io"]),
-        ("京O12345", ["plate_letters_io"]),
-        ("京A1234$", ["plate_characters"]),
-        ("京1A2345", ["plate_authority"]),
-        ("京A1234港", ["plate_hong_kong_macau"]),
-        ("京AM12345", ["plate_new_energy"]),  # M is not a new-energy letter
-        ("京AD1234X", ["plate_new_energy"]),  # small NEV ends in four digits
-        ("京A1234DF", ["plate_new_energy"]),  # large NEV: five digits then D/F
-        ("京A1234E5", ["plate_new_energy"]),
-        ("京A12345学", ["plate_format"]),  # suffix plates have 7 characters
-        ("京A12学45", ["plate_format"]),  # suffix only at the end
-    ],
-)
-def test_invalid_chinese_plates(raw: str, expected_codes: list[str]) -> None:
-    result = check_plate(raw)
-    assert not result.ok
-    assert result.value is None
-    assert codes(result) == expected_codes
-    assert plate_kind(raw) is None
-
-
-def test_unknown_province_message_names_the_character() -> None:
-    (issue,) = check_plate("台A12345").issues
-    assert issue.message.render("en").startswith("“台” is not a province")
-    assert issue.message.render("zh_CN").startswith("“台”不是")
-
-
-def test_plate_length_message_counts_characters() -> None:
-    (issue,) = check_plate("京A1234").issues
-    assert "You entered 6." in issue.message.render("en")
-
-
-@pytest.mark.parametrize(
-    ("raw", "normalised"),
-    [
-        ("AB12 CDE", "AB12 CDE"),
-        ("b-mw 1234", "B-MW 1234"),
-        ("  ab   12  ", "AB 12"),
-        ("12", "12"),
-        ("ABCDE12345", "ABCDE12345"),
-        ("ABCDE 12345", "ABCDE 12345"),  # separators do not count
-    ],
-)
-def test_valid_generic_plates(raw: str, normalised: str) -> None:
-    result = check_plate(raw, region="generic")
-    assert result.ok
-    assert result.value == normalised
-    assert plate_kind(raw, region="generic") == "generic"
-
-
-@pytest.mark.parametrize(
-    "raw", ["A", "ABCDEFGHJKL", "AB--12", "AB- 12", "-AB12", "AB_12", "京A12345", "AB12Ä"]
-)
-def test_invalid_generic_plates(raw: str) -> None:
-    result = check_plate(raw, region="generic")
-    assert not result.ok
-    assert codes(result) == ["plate_generic_format"]
-    assert plate_kind(raw, region="generic") is None
-
-
-def test_generic_plate_missing() -> None:
-    assert codes(check_plate("  ", region="generic")) == ["plate_missing"]
-
-
-def test_format_plate_leaves_other_plates_alone() -> None:
-    assert format_plate("ab12 cde") == "AB12 CDE"
-    assert format_plate("京A·12345") == "京A·12345"
-
-
-def test_plate_key_ignores_separators() -> None:
-    assert plate_key("京A·12345") == plate_key("京a 12345") == "京A12345"
-    assert plate_key("ab12 cde") == plate_key("AB12-CDE") == "AB12CDE"
 
 
 # --------------------------------------------------------------------------- phones
@@ -563,87 +421,3 @@ def test_validate_all_returns_values_or_raises_with_every_issue() -> None:
 
 def test_warnings_alone_do_not_raise() -> None:
     assert validate_all(vin=check_vin("WVWZZZ1JZXW000001")) == {"vin": "WVWZZZ1JZXW000001"}
-
-
-# --------------------------------------------------------------------------- translations
-
-# One input per issue code, so that every message is rendered at least once.
-BAD_INPUTS: list[Checked[object]] = [
-    check_vin(""),
-    check_vin("1M8GDM9AXKP04278"),
-    check_vin("1M8GDM9AXKPO42788"),
-    check_vin("1M8GDM9AXKP04278*"),
-    check_vin("LSVAU2180N2183294"),
-    check_plate(""),
-    check_plate("x", region="generic"),
-    check_plate("A123456"),
-    check_plate("台A12345"),
-    check_plate("京A1234"),
-    check_plate("京A1234567"),
-    check_plate("京AI2345"),
-    check_plate("京A1234$"),
-    check_plate("京1A2345"),
-    check_plate("京A1234港"),
-    check_plate("京AM12345"),
-    check_plate("京A12学45"),
-    check_phone(""),
-    check_phone("138abc45678"),
-    check_phone("1381234567"),
-    check_phone("1381234567", region="generic"),
-    check_mileage(""),
-    check_mileage("abc"),
-    check_mileage(-1),
-    check_mileage(2_000_001),
-    check_mileage(1, previous_km=2),
-    check_mileage(200_000, previous_km=2),
-    check_email("", required=True),
-    check_email("nope"),
-    check_name("", required=True),
-    check_name("a\x00"),
-    check_name("a" * 81),
-    check_year(""),
-    check_year("abc"),
-    check_year(1900),
-]
-
-
-def _module_messages() -> list[str]:
-    from shared import field_issues, validation_plates
-
-    return [
-        msg
-        for module in (validation, validation_plates, field_issues)
-        for _, msg, _, _ in extract_from_file(
-            "python", Path(module.__file__), keywords={"Text": None}
-        )
-    ]
-
-
-def test_every_issue_code_is_exercised() -> None:
-    produced = {issue.code for result in BAD_INPUTS for issue in result.issues}
-    assert len(produced) == len(_module_messages())
-
-
-@pytest.mark.parametrize(
-    "issue", [issue for result in BAD_INPUTS for issue in result.issues], ids=lambda i: i.code
-)
-def test_every_message_renders_in_both_languages(issue: FieldIssue) -> None:
-    english = issue.message.render("en")
-    chinese = issue.message.render("zh_CN")
-    assert english == issue.message.message.format(**issue.message.params)
-    assert chinese != english
-    assert any("\u4e00" <= c <= "\u9fff" for c in chinese)
-    assert "{" not in chinese and "}" not in chinese
-    for value in issue.message.params.values():
-        assert str(value) in chinese
-
-
-@pytest.mark.parametrize("message", _module_messages())
-def test_every_message_has_a_translation_with_the_same_placeholders(message: str) -> None:
-    chinese = translations("zh_CN", "shared").gettext(message)
-    assert chinese != message
-
-    def fields(text: str) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-    assert fields(chinese) == fields(message)

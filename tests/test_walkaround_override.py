@@ -17,9 +17,10 @@ from shared import domain
 from shared.visit_status import VisitStatus
 from sync_server import db
 from sync_server.migrate import alembic_config, current_revision, upgrade
-from sync_server.models import SyncRecord, Visit, WalkaroundOverride
 from sync_server.record_tables import ApprovalSafetyAcknowledgementRow
 from sync_server.sync.records import lock_feed, put_server_record
+from sync_server.sync.tables import SyncRecord
+from sync_server.visit_tables import Visit, WalkaroundOverride
 
 
 def status_of(app: Flask, visit_id: str) -> str:

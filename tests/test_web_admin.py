@@ -11,7 +11,8 @@ from web_fixtures import csrf_token, make_visit, post_form, web_login
 
 from shared.visit_status import VisitStatus
 from sync_server import db
-from sync_server.models import JobAssignment, Technician, User
+from sync_server.back_office_tables import JobAssignment, Technician
+from sync_server.shop_tables import User
 
 
 def text(response) -> str:  # type: ignore[no-untyped-def]

@@ -21,8 +21,9 @@ from web_fixtures import make_visit, pass_quality_check, web_login
 from shared.masking import mask_email
 from shared.visit_status import VisitStatus
 from sync_server import db
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.messaging import notify_customer, send_due
-from sync_server.models import OutboundMessage, utcnow
+from sync_server.table_base import utcnow
 
 
 class Inbox:

@@ -14,8 +14,8 @@ from web_fixtures import csrf_token, make_visit, post_form, web_login
 from shared import domain
 from shared.visit_status import VisitStatus
 from sync_server import db
-from sync_server.models import FieldConflict
 from sync_server.sync.records import lock_feed, put_server_record, update_server_record
+from sync_server.sync.tables import FieldConflict
 from sync_server.web import CSRF_EXEMPT_ENDPOINTS
 
 
@@ -190,7 +190,7 @@ def _walkaround(app: Flask, visit_id: str, *, stored_photo: bool, edit_after_sig
         if edit_after_signing:
             update_server_record(session, "walkaround", walkaround.id, {"odometer_km": 48999})
         if stored_photo:
-            from sync_server.models import Blob
+            from sync_server.sync.tables import Blob
 
             session.add(
                 Blob(

@@ -28,9 +28,10 @@ from web_fixtures import (
 
 from shared.visit_status import VisitStatus
 from sync_server import db
-from sync_server.models import ApprovalRow, OutboundMessage, Visit
+from sync_server.back_office_tables import ApprovalRow, OutboundMessage
 from sync_server.quotes import latest_version
 from sync_server.sync.records import ChangeRefused, lock_feed, update_server_record
+from sync_server.visit_tables import Visit
 
 
 def save(client: FlaskClient, visit_id: str, data: dict[str, str]):  # type: ignore[no-untyped-def]

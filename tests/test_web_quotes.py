@@ -27,9 +27,11 @@ from web_fixtures import (
 
 from shared.visit_status import VisitStatus
 from sync_server import db
-from sync_server.models import ApprovalRow, OutboundMessage, QuoteRow, SyncRecord, Visit
+from sync_server.back_office_tables import ApprovalRow, OutboundMessage, QuoteRow
 from sync_server.quotes import approval_token, latest_version, read_approval_token
 from sync_server.sync.records import ChangeRefused, lock_feed, update_server_record
+from sync_server.sync.tables import SyncRecord
+from sync_server.visit_tables import Visit
 
 STROKES = [[[0.1, 0.5, 0], [0.5, 0.2, 40], [0.9, 0.6, 90]]]
 

@@ -21,17 +21,12 @@ from web_fixtures import make_visit, pass_quality_check, post_form, web_login
 from shared.visit_status import VisitStatus
 from sync_server import db
 from sync_server.appointment_tables import AppointmentPlan, TechnicianAbsence
+from sync_server.back_office_tables import JobAssignment, OutboundMessage, Technician
 from sync_server.checklist_settings import shop_checklists
 from sync_server.diagnoses import Diagnosis
-from sync_server.models import (
-    Appointment,
-    JobAssignment,
-    OutboundMessage,
-    Technician,
-    User,
-    Visit,
-)
+from sync_server.shop_tables import User
 from sync_server.sync.records import lock_feed, update_server_record
+from sync_server.visit_tables import Appointment, Visit
 from sync_server.work_tables import HandBack, QualityCheck
 
 

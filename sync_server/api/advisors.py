@@ -19,10 +19,10 @@ from shared.shop_time import shop_time_text
 from sync_server import db
 from sync_server.access import allow
 from sync_server.api.body import json_object, text_field
-from sync_server.models import User
 from sync_server.people import PIN_LOCK_MINUTES, PinRefused, check_pin, tablet_people
 from sync_server.problems import Problem
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import User
 
 bp = Blueprint("advisors", __name__)
 

@@ -13,7 +13,6 @@ from sync_server import db
 from sync_server.access import allow, public, require_caller
 from sync_server.api.body import json_object, text_field
 from sync_server.greeting import DEFAULT_TARGET_MINUTES
-from sync_server.models import Device, DeviceRole
 from sync_server.pairing import (
     PairingRefused,
     issue_code,
@@ -24,6 +23,7 @@ from sync_server.pairing import (
 )
 from sync_server.problems import Problem, field_error
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import Device, DeviceRole
 
 bp = Blueprint("devices", __name__)
 

@@ -20,9 +20,9 @@ from shared.validation import check_phone, check_plate
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.api.body import whole_number_arg
-from sync_server.models import Appointment, Customer, Vehicle
 from sync_server.problems import Problem
 from sync_server.shop import shop_settings, today_bounds
+from sync_server.visit_tables import Appointment, Customer, Vehicle
 
 bp = Blueprint("lookup", __name__)
 

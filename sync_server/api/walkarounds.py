@@ -15,9 +15,9 @@ from shared.i18n import LANGUAGES, Text, normalize_language
 from shared.wire import to_wire
 from sync_server import db
 from sync_server.access import STAFF, allow
-from sync_server.models import Visit
 from sync_server.problems import Problem
 from sync_server.sheets.checkin_sheet import render_checkin_sheet
+from sync_server.visit_tables import Visit
 from sync_server.walkarounds import STATE_TEXT, AssembledWalkaround, assemble
 
 bp = Blueprint("walkarounds", __name__)

@@ -33,7 +33,8 @@ from sync_server.appointments.capacity import (
     technicians_on,
     works_through,
 )
-from sync_server.models import Appointment, Technician
+from sync_server.back_office_tables import Technician
+from sync_server.visit_tables import Appointment
 
 CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B, 2/Z)
 CODE_LENGTH = 6

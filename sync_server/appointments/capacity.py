@@ -34,7 +34,9 @@ from sync_server.appointment_tables import (
     TechnicianHours,
 )
 from sync_server.appointments.settings import capacity_rules
-from sync_server.models import Shop, Technician, Visit
+from sync_server.back_office_tables import Technician
+from sync_server.shop_tables import Shop
+from sync_server.visit_tables import Visit
 
 SLOT = timedelta(minutes=30)
 # Walk-ins are learned from this many past same weekdays; each takes this many hours.

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from shared.i18n import Text, normalize_language
 from shared.shop_time import shop_zone
 from sync_server.appointment_tables import AppointmentPlan, OutboundAttachment
-from sync_server.models import Appointment, Customer, OutboundMessage, Shop, Vehicle
+from sync_server.back_office_tables import OutboundMessage
+from sync_server.shop_tables import Shop
+from sync_server.visit_tables import Appointment, Customer, Vehicle
 
 UID_DOMAIN = "appointments.service-lane"
 # No message goes out between these shop-local hours.

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, joinedload
 from shared.shop_calendar import ShopCalendar
 from sync_server.appointment_tables import AppointmentPlan, ServiceBay
 from sync_server.appointments.capacity import SLOT, shifts_on, technicians_on, works_through
-from sync_server.models import Appointment, Technician
+from sync_server.back_office_tables import Technician
+from sync_server.visit_tables import Appointment
 
 DEFAULT_GRACE_MINUTES = 30
 HOUR = timedelta(hours=1)

@@ -29,7 +29,9 @@ from sync_server.appointments.confirmation import (
     queue_reminder,
     reminder_time,
 )
-from sync_server.models import Appointment, Customer, OutboundMessage, Shop, Vehicle
+from sync_server.back_office_tables import OutboundMessage
+from sync_server.shop_tables import Shop
+from sync_server.visit_tables import Appointment, Customer, Vehicle
 
 REMINDER_CAP = 200
 # A reminder later than this before the arrival is no longer worth sending.

@@ -29,7 +29,9 @@ from sync_server.appointment_tables import (
     TechnicianAbsence,
     TechnicianHours,
 )
-from sync_server.models import Appointment, Shop, Technician
+from sync_server.back_office_tables import Technician
+from sync_server.shop_tables import Shop
+from sync_server.visit_tables import Appointment
 
 SPECIALITIES: dict[str, Text] = {
     "maintenance": Text("Maintenance", "server"),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from shared.domain import CustomerTier
 from shared.i18n import Text
 from sync_server.appointments.settings import SettingsError
-from sync_server.models import Customer
+from sync_server.visit_tables import Customer
 
 REASON_LENGTH = 200
 

@@ -24,9 +24,9 @@ from sync_server.appointments.capacity import calendar_for
 from sync_server.complaints.labels import complaint_settings
 from sync_server.complaints.result_message import tell_result
 from sync_server.complaints.tables import ComplaintCase, ComplaintLabel, ComplaintStep
-from sync_server.models import Customer, Vehicle, Visit
 from sync_server.search import plate_search_key
 from sync_server.shop import shop_settings
+from sync_server.visit_tables import Customer, Vehicle, Visit
 
 STATES = ("received", "acknowledged", "investigating", "solution_proposed", "closed", "reopened")
 OPEN_STATES = frozenset(STATES) - {"closed"}

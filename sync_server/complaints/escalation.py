@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from shared.i18n import Text
 from shared.shop_time import shop_time_text, shop_zone
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.complaints.cases import record_all_missed
 from sync_server.complaints.tables import ComplaintCase, ComplaintSettings
-from sync_server.models import Customer, OutboundMessage, Shop
+from sync_server.shop_tables import Shop
+from sync_server.visit_tables import Customer
 
 ESCALATION_EVENT = "complaint_overdue"
 KINDS = {

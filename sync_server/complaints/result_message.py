@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from shared.domain import ContactChannel
 from shared.i18n import Text, normalize_language
 from shared.shop_time import shop_time_text, shop_zone
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.complaints.tables import ComplaintCase, ComplaintStep
-from sync_server.models import Customer, OutboundMessage, Shop
+from sync_server.shop_tables import Shop
+from sync_server.visit_tables import Customer
 
 RESULT_EVENT = "complaint_closed"
 SUBJECT = Text("{shop}: your complaint is resolved", "server")

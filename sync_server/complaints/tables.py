@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sync_server.models import Base, utcnow
+from sync_server.table_base import Base, utcnow
 
 
 class ComplaintSettings(Base):

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from shared.i18n import LANGUAGES, Text
 from sync_server.customer_file_tables import Diagnosis
-from sync_server.models import Visit, utcnow
+from sync_server.table_base import utcnow
+from sync_server.visit_tables import Visit
 
 FINDING_MAX = 2000
 

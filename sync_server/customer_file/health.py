@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from shared.shop_time import shop_zone
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.customer_file.diagnoses import diagnoses_of
 from sync_server.customer_file.wear import (
     NEW_TREAD_MM,
@@ -36,13 +37,13 @@ from sync_server.customer_file.wear import (
     project,
 )
 from sync_server.customer_file_tables import Diagnosis
-from sync_server.models import ApprovalRow, Customer, QuoteRow, Vehicle, Visit
 from sync_server.record_tables import (
     ApprovalDecisionRow,
     DamageMarkRow,
     QuoteLineRow,
     WalkaroundRow,
 )
+from sync_server.visit_tables import Customer, Vehicle, Visit
 
 # When declined work falls due, from the line's traffic light.
 DUE_AFTER = {

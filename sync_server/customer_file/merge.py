@@ -25,15 +25,9 @@ from shared.i18n import Text
 from sync_server.customer_file.tiers import recompute_tiers
 from sync_server.customer_file_tables import CustomerMerge, CustomerTierState
 from sync_server.customers import acting_person
-from sync_server.models import (
-    Appointment,
-    Base,
-    Customer,
-    CustomerContactChange,
-    Vehicle,
-    Visit,
-    utcnow,
-)
+from sync_server.models import Base
+from sync_server.table_base import utcnow
+from sync_server.visit_tables import Appointment, Customer, CustomerContactChange, Vehicle, Visit
 
 # Synced kinds whose records name their customer: moved through the sync engine.
 SYNCED = (("vehicle", Vehicle), ("visit", Visit), ("appointment", Appointment))

@@ -20,16 +20,18 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.complaints.cases import cases_of_customer
 from sync_server.complaints.tables import ComplaintCase, ComplaintLabel
 from sync_server.customer_file_tables import CustomerMerge
 from sync_server.customers import ContactChangeView, contact_history
 from sync_server.follow_up.history import ContactHistory
 from sync_server.follow_up.history import contact_history as follow_up_history
-from sync_server.models import ApprovalRow, Customer, Device, QuoteRow, Vehicle, Visit
 from sync_server.record_tables import ConsentRow
+from sync_server.shop_tables import Device
 from sync_server.surveys.answers import answers_of_customer
 from sync_server.surveys.tables import Survey, SurveyCallback
+from sync_server.visit_tables import Customer, Vehicle, Visit
 
 VISITS_SHOWN = 500
 

@@ -19,8 +19,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shared.validation import normalize_vin, plate_key
-from sync_server.models import Customer, Vehicle
 from sync_server.search import is_last4_query, plate_search_key
+from sync_server.visit_tables import Customer, Vehicle
 
 LIMIT = 50
 _PHONE_CHARS = re.compile(r"[\s\-+()]+")

@@ -26,9 +26,11 @@ from sqlalchemy.orm import Session
 from shared.domain import CustomerTier
 from shared.i18n import Text
 from shared.visit_status import VisitStatus
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.customer_file_tables import CustomerTierState, TierRule
-from sync_server.models import ApprovalRow, Customer, QuoteRow, Visit, utcnow
 from sync_server.shop import shop_settings
+from sync_server.table_base import utcnow
+from sync_server.visit_tables import Customer, Visit
 
 REGULAR = "regular"
 TIER_NAMES = ("regular", "silver", "gold", "vip")

@@ -37,11 +37,11 @@ from sync_server.demo.cast import (
     demo_id,
 )
 from sync_server.follow_up.rules import follow_up_settings
-from sync_server.models import Visit
 from sync_server.surveys.answers import record_answer
 from sync_server.surveys.sending import open_survey
 from sync_server.surveys.settings import survey_settings
 from sync_server.surveys.tables import Survey, SurveyCallback, SurveyJobLine, SurveyTechnician
+from sync_server.visit_tables import Visit
 from sync_server.work_tables import HandBack
 
 CHECKED_IN, HANDED_BACK = time(9, 10), time(16, 30)

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from shared.validation import check_vin
-from sync_server.models import (
-    UserRole,
-)
+from sync_server.shop_tables import UserRole
 
 DEMO_NAMESPACE = uuid.UUID("5b0f3c52-7f57-4a4e-9d0e-1f3b7a0c9d11")
 DEMO_PASSWORD = "demo-pass-2026"

@@ -11,10 +11,8 @@ from PIL import Image, ImageDraw, ImageFilter
 from sqlalchemy.orm import Session
 
 from shared import domain
-from sync_server.models import (
-    Blob,
-)
 from sync_server.sync.blobs import BlobStore
+from sync_server.sync.tables import Blob
 
 
 def _jpeg(image: Image.Image) -> bytes:

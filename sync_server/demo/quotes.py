@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from shared import domain
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.demo.cast import demo_id, to_millis
 from sync_server.demo.pictures import signature_png, signature_strokes, store_picture
 from sync_server.demo.walkarounds import (
@@ -17,10 +18,6 @@ from sync_server.demo.walkarounds import (
     LIU_WALKAROUND,
     DemoWalkaround,
     demo_picture,
-)
-from sync_server.models import (
-    ApprovalRow,
-    QuoteRow,
 )
 from sync_server.sync.blobs import BlobStore
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.visit_status import VisitStatus
 from sync_server.appointment_tables import ServiceBay
+from sync_server.back_office_tables import JobAssignment, OutboundMessage, Technician
 from sync_server.demo.after_care import seed_after_care
 from sync_server.demo.cast import (
     APPOINTMENTS,
@@ -29,18 +30,11 @@ from sync_server.demo.cast import (
 from sync_server.demo.quotes import david_quote, liu_quote, seed_approval, seed_quote
 from sync_server.demo.walkarounds import DAVID_WALKAROUND, LIU_WALKAROUND, seed_walkaround
 from sync_server.messaging.outbox import Gateways
-from sync_server.models import (
-    Appointment,
-    Customer,
-    JobAssignment,
-    OutboundMessage,
-    Technician,
-    User,
-    UserRole,
-)
 from sync_server.people import create_user, set_pin
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import User, UserRole
 from sync_server.sync.blobs import BlobStore
+from sync_server.visit_tables import Appointment, Customer
 
 
 def seed_demo(

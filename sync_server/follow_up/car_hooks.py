@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
+from sync_server.back_office_tables import ApprovalRow
 from sync_server.follow_up.tables import ServiceInterval
-from sync_server.models import ApprovalRow, Vehicle, Visit, utcnow
 from sync_server.record_tables import ApprovalDecisionRow, WalkaroundRow
+from sync_server.table_base import utcnow
+from sync_server.visit_tables import Vehicle, Visit
 
 _KEY = "follow_up_cars_touched"
 VISIT_FIELDS = ("mileage_in_km", "concern_codes", "vehicle_id", "checked_in_at")

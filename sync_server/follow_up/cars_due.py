@@ -28,10 +28,13 @@ from sqlalchemy.orm import Session
 
 from shared.shop_time import server_timezone_name, shop_zone
 from sync_server.appointments.presets import PRESETS
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.customer_file.health import open_deferred_work_by_car
 from sync_server.follow_up.due import Interval, active_intervals, car_histories, maintenance_due
 from sync_server.follow_up.tables import CarDue, CarTouched, FollowUpSettings
-from sync_server.models import ApprovalRow, QuoteRow, Shop, Visit, utcnow
+from sync_server.shop_tables import Shop
+from sync_server.table_base import utcnow
+from sync_server.visit_tables import Visit
 
 # Work declined longer ago than this is not kept (long overdue: the car went elsewhere).
 DEFERRED_KEPT = timedelta(days=3 * 365)

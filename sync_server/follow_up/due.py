@@ -29,8 +29,8 @@ from shared.shop_time import shop_zone
 from shared.visit_status import VisitStatus
 from sync_server.customer_file.wear import km_per_day
 from sync_server.follow_up.tables import CarDue, FollowUpSettings, ServiceInterval
-from sync_server.models import Vehicle, Visit
 from sync_server.record_tables import WalkaroundRow
+from sync_server.visit_tables import Vehicle, Visit
 
 # Which kind goes first when a customer has several due at once (the budget lets one go).
 PRIORITY = {"deferred_red": 0, "maintenance": 1, "deferred": 2, "birthday": 3, "holiday": 4}

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.follow_up.rules import opted_out_customers
 from sync_server.follow_up.tables import FollowUpContact, FollowUpOptOut
-from sync_server.models import OutboundMessage
 
 SHOWN = 100
 

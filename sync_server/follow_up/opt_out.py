@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sync_server.follow_up.tables import FollowUpContact, FollowUpOptOut
-from sync_server.models import Customer
+from sync_server.visit_tables import Customer
 
 SOURCES = ("email_one_click", "email_link", "sms_reply", "sms_link", "desk")
 # What a customer replies to stop: the words Chinese carriers and shops use, and English.

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.shop_time import shop_zone
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.follow_up.tables import FollowUpContact
-from sync_server.models import Appointment, OutboundMessage, Shop, Visit
+from sync_server.shop_tables import Shop
+from sync_server.visit_tables import Appointment, Visit
 
 WITHIN = timedelta(days=30)
 

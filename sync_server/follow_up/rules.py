@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from shared.shop_time import shop_zone
 from sync_server.follow_up.tables import FollowUpContact, FollowUpOptOut, FollowUpSettings
-from sync_server.models import Appointment, Visit
+from sync_server.visit_tables import Appointment, Visit
 
 MARKETING_KINDS = ("maintenance", "deferred", "birthday", "holiday")
 EVENT_PREFIX = "follow_up:"

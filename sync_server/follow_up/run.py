@@ -24,12 +24,14 @@ from sqlalchemy.orm import Session
 from shared.i18n import normalize_language
 from shared.shop_calendar import ShopCalendar
 from sync_server.appointments.capacity import calendar_for
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.follow_up import rules
 from sync_server.follow_up.cars_due import catch_up, refresh_if_stale
 from sync_server.follow_up.due import Candidate, candidates
 from sync_server.follow_up.tables import FollowUpContact
 from sync_server.follow_up.texts import message_text
-from sync_server.models import Customer, OutboundMessage, Shop, Vehicle
+from sync_server.shop_tables import Shop
+from sync_server.visit_tables import Customer, Vehicle
 
 
 @dataclass(frozen=True)

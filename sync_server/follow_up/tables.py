@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sync_server.models import Base, JsonType, utcnow
+from sync_server.table_base import Base, JsonType, utcnow
 
 
 class FollowUpSettings(Base):

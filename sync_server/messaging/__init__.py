@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from shared.i18n import Text, normalize_language
 from shared.masking import mask_email, mask_phone
+from sync_server.back_office_tables import OutboundMessage, QuoteRow
 from sync_server.messaging.sending import (
     BATCH_SIZE,
     FAILED,
@@ -41,8 +42,10 @@ from sync_server.messaging.sending import (
     retry_delay,
     send_due,
 )
-from sync_server.models import Customer, OutboundMessage, QuoteRow, Shop, Vehicle, Visit, utcnow
 from sync_server.record_tables import ConsentRow
+from sync_server.shop_tables import Shop
+from sync_server.table_base import utcnow
+from sync_server.visit_tables import Customer, Vehicle, Visit
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.messaging import CALLED, FAILED, NO_GATEWAY, PENDING, TO_CALL
-from sync_server.models import OutboundMessage, utcnow
+from sync_server.table_base import utcnow
 
 NOT_SENT_STATES = (NO_GATEWAY, FAILED)
 

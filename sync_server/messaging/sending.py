@@ -30,8 +30,9 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.masking import mask_email, mask_phone
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.job_tables import MessageAttempt
-from sync_server.models import OutboundMessage, utcnow
+from sync_server.table_base import utcnow
 
 log = logging.getLogger(__name__)
 

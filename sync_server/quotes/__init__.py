@@ -36,9 +36,12 @@ from shared.i18n import Text
 from shared.visit_status import VisitStatus
 from shared.wire import canonical_sha256, to_wire
 from sync_server import visits
-from sync_server.models import ApprovalRow, Blob, QuoteRow, Visit, utcnow
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.sync.blobs import BlobStore
 from sync_server.sync.records import lock_feed, put_server_record, update_server_record
+from sync_server.sync.tables import Blob
+from sync_server.table_base import utcnow
+from sync_server.visit_tables import Visit
 
 APPROVAL_TOKEN_SALT = "quote-approval-v1"
 APPROVAL_LINK_DAYS = 3

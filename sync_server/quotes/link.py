@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.i18n import Text
 from shared.visit_status import VisitStatus
-from sync_server.models import Visit
 from sync_server.quotes import quote_versions
+from sync_server.visit_tables import Visit
 
 
 class LinkState(StrEnum):

@@ -3,7 +3,8 @@ few), the same on SQLite and PostgreSQL — a report is a query, not a loop over
 
 Every month and week is the shop's (``periods``). The reports:
 
-* ``approvals``: approved totals per advisor and shop month;
+* ``approvals``: approved totals per advisor and shop month, from the monthly summary
+  the approvals' projection keeps (``sync_server.approval_months``);
 * satisfaction and NPS by month, advisor ratings and the service star: the surveys
   area's figures (``sync_server.surveys.figures``), drawn and exported here;
 * reminders sent and the appointments and visits they brought within 30 days: the
@@ -17,7 +18,18 @@ Every month and week is the shop's (``periods``). The reports:
 read the same table), ``charts`` draws it as SVG on the server (pygal, no script).
 """
 
-from sync_server.reports.approvals import AdvisorMonth, approved_totals_by_advisor_month
-from sync_server.reports.periods import shop_months
+from sync_server.reports.approvals import (
+    AdvisorMonth,
+    approved_totals_by_advisor_month,
+    approved_totals_from_approvals,
+)
+from sync_server.reports.periods import MonthRange, last_months, shop_months
 
-__all__ = ["AdvisorMonth", "approved_totals_by_advisor_month", "shop_months"]
+__all__ = [
+    "AdvisorMonth",
+    "MonthRange",
+    "approved_totals_by_advisor_month",
+    "approved_totals_from_approvals",
+    "last_months",
+    "shop_months",
+]

@@ -1,19 +1,17 @@
-"""Approved totals per advisor and shop month: one query over approvals, quotes and
-visits, each approval sorted into its shop month with ``CASE`` (``periods``)."""
+"""Approved totals per advisor and shop month, read from the monthly summary the
+approvals' projection keeps (``sync_server.approval_months``): about twelve rows per
+advisor for a year, however many approvals it holds. A period in a zone the summary is
+not kept in is worked out from the approvals themselves (one ``GROUP BY``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
 from decimal import Decimal
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared.shop_time import shop_zone
-from sync_server.models import ApprovalRow, QuoteRow, Visit
-from sync_server.reports.periods import period_index, shop_months
-from sync_server.shop import shop_settings
+from sync_server import approval_months
+from sync_server.reports.periods import MonthRange
 
 
 @dataclass(frozen=True)
@@ -27,34 +25,31 @@ class AdvisorMonth:
     approved_total: Decimal
 
 
-def approved_totals_by_advisor_month(
-    session: Session, start: datetime, end: datetime, zone: tzinfo | None = None
-) -> list[AdvisorMonth]:
-    """Approved totals (tax included) per advisor and shop month, approvals in
-    [start, end); ``zone`` is the shop's time zone unless given."""
-    zone = zone or shop_zone(shop_settings(session).timezone)
-    months = shop_months(start, end, zone)
-    if not months:
-        return []
-    month_index = period_index(ApprovalRow.approved_at, [begins for _, _, begins in months] + [end])
-    bucket = month_index.label("month_index")
-    query = (
-        select(
-            Visit.advisor_user_id,
-            bucket,
-            func.count(ApprovalRow.id),
-            func.coalesce(func.sum(ApprovalRow.approved_total), 0),
+def approved_totals_by_advisor_month(session: Session, period: MonthRange) -> list[AdvisorMonth]:
+    """Approved totals (tax included) per advisor and month of ``period`` (whole shop
+    months in ``period.zone``), approvals counted for their visit's advisor now."""
+    months = [(year, month) for year, month, _ in period.months()]
+    if approval_months.summary_answers(session, period.zone):
+        figures = approval_months.month_figures(session, months, period.zone)
+    else:
+        figures = approval_months.totals_from_approvals(
+            session, period.start, period.end, period.zone
         )
-        .join(QuoteRow, QuoteRow.id == ApprovalRow.quote_id)
-        .join(Visit, Visit.id == QuoteRow.visit_id)
-        .where(ApprovalRow.approved_at >= start, ApprovalRow.approved_at < end)
-        .group_by(Visit.advisor_user_id, bucket)
-    )
-    rows = []
-    for advisor, index, count, total in session.execute(query):
-        year, month, _ = months[int(index)]
-        rows.append(
-            AdvisorMonth(advisor, year, month, count, Decimal(total).quantize(Decimal("0.01")))
-        )
+    rows = [
+        AdvisorMonth(f.advisor_user_id, f.year, f.month, f.approvals, f.approved_total)
+        for f in figures
+    ]
+    rows.sort(key=lambda r: (r.advisor_user_id is None, r.advisor_user_id or 0, r.year, r.month))
+    return rows
+
+
+def approved_totals_from_approvals(session: Session, period: MonthRange) -> list[AdvisorMonth]:
+    """The same figures from the approvals, quotes and visits, never the summary: what
+    the summary is checked against, and what the report cost before it."""
+    figures = approval_months.totals_from_approvals(session, period.start, period.end, period.zone)
+    rows = [
+        AdvisorMonth(f.advisor_user_id, f.year, f.month, f.approvals, f.approved_total)
+        for f in figures
+    ]
     rows.sort(key=lambda r: (r.advisor_user_id is None, r.advisor_user_id or 0, r.year, r.month))
     return rows

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from shared.i18n import Text
 from shared.shop_calendar import ShopCalendar
 from sync_server.follow_up.report import reminders_sent
-from sync_server.models import User
 from sync_server.reports.approvals import approved_totals_by_advisor_month
 from sync_server.reports.complaint_causes import complaints_by_cause
 from sync_server.reports.complaint_times import complaint_times_by_month
@@ -34,6 +33,7 @@ from sync_server.reports.tables import (
     satisfaction_table,
     service_star_table,
 )
+from sync_server.shop_tables import User
 from sync_server.surveys.figures import satisfaction_by_month, service_star
 
 DEFAULT_MONTHS = 12
@@ -125,7 +125,7 @@ def build(
         return forward_load_table(forward_load(session, calendar, today, choice.weeks), lang)
     if key == "approvals":
         period = choice.period
-        months = approved_totals_by_advisor_month(session, period.start, period.end, period.zone)
+        months = approved_totals_by_advisor_month(session, period)
         ids = {m.advisor_user_id for m in months if m.advisor_user_id is not None}
         found = session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
         names = {user_id: name for user_id, name in found}

@@ -38,10 +38,11 @@ from sync_server.appointments.capacity import (
     shifts_from,
     works_through,
 )
+from sync_server.back_office_tables import Technician
 from sync_server.follow_up.tables import CarDue
-from sync_server.models import Appointment, Technician, Visit
 from sync_server.reports.periods import period_index, week_starts
 from sync_server.reports.sql import seconds_between
+from sync_server.visit_tables import Appointment, Visit
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from shared.checkin_sheet import SheetContent, render_sheet_pdf
 from shared.checkin_words import sheet_labels
 from shared.shop_time import shop_zone
 from sync_server import visits
-from sync_server.models import Customer, Vehicle, Visit
 from sync_server.shop import shop_settings
 from sync_server.sync.blobs import BlobStore
+from sync_server.visit_tables import Customer, Vehicle, Visit
 from sync_server.walkarounds import AssembledWalkaround
 
 

@@ -26,12 +26,13 @@ from sqlalchemy.orm import Session
 from shared.i18n import Text, normalize_language
 from shared.shop_time import shop_time_text, shop_zone
 from sync_server.appointments.capacity import calendar_for
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.complaints.intake import receive_from_customer
-from sync_server.models import Customer, OutboundMessage, Vehicle, Visit
 from sync_server.shop import shop_settings
 from sync_server.surveys.callbacks import HOT_ALERT, SURVEY_BY_PHONE
 from sync_server.surveys.settings import survey_settings
 from sync_server.surveys.tables import Survey, SurveyCallback, SurveySettings
+from sync_server.visit_tables import Customer, Vehicle, Visit
 
 MIN_TOKEN, MAX_TOKEN = 32, 43
 MAX_COMMENT = 2000

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from shared.i18n import Text
 from sync_server.appointments.capacity import calendar_for
-from sync_server.models import Customer, Vehicle, Visit
 from sync_server.shop import shop_settings
 from sync_server.surveys.settings import survey_settings
 from sync_server.surveys.tables import Survey, SurveyCallback
+from sync_server.visit_tables import Customer, Vehicle, Visit
 
 MAX_NOTES = 2000
 HOT_ALERT = "hot_alert"

@@ -33,11 +33,12 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from shared.shop_time import shop_zone
-from sync_server.models import User, Visit
 from sync_server.reports import shop_months
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import User
 from sync_server.surveys.settings import survey_settings
 from sync_server.surveys.tables import Survey
+from sync_server.visit_tables import Visit
 from sync_server.work_tables import HandBack, QualityCheck
 
 WEIGHTS = {"surveys": 0.6, "comeback_free": 0.2, "promises_kept": 0.2}

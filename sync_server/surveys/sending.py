@@ -31,22 +31,15 @@ from sqlalchemy.orm import Session
 from shared.domain import ContactChannel, LineDecision
 from shared.i18n import Text
 from shared.shop_time import shop_zone
+from sync_server.back_office_tables import ApprovalRow, JobAssignment, OutboundMessage, QuoteRow
 from sync_server.messaging import _customer_language
-from sync_server.models import (
-    ApprovalRow,
-    Customer,
-    JobAssignment,
-    OutboundMessage,
-    QuoteRow,
-    Shop,
-    Vehicle,
-    Visit,
-    utcnow,
-)
 from sync_server.record_tables import ApprovalDecisionRow, QuoteLineRow
+from sync_server.shop_tables import Shop
 from sync_server.surveys.callbacks import open_phone_survey
 from sync_server.surveys.settings import QUIET_FROM, QUIET_UNTIL, survey_settings
 from sync_server.surveys.tables import Survey, SurveyJobLine, SurveySettings, SurveyTechnician
+from sync_server.table_base import utcnow
+from sync_server.visit_tables import Customer, Vehicle, Visit
 from sync_server.work_tables import HandBack
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,6 @@ from shared.sync_protocol import (
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.api.body import json_object, whole_number_arg
-from sync_server.models import Blob, FieldConflict, SyncRecord, utcnow
 from sync_server.problems import Problem, request_language
 from sync_server.sync import trust
 from sync_server.sync.blobs import (
@@ -59,6 +58,8 @@ from sync_server.sync.records import (
     start_feed_writes,
 )
 from sync_server.sync.scope import WORKING_SET, vehicle_history, visit_people, working_set
+from sync_server.sync.tables import Blob, FieldConflict, SyncRecord
+from sync_server.table_base import utcnow
 
 log = logging.getLogger(__name__)
 

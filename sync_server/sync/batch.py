@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync_server.models import AppliedChange, Base, SyncRecord
+from sync_server.models import Base
 from sync_server.sync import feed
+from sync_server.sync.tables import AppliedChange, SyncRecord
 
 if TYPE_CHECKING:
     from sync_server.sync.changes import Change
@@ -80,6 +81,10 @@ class BatchCache:
     def __init__(self) -> None:
         self.rows: dict[tuple[type[Base], Any], Any] = {}
         self.new_rows: dict[type[Base], list[NewRow]] = {}
+        # Work a projection leaves for the batch's end, by name: each one's
+        # ``before_write(session)`` runs before the batch's rows are written, its
+        # ``written(session)`` after.
+        self.hooks: dict[str, Any] = {}
 
     def add_new(self, model: type[Base], key: Any, values: dict[str, Any]) -> NewRow:
         row = NewRow(model, values)
@@ -173,6 +178,8 @@ def flush_batch(session: Session) -> None:
     """Write the batch: brand-new rows in bulk, in foreign-key order, the rest (rows
     that existed before, conflicts, the feed counter) through the session; ends it."""
     cache: BatchCache | None = session.info.pop(_BATCH, None)
+    for hook in cache.hooks.values() if cache is not None else ():
+        hook.before_write(session)
     feed.write_counted(session)
     if cache is not None and cache.new_rows:
         by_table = {model.__table__: rows for model, rows in cache.new_rows.items()}
@@ -182,6 +189,8 @@ def flush_batch(session: Session) -> None:
                 if rows:
                     session.execute(table.insert(), [row.column_values() for row in rows])
     session.flush()
+    for hook in cache.hooks.values() if cache is not None else ():
+        hook.written(session)
 
 
 def cached_get(session: Session, model: type[Base], key: Any) -> Any:

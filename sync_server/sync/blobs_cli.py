@@ -20,10 +20,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from sync_server import db
-from sync_server.models import Blob
 from sync_server.sync.blob_bucket import BucketBlobStore
 from sync_server.sync.blob_folder import FolderBlobStore
 from sync_server.sync.blob_stores import folder_root
+from sync_server.sync.tables import Blob
 
 PROGRESS_EVERY = 500
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sync_server.models import CustomerContactChange, utcnow
+from sync_server.table_base import utcnow
+from sync_server.visit_tables import CustomerContactChange
 
 # The contact details whose every change is kept.
 CONTACT_FIELDS = ("name", "phone", "email", "preferred_channel")

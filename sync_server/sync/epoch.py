@@ -19,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text
-from sync_server.models import AppliedChange, ServerIdentity, SyncCounter, utcnow
 from sync_server.problems import Problem
+from sync_server.sync.tables import AppliedChange, ServerIdentity, SyncCounter
+from sync_server.table_base import utcnow
 
 
 def server_identity(session: Session) -> ServerIdentity:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ from sqlalchemy import String, cast, event, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from sync_server.models import SyncCounter, SyncRecord
+from sync_server.sync.tables import SyncCounter, SyncRecord
 
 _FEED_COUNTER = "sync_feed_counter"
 _DRAFTS = "sync_feed_drafts"
@@ -90,6 +91,21 @@ def _forget_feed_counter(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_FEED_COUNTER, None)
         session.info.pop(_DRAFTS, None)
+        session.info.pop(_AT_NUMBERING, None)
+
+
+_AT_NUMBERING = "sync_feed_at_numbering"
+
+
+def at_numbering(session: Session, work: Callable[[Session], None]) -> bool:
+    """In a push on PostgreSQL, do ``work`` at its commit, right after it has taken the
+    counter row (no desk writer is then between its lock and its commit) and returns
+    True; elsewhere the transaction holds the feed lock already: returns False (the
+    caller does the work now)."""
+    if _DRAFTS not in session.info:
+        return False
+    session.info.setdefault(_AT_NUMBERING, []).append(work)
+    return True
 
 
 _BATCH_SEQ = "sync_feed_batch_seq"
@@ -179,6 +195,8 @@ def _number_drafts(session: Session) -> None:
         ),
         {"count": count},
     ).scalar_one()
+    for work in session.info.pop(_AT_NUMBERING, []):
+        work(session)
     numbers = {draft: last - count + 1 + index for index, draft in enumerate(drafts.given)}
     session.execute(
         text(

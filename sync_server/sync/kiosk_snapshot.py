@@ -23,8 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from shared.lookup import SCHEME, lookup_hash, new_salt
-from sync_server.models import Appointment, AppointmentLookup, Visit, utcnow
 from sync_server.shop import shop_settings, today_bounds
+from sync_server.sync.tables import AppointmentLookup
+from sync_server.table_base import utcnow
+from sync_server.visit_tables import Appointment, Visit
 
 # Hashes made at once for one snapshot (each is ~60 ms of CPU and 16 MiB).
 HASH_THREADS = 2

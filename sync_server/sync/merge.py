@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session
 from shared.hlc import DEFAULT_MAX_OFFSET_MS, HybridClock
 from shared.i18n import Text
 from shared.wire import WireError, from_wire, to_wire
-from sync_server.models import AppliedChange, FieldConflict, SyncRecord, utcnow
 from sync_server.sync import batch, policy, projection_hook, trust
 from sync_server.sync.batch import BatchCache, cached_get
 from sync_server.sync.changes import Change, ChangeRefused, issue_dict, stamped_by
 from sync_server.sync.feed import next_seq
+from sync_server.sync.tables import AppliedChange, FieldConflict, SyncRecord
+from sync_server.table_base import utcnow
 
 SERVER_ORIGIN = "server"
 

@@ -17,9 +17,9 @@ from flask import Response, current_app, request, send_file
 from shared.i18n import Text
 from shared.sync_protocol import is_sha256
 from sync_server import db
-from sync_server.models import Blob
 from sync_server.problems import Problem, problem_response
 from sync_server.sync.blobs import BlobMissing, BlobStore, PhotoStoreUnavailable
+from sync_server.sync.tables import Blob
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from shared.i18n import Text
 from shared.visit_status import VisitStatus, allowed_events, next_status
-from sync_server.models import ApprovalRow, QuoteRow, SyncRecord
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.sync.changes import Change, ChangeRefused
+from sync_server.sync.tables import SyncRecord
 
 # What each kind of caller may send. Appointments, quotes and approvals are made on the
 # server only. A kiosk creates check-ins; it never changes what others made.

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text
-from sync_server.models import Base
 from sync_server.sync import projections, trust
 from sync_server.sync.batch import cached_get
 from sync_server.sync.changes import Change, ChangeRefused
 from sync_server.sync.projections import PROJECTIONS
+from sync_server.table_base import Base
 
 
 def related_rows(change: Change) -> Iterable[tuple[type[Base], Any]]:

@@ -14,13 +14,13 @@ from typing import Any
 
 from shared import domain
 from shared.wire import to_wire
-from sync_server.models import Base
 from sync_server.record_tables import (
     ApprovalDecisionRow,
     ApprovalSafetyAcknowledgementRow,
     QuoteLineRow,
     QuoteOptionRow,
 )
+from sync_server.table_base import Base
 
 
 def _plain(value: Any) -> Any:

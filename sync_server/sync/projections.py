@@ -25,16 +25,8 @@ from sqlalchemy.orm import Session
 
 from shared import domain
 from shared.wire import WireError, from_wire
-from sync_server.models import (
-    Appointment,
-    ApprovalRow,
-    Base,
-    Customer,
-    QuoteRow,
-    SyncRecord,
-    Vehicle,
-    Visit,
-)
+from sync_server import approval_months
+from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.record_tables import (
     ConsentRow,
     DamageMarkRow,
@@ -44,9 +36,13 @@ from sync_server.record_tables import (
     WalkaroundRow,
 )
 from sync_server.search import search_columns
+from sync_server.sync import approval_upkeep
 from sync_server.sync.batch import NewRow, batch_cache, cached_get
 from sync_server.sync.contact_changes import SERVER_ORIGIN, record_contact_changes
 from sync_server.sync.projection_rows import CHILDREN, ROWS, approved_total
+from sync_server.sync.tables import SyncRecord
+from sync_server.table_base import Base
+from sync_server.visit_tables import Appointment, Customer, Vehicle, Visit
 
 log = logging.getLogger(__name__)
 
@@ -183,15 +179,33 @@ def project(session: Session, kind: str, record: Any, origin: str = SERVER_ORIGI
         )
     if kind == "walkaround":
         _log_new_version(cached_get(session, model, record.id), record)
+    # The monthly approval summary: what the change's approvals counted for before it.
+    summary = approval_upkeep.kept(session)
+    before = approval_upkeep.Before(session, kind, record) if summary and kind in _COUNTED else None
+    if summary and kind == "visit":
+        visit_before = approval_upkeep.visit_changing(
+            session, cached_get(session, model, record.id)
+        )
     row = _upsert(session, model, record.id, values)
     for child_model, parent_column, child_column, rows in CHILDREN.get(kind, ()):
         _replace_children(session, row, child_model, parent_column, child_column, rows(record))
     if kind == "visit":
         _mark_appointment_arrived(session, record)
+        if summary:
+            approval_upkeep.visit_changed(session, record.id, visit_before, row)
     elif kind == "consent":
         _take_customer_language(session, record)
     elif kind == "quote":
-        _total_approvals_of(session, record)
+        _total_approvals_of(session, record, before.approvals if before else None)
+    if before is not None:
+        before.after(session, kind, record)
+
+
+# Kinds whose change may change what approvals count for in the monthly summary (a
+# visit's is its advisor, moved by ``approval_upkeep.visit_changed``); a rebuild of any
+# of them works the summary out again.
+_COUNTED = ("approval", "quote")
+COUNTED_KINDS = frozenset({"visit", *_COUNTED})
 
 
 def _log_new_version(row: Any | None, record: domain.Walkaround) -> None:
@@ -223,11 +237,18 @@ def _take_customer_language(session: Session, record: domain.Consent) -> None:
         customer.language = record.language
 
 
-def _total_approvals_of(session: Session, record: domain.Quote) -> None:
-    """Approvals of this quote that arrived before it get their totals now."""
+def _total_approvals_of(
+    session: Session, record: domain.Quote, approvals: list[ApprovalRow] | None = None
+) -> None:
+    """Approvals of this quote that arrived before it get their totals now (``approvals``:
+    those rows, when read already)."""
     if batch_cache(session) is not None:
         return  # quotes and approvals are the server's own records, never in a push
-    for row in session.scalars(select(ApprovalRow).where(ApprovalRow.quote_id == record.id)):
+    if approvals is None:
+        approvals = list(
+            session.scalars(select(ApprovalRow).where(ApprovalRow.quote_id == record.id))
+        )
+    for row in approvals:
         approval = _synced(session, "approval", row.id)
         if approval is not None:
             row.approved_total = approved_total(approval, record)
@@ -265,6 +286,17 @@ def rebuild(session: Session, kinds: Iterable[str] | None = None) -> dict[str, i
     number of records projected per kind. The caller holds the feed lock and commits."""
     wanted = [kind for kind in KIND_ORDER if kinds is None or kind in set(kinds)]
     counts: dict[str, int] = {}
+    approval_upkeep.pause(session, True)
+    try:
+        _project_again(session, wanted, counts)
+    finally:
+        approval_upkeep.pause(session, False)
+    if COUNTED_KINDS & set(wanted):
+        approval_months.rebuild(session)
+    return counts
+
+
+def _project_again(session: Session, wanted: list[str], counts: dict[str, int]) -> None:
     for kind in wanted:
         ids = set()
         count = 0
@@ -297,4 +329,3 @@ def rebuild(session: Session, kinds: Iterable[str] | None = None) -> dict[str, i
                     .execution_options(synchronize_session=False)
                 )
         counts[kind] = count
-    return counts

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import func, select
 
 from sync_server import db
-from sync_server.sync.projections import KIND_ORDER, rebuild
+from sync_server.approval_month_tables import ApprovalMonth
+from sync_server.sync.projections import COUNTED_KINDS, KIND_ORDER, rebuild
 from sync_server.sync.records import lock_feed
 
 
@@ -33,3 +35,6 @@ def rebuild_command(kinds: tuple[str, ...]) -> None:
     session.commit()
     for kind, count in counts.items():
         click.echo(f"{kind}: {count} records projected")
+    if COUNTED_KINDS & set(counts):
+        rows = session.scalar(select(func.count()).select_from(ApprovalMonth))
+        click.echo(f"approval months: {rows} rows")

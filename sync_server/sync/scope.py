@@ -29,9 +29,10 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from shared.visit_status import TERMINAL
-from sync_server.models import Appointment, SyncRecord, Visit
 from sync_server.shop import shop_settings, today_bounds
 from sync_server.sync.projections import PROJECTIONS
+from sync_server.sync.tables import SyncRecord
+from sync_server.visit_tables import Appointment, Visit
 
 WORKING_SET = "working_set"
 # The records hanging off a visit (by ``visit_id``) and off a walk-around (``walkaround_id``).

@@ -44,8 +44,9 @@ from shared.sync_protocol import MAX_OFFSET_HEADER, SERVER_TIME_HEADER
 from shared.validation import FieldIssue
 from shared.visit_status import VisitStatus
 from shared.wire import MAX_LENGTHS, MAX_WHOLE_NUMBER
-from sync_server.models import Base, Customer
 from sync_server.pairing import status_link_key
+from sync_server.table_base import Base
+from sync_server.visit_tables import Customer
 
 # The limit a device's clock may run ahead of the server's (``init_app`` sets it).
 max_clock_offset_ms = DEFAULT_MAX_OFFSET_MS

@@ -28,7 +28,8 @@ from shared.domain import DamageMark
 from shared.walkaround_report import SignatureState, WalkaroundReport, newest
 from shared.walkaround_report import assemble as assemble_report
 from sync_server import visits
-from sync_server.models import Blob, Visit
+from sync_server.sync.tables import Blob
+from sync_server.visit_tables import Visit
 
 # The states are ``shared.walkaround_report.SignatureState`` (a StrEnum: each equals its
 # name as text), and their words ``shared.checkin_words.SIGNATURE_STATES``.

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from shared.i18n import Text
 from shared.visit_status import VisitEvent, VisitStatus, next_status
-from sync_server.models import User, Visit, WalkaroundOverride
+from sync_server.shop_tables import User
 from sync_server.sync.records import lock_feed, update_server_record
+from sync_server.visit_tables import Visit, WalkaroundOverride
 from sync_server.walkarounds import signature_state
 
 MIN_REASON_LENGTH = 5

@@ -41,11 +41,11 @@ from shared.shop_time import shop_time_text, shop_zone
 from shared.visit_status import VisitStatus, status_label
 from sync_server import db
 from sync_server.access import current_caller
-from sync_server.models import Visit
 from sync_server.people import SPECIALITIES
 from sync_server.problems import Problem, request_language
 from sync_server.public_url import public_base_url
 from sync_server.shop import shop_settings
+from sync_server.visit_tables import Visit
 
 csrf = CSRFProtect()
 

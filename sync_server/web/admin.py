@@ -12,10 +12,12 @@ from sqlalchemy import select
 
 from sync_server import db
 from sync_server.access import allow, require_caller
-from sync_server.models import Device, DeviceRole, Technician, User, UserRole, utcnow
+from sync_server.back_office_tables import Technician
 from sync_server.pairing import issue_code, pairing_qr_payload, revoke_device
 from sync_server.people import SPECIALITIES, PeopleError, create_user, set_pin
 from sync_server.problems import Problem
+from sync_server.shop_tables import Device, DeviceRole, User, UserRole
+from sync_server.table_base import utcnow
 from sync_server.web import gettext as _
 from sync_server.web import qr_data_uri, render_text, speciality_names
 

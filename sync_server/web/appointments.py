@@ -28,8 +28,9 @@ from sync_server.appointments.day_plan import day_plan, mark_no_shows, undo_no_s
 from sync_server.appointments.presets import JOB_PRESETS, PRESETS
 from sync_server.appointments.settings import SettingsError, capacity_rules
 from sync_server.appointments.vip import set_vip
-from sync_server.models import Appointment, Customer, Technician, Vehicle
+from sync_server.back_office_tables import Technician
 from sync_server.shop import shop_settings
+from sync_server.visit_tables import Appointment, Customer, Vehicle
 from sync_server.web import render_text
 
 bp = Blueprint("appointments", __name__)

@@ -27,7 +27,6 @@ from sync_server import db
 from sync_server.access import public
 from sync_server.diagnoses import diagnoses_of
 from sync_server.messaging import notify_customer
-from sync_server.models import Blob, Customer, Vehicle, Visit
 from sync_server.problems import Problem
 from sync_server.quotes import (
     CHOOSABLE_KINDS,
@@ -44,6 +43,8 @@ from sync_server.quotes.link import MESSAGES, LinkState, link_state
 from sync_server.sync.blobs import BlobRefused
 from sync_server.sync.photo_files import send_photo
 from sync_server.sync.records import ChangeRefused
+from sync_server.sync.tables import Blob
+from sync_server.visit_tables import Customer, Vehicle, Visit
 from sync_server.web import currency_symbol, page_url, render_text
 from sync_server.web import gettext as _
 

@@ -18,9 +18,10 @@ from sync_server.access import STAFF, allow
 from sync_server.appointments.vip import is_vip, vip_phones
 from sync_server.greeting import DEFAULT_TARGET_MINUTES, not_greeted_in_time
 from sync_server.messaging.outbox import visits_to_call
-from sync_server.models import Customer, Vehicle, Visit, utcnow
 from sync_server.search import is_last4_query, model_search_key, plate_search_key
 from sync_server.shop import shop_settings, today_bounds
+from sync_server.table_base import utcnow
+from sync_server.visit_tables import Customer, Vehicle, Visit
 
 bp = Blueprint("board", __name__)
 

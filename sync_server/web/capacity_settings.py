@@ -20,7 +20,7 @@ from sync_server.access import allow, require_caller
 from sync_server.appointment_tables import AppointmentPlan, ServiceBay
 from sync_server.appointments import settings
 from sync_server.appointments.capacity import calendar_for
-from sync_server.models import Technician
+from sync_server.back_office_tables import Technician
 from sync_server.shop import shop_settings
 from sync_server.web import language, render_text
 

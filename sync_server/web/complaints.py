@@ -16,7 +16,8 @@ from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
 from sync_server.complaints import cases, labels
 from sync_server.complaints.tables import ComplaintCase, ComplaintLabel
-from sync_server.models import Customer, User, Visit
+from sync_server.shop_tables import User
+from sync_server.visit_tables import Customer, Visit
 from sync_server.web import gettext as _
 from sync_server.web import language, render_text, shop_time
 

@@ -28,9 +28,9 @@ from sync_server.customers import (
     edit_contact_details,
 )
 from sync_server.follow_up.texts import CHANNEL_NAMES, KIND_NAMES, SOURCE_NAMES
-from sync_server.models import Customer, Visit
 from sync_server.shop import shop_settings
 from sync_server.sync.records import ChangeRefused
+from sync_server.visit_tables import Customer, Visit
 from sync_server.web import gettext as _
 from sync_server.web import language, render_text
 

@@ -10,8 +10,8 @@ from flask.typing import ResponseReturnValue
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, can
 from sync_server import db
 from sync_server.access import STAFF, allow, require_caller
-from sync_server.models import Vehicle, Visit
 from sync_server.sync.records import ChangeRefused
+from sync_server.visit_tables import Vehicle, Visit
 from sync_server.walkarounds.gate import MAX_REASON_LENGTH, MIN_REASON_LENGTH, override_walkaround
 from sync_server.web import gettext as _
 from sync_server.web import render_text

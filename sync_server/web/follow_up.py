@@ -27,9 +27,9 @@ from sync_server.follow_up.tables import (
     ServiceInterval,
 )
 from sync_server.follow_up.texts import CHANNEL_NAMES, HELD_NAMES, KIND_NAMES, SOURCE_NAMES
-from sync_server.models import Customer, Vehicle
 from sync_server.problems import Problem
 from sync_server.shop import shop_settings
+from sync_server.visit_tables import Customer, Vehicle
 from sync_server.web import gettext as _
 from sync_server.web import language, render_text
 

@@ -92,7 +92,7 @@ def _mark_changes(
 def _editor(visit_id: str, *, open_options: bool = False, **context: Any) -> str:
     session = db.session()
     visit = load_visit(session, visit_id)
-    from sync_server.models import Vehicle
+    from sync_server.visit_tables import Vehicle
 
     option_rows: list[OptionForm] = context["option_rows"]
     errors: dict[str, str] = context["errors"]

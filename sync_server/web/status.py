@@ -22,9 +22,9 @@ from shared.visit_status import VisitStatus
 from sync_server import db
 from sync_server.access import public
 from sync_server.complaints import intake
-from sync_server.models import Customer, Vehicle, Visit
 from sync_server.problems import Problem
 from sync_server.surveys.sending import survey_of_visit, survey_path
+from sync_server.visit_tables import Customer, Vehicle, Visit
 from sync_server.web import gettext as _
 from sync_server.web import render_text
 

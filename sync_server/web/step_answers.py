@@ -9,7 +9,6 @@ from flask import flash, request
 from sqlalchemy.exc import IntegrityError
 
 from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus
-from sync_server.models import Visit
 from sync_server.visit_steps import (
     StepAlreadyDone,
     StepMovedOn,
@@ -17,6 +16,7 @@ from sync_server.visit_steps import (
     is_step_taken,
     read_from_status,
 )
+from sync_server.visit_tables import Visit
 from sync_server.web import gettext as _
 from sync_server.web import visit_status_text
 

@@ -15,11 +15,12 @@ from shared.i18n import Text
 from shared.shop_time import shop_zone
 from sync_server import db
 from sync_server.access import STAFF, allow, public, require_caller
-from sync_server.models import Customer, User, Vehicle, Visit
 from sync_server.problems import Problem
 from sync_server.shop import shop_settings
+from sync_server.shop_tables import User
 from sync_server.surveys import answers, callbacks, figures, settings
 from sync_server.surveys.tables import SurveyCallback
+from sync_server.visit_tables import Customer, Vehicle, Visit
 from sync_server.web import gettext as _
 from sync_server.web import page_url, render_text
 

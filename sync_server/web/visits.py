@@ -31,23 +31,18 @@ from shared.visit_status import TransitionRefused, VisitEvent, VisitStatus, allo
 from shared.walkaround_report import assemble_versions
 from sync_server import db, visit_steps, visits, work_records
 from sync_server.access import STAFF, allow, public
+from sync_server.back_office_tables import OutboundMessage
 from sync_server.checklist_settings import shop_checklists
 from sync_server.dispatch import DispatchRefused, require_dispatch
 from sync_server.messaging import masked_recipient
-from sync_server.models import (
-    Blob,
-    Customer,
-    FieldConflict,
-    OutboundMessage,
-    Vehicle,
-    Visit,
-    utcnow,
-)
 from sync_server.quotes import option_letter, quote_versions
 from sync_server.quotes.changes import changes_by_version
 from sync_server.surveys.callbacks import visit_survey
 from sync_server.sync.records import ChangeRefused
+from sync_server.sync.tables import Blob, FieldConflict
+from sync_server.table_base import utcnow
 from sync_server.visit_steps import StepAlreadyDone, StepMovedOn
+from sync_server.visit_tables import Customer, Vehicle, Visit
 from sync_server.walkarounds.gate import (
     WalkaroundNotSigned,
     has_signed_walkaround,

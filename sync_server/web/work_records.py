@@ -21,11 +21,12 @@ from sync_server.diagnoses import DiagnosisRefused, diagnoses_of, record_diagnos
 from sync_server.dispatch import DispatchRefused, dispatch
 from sync_server.dispatch import job_type as job_type_of
 from sync_server.hand_back import HandBackRefused, approved_work, record_hand_back
-from sync_server.models import Vehicle, Visit, utcnow
 from sync_server.quality_checks import QualityCheckRefused, checklist, record_quality_check
 from sync_server.shop import shop_settings
 from sync_server.sync.records import ChangeRefused
+from sync_server.table_base import utcnow
 from sync_server.visit_steps import StepAlreadyDone, StepMovedOn, begin_step, step_visit
+from sync_server.visit_tables import Vehicle, Visit
 from sync_server.web import gettext as _
 from sync_server.web import page_url, render_text, speciality_names
 from sync_server.web.step_answers import (
@@ -134,7 +135,7 @@ def dispatch_work(visit_id: str) -> ResponseReturnValue:
     if row.technician_id is None:
         flash(_("Work dispatched to any technician."), "ok")
     else:
-        from sync_server.models import Technician
+        from sync_server.back_office_tables import Technician
 
         technician = session.get(Technician, row.technician_id)
         flash(_("Work dispatched to {name}.", name=technician.name if technician else ""), "ok")

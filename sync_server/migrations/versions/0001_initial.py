@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.table_base
 
 
 revision = '0001'
@@ -31,8 +31,8 @@ def upgrade() -> None:
     sa.Column('tier', sa.String(length=10), nullable=False),
     sa.Column('birthday', sa.Date(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=False),
-    sa.Column('created_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customers'))
     )
     with op.batch_alter_table('customers', schema=None) as batch_op:
@@ -57,8 +57,8 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('pin_hash', sa.String(length=255), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', sync_server.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
@@ -68,11 +68,11 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('role', sa.Enum('kiosk', 'tablet', name='device_role', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('paired_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paired_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('paired_by_user_id', sa.Integer(), nullable=True),
-    sa.Column('last_seen_at', sync_server.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_seen_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_seen_ip', sa.String(length=45), nullable=True),
-    sa.Column('revoked_at', sync_server.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revoked_by_user_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['paired_by_user_id'], ['users.id'], name=op.f('fk_devices_paired_by_user_id_users')),
     sa.ForeignKeyConstraint(['revoked_by_user_id'], ['users.id'], name=op.f('fk_devices_revoked_by_user_id_users')),
@@ -91,8 +91,8 @@ def upgrade() -> None:
     sa.Column('year', sa.Integer(), nullable=True),
     sa.Column('purchase_date', sa.Date(), nullable=True),
     sa.Column('last_mileage_km', sa.Integer(), nullable=True),
-    sa.Column('created_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_vehicles_customer_id_customers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_vehicles'))
     )
@@ -106,13 +106,13 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=12), nullable=False),
     sa.Column('customer_id', sa.String(length=36), nullable=False),
     sa.Column('vehicle_id', sa.String(length=36), nullable=False),
-    sa.Column('expected_arrival', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expected_arrival', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('requested_work', sa.Text(), nullable=False),
     sa.Column('concern_codes', sa.JSON(), nullable=False),
     sa.Column('expected_duration_minutes', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=12), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('created_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_appointments_customer_id_customers')),
     sa.ForeignKeyConstraint(['vehicle_id'], ['vehicles.id'], name=op.f('fk_appointments_vehicle_id_vehicles')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_appointments')),
@@ -128,9 +128,9 @@ def upgrade() -> None:
     sa.Column('code_hash', sa.String(length=64), nullable=False),
     sa.Column('role', sa.Enum('kiosk', 'tablet', name='pairing_role', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('device_name', sa.String(length=120), nullable=False),
-    sa.Column('created_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', sync_server.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('used_by_device_id', sa.Integer(), nullable=True),
     sa.Column('created_by_user_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_user_id'], ['users.id'], name=op.f('fk_pairing_codes_created_by_user_id_users')),
@@ -150,13 +150,13 @@ def upgrade() -> None:
     sa.Column('mileage_in_km', sa.Integer(), nullable=True),
     sa.Column('contact_channel', sa.String(length=10), nullable=False),
     sa.Column('reminders_opt_in', sa.Boolean(), nullable=False),
-    sa.Column('checked_in_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('checked_in_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('checked_in_device_id', sa.String(length=36), nullable=True),
     sa.Column('advisor_user_id', sa.Integer(), nullable=True),
-    sa.Column('expected_ready_at', sync_server.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expected_ready_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status_token', sa.String(length=43), nullable=False),
-    sa.Column('created_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['advisor_user_id'], ['users.id'], name=op.f('fk_visits_advisor_user_id_users')),
     sa.ForeignKeyConstraint(['appointment_id'], ['appointments.id'], name=op.f('fk_visits_appointment_id_appointments')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_visits_customer_id_customers')),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.table_base
 
 
 revision = '0002'
@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('record_id', sa.String(length=36), nullable=False),
     sa.Column('origin', sa.String(length=36), nullable=False),
     sa.Column('result', sa.JSON(), nullable=False),
-    sa.Column('applied_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('applied_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('change_id', name=op.f('pk_applied_changes'))
     )
     with op.batch_alter_table('applied_changes', schema=None) as batch_op:
@@ -41,7 +41,7 @@ def upgrade() -> None:
     sa.Column('width', sa.Integer(), nullable=False),
     sa.Column('height', sa.Integer(), nullable=False),
     sa.Column('uploaded_by', sa.String(length=36), nullable=False),
-    sa.Column('uploaded_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('sha256', name=op.f('pk_blobs'))
     )
     op.create_table('field_conflicts',
@@ -54,7 +54,7 @@ def upgrade() -> None:
     sa.Column('losing_origin', sa.String(length=36), nullable=False),
     sa.Column('winning_value', sa.JSON(), nullable=False),
     sa.Column('winning_hlc', sa.String(length=80), nullable=False),
-    sa.Column('recorded_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_field_conflicts'))
     )
     with op.batch_alter_table('field_conflicts', schema=None) as batch_op:
@@ -77,8 +77,8 @@ def upgrade() -> None:
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.String(length=36), nullable=False),
     sa.Column('updated_by', sa.String(length=36), nullable=False),
-    sa.Column('created_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('kind', 'id', name=op.f('pk_sync_records')),
     sa.UniqueConstraint('seq', name=op.f('uq_sync_records_seq'))
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.table_base
 
 
 revision = '0003'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('quote_id', sa.String(length=36), nullable=False),
     sa.Column('quote_version', sa.Integer(), nullable=False),
     sa.Column('signature_id', sa.String(length=36), nullable=False),
-    sa.Column('approved_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('approved_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('ip_address', sa.String(length=45), nullable=False),
     sa.Column('user_agent', sa.String(length=400), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_approvals'))
@@ -45,10 +45,10 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('state', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_error', sa.String(length=400), nullable=False),
-    sa.Column('created_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', sync_server.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbound_messages'))
     )
     with op.batch_alter_table('outbound_messages', schema=None) as batch_op:
@@ -69,7 +69,7 @@ def upgrade() -> None:
     sa.Column('option_label', sa.String(length=120), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
-    sa.Column('sent_at', sync_server.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sent_by_user_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['sent_by_user_id'], ['users.id'], name=op.f('fk_quotes_sent_by_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_quotes'))
@@ -81,7 +81,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('visit_id', sa.String(length=36), nullable=False),
     sa.Column('technician_id', sa.Integer(), nullable=False),
-    sa.Column('assigned_at', sync_server.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('assigned_at', sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('assigned_by_user_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['assigned_by_user_id'], ['users.id'], name=op.f('fk_job_assignments_assigned_by_user_id_users')),
     sa.ForeignKeyConstraint(['technician_id'], ['technicians.id'], name=op.f('fk_job_assignments_technician_id_technicians')),

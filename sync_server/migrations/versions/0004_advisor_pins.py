@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.table_base
 
 revision = "0004"
 down_revision = "0003"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "pin_locked_until",
-                sync_server.models.UTCDateTime(timezone=True),
+                sync_server.table_base.UTCDateTime(timezone=True),
                 nullable=True,
             )
         )

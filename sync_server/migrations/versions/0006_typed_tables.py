@@ -32,7 +32,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import Text
 
-import sync_server.models
+import sync_server.table_base
 
 revision = "0006"
 down_revision = "0005"
@@ -139,7 +139,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", sync_server.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_damage_marks")),
     )
@@ -244,7 +244,7 @@ def upgrade() -> None:
         sa.Column("text_version", sa.Text(), nullable=False),
         sa.Column("text_sha256", sa.String(length=64), nullable=False),
         sa.Column("language", sa.String(length=10), nullable=False),
-        sa.Column("accepted_at", sync_server.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("accepted_at", sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["visit_id"], ["visits.id"], name=op.f("fk_consents_visit_id_visits")
         ),
@@ -277,7 +277,7 @@ def upgrade() -> None:
         ),
         sa.Column("signed_sha256", sa.String(length=64), nullable=False),
         sa.Column("signer_name", sa.Text(), nullable=False),
-        sa.Column("signed_at", sync_server.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("signed_at", sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("image_sha256", sa.String(length=64), nullable=True),
         sa.Column("image_size_bytes", sa.Integer(), nullable=True),
         sa.Column(
@@ -321,7 +321,7 @@ def upgrade() -> None:
         sa.Column("visit_id", sa.String(length=36), nullable=False),
         sa.Column("walkaround_id", sa.String(length=36), nullable=True),
         sa.Column("caption", sa.Text(), nullable=False),
-        sa.Column("taken_at", sync_server.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("taken_at", sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("image_sha256", sa.String(length=64), nullable=True),
         sa.Column("image_size_bytes", sa.Integer(), nullable=True),
         sa.Column(
@@ -472,7 +472,8 @@ def _update(bind: sa.Connection, model: Any, rows: list[dict[str, Any]]) -> None
 
 
 def _backfill(bind: sa.Connection) -> None:
-    from sync_server.models import ApprovalRow, Customer, QuoteRow
+    from sync_server.back_office_tables import ApprovalRow, QuoteRow
+    from sync_server.visit_tables import Customer
     from sync_server.record_tables import (
         ApprovalDecisionRow,
         ConsentRow,

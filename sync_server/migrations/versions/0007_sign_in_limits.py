@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from sync_server.models import UTCDateTime
+from sync_server.table_base import UTCDateTime
 
 revision = "0007"
 down_revision = "0006"

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.table_base
 
 revision = "0008"
 down_revision = "0007"
@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("server_id", sa.String(length=36), nullable=False),
         sa.Column("feed_epoch", sa.String(length=36), nullable=False),
         sa.Column(
-            "epoch_started_at", sync_server.models.UTCDateTime(timezone=True), nullable=False
+            "epoch_started_at", sync_server.table_base.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column("restored_from", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_server_identity")),
@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("phone_hash", sa.String(length=64), nullable=False),
         sa.Column("plate_hash", sa.String(length=64), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
-        sa.Column("made_at", sync_server.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("made_at", sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["appointment_id"],
             ["appointments.id"],

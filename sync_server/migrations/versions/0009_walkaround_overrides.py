@@ -17,7 +17,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.table_base
 
 revision = "0009"
 down_revision = "0008"
@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("visit_id", sa.String(length=36), nullable=False),
         sa.Column("manager_user_id", sa.Integer(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("created_at", sync_server.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["manager_user_id"],
             ["users.id"],

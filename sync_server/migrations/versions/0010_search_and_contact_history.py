@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.table_base
 from sync_server.search import model_search_key, phone_last4, plate_search_key
 
 revision = "0010"
@@ -89,7 +89,7 @@ def upgrade() -> None:
         sa.Column("field", sa.String(length=20), nullable=False),
         sa.Column("old_value", sa.String(length=254), nullable=False),
         sa.Column("new_value", sa.String(length=254), nullable=False),
-        sa.Column("changed_at", sync_server.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", sync_server.table_base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("source", sa.String(length=10), nullable=False),
         sa.Column("device_uid", sa.String(length=36), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=True),

@@ -13,14 +13,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.table_base
 
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-UTC_TIME = sync_server.models.UTCDateTime(timezone=True)
+UTC_TIME = sync_server.table_base.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:

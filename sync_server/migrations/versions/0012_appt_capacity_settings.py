@@ -17,14 +17,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.table_base
 
 revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-UTC_TIME = sync_server.models.UTCDateTime(timezone=True)
+UTC_TIME = sync_server.table_base.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
@@ -81,7 +81,7 @@ def upgrade() -> None:
                 "vip_cutoff_hours": 24,
                 "no_show_grace_minutes": 30,
                 "holiday_country": country.upper(),
-                "updated_at": sync_server.models.utcnow(),
+                "updated_at": sync_server.table_base.utcnow(),
                 "updated_by_user_id": None,
             }
         ],

@@ -17,14 +17,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.table_base
 
 revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-UTC_TIME = sync_server.models.UTCDateTime(timezone=True)
+UTC_TIME = sync_server.table_base.UTCDateTime(timezone=True)
 STARTING_RULES = (
     {"tier": "silver", "rank": 1, "min_visits": 2, "min_spend": 2000},
     {"tier": "gold", "rank": 2, "min_visits": 4, "min_spend": 8000},
@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("merged_id", sa.String(length=36), nullable=False),
         sa.Column("merged_by_user_id", sa.Integer(), nullable=True),
         sa.Column("merged_at", UTC_TIME, nullable=False),
-        sa.Column("moved", sync_server.models.JsonType, nullable=False),
+        sa.Column("moved", sync_server.table_base.JsonType, nullable=False),
         sa.ForeignKeyConstraint(
             ["surviving_id"],
             ["customers.id"],

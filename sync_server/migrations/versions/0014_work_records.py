@@ -14,15 +14,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.table_base
 
 revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
 
-UTC_TIME = sync_server.models.UTCDateTime(timezone=True)
-JSON = sync_server.models.JsonType
+UTC_TIME = sync_server.table_base.UTCDateTime(timezone=True)
+JSON = sync_server.table_base.JsonType
 
 
 def upgrade() -> None:

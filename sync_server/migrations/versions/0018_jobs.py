@@ -21,15 +21,16 @@ import uuid
 import sqlalchemy as sa
 from alembic import op
 
-import sync_server.models
+import sync_server.back_office_tables
+import sync_server.table_base
 
 revision = "0018"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
 
-UTC_TIME = sync_server.models.UTCDateTime(timezone=True)
-DOMAIN = sync_server.models.MESSAGE_ID_DOMAIN
+UTC_TIME = sync_server.table_base.UTCDateTime(timezone=True)
+DOMAIN = sync_server.back_office_tables.MESSAGE_ID_DOMAIN
 NOT_GONE_OUT = ("pending", "sending", "to_call")
 BATCH = 500
 

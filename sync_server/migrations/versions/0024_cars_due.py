@@ -22,15 +22,15 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-import sync_server.models
+import sync_server.table_base
 
 revision = "0024"
 down_revision = "0020"
 branch_labels = None
 depends_on = None
 
-UTC_TIME = sync_server.models.UTCDateTime(timezone=True)
-JSON = sync_server.models.JsonType
+UTC_TIME = sync_server.table_base.UTCDateTime(timezone=True)
+JSON = sync_server.table_base.JsonType
 
 
 def upgrade() -> None:
