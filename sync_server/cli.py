@@ -46,6 +46,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     from sync_server.public_address import WILDCARD_HOSTS, public_base_url
     from sync_server.server_secrets import ensure_secret_key
     from sync_server.serving import ServeLimits, make_server
+    from sync_server.warm_up import start_warm_up
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     upgrade(app)
@@ -58,6 +59,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
     # The background work (messages to customers, no-shows, tiers…), each job done once
     # across every process serving this database (``sync_server.jobs``).
     start_job_runner(app)
+    # Templates, catalogs, the holiday calendar: loaded now, not by the first pages.
+    start_warm_up(app)
     limits = ServeLimits.from_settings(app.config)
     server = make_server(app, host=host, port=port, threads=threads, limits=limits)
     shown = app.config.get("PUBLIC_URL") or public_base_url(host, port)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import io
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from jinja2 import FileSystemBytecodeCache
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -170,7 +172,21 @@ def _template_context() -> dict[str, Any]:
     }
 
 
+def _template_bytecode_cache(app: Flask) -> None:
+    """Compiled templates kept in the instance folder (Jinja's own cache, checked against
+    each template's source): a server starting again loads them instead of compiling
+    every one again (~0.5 s in all)."""
+    folder = Path(app.instance_path) / "template-cache"
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as refused:  # a read-only instance folder: compile, as without a cache
+        app.logger.warning("compiled templates not kept: %s", refused)
+        return
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+
+
 def init_app(app: Flask) -> None:
+    _template_bytecode_cache(app)
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked for pages only, below
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
     csrf.init_app(app)

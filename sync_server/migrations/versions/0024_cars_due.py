@@ -1,7 +1,7 @@
 """each car's due dates stored; surveys asked on the phone
 
 Revision ID: 0024
-Revises: 0023
+Revises: 0025
 Create Date: 2026-12-07 08:30:00.000000
 
 New tables, ``follow_up_cars_due`` and ``follow_up_cars_touched`` (the cars whose
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 import sync_server.table_base
 
 revision = "0024"
-down_revision = "0023"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
