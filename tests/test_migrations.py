@@ -318,6 +318,7 @@ def test_0024_works_out_every_car_of_a_filled_database(app: Flask) -> None:
     upgrade(app)
     assert rows() == kept
 
+
 def test_0025_counts_every_hand_back_already_recorded_for_the_service_star(app: Flask) -> None:
     """Hand-backs recorded before 0025 — one with its advisor, a promise and a quality
     check, one with none of them — are in the star's table after the upgrade, row for
