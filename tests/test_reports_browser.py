@@ -121,7 +121,7 @@ def a_car_coming_due(live: LiveServer) -> str:
 
     with Session(live.db_engine()) as session:
         # The server's job has worked out the demo's cars (it would redo this one).
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while session.scalars(select(CarTouched.vehicle_id).limit(1)).first() is not None:
             assert time.monotonic() < deadline, "the cars_due job did not catch up"
             session.rollback()
