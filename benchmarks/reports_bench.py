@@ -35,7 +35,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -244,6 +244,24 @@ def main() -> None:
         seed_surveys(app, args.surveys, now, advisors)
         seed_bookings(app, args.bookings, now)
         engine = app.extensions["db_engine"]
+        with engine.begin() as connection:  # oil services: cars coming due every week
+            from sync_server.models import Visit
+
+            connection.execute(
+                update(Visit)
+                .where(Visit.checked_in_at < now - timedelta(days=1))
+                .values(concern_codes=["oil_change"])
+            )
+        from sync_server.follow_up.cars_due import refresh_all_cars
+
+        with app.app_context():
+            refreshing = time.perf_counter()
+            rows = refresh_all_cars(db.session(), now)
+            db.session().commit()
+            print(
+                f"every car's due dates worked out: {rows:,} rows in "
+                f"{time.perf_counter() - refreshing:.1f} s"
+            )
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
         print(

@@ -80,6 +80,10 @@ def N_(message: str) -> str:
     return message
 
 
+STORED_PLURAL = "__plural__"
+STORED_COUNT = "__count__"
+
+
 @dataclass(frozen=True)
 class Text:
     """A message to be shown later in whichever language the reader has chosen.
@@ -100,6 +104,21 @@ class Text:
                 self.message, self.plural, self.count, lang, self.domain, **dict(self.params)
             )
         return translate(self.message, lang, self.domain, **dict(self.params))
+
+    def stored_params(self) -> dict[str, Any]:
+        """The params to keep beside :attr:`message` in a table, with the plural form and
+        its count when there is one, so :meth:`stored` gives this text back whole."""
+        if self.plural is None:
+            return dict(self.params)
+        return {**self.params, STORED_PLURAL: self.plural, STORED_COUNT: self.count}
+
+    @classmethod
+    def stored(cls, message: str, domain: str, params: Mapping[str, Any] | None) -> Text:
+        """A text kept in a table as ``message`` and :meth:`stored_params`."""
+        params = dict(params or {})
+        plural = params.pop(STORED_PLURAL, None)
+        count = params.pop(STORED_COUNT, 1)
+        return cls(message, domain, params, plural=plural, count=int(count))
 
     def bilingual(self) -> dict[str, str]:
         return {language: self.render(language) for language in LANGUAGES}

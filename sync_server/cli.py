@@ -338,12 +338,18 @@ def reminders_group() -> None:
 @with_appcontext
 def reminders_run_command(preview: bool) -> None:
     """The daily run (safe to run twice: nothing is sent twice)."""
+    from sync_server.follow_up.cars_due import catch_up, refresh_if_stale
     from sync_server.follow_up.preview import preview_lines
     from sync_server.follow_up.run import plan_run, run, utc_now
 
     session = db.session()
     now = utc_now()
     if preview:
+        # What the job has not caught up with yet: every car after an interval change,
+        # the cars whose history changed since its last run.
+        refresh_if_stale(session, now)
+        catch_up(session, now, limit=100_000)
+        session.commit()
         plan = plan_run(session, now)
         session.rollback()
         for line in preview_lines(plan):

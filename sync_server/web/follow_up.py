@@ -80,7 +80,7 @@ def _page(
         settings=follow_up_settings(session_),
         intervals=settings_form.intervals(session_),
         kind_name=lambda kind: render_text(KIND_NAMES[kind]),
-        reason_of=lambda row: render_text(Text(row.reason, "server", row.reason_params or {})),
+        reason_of=lambda row: render_text(Text.stored(row.reason, "server", row.reason_params)),
         held_name=lambda why: render_text(HELD_NAMES[why]),
         channel_name=lambda channel: render_text(CHANNEL_NAMES[channel]),
         source_name=lambda source: render_text(SOURCE_NAMES[source]),
