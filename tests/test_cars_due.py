@@ -58,7 +58,7 @@ def stored(app: Flask, vehicle_id: str, catch_up: bool = True) -> dict[str, tupl
             row.subject: (
                 row.due_on,
                 row.by,
-                Text(row.reason, "server", row.reason_params).render("en"),
+                Text.stored(row.reason, "server", row.reason_params).render("en"),
             )
             for row in rows
         }

@@ -47,3 +47,13 @@ def test_the_customer_page_counts_one_visit_as_one(
     assert "1 handed-back visits" not in english
     chinese = page_text(client.get(page, headers={"Accept-Language": "zh-CN"}))
     assert "近12个月交车 1 次，确认消费 ¥0.00。" in chinese
+
+
+def test_a_reason_kept_in_a_table_reads_back_in_its_plural_form() -> None:
+    from shared.i18n import Text, plural_text
+
+    reason = plural_text("every {n} month", "every {n} months", 6, "server", n=6)
+    params = reason.stored_params()
+    assert Text.stored(reason.message, "server", params).render("en") == "every 6 months"
+    assert Text.stored("plain {x}", "server", {"x": 1}).render("en") == "plain 1"
+    assert Text.stored("plain", "server", None).render("en") == "plain"
