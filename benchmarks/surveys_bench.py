@@ -5,7 +5,12 @@ client. Prints p50/p95 of the wall clock and p95 of the CPU time; the goal is
 p95 ≤ 300 ms (issue 14, reports).
 
     .venv/bin/python benchmarks/surveys_bench.py [--visits 100000] [--surveys 20000]
-        [--runs 30] [--postgres postgresql+psycopg://user:pw@host/db]
+        [--runs 30] [--postgres postgresql+psycopg://user:pw@host/db] [--keep]
+    .venv/bin/python benchmarks/surveys_bench.py --seeded URL   # time a kept database again
+
+Seeding 100,000 visits takes minutes: ``--keep`` keeps the database (its URL is
+printed) and ``--seeded URL`` times it again (migrated to the newest revision first, as
+a shop's server would be).
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
     checks, and answered surveys for ``surveys`` of them (typed rows, bulk inserted)."""
     from sync_server.models import Customer, Vehicle, Visit
     from sync_server.surveys.tables import Survey
-    from sync_server.work_tables import HandBack, QualityCheck
+    from sync_server.work_tables import HandBack, HandedBackJob, QualityCheck
 
     rng = random.Random(2026)
     cars = max(1, visits * 6 // 10)
@@ -63,7 +68,9 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
             )
     surveyed = set(rng.sample(range(visits), min(surveys, visits)))
     span = timedelta(days=730).total_seconds()
-    rows: dict[type, list[dict]] = {Visit: [], HandBack: [], QualityCheck: [], Survey: []}  # type: ignore[type-arg]
+    rows: dict[type, list[dict]] = {  # type: ignore[type-arg]
+        Visit: [], HandBack: [], QualityCheck: [], Survey: []
+    }  # fmt: skip
 
     def flush(connection) -> None:  # type: ignore[no-untyped-def]
         for model, batch in rows.items():
@@ -71,6 +78,7 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
                 connection.execute(insert(model), batch)
                 batch.clear()
 
+    jobs: list[dict] = []  # type: ignore[type-arg]
     with engine.begin() as connection:
         for n in range(visits):
             visit_id = str(uuid.uuid4())
@@ -78,6 +86,8 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
             handed = end - timedelta(seconds=rng.random() * span)
             checked_in = handed - timedelta(hours=rng.randint(2, 30))
             advisor = advisors[n % len(advisors)]
+            codes = [rng.choice(CODES)]
+            promised = handed - timedelta(minutes=rng.randint(-120, 240))
             rows[Visit].append(
                 {
                     "id": visit_id,
@@ -85,11 +95,11 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
                     "customer_id": car,
                     "vehicle_id": car,
                     "status": "delivered",
-                    "concern_codes": [rng.choice(CODES)],
+                    "concern_codes": codes,
                     "concern_text": "",
                     "checked_in_at": checked_in,
                     "advisor_user_id": advisor,
-                    "expected_ready_at": handed - timedelta(minutes=rng.randint(-120, 240)),
+                    "expected_ready_at": promised,
                     "status_token": secrets.token_urlsafe(16),
                 }
             )
@@ -101,6 +111,16 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
                     "parts_replaced": [],
                     "handed_back_by_user_id": advisor,
                     "handed_back_at": handed,
+                }
+            )
+            jobs.append(
+                {
+                    "visit_id": visit_id,
+                    "handed_back_at": handed,
+                    "advisor_user_id": advisor,
+                    "vehicle_id": car,
+                    "promised_at": promised,
+                    "ready_at": handed - timedelta(hours=1),
                 }
             )
             rows[QualityCheck].append(
@@ -137,6 +157,10 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
             if len(rows[Visit]) >= 5000:
                 flush(connection)
         flush(connection)
+        # The star's rows in the order a shop adds them: by hand-back.
+        jobs.sort(key=lambda job: job["handed_back_at"])
+        for start in range(0, len(jobs), 5000):
+            connection.execute(insert(HandedBackJob), jobs[start : start + 5000])
 
 
 def timed(runs: int, call) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
@@ -157,6 +181,8 @@ def main() -> None:
     parser.add_argument("--surveys", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server to use")
+    parser.add_argument("--keep", action="store_true", help="keep the seeded database")
+    parser.add_argument("--seeded", metavar="URL", help="a database this benchmark kept")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="surveys-bench-"))
@@ -168,9 +194,9 @@ def main() -> None:
     from sync_server.shop import shop_settings
     from sync_server.surveys.figures import satisfaction_by_month, service_star
 
-    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    url = args.seeded or f"sqlite:///{folder / 'bench.sqlite3'}"
     admin = None
-    if args.postgres:
+    if args.postgres and not args.seeded:
         name = f"surveys_bench_{uuid.uuid4().hex[:8]}"
         admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
@@ -178,26 +204,34 @@ def main() -> None:
         url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     try:
-        upgrade(app)
-        with app.app_context():
-            session = db.session()
-            shop_settings(session).timezone = "Asia/Shanghai"
-            session.commit()
-            advisors = [
-                create_user(session, f"advisor{n}", "bench-password", UserRole.ADVISOR).id
-                for n in range(8)
-            ]
-            create_user(session, "boss", "bench-password", UserRole.MANAGER)
-        end = datetime(2026, 12, 1, tzinfo=SHANGHAI).astimezone(UTC)
         started = time.perf_counter()
+        upgrade(app)
         engine = app.extensions["db_engine"]
-        seed(engine, args.visits, args.surveys, end, advisors)
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
-        print(
-            f"{engine.dialect.name}: seeded {args.visits:,} visits, {args.surveys:,} surveys "
-            f"in {time.perf_counter() - started:.1f} s"
-        )
+        end = datetime(2026, 12, 1, tzinfo=SHANGHAI).astimezone(UTC)
+        if args.seeded:
+            print(
+                f"{engine.dialect.name}: {args.seeded} migrated in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+        else:
+            with app.app_context():
+                session = db.session()
+                shop_settings(session).timezone = "Asia/Shanghai"
+                session.commit()
+                advisors = [
+                    create_user(session, f"advisor{n}", "bench-password", UserRole.ADVISOR).id
+                    for n in range(8)
+                ]
+                create_user(session, "boss", "bench-password", UserRole.MANAGER)
+            seed(engine, args.visits, args.surveys, end, advisors)
+            with engine.begin() as connection:
+                connection.execute(text("ANALYZE"))
+            print(
+                f"{engine.dialect.name}: seeded {args.visits:,} visits, {args.surveys:,} surveys "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
+            if args.keep:
+                print(f"kept: --seeded {url}")
         year_start = datetime(2025, 12, 1, tzinfo=SHANGHAI)
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
@@ -224,7 +258,7 @@ def main() -> None:
                 )
     finally:
         app.extensions["db_engine"].dispose()
-        if admin is not None:
+        if admin is not None and not args.keep:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()

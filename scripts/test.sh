@@ -6,11 +6,14 @@
 #   bash scripts/test.sh tests/test_x.py -k name   arguments go to pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# One pytest worker per core, at most four (pytest-xdist); a test file stays on one
-# worker, as the Kivy tests of a file share their window and event loop.
+# One pytest worker per core, at most four (pytest-xdist; PYTEST_WORKERS=n to choose).
+# A test file stays on one worker, as the Kivy tests of a file share their window and
+# event loop; the files go out longest first (tests/conftest.py orders them by
+# tests/file_durations.json), not by their number of tests, so the workers end together.
 workers=$(nproc 2>/dev/null || echo 1)
 [ "$workers" -gt 4 ] && workers=4
-parallel=(-n "$workers" --dist loadfile)
+workers=${PYTEST_WORKERS:-$workers}
+parallel=(-n "$workers" --dist loadfile --no-loadscope-reorder)
 if [ "${1:-}" = "--fast" ]; then
   shift
   .venv/bin/python -c "import xdist" 2>/dev/null || bash scripts/setup.sh --test

@@ -59,7 +59,7 @@ def translate(message: str, lang: str, domain: str = "shared", **params: Any) ->
 
 
 def translate_plural(
-    singular: str, plural: str, count: int, lang: str, domain: str = "shared", **params: Any
+    singular: str, plural: str, count: int, lang: str, domain: str = "shared", /, **params: Any
 ) -> str:
     """``singular`` or ``plural`` as the language's plural rule picks for ``count``
     ("1 minute", "2 minutes"; Chinese has one form), placeholders filled from
@@ -68,21 +68,57 @@ def translate_plural(
     return text.format(**params) if params else text
 
 
+def plural_text(
+    singular: str, plural: str, count: int, domain: str = "shared", /, **params: Any
+) -> Text:
+    """A :class:`Text` whose form follows ``count`` (``params`` name the count too)."""
+    return Text(singular, domain, params, plural=plural, count=count)
+
+
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it now."""
     return message
 
 
+STORED_PLURAL = "__plural__"
+STORED_COUNT = "__count__"
+
+
 @dataclass(frozen=True)
 class Text:
-    """A message to be shown later in whichever language the reader has chosen."""
+    """A message to be shown later in whichever language the reader has chosen.
+
+    A message with a count names its ``plural`` too and the ``count`` that picks the
+    form ("1 booking" / "2 bookings"; Chinese has one form): see :func:`plural_text`.
+    """
 
     message: str
     domain: str = "shared"
     params: Mapping[str, Any] = field(default_factory=dict)
+    plural: str | None = None
+    count: int = 1
 
     def render(self, lang: str) -> str:
+        if self.plural is not None:
+            return translate_plural(
+                self.message, self.plural, self.count, lang, self.domain, **dict(self.params)
+            )
         return translate(self.message, lang, self.domain, **dict(self.params))
+
+    def stored_params(self) -> dict[str, Any]:
+        """The params to keep beside :attr:`message` in a table, with the plural form and
+        its count when there is one, so :meth:`stored` gives this text back whole."""
+        if self.plural is None:
+            return dict(self.params)
+        return {**self.params, STORED_PLURAL: self.plural, STORED_COUNT: self.count}
+
+    @classmethod
+    def stored(cls, message: str, domain: str, params: Mapping[str, Any] | None) -> Text:
+        """A text kept in a table as ``message`` and :meth:`stored_params`."""
+        params = dict(params or {})
+        plural = params.pop(STORED_PLURAL, None)
+        count = params.pop(STORED_COUNT, 1)
+        return cls(message, domain, params, plural=plural, count=int(count))
 
     def bilingual(self) -> dict[str, str]:
         return {language: self.render(language) for language in LANGUAGES}

@@ -56,6 +56,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from sync_server.web import init_app as init_web
 
     db.init_app(app)
+    from sync_server.follow_up import car_hooks
+
+    car_hooks.install()  # each car's due dates kept current as its history changes
     live.init_app(app)
     server_secrets.init_app(app)
     problems.init_app(app)

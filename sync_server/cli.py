@@ -46,6 +46,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     from sync_server.public_address import WILDCARD_HOSTS, public_base_url
     from sync_server.server_secrets import ensure_secret_key
     from sync_server.serving import ServeLimits, make_server
+    from sync_server.warm_up import start_warm_up
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     upgrade(app)
@@ -58,6 +59,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
     # The background work (messages to customers, no-shows, tiers…), each job done once
     # across every process serving this database (``sync_server.jobs``).
     start_job_runner(app)
+    # Templates, catalogs, the holiday calendar: loaded now, not by the first pages.
+    start_warm_up(app)
     limits = ServeLimits.from_settings(app.config)
     server = make_server(app, host=host, port=port, threads=threads, limits=limits)
     shown = app.config.get("PUBLIC_URL") or public_base_url(host, port)
@@ -321,7 +324,8 @@ def tiers_recompute_command() -> None:
     session = db.session()
     changed = recompute_tiers(session)
     session.commit()
-    click.echo(f"Tiers worked out again; {changed} customers changed tier.")
+    customers = "customer" if changed == 1 else "customers"
+    click.echo(f"Tiers worked out again; {changed} {customers} changed tier.")
 
 
 @click.group("reminders")
@@ -334,12 +338,18 @@ def reminders_group() -> None:
 @with_appcontext
 def reminders_run_command(preview: bool) -> None:
     """The daily run (safe to run twice: nothing is sent twice)."""
+    from sync_server.follow_up.cars_due import catch_up, refresh_if_stale
     from sync_server.follow_up.preview import preview_lines
     from sync_server.follow_up.run import plan_run, run, utc_now
 
     session = db.session()
     now = utc_now()
     if preview:
+        # What the job has not caught up with yet: every car after an interval change,
+        # the cars whose history changed since its last run.
+        refresh_if_stale(session, now)
+        catch_up(session, now, limit=100_000)
+        session.commit()
         plan = plan_run(session, now)
         session.rollback()
         for line in preview_lines(plan):

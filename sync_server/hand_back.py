@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.domain import LineDecision, QuoteLineKind
@@ -16,7 +16,7 @@ from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.record_tables import ApprovalDecisionRow, QuoteLineRow
 from sync_server.table_base import utcnow
 from sync_server.visit_tables import Visit
-from sync_server.work_tables import HandBack
+from sync_server.work_tables import HandBack, HandedBackJob, QualityCheck
 
 MAX_WORK_DONE = 2000
 MAX_PARTS = 50
@@ -147,8 +147,37 @@ def record_hand_back(
         handed_back_at=utcnow(),
     )
     session.add(row)
-    session.flush()
+    session.flush()  # a second hand-back of the visit is refused here, by its own key
+    keep_handed_back_job(session, row)
     return row
+
+
+def keep_handed_back_job(session: Session, hand_back: HandBack) -> HandedBackJob:
+    """The service star's row of ``hand_back`` (added, or brought up to date when the
+    hand-back is written again; flushed): the visit's advisor (else who handed the car
+    back), the ready time promised, the last passed quality check and the car."""
+    visit = session.get(Visit, hand_back.visit_id)
+    if visit is None:
+        raise ValueError(f"no visit {hand_back.visit_id} for the hand-back")
+    job = session.get(HandedBackJob, visit.id)
+    if job is None:
+        job = HandedBackJob(visit_id=visit.id)
+        session.add(job)
+    job.handed_back_at = hand_back.handed_back_at
+    job.advisor_user_id = (
+        visit.advisor_user_id
+        if visit.advisor_user_id is not None
+        else hand_back.handed_back_by_user_id
+    )
+    job.vehicle_id = visit.vehicle_id
+    job.promised_at = visit.expected_ready_at
+    job.ready_at = session.scalar(
+        select(func.max(QualityCheck.checked_at)).where(
+            QualityCheck.visit_id == visit.id, QualityCheck.passed.is_(True)
+        )
+    )
+    session.flush()
+    return job
 
 
 def hand_back_of(session: Session, visit_id: str) -> HandBack | None:

@@ -129,6 +129,17 @@ def _run_reminders(session: Session, config: Mapping[str, Any], now: datetime) -
     return {"queued": plan.queued, "held": len(plan.held)}
 
 
+def _refresh_cars_due(session: Session, config: Mapping[str, Any], now: datetime) -> object:
+    """The cars whose history changed worked out again, and every car once the service
+    intervals changed (``sync_server.follow_up.cars_due``): here, not in the request."""
+    from sync_server.follow_up.cars_due import catch_up, refresh_if_stale
+
+    everyone = refresh_if_stale(session, now)
+    touched = catch_up(session, now)
+    session.commit()
+    return {"all_cars": everyone, "touched": touched}
+
+
 def _register_builtin() -> None:
     if "messages" in _JOBS:
         return
@@ -139,6 +150,9 @@ def _register_builtin() -> None:
     register(Job("tiers", _recompute_tiers, daily_at=time(3, 15), lease=timedelta(hours=1)))
     register(
         Job("reminders", _run_reminders, every=timedelta(hours=1), lease=timedelta(minutes=30))
+    )
+    register(
+        Job("cars_due", _refresh_cars_due, every=timedelta(seconds=10), lease=timedelta(minutes=30))
     )
     # New jobs (surveys, follow-up reminders): register them here, as above.
 

@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text
 from sync_server.table_base import utcnow
-from sync_server.work_tables import QualityCheck
+from sync_server.work_tables import HandedBackJob, QualityCheck
 
 MIN_REASON = 5
 MAX_NOTES = 1000
@@ -150,6 +150,12 @@ def record_quality_check(
     )
     session.add(row)
     session.flush()
+    if passed:  # checked again after the hand-back: the star's ready time is this one
+        session.execute(
+            update(HandedBackJob)
+            .where(HandedBackJob.visit_id == visit_id)
+            .values(ready_at=row.checked_at)
+        )
     return row
 
 

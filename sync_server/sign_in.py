@@ -21,7 +21,7 @@ from flask import current_app, request, session
 from sqlalchemy import ForeignKey, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shared.i18n import Text
+from shared.i18n import Text, plural_text
 from sync_server.shop_tables import User
 from sync_server.table_base import Base, utcnow
 
@@ -61,10 +61,12 @@ class SignInLocked(Exception):
 
     @property
     def message(self) -> Text:
-        return Text(
+        return plural_text(
+            "Too many wrong passwords. Try again in {minutes} minute.",
             "Too many wrong passwords. Try again in {minutes} minutes.",
+            self.minutes,
             "server",
-            {"minutes": self.minutes},
+            minutes=self.minutes,
         )
 
     @property

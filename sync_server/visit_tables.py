@@ -105,7 +105,12 @@ class Visit(Base):
     """One service visit, from check-in to delivery."""
 
     __tablename__ = "visits"
-    __table_args__ = (Index("ix_visits_checked_in_at", "checked_in_at"),)
+    __table_args__ = (
+        Index("ix_visits_checked_in_at", "checked_in_at"),
+        # A car's visits by check-in: the service star's comebacks, read from the index
+        # without each visit's row (migration 0025).
+        Index("ix_visits_vehicle_checked_in", "vehicle_id", "checked_in_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     ticket_number: Mapped[str] = mapped_column(String(16))

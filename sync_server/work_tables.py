@@ -49,6 +49,36 @@ class HandBack(Base):
     handed_back_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class HandedBackJob(Base):
+    """A visit handed back, as the service star counts it (``sync_server.surveys.figures``):
+    who answered for it (the visit's advisor, else who handed the car back), the ready
+    time the customer was promised, when its quality check last passed, and the car
+    (whose later visits are its comebacks). Written with the hand-back, as things stood
+    then, and brought up to date by a quality check recorded after it; the month's
+    figures read them from one index range (``ix_handed_back_jobs_month`` covers every
+    column they need) instead of a visit and its checks per job (migration 0025)."""
+
+    __tablename__ = "handed_back_jobs"
+    __table_args__ = (
+        Index(
+            "ix_handed_back_jobs_month",
+            "handed_back_at",
+            "advisor_user_id",
+            "promised_at",
+            "ready_at",
+            "vehicle_id",
+            "visit_id",
+        ),
+    )
+
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), primary_key=True)
+    handed_back_at: Mapped[datetime]
+    advisor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.id"))
+    promised_at: Mapped[datetime | None]
+    ready_at: Mapped[datetime | None]
+
+
 class ChecklistItemRow(Base):
     """One item of the shop's quality checklist of a job type ("" for a job of no known
     type), in both languages, at its place in the list. A job type with no rows has the

@@ -9,9 +9,13 @@ another in a single process (Kivy has one window and one event loop) is explaine
 """
 
 import atexit
+import json
 import os
 import shutil
 import tempfile
+from pathlib import Path
+
+import pytest
 
 _kivy_home = tempfile.mkdtemp(prefix="kivy-home-")
 atexit.register(shutil.rmtree, _kivy_home, True)
@@ -28,10 +32,27 @@ os.environ["CHECKIN_TEST_FAST_HASHES"] = "1"
 pytest_plugins = ["kiosk_fixtures", "server_fixtures"]
 
 
-def pytest_collection_modifyitems(items: list) -> None:
-    """Mark every test that runs a real server process as ``live`` (``--fast`` skips them)."""
-    import pytest
+# Each test file's seconds in the last measured run (scripts/file_durations.py).
+FILE_DURATIONS = Path(__file__).with_name("file_durations.json")
 
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list) -> None:
+    """Mark every test that runs a real server process as ``live`` (``--fast`` skips them),
+    and put the longest files first.
+
+    ``scripts/test.sh`` hands whole files to the workers in this order
+    (``--dist loadfile --no-loadscope-reorder``): the long ones start early and the short
+    ones fill in at the end, so the workers finish together. A file not measured yet
+    goes first, as it may be a long one.
+    """
     for item in items:
         if "live_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.live)
+    try:
+        seconds = json.loads(FILE_DURATIONS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    unmeasured = max(seconds.values(), default=0.0) + 1.0
+    # A stable sort: the tests of a file stay together and in their order.
+    items.sort(key=lambda item: -seconds.get(item.path.name, unmeasured))

@@ -78,6 +78,12 @@ class LiveServer:
             **self.extra_env,
         }
 
+    def copy_database(self, template: Path) -> LiveServer:
+        """Start from a copy of a migrated SQLite file (the session's ``sqlite_template``),
+        so that the server starts without running the migrations."""
+        shutil.copyfile(template, self.root / "server.sqlite3")
+        return self
+
     # -- process -----------------------------------------------------------------------
 
     def start(self) -> LiveServer:
@@ -115,6 +121,12 @@ class LiveServer:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+    def terminate(self) -> None:
+        """SIGTERM without waiting: to stop several at once, terminate each, then
+        :meth:`stop` each."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
 
     def restart(self) -> None:
         """Kill and start again on the same port and data."""
@@ -181,9 +193,28 @@ class LiveServer:
             raise RuntimeError(f"checkin-server {' '.join(args)} failed:\n{result.stderr}")
         return result.stdout
 
+    def pairing_code(self, role: str = "tablet") -> str:
+        """A pairing code, issued as ``checkin-server pair --role ROLE`` issues it (the
+        same ``issue_code``) but in this process: a CLI process costs about two seconds,
+        and tests pair dozens of devices. The command itself runs as a process in
+        ``test_kiosk_flow_live.py`` and in-process in ``test_server_cli.py``."""
+        from sqlalchemy.orm import Session
+
+        from sync_server.models import DeviceRole
+        from sync_server.pairing import issue_code
+
+        # An engine of its own, closed at once: a backup restored under the server
+        # replaces its database, and a pooled connection would write to the old one.
+        engine = create_engine(self.database_url)
+        try:
+            with Session(engine) as session:
+                return issue_code(session, DeviceRole(role)).display
+        finally:
+            engine.dispose()
+
     def pair_device(self, role: str = "tablet", name: str = "Test device") -> PairedDevice:
-        """Issue a code with the CLI and redeem it over HTTP, as a new device would."""
-        code = self.cli("pair", "--role", role, "--quiet").strip()
+        """Redeem a fresh pairing code over HTTP, as a new device would."""
+        code = self.pairing_code(role)
         response = requests.post(
             f"{self.url}/api/v1/devices/pair",
             json={"code": code, "device_name": name},
@@ -224,9 +255,7 @@ def live_server_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
     else:
         server = LiveServer(tmp_path / "server")
         # A copy of the session's migrated database: the server starts without migrating.
-        shutil.copyfile(
-            request.getfixturevalue("sqlite_template"), tmp_path / "server" / "server.sqlite3"
-        )
+        server.copy_database(request.getfixturevalue("sqlite_template"))
     server.start()
     try:
         yield server

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from shared import domain
 from shared.visit_status import VisitStatus
 from sync_server import create_app, db
+from sync_server.hand_back import keep_handed_back_job
 from sync_server.people import create_user
 from sync_server.shop import shop_settings
 from sync_server.shop_tables import User, UserRole
@@ -139,14 +140,15 @@ def hand_back(
                 checked_at=ready_at or handed_back_at - timedelta(hours=1),
             )
         )
-        session.add(
-            HandBack(
-                visit_id=visit.id,
-                odometer_out_km=1000,
-                work_done="Brake pads",
-                parts_replaced=[],
-                handed_back_at=handed_back_at,
-            )
+        handed = HandBack(
+            visit_id=visit.id,
+            odometer_out_km=1000,
+            work_done="Brake pads",
+            parts_replaced=[],
+            handed_back_at=handed_back_at,
         )
+        session.add(handed)
+        session.flush()
+        keep_handed_back_job(session, handed)
     session.commit()
     return Delivered(visit.id, customer_id, vehicle_id, visit.status_token)

@@ -253,12 +253,12 @@ def the_mark(sheet: Any, mark_id: str) -> domain.DamageMark:
 
 
 def pair_tablet(live_server: LiveServer, data_dir: Path) -> DeviceStore:
-    """A tablet paired with the live server by a code from ``checkin-server pair``."""
+    """A tablet paired with the live server by a pairing code (``checkin-server pair``)."""
     from kiosk.services.pairing import PairingService
 
     devices = DeviceStore(data_dir)
     devices.save(DeviceSettings(server_url=live_server.url, mode="tablet"))
-    code = live_server.cli("pair", "--role", "tablet", "--quiet").strip()
+    code = live_server.pairing_code("tablet")
     settings = PairingService(devices).pair(code, "Advisor tablet 1")
     assert settings.role == "tablet"
     return devices

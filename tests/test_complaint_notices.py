@@ -73,7 +73,7 @@ def messages(session: Any, event: str) -> list[OutboundMessage]:
     )
 
 
-def test_an_overdue_case_is_escalated_once_per_missed_deadline(desk: Any) -> None:
+def test_an_overdue_case_is_escalated_once_per_missed_deadline(desk: Any, app: Flask) -> None:
     session, chinese, _en, _user = desk
     case = receive(desk, chinese, "2025-11-17 10:00")  # Monday; first response due 10:30
     assert escalate_overdue(session, at("2025-11-17 10:29")) == 0
@@ -109,12 +109,20 @@ def test_an_overdue_case_is_escalated_once_per_missed_deadline(desk: Any) -> Non
     session.commit()
     assert escalate_overdue(session, at("2025-11-18 12:00")) == 0
     # The job runs before each sender pass: two passes, one more mail (the resolution).
-    config = {"SMTP_HOST": ""}
+    config = {"SMTP_HOST": "", "PUBLIC_URL": "https://service.lotus.example/"}
     send_due(session, config, now=at("2025-11-20 09:00").astimezone(UTC))
     send_due(session, config, now=at("2025-11-20 09:05").astimezone(UTC))
     sent = messages(session, ESCALATION_EVENT)
     assert len(sent) == 2
     assert "missed its resolution deadline" in sent[1].subject and "解决" in sent[1].subject
+    # The sender knows the shop's address: the mail links the case page, in both languages.
+    link = f"https://service.lotus.example/complaints/{case.id}"
+    english, chinese = sent[1].body.split("\n\n")
+    assert english.endswith(f"Open the case: {link}") and chinese.endswith(f"打开投诉：{link}")
+    endpoint, args = app.url_map.bind("service.lotus.example").match(f"/complaints/{case.id}")
+    assert (endpoint, args) == ("complaints.case", {"case_id": case.id})
+    # Without an address (the first mail, queued outside the sender) the way is in words.
+    assert f"Complaints → #{case.id}" in sent[0].body and "https://" not in sent[0].body
     assert sent[1].state == "no_gateway"  # no mail server in this test: never called sent
 
 

@@ -159,7 +159,7 @@ def test_customer_and_vehicle_pages(
     page.screenshot(path=str(SCREENSHOTS / "web-customer-merge-zh_CN.png"), full_page=True)
     switch_language(page, "en")
     page.click("#confirm-merge")
-    assert "records moved" in page.inner_text("main")
+    assert "Merged: 1 record moved;" in page.inner_text("main")  # one, not "1 records"
     assert "粤B13579" in page.inner_text("#vehicles")
     with server.db_engine().connect() as db:
         merged_into = db.execute(

@@ -183,7 +183,7 @@ def test_nightly_command(app: Flask, runner: FlaskCliRunner) -> None:
     )
     result = runner.invoke(args=["tiers", "recompute"])
     assert result.exit_code == 0, result.output
-    assert "1 customers changed tier" in result.output
+    assert "1 customer changed tier" in result.output
     assert state(app, customer_id).tier == "gold"
 
 

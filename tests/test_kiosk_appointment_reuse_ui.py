@@ -32,9 +32,7 @@ def test_work_booked_comes_into_the_visit_and_the_customer_adds_to_it(start_kios
     harness.pump(2)  # looked up at the 11th digit
     assert harness.screen == "confirm"
     confirm = screen(harness, "confirm")
-    assert confirm.ids.concerns.ids.value.words == (
-        "Air conditioning; Air conditioning not cooling"
-    )
+    assert confirm.ids.concerns.ids.value.text == ("Air conditioning; Air conditioning not cooling")
     touches.tap(confirm.ids.change_concerns)
     concern = screen(harness, "concern")
     words = concern.ids.words
@@ -48,7 +46,7 @@ def test_work_booked_comes_into_the_visit_and_the_customer_adds_to_it(start_kios
     touches.tap(keyboard.ids.done)
     assert words.text == "Air conditioning not cooling and a rattle"
     touches.tap(concern.ids.next)
-    assert confirm.ids.concerns.ids.value.words.endswith("not cooling and a rattle")
+    assert confirm.ids.concerns.ids.value.text.endswith("not cooling and a rattle")
     finish_common_steps(harness, touches)
     _store, visit = saved(harness)
     assert visit["concern_text"] == "Air conditioning not cooling and a rattle"

@@ -82,7 +82,7 @@ def test_walk_in_with_bad_input_on_every_field(start_kiosk) -> None:
     confirm = screen(harness, "confirm")
     assert confirm.ids.owner.text == "Tom **"  # masked on the lobby screen
     assert confirm.ids.plate.text == "京A·12345"
-    assert confirm.ids.concerns.ids.value.words == ("Brakes; A strange noise; Squeaks when braking")
+    assert confirm.ids.concerns.ids.value.text == ("Brakes; A strange noise; Squeaks when braking")
     touches.tap(confirm.ids.change_mileage)
     touches.keys(screen(harness, "vehicle").ids.mileage_pad, "61000")
     touches.tap(screen(harness, "vehicle").ids.next)

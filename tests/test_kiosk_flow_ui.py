@@ -49,10 +49,10 @@ def test_returning_customer_checks_in_by_qr_in_three_touches(start_kiosk) -> Non
         "Toyota Camry",
     )
     # What the booking says, the promise of this version, and the pad, on one screen.
-    assert confirm.ids.concerns.ids.value.words == (
+    assert confirm.ids.concerns.ids.value.text == (
         "Scheduled maintenance; Scheduled 50,000 km maintenance"
     )
-    assert confirm.ids.promise.words == consent_text("en")
+    assert confirm.ids.promise.text == consent_text("en")
     assert CONSENT_VERSION in confirm.ids.version.text
     finish_common_steps(harness, touches)
 
@@ -129,7 +129,7 @@ def test_appointment_by_phone_on_the_welcome_screen_with_mileage(start_kiosk) ->
     touches.tap(vehicle.ids.next)
     assert harness.screen == "confirm"  # the detour comes back
     assert confirm.ids.change_mileage.text == "Change"
-    assert confirm.ids.mileage.ids.value.words == "48,500 km"
+    assert confirm.ids.mileage.ids.value.text == "48,500 km"
     assert harness.app.flow.mileage_km == 48500
     finish_common_steps(harness, touches)
     _store, visit = saved(harness)
@@ -162,17 +162,17 @@ def test_back_keeps_what_was_entered_and_changes_come_back(start_kiosk) -> None:
     touches.tap(concern.tiles["brakes"])
     touches.tap(concern.ids.next)
     assert harness.screen == "confirm"
-    assert confirm.ids.concerns.ids.value.words.startswith("Scheduled maintenance; Brakes; ")
+    assert confirm.ids.concerns.ids.value.text.startswith("Scheduled maintenance; Brakes; ")
     touches.tap(confirm.ids.change_contact)
     contact = screen(harness, "contact")
     touches.tap(contact.ids.phone)
     touches.tap(contact.ids.back)
     assert harness.screen == "confirm"  # Back from a detour: nothing changed
-    assert confirm.ids.contact.ids.value.words == "Text message, no reminders"
+    assert confirm.ids.contact.ids.value.text == "Text message, no reminders"
     touches.tap(confirm.ids.change_contact)
     touches.tap(contact.ids.reminders)
     touches.tap(contact.ids.next)
-    assert confirm.ids.contact.ids.value.words == "Text message, maintenance reminders"
+    assert confirm.ids.contact.ids.value.text == "Text message, maintenance reminders"
     touches.sign(confirm.ids.pad)
     touches.tap(confirm.ids.back)
     assert harness.screen == "welcome"
@@ -239,7 +239,7 @@ def test_appointment_by_plate_in_chinese(start_kiosk) -> None:
     assert harness.screen == "confirm"
     confirm = screen(harness, "confirm")
     assert confirm.ids.plate.text == "沪B·****45"
-    assert confirm.ids.promise.words == consent_text("zh_CN")
+    assert confirm.ids.promise.text == consent_text("zh_CN")
     finish_common_steps(harness, touches)
     store, _visit = saved(harness)
     consent = store.find("consent", visit_id=harness.app.checkin.receipt.visit_id)[0]
@@ -256,7 +256,7 @@ def test_consent_is_for_the_language_shown_when_agreeing(start_kiosk) -> None:
     touches.sign(confirm.ids.pad)
     header_language = confirm.ids.header.ids.language
     touches.tap(header_language.ids.zh_CN)  # switched after signing, before agreeing
-    assert confirm.ids.promise.words == consent_text("zh_CN")
+    assert confirm.ids.promise.text == consent_text("zh_CN")
     touches.tap(confirm.ids.finish)
     store, _visit = saved(harness)
     consent = store.find("consent", visit_id=harness.app.checkin.receipt.visit_id)[0]

@@ -47,7 +47,7 @@ def test_a_stolen_kiosk_holds_no_phone_plate_or_key_yet_finds_appointments_offli
     data_dir = tmp_path / "kiosk"
     devices = DeviceStore(data_dir)
     devices.save(DeviceSettings(server_url=live_server.url, mode="kiosk"))
-    code = live_server.cli("pair", "--role", "kiosk", "--quiet").strip()
+    code = live_server.pairing_code("kiosk")
     settings = PairingService(devices).pair(code, "Lobby kiosk")
     assert settings.device_id
     with (

@@ -287,3 +287,68 @@ def test_0008_gives_a_database_full_of_data_an_identity_and_keeps_the_data(
         identity = session.get(ServerIdentity, 1)
         assert identity is not None and len(identity.feed_epoch) == 36
         assert identity.server_id != identity.feed_epoch
+
+
+def test_0024_works_out_every_car_of_a_filled_database(app: Flask) -> None:
+    """The demo shop taken back before 0024, then upgraded: every car's due dates are
+    there, the same as the server keeps them, before any run."""
+    from sync_server.demo import seed_demo
+    from sync_server.follow_up.cars_due import catch_up
+    from sync_server.follow_up.tables import CarDue
+
+    with app.app_context():
+        seed_demo(db.session())
+        db.session().commit()
+        assert catch_up(db.session()) > 0  # the cars the demo wrote, queued for the job
+        db.session().commit()
+
+    def rows() -> list[tuple[object, ...]]:
+        with app.extensions["db_engine"].connect() as connection:
+            table = CarDue.__table__
+            found = connection.execute(
+                select(table.c.vehicle_id, table.c.kind, table.c.subject, table.c.due_on)
+            ).all()
+        return sorted(tuple(row) for row in found)
+
+    kept = rows()
+    assert {kind for _car, kind, _subject, _due in kept} == {"maintenance", "deferred"}
+    script = ScriptDirectory.from_config(alembic_config(app))
+    command.downgrade(alembic_config(app), str(script.get_revision("0024").down_revision))
+    assert "follow_up_cars_due" not in inspect(app.extensions["db_engine"]).get_table_names()
+    upgrade(app)
+    assert rows() == kept
+
+
+def test_0025_counts_every_hand_back_already_recorded_for_the_service_star(app: Flask) -> None:
+    """Hand-backs recorded before 0025 — one with its advisor, a promise and a quality
+    check, one with none of them — are in the star's table after the upgrade, row for
+    row as the hand-back writes them now."""
+    from survey_fixtures import at, hand_back, person
+
+    from sync_server.work_tables import HandedBackJob
+
+    def jobs() -> list[tuple]:  # type: ignore[type-arg]
+        with app.extensions["db_engine"].connect() as connection:
+            table = HandedBackJob.__table__
+            return [
+                tuple(row) for row in connection.execute(select(table).order_by(table.c.visit_id))
+            ]
+
+    with app.app_context():
+        session = db.session()
+        advisor = person(session, "star.advisor")
+        hand_back(
+            session,
+            at("2026-06-10T18:00"),
+            advisor_id=advisor,
+            promised=at("2026-06-10T17:00"),
+            ready_at=at("2026-06-10T16:30"),
+        )
+        hand_back(session, at("2026-06-12T18:00"))
+    written = jobs()
+    assert len(written) == 2 and {row[2] for row in written} == {advisor, None}
+    script = ScriptDirectory.from_config(alembic_config(app))
+    command.downgrade(alembic_config(app), str(script.get_revision("0025").down_revision))
+    assert "handed_back_jobs" not in inspect(app.extensions["db_engine"]).get_table_names()
+    upgrade(app)
+    assert jobs() == written

@@ -467,7 +467,7 @@ def test_the_rebuild_command_puts_back_typed_rows_from_the_sync_records(app: Fla
 
     result = app.test_cli_runner().invoke(args=["projections", "rebuild", "--kind", "consent"])
     assert result.exit_code == 0, result.output
-    assert "consent: 1 records projected" in result.output
+    assert "consent: 1 record projected" in result.output
     with app.app_context():
         after = _snapshot(db.session())
     assert after["consents"] == before["consents"]

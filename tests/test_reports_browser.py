@@ -109,11 +109,56 @@ def some_complaints(live: LiveServer) -> None:
         session.commit()
 
 
+def a_car_coming_due(live: LiveServer) -> str:
+    """A car of the demo shop, not booked in, due for its oil service in 8 days (as the
+    server stores it when its history changes); returns its week's Monday."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    from sync_server.follow_up.tables import CarDue, CarTouched
+    from sync_server.shop_tables import Shop
+    from sync_server.visit_tables import Appointment
+
+    with Session(live.db_engine()) as session:
+        # The server's job has worked out the demo's cars (it would redo this one).
+        deadline = time.monotonic() + 60
+        while session.scalars(select(CarTouched.vehicle_id).limit(1)).first() is not None:
+            assert time.monotonic() < deadline, "the cars_due job did not catch up"
+            session.rollback()
+            time.sleep(0.2)
+        shop = session.get(Shop, 1)
+        today = datetime.now(ZoneInfo(shop.timezone if shop else "UTC")).date()
+        booked = select(Appointment.vehicle_id).where(Appointment.status == "booked")
+        car = session.scalars(
+            select(Visit.vehicle_id).where(Visit.vehicle_id.not_in(booked))
+        ).first()
+        assert car is not None
+        due_on = today + timedelta(days=8)
+        session.add(
+            CarDue(
+                vehicle_id=car,
+                kind="maintenance",
+                subject="browser_check",
+                due_on=due_on,
+                by="date",
+                reason="by date: {months} months after the last service ({last})",
+                reason_params={"months": 6, "last": (due_on - timedelta(days=182)).isoformat()},
+                work="Oil and filter service",
+                work_zh="机油机滤保养",
+                preset="oil_service",
+                hours=1.0,
+            )
+        )
+        session.commit()
+    return (due_on - timedelta(days=due_on.weekday())).isoformat()
+
+
 def test_the_manager_reads_the_reports_and_downloads_a_table(
     server: LiveServer,  # noqa: F811
     browser: Any,  # noqa: F811
 ) -> None:
     some_complaints(server)
+    due_week = a_car_coming_due(server)
     this_month = datetime.now(UTC).strftime("%Y-%m")
     office = browser.new_context(
         viewport={"width": 1440, "height": 1000}, locale="en-GB", accept_downloads=True
@@ -141,6 +186,22 @@ def test_the_manager_reads_the_reports_and_downloads_a_table(
     assert f"from={this_month}" in page.url and "weeks=4" in page.url
     load_rows = page.locator("section#forward-load tbody tr")
     assert load_rows.count() == 4
+    # The week the car comes due shows it, not booked, with its preset's hour.
+    headings = page.locator("section#forward-load thead").inner_text().split("\t")
+    assert headings[1:5] == [
+        "Appointments booked",
+        "Cars coming due, not booked",
+        "Their estimated hours",
+        "Cars coming due",
+    ]
+    week = page.locator(f"section#forward-load tbody tr:has-text('{due_week}')").inner_text()
+    _monday, booked, due_cars, due_hours, cars = week.split("\t")[:5]
+    assert int(due_cars) >= 1 and float(due_hours) >= 1.0
+    assert int(cars) == int(booked) + int(due_cars)
+    assert (
+        "Estimated hours of the cars coming due"
+        in page.locator("section#forward-load svg").text_content()
+    )
     with page.expect_download() as caught:
         page.click("section#complaint-causes >> text=Download CSV")
     download = caught.value
@@ -156,6 +217,7 @@ def test_the_manager_reads_the_reports_and_downloads_a_table(
     chart_text = page.locator("section#complaint-causes svg").text_content()
     assert "按类别和根本原因统计的投诉" in chart_text and "漆面车身" in chart_text
     assert "周（自周一起）" in page.locator("section#forward-load svg").text_content()
+    assert "到期未预约车辆" in page.locator("section#forward-load thead").inner_text()
     assert page.locator("section#forward-load tbody tr").count() == 4  # the choice is kept
     page.screenshot(path=str(SCREENSHOTS / "web-reports-zh_CN.png"), full_page=True)
     office.close()

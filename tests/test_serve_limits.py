@@ -20,12 +20,14 @@ MIB = 1024 * 1024
 
 
 @pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LiveServer, Path]]:
+def served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path
+) -> Iterator[tuple[LiveServer, Path]]:
     temp = tmp_path / "server-temp"
     temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(temp))  # where waitress would spool bodies
     monkeypatch.setenv("HEADER_TIMEOUT_SECONDS", "2")
-    server = LiveServer(tmp_path / "server").start()
+    server = LiveServer(tmp_path / "server").copy_database(sqlite_template).start()
     try:
         yield server, temp
     finally:

@@ -31,7 +31,7 @@ def test_thirty_wrong_passwords_lock_the_api_sign_in(client: FlaskClient, shop: 
     assert right.json["type"].endswith("/sign-in-locked")
     minutes = right.json["retry_after_minutes"]
     assert 1 <= minutes <= 15
-    assert f"Try again in {minutes} minutes" in right.json["detail"]
+    assert f"Try again in {minutes} minute{'s' if minutes > 1 else ''}." in right.json["detail"]
     assert int(right.headers["Retry-After"]) == minutes * 60
     zh = _api_login(client, username, PASSWORD, **{"Accept-Language": "zh-CN"})
     assert f"{minutes} 分钟后再试" in zh.json["detail"]

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from playwright import sync_api as playwright_api
 from server_fixtures import PASSWORD
-from sqlalchemy import select
+from sqlalchemy import select, update
 from survey_fixtures import at, hand_back, person, survey_app
 from test_web_browser import CHROMIUM, CHROMIUM_ARGS
 from werkzeug.serving import make_server
@@ -92,6 +92,22 @@ def seed(server: PageServer) -> tuple[str, str]:
             phone="+8613811112222",
         )
         survey = sending.survey_of_visit(session, session.get(Visit, today.visit_id))
+        # A customer who prefers a call, handed back yesterday: the survey by phone.
+        yesterday = datetime.now(UTC) - timedelta(days=1)
+        hand_back(
+            session,
+            yesterday,
+            advisor_id=person(session, "li.na"),
+            phone="+8613833334444",
+            channel="phone",
+        )
+        session.commit()
+        sending.open_missing_surveys(session, datetime.now(UTC))
+        session.execute(
+            update(Survey).where(Survey.answered_at.is_(None)).values(send_at=yesterday)
+        )
+        noon = at(f"{datetime.now(UTC).astimezone(at('2026-01-01T00:00').tzinfo):%Y-%m-%d}T12:00")
+        sending.queue_due_surveys(session, noon, server.url)  # noon: not in quiet hours
         session.commit()
         return survey.token, today.status_token
 
@@ -211,9 +227,27 @@ def test_the_manager_reads_the_service_star_and_the_call_backs(
     shot(page, "star-zh")
     page.click("nav >> text=回电")
     assert "Waited an hour past the promised time" in page.inner_text("main")
+    assert "电话满意度调查" in page.inner_text("main")
     shot(page, "callbacks-zh")
     switch_language(page, "en")
     shot(page, "callbacks-en")
+    # The survey by phone: the advisor enters what the customer says on the call.
+    page.click("text=Enter the customer's answers")
+    assert "+8613833334444" in page.inner_text("main")
+    for field, value in (("overall", 5), ("advisor_score", 4), ("work_score", 5)):
+        choose(page, field, value)
+    page.click("form.survey button.primary")
+    assert "Choose a number from 0 to 10." in page.inner_text("#recommend")
+    assert page.is_checked("#advisor_score input[value='4']")  # what was entered is kept
+    shot(page, "phone-answer-en")
+    switch_language(page, "zh_CN")
+    shot(page, "phone-answer-zh")
+    for field, value in (("overall", 5), ("advisor_score", 4), ("work_score", 5)):
+        choose(page, field, value)
+    choose(page, "recommend", 9)
+    page.click("form.survey button.primary")
+    assert "已保存：电话中客户给出的回答。" in page.inner_text("main")
+    switch_language(page, "en")
     page.goto(f"{server.url}/surveys/settings")
     shot(page, "settings-en")
     switch_language(page, "zh_CN")

@@ -29,6 +29,7 @@ from sync_server.back_office_tables import (
     Technician,
 )
 from sync_server.complaints.tables import ComplaintCase
+from sync_server.quality_checks import record_quality_check
 from sync_server.record_tables import ApprovalDecisionRow, QuoteLineRow
 from sync_server.shop import shop_settings
 from sync_server.surveys import answers, figures, sending, settings
@@ -352,7 +353,7 @@ def test_a_comeback_within_30_days_for_the_same_concern_counts_against(session: 
 
 def test_promises_kept_are_those_ready_before_the_time_given(session: Any) -> None:
     advisor = person(session, "promises")
-    hand_back(
+    kept = hand_back(
         session,
         at("2026-06-10T18:00"),
         advisor_id=advisor,
@@ -369,6 +370,11 @@ def test_promises_kept_are_those_ready_before_the_time_given(session: Any) -> No
     hand_back(session, at("2026-06-12T18:00"), advisor_id=advisor)  # nothing promised
     row = {r.advisor_user_id: r for r in figures.service_star(session, 2026, 6)}[advisor]
     assert (row.promised, row.promises_kept, row.promise_points) == (2, 1, 50.0)
+    # Checked again after the hand-back (now, months after the promise): no longer kept.
+    record_quality_check(session, kept.visit_id, "", [], set(), True, "", None)
+    session.commit()
+    row = {r.advisor_user_id: r for r in figures.service_star(session, 2026, 6)}[advisor]
+    assert (row.promised, row.promises_kept) == (2, 0)
 
 
 @pytest.mark.parametrize("on", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -396,6 +402,11 @@ def test_satisfaction_by_month_on_both_databases(
         # August: one promoter (9), one passive (7), one detractor (6): NPS 0.
         assert (august.promoters, august.detractors, august.nps) == (1, 1, 0.0)
         assert august.recommend == round((9 + 6 + 7) / 3, 2)
+        # Twelve years: two queries (at most 100 months each), the same two months found.
+        years = figures.satisfaction_by_month(
+            session, at("2017-01-01T00:00"), at("2029-01-01T00:00")
+        )
+        assert [(m.year, m.month, m.count) for m in years] == [(2026, 7, 1), (2026, 8, 3)]
         star = figures.service_star(session, 2026, 8)
         assert star[0].surveys == 3 and star[0].nps == 0.0
     app.extensions["db_engine"].dispose()

@@ -46,8 +46,8 @@ def sign_in(harness: HeadlessApp, username: str, pin: str) -> None:
 
 
 @pytest.fixture
-def demo_server(tmp_path: Path) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path / "server").start()
+def demo_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+    server = LiveServer(tmp_path / "server").copy_database(sqlite_template).start()
     try:
         server.cli("demo")
         server.cli("set-pin", "li.na", "--pin", PIN)

@@ -49,8 +49,8 @@ CLIPPED = """() => {
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path / "server")
+def server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path / "server").copy_database(sqlite_template)
     live.start()
     live.cli("demo")
     try:

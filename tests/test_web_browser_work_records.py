@@ -9,6 +9,7 @@ pages, in both languages, go to ``$H8_SCREENSHOTS`` when that is set."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,8 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path / "server")
+def server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path / "server").copy_database(sqlite_template)
     live.start()
     live.cli("demo")
     try:
@@ -57,6 +58,11 @@ def open_visit(page: Any, server: LiveServer, ticket: str) -> None:
 
 
 def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:
+    # ``serve`` warmed its pages up as it started (templates, catalogs, the calendar).
+    deadline = time.monotonic() + 30
+    while "pages warmed up" not in server.log_tail(400) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "pages warmed up" in server.log_tail(400)
     advisor = sign_in(browser, server, "li.na")
     # A-003 checked in 12 minutes ago, no walk-around begun: over the 10-minute target.
     late = advisor.locator(".visit-card.not-greeted")

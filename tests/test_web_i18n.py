@@ -18,13 +18,24 @@ METHOD_MAP = [("**.html", "jinja2.ext:babel_extract")]
 
 
 def template_strings() -> list[tuple[str, int, str]]:
+    """Every ``_()`` string, and the singular and plural of every ``ngettext()``."""
     found = []
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        TEMPLATES, METHOD_MAP, keywords={"_": None}
+        TEMPLATES, METHOD_MAP, keywords={"_": None, "ngettext": (1, 2)}
     ):
         if isinstance(message, str) and message.strip():
             found.append((filename, lineno, message))
     return found
+
+
+def template_plurals() -> list[tuple[str, int, tuple[str, str]]]:
+    return [
+        (filename, lineno, (message[0], message[1]))
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            TEMPLATES, METHOD_MAP, keywords={"ngettext": (1, 2)}
+        )
+        if isinstance(message, tuple)
+    ]
 
 
 def test_templates_have_strings_to_check() -> None:
@@ -38,6 +49,20 @@ def test_every_template_string_is_translated() -> None:
         f"{filename}:{lineno}: {message!r}"
         for filename, lineno, message in template_strings()
         if translate(message, "zh_CN", "server") == message and any(c.isalpha() for c in message)
+    ]
+    assert not missing, "untranslated:\n" + "\n".join(missing)
+
+
+def test_every_template_plural_is_translated_in_both_forms() -> None:
+    translations.cache_clear()
+    catalog = translations("zh_CN", "server")
+    plurals = template_plurals()
+    assert len(plurals) >= 8
+    missing = [
+        f"{filename}:{lineno}: {singular!r}"
+        for filename, lineno, (singular, plural) in plurals
+        if catalog.ngettext(singular, plural, 1) == singular
+        or catalog.ngettext(singular, plural, 5) == plural
     ]
     assert not missing, "untranslated:\n" + "\n".join(missing)
 

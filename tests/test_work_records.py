@@ -27,7 +27,7 @@ from sync_server.diagnoses import Diagnosis
 from sync_server.shop_tables import User
 from sync_server.sync.records import lock_feed, update_server_record
 from sync_server.visit_tables import Appointment, Visit
-from sync_server.work_tables import HandBack, QualityCheck
+from sync_server.work_tables import HandBack, HandedBackJob, QualityCheck
 
 
 def text(response) -> str:  # type: ignore[no-untyped-def]
@@ -408,8 +408,19 @@ def test_the_hand_back_records_odometer_work_and_the_approved_parts(
     ).close()
     assert status_of(app, visit_id) == VisitStatus.delivered
     with app.app_context():
-        [row] = db.session().query(HandBack).all()
+        session = db.session()
+        [row] = session.query(HandBack).all()
         assert row.odometer_out_km == 60012
+        # The service star's row, as the hand-back left it: the visit has no advisor, so
+        # the desk that handed the car back answers for it; ready when the check passed.
+        visit = session.get(Visit, visit_id)
+        job = session.get(HandedBackJob, visit_id)
+        passed = session.scalar(select(QualityCheck).where(QualityCheck.passed.is_(True)))
+        assert visit is not None and job is not None and passed is not None
+        assert (job.handed_back_at, job.vehicle_id) == (row.handed_back_at, visit.vehicle_id)
+        assert visit.advisor_user_id is None
+        assert job.advisor_user_id == row.handed_back_by_user_id is not None
+        assert (job.promised_at, job.ready_at) == (visit.expected_ready_at, passed.checked_at)
         assert row.parts_replaced == [
             {"part_number": "BP-2231", "description": "Front brake pads (set)", "quantity": "1"},
             {"part_number": "", "description": "Washer fluid", "quantity": "1"},

@@ -1,70 +1,100 @@
-"""Wrapped text that never leaves a punctuation mark alone at the start of a line.
+"""Wrapped text that never splits a figure from its unit nor starts a line with a mark.
 
-Kivy breaks Chinese text (which has no spaces) at whatever character no longer fits, so
-"…维修进度。" can end with "。" alone on the last line. :class:`TidyLabel` lays its
-``words`` out, and where a line would start with a closing mark, it moves the character
-before the mark down with it (the rule Chinese typesetting calls 避头点).
+Kivy breaks Chinese text (which has no spaces) at whatever character no longer fits, and
+Latin text at any space. So "…维修进度。" can end with "。" alone on the last line, and
+"（多 4,440 km）" can end a line with "4,440" and start the next with "km". A
+:class:`TidyLabel` lets Kivy lay its text out, then, where a line break falls inside a
+figure ("4,440 km", "48,210 公里", "12:56:57", "¥500", "66 %") or right before a closing
+mark, it breaks the line earlier, so the figure (or the character before the mark)
+starts the next line whole (the rule Chinese typesetting calls 避头点). Its ``text`` is
+what was given; only what is drawn has the line breaks added.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from kivy.clock import Clock
-from kivy.properties import StringProperty
 from kivy.uix.label import Label
 
-# Marks that must not start a line (Chinese and Latin closing punctuation).
-NO_LINE_START = frozenset("。，、；：？！…）》」』】〕”’·.,;:?!)]}%")
+from shared.figures import CLOSING_MARKS, NO_LINE_START, figure_spans
+
 MAX_FIXES = 8
 
 
-def move_orphans(lines: list[str]) -> list[str] | None:
-    """Lines with the first orphaned mark fixed, or None when there is none.
+def tidy_text(text: str, lines: list[str]) -> str | None:
+    """``text`` with one line break added where a break between ``lines`` (``text`` as
+    Kivy laid it out) falls inside a figure or before a closing mark; None when every
+    break is fine (or none can be helped).
 
-    The fix ends the line before one character earlier, so that character and the
-    mark start the next line together; what follows is wrapped again by Kivy.
-    """
-    for index in range(1, len(lines)):
-        line, before = lines[index], lines[index - 1]
-        if line[:1] in NO_LINE_START and len(before.rstrip()) > 1:
-            kept = before.rstrip()
-            rest = kept[-1]
-            for following in lines[index:]:
-                rest = _join(rest, following)
-            return [*lines[: index - 1], kept[:-1], rest]
+    The figure (or the character before the mark) then starts the next line. Where
+    the figure starts its line already, the rest of it is pulled up instead: the line
+    ends after the figure and the marks that close it."""
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for line in lines:
+        start = text.find(line, position)
+        if start < 0 or not line:
+            return None  # not the text these lines came from
+        spans.append((start, start + len(line)))
+        position = start + len(line)
+    figures = figure_spans(text)
+    for index in range(1, len(spans)):
+        (before_start, before_end), (line_start, _end) = spans[index - 1], spans[index]
+        split = next((f for f in figures if f[0] < line_start and f[1] > before_end), None)
+        if split is not None:
+            start = split[0]
+        elif text[line_start] in NO_LINE_START:
+            closed = next((f for f in figures if f[1] == before_end), None)
+            start = closed[0] if closed else before_end - 1
+        else:
+            continue
+        if start > before_start:
+            while text[start].isspace():
+                start += 1
+            return text[:start].rstrip() + "\n" + text[start:]
+        # The figure is the whole line: end the line after it and its closing marks.
+        figure_end = next((f[1] for f in figures if f[0] == start), before_end)
+        cut = max(figure_end, line_start)
+        cut += len(CLOSING_MARKS.match(text, cut).group())  # type: ignore[union-attr]
+        if cut < len(text) and text[cut] != "\n":
+            return text[:cut] + "\n" + text[cut:].lstrip()
     return None
 
 
-def _join(left: str, right: str) -> str:
-    """Two wrapped lines as one text again: Latin words had a space between them."""
-    latin = left[-1:].isascii() and left[-1:].isalnum() and right[:1].isascii()
-    return left + (" " if latin and right[:1].isalnum() else "") + right
-
-
 class TidyLabel(Label):
-    """A wrapping label for ``words``; its ``text`` is ``words`` with line breaks added
-    where a mark would otherwise start a line."""
+    """A label whose wrapped lines never split a figure nor start with a mark (see the
+    module's words). It tidies only wrapped plain text: a label with markup, shortened
+    or without a width to wrap at is drawn as Kivy draws it."""
 
-    words = StringProperty("")
+    def _tidies(self) -> bool:
+        return bool(
+            self.text and not self.markup and not self.shorten and self.text_size[0] is not None
+        )
 
-    def __init__(self, **kwargs: Any) -> None:
-        self._relayout = Clock.create_trigger(lambda _dt: self.lay_out(), 0)
-        super().__init__(**kwargs)
-        self.bind(words=self._relayout, width=self._relayout, font_size=self._relayout)
+    def texture_update(self, *largs: Any) -> None:
+        core = self._label
+        if self._tidies():
+            core.text = self.text  # what an earlier width made of it no longer holds
+        super().texture_update(*largs)
+        if not self._tidies():
+            return
+        fixed = None
+        for _ in range(MAX_FIXES):
+            better = tidy_text(core.text, self._core_lines())
+            if better is None:
+                break
+            fixed = core.text = better
+            core.render()  # lays the lines out again, without drawing
+        if fixed is not None:
+            super().texture_update()
 
-    def lines(self) -> list[str]:
-        """The lines as Kivy laid them out."""
-        self.texture_update()
+    def _core_lines(self) -> list[str]:
         return [
             "".join(word.text for word in line.words)
             for line in getattr(self._label, "_cached_lines", [])
         ]
 
-    def lay_out(self) -> None:
-        self.text = self.words
-        for _ in range(MAX_FIXES):
-            fixed = move_orphans(self.lines())
-            if fixed is None:
-                return
-            self.text = "\n".join(fixed)
+    def lines(self) -> list[str]:
+        """The lines as drawn."""
+        self.texture_update()
+        return self._core_lines()

@@ -17,11 +17,11 @@ from kivy.properties import (
 )
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from kiosk.services.connection import ConnectionState
 from kiosk.ui import palette
+from kiosk.ui.text_wrap import TidyLabel
 from shared.i18n import N_, translate
 
 TOAST_SECONDS = 5.0
@@ -40,7 +40,7 @@ STATUS_COLOUR: dict[str, palette.RGBA] = {
 }
 
 
-class FlatButton(ButtonBehavior, Label):
+class FlatButton(ButtonBehavior, TidyLabel):
     """A rounded, flat, high-contrast button; the ``.kv`` file draws it."""
 
     fill = ColorProperty(palette.SURFACE)
@@ -100,7 +100,7 @@ class BusySpinner(Widget):
         self.angle = (self.angle + 360 * dt) % 360
 
 
-class Toast(Label):
+class Toast(TidyLabel):
     """A short message at the bottom of the screen that fades away by itself."""
 
     message = ObjectProperty(None, allownone=True)

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
-import holidays
 from babel import Locale
 from babel.dates import get_day_names
+from holidays.registry import EntityLoader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared.i18n import Text
+from shared.i18n import Text, plural_text
 from sync_server.appointment_tables import (
     AppointmentPlan,
     AppointmentSettings,
@@ -101,8 +101,10 @@ def rules_row(session: Session) -> AppointmentSettings:
 
 @cache
 def countries() -> frozenset[str]:
-    """The countries whose public holidays the ``holidays`` package keeps."""
-    return frozenset(code for code in holidays.list_supported_countries() if len(code) == 2)
+    """The countries whose public holidays the ``holidays`` package keeps (its registry's
+    codes: ``holidays.list_supported_countries`` would import every country's module,
+    about half a second, to list their subdivisions, which the shop never picks)."""
+    return frozenset(code for code in EntityLoader.get_country_codes() if len(code) == 2)
 
 
 @cache
@@ -229,11 +231,15 @@ def set_bay_active(session: Session, bay_id: int, active: bool, now: datetime) -
         if ahead:
             raise SettingsError(
                 {
-                    "bay": Text(
+                    "bay": plural_text(
+                        "{bay} has {count} booking still ahead: move it to another bay "
+                        "before retiring it.",
                         "{bay} has {count} bookings still ahead: move them to another bay "
                         "before retiring it.",
+                        len(ahead),
                         "server",
-                        {"bay": bay.name, "count": len(ahead)},
+                        bay=bay.name,
+                        count=len(ahead),
                     )
                 }
             )
@@ -349,10 +355,13 @@ def set_technician_active(
         if ahead:
             raise SettingsError(
                 {
-                    "technician": Text(
+                    "technician": plural_text(
+                        "{name} has {count} booking still ahead: move it to someone else first.",
                         "{name} has {count} bookings still ahead: move them to someone else first.",
+                        len(ahead),
                         "server",
-                        {"name": person.name, "count": len(ahead)},
+                        name=person.name,
+                        count=len(ahead),
                     )
                 }
             )

@@ -12,8 +12,8 @@ them by their phone number (:func:`vip_phones`).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from shared.domain import CustomerTier
 from shared.i18n import Text
@@ -59,6 +59,20 @@ def is_vip() -> ColumnElement[bool]:
     return or_(Customer.vip.is_(True), Customer.tier == CustomerTier.vip)
 
 
+def vip_phone_queries() -> tuple[Select[tuple[str]], Select[tuple[str]]]:
+    """The phone numbers of VIPs: those of VIPs still on file, and those of the files
+    merged into a VIP. A file merged away is a VIP only through the customer who stayed,
+    so a VIP taken back (or a tier dropped) on that customer is taken back everywhere."""
+    stayed = aliased(Customer)
+    on_file = select(Customer.phone).where(Customer.merged_into_id.is_(None), is_vip())
+    merged_into_vip = (
+        select(Customer.phone)
+        .join(stayed, stayed.id == Customer.merged_into_id)
+        .where(or_(stayed.vip.is_(True), stayed.tier == CustomerTier.vip))
+    )
+    return on_file, merged_into_vip
+
+
 def vip_phones(session: Session) -> set[str]:
     """The phone numbers of VIP customers (few: a shop has tens, not thousands)."""
-    return {phone for phone in session.scalars(select(Customer.phone).where(is_vip())) if phone}
+    return {phone for query in vip_phone_queries() for phone in session.scalars(query) if phone}

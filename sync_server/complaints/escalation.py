@@ -6,7 +6,9 @@ Safe to run twice, or in two processes at once: each escalation is claimed with 
 ``UPDATE … WHERE *_escalated_at IS NULL`` in the same transaction as its message, so a
 second run finds nothing to claim. With no address in the complaints settings nothing is
 claimed, and the cases already missed are escalated once one is set. The e-mail is in
-both languages (the manager's inbox may be read by either desk).
+both languages (the manager's inbox may be read by either desk), and carries an absolute
+link to the case page (``PUBLIC_URL``, else the address ``serve`` listens on); without
+either, it names the way there in words.
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ BODY = Text(
     "Complaints → #{case}.",
     "server",
 )
+BODY_LINKED = Text(
+    "Complaint #{case} from {customer}, received {received}, missed its {deadline} "
+    "deadline ({due}). What the customer said: {summary} Open the case: {link}",
+    "server",
+)
+
+
+def case_path(case_id: int) -> str:
+    """The case page in the back office (``sync_server.web.complaints``)."""
+    return f"/complaints/{case_id}"
 
 
 def _both(text: Text, params: dict[str, object], lang_params: dict[str, dict[str, str]]) -> str:
@@ -53,9 +65,9 @@ def _both(text: Text, params: dict[str, object], lang_params: dict[str, dict[str
     )
 
 
-def escalate_overdue(session: Session, now: datetime) -> int:
-    """Queue one e-mail to the manager for each missed deadline not yet escalated;
-    returns how many; commits."""
+def escalate_overdue(session: Session, now: datetime, base_url: str = "") -> int:
+    """Queue one e-mail to the manager for each missed deadline not yet escalated, with a
+    link to the case under ``base_url`` when it is known; returns how many; commits."""
     rules = session.get(ComplaintSettings, 1)  # read only: a sender pass makes no row
     address = rules.escalation_email.strip() if rules is not None else ""
     if not address:
@@ -87,6 +99,7 @@ def escalate_overdue(session: Session, now: datetime) -> int:
                 "received": shop_time_text(case.received_at, zone, "%Y-%m-%d %H:%M"),
                 "due": shop_time_text(getattr(case, missed.key), zone, "%Y-%m-%d %H:%M"),
                 "summary": case.summary[:500],
+                "link": base_url.rstrip("/") + case_path(case.id),
             }
             names = {lang: {"deadline": name.render(lang)} for lang in ("en", "zh_CN")}
             session.add(
@@ -100,7 +113,7 @@ def escalate_overdue(session: Session, now: datetime) -> int:
                         Text(SUBJECT.message, "server", {**params, **names[lang]}).render(lang)
                         for lang in ("en", "zh_CN")
                     )[:200],
-                    body=_both(BODY, params, names),
+                    body=_both(BODY_LINKED if base_url else BODY, params, names),
                     state="pending",
                     next_attempt_at=now,
                 )

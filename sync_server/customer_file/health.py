@@ -74,6 +74,7 @@ class WorkLine:
     quantity: Decimal
     urgency: str
     amount: Decimal
+    hours: Decimal = Decimal(0)  # the labour hours quoted
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class DeferredWork:
     declined_on: date
     due_on: date
     done_on: date | None
+    hours: Decimal = Decimal(0)  # the labour hours the declined line quoted
 
     @property
     def open(self) -> bool:
@@ -284,6 +286,7 @@ def _approved_work(
             QuoteLineRow.quantity,
             QuoteLineRow.urgency,
             QuoteLineRow.amount,
+            QuoteLineRow.hours,
         )
         .where(QuoteLineRow.quote_id.in_(sorted(by_quote)))
         .order_by(QuoteLineRow.quote_id, QuoteLineRow.position)
@@ -300,6 +303,7 @@ def _approved_work(
             row.quantity.normalize(),
             str(getattr(row.urgency, "value", row.urgency)),
             row.amount,
+            row.hours or Decimal(0),
         )
         answer = decisions[visit_id].get(row.line_id)
         if answer == domain.LineDecision.approved or (
@@ -343,6 +347,7 @@ def _deferred(
                     declined_on,
                     declined_on + DUE_AFTER[urgency],
                     min(later) if later else None,
+                    line.hours,
                 )
             )
     return sorted(items, key=lambda item: (item.done_on is not None, item.due_on))

@@ -9,6 +9,8 @@ that names the customer (contact history, and any table added later with a
 ``customer_id``) directly. Contact details the surviving customer lacks are taken from
 the duplicate, as a desk edit. Nothing is deleted: the duplicate stays, marked merged
 into the other (``customers.merged_into_id``), and ``customer_merges`` keeps what moved.
+The tier goes with the person: the customer who stays keeps a VIP by hand or the higher
+tier held (``tiers.take_over_tier``); the merged file is a VIP no more on its own.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text
-from sync_server.customer_file.tiers import recompute_tiers
+from sync_server.customer_file.tiers import recompute_tiers, take_over_tier
 from sync_server.customer_file_tables import CustomerMerge, CustomerTierState
 from sync_server.customers import acting_person
 from sync_server.models import Base
@@ -239,6 +241,13 @@ def merge_customers(
     )
     if merged.vip and not surviving.vip:
         surviving.vip, surviving.vip_reason = True, merged.vip_reason
+    take_over_tier(session, surviving.id, merged.id)
+    # Files merged earlier into this one now point at the customer who stays.
+    session.execute(
+        update(Customer)
+        .where(Customer.merged_into_id == merged.id)
+        .values(merged_into_id=surviving.id)
+    )
     merged.merged_into_id, merged.merged_at = surviving.id, now
     record = CustomerMerge(
         surviving_id=surviving.id,

@@ -10,6 +10,11 @@ recompute``) and for one customer when their visit is handed back.
 
 Devices learn one thing: whether the customer is a VIP (the customer record's synced
 ``tier``, ``vip`` or ``regular``), written through the sync engine when it changes.
+
+After a merge of duplicates (``customer_file.merge``) the tier belongs to the customer
+who stayed: it takes over the tier the merged file held (with its grace period), and
+its figures count every visit filed under a file merged into it — also a visit a device
+sends for the merged file afterwards, from an offline kiosk or a tablet's older copy.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.domain import CustomerTier
-from shared.i18n import Text
+from shared.i18n import Text, plural_text
 from shared.visit_status import VisitStatus
 from sync_server.back_office_tables import ApprovalRow, QuoteRow
 from sync_server.customer_file_tables import CustomerTierState, TierRule
@@ -69,11 +74,35 @@ def earned_tier(figures: Figures, rules: list[TierRule]) -> str:
     return earned
 
 
+def merged_files(session: Session, customer_ids: Iterable[str] | None) -> dict[str, str]:
+    """The files merged into these customers (every merged file for ``None``): merged
+    file → the customer who stayed. A merge points the files merged earlier into the
+    merged one at the customer who stays, so one step always reaches the survivor."""
+    query = select(Customer.id, Customer.merged_into_id).where(Customer.merged_into_id.is_not(None))
+    if customer_ids is not None:
+        query = query.where(Customer.merged_into_id.in_(sorted(set(customer_ids))))
+    return {merged: stayed for merged, stayed in session.execute(query) if stayed}
+
+
+def survivors_of(session: Session, customer_ids: Iterable[str]) -> list[str]:
+    """The customers these are now: a merged file's is the customer who stayed."""
+    ids = sorted(set(customer_ids))
+    stayed = dict(
+        session.execute(
+            select(Customer.id, Customer.merged_into_id).where(
+                Customer.id.in_(ids), Customer.merged_into_id.is_not(None)
+            )
+        ).all()
+    )
+    return sorted({stayed.get(customer_id) or customer_id for customer_id in ids})
+
+
 def figures_of(
     session: Session, customer_ids: Iterable[str] | None, now: datetime
 ) -> dict[str, Figures]:
     """Handed-back visits over the last 12 months and what was approved on them (the
-    latest approval of each visit), by customer; ``None`` for every customer."""
+    latest approval of each visit), by customer; ``None`` for every customer. A visit
+    filed under a merged file counts for the customer who stayed."""
     since = now - WINDOW
     visits = (
         select(Visit.id, Visit.customer_id)
@@ -81,11 +110,13 @@ def figures_of(
         .where(Visit.checked_in_at <= now)
     )
     ids = None if customer_ids is None else sorted(set(customer_ids))
+    stayed = merged_files(session, ids)
     if ids is not None:
-        visits = visits.where(Visit.customer_id.in_(ids))
+        visits = visits.where(Visit.customer_id.in_([*ids, *stayed]))
     counts: dict[str, int] = defaultdict(int)
     owner: dict[str, str] = {}
-    for visit_id, customer_id in session.execute(visits):
+    for visit_id, filed_under in session.execute(visits):
+        customer_id = stayed.get(filed_under, filed_under)
         counts[customer_id] += 1
         owner[visit_id] = customer_id
     spend: dict[str, Decimal] = defaultdict(Decimal)
@@ -144,7 +175,7 @@ def recompute_tiers(
     now = now or utcnow()
     rules = tier_rules(session)
     grace_days = shop_settings(session).tier_grace_days
-    ids = None if customer_ids is None else sorted(set(customer_ids))
+    ids = None if customer_ids is None else survivors_of(session, customer_ids)
     figures = figures_of(session, ids, now)
     customers = select(Customer.id, Customer.vip, Customer.tier).where(
         Customer.merged_into_id.is_(None)
@@ -189,6 +220,25 @@ def recompute_tiers(
     return changed
 
 
+def take_over_tier(session: Session, surviving_id: str, merged_id: str) -> None:
+    """At a merge: the customer who stays holds the higher of the two tiers, with the
+    merged file's grace period when that tier was held on grace, so a merge never
+    drops a VIP the shop has promised to keep (the caller recomputes, then commits)."""
+    theirs = session.get(CustomerTierState, merged_id)
+    if theirs is None:
+        return
+    mine = session.get(CustomerTierState, surviving_id)
+    rules = tier_rules(session)
+    if mine is not None and rank_of(mine.tier, rules) >= rank_of(theirs.tier, rules):
+        return
+    if mine is None:
+        mine = CustomerTierState(customer_id=surviving_id)
+        session.add(mine)
+    mine.tier, mine.earned_tier = theirs.tier, theirs.earned_tier
+    mine.tier_since, mine.grace_until = theirs.tier_since, theirs.grace_until
+    session.flush()
+
+
 def _synced_tier(value: object) -> CustomerTier:
     try:
         return CustomerTier(getattr(value, "value", value))
@@ -231,23 +281,26 @@ def tier_view(session: Session, customer: Customer, render: Callable[[Text], str
         reasons.append(Text("Not worked out yet: it is, every night.", "server"))
         return TierView("vip" if customer.vip else tier, [render(text) for text in reasons])
     reasons.append(
-        Text(
+        plural_text(
+            "{visits} handed-back visit and {spend} approved in the last 12 months.",
             "{visits} handed-back visits and {spend} approved in the last 12 months.",
+            state.visits_12m,
             "server",
-            {"visits": state.visits_12m, "spend": f"¥{state.spend_12m:,.2f}"},
+            visits=state.visits_12m,
+            spend=f"¥{state.spend_12m:,.2f}",
         )
     )
     rule = next((rule for rule in rules if rule.tier == state.earned_tier), None)
     if rule is not None:
         reasons.append(
-            Text(
+            plural_text(
+                "{tier} needs {visits} visit or {spend}.",
                 "{tier} needs {visits} visits or {spend}.",
+                rule.min_visits,
                 "server",
-                {
-                    "tier": render(TIER_LABELS[rule.tier]),
-                    "visits": rule.min_visits,
-                    "spend": f"¥{rule.min_spend:,.0f}",
-                },
+                tier=render(TIER_LABELS[rule.tier]),
+                visits=rule.min_visits,
+                spend=f"¥{rule.min_spend:,.0f}",
             )
         )
     if state.grace_until is not None:
@@ -297,10 +350,13 @@ __all__ = [
     "customers_by_tier",
     "earned_tier",
     "figures_of",
+    "merged_files",
     "next_state",
     "recompute_tiers",
     "save_rules",
     "set_manual_vip",
+    "survivors_of",
+    "take_over_tier",
     "tier_rules",
     "tier_view",
 ]

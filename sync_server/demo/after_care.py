@@ -37,6 +37,7 @@ from sync_server.demo.cast import (
     demo_id,
 )
 from sync_server.follow_up.rules import follow_up_settings
+from sync_server.hand_back import keep_handed_back_job
 from sync_server.surveys.answers import record_answer
 from sync_server.surveys.sending import open_survey
 from sync_server.surveys.settings import survey_settings
@@ -171,6 +172,7 @@ def _handed_back_visit(
     hand_back.handed_back_by_user_id = advisor_id
     hand_back.handed_back_at = handed_back
     session.flush()
+    keep_handed_back_job(session, hand_back)
     visit = session.get(Visit, visit_id)
     assert visit is not None
     survey = open_survey(session, visit, hand_back)

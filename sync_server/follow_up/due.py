@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -22,17 +23,12 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
-from shared.i18n import Text
+from shared.i18n import Text, plural_text
 from shared.shop_calendar import ShopCalendar
 from shared.shop_time import shop_zone
 from shared.visit_status import VisitStatus
-from sync_server.customer_file.health import (
-    DUE_AFTER,
-    cars_with_declined_work,
-    open_deferred_work_by_car,
-)
 from sync_server.customer_file.wear import km_per_day
-from sync_server.follow_up.tables import FollowUpSettings, ServiceInterval
+from sync_server.follow_up.tables import CarDue, FollowUpSettings, ServiceInterval
 from sync_server.record_tables import WalkaroundRow
 from sync_server.visit_tables import Vehicle, Visit
 
@@ -115,23 +111,26 @@ def _bought(vehicle: CarRow) -> date | None:
 
 
 def car_histories(
-    session: Session, customer_ids: set[str], zone_name: str, codes: set[str]
+    session: Session, vehicle_ids: Collection[str] | None, zone_name: str, codes: set[str]
 ) -> dict[str, CarHistory]:
-    """The consenting customers' cars (those with visits) with their odometer readings
+    """The cars (those with visits; ``None``: every car) with their odometer readings
     (the walk-around's, else the check-in's) and the visits handed back, in one query."""
     zone = shop_zone(zone_name)
-    odometer = (
-        select(
-            WalkaroundRow.visit_id.label("visit_id"),
-            func.max(WalkaroundRow.odometer_km).label("km"),
+    readings = select(
+        WalkaroundRow.visit_id.label("visit_id"),
+        func.max(WalkaroundRow.odometer_km).label("km"),
+    ).group_by(WalkaroundRow.visit_id)
+    if vehicle_ids is not None:  # only these cars' walk-arounds, not every one grouped
+        readings = readings.where(
+            WalkaroundRow.visit_id.in_(
+                select(Visit.id).where(Visit.vehicle_id.in_(sorted(vehicle_ids)))
+            )
         )
-        .group_by(WalkaroundRow.visit_id)
-        .subquery()
-    )
+    odometer = readings.subquery()
     cars: dict[str, CarHistory] = {}
     delivered = VisitStatus.delivered.value
     quoted = [(code, f'"{code}"') for code in sorted(codes)]
-    for row in session.execute(
+    query = (
         select(
             Visit.vehicle_id,
             Vehicle.customer_id,
@@ -147,10 +146,11 @@ def car_histories(
         .outerjoin(odometer, odometer.c.visit_id == Visit.id)
         .where(Visit.status != VisitStatus.cancelled)
         .order_by(Visit.vehicle_id, Visit.checked_in_at)
-    ):
+    )
+    if vehicle_ids is not None:
+        query = query.where(Visit.vehicle_id.in_(sorted(vehicle_ids)))
+    for row in session.execute(query):
         vehicle_id, customer_id, bought, year, at, km, json_codes, status = row
-        if customer_id not in customer_ids:
-            continue
         car = cars.get(vehicle_id)
         if car is None:
             car = cars[vehicle_id] = CarHistory(CarRow(vehicle_id, customer_id, bought, year))
@@ -168,7 +168,16 @@ def _add_days(day: date, days: float) -> date:
     return day + timedelta(days=math.floor(days))
 
 
-def maintenance_due(car: CarHistory, interval: Interval) -> tuple[date, Text] | None:
+@dataclass(frozen=True)
+class Due:
+    """When a service type falls due for a car, by what ("date" or "mileage"), and why."""
+
+    day: date
+    by: str
+    reason: Text
+
+
+def maintenance_due(car: CarHistory, interval: Interval) -> Due | None:
     """When the service type falls due for the car, and why; None without a last one."""
     done = [car.last_service[code] for code in interval.codes if code in car.last_service]
     if not done:
@@ -188,23 +197,42 @@ def maintenance_due(car: CarHistory, interval: Interval) -> tuple[date, Text] | 
         "rate": f"{rate or 0:.0f}",
     }
     if by_km is not None and (by_date is None or by_km < by_date):
-        return by_km, Text(
-            "by mileage: {km} km after the last service at {last_km} km ({last}), "
-            "the car drives about {rate} km a day",
-            "server",
-            params,
+        return Due(
+            by_km,
+            "mileage",
+            Text(
+                "by mileage: {km} km after the last service at {last_km} km ({last}), "
+                "the car drives about {rate} km a day",
+                "server",
+                params,
+            ),
         )
     if by_date is None:
         return None
     if interval.km and rate is None:
-        return by_date, Text(
-            "by date: {months} months after the last service ({last}); the car's "
-            "driving is not known yet",
-            "server",
-            params,
+        return Due(
+            by_date,
+            "date",
+            plural_text(
+                "by date: {months} month after the last service ({last}); the car's "
+                "driving is not known yet",
+                "by date: {months} months after the last service ({last}); the car's "
+                "driving is not known yet",
+                interval.months or 0,
+                "server",
+                **params,
+            ),
         )
-    return by_date, Text(
-        "by date: {months} months after the last service ({last})", "server", params
+    return Due(
+        by_date,
+        "date",
+        plural_text(
+            "by date: {months} month after the last service ({last})",
+            "by date: {months} months after the last service ({last})",
+            interval.months or 0,
+            "server",
+            **params,
+        ),
     )
 
 
@@ -230,20 +258,9 @@ def _birthday_this_year(birthday: date, year: int) -> date:
         return date(year, 2, 28)
 
 
-def candidates(
-    session: Session,
-    customers: list[Any],
-    settings: FollowUpSettings,
-    calendar: ShopCalendar,
-    today: date,
-    zone_name: str,
-) -> dict[str, list[Candidate]]:
-    """Everything due for each of ``customers`` today, soonest and most urgent first."""
-    found: dict[str, list[Candidate]] = defaultdict(list)
-    ids = {customer.id for customer in customers}
-    earliest = today - timedelta(days=settings.overdue_days)
-    latest = today + timedelta(days=settings.lead_days)
-    intervals = [
+def active_intervals(session: Session) -> list[Interval]:
+    """The service intervals in force, as plain copies."""
+    return [
         Interval(
             row.service_type,
             row.name_en,
@@ -259,65 +276,52 @@ def candidates(
             .order_by(ServiceInterval.id)
         )
     ]
-    codes = {code for interval in intervals for code in interval.codes}
-    cars = car_histories(session, ids, zone_name, codes)
-    for car in cars.values():
-        for interval in intervals:
-            due = maintenance_due(car, interval)
-            if due is None or not earliest <= due[0] <= latest:
-                continue
-            found[car.vehicle.customer_id].append(
-                Candidate(
-                    car.vehicle.customer_id,
-                    car.vehicle.id,
-                    "maintenance",
-                    f"{car.vehicle.id}:{interval.service_type}",
-                    due[0],
-                    interval.name_en,
-                    interval.name_zh,
-                    interval.preset,
-                    due[1],
-                    PRIORITY["maintenance"],
-                )
+
+
+def candidates(
+    session: Session,
+    customers: list[Any],
+    settings: FollowUpSettings,
+    calendar: ShopCalendar,
+    today: date,
+    zone_name: str,
+) -> dict[str, list[Candidate]]:
+    """Everything due for each of ``customers`` today, soonest and most urgent first.
+    Maintenance and declined work are read from each car's stored due dates
+    (``follow_up_cars_due``, kept current as its history changes), not worked out here."""
+    found: dict[str, list[Candidate]] = defaultdict(list)
+    ids = {customer.id for customer in customers}
+    earliest = today - timedelta(days=settings.overdue_days)
+    latest = today + timedelta(days=settings.lead_days)
+    kinds = ["maintenance", "deferred"] if settings.deferred_reminders else ["maintenance"]
+    for row, owner in session.execute(
+        select(CarDue, Vehicle.customer_id)
+        .join(Vehicle, Vehicle.id == CarDue.vehicle_id)
+        .where(CarDue.due_on >= earliest, CarDue.due_on <= latest, CarDue.kind.in_(kinds))
+    ):
+        if owner not in ids:
+            continue
+        maintenance = row.kind == "maintenance"
+        found[owner].append(
+            Candidate(
+                owner,
+                row.vehicle_id,
+                row.kind,
+                f"{row.vehicle_id}:{row.subject}" if maintenance else row.subject,
+                row.due_on,
+                row.work,
+                row.work_zh,
+                row.preset,
+                Text.stored(row.reason, "server", row.reason_params),
+                PRIORITY[
+                    "maintenance"
+                    if maintenance
+                    else "deferred_red"
+                    if row.by == "red"
+                    else "deferred"
+                ],
             )
-    if settings.deferred_reminders:
-        # Work declined before this cannot fall due within the window (green: 180 days).
-        since = earliest - max(DUE_AFTER.values())
-        declined_cars = [
-            vehicle_id
-            for vehicle_id in cars_with_declined_work(session, since, zone_name)
-            if vehicle_id in cars
-        ]
-        deferred = open_deferred_work_by_car(
-            session, declined_cars, zone_name, declined_since=since
         )
-        for vehicle_id, items in deferred.items():
-            owner = cars[vehicle_id].vehicle.customer_id
-            for item in items:
-                if not earliest <= item.due_on <= latest:
-                    continue
-                red = item.urgency == "red"
-                found[owner].append(
-                    Candidate(
-                        owner,
-                        vehicle_id,
-                        "deferred",
-                        item.line_id,
-                        item.due_on,
-                        item.description,
-                        item.description,
-                        "",
-                        Text(
-                            "work declined on {declined}, due by {due}",
-                            "server",
-                            {
-                                "declined": item.declined_on.isoformat(),
-                                "due": item.due_on.isoformat(),
-                            },
-                        ),
-                        PRIORITY["deferred_red" if red else "deferred"],
-                    )
-                )
     if settings.birthday_greetings:
         for customer in customers:
             if customer.birthday and _birthday_this_year(customer.birthday, today.year) == today:

@@ -26,6 +26,7 @@ from shared.shop_calendar import ShopCalendar
 from sync_server.appointments.capacity import calendar_for
 from sync_server.back_office_tables import OutboundMessage
 from sync_server.follow_up import rules
+from sync_server.follow_up.cars_due import catch_up, refresh_if_stale
 from sync_server.follow_up.due import Candidate, candidates
 from sync_server.follow_up.tables import FollowUpContact
 from sync_server.follow_up.texts import message_text
@@ -70,12 +71,16 @@ def _channel(customer: Any) -> tuple[str, str] | None:
 
 
 def plan_run(session: Session, now: datetime, calendar: ShopCalendar | None = None) -> Plan:
-    """Who would get what today and why, and who is held back by what. Read only: a
+    """Who would get what today and why, and who is held back by what. Writes only the
+    due dates of the cars queued since the job last ran (in the caller's transaction); a
     shop not set up yet (no settings row) has nobody to remind."""
     shop = session.get(Shop, 1)
     if shop is None:
         return Plan(now, now.date())
     zone = shop.timezone
+    # The cars whose history changed since the job last ran: worked out first (a
+    # preview rolls it back; the job does it again).
+    catch_up(session, now, limit=100_000)
     settings = rules.follow_up_settings(session)
     calendar = calendar or calendar_for(session, shop)
     today = rules.shop_day(now, zone)
@@ -164,6 +169,8 @@ def run(session: Session, now: datetime, base_url: str) -> Plan:
     if shop is None:  # not set up yet (the demo or the first sign-in makes the row)
         return Plan(now, now.date())
     rules.lock_runs(session)
+    if refresh_if_stale(session, now) is not None:  # the intervals changed: first that
+        rules.lock_runs(session)
     plan = plan_run(session, now)
     for planned in plan.to_send:
         token = secrets.token_urlsafe(24)
@@ -196,7 +203,7 @@ def run(session: Session, now: datetime, base_url: str) -> Plan:
                         vehicle_id=planned.candidate.vehicle_id,
                         kind=planned.candidate.kind,
                         reason=planned.candidate.reason.message,
-                        reason_params=dict(planned.candidate.reason.params),
+                        reason_params=planned.candidate.reason.stored_params(),
                         work=planned.candidate.work[:200],
                         work_zh=planned.candidate.work_zh[:200],
                         due_on=planned.candidate.due_on,

@@ -1,5 +1,6 @@
 """Tables of the follow-up area: reminder settings, the maintenance intervals per service
-type, the contact log (every marketing contact: customer, kind, time, reason), opt-outs
+type, each car's next due date per service type and its open declined work (``CarDue``),
+the contact log (every marketing contact: customer, kind, time, reason), opt-outs
 (time and source) and the appointment requests customers send from a reminder's link.
 
 Times are stored in UTC; the rules think in the shop's time zone.
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sync_server.table_base import Base, JsonType, utcnow
@@ -35,6 +36,9 @@ class FollowUpSettings(Base):
     birthday_greetings: Mapped[bool] = mapped_column(default=True)
     holiday_greetings: Mapped[bool] = mapped_column(default=True)
     deferred_reminders: Mapped[bool] = mapped_column(default=True)
+    # Set when the service intervals change: every car's due dates are to be worked out
+    # again (by the ``cars_due`` job, or by the next reminders run, whichever is first).
+    cars_due_stale_since: Mapped[datetime | None]
 
 
 class ServiceInterval(Base):
@@ -53,6 +57,49 @@ class ServiceInterval(Base):
     # The desk's job preset the booking link fills in (sync_server.appointments.presets).
     preset: Mapped[str] = mapped_column(String(40), default="")
     active: Mapped[bool] = mapped_column(default=True)
+
+
+class CarDue(Base):
+    """When a car next falls due for a service type, or for work declined at a visit, and
+    why — worked out when its history changes (``sync_server.follow_up.cars_due``), read
+    by the reminders' run and the forward load instead of every car's history.
+
+    ``kind`` maintenance: ``subject`` is the service type, ``by`` "date" or "mileage"
+    (projected from the car's own kilometres per day). ``kind`` deferred: ``subject`` is
+    the declined quote line, ``by`` its urgency (red, yellow, green)."""
+
+    __tablename__ = "follow_up_cars_due"
+    __table_args__ = (
+        UniqueConstraint("vehicle_id", "kind", "subject", name="uq_follow_up_cars_due_subject"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(80))
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    by: Mapped[str] = mapped_column(String(10))
+    # Why, as the message in the shop's words and its values (each reader's language).
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reason_params: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    # The work (what a booking fills in) in English and in Chinese, the desk's job preset
+    # and the hours it is estimated at (the preset's, or the declined labour line's).
+    work: Mapped[str] = mapped_column(String(200), default="")
+    work_zh: Mapped[str] = mapped_column(String(200), default="")
+    preset: Mapped[str] = mapped_column(String(40), default="")
+    hours: Mapped[float | None]
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CarTouched(Base):
+    """A car whose history changed since its due dates were worked out: noted in the
+    changing transaction (cheap), worked out by the ``cars_due`` job within seconds, or
+    first thing by the reminders' run."""
+
+    __tablename__ = "follow_up_cars_touched"
+
+    vehicle_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    touched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class FollowUpContact(Base):

@@ -338,13 +338,13 @@ def send_due(
     overdue complaints escalated to the manager (``sync_server.complaints.escalation``)."""
     from sync_server.appointments.reminders import prepare_reminders
     from sync_server.complaints.escalation import escalate_overdue
-    from sync_server.surveys.sending import prepare_surveys
+    from sync_server.surveys.sending import link_base, prepare_surveys
 
     fixed = now
     holder = holder or this_process()
     prepare_reminders(session, fixed or utcnow())
     prepare_surveys(session, fixed or utcnow(), config)
-    escalate_overdue(session, fixed or utcnow())
+    escalate_overdue(session, fixed or utcnow(), link_base(config))
     email = EmailSender(config)
     sms = sms or config.get("SMS_SENDER") or LoggingSmsSender()
     lease = timedelta(seconds=float(config.get("OUTBOX_LEASE_SECONDS", LEASE_SECONDS)))

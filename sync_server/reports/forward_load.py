@@ -6,14 +6,19 @@ their hours), the bookable technician hours — each open half-hour slot counts 
 smaller of the bays in service and the technicians at work in it (their own hours, their
 absences, the shop's calendar with its holidays and make-up working days: the rules of
 ``sync_server.appointments.capacity``), less the hours kept for walk-ins (the shop's own
-walk-ins per weekday over the last eight weeks) — and what is left free.
-The appointments are one query grouped by week; the capacity a handful of queries for
-the whole range, not a few per day.
+walk-ins per weekday over the last eight weeks) — and what is left free; and the cars
+coming due that week (maintenance by date or by projected mileage, declined work coming
+due: each car's stored due dates, ``follow_up_cars_due``) with the hours they would take
+(the service type's job preset, the declined labour line's hours). A car already booked
+in is counted once, as its appointment; a car due twice in a week (oil and brakes) is
+one car with the hours of both.
+The appointments are one query grouped by week, the cars due one query; the capacity a
+handful of queries for the whole range, not a few per day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -34,9 +39,10 @@ from sync_server.appointments.capacity import (
     works_through,
 )
 from sync_server.back_office_tables import Technician
+from sync_server.follow_up.tables import CarDue
 from sync_server.reports.periods import period_index, week_starts
 from sync_server.reports.sql import seconds_between
-from sync_server.visit_tables import Visit
+from sync_server.visit_tables import Appointment, Visit
 
 
 @dataclass(frozen=True)
@@ -44,12 +50,14 @@ class WeekLoad:
     week_start: date  # the Monday, shop time
     appointments: int
     booked_hours: float
-    maintenance_due: int | None  # cars due for maintenance; None: not known
+    due_cars: int  # cars coming due that week, not booked in
+    due_hours: float  # the hours they would take, estimated
     bookable_hours: float
 
     @property
     def cars_due(self) -> int:
-        return self.appointments + (self.maintenance_due or 0)
+        """Every car expected that week: the appointments and the cars coming due."""
+        return self.appointments + self.due_cars
 
     @property
     def free_hours(self) -> float:
@@ -120,15 +128,34 @@ def _bookable_hours(
     return hours
 
 
+def cars_due_by_week(
+    session: Session, calendar: ShopCalendar, today: date, monday: date, weeks: int
+) -> dict[int, tuple[int, float]]:
+    """Per week (its index from ``monday``): the cars coming due and their estimated
+    hours, leaving out the cars with an appointment booked from ``today`` on."""
+    last = monday + timedelta(weeks=weeks)
+    from_today = datetime.combine(today, datetime.min.time(), calendar.timezone)
+    booked = select(Appointment.vehicle_id).where(
+        Appointment.status == "booked", Appointment.expected_arrival >= from_today
+    )
+    per_car: dict[tuple[int, str], float] = defaultdict(float)
+    for vehicle_id, due_on, hours in session.execute(
+        select(CarDue.vehicle_id, CarDue.due_on, CarDue.hours).where(
+            CarDue.due_on >= monday, CarDue.due_on < last, CarDue.vehicle_id.not_in(booked)
+        )
+    ):
+        per_car[((due_on - monday).days // 7, vehicle_id)] += hours or 0.0
+    totals: dict[int, tuple[int, float]] = {}
+    for (week, _car), hours in per_car.items():
+        cars, total = totals.get(week, (0, 0.0))
+        totals[week] = (cars + 1, total + hours)
+    return totals
+
+
 def forward_load(
-    session: Session,
-    calendar: ShopCalendar,
-    today: date,
-    weeks: int,
-    maintenance_due: Mapping[date, int] | None = None,
+    session: Session, calendar: ShopCalendar, today: date, weeks: int
 ) -> list[WeekLoad]:
-    """``weeks`` weeks from the one ``today`` is in; ``maintenance_due`` counts the cars
-    due for maintenance per week (by its Monday) when the shop's reminders know it."""
+    """``weeks`` weeks from the one ``today`` is in."""
     monday = first_monday(today)
     bounds = week_starts(monday, weeks, calendar.timezone)
     week = period_index(AppointmentPlan.starts_at, bounds).label("week")
@@ -152,17 +179,20 @@ def forward_load(
     hours = _bookable_hours(
         session, calendar, days, _walk_ins_per_weekday(session, calendar, today)
     )
+    due = cars_due_by_week(session, calendar, today, monday, weeks)
     result = []
     for index in range(weeks):
         start = monday + timedelta(weeks=index)
         count, booked_hours = booked.get(index, (0, 0.0))
+        due_cars, due_hours = due.get(index, (0, 0.0))
         bookable = sum(hours[start + timedelta(days=n)] for n in range(7))
         result.append(
             WeekLoad(
                 week_start=start,
                 appointments=count,
                 booked_hours=round(booked_hours, 1),
-                maintenance_due=None if maintenance_due is None else maintenance_due.get(start, 0),
+                due_cars=due_cars,
+                due_hours=round(due_hours, 1),
                 bookable_hours=round(bookable, 1),
             )
         )

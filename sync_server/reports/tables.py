@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from shared.i18n import Text
+from shared.i18n import Text, plural_text
 from sync_server.follow_up.report import MonthOfReminders
 from sync_server.reports.approvals import AdvisorMonth
 from sync_server.reports.complaint_causes import CauseCount
@@ -161,11 +161,12 @@ def complaint_causes_table(counts: Sequence[CauseCount], lang: str) -> ReportTab
 
 
 def forward_load_table(weeks: Sequence[WeekLoad], lang: str) -> ReportTable:
-    maintenance_known = any(week.maintenance_due is not None for week in weeks)
-    columns = [_t("Week from (Monday)", lang), _t("Appointments booked", lang)]
-    if maintenance_known:
-        columns += [_t("Maintenance due", lang), _t("Cars coming due", lang)]
-    columns += [
+    columns = [
+        _t("Week from (Monday)", lang),
+        _t("Appointments booked", lang),
+        _t("Cars coming due, not booked", lang),
+        _t("Their estimated hours", lang),
+        _t("Cars coming due", lang),
         _t("Booked hours", lang),
         _t("Bookable technician hours", lang),
         _t("Free hours", lang),
@@ -173,17 +174,20 @@ def forward_load_table(weeks: Sequence[WeekLoad], lang: str) -> ReportTable:
     ]
     rows: list[list[Cell]] = []
     for week in weeks:
-        row: list[Cell] = [week.week_start.isoformat(), week.appointments]
-        if maintenance_known:
-            row += [week.maintenance_due, week.cars_due]
         share = week.load_share
-        row += [
-            week.booked_hours,
-            week.bookable_hours,
-            week.free_hours,
-            None if share is None else round(share * 100),
-        ]
-        rows.append(row)
+        rows.append(
+            [
+                week.week_start.isoformat(),
+                week.appointments,
+                week.due_cars,
+                week.due_hours,
+                week.cars_due,
+                week.booked_hours,
+                week.bookable_hours,
+                week.free_hours,
+                None if share is None else round(share * 100),
+            ]
+        )
     chart = ChartData(
         kind="bar",
         title=LOAD_TITLE.render(lang),
@@ -193,13 +197,19 @@ def forward_load_table(weeks: Sequence[WeekLoad], lang: str) -> ReportTable:
         series=[
             Series(_t("Bookable technician hours", lang), [w.bookable_hours for w in weeks]),
             Series(_t("Booked hours", lang), [w.booked_hours for w in weeks]),
+            Series(
+                _t("Estimated hours of the cars coming due", lang), [w.due_hours for w in weeks]
+            ),
             Series(_t("Cars coming due", lang), [float(w.cars_due) for w in weeks], secondary=True),
         ],
     )
     note = _t(
         "Bookable hours: the technicians at work in each open half-hour, no more than the "
-        "bays, less the hours kept for walk-ins. A week with few cars due and many free "
-        "hours is the one to fill.",
+        "bays, less the hours kept for walk-ins. Cars coming due: maintenance by date or by "
+        "the car's projected mileage, and declined work falling due, for cars without an "
+        "appointment; their hours are estimated from the job preset of the service type "
+        "(declined work: its labour hours). A week with few cars due and many free hours "
+        "is the one to fill.",
         lang,
     )
     return ReportTable("forward-load", LOAD_TITLE.render(lang), columns, rows, note, chart)
@@ -315,7 +325,13 @@ def service_star_table(stars: Sequence[StarRow], month: str, lang: str) -> Repor
         if star.rank is not None:
             rank: Cell = star.rank
         else:
-            rank = _t("{count} more surveys needed", lang, count=star.surveys_needed)
+            rank = plural_text(
+                "{count} more survey needed",
+                "{count} more surveys needed",
+                star.surveys_needed,
+                "server",
+                count=star.surveys_needed,
+            ).render(lang)
         kept = f"{star.promises_kept}/{star.promised}" if star.promised else None
         rows.append(
             [

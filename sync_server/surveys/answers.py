@@ -7,6 +7,11 @@ hot score, or would-recommend at or below its hot mark (settings; 2 and 6 by def
 a hot alert: a call-back task due within the set business hours over the shop's calendar,
 a complaint case (source "survey") through the complaints service, and an e-mail to the
 manager through the outbox — all in the answer's transaction.
+
+An answer comes by the survey's link (``via`` "link"), or on the phone: a member of staff
+enters what the customer said (``via`` "phone", recorded with who entered it), which
+closes the survey's "survey by phone" call-back — or, when the answer is hot, turns that
+call-back into the hot alert's.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from sync_server.appointments.capacity import calendar_for
 from sync_server.back_office_tables import OutboundMessage
 from sync_server.complaints.intake import receive_from_customer
 from sync_server.shop import shop_settings
+from sync_server.surveys.callbacks import HOT_ALERT, SURVEY_BY_PHONE
 from sync_server.surveys.settings import survey_settings
 from sync_server.surveys.tables import Survey, SurveyCallback, SurveySettings
 from sync_server.visit_tables import Customer, Vehicle, Visit
@@ -102,9 +108,12 @@ def record_answer(
     *,
     now: datetime,
     base_url: str,
+    via: str = "link",
+    user_id: int | None = None,
 ) -> Answered:
     """Save the customer's answer (refused by field: :class:`AnswerRefused`); a survey
-    already answered is left as it is. The caller commits."""
+    already answered is left as it is. ``via`` "phone": entered by ``user_id`` on the
+    customer's behalf. The caller commits."""
     if survey.answered_at is not None:
         return Answered(survey, saved=False)
     values = read_answer(typed)
@@ -114,15 +123,49 @@ def record_answer(
     written = session.execute(
         update(Survey)
         .where(Survey.id == survey.id, Survey.answered_at.is_(None))
-        .values(answered_at=now, hot=hot, **values)
+        .values(
+            answered_at=now,
+            hot=hot,
+            answered_via=via,
+            answered_by_user_id=user_id if via == "phone" else None,
+            **values,
+        )
         .execution_options(synchronize_session="fetch")
     ).rowcount
     if not written:
         session.refresh(survey)
         return Answered(survey, saved=False)
     session.refresh(survey)
-    callback = raise_hot_alert(session, survey, rules, now, base_url) if hot else None
+    if hot:
+        callback = raise_hot_alert(session, survey, rules, now, base_url)
+    else:
+        callback = _close_phone_survey(session, survey, now, via, user_id)
     return Answered(survey, saved=True, callback=callback)
+
+
+def _close_phone_survey(
+    session: Session, survey: Survey, now: datetime, via: str, user_id: int | None
+) -> SurveyCallback | None:
+    """The survey's "survey by phone" call-back is done: answered on the call, or by the
+    link before anyone called."""
+    callback = session.scalars(
+        select(SurveyCallback).where(
+            SurveyCallback.survey_id == survey.id,
+            SurveyCallback.reason == SURVEY_BY_PHONE,
+            SurveyCallback.done_at.is_(None),
+        )
+    ).first()
+    if callback is None:
+        return None
+    language = normalize_language(shop_settings(session).default_language)
+    callback.done_at = now
+    callback.done_by_user_id = user_id if via == "phone" else None
+    callback.notes = (
+        Text("Survey answered on the phone.", "server")
+        if via == "phone"
+        else Text("The customer answered by the survey link before the call.", "server")
+    ).render(language)
+    return callback
 
 
 def _summary(survey: Survey, language: str) -> str:
@@ -157,16 +200,21 @@ def raise_hot_alert(
         summary=_summary(survey, language),
         now=now,
     )
-    callback = SurveyCallback(
-        survey_id=survey.id,
-        visit_id=survey.visit_id,
-        advisor_user_id=survey.advisor_user_id,
-        complaint_case_id=case.id,
-        opened_at=now,
-        due_at=due.astimezone(UTC),
-        notes="",
-    )
-    session.add(callback)
+    # A survey asked on the phone has its call-back already: it becomes the alert's.
+    callback = session.scalars(
+        select(SurveyCallback).where(SurveyCallback.survey_id == survey.id)
+    ).first()
+    if callback is None:
+        callback = SurveyCallback(survey_id=survey.id, visit_id=survey.visit_id)
+        session.add(callback)
+    callback.advisor_user_id = survey.advisor_user_id
+    callback.complaint_case_id = case.id
+    callback.opened_at = now
+    callback.due_at = due.astimezone(UTC)
+    callback.done_at = None
+    callback.done_by_user_id = None
+    callback.notes = ""
+    callback.reason = HOT_ALERT
     session.flush()
     if rules.manager_email:
         customer = session.get(Customer, survey.customer_id)

@@ -1,21 +1,54 @@
-"""The call-backs hot alerts open: the list the manager and the advisors work from (an
-advisor sees their own and those of visits without an advisor; the manager sees all),
-overdue ones first, and marking one done with what the customer said."""
+"""The survey call-backs: those hot alerts open, and the surveys asked on the phone (a
+customer who prefers a call, or has neither e-mail nor a mobile). The list the manager
+and the advisors work from (an advisor sees their own and those of visits without an
+advisor; the manager sees all), overdue ones first; marking one done with what the
+customer said; a survey by phone is done by entering the customer's answers
+(``answers.record_answer`` with ``via="phone"``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text
+from sync_server.appointments.capacity import calendar_for
+from sync_server.shop import shop_settings
+from sync_server.surveys.settings import survey_settings
 from sync_server.surveys.tables import Survey, SurveyCallback
 from sync_server.visit_tables import Customer, Vehicle, Visit
 
 MAX_NOTES = 2000
+HOT_ALERT = "hot_alert"
+SURVEY_BY_PHONE = "survey_by_phone"
+
+
+def open_phone_survey(session: Session, survey: Survey, now: datetime) -> SurveyCallback:
+    """The survey asked on the phone: a call-back due within the set business hours
+    (the survey's own; a second call finds it there)."""
+    existing = session.scalars(
+        select(SurveyCallback).where(SurveyCallback.survey_id == survey.id)
+    ).first()
+    if existing is not None:
+        return existing
+    rules = survey_settings(session)
+    calendar = calendar_for(session, shop_settings(session))
+    due = calendar.add_business_time(now, timedelta(hours=rules.callback_business_hours))
+    callback = SurveyCallback(
+        survey_id=survey.id,
+        visit_id=survey.visit_id,
+        advisor_user_id=survey.advisor_user_id,
+        opened_at=now.astimezone(UTC),
+        due_at=due.astimezone(UTC),
+        notes="",
+        reason=SURVEY_BY_PHONE,
+    )
+    session.add(callback)
+    session.flush()
+    return callback
 
 
 class CallbackRefused(ValueError):
@@ -34,6 +67,11 @@ class CallbackLine:
 
     def overdue(self, now: datetime) -> bool:
         return self.callback.done_at is None and now.astimezone(UTC) > self.callback.due_at
+
+    @property
+    def by_phone(self) -> bool:
+        """The survey is to be asked on this call (its answers not given yet)."""
+        return self.callback.reason == SURVEY_BY_PHONE and self.survey.answered_at is None
 
 
 def callback_list(

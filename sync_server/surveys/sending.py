@@ -9,7 +9,9 @@ and ``checkin-server send-messages`` alike), like the appointment reminders.
   ``ON CONFLICT DO NOTHING``, so two processes never make two.
 * A survey whose time has come is queued in the outbox (SMS, or e-mail when the customer
   chose e-mail) by claiming it first (``queued_at`` set where it was empty): a second run
-  or a second process queues nothing twice.
+  or a second process queues nothing twice. A customer who prefers the phone, or has
+  neither e-mail nor a mobile, gets a call instead: a "survey by phone" call-back, where
+  the advisor enters the answers on the customer's behalf (``callbacks``).
 * A survey message that comes due in quiet hours (the sender was off, a retry slipped past
   21:00) waits for the morning.
 """
@@ -26,13 +28,14 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from shared.domain import LineDecision
+from shared.domain import ContactChannel, LineDecision
 from shared.i18n import Text
 from shared.shop_time import shop_zone
 from sync_server.back_office_tables import ApprovalRow, JobAssignment, OutboundMessage, QuoteRow
 from sync_server.messaging import _customer_language
 from sync_server.record_tables import ApprovalDecisionRow, QuoteLineRow
 from sync_server.shop_tables import Shop
+from sync_server.surveys.callbacks import open_phone_survey
 from sync_server.surveys.settings import QUIET_FROM, QUIET_UNTIL, survey_settings
 from sync_server.surveys.tables import Survey, SurveyJobLine, SurveySettings, SurveyTechnician
 from sync_server.table_base import utcnow
@@ -200,7 +203,14 @@ def open_missing_surveys(session: Session, now: datetime, cap: int = CAP) -> int
     return made
 
 
+def prefers_phone(visit: Visit, customer: Customer) -> bool:
+    """The customer asked to be called (at this visit's check-in, or in their file)."""
+    return ContactChannel.phone in (visit.contact_channel, customer.preferred_channel)
+
+
 def _recipient(visit: Visit, customer: Customer) -> tuple[str, str] | None:
+    if prefers_phone(visit, customer):
+        return None
     if visit.contact_channel == "email" and customer.email:
         return "email", customer.email
     if customer.phone:
@@ -240,9 +250,13 @@ def queue_due_surveys(session: Session, now: datetime, base_url: str, cap: int =
         visit = session.get(Visit, survey.visit_id)
         customer = session.get(Customer, survey.customer_id)
         vehicle = session.get(Vehicle, visit.vehicle_id) if visit else None
-        reach = _recipient(visit, customer) if visit and customer else None
-        if reach is None or vehicle is None or customer is None:
-            continue  # no way to reach them: the status page still offers the survey
+        if visit is None or customer is None or vehicle is None:
+            continue
+        reach = _recipient(visit, customer)
+        if reach is None:  # a call instead (the status page still offers the link)
+            open_phone_survey(session, survey, now)
+            queued += 1
+            continue
         params = {
             "shop": shop.name,
             "name": customer.name,

@@ -42,7 +42,16 @@ class Survey(Base):
 
     __tablename__ = "surveys"
     __table_args__ = (
-        Index("ix_surveys_answered_at", "answered_at"),
+        # The answers by time with their scores: satisfaction by month reads only this
+        # index (migration 0025).
+        Index(
+            "ix_surveys_answers",
+            "answered_at",
+            "overall",
+            "advisor_score",
+            "work_score",
+            "recommend",
+        ),
         Index("ix_surveys_advisor_answered", "advisor_user_id", "answered_at"),
         Index("ix_surveys_due", "queued_at", "send_at"),
     )
@@ -66,6 +75,10 @@ class Survey(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     hot: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How the answer came: "link" (the customer, by the survey link) or "phone" (entered
+    # by a member of staff on the customer's behalf, on a call: ``answered_by_user_id``).
+    answered_via: Mapped[str] = mapped_column(String(10), default="link", server_default="link")
+    answered_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class SurveyTechnician(Base):
@@ -93,7 +106,9 @@ class SurveyJobLine(Base):
 
 
 class SurveyCallback(Base):
-    """The call-back a hot alert opens: due within business hours, done with notes."""
+    """A call-back about a survey, due within business hours, done with notes: the one a
+    hot alert opens (``reason`` "hot_alert"), or the survey itself asked on the phone for
+    a customer who prefers a call or has no e-mail or mobile ("survey_by_phone")."""
 
     __tablename__ = "survey_callbacks"
     __table_args__ = (Index("ix_survey_callbacks_open", "done_at", "due_at"),)
@@ -108,3 +123,4 @@ class SurveyCallback(Base):
     done_at: Mapped[datetime | None]
     done_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     notes: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(String(20), default="hot_alert", server_default="hot_alert")

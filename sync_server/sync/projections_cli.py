@@ -34,7 +34,7 @@ def rebuild_command(kinds: tuple[str, ...]) -> None:
     counts = rebuild(session, kinds or None)
     session.commit()
     for kind, count in counts.items():
-        click.echo(f"{kind}: {count} records projected")
+        click.echo(f"{kind}: {count} {'record' if count == 1 else 'records'} projected")
     if COUNTED_KINDS & set(counts):
         rows = session.scalar(select(func.count()).select_from(ApprovalMonth))
-        click.echo(f"approval months: {rows} rows")
+        click.echo(f"approval months: {rows} {'row' if rows == 1 else 'rows'}")

@@ -34,7 +34,7 @@ from enum import Enum
 from functools import cache
 from typing import Any, NamedTuple, get_args, get_type_hints
 
-from sqlalchemy import Integer, Numeric, String, or_, select
+from sqlalchemy import Integer, Numeric, String
 from sqlalchemy.orm import Session
 
 from shared.domain import CustomerTier, new_status_token, status_token_for
@@ -386,7 +386,8 @@ def settle_customer_tier(
 
 def vip_phone(session: Session, phone: str) -> bool:
     """Whether a VIP customer in the customer file has this phone number (an index
-    look-up on ``customers.phone``; in a push, answered from :func:`load_vip_phones`)."""
+    look-up on ``customers.phone``; a file merged into another counts only while the
+    customer who stayed is a VIP; in a push, answered from :func:`load_vip_phones`)."""
     if not phone.strip():
         return False
     cache = batch_cache(session)
@@ -406,18 +407,13 @@ def load_vip_phones(session: Session, phones: Iterable[Any]) -> None:
 
 
 def _vip_phones_among(session: Session, phones: list[str]) -> set[str]:
+    from sync_server.appointments.vip import vip_phone_queries
+
     found: set[str] = set()
     for start in range(0, len(phones), 400):
-        found.update(
-            session.scalars(
-                select(Customer.phone)
-                .where(
-                    Customer.phone.in_(phones[start : start + 400]),
-                    or_(Customer.vip.is_(True), Customer.tier == CustomerTier.vip),
-                )
-                .distinct()
-            )
-        )
+        chunk = phones[start : start + 400]
+        for query in vip_phone_queries():
+            found.update(session.scalars(query.where(Customer.phone.in_(chunk)).distinct()))
     return found
 
 

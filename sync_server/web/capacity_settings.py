@@ -14,7 +14,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import exists, select
 
-from shared.i18n import Text
+from shared.i18n import Text, plural_text
 from sync_server import db
 from sync_server.access import allow, require_caller
 from sync_server.appointment_tables import AppointmentPlan, ServiceBay
@@ -169,11 +169,15 @@ def add_absence() -> ResponseReturnValue:
         codes = ", ".join(appointment.code for appointment, _plan in clashes)
         return _done(
             "absences",
-            Text(
+            plural_text(
+                "Saved. {count} booking of this technician falls in these days and needs "
+                "moving: {codes}.",
                 "Saved. {count} bookings of this technician fall in these days and need "
                 "moving: {codes}.",
+                len(clashes),
                 "server",
-                {"count": len(clashes), "codes": codes},
+                count=len(clashes),
+                codes=codes,
             ),
         )
     return _done("absences")

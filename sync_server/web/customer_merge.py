@@ -28,7 +28,7 @@ from sync_server.customer_file.tiers import (
 from sync_server.shop import shop_settings
 from sync_server.sync.records import ChangeRefused
 from sync_server.web import gettext as _
-from sync_server.web import render_text
+from sync_server.web import ngettext, render_text
 
 bp = Blueprint("customer_merge", __name__)
 TABLE_NAMES = {
@@ -87,7 +87,12 @@ def merge() -> ResponseReturnValue:
         return _preview_page(keep, other, 400, render_text(refused.message))
     moved = sum(len(ids) for ids in record.moved.values())
     flash(
-        _("Merged: {count} records moved; the other file is kept, marked merged.", count=moved),
+        ngettext(
+            "Merged: {count} record moved; the other file is kept, marked merged.",
+            "Merged: {count} records moved; the other file is kept, marked merged.",
+            moved,
+            count=moved,
+        ),
         "ok",
     )
     return redirect(url_for("customers.customer_page", customer_id=keep))
@@ -156,7 +161,15 @@ def save_tier_rules() -> ResponseReturnValue:
     save_rules(session, thresholds, grace)  # type: ignore[arg-type]
     changed = recompute_tiers(session)
     session.commit()
-    flash(_("Tier rules saved; {count} customers changed tier.", count=changed), "ok")
+    flash(
+        ngettext(
+            "Tier rules saved; {count} customer changed tier.",
+            "Tier rules saved; {count} customers changed tier.",
+            changed,
+            count=changed,
+        ),
+        "ok",
+    )
     return redirect(url_for("customer_merge.tier_rules_page"))
 
 

@@ -185,7 +185,7 @@ def _after_care_names(found: Any) -> dict[str, Any]:
             CHANNEL_NAMES.get(channel, Text(channel, "server"))
         ),
         "contact_reason": lambda row: render_text(
-            Text(row.reason, "server", row.reason_params or {})
+            Text.stored(row.reason, "server", row.reason_params)
         ),
         "contact_work": lambda row: row.work_zh if lang == "zh_CN" and row.work_zh else row.work,
         "opt_out_source": lambda source: render_text(

@@ -31,7 +31,7 @@ from sync_server.problems import Problem
 from sync_server.shop import shop_settings
 from sync_server.visit_tables import Customer, Vehicle
 from sync_server.web import gettext as _
-from sync_server.web import language, render_text
+from sync_server.web import language, ngettext, render_text
 
 bp = Blueprint("follow_up", __name__)
 
@@ -80,7 +80,7 @@ def _page(
         settings=follow_up_settings(session_),
         intervals=settings_form.intervals(session_),
         kind_name=lambda kind: render_text(KIND_NAMES[kind]),
-        reason_of=lambda row: render_text(Text(row.reason, "server", row.reason_params or {})),
+        reason_of=lambda row: render_text(Text.stored(row.reason, "server", row.reason_params)),
         held_name=lambda why: render_text(HELD_NAMES[why]),
         channel_name=lambda channel: render_text(CHANNEL_NAMES[channel]),
         source_name=lambda source: render_text(SOURCE_NAMES[source]),
@@ -146,7 +146,15 @@ def desk_opt_out() -> ResponseReturnValue:
             400,
         )
     session_.commit()
-    flash(_("Opted out: no more reminders to {count} customer(s).", count=count), "ok")
+    flash(
+        ngettext(
+            "Opted out: no more reminders to {count} customer.",
+            "Opted out: no more reminders to {count} customers.",
+            count,
+            count=count,
+        ),
+        "ok",
+    )
     return redirect(url_for("follow_up.index") + "#opt-outs")
 
 

@@ -1,5 +1,6 @@
 """The survey pages: the customer's survey by its link (phone-sized, public, one answer
-per visit), the call-backs hot alerts open (staff), the service star of a month and the
+per visit), the call-backs (staff): those hot alerts open, and the surveys asked on the
+phone, whose answers staff enter on the customer's behalf; the service star of a month and the
 survey settings (managers). Every form carries its CSRF token."""
 
 from __future__ import annotations
@@ -121,16 +122,88 @@ def callback_list() -> ResponseReturnValue:
     return _callbacks_page({}, {})
 
 
-@bp.post("/surveys/callbacks/<int:callback_id>/done")
-@allow(*STAFF)
-def callback_done(callback_id: int) -> ResponseReturnValue:
-    database = db.session()
-    callback = database.get(SurveyCallback, callback_id)
+def _callback_or_404(callback_id: int) -> SurveyCallback:
+    """The call-back, if the caller may work it (the manager: all; an advisor: their own
+    and those without an advisor)."""
+    callback = db.session().get(SurveyCallback, callback_id)
     caller = require_caller()
     if callback is None or (
         caller.role != "manager" and callback.advisor_user_id not in (None, caller.id)
     ):
         abort(404)
+    return callback
+
+
+def _phone_answer_page(
+    callback: SurveyCallback, typed: dict[str, str], errors: dict[str, str], status: int = 200
+) -> ResponseReturnValue:
+    database = db.session()
+    visit = database.get(Visit, callback.visit_id)
+    survey = database.get(answers.Survey, callback.survey_id)
+    if visit is None or survey is None:
+        abort(404)
+    body = render_template(
+        "surveys/phone_answer.html",
+        callback=callback,
+        visit=visit,
+        customer=database.get(Customer, survey.customer_id),
+        vehicle=database.get(Vehicle, visit.vehicle_id),
+        typed=typed,
+        errors=errors,
+    )
+    return body, status
+
+
+@bp.get("/surveys/callbacks/<int:callback_id>/answers")
+@allow(*STAFF)
+def phone_answer_form(callback_id: int) -> ResponseReturnValue:
+    callback = _callback_or_404(callback_id)
+    if callback.reason != callbacks.SURVEY_BY_PHONE or callback.done_at is not None:
+        flash(_("This survey is answered already."), "ok")
+        return redirect(url_for("surveys.callback_list"))
+    return _phone_answer_page(callback, {}, {})
+
+
+@bp.post("/surveys/callbacks/<int:callback_id>/answers")
+@allow(*STAFF)
+def phone_answer(callback_id: int) -> ResponseReturnValue:
+    """The answers the customer gave on the call, entered on their behalf."""
+    database = db.session()
+    callback = _callback_or_404(callback_id)
+    survey = database.get(answers.Survey, callback.survey_id)
+    if survey is None or callback.reason != callbacks.SURVEY_BY_PHONE:
+        abort(404)
+    typed = {name: request.form.get(name, "") for name in answers.FIELDS}
+    try:
+        answered = answers.record_answer(
+            database,
+            survey,
+            typed,
+            now=_now(),
+            base_url=page_url(),
+            via="phone",
+            user_id=require_caller().id,
+        )
+    except answers.AnswerRefused as refused:
+        database.rollback()
+        errors = {key: render_text(text) for key, text in refused.errors.items()}
+        return _phone_answer_page(_callback_or_404(callback_id), typed, errors, 400)
+    database.commit()
+    if not answered.saved:
+        flash(_("This survey is answered already."), "ok")
+    elif answered.survey.hot:
+        flash(_("Saved. The answer is low: a call-back and a complaint case are open."), "error")
+    else:
+        flash(_("Saved: the customer's answers, taken on the phone."), "ok")
+    return redirect(url_for("surveys.callback_list"))
+
+
+@bp.post("/surveys/callbacks/<int:callback_id>/done")
+@allow(*STAFF)
+def callback_done(callback_id: int) -> ResponseReturnValue:
+    database = db.session()
+    callback = _callback_or_404(callback_id)
+    caller = require_caller()
     notes = request.form.get("notes", "")
     try:
         callbacks.mark_done(database, callback, user_id=caller.id, notes=notes, now=_now())

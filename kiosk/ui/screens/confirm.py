@@ -13,7 +13,6 @@ from __future__ import annotations
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.ui.screens.step import StepScreen
-from kiosk.ui.text_wrap import TidyLabel  # noqa: F401  (kv class)
 from shared.consent import CONSENT_VERSION, consent_text
 from shared.domain import ConcernCode, ContactChannel, concern_label, label
 from shared.i18n import Text

@@ -13,7 +13,6 @@ from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 
 from kiosk.services.checkin_flow import CheckinReceipt
 from kiosk.ui.screens.step import StepScreen
-from kiosk.ui.text_wrap import TidyLabel  # noqa: F401  (kv class)
 
 
 def qr_texture(payload: str) -> Any:

@@ -12,12 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
+from kivy.core.text import Label as CoreLabel
+from kivy.metrics import dp
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 
+from kiosk.ui.text_wrap import TidyLabel
 from kiosk.ui.widgets import ToggleTile
 from shared.i18n import Text
 
@@ -66,14 +74,34 @@ class WalkaroundHeader(BoxLayout):
     flow = ObjectProperty(None, allownone=True, rebind=True)
 
 
-class StepTab(ToggleTile):
-    """A tab of the walk-around; selected while its step is shown."""
+class OneLineWidth:
+    """For a label sized to its text: ``one_line_width`` is the width of its text on one
+    line, measured apart (its own texture wraps at its width, so it cannot tell)."""
+
+    one_line_width = NumericProperty(0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bind(text=self._measure, font_size=self._measure, font_name=self._measure)  # type: ignore[attr-defined]
+        self._measure()
+
+    def _measure(self, *_args: Any) -> None:
+        label: Any = self
+        measure = CoreLabel(font_size=label.font_size, font_name=label.font_name)
+        width, _height = measure.get_extents(label.text)
+        # Emphasised text is drawn with an outline on each side.
+        self.one_line_width = width + 2 * max(label.outline_width or 0, dp(1))
+
+
+class StepTab(OneLineWidth, ToggleTile):
+    """A tab of the walk-around; selected while its step is shown. It is as wide as its
+    label on one line, so no language makes it wrap."""
 
     step = StringProperty("")
     flow = ObjectProperty(None, allownone=True, rebind=True)
 
 
-class StateChip(Label):
+class StateChip(OneLineWidth, TidyLabel):
     """Whether the customer's signature covers the sheet as it is now, in colour."""
 
     state_name = StringProperty("unsigned")
