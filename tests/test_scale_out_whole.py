@@ -153,21 +153,34 @@ def shop(
 
 
 class HealthWatch:
-    """Asks ``/health`` of every process in ``watched`` ten times a second."""
+    """Asks ``/health`` of every process in ``watched`` ten times a second, each process
+    from its own thread: a request in flight to a process when it is frozen (or killed)
+    waits for its timeout, and must not hold up the asking of the others."""
 
     def __init__(self, watched: list[ShopProcess]) -> None:
         self.watched = list(watched)
         self.misses: list[str] = []
         self.asked = 0
+        self.counting = threading.Lock()
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run)
+        self.threads = [threading.Thread(target=self.ask, args=(p,)) for p in watched]
 
-    def run(self) -> None:
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def join(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+
+    def ask(self, process: ShopProcess) -> None:
         while not self.stop.is_set():
-            for process in list(self.watched):
+            if process in self.watched:
                 try:
                     requests.get(f"{process.url}/api/v1/health", timeout=3).raise_for_status()
-                    self.asked += 1
+                    with self.counting:
+                        self.asked += 1
                 except requests.RequestException as error:
                     if process in self.watched:
                         self.misses.append(f"{process.name}: {error}")
@@ -328,7 +341,7 @@ def test_three_processes_one_frozen_one_killed_lose_and_double_nothing(
         engines.append(SyncEngine(store, transports[-1], batch_size=10))
 
     watch = HealthWatch(shop)
-    watch.thread.start()
+    watch.start()
     try:
         _push_with_one_frozen(shop, database, engines, watch)
         killed = _hand_back_with_one_sender_killed(
@@ -336,8 +349,7 @@ def test_three_processes_one_frozen_one_killed_lose_and_double_nothing(
         )
         sent = _wait_until_all_sent(database)
     finally:
-        watch.stop.set()
-        watch.thread.join()
+        watch.join()
     assert not watch.misses, watch.misses[:5]
 
     # Every customer message at the relay exactly once, under its one Message-ID; the
