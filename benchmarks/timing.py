@@ -80,3 +80,8 @@ def time_pages(client: Any, urls: list[str], timings: Timings | None = None) -> 
 def load_average() -> str:
     """The last minute's load average and the core count, as the benchmarks print it."""
     return f"{os.getloadavg()[0]:.1f} (on {os.cpu_count()} cores)"
+
+
+def load_averages() -> str:
+    """The load averages of the last 1, 5 and 15 minutes, as ``"2.73 6.37 11.05"``."""
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
