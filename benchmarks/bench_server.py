@@ -22,10 +22,13 @@ from sqlalchemy.engine import Engine, make_url
 PASSWORD = "bench-password"
 
 
-def add_postgres_option(parser: argparse.ArgumentParser, *, from_environment: bool = False) -> None:
+def database_options(
+    parser: argparse.ArgumentParser, *, from_environment: bool = False, keep: bool = False
+) -> None:
     """``--postgres URL`` (a server whose database is only used to make a fresh one);
     with ``from_environment`` it defaults to ``TEST_DATABASE_URL`` and ``--sqlite``
-    runs on SQLite regardless."""
+    runs on SQLite regardless; with ``keep``, ``--keep`` keeps the seeded database and
+    ``--seeded URL`` times a kept one again."""
     default = os.environ.get("TEST_DATABASE_URL") if from_environment else None
     parser.add_argument(
         "--postgres",
@@ -35,6 +38,9 @@ def add_postgres_option(parser: argparse.ArgumentParser, *, from_environment: bo
     )
     if from_environment:
         parser.add_argument("--sqlite", action="store_true", help="SQLite even with the URL set")
+    if keep:
+        parser.add_argument("--keep", action="store_true", help="keep the seeded database")
+        parser.add_argument("--seeded", metavar="URL", help="a database this benchmark kept")
 
 
 @contextmanager
@@ -71,6 +77,13 @@ def bench_server(
                 with admin.connect() as connection:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
             admin.dispose()
+
+
+def add_user(session: Any, username: str, role: Any) -> int:
+    """A user of the bench shop (every one has the password ``PASSWORD``); its id."""
+    from sync_server.people import create_user
+
+    return create_user(session, username, PASSWORD, role).id
 
 
 def signed_in(app: Any, username: str) -> Any:

@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_server import PASSWORD, add_postgres_option, analyze, bench_server, signed_in
+from bench_server import add_user, analyze, bench_server, database_options, signed_in
 from timing import Timings, load_average
 
 from shared import domain
@@ -336,7 +336,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=60)
-    add_postgres_option(parser)
+    database_options(parser)
     parser.add_argument("--seeded", type=Path, help="a SQLite file this benchmark seeded")
     args = parser.parse_args()
 
@@ -344,7 +344,6 @@ def main() -> None:
     with bench_server("board", args.postgres, seeded=seeded) as app:
         from sync_server import approval_months, db
         from sync_server.models import UserRole
-        from sync_server.people import create_user
         from sync_server.sync.records import lock_feed
 
         if args.seeded:
@@ -352,10 +351,7 @@ def main() -> None:
             _time_pages(app, sample_of(app.extensions["db_engine"], args.visits), args.runs, now)
             return
         with app.app_context():
-            advisors = [
-                create_user(db.session(), f"advisor{n}", PASSWORD, UserRole.ADVISOR).id
-                for n in range(5)
-            ]
+            advisors = [add_user(db.session(), f"advisor{n}", UserRole.ADVISOR) for n in range(5)]
         started = time.perf_counter()
         now = datetime.now(UTC)
         sample = seed(app.extensions["db_engine"], args.visits, now, advisors)

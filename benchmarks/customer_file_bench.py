@@ -28,14 +28,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_server import (
-    PASSWORD,
-    add_postgres_option,
-    analyze,
-    bench_server,
-    continue_feed,
-    signed_in,
-)
+from bench_server import add_user, analyze, bench_server, continue_feed, database_options, signed_in
 from board_bench import seed
 from reports_bench import seed_complaints, seed_surveys
 from timing import time_pages
@@ -235,22 +228,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--surveys", type=int, default=20_000)
     parser.add_argument("--complaints", type=int, default=2_000)
-    add_postgres_option(parser)
+    database_options(parser)
     args = parser.parse_args()
     with bench_server("customer_file", args.postgres) as app:
         from sync_server import db
         from sync_server.models import Customer, UserRole, Vehicle
-        from sync_server.people import create_user
 
         with app.app_context():
-            advisors = [create_user(db.session(), "advisor0", PASSWORD, UserRole.ADVISOR).id]
+            advisors = [add_user(db.session(), "advisor0", UserRole.ADVISOR)]
         now = datetime.now(UTC)
         started = time.perf_counter()
         engine = app.extensions["db_engine"]
         sample = seed(engine, args.visits, now, advisors)
         continue_feed(engine)
         with app.app_context():
-            manager = create_user(db.session(), "manager0", PASSWORD, UserRole.MANAGER).id
+            manager = add_user(db.session(), "manager0", UserRole.MANAGER)
             db.session().commit()
         seed_complaints(app, args.complaints, now, manager)
         seed_surveys(app, args.surveys, now, advisors)

@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_server import PASSWORD, add_postgres_option, analyze, bench_server, signed_in
+from bench_server import add_user, analyze, bench_server, database_options, signed_in
 from board_bench import seed
 from timing import Timings, time_pages
 
@@ -139,18 +139,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=60)
-    add_postgres_option(parser, from_environment=True)
+    database_options(parser, from_environment=True)
     args = parser.parse_args()
     if args.sqlite:
         args.postgres = None
     with bench_server("day_plan", args.postgres) as app:
         from sync_server import db
         from sync_server.models import UserRole
-        from sync_server.people import create_user
 
         with app.app_context():
-            advisors = [create_user(db.session(), "advisor0", PASSWORD, UserRole.ADVISOR).id]
-            create_user(db.session(), "manager0", PASSWORD, UserRole.MANAGER)
+            advisors = [add_user(db.session(), "advisor0", UserRole.ADVISOR)]
+            add_user(db.session(), "manager0", UserRole.MANAGER)
         now = datetime.now(UTC)
         started = time.perf_counter()
         engine = app.extensions["db_engine"]

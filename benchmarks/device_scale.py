@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from live_server import LiveServer, PairedDevice  # noqa: E402
-from timing import Timings, load_averages  # noqa: E402
+from timing import Timings, print_results  # noqa: E402
 
 from kiosk.services.checkin_flow import CheckinFlow, KioskSetup  # noqa: E402
 from kiosk.services.local_store import LocalStore, RecordChange  # noqa: E402
@@ -486,10 +486,7 @@ def main() -> None:
         if not args.no_server:
             print("A newly paired tablet ...", flush=True)
             lines.append(new_tablet(tmp, records, opened, delivered))
-    print()
-    print(f"load average: {load_averages()}")
-    for line in lines:
-        print(line)
+    print_results(lines)
 
 
 if __name__ == "__main__":

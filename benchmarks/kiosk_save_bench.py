@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from device_scale import DEVICE_ID, kiosk_store, walk_in
-from timing import Timings, load_averages, percentile
+from timing import Timings, percentile, print_results
 
 from kiosk.services.local_store import LocalStore, PreparedBlob
 
@@ -101,10 +101,7 @@ def main() -> None:
             )
             old.close()
             new.close()
-    print()
-    print(f"load average: {load_averages()}")
-    for line in lines:
-        print(line)
+    print_results(lines)
 
 
 if __name__ == "__main__":

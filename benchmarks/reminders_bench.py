@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, insert, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_server import PASSWORD, add_postgres_option, analyze, bench_server
+from bench_server import add_user, analyze, bench_server, database_options
 from board_bench import seed
 from timing import Timings, time_calls
 
@@ -106,16 +106,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
-    add_postgres_option(parser)
+    database_options(parser)
     args = parser.parse_args()
     with bench_server("reminders", args.postgres) as app:
         from sync_server import db
         from sync_server.models import UserRole
-        from sync_server.people import create_user
         from sync_server.shop import shop_settings
 
         with app.app_context():
-            advisors = [create_user(db.session(), "advisor0", PASSWORD, UserRole.ADVISOR).id]
+            advisors = [add_user(db.session(), "advisor0", UserRole.ADVISOR)]
             shop_settings(db.session()).timezone = "Asia/Shanghai"
             db.session().commit()
         now = datetime.now(UTC)

@@ -34,14 +34,7 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_server import (
-    PASSWORD,
-    add_postgres_option,
-    analyze,
-    bench_server,
-    continue_feed,
-    signed_in,
-)
+from bench_server import add_user, analyze, bench_server, continue_feed, database_options, signed_in
 from board_bench import seed
 from timing import Timings, time_pages
 
@@ -199,16 +192,13 @@ def main() -> None:
     parser.add_argument("--surveys", type=int, default=20_000)
     parser.add_argument("--bookings", type=int, default=300)
     parser.add_argument("--runs", type=int, default=30)
-    add_postgres_option(parser)
-    parser.add_argument("--keep", action="store_true", help="keep the seeded database")
-    parser.add_argument("--seeded", metavar="URL", help="a database this benchmark kept")
+    database_options(parser, keep=True)
     args = parser.parse_args()
 
     started = time.perf_counter()
     with bench_server("reports", args.postgres, seeded=args.seeded, keep=args.keep) as app:
         from sync_server import db
         from sync_server.models import UserRole
-        from sync_server.people import create_user
 
         if args.seeded:
             print(f"{args.seeded} migrated in {time.perf_counter() - started:.1f} s")
@@ -217,10 +207,8 @@ def main() -> None:
             return
         with app.app_context():
             session = db.session()
-            advisors = [
-                create_user(session, f"advisor{n}", PASSWORD, UserRole.ADVISOR).id for n in range(5)
-            ]
-            manager = create_user(session, "boss", PASSWORD, UserRole.MANAGER).id
+            advisors = [add_user(session, f"advisor{n}", UserRole.ADVISOR) for n in range(5)]
+            manager = add_user(session, "boss", UserRole.MANAGER)
         started = time.perf_counter()
         now = datetime.now(UTC)
         engine = app.extensions["db_engine"]

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_server import PASSWORD, add_postgres_option, analyze, bench_server, signed_in
+from bench_server import add_user, analyze, bench_server, database_options, signed_in
 from timing import time_calls
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -164,16 +164,13 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--surveys", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=30)
-    add_postgres_option(parser)
-    parser.add_argument("--keep", action="store_true", help="keep the seeded database")
-    parser.add_argument("--seeded", metavar="URL", help="a database this benchmark kept")
+    database_options(parser, keep=True)
     args = parser.parse_args()
 
     started = time.perf_counter()
     with bench_server("surveys", args.postgres, seeded=args.seeded, keep=args.keep) as app:
         from sync_server import db
         from sync_server.models import UserRole
-        from sync_server.people import create_user
         from sync_server.shop import shop_settings
         from sync_server.surveys.figures import satisfaction_by_month, service_star
 
@@ -189,11 +186,8 @@ def main() -> None:
                 session = db.session()
                 shop_settings(session).timezone = "Asia/Shanghai"
                 session.commit()
-                advisors = [
-                    create_user(session, f"advisor{n}", PASSWORD, UserRole.ADVISOR).id
-                    for n in range(8)
-                ]
-                create_user(session, "boss", PASSWORD, UserRole.MANAGER)
+                advisors = [add_user(session, f"advisor{n}", UserRole.ADVISOR) for n in range(8)]
+                add_user(session, "boss", UserRole.MANAGER)
             seed(engine, args.visits, args.surveys, end, advisors)
             analyze(engine)
             print(

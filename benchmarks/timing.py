@@ -85,3 +85,11 @@ def load_average() -> str:
 def load_averages() -> str:
     """The load averages of the last 1, 5 and 15 minutes, as ``"2.73 6.37 11.05"``."""
     return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+def print_results(lines: list[str]) -> None:
+    """After the progress lines: a blank line, the load averages, then the results."""
+    print()
+    print(f"load average: {load_averages()}")
+    for line in lines:
+        print(line)
