@@ -21,19 +21,19 @@ takes minutes): ``--seeded`` times it again, the search terms read back from it.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import re
-import statistics
-import tempfile
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_server import add_user, analyze, bench_server, database_options, signed_in
+from timing import Timings, load_average
 
 from shared import domain
 from shared.visit_status import VisitStatus
@@ -332,51 +332,26 @@ def sample_of(engine, visits: int) -> dict[str, str]:  # type: ignore[no-untyped
     }  # fmt: skip
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=60)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        help="a PostgreSQL server (its database is only used to create a fresh one)",
-    )
+    database_options(parser)
     parser.add_argument("--seeded", type=Path, help="a SQLite file this benchmark seeded")
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="board-bench-"))
-    os.environ["CHECKIN_INSTANCE_PATH"] = str(folder / "instance")
-    from sync_server import approval_months, create_app, db
-    from sync_server.migrate import upgrade
-    from sync_server.models import UserRole
-    from sync_server.people import create_user
-    from sync_server.sync.records import lock_feed
+    seeded = f"sqlite:///{args.seeded}" if args.seeded else None
+    with bench_server("board", args.postgres, seeded=seeded) as app:
+        from sync_server import approval_months, db
+        from sync_server.models import UserRole
+        from sync_server.sync.records import lock_feed
 
-    url = f"sqlite:///{args.seeded or folder / 'bench.sqlite3'}"
-    admin = None
-    if args.postgres:
-        name = f"board_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
-    try:
-        upgrade(app)
         if args.seeded:
             now = datetime.now(UTC)
             _time_pages(app, sample_of(app.extensions["db_engine"], args.visits), args.runs, now)
             return
         with app.app_context():
-            advisors = [
-                create_user(db.session(), f"advisor{n}", "bench-password", UserRole.ADVISOR).id
-                for n in range(5)
-            ]
+            advisors = [add_user(db.session(), f"advisor{n}", UserRole.ADVISOR) for n in range(5)]
         started = time.perf_counter()
         now = datetime.now(UTC)
         sample = seed(app.extensions["db_engine"], args.visits, now, advisors)
@@ -385,31 +360,18 @@ def main() -> None:
             approval_months.rebuild(db.session())
             db.session().commit()
         engine = app.extensions["db_engine"]
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
+        analyze(engine)
         print(
             f"{engine.dialect.name}: seeded {args.visits:,} visits in "
             f"{time.perf_counter() - started:.1f} s"
         )
         _time_pages(app, sample, args.runs, now)
-    finally:
-        app.extensions["db_engine"].dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def _time_pages(app, sample, runs, now) -> None:  # type: ignore[no-untyped-def]
     from sync_server import db
 
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    client.post(
-        "/login", data={"username": "advisor0", "password": "bench-password", "csrf_token": token}
-    )
-
+    client = signed_in(app, "advisor0")
     pages = {
         "board": "/board",
         "board refresh (fragment)": "/board/cards",
@@ -427,27 +389,23 @@ def _time_pages(app, sample, runs, now) -> None:  # type: ignore[no-untyped-def]
     print(f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'cpu p95':>8}  hits")
     worst = 0.0
 
-    def show(label: str, timings: list[float], hits: int, cpu: list[float] | None = None) -> None:
+    def show(label: str, timings: Timings, hits: int) -> None:
         nonlocal worst
-        p50, p95 = statistics.median(timings), percentile(timings, 0.95)
         if "before" not in label:  # the figure the summary replaced is not a goal
-            worst = max(worst, p95)
-        cpu95 = f"{percentile(cpu, 0.95):8.1f}" if cpu else f"{'':8}"
-        print(f"{label:<32} {p50:8.1f} {p95:8.1f} {cpu95}  {hits}")
+            worst = max(worst, timings.p95)
+        print(f"{label:<32} {timings.p50:8.1f} {timings.p95:8.1f} {timings.cpu_p95:8.1f}  {hits}")
 
     for label, url in pages.items():
-        timings, cpu = [], []
+        timings = Timings()
         hits = 0
         for _ in range(runs):
-            begin, begin_cpu = time.perf_counter(), time.process_time()
-            response = client.get(url)
-            body = response.get_data(as_text=True)
-            timings.append((time.perf_counter() - begin) * 1000)
-            cpu.append((time.process_time() - begin_cpu) * 1000)
+            with timings.run():
+                response = client.get(url)
+                body = response.get_data(as_text=True)
             assert response.status_code == 200, (url, response.status_code)
             hits = body.count('class="visit-card') or body.count('class="photo')
             response.close()
-        show(label, timings, hits, cpu)
+        show(label, timings, hits)
     # The reports page's query for its default period (the last 12 shop months), read
     # from the monthly summary, and the same figures from a year of approvals (what it
     # cost before the summary), taken in turns.
@@ -463,7 +421,7 @@ def _time_pages(app, sample, runs, now) -> None:  # type: ignore[no-untyped-def]
         "report before (from approvals)": approved_totals_from_approvals,
         "report (monthly summary)": approved_totals_by_advisor_month,
     }
-    timed: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in reports}
+    timed = {label: Timings() for label in reports}
     answers = {}
     with app.app_context():
         zone = shop_zone(shop_settings(db.session()).timezone)
@@ -472,17 +430,15 @@ def _time_pages(app, sample, runs, now) -> None:  # type: ignore[no-untyped-def]
         for _ in range(runs):
             for label, report in reports.items():
                 session = db.session()
-                begin, begin_cpu = time.perf_counter(), time.process_time()
-                answers[label] = report(session, period)
-                timed[label][0].append((time.perf_counter() - begin) * 1000)
-                timed[label][1].append((time.process_time() - begin_cpu) * 1000)
+                with timed[label].run():
+                    answers[label] = report(session, period)
                 session.close()
     first, second = answers.values()
     assert first == second, "the summary and the approvals disagree"
-    for label, (timings, cpu) in timed.items():
-        show(label, timings, sum(row.approvals for row in answers[label]), cpu)
+    for label, timings in timed.items():
+        show(label, timings, sum(row.approvals for row in answers[label]))
     print(f"worst p95: {worst:.1f} ms (goal ≤ 50 ms): {'OK' if worst <= 50 else 'TOO SLOW'}")
-    print(f"load average now: {os.getloadavg()[0]:.1f} (on {os.cpu_count()} cores)")
+    print(f"load average now: {load_average()}")
 
 
 if __name__ == "__main__":

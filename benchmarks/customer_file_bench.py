@@ -17,24 +17,21 @@ when the machine is shared); the goal is p95 ≤ 100 ms.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import re
-import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from board_bench import percentile, seed
+from bench_server import add_user, analyze, bench_server, continue_feed, database_options, signed_in
+from board_bench import seed
 from reports_bench import seed_complaints, seed_surveys
+from timing import time_pages
 
 REGULAR_VISITS = 40
 
@@ -231,49 +228,28 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--surveys", type=int, default=20_000)
     parser.add_argument("--complaints", type=int, default=2_000)
-    parser.add_argument("--postgres", metavar="URL")
+    database_options(parser)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="customer-file-bench-"))
-    os.environ["CHECKIN_INSTANCE_PATH"] = str(folder / "instance")
-    from sync_server import create_app, db
-    from sync_server.migrate import upgrade
-    from sync_server.models import Customer, UserRole, Vehicle
-    from sync_server.people import create_user
+    with bench_server("customer_file", args.postgres) as app:
+        from sync_server import db
+        from sync_server.models import Customer, UserRole, Vehicle
 
-    url = f"sqlite:///{folder / 'bench.sqlite3'}"
-    admin = name = None
-    if args.postgres:
-        name = f"customer_file_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
-    try:
-        upgrade(app)
         with app.app_context():
-            advisors = [
-                create_user(db.session(), "advisor0", "bench-password", UserRole.ADVISOR).id
-            ]
+            advisors = [add_user(db.session(), "advisor0", UserRole.ADVISOR)]
         now = datetime.now(UTC)
         started = time.perf_counter()
         engine = app.extensions["db_engine"]
         sample = seed(engine, args.visits, now, advisors)
-        with engine.begin() as connection:  # the feed goes on after the seeded records
-            last = connection.execute(text("SELECT max(seq) FROM sync_records")).scalar() or 0
-            connection.execute(text("DELETE FROM sync_counter"))
-            connection.execute(
-                text("INSERT INTO sync_counter (id, value) VALUES (1, :last)"), {"last": last}
-            )
+        continue_feed(engine)
         with app.app_context():
-            manager = create_user(db.session(), "manager0", "bench-password", UserRole.MANAGER).id
+            manager = add_user(db.session(), "manager0", UserRole.MANAGER)
             db.session().commit()
         seed_complaints(app, args.complaints, now, manager)
         seed_surveys(app, args.surveys, now, advisors)
         regular, regular_car = seed_regular(app, now)
         seed_regular_after_care(app, regular, now)
+        analyze(engine)
         with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
             rng = random.Random(7)
             customers = connection.execute(select(Customer.id)).scalars().all()
             vehicles = connection.execute(select(Vehicle.id)).scalars().all()
@@ -283,29 +259,7 @@ def main() -> None:
             f"{engine.dialect.name}: seeded {args.visits:,} visits, {len(customers):,} "
             f"customers in {time.perf_counter() - started:.1f} s"
         )
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        client.post(
-            "/login",
-            data={"username": "advisor0", "password": "bench-password", "csrf_token": token},
-        )
-
-        def timed(targets: list[str]) -> tuple[list[float], list[float]]:
-            """Wall-clock and CPU milliseconds of each request. On a shared, busy machine
-            the CPU time (this process's own, SQLite included) is what the page costs;
-            the wall clock also counts the time other processes had the CPU."""
-            wall, cpu = [], []
-            for target in targets:
-                begin, begin_cpu = time.perf_counter(), time.process_time()
-                response = client.get(target)
-                response.get_data()
-                wall.append((time.perf_counter() - begin) * 1000)
-                cpu.append((time.process_time() - begin_cpu) * 1000)
-                assert response.status_code == 200, (target, response.status_code)
-                response.close()
-            return wall, cpu
-
+        client = signed_in(app, "advisor0")
         cases = {
             "sign-in page (baseline)": ["/login"] * args.runs,
             "customer page": [f"/customers/{c}" for c in picked_customers][: args.runs * 3],
@@ -318,12 +272,9 @@ def main() -> None:
         }
         print(f"{'page':<30} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8}")
         for label, targets in cases.items():
-            timed(targets[:3])  # warm
-            wall, cpu = timed(targets)
-            print(
-                f"{label:<30} {statistics.median(wall):8.1f} {percentile(wall, 0.95):8.1f}"
-                f" {statistics.median(cpu):8.1f} {percentile(cpu, 0.95):8.1f}"
-            )
+            time_pages(client, targets[:3])  # warm
+            t = time_pages(client, targets)
+            print(f"{label:<30} {t.p50:8.1f} {t.p95:8.1f} {t.cpu_p50:8.1f} {t.cpu_p95:8.1f}")
         from sync_server.customer_file.tiers import recompute_tiers
 
         for run in ("first", "again"):  # the first run writes every tier, then only changes
@@ -335,12 +286,6 @@ def main() -> None:
                     f"nightly tiers ({run}): {changed:,} changed in "
                     f"{time.perf_counter() - begin:.1f} s"
                 )
-    finally:
-        app.extensions["db_engine"].dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -23,20 +23,18 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
-import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from board_bench import percentile, seed
+from bench_server import add_user, analyze, bench_server, database_options, signed_in
+from board_bench import seed
+from timing import Timings, time_pages
 
 APPOINTMENTS = int(os.environ.get("BENCH_APPOINTMENTS", "60000"))
 
@@ -137,56 +135,28 @@ def seed_appointments(engine, now: datetime) -> None:  # type: ignore[no-untyped
             connection.execute(insert(AppointmentPlan), plans)
 
 
-def signed_in(app, username: str):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    client.post(
-        "/login", data={"username": username, "password": "bench-password", "csrf_token": token}
-    )
-    return client
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=60)
-    parser.add_argument("--postgres", metavar="URL", default=os.environ.get("TEST_DATABASE_URL"))
-    parser.add_argument("--sqlite", action="store_true", help="SQLite even with the URL set")
+    database_options(parser, from_environment=True)
     args = parser.parse_args()
     if args.sqlite:
         args.postgres = None
-    folder = Path(tempfile.mkdtemp(prefix="day-plan-bench-"))
-    os.environ["CHECKIN_INSTANCE_PATH"] = str(folder / "instance")
-    from sync_server import create_app, db
-    from sync_server.migrate import upgrade
-    from sync_server.models import UserRole
-    from sync_server.people import create_user
+    with bench_server("day_plan", args.postgres) as app:
+        from sync_server import db
+        from sync_server.models import UserRole
 
-    url = f"sqlite:///{folder / 'bench.sqlite3'}"
-    admin = name = None
-    if args.postgres:
-        name = f"day_plan_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
-    try:
-        upgrade(app)
         with app.app_context():
-            advisors = [
-                create_user(db.session(), "advisor0", "bench-password", UserRole.ADVISOR).id
-            ]
-            create_user(db.session(), "manager0", "bench-password", UserRole.MANAGER)
+            advisors = [add_user(db.session(), "advisor0", UserRole.ADVISOR)]
+            add_user(db.session(), "manager0", UserRole.MANAGER)
         now = datetime.now(UTC)
         started = time.perf_counter()
         engine = app.extensions["db_engine"]
         seed(engine, args.visits, now, advisors)
         seed_appointments(engine, now)
         seed_capacity(engine, now)
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
+        analyze(engine)
         print(
             f"{engine.dialect.name}: seeded {args.visits:,} visits and {APPOINTMENTS:,} "
             f"appointments in {time.perf_counter() - started:.1f} s"
@@ -199,38 +169,16 @@ def main() -> None:
         ):
             client = signed_in(app, person)
             client.get(target).close()  # warm up: templates, the holiday calendars' imports
-            timings, cpu = [], []
-            for _ in range(args.runs):
-                begin, begin_cpu = time.perf_counter(), time.process_time()
-                response = client.get(target)
-                response.get_data()
-                timings.append((time.perf_counter() - begin) * 1000)
-                cpu.append((time.process_time() - begin_cpu) * 1000)
-                assert response.status_code == 200, (target, response.status_code)
-                response.close()
-            print(
-                f"{label:<28} {statistics.median(timings):8.1f} {percentile(timings, 0.95):8.1f}"
-                f" {percentile(cpu, 0.95):8.1f}"
-            )
+            t = time_pages(client, [target] * args.runs)
+            print(f"{label:<28} {t.p50:8.1f} {t.p95:8.1f} {t.cpu_p95:8.1f}")
         from sync_server.appointments.reminders import prepare_reminders
 
-        timings, cpu = [], []
+        t = Timings()
         with app.app_context():
             for run in range(args.runs):
-                begin, begin_cpu = time.perf_counter(), time.process_time()
-                prepare_reminders(db.session(), now + timedelta(seconds=15 * run))
-                timings.append((time.perf_counter() - begin) * 1000)
-                cpu.append((time.process_time() - begin_cpu) * 1000)
-        print(
-            f"{'reminder job (each pass)':<28} {statistics.median(timings):8.1f} "
-            f"{percentile(timings, 0.95):8.1f} {percentile(cpu, 0.95):8.1f}"
-        )
-    finally:
-        app.extensions["db_engine"].dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+                with t.run():
+                    prepare_reminders(db.session(), now + timedelta(seconds=15 * run))
+        print(f"{'reminder job (each pass)':<28} {t.p50:8.1f} {t.p95:8.1f} {t.cpu_p95:8.1f}")
 
 
 if __name__ == "__main__":

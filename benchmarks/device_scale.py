@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -46,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from live_server import LiveServer, PairedDevice  # noqa: E402
+from timing import Timings, print_results  # noqa: E402
 
 from kiosk.services.checkin_flow import CheckinFlow, KioskSetup  # noqa: E402
 from kiosk.services.local_store import LocalStore, RecordChange  # noqa: E402
@@ -268,12 +267,11 @@ def image_png() -> bytes:
 def p95(action: Callable[[int], Any], runs: int) -> float:
     """The 95th percentile of ``runs`` timings of ``action(n)``, in ms."""
     action(0)  # warm up
-    timings = []
+    timings = Timings()
     for n in range(runs):
-        start = time.perf_counter()
-        action(n)
-        timings.append((time.perf_counter() - start) * 1000)
-    return statistics.quantiles(timings, n=20)[-1]
+        with timings.run():
+            action(n)
+    return timings.p95
 
 
 def walk_in(store: LocalStore, n: int) -> None:
@@ -488,10 +486,7 @@ def main() -> None:
         if not args.no_server:
             print("A newly paired tablet ...", flush=True)
             lines.append(new_tablet(tmp, records, opened, delivered))
-    print()
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    for line in lines:
-        print(line)
+    print_results(lines)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from device_scale import DEVICE_ID, kiosk_store, walk_in
+from timing import Timings, percentile, print_results
 
 from kiosk.services.local_store import LocalStore, PreparedBlob
 
@@ -61,18 +60,16 @@ def counted_fsyncs(action: Callable[[], Any]) -> int:
 def compare(new: LocalStore, old: LocalStore, runs: int, first: int) -> tuple[list[float], ...]:
     walk_in(new, first)  # warm up
     walk_in(old, first + 1)
-    timings: tuple[list[float], list[float]] = ([], [])
+    timings = {new: Timings(), old: Timings()}
     for n in range(runs):
         for which, store in enumerate((new, old) if n % 2 == 0 else (old, new)):  # in turn
-            start = time.perf_counter()
-            walk_in(store, first + 2 + 2 * n + which)
-            elapsed = (time.perf_counter() - start) * 1000
-            timings[0 if store is new else 1].append(elapsed)
-    return timings
+            with timings[store].run():
+                walk_in(store, first + 2 + 2 * n + which)
+    return timings[new].wall, timings[old].wall
 
 
 def p(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1]
+    return percentile(values, q / 100)
 
 
 def main() -> None:
@@ -104,10 +101,7 @@ def main() -> None:
             )
             old.close()
             new.close()
-    print()
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    for line in lines:
-        print(line)
+    print_results(lines)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from live_server import LiveServer  # noqa: E402
+from timing import percentile  # noqa: E402
 
 from kiosk.services.checkin_flow import CheckinFlow, KioskSetup  # noqa: E402
 from kiosk.services.device_store import DeviceSettings, DeviceStore  # noqa: E402
@@ -132,11 +133,6 @@ def walk_in(kiosk: Device, n: int) -> tuple[str, str]:
     )
     receipt = flow.check_in(kiosk.store)
     return receipt.visit_id, receipt.ticket_number
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
 def main() -> None:

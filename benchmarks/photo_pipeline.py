@@ -18,15 +18,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import load_average, time_calls
 
 from kiosk.services.photos import DEFAULT_SETTINGS, prepare_photo
 
@@ -91,13 +90,8 @@ def naive(data: bytes) -> bytes:
 def medians_ms(job, data: bytes, rounds: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """Median wall-clock and CPU milliseconds per call (CPU time is steadier on a busy box)."""
     job(data)  # warm up (imports, decoder tables)
-    wall, cpu = [], []
-    for _ in range(rounds):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        job(data)
-        wall.append((time.perf_counter() - start) * 1000)
-        cpu.append((time.process_time() - start_cpu) * 1000)
-    return statistics.median(wall), statistics.median(cpu)
+    timings = time_calls(lambda: job(data), rounds)
+    return timings.p50, timings.cpu_p50
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"speed-up: {speedup:.1f}× wall, {speedup_cpu:.1f}× CPU (goal ≥ {GOAL_SPEEDUP:.0f}×)")
     # Other jobs share this machine's cores: wall time then includes waiting for a core,
     # so the goals are judged on CPU time, which is what the photo costs a tablet.
-    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"load average while measuring: {load_average()}")
     ok = pipeline_cpu <= GOAL_MS and speedup_cpu >= GOAL_SPEEDUP
     print("goals met" if ok else "GOALS NOT MET")
     return 0 if ok else 1

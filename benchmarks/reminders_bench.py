@@ -19,20 +19,19 @@ times, and prints each run and the slowest, with this process's CPU time.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import bindparam, create_engine, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import bindparam, insert, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_server import add_user, analyze, bench_server, database_options
 from board_bench import seed
+from timing import Timings, time_calls
 
 GOAL_SECONDS = 10.0
 
@@ -107,31 +106,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--postgres", metavar="URL")
+    database_options(parser)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="reminders-bench-"))
-    os.environ["CHECKIN_INSTANCE_PATH"] = str(folder / "instance")
-    from sync_server import create_app, db
-    from sync_server.migrate import upgrade
-    from sync_server.models import UserRole
-    from sync_server.people import create_user
-    from sync_server.shop import shop_settings
+    with bench_server("reminders", args.postgres) as app:
+        from sync_server import db
+        from sync_server.models import UserRole
+        from sync_server.shop import shop_settings
 
-    url = f"sqlite:///{folder / 'bench.sqlite3'}"
-    admin = name = None
-    if args.postgres:
-        name = f"reminders_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
-    try:
-        upgrade(app)
         with app.app_context():
-            advisors = [
-                create_user(db.session(), "advisor0", "bench-password", UserRole.ADVISOR).id
-            ]
+            advisors = [add_user(db.session(), "advisor0", UserRole.ADVISOR)]
             shop_settings(db.session()).timezone = "Asia/Shanghai"
             db.session().commit()
         now = datetime.now(UTC)
@@ -140,8 +123,7 @@ def main() -> None:
         visits = args.customers * 10 // 6 + 1
         seed(engine, visits, now, advisors)
         make_it_due(engine, now)
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
+        analyze(engine)
         print(
             f"{engine.dialect.name}: seeded {args.customers:,} customers, {visits:,} visits in "
             f"{time.perf_counter() - started:.1f} s"
@@ -149,26 +131,26 @@ def main() -> None:
         from sync_server.follow_up.cars_due import refresh_all_cars
 
         with app.app_context():
-            started, started_cpu = time.perf_counter(), time.process_time()
-            rows = refresh_all_cars(db.session(), now)
-            db.session().commit()
+            stored = Timings()
+            with stored.run():
+                rows = refresh_all_cars(db.session(), now)
+                db.session().commit()
             print(
                 f"  every car worked out and stored ({rows:,} rows; the migration, the job "
-                f"after an interval change): {time.perf_counter() - started:.2f} s, CPU "
-                f"{time.process_time() - started_cpu:.2f} s"
+                f"after an interval change): {stored.wall[0] / 1000:.2f} s, CPU "
+                f"{stored.cpu[0] / 1000:.2f} s"
             )
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
+        analyze(engine)
         runner = app.test_cli_runner()
-        seconds, cpu = [], []
-        for _ in range(args.runs):
-            started, started_cpu = time.perf_counter(), time.process_time()
-            result = runner.invoke(args=["reminders", "run", "--preview"])
-            seconds.append(time.perf_counter() - started)
-            cpu.append(time.process_time() - started_cpu)
+        results = []
+        runs = time_calls(
+            lambda: results.append(runner.invoke(args=["reminders", "run", "--preview"])),
+            args.runs,
+        )
+        for result in results:
             assert result.exit_code == 0, result.output
-        first_line = result.output.splitlines()[0]
-        print(f"  {first_line}")
+        seconds = [ms / 1000 for ms in runs.wall]
+        print(f"  {results[-1].output.splitlines()[0]}")
         print(
             f"  reminders run --preview: {', '.join(f'{s:.2f} s' for s in seconds)}; "
             f"slowest {max(seconds):.2f} s (goal ≤ {GOAL_SECONDS:.0f} s) "
@@ -176,15 +158,7 @@ def main() -> None:
         )
         # The wall clock counts the waits of a shared machine; the CPU time is what the
         # run itself costs this process (the database server's own work is not in it).
-        print(f"  this process's CPU time: {', '.join(f'{s:.2f} s' for s in cpu)}")
-    finally:
-        engine = app.extensions.get("db_engine")
-        if engine is not None:
-            engine.dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        print(f"  this process's CPU time: {', '.join(f'{ms / 1000:.2f} s' for ms in runs.cpu)}")
 
 
 if __name__ == "__main__":

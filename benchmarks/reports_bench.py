@@ -24,22 +24,19 @@ a shop's server would be).
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import re
-import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from board_bench import percentile, seed
+from bench_server import add_user, analyze, bench_server, continue_feed, database_options, signed_in
+from board_bench import seed
+from timing import Timings, time_pages
 
 GOAL_MS = 300
 
@@ -195,30 +192,14 @@ def main() -> None:
     parser.add_argument("--surveys", type=int, default=20_000)
     parser.add_argument("--bookings", type=int, default=300)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--postgres", metavar="URL")
-    parser.add_argument("--keep", action="store_true", help="keep the seeded database")
-    parser.add_argument("--seeded", metavar="URL", help="a database this benchmark kept")
+    database_options(parser, keep=True)
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="reports-bench-"))
-    os.environ["CHECKIN_INSTANCE_PATH"] = str(folder / "instance")
-    from sync_server import create_app, db
-    from sync_server.migrate import upgrade
-    from sync_server.models import UserRole
-    from sync_server.people import create_user
+    started = time.perf_counter()
+    with bench_server("reports", args.postgres, seeded=args.seeded, keep=args.keep) as app:
+        from sync_server import db
+        from sync_server.models import UserRole
 
-    url = args.seeded or f"sqlite:///{folder / 'bench.sqlite3'}"
-    admin = None
-    if args.postgres and not args.seeded:
-        name = f"reports_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
-    try:
-        started = time.perf_counter()
-        upgrade(app)
         if args.seeded:
             print(f"{args.seeded} migrated in {time.perf_counter() - started:.1f} s")
             worst = time_reports(app, args.runs)
@@ -226,24 +207,16 @@ def main() -> None:
             return
         with app.app_context():
             session = db.session()
-            advisors = [
-                create_user(session, f"advisor{n}", "bench-password", UserRole.ADVISOR).id
-                for n in range(5)
-            ]
-            manager = create_user(session, "boss", "bench-password", UserRole.MANAGER).id
+            advisors = [add_user(session, f"advisor{n}", UserRole.ADVISOR) for n in range(5)]
+            manager = add_user(session, "boss", UserRole.MANAGER)
         started = time.perf_counter()
         now = datetime.now(UTC)
-        seed(app.extensions["db_engine"], args.visits, now, advisors)
-        with app.extensions["db_engine"].begin() as connection:  # the feed goes on after them
-            last = connection.execute(text("SELECT max(seq) FROM sync_records")).scalar() or 0
-            connection.execute(text("DELETE FROM sync_counter"))
-            connection.execute(
-                text("INSERT INTO sync_counter (id, value) VALUES (1, :last)"), {"last": last}
-            )
+        engine = app.extensions["db_engine"]
+        seed(engine, args.visits, now, advisors)
+        continue_feed(engine)
         seed_complaints(app, args.complaints, now, manager)
         seed_surveys(app, args.surveys, now, advisors)
         seed_bookings(app, args.bookings, now)
-        engine = app.extensions["db_engine"]
         with engine.begin() as connection:  # oil services: cars coming due every week
             from sync_server.models import Visit
 
@@ -262,25 +235,18 @@ def main() -> None:
                 f"every car's due dates worked out: {rows:,} rows in "
                 f"{time.perf_counter() - refreshing:.1f} s"
             )
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
+        analyze(engine)
         print(
             f"{engine.dialect.name}: seeded {args.visits:,} visits, {args.surveys:,} surveys, "
             f"{args.complaints:,} complaints in {time.perf_counter() - started:.1f} s"
         )
         if args.keep:
-            print(f"kept: --seeded {url}")
+            print(f"kept: --seeded {app.config['DATABASE_URL']}")
         worst = time_reports(app, args.runs)
         print(
             f"worst p95: {worst:.1f} ms (goal ≤ {GOAL_MS} ms): "
             f"{'OK' if worst <= GOAL_MS else 'TOO SLOW'}"
         )
-    finally:
-        app.extensions["db_engine"].dispose()
-        if admin is not None and not args.keep:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def time_reports(app, runs: int) -> float:  # type: ignore[no-untyped-def]
@@ -293,9 +259,8 @@ def time_reports(app, runs: int) -> float:  # type: ignore[no-untyped-def]
     print(f"{'report':<40} {'p50 ms':>8} {'p95 ms':>8} {'cpu p95':>8}  rows")
     worst = 0.0
 
-    def show(label: str, timings: list[float], cpu: list[float], rows: int) -> None:
-        p50, p95 = statistics.median(timings), percentile(timings, 0.95)
-        print(f"{label:<40} {p50:8.1f} {p95:8.1f} {percentile(cpu, 0.95):8.1f}  {rows}")
+    def show(label: str, t: Timings, rows: int) -> None:
+        print(f"{label:<40} {t.p50:8.1f} {t.p95:8.1f} {t.cpu_p95:8.1f}  {rows}")
 
     with app.app_context():
         session = db.session()
@@ -305,48 +270,35 @@ def time_reports(app, runs: int) -> float:  # type: ignore[no-untyped-def]
         session.close()
         for key in choices.REPORT_KEYS:
             for lang in ("en", "zh_CN"):
-                timings, cpu, rows = [], [], 0
+                timings, rows = Timings(), 0
                 # Warm up (as a server that has answered it once): statements compiled.
                 session = db.session()
                 choices.build(session, key, choice, calendar, datetime.now(UTC), lang)
                 session.close()
                 for _ in range(runs):
                     session = db.session()
-                    begin, begin_cpu = time.perf_counter(), time.process_time()
-                    table = choices.build(session, key, choice, calendar, datetime.now(UTC), lang)
-                    assert table.chart is not None
-                    chart_svg(table.chart)
-                    timings.append((time.perf_counter() - begin) * 1000)
-                    cpu.append((time.process_time() - begin_cpu) * 1000)
+                    with timings.run():
+                        table = choices.build(
+                            session, key, choice, calendar, datetime.now(UTC), lang
+                        )
+                        assert table.chart is not None
+                        chart_svg(table.chart)
                     rows = len(table.rows)
                     session.close()
-                worst = max(worst, percentile(timings, 0.95))
-                show(f"{key} ({lang}), with chart", timings, cpu, rows)
+                worst = max(worst, timings.p95)
+                show(f"{key} ({lang}), with chart", timings, rows)
 
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    client.post(
-        "/login", data={"username": "boss", "password": "bench-password", "csrf_token": token}
-    )
+    client = signed_in(app, "boss")
     urls = {"whole page (all reports)": "/reports"}
     for key in choices.REPORT_KEYS:
         urls[f"{key}.csv"] = f"/reports/{key}.csv"
         urls[f"{key}.xlsx"] = f"/reports/{key}.xlsx"
     for label, url in urls.items():
-        timings, cpu = [], []
         client.get(url).close()  # warm up
-        for _ in range(runs):
-            begin, begin_cpu = time.perf_counter(), time.process_time()
-            response = client.get(url)
-            response.get_data()
-            timings.append((time.perf_counter() - begin) * 1000)
-            cpu.append((time.process_time() - begin_cpu) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
-            response.close()
+        timings = time_pages(client, [url] * runs)
         if label != "whole page (all reports)":
-            worst = max(worst, percentile(timings, 0.95))
-        show(label, timings, cpu, 0)
+            worst = max(worst, timings.p95)
+        show(label, timings, 0)
     return worst
 
 

@@ -16,24 +16,20 @@ a shop's server would be).
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import re
 import secrets
-import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from board_bench import percentile
+from bench_server import add_user, analyze, bench_server, database_options, signed_in
+from timing import time_calls
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CODES = ["brakes", "tyres", "noise", "maintenance", "oil_change", "air_conditioning"]
@@ -163,49 +159,21 @@ def seed(engine, visits: int, surveys: int, end: datetime, advisors: list[int]) 
             connection.execute(insert(HandedBackJob), jobs[start : start + 5000])
 
 
-def timed(runs: int, call) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
-    """p50 and p95 of the wall clock, and p95 of this process's CPU time (what a call
-    costs when the machine is shared), in ms."""
-    wall, cpu = [], []
-    for _ in range(runs):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        call()
-        wall.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-    return statistics.median(wall), percentile(wall, 0.95), percentile(cpu, 0.95)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--surveys", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server to use")
-    parser.add_argument("--keep", action="store_true", help="keep the seeded database")
-    parser.add_argument("--seeded", metavar="URL", help="a database this benchmark kept")
+    database_options(parser, keep=True)
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="surveys-bench-"))
-    os.environ["CHECKIN_INSTANCE_PATH"] = str(folder / "instance")
-    from sync_server import create_app, db
-    from sync_server.migrate import upgrade
-    from sync_server.models import UserRole
-    from sync_server.people import create_user
-    from sync_server.shop import shop_settings
-    from sync_server.surveys.figures import satisfaction_by_month, service_star
+    started = time.perf_counter()
+    with bench_server("surveys", args.postgres, seeded=args.seeded, keep=args.keep) as app:
+        from sync_server import db
+        from sync_server.models import UserRole
+        from sync_server.shop import shop_settings
+        from sync_server.surveys.figures import satisfaction_by_month, service_star
 
-    url = args.seeded or f"sqlite:///{folder / 'bench.sqlite3'}"
-    admin = None
-    if args.postgres and not args.seeded:
-        name = f"surveys_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
-    try:
-        started = time.perf_counter()
-        upgrade(app)
         engine = app.extensions["db_engine"]
         end = datetime(2026, 12, 1, tzinfo=SHANGHAI).astimezone(UTC)
         if args.seeded:
@@ -218,27 +186,18 @@ def main() -> None:
                 session = db.session()
                 shop_settings(session).timezone = "Asia/Shanghai"
                 session.commit()
-                advisors = [
-                    create_user(session, f"advisor{n}", "bench-password", UserRole.ADVISOR).id
-                    for n in range(8)
-                ]
-                create_user(session, "boss", "bench-password", UserRole.MANAGER)
+                advisors = [add_user(session, f"advisor{n}", UserRole.ADVISOR) for n in range(8)]
+                add_user(session, "boss", UserRole.MANAGER)
             seed(engine, args.visits, args.surveys, end, advisors)
-            with engine.begin() as connection:
-                connection.execute(text("ANALYZE"))
+            analyze(engine)
             print(
                 f"{engine.dialect.name}: seeded {args.visits:,} visits, {args.surveys:,} surveys "
                 f"in {time.perf_counter() - started:.1f} s"
             )
             if args.keep:
-                print(f"kept: --seeded {url}")
+                print(f"kept: --seeded {app.config['DATABASE_URL']}")
         year_start = datetime(2025, 12, 1, tzinfo=SHANGHAI)
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        client.post(
-            "/login", data={"username": "boss", "password": "bench-password", "csrf_token": token}
-        )
+        client = signed_in(app, "boss")
         with app.app_context():
             session = db.session()
             checks = {
@@ -250,18 +209,12 @@ def main() -> None:
             }
             for label, call in checks.items():
                 call()  # warm
-                p50, p95, cpu95 = timed(args.runs, call)
-                verdict = "ok" if p95 <= 300 else "OVER the 300 ms goal"
+                t = time_calls(call, args.runs)
+                verdict = "ok" if t.p95 <= 300 else "OVER the 300 ms goal"
                 print(
-                    f"  {label:36s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
-                    f"(CPU p95 {cpu95:6.1f} ms)  {verdict}"
+                    f"  {label:36s} p50 {t.p50:6.1f} ms  p95 {t.p95:6.1f} ms  "
+                    f"(CPU p95 {t.cpu_p95:6.1f} ms)  {verdict}"
                 )
-    finally:
-        app.extensions["db_engine"].dispose()
-        if admin is not None and not args.keep:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

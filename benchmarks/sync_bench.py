@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fault_proxy import FaultProxy  # noqa: E402
 from live_server import LiveServer  # noqa: E402
+from timing import load_averages  # noqa: E402
 
 from kiosk.services.local_store import LocalStore  # noqa: E402
 from kiosk.services.sync import SyncEngine, SyncTransport  # noqa: E402
@@ -175,7 +176,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=40)
     args = parser.parse_args()
 
-    load_before = _load_average()
+    load_before = load_averages()  # the figures mean little on a busy machine
     with tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp_name:
         tmp = Path(tmp_name)
         server = LiveServer(tmp / "server").start()
@@ -230,7 +231,7 @@ def main() -> None:
         finally:
             server.stop()
 
-    load_after = _load_average()
+    load_after = load_averages()
     records_per_second = changes / record_seconds
     photo_rate, raw_rate = mb / photo_seconds, mb / raw_seconds
     print()
@@ -257,14 +258,6 @@ def main() -> None:
         f"(goal <= 1); killed after {resent['kill_after_mb']:.1f} of "
         f"{resent['mb_total']:.1f} MB"
     )
-
-
-def _load_average() -> str:
-    """The machine's load average: the figures mean little on a busy machine."""
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 class CountingProxy(FaultProxy):

@@ -15,11 +15,11 @@ import hashlib
 import io
 import statistics
 import tempfile
-import time
 from pathlib import Path
 from unittest import mock
 
 from PIL import Image, ImageDraw, ImageFilter
+from timing import Timings
 
 import sync_server.sync.blobs as blobs
 from sync_server.sync.blob_folder import FolderBlobStore
@@ -40,13 +40,12 @@ def photo(noisy: bool) -> bytes:
 
 def time_receive(store: FolderBlobStore, data: bytes, runs: int) -> list[float]:
     digest = hashlib.sha256(data).hexdigest()
-    times = []
+    timings = Timings()
     for _ in range(runs):
         store.original_path(digest).unlink(missing_ok=True)
-        started = time.perf_counter()
-        store.receive(digest, "image/jpeg", io.BytesIO(data))
-        times.append((time.perf_counter() - started) * 1000)
-    return times
+        with timings.run():
+            store.receive(digest, "image/jpeg", io.BytesIO(data))
+    return timings.wall
 
 
 def main() -> None:

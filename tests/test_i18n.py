@@ -97,3 +97,16 @@ def test_text_renders_with_parameters_in_both_languages() -> None:
     assert set(rendered) == set(LANGUAGES)
     assert rendered["en"] == "At most 12 characters, please."
     assert "12" in rendered["zh_CN"] and rendered["zh_CN"] != rendered["en"]
+
+
+def test_every_catalog_reads_without_a_syntax_error() -> None:
+    """A merge conflict or a broken entry would make Babel skip part of a catalog (with
+    only a warning); read strictly, every catalog must parse whole."""
+    from babel.messages.pofile import read_po
+
+    from shared.i18n import LOCALE_DIR
+
+    for po_path in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")):
+        with po_path.open("rb") as po_file:
+            read_po(po_file, abort_invalid=True)
+        assert "<<<<<<<" not in po_path.read_text(encoding="utf-8"), po_path
