@@ -214,6 +214,13 @@ def main() -> None:
         engine = app.extensions["db_engine"]
         seed(engine, args.visits, now, advisors)
         continue_feed(engine)
+        from sync_server import approval_months
+        from sync_server.sync.records import lock_feed
+
+        with app.app_context():  # the rows went in past the projection: its summary too
+            lock_feed(db.session())
+            approval_months.rebuild(db.session())
+            db.session().commit()
         seed_complaints(app, args.complaints, now, manager)
         seed_surveys(app, args.surveys, now, advisors)
         seed_bookings(app, args.bookings, now)
