@@ -6,11 +6,13 @@
 #   bash scripts/test.sh tests/test_x.py -k name   arguments go to pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# One pytest worker per core, at most four (pytest-xdist; PYTEST_WORKERS=n to choose).
+# One pytest worker more than there are cores, at most four (pytest-xdist;
+# PYTEST_WORKERS=n to choose): a worker spends about a third of its time waiting (on
+# server processes, the browser, timers), and two workers left a 2-core machine 35 % idle.
 # A test file stays on one worker, as the Kivy tests of a file share their window and
 # event loop; the files go out longest first (tests/conftest.py orders them by
 # tests/file_durations.json), not by their number of tests, so the workers end together.
-workers=$(nproc 2>/dev/null || echo 1)
+workers=$(( $(nproc 2>/dev/null || echo 1) + 1 ))
 [ "$workers" -gt 4 ] && workers=4
 workers=${PYTEST_WORKERS:-$workers}
 parallel=(-n "$workers" --dist loadfile --no-loadscope-reorder)

@@ -28,6 +28,13 @@ os.environ["KIVY_NO_FILELOG"] = "1"
 # Cheap password hashes for the whole run, live server processes included (see
 # sync_server/people.py): scrypt would otherwise be most of the suite's CPU time.
 os.environ["CHECKIN_TEST_FAST_HASHES"] = "1"
+# One folder of compiled templates for the whole run, shared by every app and server
+# process the tests start (each has an instance folder of its own, and would compile
+# every page again): set here in the main process, so the pytest workers inherit it.
+if "CHECKIN_TEMPLATE_CACHE" not in os.environ:
+    _template_cache = tempfile.mkdtemp(prefix="checkin-template-cache-")
+    atexit.register(shutil.rmtree, _template_cache, True)
+    os.environ["CHECKIN_TEMPLATE_CACHE"] = _template_cache
 
 pytest_plugins = ["kiosk_fixtures", "server_fixtures"]
 

@@ -23,11 +23,16 @@ from sync_server.warm_up import warm_up
 
 
 def _app(database_url: str, instance: Path) -> Flask:
+    """An app on ``instance``, keeping its compiled templates there, as a shop's server
+    does (not in the folder the rest of the suite shares, ``tests/conftest.py``)."""
     os.environ["CHECKIN_INSTANCE_PATH"] = str(instance)
+    shared_cache = os.environ.pop("CHECKIN_TEMPLATE_CACHE", None)
     try:
         return create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "t"})
     finally:
         os.environ.pop("CHECKIN_INSTANCE_PATH", None)
+        if shared_cache is not None:
+            os.environ["CHECKIN_TEMPLATE_CACHE"] = shared_cache
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +75,7 @@ def test_a_server_started_again_compiles_no_template(
     warmed: Flask, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     again = _app(f"sqlite:///{folder / 'server.sqlite3'}", folder / "instance")
+    assert any((folder / "instance" / "template-cache").iterdir())
     monkeypatch.setattr(again.jinja_env, "compile", _refuse("a template was compiled"))
     try:
         warm_up(again)
