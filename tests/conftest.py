@@ -36,7 +36,7 @@ if "CHECKIN_TEMPLATE_CACHE" not in os.environ:
     atexit.register(shutil.rmtree, _template_cache, True)
     os.environ["CHECKIN_TEMPLATE_CACHE"] = _template_cache
 
-pytest_plugins = ["kiosk_fixtures", "server_fixtures"]
+pytest_plugins = ["browser_fixtures", "kiosk_fixtures", "server_fixtures"]
 
 try:
     from playwright.sync_api import expect

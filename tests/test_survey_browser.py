@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_fixtures import CHROMIUM, BrowserForOneTest
 from flask import Flask
-from playwright import sync_api as playwright_api
 from server_fixtures import PASSWORD
 from sqlalchemy import select, update
 from survey_fixtures import at, hand_back, person, survey_app
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS
 from werkzeug.serving import make_server
 
 from sync_server import db
@@ -135,14 +134,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         app.extensions["db_engine"].dispose()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+@pytest.fixture
+def browser(browser_for_one_test: BrowserForOneTest) -> BrowserForOneTest:
+    """The worker's Chromium (``browser_fixtures``), its contexts closed after the test."""
+    return browser_for_one_test
 
 
 def shot(page: Any, name: str) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 import pytest
 import requests
+from browser_fixtures import CHROMIUM, BrowserForOneTest
 from live_server import LiveServer
 from PIL import Image, ImageDraw
 
@@ -32,15 +32,6 @@ from shared.wire import to_wire
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "demo-pass-2026"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
@@ -58,37 +49,12 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
         print(f"--- server log tail ---\n{live.log_tail()}")
 
 
-class CspWatchedBrowser:
-    """The browser, noting every Content-Security-Policy refusal its pages report."""
-
-    def __init__(self, chromium: Any) -> None:
-        self._chromium = chromium
-        self.refusals: list[str] = []
-
-    def new_context(self, **options: Any) -> Any:
-        context = self._chromium.new_context(**options)
-        context.on("console", self._note)
-        return context
-
-    def _note(self, message: Any) -> None:
-        if "Content Security Policy" in message.text:
-            self.refusals.append(message.text)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._chromium, name)
-
-
 @pytest.fixture
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        watched = CspWatchedBrowser(chromium)
-        try:
-            yield watched
-        finally:
-            chromium.close()
-        # Every page works under the server's CSP: nothing it needs was refused.
-        assert watched.refusals == []
+def browser(browser_for_one_test: BrowserForOneTest) -> Iterator[Any]:
+    """The worker's Chromium (``browser_fixtures``), its contexts closed after the test."""
+    yield browser_for_one_test
+    # Every page works under the server's CSP: nothing it needs was refused.
+    assert browser_for_one_test.refusals == []
 
 
 def car_photo() -> bytes:

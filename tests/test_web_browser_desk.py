@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_fixtures import CHROMIUM, BrowserForOneTest
 from live_server import LiveServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "demo-pass-2026"
 SHOTS = os.environ.get("H8_SCREENSHOTS", "")
 
@@ -62,13 +60,9 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def browser(browser_for_one_test: BrowserForOneTest) -> BrowserForOneTest:
+    """The worker's Chromium (``browser_fixtures``), its contexts closed after the test."""
+    return browser_for_one_test
 
 
 def sign_in(browser: Any, server: LiveServer, username: str, width: int = 1440) -> Any:

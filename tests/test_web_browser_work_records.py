@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from live_server import LiveServer
-from test_web_browser_desk import CHROMIUM, CHROMIUM_ARGS, language, shot, sign_in
+from test_web_browser_desk import CHROMIUM, browser, language, shot, sign_in  # noqa: F401
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -35,16 +35,6 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
         print(f"--- server log tail ---\n{live.log_tail()}")
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 def both_languages(page: Any, name: str, **options: Any) -> None:
     shot(page, f"{name}-en", **options)
     language(page, "zh_CN")
@@ -58,7 +48,7 @@ def open_visit(page: Any, server: LiveServer, ticket: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:
+def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:  # noqa: F811
     # ``serve`` warmed its pages up as it started (templates, catalogs, the calendar).
     deadline = time.monotonic() + 30
     while "pages warmed up" not in server.log_tail(400) and time.monotonic() < deadline:
