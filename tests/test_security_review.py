@@ -7,6 +7,8 @@
 * A report's text typed as a spreadsheet formula (a complaint category) stays text in
   the CSV and the XLSX, and stays escaped on the page.
 * One signed-in person cannot take every live-event stream of a process.
+* A crash's log line names neither the customer's link token nor, through a database
+  error's text, the values of the statement (a plate, a name).
 
 One app on SQLite for the module (the limits are per process, not per database).
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -25,6 +28,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from server_fixtures import PASSWORD, bearer
+from sqlalchemy import text
 from web_fixtures import csrf_token, make_visit, post_form
 
 from sync_server import create_app, db
@@ -211,3 +215,24 @@ def test_one_reader_cannot_take_every_live_stream(app: Flask) -> None:
     finally:
         for stream in streams:
             stream.close()
+
+
+def test_a_crash_logs_neither_the_link_token_nor_the_customers_details(
+    app: Flask, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = make_visit(app, name="欧阳娜娜", phone="+8613855556666", plate="京D44444")
+
+    def failing_write(plate: str) -> str:  # a fault deep in a page: a refused write
+        db.session().execute(
+            text("INSERT INTO vehicles (id, plate) VALUES (:id, :plate)"),
+            {"id": made.vehicle_id, "plate": plate},
+        )
+        return plate
+
+    monkeypatch.setattr("sync_server.web.status.mask_plate", failing_write)
+    with caplog.at_level(logging.INFO):
+        crashed = from_address(app, "10.0.0.31").get(f"/status/{made.status_token}")
+    assert crashed.status_code == 500
+    assert "IntegrityError" in caplog.text and "GET /status/<token>" in caplog.text
+    for secret in (made.status_token, "京D44444", made.vehicle_id):
+        assert secret not in caplog.text
