@@ -1,5 +1,5 @@
-"""Guessing at the customers' links: an address that keeps opening links that do not
-exist is refused for a while.
+"""Guessing at the customers' links and at pairing codes: an address that keeps trying
+ones that do not exist is refused for a while.
 
 Every public view whose address carries a ``<token>`` — the status page, the quote
 approval, the survey, the reminder's opt-out and booking pages, and any added later —
@@ -9,6 +9,11 @@ answers 429 from that address until the oldest miss is a window old. A link that
 costs nothing, so a customer opening their own link again and again is never refused;
 someone walking through made-up tokens on the shop's Wi-Fi is, long before a guess could
 pay (the tokens carry 128 bits or more).
+
+Pairing a device (``POST /api/v1/devices/pair``) is guessed at the same way, and a code
+that works gives a tablet's access to every customer: ``PAIRING_MISSES`` refused codes
+(400) from one address within ``PUBLIC_LINK_WINDOW_MINUTES`` refuse that address's
+pairing (429, with the message in both languages for the kiosk or tablet to show).
 
 The counting is Flask-Limiter's, kept in each server process's memory: with several
 processes behind one proxy the limit holds per process. The address is the one waitress
@@ -20,20 +25,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from shared.i18n import Text, plural_text
-from sync_server.problems import Problem, problem_response
+from sync_server.problems import Problem, field_error, problem_response
 
 DEFAULT_MISSES = 30
+DEFAULT_PAIRING_MISSES = 10
+PAIRING_ENDPOINT = "devices.pair_device"
 DEFAULT_WINDOW_MINUTES = 10
 MISSED = frozenset({404, 410})
 
 
 def _missed(response: Response) -> bool:
     return response.status_code in MISSED
+
+
+def _code_refused(response: Response) -> bool:
+    return response.status_code == 400
 
 
 def is_public_link(app: Flask, endpoint: str, arguments: frozenset[str] | set[str]) -> bool:
@@ -59,24 +70,40 @@ def init_app(app: Flask) -> None:
     for rule in app.url_map.iter_rules():
         if is_public_link(app, rule.endpoint, set(rule.arguments)):
             app.view_functions[rule.endpoint] = guarded(app.view_functions[rule.endpoint])
-    app.extensions["public_link_limit"] = (misses, minutes)
+    pairing_misses = int(app.config.get("PAIRING_MISSES", DEFAULT_PAIRING_MISSES))
+    pairing: Callable[[Any], Any] = limiter.limit(
+        f"{pairing_misses} per {minutes} minutes", deduct_when=_code_refused
+    )
+    if PAIRING_ENDPOINT in app.view_functions:
+        app.view_functions[PAIRING_ENDPOINT] = pairing(app.view_functions[PAIRING_ENDPOINT])
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(_exc: RateLimitExceeded) -> Response:
-        return problem_response(
-            Problem(
-                429,
-                "too-many-wrong-links",
-                plural_text(
-                    "Too many links that do not exist were opened from this network. "
-                    "Please try again in {minutes} minute, or call the service desk.",
-                    "Too many links that do not exist were opened from this network. "
-                    "Please try again in {minutes} minutes, or call the service desk.",
-                    minutes,
-                    "server",
-                    minutes=minutes,
-                ),
-                title=Text("Please wait a moment", "server"),
-                headers={"Retry-After": str(minutes * 60)},
+        headers = {"Retry-After": str(minutes * 60)}
+        if request.endpoint == PAIRING_ENDPOINT:
+            message = plural_text(
+                "Too many wrong pairing codes were tried from this network. Please try "
+                "again in {minutes} minute with the code the service manager gives you.",
+                "Too many wrong pairing codes were tried from this network. Please try "
+                "again in {minutes} minutes with the code the service manager gives you.",
+                minutes,
+                "server",
+                minutes=minutes,
             )
+            error = field_error("code", "pairing_attempts_exceeded", message)
+            return problem_response(
+                Problem(429, "too-many-pairing-codes", message, errors=[error], headers=headers)
+            )
+        message = plural_text(
+            "Too many links that do not exist were opened from this network. "
+            "Please try again in {minutes} minute, or call the service desk.",
+            "Too many links that do not exist were opened from this network. "
+            "Please try again in {minutes} minutes, or call the service desk.",
+            minutes,
+            "server",
+            minutes=minutes,
+        )
+        title = Text("Please wait a moment", "server")
+        return problem_response(
+            Problem(429, "too-many-wrong-links", message, title=title, headers=headers)
         )

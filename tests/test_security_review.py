@@ -1,5 +1,7 @@
 """What an attacker on the shop's Wi-Fi tried, and what the server now answers.
 
+* Guessing at pairing codes: after ``PAIRING_MISSES`` wrong codes an address cannot
+  pair (429, in both languages), not even with a right code; another address can.
 * Walking through made-up tokens of the customers' links: after ``PUBLIC_LINK_MISSES``
   misses an address gets 429 on every such page (even a real link) for a while; a link
   that works costs nothing, and another address is not affected.
@@ -39,6 +41,7 @@ from sync_server.shop_tables import DeviceRole, UserRole
 
 MISSES = 5
 PER_READER = 2
+PAIRING_MISSES = 3
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +54,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iter
             "TESTING": True,
             "SECRET_KEY": "t",
             "PUBLIC_LINK_MISSES": MISSES,
+            "PAIRING_MISSES": PAIRING_MISSES,
             "LIVE_MAX_STREAMS_PER_READER": PER_READER,
         }
     )
@@ -112,6 +116,23 @@ def test_guessing_at_customer_links_is_refused_per_address(app: Flask) -> None:
     assert "此网络打开了过多不存在的链接" in chinese.get_data(as_text=True)
     # The customer at another address still sees their page.
     assert customer.get(f"/status/{made.status_token}").status_code == 200
+
+
+def test_guessing_at_pairing_codes_is_refused_per_address(app: Flask) -> None:
+    with app.app_context():
+        code = issue_code(db.session(), DeviceRole("tablet"), device_name="Bay tablet").display
+    guesser = from_address(app, "10.0.0.77")
+    for guess in ("AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC")[:PAIRING_MISSES]:
+        wrong = guesser.post("/api/v1/devices/pair", json={"code": guess})
+        assert wrong.json["errors"][0]["code"] == "pairing_code_unknown"
+    refused = guesser.post("/api/v1/devices/pair", json={"code": code})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 60
+    error = refused.json["errors"][0]
+    assert error["code"] == "pairing_attempts_exceeded"
+    assert "配对码" in error["message_zh"] and "pairing codes" in error["message"]
+    # The manager's tablet at another address pairs with the very same code.
+    paired = from_address(app, "10.0.0.78").post("/api/v1/devices/pair", json={"code": code})
+    assert paired.status_code == 201, paired.json
 
 
 def test_answers_with_customers_details_are_never_cached(app: Flask) -> None:
