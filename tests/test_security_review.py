@@ -9,6 +9,9 @@
 * A report's text typed as a spreadsheet formula (a complaint category) stays text in
   the CSV and the XLSX, and stays escaped on the page.
 * One signed-in person cannot take every live-event stream of a process.
+* The JSON API signed in by a manager's cookie refuses a write another site's page
+  makes the browser send (a device's revoke); the same request from a script or the
+  shop's own origin goes through.
 * A crash's log line names neither the customer's link token nor, through a database
   error's text, the values of the statement (a plate, a name).
 
@@ -236,6 +239,32 @@ def test_one_reader_cannot_take_every_live_stream(app: Flask) -> None:
     finally:
         for stream in streams:
             stream.close()
+
+
+def test_a_page_elsewhere_cannot_use_a_managers_cookie_on_the_api(app: Flask) -> None:
+    with app.app_context():
+        first = redeem_code(db.session(), issue_code(db.session(), DeviceRole("tablet")).code)
+        second = redeem_code(db.session(), issue_code(db.session(), DeviceRole("tablet")).code)
+    manager = app.test_client()
+    signed = manager.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    assert signed.status_code == 200
+    revoke = f"/api/v1/devices/{first.device.uid}/revoke"
+    for headers in (
+        {"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://localhost:9001"},
+        {"Origin": "http://evil.example"},  # an older browser: Origin only
+    ):
+        refused = manager.post(revoke, headers=headers)
+        assert refused.status_code == 403, headers
+        assert refused.json["type"].endswith("/cross-site-request")
+    assert (
+        app.test_client().get("/api/v1/devices/me", headers=bearer(first.token)).status_code == 200
+    )
+    # From the shop's own page, or a script with no browser headers: done.
+    same = manager.post(revoke, headers={"Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 200 and same.json["revoked_at"]
+    script = manager.post(f"/api/v1/devices/{second.device.uid}/revoke")
+    assert script.status_code == 200
 
 
 def test_a_crash_logs_neither_the_link_token_nor_the_customers_details(
