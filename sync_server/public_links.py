@@ -13,7 +13,8 @@ pay (the tokens carry 128 bits or more).
 Pairing a device (``POST /api/v1/devices/pair``) is guessed at the same way, and a code
 that works gives a tablet's access to every customer: ``PAIRING_MISSES`` refused codes
 (400) from one address within ``PUBLIC_LINK_WINDOW_MINUTES`` refuse that address's
-pairing (429, with the message in both languages for the kiosk or tablet to show).
+pairing (429, with the message in both languages for the kiosk or tablet to show). The
+SMS gateway's inbound door counts wrong secrets (403) the same way.
 
 The counting is Flask-Limiter's, kept in each server process's memory: with several
 processes behind one proxy the limit holds per process. The address is the one waitress
@@ -35,6 +36,8 @@ from sync_server.problems import Problem, field_error, problem_response
 DEFAULT_MISSES = 30
 DEFAULT_PAIRING_MISSES = 10
 PAIRING_ENDPOINT = "devices.pair_device"
+# The SMS gateway's own door, which its shared secret opens (403 for a wrong one).
+SMS_INBOUND_ENDPOINT = "follow_up_api.inbound_sms"
 DEFAULT_WINDOW_MINUTES = 10
 MISSED = frozenset({404, 410})
 
@@ -45,6 +48,10 @@ def _missed(response: Response) -> bool:
 
 def _code_refused(response: Response) -> bool:
     return response.status_code == 400
+
+
+def _secret_refused(response: Response) -> bool:
+    return response.status_code == 403
 
 
 def is_public_link(app: Flask, endpoint: str, arguments: frozenset[str] | set[str]) -> bool:
@@ -76,6 +83,11 @@ def init_app(app: Flask) -> None:
     )
     if PAIRING_ENDPOINT in app.view_functions:
         app.view_functions[PAIRING_ENDPOINT] = pairing(app.view_functions[PAIRING_ENDPOINT])
+    sms: Callable[[Any], Any] = limiter.limit(
+        f"{pairing_misses} per {minutes} minutes", deduct_when=_secret_refused
+    )
+    if SMS_INBOUND_ENDPOINT in app.view_functions:
+        app.view_functions[SMS_INBOUND_ENDPOINT] = sms(app.view_functions[SMS_INBOUND_ENDPOINT])
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(_exc: RateLimitExceeded) -> Response:
@@ -93,6 +105,11 @@ def init_app(app: Flask) -> None:
             error = field_error("code", "pairing_attempts_exceeded", message)
             return problem_response(
                 Problem(429, "too-many-pairing-codes", message, errors=[error], headers=headers)
+            )
+        if request.endpoint == SMS_INBOUND_ENDPOINT:
+            refused = Text("Too many wrong secrets were sent from this address.", "server")
+            return problem_response(
+                Problem(429, "too-many-wrong-secrets", refused, headers=headers)
             )
         message = plural_text(
             "Too many links that do not exist were opened from this network. "

@@ -1,7 +1,8 @@
 """What an attacker on the shop's Wi-Fi tried, and what the server now answers.
 
 * Guessing at pairing codes: after ``PAIRING_MISSES`` wrong codes an address cannot
-  pair (429, in both languages), not even with a right code; another address can.
+  pair (429, in both languages), not even with a right code; another address can. The
+  same for the SMS gateway's secret.
 * Walking through made-up tokens of the customers' links: after ``PUBLIC_LINK_MISSES``
   misses an address gets 429 on every such page (even a real link) for a while; a link
   that works costs nothing, and another address is not affected.
@@ -58,6 +59,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iter
             "SECRET_KEY": "t",
             "PUBLIC_LINK_MISSES": MISSES,
             "PAIRING_MISSES": PAIRING_MISSES,
+            "SMS_INBOUND_SECRET": "gateway-secret",
             "LIVE_MAX_STREAMS_PER_READER": PER_READER,
         }
     )
@@ -136,6 +138,20 @@ def test_guessing_at_pairing_codes_is_refused_per_address(app: Flask) -> None:
     # The manager's tablet at another address pairs with the very same code.
     paired = from_address(app, "10.0.0.78").post("/api/v1/devices/pair", json={"code": code})
     assert paired.status_code == 201, paired.json
+
+    # The SMS gateway's shared secret, guessed at the same way.
+    sms = {"from": "+8613812345678", "text": "TD"}
+    for guess in range(PAIRING_MISSES):
+        wrong = guesser.post(
+            "/api/v1/sms/inbound", json=sms, headers={"X-Inbound-Secret": f"{guess}"}
+        )
+        assert wrong.status_code == 403
+    right = {"X-Inbound-Secret": "gateway-secret"}
+    refused = guesser.post("/api/v1/sms/inbound", json=sms, headers=right)
+    assert refused.status_code == 429
+    assert refused.json["type"].endswith("/too-many-wrong-secrets")
+    gateway = from_address(app, "10.0.0.79")
+    assert gateway.post("/api/v1/sms/inbound", json=sms, headers=right).status_code == 200
 
 
 def test_answers_with_customers_details_are_never_cached(app: Flask) -> None:
