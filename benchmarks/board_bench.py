@@ -11,11 +11,13 @@ mark; four in five visits before today have a quote of three lines, three in fou
 those an approval. Prints p50/p95 per page; the goal is p95 ≤ 50 ms each.
 
     .venv/bin/python benchmarks/board_bench.py [--visits 100000] [--runs 60]
-        [--postgres postgresql+psycopg://user:pw@host/db]   # a fresh database there
+        [--postgres postgresql+psycopg://user:pw@host/db [--keep]]   # a fresh database there
         [--seeded /tmp/board-bench-xyz/bench.sqlite3]      # time a database seeded before
+        [--seeded postgresql+psycopg://user:pw@host/board_bench_xyz]
 
 The SQLite database is left in its ``/tmp/board-bench-*`` folder (seeding 100,000 visits
-takes minutes): ``--seeded`` times it again, the search terms read back from it.
+takes minutes), a PostgreSQL one kept with ``--keep`` (its URL printed): ``--seeded``
+times it again, the search terms read back from it.
 """
 
 from __future__ import annotations
@@ -336,12 +338,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=60)
-    database_options(parser)
-    parser.add_argument("--seeded", type=Path, help="a SQLite file this benchmark seeded")
+    database_options(parser, keep=True)
     args = parser.parse_args()
 
-    seeded = f"sqlite:///{args.seeded}" if args.seeded else None
-    with bench_server("board", args.postgres, seeded=seeded) as app:
+    seeded = args.seeded
+    if seeded and "://" not in seeded:  # a SQLite file's path
+        seeded = f"sqlite:///{Path(seeded).resolve()}"
+    with bench_server("board", args.postgres, seeded=seeded, keep=args.keep) as app:
         from sync_server import approval_months, db
         from sync_server.models import UserRole
         from sync_server.sync.records import lock_feed
@@ -365,6 +368,8 @@ def main() -> None:
             f"{engine.dialect.name}: seeded {args.visits:,} visits in "
             f"{time.perf_counter() - started:.1f} s"
         )
+        if args.keep or engine.dialect.name == "sqlite":
+            print(f"kept: --seeded {engine.url.render_as_string(hide_password=False)}")
         _time_pages(app, sample, args.runs, now)
 
 

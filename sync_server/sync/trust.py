@@ -47,7 +47,6 @@ from shared.wire import MAX_LENGTHS, MAX_WHOLE_NUMBER
 from sync_server.pairing import status_link_key
 from sync_server.sync.batch import batch_cache
 from sync_server.table_base import Base
-from sync_server.visit_tables import Customer
 
 # The limit a device's clock may run ahead of the server's (``init_app`` sets it).
 max_clock_offset_ms = DEFAULT_MAX_OFFSET_MS
@@ -394,27 +393,20 @@ def vip_phone(session: Session, phone: str) -> bool:
     known = cache.facts.get(_VIP_PHONES) if cache is not None else None
     if known is not None and phone in known[0]:
         return phone in known[1]
-    return bool(_vip_phones_among(session, [phone]))
+    from sync_server.appointments.vip import vip_phones_among
+
+    return bool(vip_phones_among(session, [phone]))
 
 
 def load_vip_phones(session: Session, phones: Iterable[Any]) -> None:
     """Look up, in one query, which of these phone numbers (a push's customers') are a
     VIP's: :func:`vip_phone` then answers from memory for the rest of the batch."""
+    from sync_server.appointments.vip import vip_phones_among
+
     cache = batch_cache(session)
     asked = {phone for phone in phones if isinstance(phone, str) and phone.strip()}
     if cache is not None and asked:
-        cache.facts[_VIP_PHONES] = (asked, _vip_phones_among(session, sorted(asked)))
-
-
-def _vip_phones_among(session: Session, phones: list[str]) -> set[str]:
-    from sync_server.appointments.vip import vip_phone_queries
-
-    found: set[str] = set()
-    for start in range(0, len(phones), 400):
-        chunk = phones[start : start + 400]
-        for query in vip_phone_queries():
-            found.update(session.scalars(query.where(Customer.phone.in_(chunk)).distinct()))
-    return found
+        cache.facts[_VIP_PHONES] = (asked, vip_phones_among(session, asked))
 
 
 _VIP_PHONES = "vip_phones"

@@ -15,7 +15,7 @@ from shared.validation import check_phone, normalize_vin, plate_key
 from shared.visit_status import ORDER, TERMINAL, VisitStatus
 from sync_server import db, live
 from sync_server.access import STAFF, allow
-from sync_server.appointments.vip import is_vip, vip_phones
+from sync_server.appointments.vip import is_vip, vip_phones_among
 from sync_server.greeting import DEFAULT_TARGET_MINUTES, not_greeted_in_time
 from sync_server.messaging.outbox import visits_to_call
 from sync_server.search import is_last4_query, model_search_key, plate_search_key
@@ -117,7 +117,7 @@ def board_cards(session: Session, now: datetime | None = None) -> dict[str, list
     target = int(current_app.config.get("GREETING_TARGET_MINUTES", DEFAULT_TARGET_MINUTES))
     arrived = [row[0] for row in rows if row[2] == VisitStatus.checked_in.value]
     waiting = not_greeted_in_time(session, arrived, now or utcnow(), target)
-    known_vips = vip_phones(session)
+    known_vips = vip_phones_among(session, (row[10] for row in rows if not row[6]))
     for row in rows:
         card = _card(row, known_vips)
         if card.visit_id in to_call:
