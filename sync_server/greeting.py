@@ -9,7 +9,7 @@ moved past check-in.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists
 
@@ -20,13 +20,14 @@ from sync_server.visit_tables import Visit
 DEFAULT_TARGET_MINUTES = 10
 
 
-def not_greeted(now: datetime, target_minutes: int) -> ColumnElement[bool]:
-    """Whether a visit has waited to be greeted for longer than the target, for a query
-    on ``visits``: checked in, no advisor, no walk-around begun (an index look-up)."""
+def not_greeted(arrived_by: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """Whether a visit checked in at or before ``arrived_by`` (now less the target) still
+    waits to be greeted, for a query on ``visits``: no advisor, no walk-around begun (an
+    index look-up)."""
     began = exists().where(WalkaroundRow.visit_id == Visit.id)
     return and_(
         Visit.status == VisitStatus.checked_in.value,
         Visit.advisor_user_id.is_(None),
-        Visit.checked_in_at <= now - timedelta(minutes=target_minutes),
+        Visit.checked_in_at <= arrived_by,
         ~began,
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Row, func, or_, select, union
+from sqlalchemy import CompoundSelect, Row, bindparam, func, or_, select, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -101,36 +102,47 @@ def _card(row: Row[Any]) -> BoardCard:
 
 
 def board_cards(session: Session, now: datetime | None = None) -> dict[str, list[BoardCard]]:
-    """Today's visits and every visit still open, by status; VIPs first, then longest wait.
-
-    One statement: a VIP by their own flag or, a walk-in typed in anew, by a VIP's phone;
-    the calls to make and the customers not greeted in time, each an index look-up per
-    card (asking for them by lists of ids cost more than the board's query itself).
-    """
+    """Today's visits and every visit still open, by status; VIPs first, then longest wait."""
     now = now or utcnow()
     start, end = today_bounds(shop_settings(session), now)
     target = int(current_app.config.get("GREETING_TARGET_MINUTES", DEFAULT_TARGET_MINUTES))
-    vip = or_(is_vip(), phone_of_a_vip(Customer.phone))
-    flags = (
-        waiting_for_a_call().label("to_call"),
-        not_greeted(now, target).label("not_greeted"),
+    statement = _board_statement(session.get_bind().dialect.name == "sqlite")
+    rows = session.execute(
+        statement, {"start": start, "end": end, "arrived_by": now - timedelta(minutes=target)}
     )
-    # Two selects, each on its own index, rather than one with an OR: with a year's
-    # statistics SQLite planned the OR as a scan of every customer (1.8 s at 100,000).
-    today = _cards_query(vip, *flags).where(Visit.checked_in_at >= start, Visit.checked_in_at < end)
-    is_open = Visit.status.in_(OPEN_STATUSES)
-    if session.get_bind().dialect.name == "sqlite":
-        # Its statistics hold only rows per status on average, not that open visits are
-        # few among a year of delivered ones: say so, or it scans every customer.
-        is_open = func.unlikely(is_open)
-    still_open = _cards_query(vip, *flags).where(is_open)
     columns: dict[str, list[BoardCard]] = {status.value: [] for status in ORDER}
-    for row in session.execute(union(today, still_open)):  # a car both today and open: once
+    for row in rows:
         card = _card(row)
         columns.setdefault(card.status, []).append(card)
     for cards in columns.values():
         cards.sort(key=lambda card: (not card.vip, card.checked_in_at, card.ticket_number))
     return columns
+
+
+@cache
+def _board_statement(sqlite: bool) -> CompoundSelect:
+    """The board in one statement, built once (its parameters ``start`` and ``end`` of
+    the shop day, ``arrived_by`` for the greeting target): a VIP by their own flag or,
+    a walk-in typed in anew, by a VIP's phone; the calls to make and the customers not
+    greeted in time — each an index look-up per card, where asking for them by lists of
+    ids cost more than the board's query itself."""
+    vip = or_(is_vip(), phone_of_a_vip(Customer.phone))
+    flags = (
+        waiting_for_a_call().label("to_call"),
+        not_greeted(bindparam("arrived_by")).label("not_greeted"),
+    )
+    # Two selects, each on its own index, rather than one with an OR: with a year's
+    # statistics SQLite planned the OR as a scan of every customer (1.8 s at 100,000).
+    today = _cards_query(vip, *flags).where(
+        Visit.checked_in_at >= bindparam("start"), Visit.checked_in_at < bindparam("end")
+    )
+    is_open = Visit.status.in_(OPEN_STATUSES)
+    if sqlite:
+        # Its statistics hold only rows per status on average, not that open visits are
+        # few among a year of delivered ones: say so, or it scans every customer.
+        is_open = func.unlikely(is_open)
+    still_open = _cards_query(vip, *flags).where(is_open)
+    return union(today, still_open)  # a car both today's and still open: once
 
 
 def search_visits(session: Session, query: str) -> list[BoardCard]:
