@@ -8,7 +8,8 @@ test client, signed in as an advisor, after the warm-up ``serve`` does when it s
 and the report query (approved totals by advisor by month over a year) through
 ``sync_server.reports``. Every visit has its consent, every fourth (and every one of
 today's) a signed walk-around with two photos and a damage mark; four in five visits
-before today have a quote of three lines, three in four of those an approval. Prints p50/p95 per page; the goal is p95 ≤ 50 ms each.
+before today have a quote of three lines, three in four of those an approval. Prints
+p50/p95 per page; the goal is p95 ≤ 50 ms each.
 
     .venv/bin/python benchmarks/board_bench.py [--visits 100000] [--runs 60]
         [--postgres postgresql+psycopg://user:pw@host/db [--keep]]   # a fresh database there
