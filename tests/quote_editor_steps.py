@@ -20,8 +20,10 @@ def fill_quote_line(
 ) -> None:
     """Line ``index`` of the quote: its kind, words and figures (``hours``,
     ``unit_price``, ...), and, when given, the option it belongs to and its urgency."""
+    page.wait_for_load_state()  # a click on a link or button waits only for the page to begin
     if page.locator(f"select[name=line-{index}-kind]").count() == 0:
         page.click("button[value=add_line]")
+        page.wait_for_load_state()
     if option is not None:
         page.select_option(f"select[name=line-{index}-option]", option)
     page.select_option(f"select[name=line-{index}-kind]", kind)

@@ -69,6 +69,7 @@ def test_the_quote_editor_by_line_kind_with_a_running_total(
     advisor.goto(f"{server.url}/visits/{visit_id}")
     advisor.click("button[value=complete_walkaround]")
     advisor.click("text=Write or change the quote")
+    advisor.wait_for_load_state()  # its script has hidden what a line's kind does not use
 
     # Labour: hours and rate (the rate written in the field, not a hint), no price.
     assert advisor.input_value("input[name=line-0-labour_rate]") == "180"
