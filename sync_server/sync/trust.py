@@ -49,6 +49,7 @@ from shared.wire import MAX_LENGTHS, MAX_WHOLE_NUMBER
 from sync_server.pairing import status_link_key
 from sync_server.sync.batch import batch_cache, cached_get
 from sync_server.table_base import Base
+from sync_server.visit_tables import Customer
 
 # The limit a device's clock may run ahead of the server's (``init_app`` sets it).
 max_clock_offset_ms = DEFAULT_MAX_OFFSET_MS
