@@ -28,6 +28,8 @@ KIOSK_KM_HIGHER = Text("Kiosk: {kiosk} km ({difference} km more). This reading i
 class WalkaroundCarScreen(WalkaroundStepScreen):
     """The odometer on the left; fuel, warning lights and tread on the right."""
 
+    page_min_dp = ((0, 760), (0, 1450))  # one column when narrow: taller
+
     fuel = NumericProperty(-1)  # eighths; -1 while not read
     fuel_text = StringProperty("")
     previous_km = StringProperty("")
