@@ -11,7 +11,7 @@ from pathlib import Path
 from screenshot_shop import REPO, SHOP, SHOP_TIMEZONE, SIZE, DemoShopServer
 
 
-def render_walkaround(lang: str, out_dir: Path) -> list[Path]:
+def render_walkaround(lang: str, out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
     """Every walk-around screen of the advisor tablet, as an advisor walks a car with its
     customer: marks placed by touch, photos imported and pinned, the car's state, the
     belongings, the signature, the printed sheet, and a change after signing."""
@@ -59,7 +59,7 @@ def render_walkaround(lang: str, out_dir: Path) -> list[Path]:
         pictures.mkdir()
         photos = [make_photo(pictures / f"IMG_00{n}.jpg", n) for n in (1, 2, 3)]
         app = CheckinApp(store=store, client_factory=DemoShopServer, start_sync=False)
-        with HeadlessApp(app, size=SIZE) as harness:
+        with HeadlessApp(app, size=size) as harness:
             harness.wait_until(lambda: app.connection == "online")
             app.advisor = ADVISOR
             flow = app.walkaround

@@ -68,23 +68,6 @@ def _shows(page: ScrollView, target: Widget) -> bool:
     return fits_x and fits_y
 
 
-def _hiding_scroller(widget: Widget) -> ScrollView | None:
-    """The innermost scroll view that does not show all of ``widget`` (None: it shows)."""
-    left, bottom = widget.to_window(widget.x, widget.y)
-    right, top = widget.to_window(widget.right, widget.top)
-    node = widget.parent
-    while node is not None and node is not Window:
-        if isinstance(node, ScrollView) and (node.do_scroll_x or node.do_scroll_y):
-            n_left, n_bottom = node.to_window(node.x, node.y)
-            n_right, n_top = node.to_window(node.right, node.top)
-            n_left, n_bottom = max(n_left, 0), max(n_bottom, 0)
-            n_right, n_top = min(n_right, Window.width), min(n_top, Window.height)
-            if left < n_left - 1 or bottom < n_bottom - 1 or right > n_right + 1 or top > n_top + 1:
-                return node
-        node = node.parent
-    return None
-
-
 def _bare_spot(
     page: ScrollView, box: tuple[float, float, float, float], dx: float, dy: float
 ) -> tuple[float, float] | None:
