@@ -190,10 +190,10 @@ def test_kiosk_check_in_is_usable_on_lobby_screens(
     concern = screen(harness, "concern")
     harness.tap(concern.tiles["brakes"])
     looks.at("concern")
-    harness.tap(concern.ids.header.ids.language.ids.en)
-    looks.at("concern")
     harness.tap(concern.ids.next)
     assert harness.screen == "confirm"
+    harness.tap(confirm.ids.header.ids.language.ids.en)
+    assert app.lang == "en"
     looks.at("confirm")
     harness.drag(confirm.ids.pad, SIGNATURE)
     harness.tap(confirm.ids.finish)
