@@ -61,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kivy-home-") as kivy_home:
         prepare_kivy(kivy_home)
+        from kivy.config import Config
+
+        # The offscreen window draws no taller than it was made: make it as tall as the
+        # tallest size first (it shrinks for the others).
+        Config.set("graphics", "width", str(max(w for w, _h in SIZES)))
+        Config.set("graphics", "height", str(max(h for _w, h in SIZES)))
         for path in render_small(args.out):
             print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
     return 0

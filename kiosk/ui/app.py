@@ -40,7 +40,7 @@ from kiosk.ui.advisor_checkin import AdvisorCheckinController
 from kiosk.ui.background import BackgroundWork
 from kiosk.ui.checkin import CheckinController
 from kiosk.ui.device_link import SHUTDOWN_WAIT_S, DeviceLink
-from kiosk.ui.fitting import is_narrow, is_short
+from kiosk.ui.fitting import is_narrow, is_roomy, is_short
 from kiosk.ui.fonts import register_fonts
 from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.keypads import Keypad, PlatePicker  # noqa: F401  (kv classes)
@@ -182,6 +182,7 @@ class CheckinApp(App):
     advisor_name = StringProperty("")
     # The window's shape (kiosk.ui.fitting): columns one above the other when narrow.
     narrow = BooleanProperty(False)
+    roomy = BooleanProperty(True)
     short = BooleanProperty(False)
 
     def __init__(
@@ -323,7 +324,7 @@ class CheckinApp(App):
         return root
 
     def _fit_window(self, *_args: Any) -> None:
-        self.narrow, self.short = is_narrow(), is_short()
+        self.narrow, self.roomy, self.short = is_narrow(), is_roomy(), is_short()
 
     @property
     def home_screen(self) -> str:

@@ -33,6 +33,9 @@ from kivy.uix.widget import Widget
 
 # Under this many dp wide, two columns become one (a tablet held upright, or dense).
 NARROW_BELOW_DP = 1000
+# Under this many dp wide, the walk-around's tabs leave no room for the saved note
+# beside them: it goes on a line of its own.
+ROOMY_FROM_DP = 1200
 # Under this many dp high the lobby kiosk's screens put less space between things.
 SHORT_BELOW_DP = 700
 
@@ -45,6 +48,10 @@ def window_dp() -> tuple[float, float]:
 
 def is_narrow() -> bool:
     return window_dp()[0] < NARROW_BELOW_DP
+
+
+def is_roomy() -> bool:
+    return window_dp()[0] >= ROOMY_FROM_DP
 
 
 def is_short() -> bool:
@@ -147,13 +154,18 @@ class FittedScreen(Screen):
             message.fbind("height", self._fit_page)
         self._fit_page()
 
+    def extra_height(self) -> float:
+        """Pixels the page needs beyond ``page_min_dp`` now (a row that comes and goes)."""
+        return 0.0
+
     def _fit_page(self, *_args: Any) -> None:
         if self.page is None:
             return
         width, height = self.page_min_dp[1 if is_narrow() else 0]
         message = self.ids.get("message")
-        extra = message.height if message is not None and height else 0
-        self.page.min_width, self.page.min_height = dp(width), dp(height) + extra
+        extra = (message.height if message is not None else 0) + self.extra_height()
+        self.page.min_width = dp(width)
+        self.page.min_height = dp(height) + extra if height else 0
 
     def scroll_to_top(self) -> None:
         if self.page is not None:

@@ -42,13 +42,25 @@ STATE_TEXT: dict[str, Text] = {
 
 class WalkaroundStepScreen(FittedScreen):
     """One step of the walk-around; ``issues`` are the messages it shows. Its page
-    scrolls on a window lower than 760 dp (wide) or 1100 dp (narrow, one column)."""
+    scrolls on a window lower than 760 dp (wide; more with the saved note on a row of
+    its own, or a message shown) or 1100 dp (narrow, one column)."""
 
     page_min_dp = ((0, 760), (0, 1100))
 
     step = StringProperty("")
     flow = ObjectProperty(None, allownone=True, rebind=True)
     issues = ListProperty()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ids.header.fbind("height", self._fit_page)
+
+    def extra_height(self) -> float:
+        header = self.ids.get("header")
+        app: Any = App.get_running_app()
+        if header is None or app is None or getattr(app, "narrow", False):
+            return 0.0
+        return max(0.0, header.height - dp(136))  # the saved note on a row of its own
 
     @property
     def controller(self) -> WalkaroundController:
@@ -76,8 +88,9 @@ class WalkaroundHeader(BoxLayout):
     """The visit (ticket, plate, customer, concern), the signature state, and the tabs.
 
     Wide, two rows: the visit, its state and "back"; the tabs, the saved note and the
-    language. Narrow (``app.narrow``), four: the visit and "back"; the state and the
-    language; the tabs sharing the width; the saved note."""
+    language (the saved note on a third row where the window is not ``app.roomy``).
+    Narrow (``app.narrow``), four: the visit and "back"; the state and the language;
+    the tabs sharing the width; the saved note."""
 
     flow = ObjectProperty(None, allownone=True, rebind=True)
 
@@ -87,9 +100,12 @@ class WalkaroundHeader(BoxLayout):
         app = App.get_running_app()
         if app is not None and hasattr(app, "narrow"):
             app.fbind("narrow", self._arrange)
-            self._arrange(app, app.narrow)
+            app.fbind("roomy", self._arrange)
+            self._arrange()
 
-    def _arrange(self, _app: Any, narrow: bool) -> None:
+    def _arrange(self, *_args: Any) -> None:
+        app: Any = App.get_running_app()
+        narrow, roomy = app.narrow, app.roomy
         ids = self.ids
         for widget in (ids.state_chip, ids.saved, ids.language):
             if widget.parent is not None:
@@ -105,9 +121,14 @@ class WalkaroundHeader(BoxLayout):
             self.add_widget(self._saved_row)
         else:
             ids.top_row.add_widget(ids.state_chip, index=1)  # before "back to the queue"
-            ids.tab_row.add_widget(ids.saved)
+            if roomy:
+                ids.tab_row.add_widget(ids.saved)
+            else:
+                self._saved_row.add_widget(ids.saved)
+                self.add_widget(self._saved_row)
             ids.tab_row.add_widget(ids.language)
-        self.height = dp(236) if narrow else dp(136)
+        rows = self.children
+        self.height = sum(row.height for row in rows) + self.spacing * (len(rows) - 1)
 
 
 class OneLineWidth:
