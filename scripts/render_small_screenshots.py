@@ -6,7 +6,7 @@ The same walk as ``render_walkaround_screenshots.py`` and the queue of
 ``render_screenshots.py``, on the smaller window (the page swiped where it is taller
 than the screen). Usage::
 
-    .venv/bin/python scripts/render_small_screenshots.py [--out DIR]
+    .venv/bin/python scripts/render_small_screenshots.py [--out DIR] [--size 1024x600]
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ KEPT = (
 )
 
 
-def render_small(out_dir: Path) -> list[Path]:
+def render_small(out_dir: Path, sizes: tuple[tuple[int, int], ...] = SIZES) -> list[Path]:
     from render_screenshots import render_tablet
     from render_walkaround_screenshots import render_walkaround
 
     written: list[Path] = []
-    for width, height in SIZES:
+    for width, height in sizes:
         for lang in ("en", "zh_CN"):
             with tempfile.TemporaryDirectory() as scratch:
                 folder = Path(scratch)
@@ -55,7 +55,13 @@ def render_small(out_dir: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument(
+        "--size",
+        choices=[f"{w}x{h}" for w, h in SIZES],
+        help="only this size",
+    )
     args = parser.parse_args(argv)
+    sizes = tuple(s for s in SIZES if args.size in (None, f"{s[0]}x{s[1]}"))
     sys.path.insert(0, str(REPO))
     sys.path.insert(0, str(REPO / "scripts"))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -67,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         # tallest size first (it shrinks for the others).
         Config.set("graphics", "width", str(max(w for w, _h in SIZES)))
         Config.set("graphics", "height", str(max(h for _w, h in SIZES)))
-        for path in render_small(args.out):
+        for path in render_small(args.out, sizes):
             print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
     return 0
 
