@@ -200,3 +200,37 @@ def test_kiosk_check_in_is_usable_on_lobby_screens(
     assert harness.screen == "done"
     looks.at("done")
     looks.assert_none()
+
+
+def test_the_layout_check_sees_overlap_cut_text_small_targets_and_off_screen(
+    kivy_window: Any,
+) -> None:
+    """What the checks above would miss if the walk found nothing: each kind of fault."""
+    from kivy.base import EventLoop
+    from kivy.uix.button import Button
+    from kivy.uix.floatlayout import FloatLayout
+    from kivy.uix.label import Label
+
+    kivy_window.size = (1024, 600)
+    page = FloatLayout()
+    parts = [
+        Button(text="Save", size_hint=(None, None), size=(200, 60), pos=(10, 10)),
+        Button(text="Cancel", size_hint=(None, None), size=(200, 60), pos=(100, 30)),
+        Button(text="Tiny", size_hint=(None, None), size=(30, 30), pos=(500, 10)),
+        Button(text="Gone", size_hint=(None, None), size=(120, 60), pos=(980, 300)),
+        Label(text="A long sentence in a box far too small", size_hint=(None, None),
+              size=(60, 20), pos=(600, 400)),
+    ]  # fmt: skip
+    for part in parts:
+        page.add_widget(part)
+    kivy_window.add_widget(page)
+    try:
+        EventLoop.idle()  # laid out
+        EventLoop.idle()
+        problems = "\n".join(layout_problems())
+    finally:
+        kivy_window.remove_widget(page)
+    assert "'Save'" in problems and "'Cancel'" in problems and "overlap" in problems
+    assert "'Tiny' is 30×30: under 44 dp" in problems
+    assert "'Gone' is outside the screen" in problems
+    assert "does not fit its 60×20" in problems
