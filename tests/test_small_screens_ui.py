@@ -211,6 +211,7 @@ def test_the_layout_check_sees_overlap_cut_text_small_targets_and_off_screen(
     from kivy.uix.floatlayout import FloatLayout
     from kivy.uix.label import Label
 
+    was = tuple(kivy_window.size)
     kivy_window.size = (1024, 600)
     page = FloatLayout()
     parts = [
@@ -230,6 +231,7 @@ def test_the_layout_check_sees_overlap_cut_text_small_targets_and_off_screen(
         problems = "\n".join(layout_problems())
     finally:
         kivy_window.remove_widget(page)
+        kivy_window.size = was
     assert "'Save'" in problems and "'Cancel'" in problems and "overlap" in problems
     assert "'Tiny' is 30×30: under 44 dp" in problems
     assert "'Gone' is outside the screen" in problems
