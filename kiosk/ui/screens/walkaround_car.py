@@ -45,7 +45,7 @@ class WalkaroundCarScreen(WalkaroundStepScreen):
             self.ids.fuel_row.add_widget(tile)
             self.fuel_tiles[eighths] = tile
         for code in WARNING_LIGHTS:
-            tile = Factory.WalkaroundTile(value=code)
+            tile = Factory.LightTile(value=code)
             tile.bind(on_release=lambda _t, c=code: self.toggle_light(c))
             self.ids.light_grid.add_widget(tile)
             self.light_tiles[code] = tile
