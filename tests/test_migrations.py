@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import Any
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
