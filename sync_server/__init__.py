@@ -47,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         db,
         live,
         problems,
+        public_links,
         request_guards,
         security_headers,
         server_secrets,
@@ -68,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_api(app)
     init_sync(app)
     init_web(app)
+    public_links.init_app(app)  # after every view is registered
     cli.init_app(app)
     return app
 

@@ -79,6 +79,14 @@ def settings_from_environment(instance_path: Path) -> dict[str, Any]:
         # thread; ``serve`` adds that many), the quiet time between heartbeats, and how
         # long a stream lasts before its reader opens a new one.
         "LIVE_MAX_STREAMS": _env_int("LIVE_MAX_STREAMS", 20),
+        # ... of which one person or tablet may hold this many (sync_server/live).
+        "LIVE_MAX_STREAMS_PER_READER": _env_int("LIVE_MAX_STREAMS_PER_READER", 4),
+        # Links that do not exist one address may open before the customers' pages
+        # refuse it for a while (sync_server/public_links.py).
+        "PUBLIC_LINK_MISSES": _env_int("PUBLIC_LINK_MISSES", 30),
+        "PUBLIC_LINK_WINDOW_MINUTES": _env_int("PUBLIC_LINK_WINDOW_MINUTES", 10),
+        # ... and wrong pairing codes, before pairing from there is refused for as long.
+        "PAIRING_MISSES": _env_int("PAIRING_MISSES", 10),
         "LIVE_HEARTBEAT_SECONDS": _env_int("LIVE_HEARTBEAT_SECONDS", 15),
         "LIVE_STREAM_MAX_SECONDS": _env_int("LIVE_STREAM_MAX_SECONDS", 600),
         # Database connections each process keeps open (PostgreSQL): at least ``serve``'s

@@ -26,11 +26,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str, pool_size: int = 10) -> Engine:
     """An engine for ``url``; SQLite is tuned for durability and concurrent readers.
     Elsewhere ``pool_size`` connections stay open (``DATABASE_POOL_SIZE``)."""
+    # An error's text never carries a statement's values (a customer's name, phone or
+    # plate), so the logs that keep it carry none either.
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 10})
+        engine = create_engine(url, connect_args={"timeout": 10}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, hide_parameters=True)
 
 
 def init_app(app: Flask) -> None:

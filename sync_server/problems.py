@@ -98,6 +98,15 @@ def wants_html() -> bool:
     return bool(request) and not request.path.startswith("/api/")
 
 
+def logged_path() -> str:
+    """The request's path for a log line, with a customer's link token left out: the
+    token opens their page, and logs are read by more people than the customer."""
+    token = (request.view_args or {}).get("token")
+    if isinstance(token, str) and token:
+        return request.path.replace(token, "<token>")
+    return request.path
+
+
 def problem_response(problem: Problem) -> Response:
     render_page = current_app.extensions.get("html_error_page")
     if render_page is not None and wants_html():
@@ -182,13 +191,15 @@ def init_app(app: Flask) -> None:
         from sync_server.disk_full import is_disk_full, out_of_space_problem
 
         if is_disk_full(exc):
-            log.error("out of disk space: %s %s: %s", request.method, request.path, exc)
+            log.error("out of disk space: %s %s: %s", request.method, logged_path(), exc)
             return problem_response(out_of_space_problem())
         if is_busy_database(exc):
-            log.warning("database busy: %s %s: %s", request.method, request.path, exc)
+            log.warning("database busy: %s %s: %s", request.method, logged_path(), exc)
             return problem_response(busy_problem())
         incident = uuid.uuid4().hex[:12]
-        log.exception("unhandled error, incident %s, %s %s", incident, request.method, request.path)
+        log.exception(
+            "unhandled error, incident %s, %s %s", incident, request.method, logged_path()
+        )
         return problem_response(
             Problem(
                 500,

@@ -6,11 +6,16 @@ approval page). ``nosniff`` makes a browser take a photo for the image type it i
 as, even with HTML appended to it. Links to other sites carry no referrer, so an approval
 link's token never leaks. Inline ``style`` attributes stay allowed: the photo pins are
 placed with them, and a style cannot run code.
+
+Nothing the server answers is kept by a browser's or a proxy's cache unless the view says
+otherwise (the photos and car drawings do; the static files follow Flask's own rule):
+the pages and answers carry customers' names, phones and plates, and a shop PC is
+shared, so each answer without its own ``Cache-Control`` gets ``no-store``.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -36,6 +41,11 @@ SECURITY_HEADERS = {
 def add_security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    endpoint = request.endpoint or ""
+    if "Cache-Control" not in response.headers and not (
+        endpoint == "static" or endpoint.endswith(".static")
+    ):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

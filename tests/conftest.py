@@ -31,6 +31,15 @@ os.environ["CHECKIN_TEST_FAST_HASHES"] = "1"
 
 pytest_plugins = ["kiosk_fixtures", "server_fixtures"]
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # no browser tests without Playwright
+    pass
+else:
+    # The browser tests' retrying assertions wait as long as Playwright's own actions do
+    # (30 s), not its 5 s: under load a page may take longer than that to arrive.
+    expect.set_options(timeout=30_000)
+
 
 # Each test file's seconds in the last measured run (scripts/file_durations.py).
 FILE_DURATIONS = Path(__file__).with_name("file_durations.json")

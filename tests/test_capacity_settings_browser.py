@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from live_server import LiveServer
+from playwright.sync_api import expect
 from test_appointment_kiosk_live import morning_zone
 from test_web_browser import CHROMIUM, PASSWORD, browser, server, switch_language  # noqa: F401
 
@@ -43,6 +44,7 @@ def test_the_manager_keeps_the_capacity_and_books_a_vip(
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit].primary")
     page.click("nav >> text=Capacity")
+    page.wait_for_load_state()  # the click waits only for the new page to begin
     assert page.inner_text("h1") == "Capacity settings"
     bays_before = page.locator("#bays tbody tr").count()  # the demo shop's own
 
@@ -54,7 +56,7 @@ def test_the_manager_keeps_the_capacity_and_books_a_vip(
     assert page.input_value("#new-bay input[name=name]") == "lift 1"
     page.fill("#new-bay input[name=name]", "Lift 2")
     page.click("#new-bay button.primary")
-    assert page.locator("#bays tbody tr").count() == bays_before + 2
+    expect(page.locator("#bays tbody tr")).to_have_count(bays_before + 2)
 
     technician = page.locator("#technicians form").first
     form_id = technician.get_attribute("id")
@@ -119,7 +121,7 @@ def test_the_manager_keeps_the_capacity_and_books_a_vip(
     assert page.input_value("input[name=plate]") == "浙A55667"
     page.fill("input[name=vip_reason]", "Fleet account")
     page.click("#book button[type=submit].primary")
-    assert page.locator("#customer-vip").count() == 1
+    expect(page.locator("#customer-vip")).to_have_count(1)
     assert "Fleet account" in page.inner_text("#appointment")
     page.screenshot(path=str(SCREENSHOTS / "web-appointment-vip-en.png"), full_page=True)
     switch_language(page, "zh_CN")

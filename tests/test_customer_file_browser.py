@@ -16,6 +16,7 @@ import pytest
 from customer_file_fixtures import Line, VisitPlan, make_car, make_customer, make_history
 from flask import Flask
 from live_server import LiveServer
+from playwright.sync_api import expect
 from sqlalchemy import text
 from test_web_browser import PASSWORD, browser, server, switch_language  # noqa: F401
 
@@ -129,11 +130,11 @@ def test_customer_and_vehicle_pages(
 
     # The car's health file: timeline, trend with projections, deferred work.
     page.click("#vehicles >> text=粤B86420")
-    assert page.locator("#timeline article").count() == 3
+    expect(page.locator("#timeline article")).to_have_count(3)
     assert "already there" in page.inner_text("#timeline")
     assert "BP-2231" in page.inner_text("#timeline")
     assert "Front pads worn to 2 mm" in page.inner_text("#timeline")
-    assert page.locator("#trend svg polyline.projection").count() == 4
+    expect(page.locator("#trend svg polyline.projection")).to_have_count(4)
     assert "around" in page.inner_text("#projections")
     deferred = page.inner_text("#deferred")
     assert "Rear wiper blade" in deferred and "CF-118" in deferred and "open" in deferred

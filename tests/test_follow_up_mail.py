@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from follow_up_fixtures import Service, at, make_customer_with_car, reminder_app  # noqa: F401
 from server_fixtures import PASSWORD, Shop
-from sqlalchemy import select
+from sqlalchemy import func, select
 from web_fixtures import csrf_token, page_text
 
 from shared import domain
@@ -278,6 +278,20 @@ def test_the_booking_link_opens_a_request_with_the_work_filled_in(
         "&requested_work=%E6%9C%BA%E6%B2%B9"
     ).get_data(as_text=True)
     assert 'value="沪B10004"' in form and 'value="机油"' in form
+
+    # A link posted again and again (passed around, or a script) cannot bury the desk's
+    # list: a few requests a day, then the page says so and keeps what was typed.
+    again = {"work": "机油机滤保养", "day": wanted, "part_of_day": "any", "csrf_token": token}
+    for _ in range(2):
+        assert phone.post(f"/book/{contact.token}", data=again).status_code == 200
+    flood = phone.post(f"/book/{contact.token}", data={**again, "note": "第四次"})
+    assert flood.status_code == 429 and "我们已收到您通过此链接发送的请求" in page_text(flood)
+    assert ">第四次</textarea>" in flood.get_data(as_text=True)
+    with reminder_app.app_context():
+        kept = db.session().scalar(
+            select(func.count()).where(BookingRequest.contact_id == contact.id)
+        )
+    assert kept == 3
 
 
 def test_managers_page_settings_and_access(reminder_app: Flask) -> None:  # noqa: F811

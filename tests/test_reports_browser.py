@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from live_server import LiveServer
+from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_web_browser import (  # noqa: F401
@@ -173,8 +174,8 @@ def test_the_manager_reads_the_reports_and_downloads_a_table(
     keys = ("satisfaction", "service-star", "complaint-times", "complaint-causes")
     for key in (*keys, "forward-load", "approvals"):
         section = page.locator(f"section#{key}")
-        assert section.locator("figure.chart svg").count() == 1
-        assert section.locator("table").count() == 1
+        expect(section.locator("figure.chart svg")).to_have_count(1)
+        expect(section.locator("table")).to_have_count(1)
     causes = page.locator("section#complaint-causes")
     assert "Paint and body" in causes.locator("svg").text_content()  # the chart's own labels
     assert "Paint and body\tNone yet\t1" in causes.locator("table").inner_text()
@@ -185,7 +186,7 @@ def test_the_manager_reads_the_reports_and_downloads_a_table(
     page.click("#period button.primary")
     assert f"from={this_month}" in page.url and "weeks=4" in page.url
     load_rows = page.locator("section#forward-load tbody tr")
-    assert load_rows.count() == 4
+    expect(load_rows).to_have_count(4)
     # The week the car comes due shows it, not booked, with its preset's hour.
     headings = page.locator("section#forward-load thead").inner_text().split("\t")
     assert headings[1:5] == [

@@ -169,6 +169,7 @@ def test_the_customer_answers_on_a_phone_then_sees_the_thanks(
     assert "Something is not right?" in page.inner_text("#not-right")
     shot(page, "status-en")
     page.click("#survey a")
+    page.wait_for_load_state()  # styles applied before the width is measured
     assert page.inner_text("h1") == "How did we do?"
     # Nothing is wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -283,9 +283,11 @@ def test_quote_approved_on_the_phone_then_work_may_start(server: LiveServer, bro
     assert "Enter the labour hours" in advisor.inner_text(".quote-editor")
     assert advisor.input_value("input[name=line-0-description]") == lines[1][2]
     assert advisor.input_value("input[name=option-1-label]") == "Aftermarket pads"
+    advisor.wait_for_load_state()  # every line parsed before they are counted below
     for index, (option, kind, description, numbers, urgency) in enumerate(lines):
         if advisor.locator(f"select[name=line-{index}-kind]").count() == 0:
             advisor.click("button[value=add_line]")
+            advisor.wait_for_load_state()
         advisor.select_option(f"select[name=line-{index}-option]", option)
         advisor.select_option(f"select[name=line-{index}-kind]", kind)
         advisor.fill(f"input[name=line-{index}-description]", description)
@@ -300,7 +302,7 @@ def test_quote_approved_on_the_phone_then_work_may_start(server: LiveServer, bro
     quote_text = advisor.inner_text("#quote")
     # (120 + 300 + 480) × 1.13 and (120 + 1.5 × 180 + 260) × 1.13
     assert "¥1,017.00" in quote_text and "¥734.50" in quote_text
-    assert advisor.locator("#quote .quote-option").count() == 2
+    playwright_api.expect(advisor.locator("#quote .quote-option")).to_have_count(2)
     advisor.click("text=Send to the customer")
     link = advisor.input_value("#approval-link")
     assert "/approve/" in link

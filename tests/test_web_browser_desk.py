@@ -18,6 +18,7 @@ import pytest
 from live_server import LiveServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -127,10 +128,11 @@ def test_a_day_at_the_desk(server: LiveServer, browser: Any) -> None:
     advisor.click("#do-quality-check")
     advisor.click("button[value=pass]")
     assert "every item ticked" in advisor.inner_text("#quality-check-form")
+    advisor.wait_for_load_state()  # every box parsed before they are ticked
     for box in advisor.locator("#quality-check-form input[name=item]").all():
         box.check()
     advisor.click("button[value=pass]")  # "ready for pick-up" to David, by e-mail
-    assert advisor.locator(".flash.ok").count() == 1
+    expect(advisor.locator(".flash.ok")).to_have_count(1)
     server.cli("send-messages")  # no mail server is set up in the demo
     advisor.reload()
     messages = advisor.inner_text("#job")
@@ -146,7 +148,7 @@ def test_a_day_at_the_desk(server: LiveServer, browser: Any) -> None:
     advisor.select_option("select[name=preferred_channel]", "phone")
     advisor.click("#contact-form button[type=submit]")
     assert "phone" in advisor.inner_text("#contact-form").lower()
-    assert advisor.locator("input[name=phone][aria-invalid=true]").count() == 1
+    expect(advisor.locator("input[name=phone][aria-invalid=true]")).to_have_count(1)
     advisor.fill("input[name=phone]", "+49 170 7654321")
     advisor.click("#contact-form button[type=submit]")
     advisor.wait_for_url(visit_url)
@@ -165,7 +167,7 @@ def test_a_day_at_the_desk(server: LiveServer, browser: Any) -> None:
     advisor.click("#do-hand-back")
     advisor.fill("input[name=odometer_out_km]", "1")
     advisor.click("#hand-back-form button[type=submit]")
-    assert advisor.locator("input[name=odometer_out_km][aria-invalid=true]").count() == 1
+    expect(advisor.locator("input[name=odometer_out_km][aria-invalid=true]")).to_have_count(1)
     advisor.fill("input[name=odometer_out_km]", "1,999,999")
     advisor.fill("textarea[name=work_done]", "Front brake pads replaced")
     advisor.click("#hand-back-form button[type=submit]")

@@ -49,8 +49,10 @@ def sign_in(context: Any, server: LiveServer, username: str) -> Any:
 
 
 def fill_line(page: Any, index: int, kind: str, description: str, **numbers: str) -> None:
+    page.wait_for_load_state()  # a click on a link or button waits only for the page to begin
     if page.locator(f"select[name=line-{index}-kind]").count() == 0:
         page.click("button[value=add_line]")
+        page.wait_for_load_state()
     page.select_option(f"select[name=line-{index}-kind]", kind)
     page.fill(f"input[name=line-{index}-description]", description)
     for name, value in numbers.items():
@@ -77,6 +79,7 @@ def test_the_quote_editor_by_line_kind_with_a_running_total(
     advisor.goto(f"{server.url}/visits/{visit_id}")
     advisor.click("button[value=complete_walkaround]")
     advisor.click("text=Write or change the quote")
+    advisor.wait_for_load_state()  # its script has hidden what a line's kind does not use
 
     # Labour: hours and rate (the rate written in the field, not a hint), no price.
     assert advisor.input_value("input[name=line-0-labour_rate]") == "180"

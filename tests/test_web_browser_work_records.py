@@ -19,6 +19,7 @@ from live_server import LiveServer
 from test_web_browser_desk import CHROMIUM, CHROMIUM_ARGS, language, shot, sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
 
 
@@ -75,7 +76,7 @@ def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:
     advisor.click("#record-finding")
     advisor.fill("textarea[name=finding]", "Front left lower arm bush worn")
     advisor.click("#diagnosis-form button[type=submit]")
-    assert advisor.locator("textarea[name=cause][aria-invalid=true]").count() == 1
+    expect(advisor.locator("textarea[name=cause][aria-invalid=true]")).to_have_count(1)
     assert advisor.input_value("textarea[name=finding]") == "Front left lower arm bush worn"
     both_languages(advisor, "web-diagnosis-form", full_page=True)  # the page is read again
     advisor.fill("textarea[name=finding]", "Front left lower arm bush worn")
@@ -99,6 +100,7 @@ def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:
     # what was typed kept; with its Chinese it is saved and the check below asks for it.
     manager = sign_in(browser, server, "manager")
     manager.click("header a[href$='/settings/checklists']")
+    manager.wait_for_load_state()  # the click waits only for the new page to begin
     engine = manager.locator("#checklist-engine")
     assert "No fault codes stored after repair" in [
         box.input_value() for box in engine.locator("input[name=en]").all()
@@ -113,7 +115,7 @@ def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:
         engine.locator("tr.item").nth(4).locator("input[name=en]").fill("Battery terminals tight")
         engine.locator("button[value=save]").click()
         engine = manager.locator("#checklist-engine")
-        assert engine.locator("[aria-invalid=true]").count() == 2
+        expect(engine.locator("[aria-invalid=true]")).to_have_count(2)
         new_item = engine.locator("tr.item").nth(4)  # the first empty row, under the four
         assert new_item.locator("input[name=en]").input_value() == "Battery terminals tight"
         assert refusal in engine.inner_text()
@@ -142,10 +144,12 @@ def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:
 
     advisor.click("button[value=finish_work]")
     advisor.click("#do-quality-check")
+    advisor.wait_for_load_state()  # every box parsed before they are ticked
     for box in advisor.locator("#quality-check-form input[name=item]").all():
         box.check()
     advisor.click("button[value=pass]")
     assert "Ready for pick-up" in advisor.inner_text(".visit-head")
+    advisor.wait_for_load_state()  # the whole new page, not only its head
     assert advisor.locator("#sent-back").count() == 0
 
     advisor.click("#do-hand-back")
@@ -153,7 +157,7 @@ def test_the_work_records_at_the_desk(server: LiveServer, browser: Any) -> None:
     advisor.fill("textarea[name=work_done]", "Ignition coil 3 replaced; road tested 10 km")
     advisor.fill("textarea[name=parts]", "06H905110G | Ignition coil | 1")
     advisor.click("#hand-back-form button[type=submit]")
-    assert advisor.locator("input[name=odometer_out_km][aria-invalid=true]").count() == 1
+    expect(advisor.locator("input[name=odometer_out_km][aria-invalid=true]")).to_have_count(1)
     assert advisor.input_value("textarea[name=parts]") == "06H905110G | Ignition coil | 1"
     both_languages(advisor, "web-hand-back", full_page=True)  # the page is read again
     advisor.fill("input[name=odometer_out_km]", "200000")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.i18n import Text
@@ -104,6 +104,23 @@ PARTS_OF_DAY: Mapping[str, Text] = {
     "afternoon": Text("Afternoon", "server"),
     "any": Text("Any time", "server"),
 }
+
+
+# Appointment requests one reminder's link may send in a day: enough for a customer who
+# changes their mind, too few for a link passed around (or a script) to bury the desk's list.
+REQUESTS_PER_LINK = 3
+REQUEST_WINDOW = timedelta(days=1)
+
+
+def request_allowed(session: Session, contact_id: int, now: datetime) -> bool:
+    """Whether the link of ``contact_id`` may send another appointment request now."""
+    recent = session.scalar(
+        select(func.count()).where(
+            BookingRequest.contact_id == contact_id,
+            BookingRequest.created_at > now - REQUEST_WINDOW,
+        )
+    )
+    return int(recent or 0) < REQUESTS_PER_LINK
 
 
 def check_request(

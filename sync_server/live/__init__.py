@@ -8,8 +8,11 @@ database (``postgres``), directly on SQLite. ``stream`` writes one open stream.
 
 Each open stream holds one of waitress's worker threads, so a process takes at most
 ``LIVE_MAX_STREAMS`` (more get 503 with ``Retry-After``) and ``serve`` adds that many
-threads to its pool: ordinary requests always keep theirs. Who may listen is the view's
-business (``web/board.py``: signed-in staff; ``api/live.py``: paired tablets).
+threads to its pool: ordinary requests always keep theirs. One reader — a person signed
+in, a paired tablet — holds at most ``LIVE_MAX_STREAMS_PER_READER`` of them (more get 429
+with ``Retry-After``), so a single browser cannot take every place from the rest of the
+shop. Who may listen is the view's business (``web/board.py``: signed-in staff;
+``api/live.py``: paired tablets).
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, request
 
-from shared.i18n import Text
-from sync_server.live.broadcaster import RESYNC, VISIT, Broadcaster, LiveEvent
+from shared.i18n import Text, plural_text
+from sync_server.access import current_caller
+from sync_server.live.broadcaster import RESYNC, VISIT, Broadcaster, LiveEvent, ReaderFull
 from sync_server.live.stream import StreamBody, event_stream
 from sync_server.live.tracking import watch
 from sync_server.problems import Problem
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_STREAMS = 20
+DEFAULT_MAX_STREAMS_PER_READER = 4  # a board in a few tabs; a tablet needs one
 DEFAULT_HEARTBEAT_S = 15
 DEFAULT_STREAM_MAX_S = 600
 RETRY_MS = 2000  # a reader whose stream ended opens a new one after this long
@@ -47,7 +52,10 @@ class Live:
         self.max_streams = int(config.get("LIVE_MAX_STREAMS", DEFAULT_MAX_STREAMS))
         self.heartbeat_s = float(config.get("LIVE_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_S))
         self.stream_max_s = float(config.get("LIVE_STREAM_MAX_SECONDS", DEFAULT_STREAM_MAX_S))
-        self.broadcaster = Broadcaster(self.max_streams)
+        self.max_per_reader = int(
+            config.get("LIVE_MAX_STREAMS_PER_READER", DEFAULT_MAX_STREAMS_PER_READER)
+        )
+        self.broadcaster = Broadcaster(self.max_streams, self.max_per_reader)
         url = str(config["DATABASE_URL"])
         self.relay: PostgresRelay | None = None
         if url.startswith("postgresql"):
@@ -60,8 +68,30 @@ class Live:
 
     def open_stream(self) -> Response:
         """The caller's event stream, or a 503 problem when this process has
-        ``LIVE_MAX_STREAMS`` open (the caller's access is checked by the view)."""
-        subscription = self.broadcaster.subscribe()
+        ``LIVE_MAX_STREAMS`` open, a 429 when the caller holds its
+        ``LIVE_MAX_STREAMS_PER_READER`` (the caller's access is checked by the view)."""
+        caller = current_caller()
+        reader = (caller.kind, caller.id) if caller is not None else None
+        try:
+            subscription = self.broadcaster.subscribe(reader)
+        except ReaderFull as full:
+            log.warning("Live events: %s holds %d streams, one more refused", reader, full.held)
+            raise Problem(
+                429,
+                "too-many-streams-of-yours",
+                plural_text(
+                    "This account already follows the shop live in {count} window. Close "
+                    "one; this one refreshes by itself meanwhile.",
+                    "This account already follows the shop live in {count} windows. Close "
+                    "one of them; this one refreshes by itself meanwhile.",
+                    full.held,
+                    "server",
+                    count=full.held,
+                ),
+                title=Text("Too many live windows", "server"),
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+                extra={"retry_after_seconds": RETRY_AFTER_S},
+            ) from None
         if subscription is None:
             log.warning("Live events: %d streams open, one more refused", self.max_streams)
             raise Problem(

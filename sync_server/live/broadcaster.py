@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,11 +39,20 @@ RESYNC = "resync"
 VISIT = "visit"
 
 
+class ReaderFull(Exception):
+    """This reader already holds its share of the process's streams."""
+
+    def __init__(self, held: int) -> None:
+        super().__init__(held)
+        self.held = held
+
+
 class Subscription:
     """One open stream's queue of events."""
 
-    def __init__(self, owner: Broadcaster) -> None:
+    def __init__(self, owner: Broadcaster, reader: Hashable = None) -> None:
         self._owner = owner
+        self.reader = reader
         self._events: queue.Queue[LiveEvent | None] = queue.Queue(QUEUE_SIZE)
         self._overflowed = False
         self._lock = threading.Lock()
@@ -88,8 +98,9 @@ class Subscription:
 class Broadcaster:
     """The live events of one server process (see the module docstring)."""
 
-    def __init__(self, max_streams: int) -> None:
+    def __init__(self, max_streams: int, max_per_reader: int | None = None) -> None:
         self.max_streams = max(0, max_streams)
+        self.max_per_reader = self.max_streams if max_per_reader is None else max_per_reader
         self._subscriptions: set[Subscription] = set()
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
@@ -103,13 +114,19 @@ class Broadcaster:
         with self._lock:
             return len(self._subscriptions)
 
-    def subscribe(self) -> Subscription | None:
+    def subscribe(self, reader: Hashable = None) -> Subscription | None:
         """A new stream's subscription, or None when ``max_streams`` are open (or the
-        process is shutting down)."""
+        process is shutting down). ``reader`` names who listens (a person, a tablet):
+        one reader holds at most ``max_per_reader`` streams, so one signed-in browser
+        opening stream after stream cannot take every place (``ReaderFull``)."""
         with self._lock:
             if self._closed or len(self._subscriptions) >= self.max_streams:
                 return None
-            subscription = Subscription(self)
+            if reader is not None:
+                held = sum(1 for open_ in self._subscriptions if open_.reader == reader)
+                if held >= self.max_per_reader:
+                    raise ReaderFull(held)
+            subscription = Subscription(self, reader)
             self._subscriptions.add(subscription)
             return subscription
 

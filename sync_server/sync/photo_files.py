@@ -17,7 +17,7 @@ from flask import Response, current_app, request, send_file
 from shared.i18n import Text
 from shared.sync_protocol import is_sha256
 from sync_server import db
-from sync_server.problems import Problem, problem_response
+from sync_server.problems import Problem, logged_path, problem_response
 from sync_server.sync.blobs import BlobMissing, BlobStore, PhotoStoreUnavailable
 from sync_server.sync.tables import Blob
 
@@ -96,7 +96,7 @@ def _unreadable() -> Problem:
 
 def photo_store_unavailable(error: PhotoStoreUnavailable) -> Response:
     """The bucket is down or refuses the server: 503, nothing kept; devices retry."""
-    log.error("photo store unavailable: %s %s: %s", request.method, request.path, error)
+    log.error("photo store unavailable: %s %s: %s", request.method, logged_path(), error)
     if request.path.startswith("/api/"):
         detail = Text(
             "The shop server cannot reach its photo store, so the photo was not saved. "

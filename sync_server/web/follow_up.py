@@ -287,6 +287,12 @@ def book(token: str) -> ResponseReturnValue:
         return _booking_page(
             contact, typed, {k: render_text(v) for k, v in errors.items()}, status=400
         )
+    if not settings_form.request_allowed(session_, contact.id, _now()):
+        message = _(
+            "We already have your requests from this link; the service desk will call you. "
+            "For anything urgent, please call the service desk."
+        )
+        return _booking_page(contact, typed, {"form": message}, status=429)
     session_.add(
         BookingRequest(
             contact_id=contact.id,
