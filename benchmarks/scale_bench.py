@@ -26,13 +26,22 @@ Prints, for each configuration:
   last push: the server processes, the database's PostgreSQL backends, the devices
   (``benchmarks/cpu_meter.py``: they hold on a busy machine, where times do not);
   ``--py-spy DIR`` also profiles the servers and two devices;
+- the cores busy until the last push: the whole machine's (``/proc/stat``: everything on
+  it, other people's work too) and this run's parts'. When the machine is at 2.00 of 2,
+  the times say how much CPU the run got, not what the servers can do;
+
+and, with ``--mode replay`` (the default runs both), **push throughput with lean
+clients** (``benchmarks/push_replay.py``): the same tablets' pushes recorded ahead of
+time by their own sync engines and replayed by one small OS process per tablet over
+keep-alive HTTP, so the clients cost next to nothing of the two cores; then the
+ceiling on this machine from each part's CPU per change (the arithmetic in the README);
 
 and as ratios: 2 and 3 processes against 1 with 12 devices (goal: 2 processes >= 1.6x
 one), and 12 devices against 1 device doing the same work (goal: within 2x).
 
     .venv/bin/python benchmarks/scale_bench.py [--postgres URL] [--visits 960]
         [--processes 1,2,3] [--devices 1,6,12] [--server-code OTHER_CHECKOUT]
-        [--fresh-devices] [--py-spy DIR]
+        [--fresh-devices] [--py-spy DIR] [--mode devices,replay]
 
 A before/after of the devices' code too: run this file from a copy of the other
 checkout with ``PYTHONPATH=<copy>`` and ``--server-code <copy>``.
