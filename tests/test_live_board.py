@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import requests
+from headless_chromium import CHROMIUM, headless_chromium
 from live_server import LiveServer, PairedDevice
 from test_kiosk_flow_live import check_in_by_qr
 
@@ -40,8 +41,6 @@ from shared.wire import to_wire
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.live  # real server processes: not in the --fast loop
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "demo-pass-2026"
 MAX_STREAMS = 3
 # Well under the board's own refresh (15 s, 60 s while live) and the tablet's round
@@ -158,34 +157,30 @@ def see_a_check_in_live(
     kiosk = kiosk_app(
         pair(server, "kiosk", tmp_path / "kiosk"), qr_scanner=scanner, sync_interval=3600
     )
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            board = open_board(chromium, server)
-            assert board.inner_text("#board-live") == "Live"
-            board.evaluate("window.sameLoad = true")  # gone if the page reloads
-            wait_for(tablet.events.connected.is_set, 10, "the tablet listening")
-            store = kiosk.app.local_store
-            kiosk.wait_until(lambda: len(store.find("appointment")) == 5, timeout=20)
-            engine = kiosk.app.sync.engine
-            # The kiosk's sync round cannot run: only the push at the save can send it.
-            with engine._round:
-                visit_id = check_in_by_qr(kiosk, scanner, "Q7M4KX")
-                ticket = kiosk.app.checkin.receipt.ticket_number
-                board.wait_for_selector(
-                    f"#board-cards .visit-card:has-text('{ticket}')", timeout=LIVE_WAIT_S * 1000
-                )
-                assert board.evaluate("window.sameLoad") is True
-                card = board.inner_text(f"#board-cards .visit-card:has-text('{ticket}')")
-                assert "Waiting 0 min" in card
-                wait_for(lambda: visit_id in tablet.queue_ids(), LIVE_WAIT_S, "the tablet queue")
-                assert store.status().pending_changes == 0
-            # What the tablet heard named the visit, and nothing about the customer.
-            named = [n for n in tablet.heard if n.name == "visit" and visit_id in n.visit_ids]
-            assert named, tablet.heard
-            assert set(named[0].data) <= {"visits", "more"}
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        board = open_board(chromium, server)
+        assert board.inner_text("#board-live") == "Live"
+        board.evaluate("window.sameLoad = true")  # gone if the page reloads
+        wait_for(tablet.events.connected.is_set, 10, "the tablet listening")
+        store = kiosk.app.local_store
+        kiosk.wait_until(lambda: len(store.find("appointment")) == 5, timeout=20)
+        engine = kiosk.app.sync.engine
+        # The kiosk's sync round cannot run: only the push at the save can send it.
+        with engine._round:
+            visit_id = check_in_by_qr(kiosk, scanner, "Q7M4KX")
+            ticket = kiosk.app.checkin.receipt.ticket_number
+            board.wait_for_selector(
+                f"#board-cards .visit-card:has-text('{ticket}')", timeout=LIVE_WAIT_S * 1000
+            )
+            assert board.evaluate("window.sameLoad") is True
+            card = board.inner_text(f"#board-cards .visit-card:has-text('{ticket}')")
+            assert "Waiting 0 min" in card
+            wait_for(lambda: visit_id in tablet.queue_ids(), LIVE_WAIT_S, "the tablet queue")
+            assert store.status().pending_changes == 0
+        # What the tablet heard named the visit, and nothing about the customer.
+        named = [n for n in tablet.heard if n.name == "visit" and visit_id in n.visit_ids]
+        assert named, tablet.heard
+        assert set(named[0].data) <= {"visits", "more"}
 
 
 def events_get(server: LiveServer, token: str | None, path: str = "/api/v1/events") -> Any:

@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright import sync_api as playwright_api
+from headless_chromium import CHROMIUM, headless_chromium
 from server_fixtures import PASSWORD
 from sqlalchemy import select, update
 from survey_fixtures import at, hand_back, person, survey_app
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS
 from werkzeug.serving import make_server
 
 from sync_server import db
@@ -137,12 +136,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 def shot(page: Any, name: str) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,23 +23,16 @@ from typing import Any
 
 import pytest
 import requests
+from headless_chromium import CHROMIUM, headless_chromium
 from live_server import LiveServer
 from PIL import Image, ImageDraw
+from quote_editor_steps import fill_quote_line
 
 from shared import domain
 from shared.wire import to_wire
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "demo-pass-2026"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
@@ -80,13 +72,9 @@ class CspWatchedBrowser:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with headless_chromium() as chromium:
         watched = CspWatchedBrowser(chromium)
-        try:
-            yield watched
-        finally:
-            chromium.close()
+        yield watched
         # Every page works under the server's CSP: nothing it needs was refused.
         assert watched.refusals == []
 
@@ -285,17 +273,7 @@ def test_quote_approved_on_the_phone_then_work_may_start(server: LiveServer, bro
     assert advisor.input_value("input[name=option-1-label]") == "Aftermarket pads"
     advisor.wait_for_load_state()  # every line parsed before they are counted below
     for index, (option, kind, description, numbers, urgency) in enumerate(lines):
-        if advisor.locator(f"select[name=line-{index}-kind]").count() == 0:
-            advisor.click("button[value=add_line]")
-            advisor.wait_for_load_state()
-        advisor.select_option(f"select[name=line-{index}-option]", option)
-        advisor.select_option(f"select[name=line-{index}-kind]", kind)
-        advisor.fill(f"input[name=line-{index}-description]", description)
-        if kind == "labour":
-            advisor.fill(f"input[name=line-{index}-hours]", "")
-        for name, value in numbers.items():
-            advisor.fill(f"input[name=line-{index}-{name}]", value)
-        advisor.select_option(f"select[name=line-{index}-urgency]", urgency)
+        fill_quote_line(advisor, index, kind, description, numbers, option=option, urgency=urgency)
     advisor.check("input[name=line-2-photo]")
     advisor.click("button[value=save]")
     assert "Quote saved" in advisor.inner_text(".flash")

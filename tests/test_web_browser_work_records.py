@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from headless_chromium import CHROMIUM, headless_chromium
 from live_server import LiveServer
-from test_web_browser_desk import CHROMIUM, CHROMIUM_ARGS, language, shot, sign_in
+from test_web_browser_desk import language, shot, sign_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -37,12 +38,8 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 def both_languages(page: Any, name: str, **options: Any) -> None:
