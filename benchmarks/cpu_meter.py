@@ -5,6 +5,7 @@ machine where wall-clock times do not: a part's CPU per unit of work is what it 
 whatever else the machine runs. Linux only.
 
 - :func:`cpu_seconds` of one process (all its threads);
+- :func:`machine_seconds`: the whole machine's busy and total CPU time (every core);
 - :class:`PostgresBackends` follows the backends of one database (the children of the
   postmaster whose title names it), sampling them on a thread, since a backend's time
   leaves with it when its connection closes.
@@ -27,6 +28,16 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
     fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14, 15)
+
+
+def machine_seconds() -> tuple[float, float]:
+    """The whole machine's (busy, total) CPU seconds so far, summed over every core
+    (``/proc/stat``: busy is everything but idle and iowait). Two readings give the
+    cores in use meanwhile: busy difference / wall seconds."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    total = sum(fields[:8])  # user nice system idle iowait irq softirq steal (guest is in user)
+    idle = fields[3] + fields[4]
+    return (total - idle) / _TICK, total / _TICK
 
 
 def parent_pid(pid: int) -> int:

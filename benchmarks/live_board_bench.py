@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -39,6 +38,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from headless_chromium import headless_chromium  # noqa: E402
 from live_server import LiveServer  # noqa: E402
 from timing import percentile  # noqa: E402
 
@@ -52,7 +52,6 @@ from kiosk.services.tablet_queue import open_visits  # noqa: E402
 from shared.domain import StrokePoint  # noqa: E402
 
 PASSWORD = "demo-pass-2026"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WAIT_S = 15.0
 # Notes the first moment each ticket shows on the board, whatever refreshed it.
 OBSERVER = """() => {
@@ -144,8 +143,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.processes == 2 and not args.database_url.startswith("postgresql"):
         parser.error("two processes need one PostgreSQL database (--database-url)")
-    from playwright.sync_api import sync_playwright
-
     with tempfile.TemporaryDirectory(prefix="live-board-bench-") as folder:
         root = Path(folder)
         servers = [LiveServer(root / "server-1", args.database_url or None)]
@@ -160,10 +157,7 @@ def main() -> None:
             kiosk = Device(front, "kiosk", root / "kiosk").start()
             tablet = Device(back, "tablet", root / "tablet").start()
             devices += [kiosk, tablet]
-            with sync_playwright() as playwright:
-                chromium = playwright.chromium.launch(
-                    executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-                )
+            with headless_chromium() as chromium:
                 page = chromium.new_context(viewport={"width": 1440, "height": 900}).new_page()
                 page.goto(f"{back.url}/login")
                 page.fill("input[name=username]", "li.na")
@@ -176,7 +170,6 @@ def main() -> None:
                 tablet.events.connected.wait(15)
                 time.sleep(2)  # the first rounds done
                 board_ms, tablet_ms = measure(args, kiosk, tablet, page)
-                chromium.close()
         finally:
             for device in devices:
                 device.close()

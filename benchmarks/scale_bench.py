@@ -26,13 +26,22 @@ Prints, for each configuration:
   last push: the server processes, the database's PostgreSQL backends, the devices
   (``benchmarks/cpu_meter.py``: they hold on a busy machine, where times do not);
   ``--py-spy DIR`` also profiles the servers and two devices;
+- the cores busy until the last push: the whole machine's (``/proc/stat``: everything on
+  it, other people's work too) and this run's parts'. When the machine is at 2.00 of 2,
+  the times say how much CPU the run got, not what the servers can do;
+
+and, with ``--mode replay`` (the default runs both), **push throughput with lean
+clients** (``benchmarks/push_replay.py``): the same tablets' pushes recorded ahead of
+time by their own sync engines and replayed by one small OS process per tablet over
+keep-alive HTTP, so the clients cost next to nothing of the two cores; then the
+ceiling on this machine from each part's CPU per change (the arithmetic in the README);
 
 and as ratios: 2 and 3 processes against 1 with 12 devices (goal: 2 processes >= 1.6x
 one), and 12 devices against 1 device doing the same work (goal: within 2x).
 
     .venv/bin/python benchmarks/scale_bench.py [--postgres URL] [--visits 960]
         [--processes 1,2,3] [--devices 1,6,12] [--server-code OTHER_CHECKOUT]
-        [--fresh-devices] [--py-spy DIR]
+        [--fresh-devices] [--py-spy DIR] [--mode devices,replay]
 
 A before/after of the devices' code too: run this file from a copy of the other
 checkout with ``PYTHONPATH=<copy>`` and ``--server-code <copy>``.
@@ -49,23 +58,24 @@ import multiprocessing
 import os
 import random
 import signal
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
-
-import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from cpu_meter import PostgresBackends, cpu_seconds, parent_pid  # noqa: E402
-from live_server import LiveServer  # noqa: E402
+from push_replay import run_replay  # noqa: E402
+from scale_shop import (  # noqa: E402
+    CpuWindow,
+    Shop,
+    ShopProcess,
+    drop_database,
+    profile,
+    shop,
+    template_database,
+)
 from sync_workload import save_workload  # noqa: E402
 
 from kiosk.services.local_store import LocalStore  # noqa: E402
@@ -73,18 +83,8 @@ from kiosk.services.sync import SyncEngine, SyncError, SyncTransport  # noqa: E4
 
 PROCESSES = (1, 2, 3)
 DEVICES = (1, 6, 12)
-SECRET = "one-key-for-every-process-of-this-shop"
 PROFILE_DIR = ""  # ``--py-spy DIR``: where py-spy writes its profiles
 FRESH_DEVICES = False  # ``--fresh-devices``: new tablets on an empty feed, cold processes
-
-
-class ShopProcess(LiveServer):
-    server_code = ""  # another checkout's server code (``--server-code``), to compare
-
-    @property
-    def env(self) -> dict[str, str]:
-        extra = {"PYTHONPATH": self.server_code} if self.server_code else {}
-        return {**super().env, "SECRET_KEY": SECRET, **extra}
 
 
 class SwitchingTransport(SyncTransport):
@@ -153,187 +153,79 @@ def _device(
     store.close()
 
 
-def _profile(pids: list[tuple[str, int]], label: str) -> list[subprocess.Popen[bytes]]:
-    """With ``--py-spy DIR``: sample these processes with py-spy until stopped (SIGINT),
-    writing collapsed stacks to DIR/<label>-<name>.txt."""
-    if not PROFILE_DIR:
-        return []
-    spy = Path(sys.executable).with_name("py-spy")
-    return [
-        subprocess.Popen(
-            [
-                str(spy),
-                "record",
-                "--pid",
-                str(pid),
-                "--rate",
-                "100",
-                "--format",
-                "raw",
-                "--nonblocking",
-                "--output",
-                f"{PROFILE_DIR}/{label}-{name}.txt",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+def run_devices(shop: Shop, devices: int, visits: int) -> dict[str, float]:
+    """Real tablets push and pull until they converge; the figures."""
+    context = multiprocessing.get_context("fork")
+    start, all_pushed = context.Event(), context.Event()
+    results = context.Queue()
+    workers = [
+        context.Process(
+            target=_device,
+            args=(
+                n,
+                str(shop.folder),
+                shop.paired[n],
+                shop.urls,
+                visits // devices,
+                start,
+                all_pushed,
+                results,
+            ),
         )
-        for name, pid in pids
+        for n in range(devices)
     ]
-
-
-def _earlier_work(database_url: str, urls: list[str], folder: str) -> None:
-    """The shop's work before the measured rush: a few check-ins from another tablet
-    through every process, so the feed is not empty (the devices start in step with
-    it) and every process has served a push and a pull, as in a shop open all day."""
-    ((token, device_id),) = _pair(database_url, urls, 1)
-    store = LocalStore(Path(folder) / "earlier", device_id)
-    for k, server_url in enumerate(urls):
-        save_workload(store, 2, 0, seed=1000 + k, device=device_id)
-        with SyncTransport(server_url, token) as transport:
-            SyncEngine(store, transport).sync_once()
-    store.close()
-
-
-def _applied_changes(database_url: str) -> int:
-    check = create_engine(database_url)
-    with check.connect() as connection:
-        count = connection.execute(text("SELECT count(*) FROM applied_changes")).scalar_one()
-    check.dispose()
-    return int(count)
-
-
-def _pair(database_url: str, urls: list[str], count: int) -> list[tuple[str, str]]:
-    from sqlalchemy.orm import Session
-
-    from sync_server.models import DeviceRole
-    from sync_server.pairing import issue_code
-
-    engine = create_engine(database_url)
-    with Session(engine) as session:
-        codes = [issue_code(session, DeviceRole.TABLET).code for _ in range(count)]
-    engine.dispose()
-    paired = []
-    for n, code in enumerate(codes):
-        body = requests.post(
-            f"{urls[n % len(urls)]}/api/v1/devices/pair",
-            json={"code": code, "device_name": f"Tablet {n}"},
-            timeout=30,
-        ).json()
-        paired.append((body["token"], body["device_id"]))
-    return paired
-
-
-def run(
-    admin_url: str, template: str, processes: int, devices: int, visits: int
-) -> dict[str, float]:
-    """One configuration on a fresh copy of the migrated ``template``."""
-    name = f"scale_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        postmaster = parent_pid(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    with tempfile.TemporaryDirectory(prefix="scale-bench-") as folder:
-        servers = [ShopProcess(Path(folder) / f"p{k}", url) for k in range(processes)]
-        try:
-            for server in servers:
-                server.launch()
-            for server in servers:
-                server.wait_until_up(timeout_s=120)
-            urls = [server.url for server in servers]
-            paired = _pair(url, urls, devices)
-            if not FRESH_DEVICES:
-                _earlier_work(url, urls, folder)
-            earlier = _applied_changes(url)
-            context = multiprocessing.get_context("fork")
-            start, all_pushed = context.Event(), context.Event()
-            results = context.Queue()
-            workers = [
-                context.Process(
-                    target=_device,
-                    args=(
-                        n,
-                        folder,
-                        paired[n],
-                        urls,
-                        visits // devices,
-                        start,
-                        all_pushed,
-                        results,
-                    ),
-                )
-                for n in range(devices)
-            ]
-            for worker in workers:
-                worker.start()
-            for _ in workers:  # every device has saved its work
-                results.get(timeout=600)
-            backends = PostgresBackends(postmaster, name)
-            backends.start()
-            profilers = _profile(
-                [(f"server{k}", server.pid or 0) for k, server in enumerate(servers)]
-                + [(f"device{n}", worker.pid or 0) for n, worker in enumerate(workers[:2])],
-                f"{processes}p{devices}d",
-            )
-            server_cpu = sum(cpu_seconds(server.pid) for server in servers)
-            began = time.perf_counter()
-            start.set()
-            pushed = [results.get(timeout=600) for _ in workers]
-            # What each part used until every device had pushed all (each device's own
-            # figure ends with the round of its last push).
-            push_cpu = (
-                sum(cpu_seconds(server.pid) for server in servers) - server_cpu,
-                backends.sample(),
-                sum(item[3] for item in pushed),
-            )
-            all_pushed.set()
-            converged = [results.get(timeout=600) for _ in workers]
-            server_cpu = sum(cpu_seconds(server.pid) for server in servers) - server_cpu
-            postgres_cpu = backends.stop()
-            for profiler in profilers:
-                profiler.send_signal(signal.SIGINT)
-                profiler.wait(timeout=60)
-            for worker in workers:
-                worker.join(timeout=60)
-            changes = _applied_changes(url) - earlier
-        finally:
-            for server in servers:
-                server.stop()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-    push_s = max(item[2] for item in pushed) - began
+    for worker in workers:
+        worker.start()
+    for _ in workers:  # every device has saved its work
+        results.get(timeout=600)
+    window = CpuWindow(shop)
+    window.start()
+    profilers = profile(
+        PROFILE_DIR,
+        [(f"server{k}", server.pid or 0) for k, server in enumerate(shop.servers)]
+        + [(f"device{n}", worker.pid or 0) for n, worker in enumerate(workers[:2])],
+        f"{len(shop.servers)}p{devices}d",
+    )
+    start.set()
+    pushed = [results.get(timeout=600) for _ in workers]
+    # What each part used until every device had pushed all (each device's own figure
+    # ends with the round of its last push, its pull included).
+    at_push = window.sample()
+    all_pushed.set()
+    converged = [results.get(timeout=600) for _ in workers]
+    spent = window.sample()
+    window.stop()
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(timeout=60)
+    for worker in workers:
+        worker.join(timeout=60)
+    changes = shop.changes_since_earlier()
+    push_s = max(item[2] for item in pushed) - window.began
     per_thousand = 1000 / changes
+    devices_at_push = sum(item[3] for item in pushed)
     return {
         "changes": changes,
         "push_s": push_s,
         "per_s": changes / push_s,
-        "converge_s": max(item[2] for item in converged) - began,
+        "converge_s": max(item[2] for item in converged) - window.began,
         "requests": max(item[3] for item in converged),
         # CPU seconds per 1,000 changes, start to convergence (pushes and pulls).
-        "cpu_server": server_cpu * per_thousand,
-        "cpu_postgres": postgres_cpu * per_thousand,
+        "cpu_server": spent["servers"] * per_thousand,
+        "cpu_postgres": spent["postgres"] * per_thousand,
         "cpu_devices": sum(item[4] for item in converged) * per_thousand,
-        "connections": backends.connections,
+        "connections": window.backends.connections,
         # The same until the last push (servers, postgres, devices).
-        "push_cpu": tuple(seconds * per_thousand for seconds in push_cpu),
+        "push_cpu": (
+            at_push["servers"] * per_thousand,
+            at_push["postgres"] * per_thousand,
+            devices_at_push * per_thousand,
+        ),
+        # Cores busy on average until every device had pushed: the whole machine
+        # (everything on it), and this run's parts.
+        "machine_cores": at_push["machine_cores"],
+        "our_cores": (at_push["servers"] + at_push["postgres"] + devices_at_push) / at_push["wall"],
     }
-
-
-def _template(admin_url: str) -> str:
-    from sync_server import create_app
-    from sync_server.migrate import upgrade
-
-    name = f"scale_template_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    app = create_app({"DATABASE_URL": url, "TESTING": True})
-    upgrade(app)
-    app.extensions["db_engine"].dispose()
-    return name
 
 
 def main() -> None:
@@ -354,55 +246,117 @@ def main() -> None:
         help="as before 2026-12-07: new tablets (cursor 0: a working set as first pull) on "
         "an empty feed, server processes that served nothing yet",
     )
+    parser.add_argument(
+        "--mode",
+        default="devices,replay",
+        help="devices: real tablets push and pull (push throughput and convergence); "
+        "replay: their pushes recorded, then replayed by lean clients (push throughput)",
+    )
     args = parser.parse_args()
     ShopProcess.server_code = args.server_code
     global PROFILE_DIR, FRESH_DEVICES
     PROFILE_DIR, FRESH_DEVICES = args.py_spy, args.fresh_devices
     if not args.postgres:
         parser.error("give --postgres URL (or set TEST_DATABASE_URL)")
-    template = _template(args.postgres)
+    modes = args.mode.split(",")
+    template = template_database(args.postgres)
     logging.disable(logging.INFO)
-    figures: dict[tuple[int, int], dict[str, float]] = {}
+    figures: dict[tuple[str, int, int], dict[str, float]] = {}
     print(f"load average before: {_load_average()}")
     try:
         for processes in map(int, args.processes.split(",")):
             for devices in map(int, args.devices.split(",")):
-                figure = run(args.postgres, template, processes, devices, args.visits)
-                figures[(processes, devices)] = figure
-                print(
-                    f"{processes} process(es), {devices:2d} device(s): "
-                    f"{figure['changes']} changes pushed in {figure['push_s']:.2f} s "
-                    f"= {figure['per_s']:,.0f}/s; converged in {figure['converge_s']:.2f} s "
-                    f"({figure['requests']:.0f} requests per device at most); "
-                    f"CPU s per 1,000 changes: servers {figure['cpu_server']:.2f}, "
-                    f"postgres {figure['cpu_postgres']:.2f}, devices {figure['cpu_devices']:.2f} "
-                    f"({figure['connections']} database connections); until the last push: "
-                    + ", ".join(f"{value:.2f}" for value in figure["push_cpu"]),
-                    flush=True,
-                )
+                if "devices" in modes:
+                    with shop(
+                        args.postgres, template, processes, devices,
+                        earlier_work=not FRESH_DEVICES,
+                    ) as running:  # fmt: skip
+                        figure = run_devices(running, devices, args.visits)
+                    figures[("devices", processes, devices)] = figure
+                    print(_devices_line(processes, devices, figure), flush=True)
+                if "replay" in modes:
+                    with shop(args.postgres, template, processes, devices) as running:
+                        figure = run_replay(
+                            running, devices, args.visits // devices, PROFILE_DIR,
+                            f"{processes}p{devices}d",
+                        )  # fmt: skip
+                    figures[("replay", processes, devices)] = figure
+                    print(_replay_line(processes, devices, figure), flush=True)
     finally:
-        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(args.postgres, template)
     print(f"load average after: {_load_average()}")
+    _print_ratios(figures, modes, args)
+
+
+def _devices_line(processes: int, devices: int, figure: dict[str, float]) -> str:
+    return (
+        f"real devices, {processes} process(es), {devices:2d} device(s): "
+        f"{figure['changes']} changes pushed in {figure['push_s']:.2f} s "
+        f"= {figure['per_s']:,.0f}/s; converged in {figure['converge_s']:.2f} s "
+        f"({figure['requests']:.0f} requests per device at most); "
+        f"CPU s per 1,000 changes: servers {figure['cpu_server']:.2f}, "
+        f"postgres {figure['cpu_postgres']:.2f}, devices {figure['cpu_devices']:.2f} "
+        f"({figure['connections']} database connections); until the last push: "
+        + " / ".join(f"{value:.2f}" for value in figure["push_cpu"])
+        + f"; cores busy until the last push: machine {figure['machine_cores']:.2f} "
+        f"of {os.cpu_count()}, this run {figure['our_cores']:.2f}"
+    )
+
+
+def _replay_line(processes: int, devices: int, figure: dict[str, float]) -> str:
+    return (
+        f"replayed pushes, {processes} process(es), {devices:2d} client(s): "
+        f"{figure['changes']} changes pushed in {figure['push_s']:.2f} s "
+        f"= {figure['per_s']:,.0f}/s ({figure['retried']:.0f} pushes sent again after 503); "
+        f"CPU s per 1,000 changes: servers {figure['cpu_server']:.2f}, "
+        f"postgres {figure['cpu_postgres']:.2f}, clients {figure['cpu_clients']:.2f}; "
+        f"cores busy: machine {figure['machine_cores']:.2f} of {os.cpu_count()}, "
+        f"this run {figure['our_cores']:.2f} (servers {figure['server_cores']:.2f}, "
+        f"postgres {figure['postgres_cores']:.2f})"
+    )
+
+
+def _print_ratios(
+    figures: dict[tuple[str, int, int], dict[str, float]], modes: list[str], args: Any
+) -> None:
     most = max(map(int, args.devices.split(",")))
-    one = figures.get((1, most))
-    for processes in (2, 3):
-        other = figures.get((processes, most))
-        if one and other:
-            goal = " (goal >= 1.6)" if processes == 2 else ""
-            print(
-                f"push throughput, {processes} processes / 1, {most} devices: "
-                f"{other['per_s'] / one['per_s']:.2f}x{goal}"
-            )
-    for processes in map(int, args.processes.split(",")):
-        single, many = figures.get((processes, 1)), figures.get((processes, most))
-        if single and many:
-            print(
-                f"convergence, {most} devices / 1 device, {processes} process(es): "
-                f"{many['converge_s'] / single['converge_s']:.2f}x (goal <= 2)"
-            )
+    cores = os.cpu_count() or 1
+    for mode in modes:
+        one = figures.get((mode, 1, most))
+        if not one:
+            continue
+        for processes in (2, 3):
+            other = figures.get((mode, processes, most))
+            if other:
+                goal = " (goal >= 1.6)" if processes == 2 else ""
+                print(
+                    f"push throughput, {mode}, {processes} processes / 1, {most} devices: "
+                    f"{other['per_s'] / one['per_s']:.2f}x{goal}"
+                )
+        # The ceiling: every part's CPU per change (one process's figures, until the
+        # last push) from this machine's cores; and, if one process is held to one
+        # core (its interpreter lock), that process's best, 1 / server CPU per change.
+        server, postgres, others = (
+            one["push_cpu"] if mode == "devices"
+            else (one["cpu_server"], one["cpu_postgres"], one["cpu_clients"])
+        )  # fmt: skip
+        whole = server + postgres + others
+        print(
+            f"ceiling, {mode}: {cores} cores / ({server:.2f} + {postgres:.2f} + "
+            f"{others:.2f} ms per change) = {1000 * cores / whole:,.0f}/s = "
+            f"{1000 * cores / whole / one['per_s']:.2f}x the measured one process; one "
+            f"process on one core at most {1000 / server:,.0f}/s; so 2 processes / 1 at "
+            f"most {cores * server / whole:.2f}x when one process is held to one core"
+        )
+    if "devices" in modes:
+        for processes in map(int, args.processes.split(",")):
+            single = figures.get(("devices", processes, 1))
+            many = figures.get(("devices", processes, most))
+            if single and many:
+                print(
+                    f"convergence, {most} devices / 1 device, {processes} process(es): "
+                    f"{many['converge_s'] / single['converge_s']:.2f}x (goal <= 2)"
+                )
 
 
 def _load_average() -> str:

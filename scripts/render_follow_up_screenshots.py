@@ -23,17 +23,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from web_screenshot_shop import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    DESK,
     LANGUAGES,
-    PHONE,
     REPO,
     Shooter,
+    desk_page,
+    headless_chromium,
     in_language,
+    phone_page,
     prepare_shop,
     running_server,
-    sign_in,
 )
 
 
@@ -150,35 +148,28 @@ def seed_reminders(url: str, root: Path) -> str:
 
 def shoot_pages(browser: Any, base: str, token: str, shoot: Shooter) -> None:
     for lang in LANGUAGES:
-        context = browser.new_context(**DESK)
-        page = context.new_page()
-        sign_in(page, base, lang, "manager")
-        page.goto(f"{base}/reminders")
-        shoot(page, "reminders", lang)
-        page.fill("#settings input[name=quiet_from]", "25:00")
-        page.click("#settings button.primary")
-        shoot(page, "reminders-settings-error", lang)
-        context.close()
-        phone = browser.new_context(**PHONE)
-        page = phone.new_page()
-        in_language(page, base, lang, f"/book/{token}")
-        shoot(page, "reminders-book", lang)
-        page.fill("input[name=day]", (date.today() + timedelta(days=4)).isoformat())
-        page.click("button.primary")
-        shoot(page, "reminders-book-done", lang)
-        in_language(page, base, lang, f"/unsubscribe/{token}")
-        shoot(page, "reminders-unsubscribe", lang)
-        page.click("button.primary")
-        shoot(page, "reminders-unsubscribed", lang)
-        phone.close()
+        with desk_page(browser, base, lang, "manager") as page:
+            page.goto(f"{base}/reminders")
+            shoot(page, "reminders", lang)
+            page.fill("#settings input[name=quiet_from]", "25:00")
+            page.click("#settings button.primary")
+            shoot(page, "reminders-settings-error", lang)
+        with phone_page(browser) as page:
+            in_language(page, base, lang, f"/book/{token}")
+            shoot(page, "reminders-book", lang)
+            page.fill("input[name=day]", (date.today() + timedelta(days=4)).isoformat())
+            page.click("button.primary")
+            shoot(page, "reminders-book-done", lang)
+            in_language(page, base, lang, f"/unsubscribe/{token}")
+            shoot(page, "reminders-unsubscribe", lang)
+            page.click("button.primary")
+            shoot(page, "reminders-unsubscribed", lang)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
     args.out.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="reminder-screenshots-"))
     url = f"sqlite:///{root / 'shop.sqlite3'}"
@@ -186,12 +177,8 @@ def main() -> None:
     token = seed_reminders(url, root)
     shoot = Shooter(args.out)
     try:
-        with running_server(root, url) as base, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                shoot_pages(browser, base, token, shoot)
-            finally:
-                browser.close()
+        with running_server(root, url) as base, headless_chromium() as browser:
+            shoot_pages(browser, base, token, shoot)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print(f"{len(shoot.written)} screenshots in {args.out}")

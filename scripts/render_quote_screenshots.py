@@ -11,7 +11,10 @@ from web_screenshot_shop import (
     LANGUAGES,
     PHONE,
     Shooter,
+    desk_page,
+    fill_quote_line,
     in_language,
+    phone_page,
     sign_in,
     sign_with_finger,
 )
@@ -21,74 +24,64 @@ def quote_editor(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) -
     """The car that just came in has no signed walk-around: the manager marks it done
     with a reason; then a quote with two options for it."""
     visit = ids["zhao-min"]
-    context = browser.new_context(**DESK)
-    page = context.new_page()
-    sign_in(page, base, "en", "manager")
-    page.goto(f"{base}/visits/{visit}")
-    page.click("button[value=complete_walkaround]")
-    shoot.element(page, "#job", "walkaround-unsigned", "en")
-    in_language(page, base, "zh_CN", f"/visits/{visit}")
-    shoot.element(page, "#job", "walkaround-unsigned", "zh_CN")
-    in_language(page, base, "en", f"/visits/{visit}")
-    page.fill("input[name=reason]", "Tablet battery flat; photos taken on the shop camera")
-    page.click("text=Mark walk-around done (manager)")
-    for lang in LANGUAGES:
-        in_language(page, base, lang, f"/visits/{visit}")
-        shoot.element(page, "#walkaround", "walkaround-override", lang)
-    in_language(page, base, "en", f"/visits/{visit}/quote")
-    page.fill("input[name=option_label]", "Brakes and 70,000 km service")
-    page.click(".options-editor summary")
-    page.fill("input[name=option-0-label]", "Genuine Nissan pads and discs")
-    page.fill(
-        "textarea[name=option-0-notes]",
-        "Factory parts, 2-year warranty. Quietest, longest life.",
-    )
-    page.fill("input[name=option-1-label]", "Ceramic aftermarket pads, discs skimmed")
-    page.fill(
-        "textarea[name=option-1-notes]",
-        "About half the price. Discs still thick enough to skim; 1-year warranty.",
-    )
-    lines = [
-        ("", "labour", "70,000 km service", {"hours": "1.5", "labour_rate": "180"}, "yellow"),
-        ("", "part", "Engine oil and filter", {"quantity": "1", "unit_price": "380"}, "yellow"),
-        ("0", "part", "Genuine pads and discs", {"quantity": "1", "unit_price": "980"}, "red"),
-        ("0", "labour", "Fit pads and discs", {"hours": "1.2", "labour_rate": "180"}, "red"),
-        ("1", "part", "Front ceramic pads", {"quantity": "1", "unit_price": "320"}, "red"),
-        ("1", "labour", "Skim discs, fit pads", {"hours": "1.5", "labour_rate": "180"}, "red"),
-    ]  # fmt: skip
-    for index, (option, kind, description, numbers, urgency) in enumerate(lines):
-        if page.locator(f"select[name=line-{index}-kind]").count() == 0:
+    with desk_page(browser, base, "en", "manager") as page:
+        page.goto(f"{base}/visits/{visit}")
+        page.click("button[value=complete_walkaround]")
+        shoot.element(page, "#job", "walkaround-unsigned", "en")
+        in_language(page, base, "zh_CN", f"/visits/{visit}")
+        shoot.element(page, "#job", "walkaround-unsigned", "zh_CN")
+        in_language(page, base, "en", f"/visits/{visit}")
+        page.fill("input[name=reason]", "Tablet battery flat; photos taken on the shop camera")
+        page.click("text=Mark walk-around done (manager)")
+        for lang in LANGUAGES:
+            in_language(page, base, lang, f"/visits/{visit}")
+            shoot.element(page, "#walkaround", "walkaround-override", lang)
+        in_language(page, base, "en", f"/visits/{visit}/quote")
+        page.fill("input[name=option_label]", "Brakes and 70,000 km service")
+        page.click(".options-editor summary")
+        page.fill("input[name=option-0-label]", "Genuine Nissan pads and discs")
+        page.fill(
+            "textarea[name=option-0-notes]",
+            "Factory parts, 2-year warranty. Quietest, longest life.",
+        )
+        page.fill("input[name=option-1-label]", "Ceramic aftermarket pads, discs skimmed")
+        page.fill(
+            "textarea[name=option-1-notes]",
+            "About half the price. Discs still thick enough to skim; 1-year warranty.",
+        )
+        lines = [
+            ("", "labour", "70,000 km service", {"hours": "1.5", "labour_rate": "180"}, "yellow"),
+            ("", "part", "Engine oil and filter", {"quantity": "1", "unit_price": "380"}, "yellow"),
+            ("0", "part", "Genuine pads and discs", {"quantity": "1", "unit_price": "980"}, "red"),
+            ("0", "labour", "Fit pads and discs", {"hours": "1.2", "labour_rate": "180"}, "red"),
+            ("1", "part", "Front ceramic pads", {"quantity": "1", "unit_price": "320"}, "red"),
+            ("1", "labour", "Skim discs, fit pads", {"hours": "1.5", "labour_rate": "180"}, "red"),
+        ]  # fmt: skip
+        for index, (option, kind, description, numbers, urgency) in enumerate(lines):
+            fill_quote_line(page, index, kind, description, numbers, option=option, urgency=urgency)
+        shoot(page, "quote-editor", "en")
+        page.click("button[value=save]")
+        page.wait_for_url(f"{base}/visits/{visit}#quote")
+        shoot.element(page, "#quote", "quote-options", "en")
+        in_language(page, base, "zh_CN", f"/visits/{visit}")
+        shoot.element(page, "#quote", "quote-options", "zh_CN")
+        page.goto(f"{base}/visits/{visit}/quote")
+        shoot(page, "quote-editor", "zh_CN")
+        for lang in LANGUAGES:
+            in_language(page, base, lang, f"/visits/{visit}/quote")
+            page.click("button[value=add_option]")
+            page.fill("input[name=option-2-label]", "Pads only" if lang == "en" else "只换刹车片")
+            page.click("button[value=save]")
+            shoot(page, "quote-editor-error", lang)
+        for lang in LANGUAGES:  # a discount bigger than the work it goes with
+            in_language(page, base, lang, f"/visits/{visit}/quote")
             page.click("button[value=add_line]")
-        page.select_option(f"select[name=line-{index}-option]", option)
-        page.select_option(f"select[name=line-{index}-kind]", kind)
-        page.fill(f"input[name=line-{index}-description]", description)
-        for name, value in numbers.items():
-            page.fill(f"input[name=line-{index}-{name}]", value)
-        page.select_option(f"select[name=line-{index}-urgency]", urgency)
-    shoot(page, "quote-editor", "en")
-    page.click("button[value=save]")
-    page.wait_for_url(f"{base}/visits/{visit}#quote")
-    shoot.element(page, "#quote", "quote-options", "en")
-    in_language(page, base, "zh_CN", f"/visits/{visit}")
-    shoot.element(page, "#quote", "quote-options", "zh_CN")
-    page.goto(f"{base}/visits/{visit}/quote")
-    shoot(page, "quote-editor", "zh_CN")
-    for lang in LANGUAGES:
-        in_language(page, base, lang, f"/visits/{visit}/quote")
-        page.click("button[value=add_option]")
-        page.fill("input[name=option-2-label]", "Pads only" if lang == "en" else "只换刹车片")
-        page.click("button[value=save]")
-        shoot(page, "quote-editor-error", lang)
-    for lang in LANGUAGES:  # a discount bigger than the work it goes with
-        in_language(page, base, lang, f"/visits/{visit}/quote")
-        page.click("button[value=add_line]")
-        page.select_option("select[name=line-6-kind]", "discount")
-        page.fill("input[name=line-6-description]", "Loyalty discount")
-        page.fill("input[name=line-6-unit_price]", "5000")
-        page.fill("input[name=tax_percent]", "13%")
-        page.click("button[value=save]")
-        shoot(page, "quote-editor-discount-error", lang)
-    context.close()
+            page.select_option("select[name=line-6-kind]", "discount")
+            page.fill("input[name=line-6-description]", "Loyalty discount")
+            page.fill("input[name=line-6-unit_price]", "5000")
+            page.fill("input[name=tax_percent]", "13%")
+            page.click("button[value=save]")
+            shoot(page, "quote-editor-discount-error", lang)
 
 
 def customer_phone(browser: Any, base: str, link: str, shoot: Shooter) -> None:
@@ -131,18 +124,13 @@ def customer_phone(browser: Any, base: str, link: str, shoot: Shooter) -> None:
 def after_approval(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) -> None:
     """The advisor sees the customer's choice; the customer's status page."""
     for lang in LANGUAGES:
-        context = browser.new_context(**DESK)
-        page = context.new_page()
-        sign_in(page, base, lang, "li.na")
-        page.goto(f"{base}/visits/{ids['liu-yang']}")
-        shoot(page, "visit-approved", lang)
-        context.close()
+        with desk_page(browser, base, lang, "li.na") as page:
+            page.goto(f"{base}/visits/{ids['liu-yang']}")
+            shoot(page, "visit-approved", lang)
     for lang in LANGUAGES:
-        phone = browser.new_context(**PHONE)
-        page = phone.new_page()
-        in_language(page, base, lang, f"/status/{ids['status-token']}")
-        shoot(page, "status", lang)
-        phone.close()
+        with phone_page(browser) as page:
+            in_language(page, base, lang, f"/status/{ids['status-token']}")
+            shoot(page, "status", lang)
 
 
 def revised_quote(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) -> None:

@@ -76,7 +76,7 @@ def render_welcome(mode: str, lang: str, out_dir: Path) -> list[Path]:
     return written
 
 
-def render_tablet(lang: str, out_dir: Path) -> list[Path]:
+def render_tablet(lang: str, out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
     """The tablet's sign-in (with a wrong PIN), the queue, its search and the sync bar."""
     sys.path.insert(0, str(REPO / "tests"))
     from tablet_queue_fixtures import TABLET_ID, store_with_cars
@@ -104,7 +104,7 @@ def render_tablet(lang: str, out_dir: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as data_dir:
         DeviceStore(data_dir).save(settings)
         app = CheckinApp(store=DeviceStore(data_dir), client_factory=DemoNobodyServer)
-        with HeadlessApp(app, size=SIZE) as harness:
+        with HeadlessApp(app, size=size) as harness:
             harness.wait_until(lambda: app.sign_in_screen.loaded)
             shot(harness, "sign-in-nobody")
     with tempfile.TemporaryDirectory() as data_dir:
@@ -113,7 +113,7 @@ def render_tablet(lang: str, out_dir: Path) -> list[Path]:
         app = CheckinApp(
             store=DeviceStore(data_dir), client_factory=DemoTabletServer, start_sync=False
         )
-        with HeadlessApp(app, size=SIZE) as harness:
+        with HeadlessApp(app, size=size) as harness:
             harness.wait_until(lambda: app.connection == "online")
             screen = app.sign_in_screen
             harness.wait_until(lambda: screen.loaded)

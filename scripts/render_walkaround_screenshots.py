@@ -11,7 +11,7 @@ from pathlib import Path
 from screenshot_shop import REPO, SHOP, SHOP_TIMEZONE, SIZE, DemoShopServer
 
 
-def render_walkaround(lang: str, out_dir: Path) -> list[Path]:
+def render_walkaround(lang: str, out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
     """Every walk-around screen of the advisor tablet, as an advisor walks a car with its
     customer: marks placed by touch, photos imported and pinned, the car's state, the
     belongings, the signature, the printed sheet, and a change after signing."""
@@ -59,7 +59,7 @@ def render_walkaround(lang: str, out_dir: Path) -> list[Path]:
         pictures.mkdir()
         photos = [make_photo(pictures / f"IMG_00{n}.jpg", n) for n in (1, 2, 3)]
         app = CheckinApp(store=store, client_factory=DemoShopServer, start_sync=False)
-        with HeadlessApp(app, size=SIZE) as harness:
+        with HeadlessApp(app, size=size) as harness:
             harness.wait_until(lambda: app.connection == "online")
             app.advisor = ADVISOR
             flow = app.walkaround
@@ -74,16 +74,19 @@ def render_walkaround(lang: str, out_dir: Path) -> list[Path]:
             # Damage: two marks by touch, one edited; the earlier visit's dent carried over.
             damage = flow.screen("damage")
             diagram = damage.ids.diagram
+            harness.reach(diagram)
             tap_at(harness, *diagram_point(diagram, 0.36, 0.62))
             harness.tap(damage.severity_tiles[2])
             damage.ids.note.text = "驾驶员侧车门" if zh else "driver's door"
             damage.commit()
             shot("damage-editor")
             harness.tap(damage.ids.editor_done)
+            harness.reach(diagram)
             tap_at(harness, *diagram_point(diagram, 0.8, 0.42))
             harness.tap(damage.type_tiles["U"])
             harness.tap(damage.ids.editor_done)
             harness.tap(damage.view_tiles["right"])
+            harness.reach(diagram)
             tap_at(harness, *diagram_point(diagram, 0.7, 0.55))  # the grey ring
             shot("damage-earlier")
             harness.tap(damage.ids.carry_over)
@@ -100,11 +103,14 @@ def render_walkaround(lang: str, out_dir: Path) -> list[Path]:
             marks = flow.sheet.marks
             harness.tap(photos_screen.thumbs[flow.sheet.photos[0].image.sha256])
             harness.tap(photos_screen.mark_tiles[marks[0].id])
+            harness.reach(photos_screen.ids.photo)
             tap_at(harness, *photo_point(photos_screen.ids.photo, 0.42, 0.45))
             harness.tap(photos_screen.mark_tiles[marks[1].id])
             shot("photos-pin")
+            harness.reach(photos_screen.ids.photo)
             tap_at(harness, *photo_point(photos_screen.ids.photo, 0.7, 0.6))
             shot("photos")
+            harness.reach(photos_screen.ids.photo)
             tap_at(harness, *photo_point(photos_screen.ids.photo, 0.2, 0.2))
             zoom = photos_screen.zoom_view
             harness.tap(zoom.ids.zoom_in)
@@ -157,6 +163,7 @@ def render_walkaround(lang: str, out_dir: Path) -> list[Path]:
             harness.tap(belongings.ids.header.ids.tab_sign)
             sign = flow.screen("sign")
             shot("sign")
+            harness.reach(sign.ids.pad)
             tap_at(harness, *sign.ids.pad.to_window(*sign.ids.pad.center))
             harness.tap(sign.ids.sign)
             shot("sign-error")

@@ -23,12 +23,12 @@ from typing import Any
 
 from render_quote_screenshots import after_approval, customer_phone, quote_editor, revised_quote
 from web_screenshot_shop import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESK,
     LANGUAGES,
     REPO,
     Shooter,
+    desk_page,
+    headless_chromium,
     in_language,
     prepare_shop,
     running_server,
@@ -79,57 +79,51 @@ def manager_pages(browser: Any, base: str, shoot: Shooter) -> None:
     settings and a refused rule, the quality checklists and a refused item, the reports, a
     refused form."""
     for lang in LANGUAGES:
-        context = browser.new_context(**DESK)
-        page = context.new_page()
-        sign_in(page, base, lang, "manager")
-        page.goto(f"{base}/admin")
-        shoot(page, "admin", lang)
-        row = page.locator("tr", has=page.locator("td", has_text="li.na"))
-        row.locator("input[name=pin]").fill("12a4")
-        row.locator(".pin-form button").click()
-        shoot(page, "admin-pin-error", lang)
-        page.goto(f"{base}/admin")
-        page.fill("#devices input[name=device_name]", "Bay 2 tablet")
-        page.select_option("#devices select[name=role]", "tablet")
-        page.click("#devices button.primary")
-        shoot(page, "admin-pairing", lang)
-        page.goto(f"{base}/settings/capacity")
-        shoot(page, "capacity-settings", lang)
-        page.fill("#rules input[name=vip_share_percent]", "95")
-        page.click("#rules button.primary")
-        shoot(page, "capacity-settings-error", lang)
-        page.goto(f"{base}/reports")
-        shoot(page, "reports", lang)
-        page.goto(f"{base}/settings/checklists")
-        shoot(page, "checklists", lang)
-        new_item = page.locator("#checklist-engine tr.item").nth(4)
-        new_item.locator("input[name=en]").fill("Battery terminals tight")
-        page.click("#checklist-engine button[value=save]")
-        shoot(page, "checklists-error", lang)
-        page.goto(f"{base}/admin")
-        page.evaluate("document.querySelector('.pin-form input[name=csrf_token]').remove()")
-        page.locator(".pin-form button").first.click()
-        shoot(page, "error-csrf", lang)
-        context.close()
+        with desk_page(browser, base, lang, "manager") as page:
+            page.goto(f"{base}/admin")
+            shoot(page, "admin", lang)
+            row = page.locator("tr", has=page.locator("td", has_text="li.na"))
+            row.locator("input[name=pin]").fill("12a4")
+            row.locator(".pin-form button").click()
+            shoot(page, "admin-pin-error", lang)
+            page.goto(f"{base}/admin")
+            page.fill("#devices input[name=device_name]", "Bay 2 tablet")
+            page.select_option("#devices select[name=role]", "tablet")
+            page.click("#devices button.primary")
+            shoot(page, "admin-pairing", lang)
+            page.goto(f"{base}/settings/capacity")
+            shoot(page, "capacity-settings", lang)
+            page.fill("#rules input[name=vip_share_percent]", "95")
+            page.click("#rules button.primary")
+            shoot(page, "capacity-settings-error", lang)
+            page.goto(f"{base}/reports")
+            shoot(page, "reports", lang)
+            page.goto(f"{base}/settings/checklists")
+            shoot(page, "checklists", lang)
+            new_item = page.locator("#checklist-engine tr.item").nth(4)
+            new_item.locator("input[name=en]").fill("Battery terminals tight")
+            page.click("#checklist-engine button[value=save]")
+            shoot(page, "checklists-error", lang)
+            page.goto(f"{base}/admin")
+            page.evaluate("document.querySelector('.pin-form input[name=csrf_token]').remove()")
+            page.locator(".pin-form button").first.click()
+            shoot(page, "error-csrf", lang)
 
 
 def customer_file_pages(browser: Any, base: str, ids: dict[str, str], shoot: Shooter) -> None:
     """Search, the customer page, the vehicle health file, duplicates and the tier rules."""
     for lang in LANGUAGES:
-        context = browser.new_context(**DESK)
-        page = context.new_page()
-        sign_in(page, base, lang, "manager")
-        page.goto(f"{base}/customers?q=A7K8M9")
-        shoot(page, "customer-search", lang)
-        page.goto(f"{base}/customers/{ids['liu-customer']}")
-        shoot(page, "customer-file", lang)
-        page.goto(f"{base}/vehicles/{ids['liu-car']}")
-        shoot(page, "vehicle-health", lang)
-        page.goto(f"{base}/customers/duplicates")
-        shoot(page, "customer-duplicates", lang)
-        page.goto(f"{base}/customers/tiers")
-        shoot(page, "customer-tiers", lang)
-        context.close()
+        with desk_page(browser, base, lang, "manager") as page:
+            page.goto(f"{base}/customers?q=A7K8M9")
+            shoot(page, "customer-search", lang)
+            page.goto(f"{base}/customers/{ids['liu-customer']}")
+            shoot(page, "customer-file", lang)
+            page.goto(f"{base}/vehicles/{ids['liu-car']}")
+            shoot(page, "vehicle-health", lang)
+            page.goto(f"{base}/customers/duplicates")
+            shoot(page, "customer-duplicates", lang)
+            page.goto(f"{base}/customers/tiers")
+            shoot(page, "customer-tiers", lang)
 
 
 def main() -> None:
@@ -144,8 +138,6 @@ def main() -> None:
         help="re-render only these customer-file pages (e.g. customer-file), both languages",
     )
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
     args.out.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="web-screenshots-"))
     url = f"sqlite:///{root / 'shop.sqlite3'}"
@@ -155,21 +147,17 @@ def main() -> None:
         for old in args.out.glob("web-*.png"):
             old.unlink()
     try:
-        with running_server(root, url) as base, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                if args.only:
-                    customer_file_pages(browser, base, ids, shoot)
-                    return
-                link = desk_pages(browser, base, ids, shoot)
-                quote_editor(browser, base, ids, shoot)
-                customer_phone(browser, base, link, shoot)
-                after_approval(browser, base, ids, shoot)
-                revised_quote(browser, base, ids, shoot)
-                manager_pages(browser, base, shoot)
+        with running_server(root, url) as base, headless_chromium() as browser:
+            if args.only:
                 customer_file_pages(browser, base, ids, shoot)
-            finally:
-                browser.close()
+                return
+            link = desk_pages(browser, base, ids, shoot)
+            quote_editor(browser, base, ids, shoot)
+            customer_phone(browser, base, link, shoot)
+            after_approval(browser, base, ids, shoot)
+            revised_quote(browser, base, ids, shoot)
+            manager_pages(browser, base, shoot)
+            customer_file_pages(browser, base, ids, shoot)
     finally:
         if args.keep:
             print(f"demo server folder kept: {root}")

@@ -7,7 +7,6 @@ and ``render_follow_up_screenshots.py``."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,17 +22,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))  # the customer-file tests' history maker
 
+# From tests/ (after the path above), as the browser tests have them: the browser and
+# the quote editor's steps, for the scripts that import this module.
+from headless_chromium import headless_chromium as headless_chromium  # noqa: E402
+from quote_editor_steps import fill_quote_line as fill_quote_line  # noqa: E402
+
 SERVER_COMMAND = Path(sys.executable).with_name("checkin-server")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--font-render-hinting=none",
-]
 LANGUAGES = ("en", "zh_CN")
 DESK: dict[str, Any] = {"viewport": {"width": 1440, "height": 900}}
 PHONE: dict[str, Any] = {
@@ -208,6 +202,30 @@ def sign_in(page: Any, base: str, lang: str, username: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit].primary")
     page.wait_for_url(f"{base}/board")
+
+
+@contextmanager
+def desk_page(browser: Any, base: str, lang: str, username: str) -> Iterator[Any]:
+    """A page at the desk's size, signed in as ``username`` in ``lang``; its browser
+    context closed on leaving."""
+    context = browser.new_context(**DESK)
+    try:
+        page = context.new_page()
+        sign_in(page, base, lang, username)
+        yield page
+    finally:
+        context.close()
+
+
+@contextmanager
+def phone_page(browser: Any, **options: Any) -> Iterator[Any]:
+    """A page at a phone's size (``options`` for its browser context, e.g. a locale),
+    its context closed on leaving."""
+    context = browser.new_context(**PHONE, **options)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def sign_with_finger(page: Any) -> None:

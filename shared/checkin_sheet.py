@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Literal
 
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from shared.checkin_words import BELONGINGS, TYRES, WARNING_LIGHTS, sheet_labels
@@ -45,6 +44,7 @@ from shared.domain import (
     damage_label,
     label,
 )
+from shared.figure_pdf import FiguresWholePDF
 from shared.resources import cjk_font, diagram_dir
 
 # fontTools logs every step of subsetting the font at INFO: noise in any log.
@@ -130,7 +130,7 @@ class SheetContent:
     signature_image: ImageSource | None = None
 
 
-class _Sheet(FPDF):
+class _Sheet(FiguresWholePDF):
     def __init__(self, labels: Mapping[str, str], footer_text: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.labels = labels
@@ -213,9 +213,9 @@ def render_sheet_pdf(content: SheetContent, labels: Mapping[str, str], lang: str
     pdf.set_xy(105, top)
     pdf.set_left_margin(105)
     pdf.heading(pdf.t("vehicle"))
-    pdf.pair(pdf.t("plate"), content.plate, 20)
-    pdf.pair(pdf.t("model"), content.car, 20)
-    pdf.pair(pdf.t("vin"), content.vin, 20)
+    pdf.pair(pdf.t("plate"), content.plate, 26)
+    pdf.pair(pdf.t("model"), content.car, 26)
+    pdf.pair(pdf.t("vin"), content.vin, 26)
     pdf.set_left_margin(10)
     pdf.set_xy(10, max(left_bottom, pdf.get_y()))
 

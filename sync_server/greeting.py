@@ -9,11 +9,9 @@ moved past check-in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists
 
 from shared.visit_status import VisitStatus
 from sync_server.record_tables import WalkaroundRow
@@ -22,22 +20,14 @@ from sync_server.visit_tables import Visit
 DEFAULT_TARGET_MINUTES = 10
 
 
-def not_greeted_in_time(
-    session: Session, visit_ids: Iterable[str], now: datetime, target_minutes: int
-) -> set[str]:
-    """Those of ``visit_ids`` waiting to be greeted for longer than the target."""
-    ids = sorted(set(visit_ids))
-    if not ids:
-        return set()
+def not_greeted(arrived_by: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """Whether a visit checked in at or before ``arrived_by`` (now less the target) still
+    waits to be greeted, for a query on ``visits``: no advisor, no walk-around begun (an
+    index look-up)."""
     began = exists().where(WalkaroundRow.visit_id == Visit.id)
-    return set(
-        session.scalars(
-            select(Visit.id).where(
-                Visit.id.in_(ids),
-                Visit.status == VisitStatus.checked_in.value,
-                Visit.advisor_user_id.is_(None),
-                Visit.checked_in_at <= now - timedelta(minutes=target_minutes),
-                ~began,
-            )
-        )
+    return and_(
+        Visit.status == VisitStatus.checked_in.value,
+        Visit.advisor_user_id.is_(None),
+        Visit.checked_in_at <= arrived_by,
+        ~began,
     )

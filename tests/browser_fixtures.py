@@ -6,43 +6,31 @@ browser once, when its first browser test asks for it, and each test opens conte
 its own through :class:`BrowserForOneTest`, which closes them after the test: pages, their
 open streams and their sign-ins end with the test that opened them.
 
-Needs Debian's ``chromium`` (``scripts/setup.sh --test`` installs it) and Playwright's
-Python package; Playwright's own browser download is not used.
+Launched as ``headless_chromium.py`` launches it (Debian's ``chromium``, Playwright's
+Python package).
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from headless_chromium import CHROMIUM, headless_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+__all__ = ["CHROMIUM", "BrowserForOneTest"]
 
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """The worker's Chromium (Playwright's sync API allows one per thread: every browser
     test takes this one)."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with headless_chromium() as browser:
+        yield browser
 
 
 class BrowserForOneTest:

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from approval_fixtures import put_approved_visit
 from flask import Flask
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -270,40 +271,6 @@ def _shop_once(app: Flask) -> list[int]:
     return list(found) if found else _shop(app)
 
 
-def _approved(session: Session, advisor: int, when: datetime, price: str) -> tuple[Any, ...]:
-    """A visit of ``advisor`` with a quote and its approval at ``when``."""
-    lock_feed(session)
-    customer = domain.Customer(name="Wang")
-    vehicle = domain.Vehicle(customer_id=customer.id, plate="京A12345")
-    visit = domain.Visit(
-        ticket_number="A-001",
-        customer_id=customer.id,
-        vehicle_id=vehicle.id,
-        advisor_user_id=advisor,
-    )
-    pads = domain.QuoteLine(
-        kind=domain.QuoteLineKind.part, description="Pads", unit_price=Decimal(price)
-    )
-    quote = domain.Quote(visit_id=visit.id, lines=[pads], tax_rate=Decimal("0.10"))
-    approval = domain.Approval(
-        quote_id=quote.id,
-        quote_version=1,
-        decisions={pads.id: domain.LineDecision.approved},
-        signature_id=domain.new_id(),
-        approved_at=when,
-    )
-    for kind, record in (
-        ("customer", customer),
-        ("vehicle", vehicle),
-        ("visit", visit),
-        ("quote", quote),
-        ("approval", approval),
-    ):
-        put_server_record(session, kind, record)
-    session.commit()
-    return visit, quote, approval
-
-
 FIRST_QUARTER = MonthRange(date(2026, 1, 1), date(2026, 3, 1), SHANGHAI)
 
 
@@ -313,9 +280,13 @@ def test_the_report_reads_the_summary_and_a_rebuild_puts_it_right(app: Flask) ->
     with app.app_context():
         session = db.session()
         li, tom = _shop(app)
-        _approved(session, li, datetime(2026, 1, 31, 15, 30, tzinfo=UTC), "100")  # Jan, shop
-        _approved(session, li, datetime(2026, 1, 31, 16, 30, tzinfo=UTC), "200")  # Feb, shop
-        visit, _, _ = _approved(session, tom, datetime(2026, 3, 2, tzinfo=UTC), "300")
+        put_approved_visit(
+            session, li, datetime(2026, 1, 31, 15, 30, tzinfo=UTC), "100"
+        )  # Jan, shop
+        put_approved_visit(
+            session, li, datetime(2026, 1, 31, 16, 30, tzinfo=UTC), "200"
+        )  # Feb, shop
+        visit = put_approved_visit(session, tom, datetime(2026, 3, 2, tzinfo=UTC), "300").visit
         expected = [
             AdvisorMonth(li, 2026, 1, 1, Decimal("110.00")),
             AdvisorMonth(li, 2026, 2, 1, Decimal("220.00")),
@@ -346,7 +317,7 @@ def test_a_new_shop_clock_keeps_the_figures_and_the_summary_follows_it(app: Flas
     with app.app_context():
         session = db.session()
         li, _ = _shop(app)
-        _approved(session, li, datetime(2026, 1, 31, 16, 30, tzinfo=UTC), "200")
+        put_approved_visit(session, li, datetime(2026, 1, 31, 16, 30, tzinfo=UTC), "200")
         in_utc = MonthRange(date(2026, 1, 1), date(2026, 3, 1), UTC)
         january = [AdvisorMonth(li, 2026, 1, 1, Decimal("220.00"))]
         assert approved_totals_by_advisor_month(session, in_utc) == january
@@ -371,9 +342,9 @@ def test_pushes_through_two_processes_lose_no_update(app: Flask) -> None:
         session = db.session()
         li, tom = _shop(app)
         when = datetime(2026, 2, 10, tzinfo=UTC)
-        first, _, _ = _approved(session, li, when, "100")
-        second, _, _ = _approved(session, li, when, "200")
-        _, third_quote, _ = _approved(session, tom, when, "50")
+        first = put_approved_visit(session, li, when, "100").visit
+        second = put_approved_visit(session, li, when, "200").visit
+        third_quote = put_approved_visit(session, tom, when, "50").quote
     both_applied = threading.Barrier(2, timeout=20)
     failures: list[BaseException] = []
 

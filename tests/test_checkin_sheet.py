@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,8 @@ from kiosk.services.printing import (
     sheet_labels,
 )
 from kiosk.services.walkaround import WalkaroundSheet
-from shared.checkin_sheet import LABEL_KEYS
+from shared.checkin_sheet import LABEL_KEYS, SheetContent, render_sheet_pdf
+from shared.domain import Walkaround
 from sync_server.sheets.checkin_sheet import sheet_labels as server_sheet_labels
 from sync_server.walkarounds import STATE_TEXT
 
@@ -244,6 +246,48 @@ def test_the_tablets_sheet_has_the_servers_words(lang: str) -> None:
     if lang == "zh_CN":
         assert sheet_labels(lang)["title"] == "接车单"
         assert sheet_labels(lang)["page"] == "第 {number} 页"
+
+
+# Figures as a sheet's notes carry them (each with its unit), and the words around them.
+SHEET_FIGURES = {
+    "en": (
+        "odometer 123,456 km at reception, fuel 3/8, tread 6.5 mm, a 12 cm scratch on the "
+        "door, about ¥1,280 to fix, a hum from 80 km/h.",
+        ["123,456 km", "3/8", "6.5 mm", "12 cm", "¥1,280", "80 km/h"],
+    ),
+    "zh_CN": (
+        "接车时里程表读数123,456公里，油量3/8，胎纹6.5毫米，车门有12厘米划痕，"
+        "修复约¥1,280，时速80 km/h以上有异响。",
+        ["123,456公里", "3/8", "6.5毫米", "12厘米", "¥1,280", "80km/h"],
+    ),
+}
+
+
+@needs_poppler
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_sheet_never_splits_a_figure_from_its_unit(lang: str, tmp_path: Path) -> None:
+    """Notes of every length put each figure at a line's end somewhere: none is split
+    between number and unit (or inside the number), in either language."""
+    body, figures = SHEET_FIGURES[lang]
+    # Each note's first word is two letters longer than the one before, so the line's end
+    # sweeps across every figure.
+    notes = "\n".join(f"{k + 1:02d}{'x' * (2 * k)} {body}" for k in range(48))
+    visit_id = str(uuid.uuid4())
+    walkaround = Walkaround(
+        visit_id=visit_id, odometer_km=123456, fuel_eighths=3, exterior_notes=notes
+    )
+    content = SheetContent(
+        shop_name="Bright Auto", ticket_number="T-042", concern_text=body, walkaround=walkaround
+    )
+    path = tmp_path / f"figures-{lang}.pdf"
+    path.write_bytes(render_sheet_pdf(content, server_sheet_labels(lang), lang))
+    # One line of words each (Chinese: its characters, whatever spaces pdftotext puts).
+    gap = "" if lang == "zh_CN" else " "
+    lines = [gap.join(line.split()) for line in pdf_text(path).splitlines()]
+    joined = gap.join(lines)
+    for figure in figures:
+        whole = sum(line.count(figure) for line in lines)
+        assert whole == joined.count(figure) >= 49, (figure, whole, joined.count(figure))
 
 
 FAKE_LP = """

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from customer_file_fixtures import Line, VisitPlan, make_car, make_customer, make_history
 from flask import Flask
 from flask.testing import FlaskClient
-from server_fixtures import Shop
+from server_fixtures import Shop, bearer
 from sqlalchemy import func, select
+from sync_changes import change, fields_of
 from web_fixtures import page_text, post_form, web_login
 
 from shared import domain
@@ -176,3 +177,69 @@ def test_merge_refuses_the_same_customer(app: Flask, client: FlaskClient, shop: 
     web_login(client, shop, "manager")
     response = client.get(f"/customers/merge?keep={keep}&merge={keep}")
     assert response.status_code == 400 and "two different customers" in page_text(response)
+
+
+def test_a_check_in_arriving_late_for_a_merged_file_goes_to_the_customer_who_stayed(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    """A tablet that had not synced the merge checks a new car and the moved car in under
+    the merged file: the server files both under the customer who stayed, and a tablet's
+    feed brings them with that customer."""
+    keep, other, car = two_files(app)
+    web_login(client, shop, "manager")
+    merged = post_form(client, "/customers/merge", {"keep": keep, "merge": other}, "/customers")
+    assert merged.status_code == 302, page_text(merged)
+
+    new_car = domain.Vehicle(customer_id=other, plate="粤C77777")
+    first = domain.Visit(
+        ticket_number="T-LATE1", customer_id=other, vehicle_id=new_car.id,
+        concern_text="Late check-in", status_token=domain.new_status_token(),
+    )  # fmt: skip
+    second = domain.Visit(
+        ticket_number="T-LATE2", customer_id=other, vehicle_id=car,
+        concern_text="Second late check-in", status_token=domain.new_status_token(),
+    )  # fmt: skip
+    at = int(datetime.now(UTC).timestamp() * 1000) - 60_000
+    tablet = shop.device_token("tablet", "Tablet 1")
+    pushed = client.post(
+        "/api/v1/sync/push",
+        json={
+            "schema": 1,
+            "changes": [
+                change("vehicle", new_car.id, fields_of(new_car), at, "dev-t"),
+                change("visit", first.id, fields_of(first), at + 1, "dev-t"),
+                change("visit", second.id, fields_of(second), at + 2, "dev-t"),
+            ],
+        },
+        headers=bearer(tablet),
+    )
+    assert [r["status"] for r in pushed.json["results"]] == [201, 201, 201], pushed.json
+    # A kiosk has no feed: the push's answer leaves its ticket's customer alone.
+    assert all("customer_id" not in r.get("server_fields", {}) for r in pushed.json["results"])
+
+    with app.app_context():
+        session = db.session()
+        for kind, model, record_id in (
+            ("vehicle", Vehicle, new_car.id),
+            ("visit", Visit, first.id),
+            ("visit", Visit, second.id),
+        ):
+            assert session.get(model, record_id).customer_id == keep
+            record = session.get(SyncRecord, (kind, record_id))
+            assert record.fields["customer_id"] == keep
+            assert record.clocks["customer_id"].endswith("-server")  # devices take it back
+
+    kept = page_text(client.get(f"/customers/{keep}"))
+    assert "T-LATE1" in kept and "T-LATE2" in kept and "粤C77777" in kept
+    gone = client.get(f"/customers/{other}")
+    assert "T-LATE" not in page_text(gone) and "was merged into" in page_text(gone)
+    assert f'href="/customers/{keep}"' in gone.get_data(as_text=True)
+    health = page_text(client.get(f"/vehicles/{new_car.id}"))
+    assert "T-LATE1" in health and "Zhang Wei" in health
+    found = page_text(client.get("/customers?q=粤C77777"))
+    assert "Zhang Wei" in found and "merged" not in found
+
+    feed = client.get("/api/v1/sync/changes?since=0", headers=bearer(tablet)).json
+    records = {(c["kind"], c["id"]): c for c in [*feed.get("related", []), *feed["changes"]]}
+    assert records[("visit", first.id)]["fields"]["customer_id"] == keep
+    assert ("customer", keep) in records

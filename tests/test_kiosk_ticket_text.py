@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.ui.text_wrap import NO_LINE_START, tidy_text
+from shared.figures import NO_LINE_START, tidy_text
 
 pytestmark = pytest.mark.ui
 

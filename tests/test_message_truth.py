@@ -54,7 +54,7 @@ def test_without_gateways_nothing_is_called_sent(
     web_login(client, shop, "manager")
     pass_check(client, by_email.visit_id)
     pass_check(client, by_text.visit_id)
-    assert send(app) == {"sent": 0, "retry": 0, "failed": 0, "not_sent": 2}
+    assert send(app) == {"sent": 0, "retry": 0, "failed": 0, "not_sent": 2, "taken_over": 0}
     assert {(m.channel, m.state) for m in messages(app)} == {
         ("email", "no_gateway"),
         ("sms", "no_gateway"),

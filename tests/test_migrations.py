@@ -7,6 +7,7 @@ import warnings
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -352,3 +353,44 @@ def test_0025_counts_every_hand_back_already_recorded_for_the_service_star(app: 
     assert "handed_back_jobs" not in inspect(app.extensions["db_engine"]).get_table_names()
     upgrade(app)
     assert jobs() == written
+
+
+def test_0027_drops_the_unused_origin_index_and_keeps_every_applied_change(
+    app: Flask, client: Any
+) -> None:
+    """A shop whose devices pushed before 0027: the changes applied stay, row for row
+    (a repeated push still gets its first answer); only the index on their origin goes."""
+    from server_fixtures import Shop, bearer
+
+    from sync_server.sync.tables import AppliedChange
+
+    token = Shop(app).device_token("tablet", "Lane tablet")
+    customer = to_wire(domain.Customer(name="王芳", phone="+8613612345678"))
+    change = {
+        "change_id": "0b6f9d2e-6a43-4c1e-9a55-2f7c1d3e4b5a",
+        "kind": "customer",
+        "id": customer.pop("id"),
+        "hlc": f"{int(datetime.now(UTC).timestamp() * 1000):016d}-0000-lane",
+        "fields": customer,
+    }
+    push = {"schema": 1, "changes": [change]}
+    first = client.post("/api/v1/sync/push", json=push, headers=bearer(token)).get_json()
+    assert first["results"][0]["status"] == 201
+
+    def applied() -> list[tuple]:  # type: ignore[type-arg]
+        with app.extensions["db_engine"].connect() as connection:
+            return [tuple(row) for row in connection.execute(select(AppliedChange.__table__))]
+
+    def origin_indexed() -> bool:
+        indexes = inspect(app.extensions["db_engine"]).get_indexes("applied_changes")
+        return any(index["column_names"] == ["origin"] for index in indexes)
+
+    before = applied()
+    assert len(before) == 1 and not origin_indexed()
+    script = ScriptDirectory.from_config(alembic_config(app))
+    command.downgrade(alembic_config(app), str(script.get_revision("0027").down_revision))
+    assert origin_indexed()
+    upgrade(app)
+    assert applied() == before and not origin_indexed()
+    again = client.post("/api/v1/sync/push", json=push, headers=bearer(token)).get_json()
+    assert again["results"] == first["results"]

@@ -29,7 +29,7 @@ from shared.visit_status import VisitStatus
 from sync_server import db
 from sync_server.back_office_tables import OutboundMessage
 from sync_server.messaging import notify_customer, send_due
-from sync_server.messaging.sending import attempts_of
+from sync_server.messaging.sending import EmailSender, attempts_of, claim_next, send_one
 from sync_server.table_base import utcnow
 
 SERVER_COMMAND = Path(sys.executable).with_name("checkin-server")
@@ -42,11 +42,20 @@ class Relay:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
         self.late_by = 0.0
+        self.step_s = 0.0  # each of RCPT and DATA answered this late
         self.hold = False
         self.arrived = threading.Event()
         self.released = threading.Event()
 
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        await asyncio.sleep(self.step_s)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.step_s)
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=default_policy)  # type: ignore[arg-type]
         )
@@ -181,3 +190,63 @@ def test_two_senders_at_once_send_each_message_once(app: Flask) -> None:
         rows = db.session().scalars(select(OutboundMessage)).all()
         assert {row.state for row in rows} == {"sent"}
         assert sorted(gateway.keys) == sorted(row.idempotency_key for row in rows)
+
+
+class Gateway:
+    """An SMS gateway that keeps the idempotency key of every message it is given."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.lock = threading.Lock()
+
+    def send(self, phone: str, text: str, *, idempotency_key: str) -> None:
+        with self.lock:
+            self.keys.append(idempotency_key)
+
+
+def test_a_sender_held_up_past_its_lease_leaves_the_message_to_the_one_that_took_it(
+    app: Flask,
+) -> None:
+    """A sender claims a message, then is held up (a pause, a slow step) until its lease
+    has run out; another sender takes the message over and sends it. When the first one
+    goes on, it must not send the message a second time."""
+    message_id = queue_ready(app, channel="sms", phone="+8613900001111")
+    gateway = Gateway()
+    lease = timedelta(seconds=5)
+    with app.app_context():
+        held_up, other = app.extensions["db_sessionmaker"](), db.session()
+        claimed_at = utcnow()
+        mine = claim_next(held_up, claimed_at, "held-up", lease)
+        assert mine is not None and mine.id == message_id
+        after_lease = claimed_at + lease + timedelta(seconds=1)
+        counts = send_due(other, app.config, sms=gateway, holder="other", now=after_lease)
+        assert counts["sent"] == 1
+        counted = send_one(held_up, mine, EmailSender(app.config), gateway, "held-up", claimed_at)
+        held_up.close()
+        assert counted == "taken_over"
+        message = other.get(OutboundMessage, message_id, populate_existing=True)
+        assert (message.state, message.attempts) == ("sent", 2)
+        assert [a.outcome for a in attempts_of(other, message_id)] == ["interrupted", "sent"]
+    assert gateway.keys == [message.idempotency_key]  # delivered once
+
+
+def test_a_slow_relay_is_cut_off_well_within_the_lease(app: Flask, relay: Relay) -> None:
+    """Each step of the conversation within the SMTP time-out, the whole of it not
+    within the sender's share of its lease: the sender ends it (a time-out) before
+    another may take the message over, and the retry carries the same Message-ID."""
+    message_id = queue_ready(app, email="sun@example.com")
+    app.config.update(SMTP_TIMEOUT_SECONDS=5, OUTBOX_LEASE_SECONDS=2)
+    relay.step_s = 0.7  # RCPT and DATA: 1.4 s in all, past half the lease (1 s)
+    with app.app_context():
+        session = db.session()
+        assert send_due(session, app.config)["retry"] == 1
+        message = session.get(OutboundMessage, message_id)
+        assert message.state == "pending" and "timeout" in message.last_error
+        relay.step_s = 0.0  # the relay answers promptly again; the usual lease
+        app.config.update(OUTBOX_LEASE_SECONDS=120)
+        later = utcnow() + timedelta(hours=1)
+        assert send_due(session, app.config, now=later)["sent"] == 1
+        outcomes = [attempt.outcome for attempt in attempts_of(session, message_id)]
+        assert outcomes == ["timeout", "sent"]
+    ids = {received["Message-ID"] for received in relay.messages}
+    assert ids == {message.email_message_id}

@@ -5,8 +5,8 @@ server processes").
   and moved to "walk-around done" by the signed step, applied after the rest of the
   batch (on PostgreSQL the visit's record is not written yet at that point: it is
   written once, numbered, just before the commit).
-- On PostgreSQL a push writes each new record once, with its feed number: no draft row
-  inserted and then updated.
+- On PostgreSQL a push writes each new record once, with its feed number (one ``COPY``
+  of the push's new records): no draft row inserted and then updated.
 - Another tablet pulls every record with its fields and clocks as the server holds
   them (the feed passes the stored JSON on undecoded), in feed order, each once.
 """
@@ -92,8 +92,8 @@ def test_a_check_in_and_its_signed_walkaround_in_one_push(
     assert numbers[0] > 0 and len(set(numbers)) == len(numbers)
     written = [s for s in statements if "sync_records" in s and not s.startswith("SELECT")]
     if app.extensions["db_engine"].dialect.name == "postgresql":
-        # One INSERT of the numbered records, nothing updated afterwards.
-        assert len(written) == 1 and written[0].startswith("INSERT INTO sync_records"), written
+        # One COPY of the numbered records, nothing updated afterwards.
+        assert len(written) == 1 and written[0].startswith("COPY sync_records"), written
 
     page = client.get("/api/v1/sync/changes?since=0&limit=500", headers=bearer(reader))
     assert page.status_code == 200 and page.mimetype == "application/json"

@@ -5,46 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from approval_fixtures import put_approved_visit
 from flask import Flask
 
-from shared import domain
 from sync_server import db
 from sync_server.people import create_user
 from sync_server.reports import AdvisorMonth, MonthRange, approved_totals_by_advisor_month
 from sync_server.shop_tables import UserRole
-from sync_server.sync.records import lock_feed, put_server_record
-
-
-def _approved_visit(advisor_id: int, approved_at: datetime, price: str) -> list[tuple[str, object]]:
-    customer = domain.Customer(name="Wang")
-    vehicle = domain.Vehicle(customer_id=customer.id, plate="京A12345")
-    visit = domain.Visit(
-        ticket_number="A-001",
-        customer_id=customer.id,
-        vehicle_id=vehicle.id,
-        advisor_user_id=advisor_id,
-    )
-    pads = domain.QuoteLine(
-        kind=domain.QuoteLineKind.part, description="Pads", unit_price=Decimal(price)
-    )
-    wipers = domain.QuoteLine(
-        kind=domain.QuoteLineKind.part, description="Wipers", unit_price=Decimal("100")
-    )
-    quote = domain.Quote(visit_id=visit.id, lines=[pads, wipers], tax_rate=Decimal("0.10"))
-    approval = domain.Approval(
-        quote_id=quote.id,
-        quote_version=1,
-        decisions={pads.id: domain.LineDecision.approved, wipers.id: domain.LineDecision.declined},
-        signature_id=domain.new_id(),
-        approved_at=approved_at,
-    )
-    return [
-        ("customer", customer),
-        ("vehicle", vehicle),
-        ("visit", visit),
-        ("quote", quote),
-        ("approval", approval),
-    ]
 
 
 def test_approved_totals_by_advisor_and_month(app: Flask) -> None:
@@ -52,7 +19,6 @@ def test_approved_totals_by_advisor_and_month(app: Flask) -> None:
         session = db.session()
         li = create_user(session, "li.na", "long-password-1", UserRole.ADVISOR).id
         tom = create_user(session, "tom", "long-password-2", UserRole.ADVISOR).id
-        lock_feed(session)
         for advisor, when, price in (
             (li, datetime(2026, 3, 2, 9, tzinfo=UTC), "200"),
             (li, datetime(2026, 3, 30, 9, tzinfo=UTC), "300"),
@@ -60,9 +26,7 @@ def test_approved_totals_by_advisor_and_month(app: Flask) -> None:
             (tom, datetime(2026, 3, 15, 9, tzinfo=UTC), "1000"),
             (tom, datetime(2025, 12, 31, 9, tzinfo=UTC), "999"),  # before the year asked
         ):
-            for kind, record in _approved_visit(advisor, when, price):
-                put_server_record(session, kind, record)
-        session.commit()
+            put_approved_visit(session, advisor, when, price)
 
         months = approved_totals_by_advisor_month(
             session, MonthRange(date(2026, 1, 1), date(2026, 12, 1), UTC)
@@ -87,14 +51,11 @@ def test_months_are_the_shops_own_months(app: Flask) -> None:
         session = db.session()
         li = create_user(session, "li.na", "long-password-1", UserRole.ADVISOR).id
         shop_settings(session).timezone = "Asia/Shanghai"
-        lock_feed(session)
         for when, price in (
             (datetime(2026, 3, 31, 15, 30, tzinfo=UTC), "100"),  # 31 March 23:30 in Shanghai
             (datetime(2026, 4, 30, 16, 30, tzinfo=UTC), "200"),  # 1 May 00:30 in Shanghai
         ):
-            for kind, record in _approved_visit(li, when, price):
-                put_server_record(session, kind, record)
-        session.commit()
+            put_approved_visit(session, li, when, price)
         year = (date(2026, 1, 1), date(2026, 12, 1))
         in_shanghai = approved_totals_by_advisor_month(
             session, MonthRange(*year, ZoneInfo("Asia/Shanghai"))

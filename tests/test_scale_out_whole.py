@@ -57,7 +57,8 @@ VISITS_PER_DEVICE = 12  # 5 changes each
 PHOTOS_PER_DEVICE = 2
 HAND_BACKS = 4
 FROZEN_S = 2.0
-LEASE_S = 5  # the killed sender's claim; its message goes out again after it
+LEASE_S = 8  # the killed sender's claim; its message goes out again after it (a sender
+# gives the relay half of it: the held conversation must outlast the moment of the kill)
 PREFIX = "whole-shop"
 WAIT_S = 60  # bounds on waiting for something that must happen: a hang fails the test
 
@@ -69,6 +70,7 @@ class SlowRelay:
     def __init__(self) -> None:
         self.message_ids: list[str] = []
         self.hold_next = False
+        self.held_for = ""  # the recipient of the conversation held
         self.holding = threading.Event()
         self.released = threading.Event()
 
@@ -78,6 +80,7 @@ class SlowRelay:
         envelope.rcpt_tos.append(address)
         if self.hold_next:
             self.hold_next = False
+            self.held_for = address
             self.holding.set()
             while not self.released.is_set():
                 await asyncio.sleep(0.02)
@@ -266,19 +269,23 @@ def _hand_back_with_one_sender_killed(
         }
         assert browser.post(url, data=form, timeout=30).status_code == 200
     assert relay.holding.wait(WAIT_S), "no process began to send a message"
+    # The process to kill is the one whose conversation the relay holds (before DATA):
+    # another process sending at that moment may have handed its message over already,
+    # and a sender killed after that is sent again by design (same Message-ID, twice).
     engine = create_engine(database)
     try:
         with engine.connect() as connection:
-            holders = list(
-                connection.execute(
-                    text("SELECT claimed_by FROM outbound_messages WHERE state = 'sending'")
-                ).scalars()
-            )
+            holder = connection.execute(
+                text(
+                    "SELECT claimed_by FROM outbound_messages "
+                    "WHERE state = 'sending' AND recipient = :held"
+                ),
+                {"held": relay.held_for},
+            ).scalar_one()
     finally:
         engine.dispose()
-    pids = {int(holder.rsplit(":", 1)[1]) for holder in holders}
-    senders = [process for process in shop if process.pid in pids]
-    assert senders, f"no serving process holds a claim: {holders}"
+    senders = [process for process in shop if process.pid == int(holder.rsplit(":", 1)[1])]
+    assert senders, f"no serving process holds the claim: {holder}"
     killed = senders[0]
     watch.watched.remove(killed)
     killed.kill()  # mid-send: the relay has not yet had the message

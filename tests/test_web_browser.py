@@ -26,6 +26,7 @@ import requests
 from browser_fixtures import CHROMIUM, BrowserForOneTest
 from live_server import LiveServer
 from PIL import Image, ImageDraw
+from quote_editor_steps import fill_quote_line
 
 from shared import domain
 from shared.wire import to_wire
@@ -251,17 +252,7 @@ def test_quote_approved_on_the_phone_then_work_may_start(server: LiveServer, bro
     assert advisor.input_value("input[name=option-1-label]") == "Aftermarket pads"
     advisor.wait_for_load_state()  # every line parsed before they are counted below
     for index, (option, kind, description, numbers, urgency) in enumerate(lines):
-        if advisor.locator(f"select[name=line-{index}-kind]").count() == 0:
-            advisor.click("button[value=add_line]")
-            advisor.wait_for_load_state()
-        advisor.select_option(f"select[name=line-{index}-option]", option)
-        advisor.select_option(f"select[name=line-{index}-kind]", kind)
-        advisor.fill(f"input[name=line-{index}-description]", description)
-        if kind == "labour":
-            advisor.fill(f"input[name=line-{index}-hours]", "")
-        for name, value in numbers.items():
-            advisor.fill(f"input[name=line-{index}-{name}]", value)
-        advisor.select_option(f"select[name=line-{index}-urgency]", urgency)
+        fill_quote_line(advisor, index, kind, description, numbers, option=option, urgency=urgency)
     advisor.check("input[name=line-2-photo]")
     advisor.click("button[value=save]")
     assert "Quote saved" in advisor.inner_text(".flash")

@@ -23,6 +23,7 @@ import pytest
 import requests
 import test_web_browser as browser_pages
 from live_server import LiveServer
+from quote_editor_steps import fill_quote_line
 from test_web_browser import CHROMIUM, PASSWORD, switch_language, sync_a_checkin
 
 from shared import domain
@@ -46,17 +47,6 @@ def sign_in(context: Any, server: LiveServer, username: str) -> Any:
     page.click("button[type=submit].primary")
     page.wait_for_url(re.compile(r".*/board$"))
     return page
-
-
-def fill_line(page: Any, index: int, kind: str, description: str, **numbers: str) -> None:
-    page.wait_for_load_state()  # a click on a link or button waits only for the page to begin
-    if page.locator(f"select[name=line-{index}-kind]").count() == 0:
-        page.click("button[value=add_line]")
-        page.wait_for_load_state()
-    page.select_option(f"select[name=line-{index}-kind]", kind)
-    page.fill(f"input[name=line-{index}-description]", description)
-    for name, value in numbers.items():
-        page.fill(f"input[name=line-{index}-{name}]", value)
 
 
 def sign_on_pad(page: Any) -> None:
@@ -84,12 +74,12 @@ def test_the_quote_editor_by_line_kind_with_a_running_total(
     # Labour: hours and rate (the rate written in the field, not a hint), no price.
     assert advisor.input_value("input[name=line-0-labour_rate]") == "180"
     assert advisor.is_hidden("input[name=line-0-unit_price]")
-    fill_line(advisor, 0, "labour", "Check the brakes", hours="0.5")
+    fill_quote_line(advisor, 0, "labour", "Check the brakes", {"hours": "0.5"})
     assert advisor.inner_text("fieldset[data-line] >> nth=0 >> output.amount") == "¥90.00"
     assert "¥101.70" in advisor.inner_text("#running-total")  # 90 + 13 % tax
 
     # A discount is one amount, with no urgency.
-    fill_line(advisor, 1, "discount", "Loyalty discount", unit_price="500")
+    fill_quote_line(advisor, 1, "discount", "Loyalty discount", {"unit_price": "500"})
     assert advisor.is_hidden("input[name=line-1-hours]")
     assert advisor.is_hidden("select[name=line-1-urgency]")
     assert advisor.is_visible("fieldset[data-line] >> nth=1 >> text=Amount taken off")
@@ -101,7 +91,9 @@ def test_the_quote_editor_by_line_kind_with_a_running_total(
 
     # A part: quantity, price and part number; a negative price is explained.
     advisor.fill("input[name=line-1-unit_price]", "20")
-    fill_line(advisor, 2, "part", "Brake cleaner", unit_price="−50", part_number="BC-1")
+    fill_quote_line(
+        advisor, 2, "part", "Brake cleaner", {"unit_price": "−50", "part_number": "BC-1"}
+    )
     assert advisor.input_value("input[name=line-2-quantity]") == "1"
     advisor.fill("input[name=tax_percent]", "13%")
     advisor.click("button[value=save]")
@@ -126,11 +118,11 @@ def test_the_customer_page_from_errors_to_a_revised_quote(
     advisor.goto(f"{server.url}/visits/{visit_id}")
     advisor.click("button[value=complete_walkaround]")
     advisor.click("text=Write or change the quote")
-    fill_line(advisor, 0, "labour", "Replace the front brake pads", hours="1.5")
+    fill_quote_line(advisor, 0, "labour", "Replace the front brake pads", {"hours": "1.5"})
     advisor.select_option("select[name=line-0-urgency]", "red")
-    fill_line(advisor, 1, "part", "Front brake pads (set)", unit_price="480")
+    fill_quote_line(advisor, 1, "part", "Front brake pads (set)", {"unit_price": "480"})
     advisor.select_option("select[name=line-1-urgency]", "red")
-    fill_line(advisor, 2, "part", "Wiper blades", quantity="2", unit_price="60")
+    fill_quote_line(advisor, 2, "part", "Wiper blades", {"quantity": "2", "unit_price": "60"})
     advisor.click("button[value=save]")
     advisor.click("text=Send to the customer")
     link = advisor.input_value("#approval-link")

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from headless_chromium import CHROMIUM
 from live_server import LiveServer
-from test_web_browser_desk import CHROMIUM, browser, language, shot, sign_in  # noqa: F401
+from test_web_browser_desk import browser, language, shot, sign_in  # noqa: F401
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

@@ -74,7 +74,7 @@ def test_email_reaches_the_smtp_server_in_english(app: Flask, smtp: Inbox) -> No
         app, name="Tom Becker", email="tom@example.com", channel="email", language="en"
     )
     queue(app, made.visit_id, "ready")
-    assert send(app) == {"sent": 1, "retry": 0, "failed": 0, "not_sent": 0}
+    assert send(app) == {"sent": 1, "retry": 0, "failed": 0, "not_sent": 0, "taken_over": 0}
     [message] = smtp.messages
     assert message["To"] == "tom@example.com" and message["From"] == "desk@shop.example"
     assert "京A12345 is ready for pick-up" in message["Subject"]
@@ -115,8 +115,14 @@ def test_unreachable_mail_server_is_retried_later_then_given_up(app: Flask) -> N
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())  # nobody listens
     made = make_visit(app, email="zw@example.com", channel="email")
     queue(app, made.visit_id, "ready")
-    assert send(app) == {"sent": 0, "retry": 1, "failed": 0, "not_sent": 0}
-    assert send(app) == {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}  # not due yet
+    assert send(app) == {"sent": 0, "retry": 1, "failed": 0, "not_sent": 0, "taken_over": 0}
+    assert send(app) == {
+        "sent": 0,
+        "retry": 0,
+        "failed": 0,
+        "not_sent": 0,
+        "taken_over": 0,
+    }  # not due yet
     later = utcnow() + timedelta(days=1)
     for _attempt in range(7):
         send(app, now=later)

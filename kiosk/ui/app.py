@@ -17,7 +17,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kivy.uix.widget import Widget
@@ -40,6 +40,7 @@ from kiosk.ui.advisor_checkin import AdvisorCheckinController
 from kiosk.ui.background import BackgroundWork
 from kiosk.ui.checkin import CheckinController
 from kiosk.ui.device_link import SHUTDOWN_WAIT_S, DeviceLink
+from kiosk.ui.fitting import is_narrow, is_roomy, is_short
 from kiosk.ui.fonts import register_fonts
 from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.keypads import Keypad, PlatePicker  # noqa: F401  (kv classes)
@@ -177,9 +178,12 @@ class CheckinApp(App):
     mode = StringProperty("kiosk")
     shop_name = StringProperty("")
     shop_timezone = StringProperty("")  # the shop's clock, for every time shown here
-    shop_timezone = StringProperty("")  # the shop's clock, for every time shown here
     connection = StringProperty(ConnectionState.CHECKING.value)
     advisor_name = StringProperty("")
+    # The window's shape (kiosk.ui.fitting): columns one above the other when narrow.
+    narrow = BooleanProperty(False)
+    roomy = BooleanProperty(True)
+    short = BooleanProperty(False)
 
     def __init__(
         self,
@@ -269,6 +273,8 @@ class CheckinApp(App):
     def build(self) -> Widget:
         register_fonts()
         Window.clearcolor = palette.BACKGROUND
+        self._fit_window()
+        Window.bind(size=self._fit_window)
         self.manager = ScreenManager(transition=NoTransition())
         self.checkin = CheckinController(
             self.manager,
@@ -317,6 +323,9 @@ class CheckinApp(App):
         Window.bind(on_request_close=self._on_request_close)
         return root
 
+    def _fit_window(self, *_args: Any) -> None:
+        self.narrow, self.roomy, self.short = is_narrow(), is_roomy(), is_short()
+
     @property
     def home_screen(self) -> str:
         """The home screen's name for this mode (tablet screens are built when needed)."""
@@ -352,6 +361,7 @@ class CheckinApp(App):
         self.tablet.stop()
         self.guard.stop()
         Window.unbind(on_request_close=self._on_request_close)
+        Window.unbind(size=self._fit_window)
         self.link.release()
         if hasattr(self, "checkin"):
             self.checkin.stop_scanning()

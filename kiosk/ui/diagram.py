@@ -80,6 +80,8 @@ class MarkBadge(Label):
 class CarDiagram(FloatLayout):
     """One view of the car with its damage marks; see the module docstring for events."""
 
+    takes_drags = True  # on a scrolling page, a finger here draws (kiosk.ui.fitting)
+
     view = StringProperty(DiagramView.left.value)
     lang = StringProperty("en")
     caption = StringProperty("")

@@ -71,6 +71,8 @@ def thumbnail_texture(sha256: str, path: Path) -> Texture | None:
 class PhotoView(FloatLayout):
     """A photo, fitted and centred, with pins; ``on_spot(x, y)`` when touched on it."""
 
+    takes_drags = True  # on a scrolling page, a finger here draws (kiosk.ui.fitting)
+
     texture = ObjectProperty(None, allownone=True)
     # Pins as (mark id, code, x, y); the badge of ``highlighted`` is drawn selected.
     pins = ListProperty()

@@ -23,6 +23,8 @@ INK_WIDTH = 2.5
 class SignaturePad(Widget):
     """Touch to sign; ``strokes`` holds the lines drawn; :meth:`clear` starts again."""
 
+    takes_drags = True  # on a scrolling page, a finger here draws (kiosk.ui.fitting)
+
     strokes = ListProperty()
     ink_length = NumericProperty(0.0)
 

@@ -16,49 +16,7 @@ from typing import Any
 
 from kivy.uix.label import Label
 
-from shared.figures import CLOSING_MARKS, NO_LINE_START, figure_spans
-
-MAX_FIXES = 8
-
-
-def tidy_text(text: str, lines: list[str]) -> str | None:
-    """``text`` with one line break added where a break between ``lines`` (``text`` as
-    Kivy laid it out) falls inside a figure or before a closing mark; None when every
-    break is fine (or none can be helped).
-
-    The figure (or the character before the mark) then starts the next line. Where
-    the figure starts its line already, the rest of it is pulled up instead: the line
-    ends after the figure and the marks that close it."""
-    spans: list[tuple[int, int]] = []
-    position = 0
-    for line in lines:
-        start = text.find(line, position)
-        if start < 0 or not line:
-            return None  # not the text these lines came from
-        spans.append((start, start + len(line)))
-        position = start + len(line)
-    figures = figure_spans(text)
-    for index in range(1, len(spans)):
-        (before_start, before_end), (line_start, _end) = spans[index - 1], spans[index]
-        split = next((f for f in figures if f[0] < line_start and f[1] > before_end), None)
-        if split is not None:
-            start = split[0]
-        elif text[line_start] in NO_LINE_START:
-            closed = next((f for f in figures if f[1] == before_end), None)
-            start = closed[0] if closed else before_end - 1
-        else:
-            continue
-        if start > before_start:
-            while text[start].isspace():
-                start += 1
-            return text[:start].rstrip() + "\n" + text[start:]
-        # The figure is the whole line: end the line after it and its closing marks.
-        figure_end = next((f[1] for f in figures if f[0] == start), before_end)
-        cut = max(figure_end, line_start)
-        cut += len(CLOSING_MARKS.match(text, cut).group())  # type: ignore[union-attr]
-        if cut < len(text) and text[cut] != "\n":
-            return text[:cut] + "\n" + text[cut:].lstrip()
-    return None
+from shared.figures import MAX_FIXES, tidy_text
 
 
 class TidyLabel(Label):

@@ -8,16 +8,17 @@ manager's page with what to configure; once it is configured they can be sent ag
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from sync_server.back_office_tables import OutboundMessage
 from sync_server.messaging import CALLED, FAILED, NO_GATEWAY, PENDING, TO_CALL
 from sync_server.table_base import utcnow
+from sync_server.visit_tables import Visit
 
 NOT_SENT_STATES = (NO_GATEWAY, FAILED)
 
@@ -77,17 +78,13 @@ def send_again(session: Session, ready: Gateways) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def visits_to_call(session: Session, visit_ids: Iterable[str]) -> set[str]:
-    """Those of ``visit_ids`` whose customer is waiting for the advisor's call."""
-    ids = sorted(set(visit_ids))
-    if not ids:
-        return set()
-    return set(
-        session.scalars(
-            select(OutboundMessage.visit_id).where(
-                OutboundMessage.state == TO_CALL, OutboundMessage.visit_id.in_(ids)
-            )
-        )
+def waiting_for_a_call() -> ColumnElement[bool]:
+    """Whether the visit's customer waits for the advisor's call, for a query on
+    ``visits`` (an index look-up on the messages of the visit)."""
+    return (
+        select(OutboundMessage.id)
+        .where(OutboundMessage.visit_id == Visit.id, OutboundMessage.state == TO_CALL)
+        .exists()
     )
 
 
@@ -111,5 +108,5 @@ __all__ = [
     "not_sent_counts",
     "not_sent_messages",
     "send_again",
-    "visits_to_call",
+    "waiting_for_a_call",
 ]

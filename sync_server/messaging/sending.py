@@ -21,7 +21,9 @@ import logging
 import os
 import smtplib
 import socket
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -42,6 +44,9 @@ BATCH_SIZE = 50
 # overtaken; a dead one's message goes out again this long after it died.
 LEASE_SECONDS = 120
 SMTP_TIMEOUT_SECONDS = 20
+# The part of its lease a sender gives the relay's conversation: the rest is the margin
+# for recording the outcome before another sender may take the message over.
+SEND_SHARE_OF_LEASE = 0.5
 PENDING, SENDING, SENT, FAILED, NO_GATEWAY = "pending", "sending", "sent", "failed", "no_gateway"
 
 
@@ -93,7 +98,11 @@ class EmailSender:
         *,
         message_id: str,
         headers: Mapping[str, str] | None = None,
+        within_s: float | None = None,
     ) -> None:
+        """Send one message; with ``within_s``, the whole conversation with the relay
+        ends within that many seconds (a time-out, ``TimeoutError``, if it has not):
+        each step's own time-out alone would let a slow relay run it past a lease."""
         if not self.host:
             log.info("email to %s not sent: SMTP_HOST is not set", mask_email(recipient))
             raise NoGateway("SMTP_HOST is not set")
@@ -116,12 +125,44 @@ class EmailSender:
                 filename=filename,
                 params=params,
             )
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+        timeout = self.timeout if within_s is None else max(0.1, min(self.timeout, within_s))
+        with (
+            smtplib.SMTP(self.host, self.port, timeout=timeout) as smtp,
+            _deadline(smtp, within_s),
+        ):
             if self.starttls:
                 smtp.starttls()
             if self.user:
                 smtp.login(self.user, self.password)
             smtp.send_message(message)
+
+
+@contextmanager
+def _deadline(smtp: smtplib.SMTP, within_s: float | None) -> Iterator[None]:
+    """End ``smtp``'s conversation ``within_s`` seconds from now: its socket is shut,
+    which wakes a step waiting on the relay, and the step's failure becomes a
+    ``TimeoutError`` (the relay may have taken the message: a time-out)."""
+    if within_s is None:
+        yield
+        return
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        with suppress(OSError):
+            smtp.sock.shutdown(socket.SHUT_RDWR)  # type: ignore[union-attr]
+
+    timer = threading.Timer(max(0.0, within_s), cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except (OSError, smtplib.SMTPException) as error:
+        if expired.is_set():
+            raise TimeoutError(f"the relay did not finish within {within_s:.0f} s") from error
+        raise
+    finally:
+        timer.cancel()
 
 
 def _attachments(session: Session, message: OutboundMessage) -> list[tuple[str, str, bytes]]:
@@ -278,6 +319,26 @@ def _timed_out(error: BaseException) -> bool:
     return False
 
 
+def _renew_claim(
+    session: Session, message: OutboundMessage, holder: str, now: datetime, lease: timedelta
+) -> bool:
+    """Right before the gateway: hold the claim for a whole lease from now, if this
+    sender still holds it (compare-and-set, committed). False when another sender took
+    the message over meanwhile: this sender was held up past its lease (a pause, a slow
+    step) and the other one sends it; sending it here too would deliver it twice."""
+    renewed = session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id == message.id,
+            OutboundMessage.state == SENDING,
+            OutboundMessage.claimed_by == holder,
+        )
+        .values(claimed_until=max(now, utcnow()) + lease)
+    ).rowcount
+    session.commit()
+    return bool(renewed)
+
+
 def send_one(
     session: Session,
     message: OutboundMessage,
@@ -285,10 +346,14 @@ def send_one(
     sms: SmsSender,
     holder: str,
     now: datetime,
+    lease: timedelta = timedelta(seconds=LEASE_SECONDS),
 ) -> str:
-    """Hand one claimed message to its gateway; see :func:`_finish` for what it returns.
+    """Hand one claimed message to its gateway; see :func:`_finish` for what it returns
+    (or ``taken_over``: another sender took the message over, see :func:`_renew_claim`).
     A reminder or greeting (``follow_up:*``) is checked again first: an opt-out since it
-    was queued withdraws it, quiet hours put it off (``follow_up.run.send_check``)."""
+    was queued withdraws it, quiet hours put it off (``follow_up.run.send_check``). An
+    e-mail's conversation with the relay ends well within the lease, so no other sender
+    takes the message over while it may still be delivered."""
     headers: dict[str, str] = {}
     if message.event.startswith("follow_up:"):
         from sync_server.follow_up.run import send_check
@@ -298,15 +363,20 @@ def send_one(
             return _finish(session, message, holder, WITHDRAWN, "opted out since", now)
         if verdict == "later" and later is not None:
             return _finish(session, message, holder, LATER, "quiet hours", now, later=later)
+    attachments = _attachments(session, message) if message.channel == "email" else []
+    if not _renew_claim(session, message, holder, now, lease):
+        log.warning("message %s was taken over by another sender: not sent here", message.id)
+        return "taken_over"
     try:
         if message.channel == "email":
             email.send(
                 message.recipient,
                 message.subject,
                 message.body,
-                _attachments(session, message),
+                attachments,
                 message_id=message.email_message_id,
                 headers=headers,
+                within_s=lease.total_seconds() * SEND_SHARE_OF_LEASE,
             )
         else:
             sms.send(message.recipient, message.body, idempotency_key=message.idempotency_key)
@@ -348,13 +418,13 @@ def send_due(
     email = EmailSender(config)
     sms = sms or config.get("SMS_SENDER") or LoggingSmsSender()
     lease = timedelta(seconds=float(config.get("OUTBOX_LEASE_SECONDS", LEASE_SECONDS)))
-    counts = {SENT: 0, "retry": 0, FAILED: 0, "not_sent": 0}
+    counts = {SENT: 0, "retry": 0, FAILED: 0, "not_sent": 0, "taken_over": 0}
     for _ in range(limit):
         moment = fixed or utcnow()  # a long pass claims each message on a fresh lease
         message = claim_next(session, moment, holder, lease)
         if message is None:
             break
-        counted = send_one(session, message, email, sms, holder, moment)
+        counted = send_one(session, message, email, sms, holder, moment, lease)
         counts[counted] = counts.get(counted, 0) + 1
     return counts
 

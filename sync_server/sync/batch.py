@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from sync_server.models import Base
 from sync_server.sync import feed
+from sync_server.sync.bulk_rows import insert_rows
 from sync_server.sync.tables import AppliedChange, SyncRecord
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ def flush_batch(session: Session) -> None:
             for table in Base.metadata.sorted_tables:
                 rows = by_table.get(table)
                 if rows:
-                    session.execute(table.insert(), [row.column_values() for row in rows])
+                    insert_rows(session, table, [row.column_values() for row in rows])
     session.flush()
     if held:  # only once the rest of the batch is written
         feed.insert_at_commit(session, held)

@@ -42,6 +42,7 @@ from sqlalchemy import String, cast, event, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from sync_server.sync.bulk_rows import insert_rows
 from sync_server.sync.tables import SyncCounter, SyncRecord
 
 _FEED_COUNTER = "sync_feed_counter"
@@ -241,7 +242,7 @@ def number_records(session: Session) -> None:
     if held:
         for row in held:
             row.seq = numbers.pop(row.seq)
-        session.execute(SyncRecord.__table__.insert(), [row.column_values() for row in held])
+        insert_rows(session, SyncRecord.__table__, [row.column_values() for row in held])
     if numbers:  # records written with a draft (they existed before, or in a savepoint)
         session.execute(
             text(

@@ -117,6 +117,11 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
         )
         if fields is not change.fields:
             change, tier_settled = replace(change, fields=fields), "tier" in fields
+    customer_settled = False  # the server filed it under the customer who stayed
+    if change.kind in trust.OWNED_BY_A_CUSTOMER:
+        fields = trust.settle_merged_customer(session, change.fields)
+        if fields is not change.fields:
+            change, customer_settled = replace(change, fields=fields), True
     policy.check_status_change(change, role, existing)
     if change.kind == "visit":
         trust.check_walkaround_signed(
@@ -156,6 +161,11 @@ def apply_change(session: Session, change: Change, *, origin: str, role: str) ->
         clocks["status_token"] = server_hlc([change.hlc])
     if tier_settled:
         clocks["tier"] = server_hlc([change.hlc])
+    if customer_settled and state.get("customer_id") == change.fields["customer_id"]:
+        # The server's clock: a tablet takes the customer who stayed from its feed (with
+        # that customer's record beside it). The push's result does not name them: a
+        # kiosk, which has no feed, keeps the customer it filed its ticket under.
+        clocks["customer_id"] = server_hlc([change.hlc])
     state["id"] = change.id
     try:
         record = from_wire(change.kind, state)

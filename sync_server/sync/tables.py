@@ -51,7 +51,7 @@ class AppliedChange(Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(20))
     record_id: Mapped[str] = mapped_column(String(36))
-    origin: Mapped[str] = mapped_column(String(36), index=True)
+    origin: Mapped[str] = mapped_column(String(36))  # no index: no query reads by it
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
     applied_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -19,7 +19,9 @@ believes any of it (docs/sync.md "Clock rules" and "What the server trusts").
   status-link key (``shared.domain.status_token_for``), else the server makes one. A customer's tier
   (VIP) is the server's too: a device's new customer is "regular" (or "vip" when its
   phone number is a VIP's in the customer file), and a device's change of the tier is
-  dropped.
+  dropped. Which customer a car, a visit or an appointment belongs to is the server's
+  last word too: one filed under a customer file merged into another (a device that
+  had not synced the merge) goes to the customer who stayed.
 
 No Flask here: :func:`init_app` copies the settings; everything else takes the session.
 """
@@ -45,7 +47,7 @@ from shared.validation import FieldIssue
 from shared.visit_status import VisitStatus
 from shared.wire import MAX_LENGTHS, MAX_WHOLE_NUMBER
 from sync_server.pairing import status_link_key
-from sync_server.sync.batch import batch_cache
+from sync_server.sync.batch import batch_cache, cached_get
 from sync_server.table_base import Base
 from sync_server.visit_tables import Customer
 
@@ -394,27 +396,20 @@ def vip_phone(session: Session, phone: str) -> bool:
     known = cache.facts.get(_VIP_PHONES) if cache is not None else None
     if known is not None and phone in known[0]:
         return phone in known[1]
-    return bool(_vip_phones_among(session, [phone]))
+    from sync_server.appointments.vip import vip_phones_among
+
+    return bool(vip_phones_among(session, [phone]))
 
 
 def load_vip_phones(session: Session, phones: Iterable[Any]) -> None:
     """Look up, in one query, which of these phone numbers (a push's customers') are a
     VIP's: :func:`vip_phone` then answers from memory for the rest of the batch."""
+    from sync_server.appointments.vip import vip_phones_among
+
     cache = batch_cache(session)
     asked = {phone for phone in phones if isinstance(phone, str) and phone.strip()}
     if cache is not None and asked:
-        cache.facts[_VIP_PHONES] = (asked, _vip_phones_among(session, sorted(asked)))
-
-
-def _vip_phones_among(session: Session, phones: list[str]) -> set[str]:
-    from sync_server.appointments.vip import vip_phone_queries
-
-    found: set[str] = set()
-    for start in range(0, len(phones), 400):
-        chunk = phones[start : start + 400]
-        for query in vip_phone_queries():
-            found.update(session.scalars(query.where(Customer.phone.in_(chunk)).distinct()))
-    return found
+        cache.facts[_VIP_PHONES] = (asked, vip_phones_among(session, asked))
 
 
 _VIP_PHONES = "vip_phones"
@@ -448,3 +443,29 @@ def settle_status_token(
     if "status_token" in fields and fields["status_token"] != existing_fields.get("status_token"):
         return {name: value for name, value in fields.items() if name != "status_token"}
     return fields
+
+
+# Kinds whose records name the customer they belong to.
+OWNED_BY_A_CUSTOMER = frozenset({"vehicle", "visit", "appointment"})
+# A merge points files merged earlier at the customer who stays, so one step reaches
+# the survivor; a few more cost nothing and survive a database edited by hand.
+_MERGE_STEPS = 8
+
+
+def settle_merged_customer(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a car, visit or appointment change with its customer made the one
+    who stayed, when the change names a customer file merged into another (a device
+    that had not synced the merge checks a car in under the old file). Returns
+    ``fields`` itself when nothing changes, else a copy."""
+    named = fields.get("customer_id")
+    if not isinstance(named, str):
+        return fields
+    customer_id, seen = named, {named}
+    for _step in range(_MERGE_STEPS):
+        row = cached_get(session, Customer, customer_id)
+        stayed = getattr(row, "merged_into_id", None) if row is not None else None
+        if not stayed or stayed in seen:
+            break
+        customer_id = stayed
+        seen.add(stayed)
+    return fields if customer_id == named else {**fields, "customer_id": customer_id}

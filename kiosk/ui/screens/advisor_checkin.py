@@ -14,6 +14,7 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.services.advisor_checkin import Arrival
 from kiosk.services.checkin_flow import CheckinFlow, CheckinPath
+from kiosk.ui.fitting import FittedScreen
 from shared.consent import CONSENT_VERSION, consent_text
 from shared.shop_time import shop_time_text, zone_or_local
 
@@ -38,8 +39,10 @@ class ArrivalRow(ButtonBehavior, BoxLayout):
             _controller().choose_arrival(self.appointment_id)
 
 
-class ArrivalsScreen(Screen):
+class ArrivalsScreen(FittedScreen):
     """Today's appointments not checked in yet, and the walk-in button."""
+
+    page_min_dp = ((0, 620), (0, 800))  # dp: (wide, narrow); scrolls on a smaller window
 
     arrivals = ListProperty([])
     rows = ListProperty([])

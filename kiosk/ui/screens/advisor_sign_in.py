@@ -12,10 +12,13 @@ from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, Strin
 from kivy.uix.screenmanager import Screen
 
 from kiosk.services.server_client import UserMessage
+from kiosk.ui.fitting import FittedScreen
 
 
-class AdvisorSignInScreen(Screen):
+class AdvisorSignInScreen(FittedScreen):
     """Names of the advisors who may use this tablet, and a PIN pad."""
+
+    page_min_dp = ((0, 780), (0, 1100))  # dp: (wide, narrow); scrolls on a smaller window
 
     # [{"username": ..., "display_name": ...}], by name
     advisors = ListProperty([])

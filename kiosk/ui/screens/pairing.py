@@ -12,7 +12,6 @@ from kivy.app import App
 from kivy.core.window import Window, WindowBase
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
-from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
 from kiosk.services.device_store import DeviceSettings
@@ -25,6 +24,7 @@ from kiosk.services.pairing import (
 from kiosk.services.pairing_code import invalid_character_message, is_code_character
 from kiosk.services.server_client import default_device_name
 from kiosk.ui.background import BackgroundWork
+from kiosk.ui.fitting import FittedScreen
 from shared.i18n import Text
 
 KEYPAD_COLUMNS = 8
@@ -39,8 +39,10 @@ UNEXPECTED_FAILURE = Text(
 )
 
 
-class PairingScreen(Screen):
+class PairingScreen(FittedScreen):
     """Shown while this device has no token."""
+
+    page_min_dp = ((0, 740), (0, 1100))  # dp: (wide, narrow); scrolls on a smaller window
 
     code = StringProperty("")
     busy = BooleanProperty(False)

@@ -21,10 +21,10 @@ from kivy.properties import (
 )
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.screenmanager import Screen
 
 from kiosk.services.sync_progress import ProgressReading
 from kiosk.services.tablet_queue import PROGRESS_LABELS, QueueEntry, waiting_text
+from kiosk.ui.fitting import FittedScreen
 from shared.i18n import Text
 from shared.visit_status import status_label
 
@@ -61,8 +61,10 @@ class SyncBar(BoxLayout):
     reading = ObjectProperty(None, allownone=True)
 
 
-class QueueScreen(Screen):
+class QueueScreen(FittedScreen):
     """The signed-in advisor's home on the tablet."""
+
+    page_min_dp = ((0, 560), (0, 700))  # dp: (wide, narrow); scrolls on a smaller window
 
     entries = ListProperty([])  # QueueEntry, in queue order
     rows = ListProperty([])  # the RecycleView's data, in the current language

@@ -6,14 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.properties import ListProperty
-from kivy.uix.screenmanager import Screen
+
+from kiosk.ui.fitting import FittedScreen
 
 if TYPE_CHECKING:
     from kiosk.ui.checkin import CheckinController
 
 
-class StepScreen(Screen):
+class StepScreen(FittedScreen):
     """A step of the check-in; ``issues`` are the field messages it shows."""
+
+    page_min_dp = ((0, 740), (0, 1000))  # dp: (wide, narrow); scrolls on a smaller window
 
     issues = ListProperty()
 

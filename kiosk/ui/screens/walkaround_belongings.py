@@ -17,6 +17,8 @@ from kiosk.ui.screens.walkaround_common import WalkaroundStepScreen
 class WalkaroundBelongingsScreen(WalkaroundStepScreen):
     """The checklist and keys on the left, the notes on the right."""
 
+    page_min_dp = ((0, 760), (0, 1300))  # one column when narrow: taller
+
     keys_count = NumericProperty(1)
     item_tiles = DictProperty()
 

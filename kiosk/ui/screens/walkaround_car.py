@@ -28,6 +28,8 @@ KIOSK_KM_HIGHER = Text("Kiosk: {kiosk} km ({difference} km more). This reading i
 class WalkaroundCarScreen(WalkaroundStepScreen):
     """The odometer on the left; fuel, warning lights and tread on the right."""
 
+    page_min_dp = ((0, 760), (0, 1450))  # one column when narrow: taller
+
     fuel = NumericProperty(-1)  # eighths; -1 while not read
     fuel_text = StringProperty("")
     previous_km = StringProperty("")
@@ -43,7 +45,7 @@ class WalkaroundCarScreen(WalkaroundStepScreen):
             self.ids.fuel_row.add_widget(tile)
             self.fuel_tiles[eighths] = tile
         for code in WARNING_LIGHTS:
-            tile = Factory.WalkaroundTile(value=code)
+            tile = Factory.LightTile(value=code)
             tile.bind(on_release=lambda _t, c=code: self.toggle_light(c))
             self.ids.light_grid.add_widget(tile)
             self.light_tiles[code] = tile

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from kivy.app import App
 from kivy.core.text import Label as CoreLabel
 from kivy.metrics import dp
 from kivy.properties import (
@@ -23,8 +24,8 @@ from kivy.properties import (
 )
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
-from kivy.uix.screenmanager import Screen
 
+from kiosk.ui.fitting import FittedScreen
 from kiosk.ui.text_wrap import TidyLabel
 from kiosk.ui.widgets import ToggleTile
 from shared.i18n import Text
@@ -39,12 +40,27 @@ STATE_TEXT: dict[str, Text] = {
 }
 
 
-class WalkaroundStepScreen(Screen):
-    """One step of the walk-around; ``issues`` are the messages it shows."""
+class WalkaroundStepScreen(FittedScreen):
+    """One step of the walk-around; ``issues`` are the messages it shows. Its page
+    scrolls on a window lower than 760 dp (wide; more with the saved note on a row of
+    its own, or a message shown) or 1100 dp (narrow, one column)."""
+
+    page_min_dp = ((0, 760), (0, 1100))
 
     step = StringProperty("")
     flow = ObjectProperty(None, allownone=True, rebind=True)
     issues = ListProperty()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ids.header.fbind("height", self._fit_page)
+
+    def extra_height(self) -> float:
+        header = self.ids.get("header")
+        app: Any = App.get_running_app()
+        if header is None or app is None or getattr(app, "narrow", False):
+            return 0.0
+        return max(0.0, header.height - dp(136))  # the saved note on a row of its own
 
     @property
     def controller(self) -> WalkaroundController:
@@ -69,9 +85,50 @@ class WalkaroundStepScreen(Screen):
 
 
 class WalkaroundHeader(BoxLayout):
-    """The visit (ticket, plate, customer, concern), the signature state, and the tabs."""
+    """The visit (ticket, plate, customer, concern), the signature state, and the tabs.
+
+    Wide, two rows: the visit, its state and "back"; the tabs, the saved note and the
+    language (the saved note on a third row where the window is not ``app.roomy``).
+    Narrow (``app.narrow``), four: the visit and "back"; the state and the language;
+    the tabs sharing the width; the saved note."""
 
     flow = ObjectProperty(None, allownone=True, rebind=True)
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        self._chip_row = BoxLayout(size_hint_y=None, height=dp(56), spacing=dp(12))
+        self._saved_row = BoxLayout(size_hint_y=None, height=dp(26))
+        app = App.get_running_app()
+        if app is not None and hasattr(app, "narrow"):
+            app.fbind("narrow", self._arrange)
+            app.fbind("roomy", self._arrange)
+            self._arrange()
+
+    def _arrange(self, *_args: Any) -> None:
+        app: Any = App.get_running_app()
+        narrow, roomy = app.narrow, app.roomy
+        ids = self.ids
+        for widget in (ids.state_chip, ids.saved, ids.language):
+            if widget.parent is not None:
+                widget.parent.remove_widget(widget)
+        for row in (self._chip_row, self._saved_row):
+            if row.parent is not None:
+                self.remove_widget(row)
+        if narrow:
+            self._chip_row.add_widget(ids.state_chip)
+            self._chip_row.add_widget(ids.language)
+            self._saved_row.add_widget(ids.saved)
+            self.add_widget(self._chip_row, index=1)  # under the visit, above the tabs
+            self.add_widget(self._saved_row)
+        else:
+            ids.top_row.add_widget(ids.state_chip, index=1)  # before "back to the queue"
+            if roomy:
+                ids.tab_row.add_widget(ids.saved)
+            else:
+                self._saved_row.add_widget(ids.saved)
+                self.add_widget(self._saved_row)
+            ids.tab_row.add_widget(ids.language)
+        rows = self.children
+        self.height = sum(row.height for row in rows) + self.spacing * (len(rows) - 1)
 
 
 class OneLineWidth:

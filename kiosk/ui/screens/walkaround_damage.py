@@ -42,6 +42,8 @@ class MarkRow(ButtonBehavior, BoxLayout):
 class WalkaroundDamageScreen(WalkaroundStepScreen):
     """The diagram on the left; on the right the mark editor, or the lists of marks."""
 
+    page_min_dp = ((0, 760), (0, 1400))  # one column when narrow: taller
+
     view = StringProperty(DiagramView.left.value)
     # Today's mark in the editor, or the earlier visit's mark looked at (not both).
     selected_mark = StringProperty("")

@@ -30,6 +30,8 @@ NO_MARKS = Text("No damage marked yet: mark it on the Damage tab first.", "kiosk
 class WalkaroundPhotosScreen(WalkaroundStepScreen):
     """Thumbnails on the left, the photo with its pins in the middle, marks on the right."""
 
+    page_min_dp = ((0, 760), (0, 1350))  # one column when narrow: taller
+
     current = StringProperty("")  # the SHA-256 of the photo shown large
     pin_mark = StringProperty("")  # the mark that the next touch on the photo pins
     has_camera = BooleanProperty(False)

@@ -51,6 +51,8 @@ class SummaryRow(BoxLayout):
 class WalkaroundSignScreen(WalkaroundStepScreen):
     """The summary on the left; the signature, print and finish on the right."""
 
+    page_min_dp = ((0, 760), (0, 1350))  # one column when narrow: taller
+
     report_title = StringProperty("")
     summary_font = NumericProperty(SUMMARY_FONT)
     state_detail = StringProperty("")

@@ -14,9 +14,9 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import ListProperty
-from kivy.uix.screenmanager import Screen
 
 from kiosk.services.checkin_flow import LookupKind, phone_complete, phone_prefix
+from kiosk.ui.fitting import FittedScreen
 
 SCAN_APPOINTMENT_QR = "scan_appointment_qr"
 PHONE_OR_PLATE = "phone_or_plate"
@@ -24,8 +24,10 @@ NEW_VISIT = "new_visit"
 CHOICES: tuple[str, ...] = (SCAN_APPOINTMENT_QR, PHONE_OR_PLATE, NEW_VISIT)
 
 
-class WelcomeScreen(Screen):
+class WelcomeScreen(FittedScreen):
     """The lobby kiosk's first screen once paired."""
+
+    page_min_dp = ((0, 700), (0, 1000))  # dp: (wide, narrow); scrolls on a smaller window
 
     __events__ = ("on_choice",)
     issues = ListProperty()
