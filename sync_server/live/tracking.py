@@ -2,7 +2,8 @@
 
 Session events on the app's sessions note the visits (and the customers, cars,
 walk-arounds, photos, signatures and messages shown beside them) that a flush or a bulk
-INSERT of a push wrote. At commit:
+INSERT of a push wrote (on PostgreSQL a push's new rows arrive by ``COPY``, which
+``sync_server.sync.bulk_rows`` reports here). At commit:
 
 * **PostgreSQL**: the transaction itself sends ``pg_notify`` on :data:`CHANNEL`, so the
   notice leaves only if the change commits, and every server process on the database
@@ -23,6 +24,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from sync_server.live.broadcaster import VISIT
+from sync_server.sync.bulk_rows import on_copy
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,15 @@ def _on_execute(state: ORMExecuteState) -> None:
     parameters = state.parameters
     rows = parameters if isinstance(parameters, list) else [parameters or {}]
     _changes(state.session).note(table, rows)
+
+
+def _on_copy(session: Session, table: str, rows: Any) -> None:
+    """A push's new rows streamed in by ``COPY`` (PostgreSQL), which no ORM event sees."""
+    if table in WATCHED:
+        _changes(session).note(table, rows)
+
+
+on_copy(_on_copy)
 
 
 def watch(sessions: sessionmaker[Session], publish: Callable[[str, dict[str, Any]], None]) -> None:

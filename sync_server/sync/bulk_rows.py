@@ -22,6 +22,17 @@ from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+# Told of every COPY: ``(session, table name, rows)``. A ``COPY`` is not an ORM execution,
+# so the session's ``do_orm_execute`` listeners (the live board's, which notes what a
+# push wrote) never see it; they register here instead (:func:`on_copy`).
+_COPY_LISTENERS: list[Callable[[Session, str, Sequence[dict[str, Any]]], None]] = []
+
+
+def on_copy(listener: Callable[[Session, str, Sequence[dict[str, Any]]], None]) -> None:
+    """Call ``listener(session, table_name, rows)`` after each ``COPY`` of new rows."""
+    if listener not in _COPY_LISTENERS:
+        _COPY_LISTENERS.append(listener)
+
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` (every column of ``table`` by its key) into ``table``."""
@@ -58,6 +69,8 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
                 )
     except psycopg.Error as error:
         raise DBAPIError.instance(statement, None, error, psycopg.Error) from error
+    for listener in _COPY_LISTENERS:
+        listener(session, table.name, rows)
 
 
 _PROCESSORS: dict[tuple[str, str], list[Callable[[Any], Any] | None]] = {}
