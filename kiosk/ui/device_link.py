@@ -201,7 +201,7 @@ class DeviceLink:
         app.sync = BackgroundSync(
             engine,
             interval_s=app.sync_interval,
-            on_state=lambda state: Clock.schedule_once(lambda _dt: self.sync_state(state)),
+            on_state=lambda state: Clock.schedule_once(lambda _dt: self._round_told(state)),
         )
         app.sync.start()
         if settings.mode == "tablet":
@@ -224,6 +224,12 @@ class DeviceLink:
             app.sync.stop(timeout=SHUTDOWN_WAIT_S)
             app.sync.engine.transport.close()
             app.sync = None
+
+    def _round_told(self, state: SyncState) -> None:
+        """A background round's state, once the UI thread gets to it: dropped when the
+        sync was stopped meanwhile (the app is closing; its screens may be gone)."""
+        if self.app.sync is not None:
+            self.sync_state(state)
 
     def sync_state(self, state: SyncState) -> None:
         """A sync round's state, on the UI thread: the sync bar, and the queue after a
