@@ -164,15 +164,6 @@ def test_two_senders_at_once_send_each_message_once(app: Flask) -> None:
             app, channel="sms", phone=f"+861390000{n:04d}", plate=f"京B0{n:04d}", ticket=f"K-{n}"
         )
 
-    class Gateway:
-        def __init__(self) -> None:
-            self.keys: list[str] = []
-            self.lock = threading.Lock()
-
-        def send(self, phone: str, text: str, *, idempotency_key: str) -> None:
-            with self.lock:
-                self.keys.append(idempotency_key)
-
     gateway = Gateway()
     together = threading.Barrier(2)
 
